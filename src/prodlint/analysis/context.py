@@ -1,0 +1,239 @@
+"""Where the traversal is, and what the file around it means.
+
+One ``Context`` lives for one file. The engine keeps ``ancestors`` up to date as it walks;
+everything else (function scopes, constant values, CLI entry points...) is computed the
+first time a rule asks and memoised, so files where no rule asks pay nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+from collections.abc import Callable, Iterator, Mapping
+from typing import TypeVar
+
+from prodlint.analysis.imports import dotted_name
+from prodlint.analysis.scopes import FUNCTION_NODES, ScopeIndex, index_function, index_module
+from prodlint.model import Finding, FixSafety, Severity
+
+T = TypeVar("T")
+LOOP_NODES = (ast.For, ast.AsyncFor, ast.While)
+COMPREHENSION_NODES = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+
+DEFAULT_TEST_PATHS = (
+    "test_*.py", "*_test.py", "tests.py", "conftest.py", "tests/*", "test/*", "testing/*",
+    "*/tests/*", "*/test/*", "*/testing/*",
+)
+
+
+def is_main_guard(node: ast.AST) -> bool:
+    """``if __name__ == "__main__":`` (either operand order)."""
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    test = node.test
+    if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return False
+    operands = [test.left, test.comparators[0]]
+    has_name = any(isinstance(o, ast.Name) and o.id == "__name__" for o in operands)
+    has_main = any(isinstance(o, ast.Constant) and o.value == "__main__" for o in operands)
+    return has_name and has_main
+
+
+def path_matches(path: str, patterns: tuple[str, ...] | list[str]) -> bool:
+    """Glob match against the path and each of its tails, so ``tests/*`` matches anywhere."""
+    normal = path.replace("\\", "/").lstrip("./")
+    return any(fnmatch.fnmatch(normal, pattern) for pattern in patterns)
+
+
+class Context:
+    def __init__(self, path: str, text: str, tree: ast.Module, settings: Mapping[str, object]) -> None:
+        self.path = path
+        self.text = text
+        self.tree = tree
+        self.settings = settings
+        self.ancestors: list[ast.AST] = []
+        self.findings: list[Finding] = []
+        self._lines: list[str] | None = None
+        self._module_scope: ScopeIndex | None = None
+        self._function_scopes: dict[int, ScopeIndex] = {}
+        self._memo: dict[str, object] = {}
+
+    # --- file-level facts -------------------------------------------------------------
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return self._lines
+
+    @property
+    def module_scope(self) -> ScopeIndex:
+        if self._module_scope is None:
+            self._module_scope = index_module(self.tree)
+        return self._module_scope
+
+    @property
+    def is_test_file(self) -> bool:
+        patterns = self.settings.get("test-paths", DEFAULT_TEST_PATHS)
+        return path_matches(self.path, tuple(patterns))  # type: ignore[arg-type]
+
+    @property
+    def is_main_module(self) -> bool:
+        return self.path.replace("\\", "/").endswith("__main__.py")
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """Compute a per-file fact once, the first time any rule needs it."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[return-value]
+
+    # --- where we are -----------------------------------------------------------------
+
+    @property
+    def parent(self) -> ast.AST | None:
+        return self.ancestors[-1] if self.ancestors else None
+
+    def enclosing(self, *types: type[ast.AST], stop_at_function: bool = False) -> ast.AST | None:
+        """The nearest ancestor of one of ``types``; with ``stop_at_function`` the search
+        does not leave the current function."""
+        for node in reversed(self.ancestors):
+            if isinstance(node, types):
+                return node
+            if stop_at_function and isinstance(node, FUNCTION_NODES):
+                return None
+        return None
+
+    def enclosing_function(self) -> FunctionNode | None:
+        found = self.enclosing(*FUNCTION_NODES)
+        return found  # type: ignore[return-value]
+
+    def enclosing_functions(self) -> Iterator[FunctionNode]:
+        for node in reversed(self.ancestors):
+            if isinstance(node, FUNCTION_NODES):
+                yield node
+
+    def enclosing_class(self) -> ast.ClassDef | None:
+        found = self.enclosing(ast.ClassDef)
+        return found  # type: ignore[return-value]
+
+    def enclosing_loop(self, node: ast.AST) -> ast.AST | None:
+        """The loop (statement or comprehension) that runs ``node`` repeatedly, within the
+        current function. ``node`` must be the node being visited; it tells the loop body
+        from the loop header (``for x in query():`` runs the query once)."""
+        grandchild: ast.AST | None = None
+        child = node
+        for ancestor in reversed(self.ancestors):
+            if isinstance(ancestor, FUNCTION_NODES):
+                return None
+            if isinstance(ancestor, (ast.For, ast.AsyncFor)):
+                if any(child is stmt for stmt in ancestor.body):
+                    return ancestor
+            elif isinstance(ancestor, ast.While):
+                if any(child is stmt for stmt in ancestor.body):
+                    return ancestor
+            elif isinstance(ancestor, COMPREHENSION_NODES):
+                first = ancestor.generators[0]
+                if not (child is first and grandchild is first.iter):
+                    return ancestor
+            grandchild, child = child, ancestor
+        return None
+
+    def in_main_guard(self) -> bool:
+        return any(is_main_guard(node) for node in self.ancestors)
+
+    # --- names and values -------------------------------------------------------------
+
+    def scope_of(self, func: FunctionNode) -> ScopeIndex:
+        key = id(func)
+        if key not in self._function_scopes:
+            self._function_scopes[key] = index_function(func)
+        return self._function_scopes[key]
+
+    def qualified_name(self, expr: ast.expr) -> str | None:
+        """Resolve a name or attribute chain through the imports in force here.
+
+        ``from requests import get as g; g(...)`` -> ``requests.get``. Names bound by
+        anything but an import resolve to themselves (``cursor.execute``), parameters and
+        local assignments shadow module imports.
+        """
+        text = dotted_name(expr)
+        if text is None:
+            return None
+        head, dot, rest = text.partition(".")
+        for func in self.enclosing_functions():
+            scope = self.scope_of(func)
+            if head in scope.imports:
+                return scope.imports[head] + dot + rest
+            if head in scope.bindings:
+                return text
+        qualified = self.module_scope.imports.get(head)
+        if qualified is None:
+            return text
+        return qualified + dot + rest
+
+    def value_of(self, name: str) -> ast.expr | None:
+        """The expression a name was given, if it is assigned exactly once in the innermost
+        scope that binds it (a constant in the sense the rules care about)."""
+        for func in self.enclosing_functions():
+            scope = self.scope_of(func)
+            if name in scope.bindings and name not in scope.declared_global:
+                return scope.only_assignment(name)
+        return self.module_scope.only_assignment(name)
+
+    def static_string(self, expr: ast.expr, _depth: int = 0) -> str | None:
+        """The text an expression always evaluates to, if it is built only from literals
+        and constants, else None."""
+        if _depth > 20:
+            return None
+        if isinstance(expr, ast.Constant):
+            return expr.value if isinstance(expr.value, str) else None
+        if isinstance(expr, ast.Name):
+            value = self.value_of(expr.id)
+            return None if value is None else self.static_string(value, _depth + 1)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            left = self.static_string(expr.left, _depth + 1)
+            right = None if left is None else self.static_string(expr.right, _depth + 1)
+            return None if right is None else left + right  # type: ignore[operator]
+        if isinstance(expr, ast.JoinedStr):
+            parts = []
+            for part in expr.values:
+                if isinstance(part, ast.FormattedValue):
+                    inner = self.static_string(part.value, _depth + 1)
+                    if inner is None or part.format_spec is not None or part.conversion != -1:
+                        return None
+                    parts.append(inner)
+                else:
+                    piece = self.static_string(part, _depth + 1)
+                    if piece is None:
+                        return None
+                    parts.append(piece)
+            return "".join(parts)
+        return None
+
+    # --- reporting --------------------------------------------------------------------
+
+    def char_col(self, line: int, byte_col: int) -> int:
+        """ast columns count UTF-8 bytes; findings count characters."""
+        if line < 1 or line > len(self.lines):
+            return byte_col
+        text = self.lines[line - 1]
+        if text.isascii():
+            return byte_col
+        return len(text.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+
+    def add_finding(
+        self,
+        code: str,
+        message: str,
+        severity: Severity,
+        node: ast.AST,
+        fix: FixSafety,
+        hint: Mapping[str, object],
+    ) -> None:
+        line = getattr(node, "lineno", 1)
+        end_line = getattr(node, "end_lineno", None) or line
+        col = self.char_col(line, getattr(node, "col_offset", 0))
+        end_col = self.char_col(end_line, getattr(node, "end_col_offset", None) or 0)
+        self.findings.append(Finding(self.path, line, col + 1, end_line, end_col + 1, code,
+                                     message, severity, fix, hint))

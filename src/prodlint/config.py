@@ -1,0 +1,171 @@
+"""``[tool.prodlint]`` in pyproject.toml: found by walking up, validated strictly."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from prodlint.analysis.context import DEFAULT_TEST_PATHS, path_matches
+from prodlint.registry import all_rules, canonical_code, is_valid_selector
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on 3.10
+    import tomli as tomllib
+
+DEFAULT_EXCLUDE = (
+    ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", ".tox", ".nox", ".eggs", "*.egg-info",
+    "__pycache__", "build", "dist", "node_modules", "site-packages", ".mypy_cache",
+    ".pytest_cache", ".ruff_cache", ".prodlint_cache",
+)
+
+
+class ConfigError(Exception):
+    """A configuration problem; the message names the key and the file."""
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    test_paths: tuple[str, ...] = DEFAULT_TEST_PATHS
+    rule_options: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    cache_dir: str = ".prodlint_cache"
+    respect_gitignore: bool = True
+    source: Path | None = None  # the pyproject.toml this came from
+
+    @property
+    def root(self) -> Path:
+        return self.source.parent if self.source else Path.cwd()
+
+    def settings(self) -> Mapping[str, object]:
+        """File-level settings the semantic layer reads (shared by all rules)."""
+        return {"test-paths": self.test_paths}
+
+    def ignored_for(self, path: str) -> tuple[str, ...]:
+        codes: list[str] = []
+        for pattern, ignored in self.per_file_ignores:
+            if path_matches(path, (pattern,)):
+                codes.extend(ignored)
+        return tuple(codes)
+
+    def fingerprint(self) -> str:
+        """Identifies everything that changes findings, for the cache key."""
+        payload = json.dumps(
+            [self.select, self.ignore, self.extend_select, self.per_file_ignores,
+             self.test_paths, {k: dict(v) for k, v in sorted(self.rule_options.items())}],
+            sort_keys=True, default=list,
+        )
+        return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+
+    def override(self, **changes: object) -> Config:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml with a ``[tool.prodlint]`` table, walking up from start."""
+    here = start.resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+                raise ConfigError(f"{candidate}: cannot read TOML: {error}") from None
+            if "prodlint" in data.get("tool", {}):
+                return candidate
+    return None
+
+
+def _strings(value: object, key: str, where: Path) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{where}: [tool.prodlint] {key}: expected a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _selectors(value: object, key: str, where: Path) -> tuple[str, ...]:
+    codes = _strings(value, key, where)
+    for code in codes:
+        if not is_valid_selector(code):
+            raise ConfigError(f"{where}: [tool.prodlint] {key}: unknown rule code or prefix {code!r}")
+    return tuple(canonical_code(code) for code in codes)
+
+
+def parse_table(table: Mapping[str, object], where: Path) -> Config:
+    """Build a Config from a ``[tool.prodlint]`` table, rejecting anything unknown."""
+    config = Config(source=where)
+    changes: dict[str, object] = {}
+    for key, value in table.items():
+        if key in ("select", "ignore", "extend-select"):
+            changes[key.replace("-", "_")] = _selectors(value, key, where)
+        elif key in ("exclude", "extend-exclude", "test-paths"):
+            changes[key.replace("-", "_")] = _strings(value, key, where)
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: [tool.prodlint] per-file-ignores: expected a table of glob = [codes]")
+            changes["per_file_ignores"] = tuple(
+                (glob, _selectors(codes, f"per-file-ignores.{glob!r}", where)) for glob, codes in value.items()
+            )
+        elif key == "cache-dir":
+            if not isinstance(value, str):
+                raise ConfigError(f"{where}: [tool.prodlint] cache-dir: expected a string, got {value!r}")
+            changes["cache_dir"] = value
+        elif key == "respect-gitignore":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: [tool.prodlint] respect-gitignore: expected true or false")
+            changes["respect_gitignore"] = value
+        elif key == "rules":
+            changes["rule_options"] = _rule_options(value, where)
+        else:
+            raise ConfigError(f"{where}: [tool.prodlint] unknown key {key!r}")
+    return replace(config, **changes)  # type: ignore[arg-type]
+
+
+def _rule_options(value: object, where: Path) -> Mapping[str, Mapping[str, object]]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: [tool.prodlint.rules] expected a table of rule codes")
+    rules = all_rules()
+    options: dict[str, dict[str, object]] = {}
+    for code, settings in value.items():
+        rule = rules.get(canonical_code(code))
+        if rule is None:
+            raise ConfigError(f"{where}: [tool.prodlint.rules] unknown rule code {code!r}")
+        if not isinstance(settings, dict):
+            raise ConfigError(f"{where}: [tool.prodlint.rules.{code}] expected a table")
+        declared = {opt.name: opt for opt in rule.options}
+        resolved: dict[str, object] = {}
+        for name, setting in settings.items():
+            if name not in declared:
+                known = ", ".join(sorted(declared)) or "none"
+                raise ConfigError(f"{where}: [tool.prodlint.rules.{code}] unknown option {name!r} (known: {known})")
+            try:
+                resolved[name] = declared[name].validate(setting)
+            except ValueError as error:
+                raise ConfigError(f"{where}: [tool.prodlint.rules.{code}] {name}: {error}") from None
+        options[rule.code] = resolved
+    return options
+
+
+def load_config(paths: Sequence[Path], explicit: Path | None = None) -> Config:
+    """The config for a run: ``explicit`` if given, else found from the first path."""
+    pyproject = explicit or find_pyproject(paths[0] if paths else Path.cwd())
+    if pyproject is None:
+        return Config()
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{pyproject}: cannot read TOML: {error}") from None
+    table = data.get("tool", {}).get("prodlint", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{pyproject}: [tool.prodlint] must be a table")
+    return parse_table(table, pyproject)

@@ -1,0 +1,122 @@
+"""Parse once with stdlib ``ast``, walk once, let every enabled rule see the nodes it wants.
+
+Dispatch is derived from each rule's ``node_types``, so there is no hand-kept table. The
+walk is iterative (deeply nested expressions cannot overflow the stack) and keeps
+``Context.ancestors`` current for the semantic layer.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+
+from prodlint.analysis.context import Context
+from prodlint.config import Config
+from prodlint.model import UNCHECKABLE_CODE, Finding, Severity
+from prodlint.noqa import apply_noqa
+from prodlint.registry import Rule, matches, selected_rules
+from prodlint.source import UncheckableSource, decode_source
+
+Handler = Callable[[ast.AST, Context], None]
+
+
+class Checker:
+    """The enabled rules for one configuration, ready to check any number of files."""
+
+    def __init__(self, config: Config, rules: Sequence[type[Rule]] | None = None) -> None:
+        self.config = config
+        chosen = rules if rules is not None else selected_rules(
+            config.select, config.ignore, config.extend_select
+        )
+        self.rules: list[Rule] = [rule(config.rule_options.get(rule.code)) for rule in chosen]
+        self.dispatch: dict[type[ast.AST], list[Handler]] = {}
+        for rule in self.rules:
+            for node_type in rule.node_types:
+                self.dispatch.setdefault(node_type, []).append(rule.check)
+        self.settings = config.settings()
+
+    def rule(self, code: str) -> Rule | None:
+        return next((rule for rule in self.rules if rule.code == code), None)
+
+    def check_bytes(self, data: bytes, path: str) -> list[Finding]:
+        try:
+            source = decode_source(data)
+        except UncheckableSource as error:
+            return [uncheckable(path, str(error))]
+        return self.check_text(source.text, path)
+
+    def check_text(self, text: str, path: str, tree: ast.Module | None = None) -> list[Finding]:
+        """Findings for one file's text; ``tree`` lets a front end that already parsed
+        (flake8) skip the parse."""
+        if tree is None:
+            try:
+                with warnings.catch_warnings():
+                    # Invalid escape sequences in the checked code are not our findings.
+                    warnings.simplefilter("ignore")
+                    tree = ast.parse(text, filename=path)
+            except SyntaxError as error:
+                return [uncheckable(path, f"syntax error: {error.msg}", error.lineno or 1,
+                                    error.offset or 1)]
+            except (ValueError, RecursionError, MemoryError) as error:
+                return [uncheckable(path, f"cannot parse: {type(error).__name__}: {error}")]
+        ctx = Context(path, text, tree, self.settings)
+        self.walk(tree, ctx)
+        if not ctx.findings:
+            return []
+        findings = apply_noqa(ctx.findings, ctx.lines, text)
+        ignored = self.config.ignored_for(path)
+        if ignored:
+            findings = [f for f in findings if not matches(f.code, ignored)]
+        return sorted(findings, key=Finding.sort_key)
+
+    def walk(self, tree: ast.AST, ctx: Context) -> None:
+        dispatch = self.dispatch
+        ancestors = ctx.ancestors
+        child_fields = _CHILD_FIELDS
+        node_type = ast.AST
+
+        def visit(node: ast.AST) -> None:
+            handlers = dispatch.get(type(node))
+            if handlers:
+                for handle in handlers:
+                    handle(node, ctx)
+            ancestors.append(node)
+            for name in child_fields[type(node)]:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    for item in value:
+                        if isinstance(item, node_type):
+                            visit(item)
+                elif isinstance(value, node_type):
+                    visit(value)
+            ancestors.pop()
+
+        limit = sys.getrecursionlimit()
+        # Each nesting level of the tree costs one Python frame; generated code can nest
+        # thousands deep (long ``a + b + ...`` chains) and the walk must not fail on it.
+        sys.setrecursionlimit(max(limit, 20000))
+        try:
+            visit(tree)
+        finally:
+            sys.setrecursionlimit(limit)
+
+
+def _child_fields() -> dict[type[ast.AST], tuple[str, ...]]:
+    """For each node class, the fields that can hold nodes worth visiting. ``ctx`` (Load /
+    Store) and operator fields are left out: no rule looks at them on their own, and they
+    are a quarter of all nodes."""
+    skip = {"ctx", "op"}
+    table: dict[type[ast.AST], tuple[str, ...]] = {}
+    for value in vars(ast).values():
+        if isinstance(value, type) and issubclass(value, ast.AST):
+            table[value] = tuple(f for f in value._fields if f not in skip)
+    return table
+
+
+_CHILD_FIELDS = _child_fields()
+
+
+def uncheckable(path: str, why: str, line: int = 1, col: int = 1) -> Finding:
+    return Finding(path, line, col, line, col, UNCHECKABLE_CODE, why, Severity.ERROR)

@@ -1,0 +1,56 @@
+"""The state one file's fixes share while libcst rewrites it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import libcst as cst
+
+ModuleEdit = Callable[[cst.Module], cst.Module]
+
+
+class FixContext:
+    """Handed to every ``Rule.fix`` call for one file.
+
+    Fixes replace the node they were given; anything that must change elsewhere in the
+    module (an import, a logger definition) is requested here and applied once, after the
+    whole transform, so two fixes asking for the same import add it once.
+    """
+
+    def __init__(self, module: cst.Module, unsafe: bool) -> None:
+        self.module = module
+        self.unsafe = unsafe
+        self.imports: list[tuple[str, str | None]] = []
+        self._module_edits: dict[str, ModuleEdit] = {}
+        self._memo: dict[str, object] = {}
+
+    def add_import(self, module: str, name: str | None = None) -> None:
+        """Make sure ``import module`` (or ``from module import name``) is present."""
+        if (module, name) not in self.imports:
+            self.imports.append((module, name))
+
+    def add_module_edit(self, key: str, edit: ModuleEdit) -> None:
+        """Run ``edit`` on the module after the transform; the first request per key wins."""
+        self._module_edits.setdefault(key, edit)
+
+    def memo(self, key: str, compute: Callable[[], object]) -> object:
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def finish(self, module: cst.Module) -> cst.Module:
+        if self.imports:
+            from libcst.codemod import CodemodContext
+            from libcst.codemod.visitors import AddImportsVisitor
+
+            context = CodemodContext()
+            for module_name, name in self.imports:
+                AddImportsVisitor.add_needed_import(context, module_name, name)
+            module = AddImportsVisitor(context).transform_module(module)
+        for edit in self._module_edits.values():
+            module = edit(module)
+        return module
+
+
+def parse_expression(code: str) -> cst.BaseExpression:
+    return cst.parse_expression(code)

@@ -1,0 +1,67 @@
+"""The data that flows through the pipeline: findings and what can be done about them."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class FixSafety(str, enum.Enum):
+    """How much a fix can be trusted.
+
+    SAFE fixes keep behaviour and are applied by ``prodlint fix``; UNSAFE fixes may change
+    behaviour (signals, ordering, messages) and need ``--unsafe-fixes``; NONE means the rule
+    only reports.
+    """
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem at one place. Lines are 1-based; columns are 1-based characters."""
+
+    path: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    code: str
+    message: str
+    severity: Severity
+    fix: FixSafety = FixSafety.NONE
+    # What the detector learnt that the fix needs (not part of the public output).
+    fix_hint: Mapping[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not FixSafety.NONE
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.col, self.code)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "col": self.col,
+            "end_line": self.end_line,
+            "end_col": self.end_col,
+            "code": self.code,
+            "message": self.message,
+            "severity": self.severity.value,
+            "fix": None if self.fix is FixSafety.NONE else {"safety": self.fix.value},
+        }
+
+
+# Code reserved for "this file could not be checked at all" (syntax error, undecodable...).
+UNCHECKABLE_CODE = "PRD000"

@@ -1,0 +1,213 @@
+"""Rule declarations and the registry that finds them.
+
+A rule is one class in one module under ``prodlint.rules``: its code, name, message, docs
+and examples sit next to the detector and the fix, so adding a rule means adding one module
+(and one fixture file). The registry discovers rules by walking that package, so there is no
+central table to edit.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib
+import pkgutil
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from prodlint.model import Finding, FixSafety, Severity
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from prodlint.analysis.context import Context
+    from prodlint.fixes.base import FixContext
+
+CODE_PATTERN = re.compile(r"^PRD[0-9]{3}$")
+
+# Codes that were renamed keep working in configs and noqa comments; codes are never reused.
+REDIRECTS: Mapping[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Option:
+    """A per-rule setting, configured under ``[tool.prodlint.rules.<CODE>]``."""
+
+    name: str
+    kind: type
+    default: object
+    doc: str
+
+    def validate(self, value: object) -> object:
+        if self.kind is tuple:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"expected a list of strings, got {value!r}")
+            return tuple(value)
+        if self.kind is bool and not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r}")
+        if not isinstance(value, self.kind):
+            raise ValueError(f"expected {self.kind.__name__}, got {value!r}")
+        return value
+
+
+class Rule:
+    """Base class of every rule; subclasses declare the class variables below."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    message: ClassVar[str]  # one line; ``str.format`` fields filled by the detector
+    what_it_does: ClassVar[str]
+    why_bad: ClassVar[str]
+    example: ClassVar[str]  # code the rule flags
+    use_instead: ClassVar[str]  # code it does not flag
+    fixed_example: ClassVar[str | None] = None  # what the fix makes of ``example``
+    fix_safety_note: ClassVar[str] = "This rule has no fix."
+    severity: ClassVar[Severity] = Severity.WARNING
+    # The best safety any finding of this rule can have; a finding may be less safe or unfixable.
+    fix_safety: ClassVar[FixSafety] = FixSafety.NONE
+    default_enabled: ClassVar[bool] = True
+    options: ClassVar[Sequence[Option]] = ()
+    # The stdlib ``ast`` node types the detector subscribes to.
+    node_types: ClassVar[tuple[type[ast.AST], ...]] = ()
+    # Names of the libcst node classes ``fix`` is handed (kept as strings: detection never
+    # imports libcst).
+    fix_node_types: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, settings: Mapping[str, object] | None = None) -> None:
+        resolved: dict[str, object] = {opt.name: opt.default for opt in self.options}
+        resolved.update(settings or {})
+        self.settings: Mapping[str, object] = resolved
+
+    def check(self, node: ast.AST, ctx: Context) -> None:
+        """Inspect one node of a subscribed type; report through ``self.report``."""
+        raise NotImplementedError
+
+    def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
+        """Return the replacement for the libcst node the finding points at, or None."""
+        return None
+
+    def report(
+        self,
+        ctx: Context,
+        node: ast.AST,
+        *,
+        fix: FixSafety = FixSafety.NONE,
+        hint: Mapping[str, object] | None = None,
+        **message_fields: object,
+    ) -> None:
+        ctx.add_finding(
+            self.code,
+            self.message.format(**message_fields),
+            self.severity,
+            node,
+            fix,
+            hint or {},
+        )
+
+    @classmethod
+    def docs(cls) -> str:
+        """The rule's documentation, in the shape of ruff's rule pages."""
+        parts = [
+            f"# {cls.code} {cls.name}",
+            "",
+            f"Message: {cls.message}",
+            f"Severity: {cls.severity.value}   Fix: {cls.fix_safety.value}"
+            + ("" if cls.default_enabled else "   (opt-in: enable with select)"),
+            "",
+            "## What it does",
+            cls.what_it_does.strip(),
+            "",
+            "## Why is this bad?",
+            cls.why_bad.strip(),
+            "",
+            "## Example",
+            "```python",
+            cls.example.strip("\n"),
+            "```",
+            "",
+            "Use instead:",
+            "```python",
+            cls.use_instead.strip("\n"),
+            "```",
+        ]
+        if cls.fixed_example is not None:
+            parts += ["", "What `prodlint fix` makes of the example:", "```python",
+                      cls.fixed_example.strip("\n"), "```"]
+        parts += ["", "## Fix safety", cls.fix_safety_note.strip()]
+        if cls.options:
+            parts += ["", "## Options"]
+            parts += [f"- `{o.name}` (default `{o.default!r}`): {o.doc}" for o in cls.options]
+        return "\n".join(parts) + "\n"
+
+
+@functools.lru_cache(maxsize=1)
+def all_rules() -> Mapping[str, type[Rule]]:
+    """Every rule class under ``prodlint.rules``, by code."""
+    import prodlint.rules as package
+
+    found: dict[str, type[Rule]] = {}
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Rule)
+                and value.__module__ == module.__name__
+                and "code" in vars(value)
+            ):
+                if value.code in found:
+                    raise RuntimeError(f"rule code {value.code} declared twice")
+                found[value.code] = value
+    return dict(sorted(found.items()))
+
+
+def canonical_code(code: str) -> str:
+    return REDIRECTS.get(code, code)
+
+
+def matches(code: str, selectors: Iterable[str]) -> bool:
+    """True if ``code`` is selected by any code or prefix (``PRD5``, ``PRD``, ``ALL``)."""
+    return any(sel == "ALL" or code.startswith(canonical_code(sel)) for sel in selectors)
+
+
+def is_valid_selector(selector: str) -> bool:
+    if selector == "ALL":
+        return True
+    selector = canonical_code(selector)
+    return bool(re.fullmatch(r"PRD[0-9]{0,3}", selector)) and any(
+        code.startswith(selector) for code in [*all_rules(), "PRD000"]
+    )
+
+
+def selected_rules(
+    select: Sequence[str] | None, ignore: Sequence[str], extend_select: Sequence[str]
+) -> list[type[Rule]]:
+    """Resolve select/ignore the way ruff does: the most specific selector wins."""
+    chosen = []
+    for code, rule in all_rules().items():
+        if not rule.default_enabled:
+            # Opt-in rules are only turned on by name, never by a prefix.
+            if code in map(canonical_code, [*(select or ()), *extend_select]) and not any(
+                canonical_code(s) == code for s in ignore
+            ):
+                chosen.append(rule)
+            continue
+        if select is None:
+            on = True
+            on_len = 0
+        else:
+            hits = [s for s in select if matches(code, [s])]
+            on = bool(hits)
+            on_len = max((len(s) for s in hits), default=0)
+        ext = [s for s in extend_select if matches(code, [s])]
+        if ext:
+            on = True
+            on_len = max(on_len, *(len(s) for s in ext))
+        off = [s for s in ignore if matches(code, [s])]
+        if off and max(len(s) for s in off) >= on_len:
+            on = False
+        if on:
+            chosen.append(rule)
+    return chosen
