@@ -64,7 +64,9 @@ class Context:
     @property
     def lines(self) -> list[str]:
         if self._lines is None:
-            self._lines = self.text.splitlines()
+            # Only \n, \r\n and \r end lines for the tokenizer; str.splitlines() would also
+            # split on form feeds and other separators and misnumber every line after them.
+            self._lines = self.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         return self._lines
 
     @property
@@ -210,6 +212,19 @@ class Context:
                     parts.append(piece)
             return "".join(parts)
         return None
+
+    def source_of(self, node: ast.AST) -> str:
+        """The exact source text of a node (what ``ast.get_source_segment`` gives, without
+        re-splitting the file on every call)."""
+        start, end = node.lineno, node.end_lineno or node.lineno  # type: ignore[attr-defined]
+        first = self.lines[start - 1].encode("utf-8")
+        begin = node.col_offset  # type: ignore[attr-defined]
+        stop = node.end_col_offset  # type: ignore[attr-defined]
+        if start == end:
+            return first[begin:stop].decode("utf-8")
+        middle = self.lines[start:end - 1]
+        last = self.lines[end - 1].encode("utf-8")[:stop].decode("utf-8")
+        return "\n".join([first[begin:].decode("utf-8"), *middle, last])
 
     # --- reporting --------------------------------------------------------------------
 
