@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable, Sequence
 
 from prodlint.analysis.context import Context
+from prodlint.analysis.models import PROJECT_MODELS, ModelIndex
 from prodlint.config import Config
 from prodlint.model import UNCHECKABLE_CODE, Finding, Severity
 from prodlint.noqa import apply_noqa
@@ -25,7 +26,14 @@ Handler = Callable[[ast.AST, Context], None]
 class Checker:
     """The enabled rules for one configuration, ready to check any number of files."""
 
-    def __init__(self, config: Config, rules: Sequence[type[Rule]] | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        rules: Sequence[type[Rule]] | None = None,
+        project: ModelIndex | None = None,
+    ) -> None:
+        """``project`` holds facts gathered across all checked files before checking (the
+        ORM model index); rules read it from ``ctx.settings[PROJECT_MODELS]``."""
         self.config = config
         chosen = rules if rules is not None else selected_rules(
             config.select, config.ignore, config.extend_select
@@ -36,6 +44,8 @@ class Checker:
             for node_type in rule.node_types:
                 self.dispatch.setdefault(node_type, []).append(rule.check)
         self.settings = config.settings()
+        if project is not None:
+            self.settings = {**self.settings, PROJECT_MODELS: project}
 
     def rule(self, code: str) -> Rule | None:
         return next((rule for rule in self.rules if rule.code == code), None)
