@@ -51,7 +51,8 @@ def _is_command_class(cls: ast.ClassDef) -> bool:
 def cli_functions(ctx: Context) -> set[int]:
     """ids of the functions whose prints are terminal output: entry points (``main``,
     click/typer commands, argparse users, functions the ``__main__`` block calls,
-    management-command ``handle``) and the module functions they call, transitively."""
+    management-command ``handle``) and the module functions they call or refer to,
+    transitively."""
     tree = ctx.tree
     functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
     roots: list[ast.AST] = []
@@ -78,8 +79,9 @@ def cli_functions(ctx: Context) -> set[int]:
     while pending:
         node = pending.pop()
         for inner in ast.walk(node):
-            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name):
-                callee = functions.get(inner.func.id)
+            # Any reference counts, not just a call: CLIs dispatch through tables of handlers.
+            if isinstance(inner, ast.Name):
+                callee = functions.get(inner.id)
                 if callee is not None and id(callee) not in seen:
                     seen.add(id(callee))
                     pending.append(callee)

@@ -1,0 +1,5 @@
+import sys
+
+from prodlint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,207 @@
+"""``prodlint``: check, fix, and explain rules. Exit 0 clean, 1 findings, 2 usage or config error."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import prodlint
+from prodlint.config import Config, ConfigError, load_config
+from prodlint.engine import Checker
+from prodlint.model import Finding, FixSafety
+from prodlint.registry import all_rules, canonical_code, is_valid_selector
+from prodlint.report import FORMATS, render, render_statistics
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+STDIN = "-"
+
+
+def _codes(text: str) -> tuple[str, ...]:
+    codes = tuple(c.strip().upper() for c in text.split(",") if c.strip())
+    for code in codes:
+        if not is_valid_selector(code):
+            raise argparse.ArgumentTypeError(f"unknown rule code or prefix: {code}")
+    return tuple(canonical_code(c) for c in codes)
+
+
+def _add_selection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", type=str, help="files or folders (default: .); - reads stdin")
+    parser.add_argument("--select", type=_codes, help="only these codes or prefixes (comma-separated)")
+    parser.add_argument("--ignore", type=_codes, help="skip these codes or prefixes")
+    parser.add_argument("--extend-select", type=_codes, help="add codes or prefixes to the selection")
+    parser.add_argument("--config", type=Path, help="pyproject.toml to use instead of searching")
+    parser.add_argument("--stdin-filename", help="the path stdin stands for (picks per-file settings)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    parser.add_argument("--cache-dir", help="where the cache lives (default .prodlint_cache)")
+    parser.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="prodlint", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"prodlint {prodlint.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="report findings")
+    _add_selection(check)
+    check.add_argument("--format", choices=FORMATS, default="text")
+    check.add_argument("--output", type=Path, help="write the report to this file")
+    check.add_argument("--statistics", action="store_true", help="count findings per rule")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+
+    fix = commands.add_parser("fix", help="apply fixes")
+    _add_selection(fix)
+    fix.add_argument("--diff", action="store_true", help="print a unified diff, write nothing")
+    fix.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that may change behaviour")
+
+    commands.add_parser("rules", help="list every rule").add_argument(
+        "--format", choices=("text", "json"), default="text")
+    commands.add_parser("rule", help="show one rule's documentation").add_argument("code")
+    return parser
+
+
+def _config(args: argparse.Namespace, paths: Sequence[Path]) -> Config:
+    config = load_config(paths, args.config)
+    return config.override(
+        select=args.select,
+        ignore=(*config.ignore, *args.ignore) if args.ignore else None,
+        extend_select=(*config.extend_select, *args.extend_select) if args.extend_select else None,
+        cache_dir=args.cache_dir,
+    )
+
+
+def _progress() -> object:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        if total < 200:
+            return
+        width = 30
+        filled = width * done // total
+        sys.stderr.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {done}/{total} files")
+        if done == total:
+            sys.stderr.write("\r" + " " * (width + 30) + "\r")
+        sys.stderr.flush()
+
+    return show
+
+
+def _check(args: argparse.Namespace) -> int:
+    from prodlint.runner import check_paths
+
+    stdin = args.paths == [STDIN]
+    paths = [Path(p) for p in (args.paths or ["."])] if not stdin else [Path(args.stdin_filename or ".")]
+    config = _config(args, paths)
+    if stdin:
+        shown = args.stdin_filename or "<stdin>"
+        findings = Checker(config).check_bytes(sys.stdin.buffer.read(), shown)
+    else:
+        result = check_paths(paths, config, use_cache=not args.no_cache, jobs=args.jobs,
+                             progress=_progress())  # type: ignore[arg-type]
+        findings = result.findings
+    text = render(findings, args.format)
+    if args.statistics and args.format == "text":
+        text = render_statistics(findings)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
+
+
+def _fix(args: argparse.Namespace) -> int:
+    from prodlint.fixer import FixFailed, fix_file, fix_text, wanted
+    from prodlint.runner import check_paths, display_path
+
+    stdin = args.paths == [STDIN]
+    paths = [Path(p) for p in (args.paths or ["."])] if not stdin else [Path(args.stdin_filename or ".")]
+    config = _config(args, paths)
+    checker = Checker(config)
+    if stdin:
+        text = sys.stdin.read()
+        shown = args.stdin_filename or "<stdin>"
+        try:
+            result = fix_text(text, shown, checker, args.unsafe_fixes)
+        except FixFailed as error:
+            print(f"{shown}: not fixed: {error}", file=sys.stderr)
+            sys.stdout.write(text)
+            return EXIT_FINDINGS
+        sys.stdout.write(_diff(shown, text, result.text) if args.diff else result.text)
+        return EXIT_FINDINGS if result.remaining else EXIT_CLEAN
+
+    found = check_paths(paths, config, use_cache=not args.no_cache, jobs=args.jobs)
+    targets = sorted({f.path for f in found.findings if wanted(f, args.unsafe_fixes)})
+    remaining: list[Finding] = [f for f in found.findings if f.path not in targets]
+    fixed_count = files_changed = failures = 0
+    for shown in targets:
+        path = Path(shown)
+        try:
+            old, new, result = fix_file(path, display_path(path), checker, args.unsafe_fixes, write=not args.diff)
+        except (FixFailed, OSError) as error:
+            failures += 1
+            print(f"{shown}: not fixed, left unchanged: {error}", file=sys.stderr)
+            remaining.extend(f for f in found.findings if f.path == shown)
+            continue
+        remaining.extend(result.remaining)
+        fixed_count += len(result.applied)
+        if new != old:
+            files_changed += 1
+            if args.diff:
+                sys.stdout.write(_diff(shown, old.decode("utf-8", "replace"), new.decode("utf-8", "replace")))
+    verb = "Would fix" if args.diff else "Fixed"
+    message = f"{verb} {fixed_count} finding{'s' if fixed_count != 1 else ''} in {files_changed} file{'s' if files_changed != 1 else ''}"
+    if remaining:
+        unsafe = sum(f.fix is FixSafety.UNSAFE for f in remaining)
+        message += f"; {len(remaining)} remaining"
+        if unsafe and not args.unsafe_fixes:
+            message += f" ({unsafe} fixable with --unsafe-fixes)"
+    print(message + ".", file=sys.stderr if args.diff else sys.stdout)
+    if failures or remaining or (args.diff and files_changed):
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _diff(name: str, old: str, new: str) -> str:
+    return "".join(difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{name}", f"b/{name}"))
+
+
+def _rules(args: argparse.Namespace) -> int:
+    rules = all_rules()
+    if args.format == "json":
+        payload = [
+            {"code": r.code, "name": r.name, "message": r.message, "severity": r.severity.value,
+             "fix": r.fix_safety.value, "default_enabled": r.default_enabled}
+            for r in rules.values()
+        ]
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return EXIT_CLEAN
+    for rule in rules.values():
+        fix = {"safe": "fix", "unsafe": "unsafe fix", "none": ""}[rule.fix_safety.value]
+        sys.stdout.write(f"{rule.code}  {rule.name:<28} {fix:<10} {rule.message}\n")
+    return EXIT_CLEAN
+
+
+def _rule(args: argparse.Namespace) -> int:
+    rule = all_rules().get(canonical_code(args.code.upper()))
+    if rule is None:
+        print(f"prodlint: unknown rule {args.code}", file=sys.stderr)
+        return EXIT_ERROR
+    sys.stdout.write(rule.docs())
+    return EXIT_CLEAN
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {"check": _check, "fix": _fix, "rules": _rules, "rule": _rule}
+    try:
+        return handlers[args.command](args)
+    except ConfigError as error:
+        print(f"prodlint: configuration error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_FINDINGS
