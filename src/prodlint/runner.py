@@ -147,6 +147,17 @@ class Cache:
             pass  # a cache that cannot be written only costs speed next time
 
 
+def code_fingerprint() -> str:
+    """Identifies the installed prodlint code, so an edited rule (a development install)
+    never reuses findings made by the old one."""
+    package = Path(prodlint.__file__).parent
+    stamp = hashlib.blake2b(digest_size=8)
+    for source in sorted(package.rglob("*.py")):
+        info = source.stat()
+        stamp.update(f"{source.relative_to(package)}:{info.st_mtime_ns}:{info.st_size};".encode())
+    return stamp.hexdigest()
+
+
 def digest_of(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
@@ -195,7 +206,8 @@ def check_paths(
 ) -> RunResult:
     files = discover(paths, config)
     result = RunResult(files=len(files))
-    cache = Cache(Path(config.root, config.cache_dir), config.fingerprint()) if use_cache else None
+    cache_key = f"{config.fingerprint()}-{code_fingerprint()}"
+    cache = Cache(Path(config.root, config.cache_dir), cache_key) if use_cache else None
     todo: list[tuple[Path, str]] = []
     for path in files:
         shown = display_path(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import TYPE_CHECKING
 
 from prodlint.analysis.context import Context, path_matches
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from prodlint.model import Finding
 
 CLI_DECORATOR_ATTRS = frozenset({"command", "group", "callback", "main"})
+VERBOSITY_WORDS = re.compile(r"verbos|quiet|silent", re.IGNORECASE)
 ERROR_WORDS = ("error", "fail", "fatal", "critical", "exception", "traceback")
 
 
@@ -114,7 +116,7 @@ Flags `print(...)` calls in library and application code.
 Not flagged: code under `if __name__ == "__main__":`, command-line entry points (a
 module-level `main`, click/typer commands, functions that build an `argparse` parser,
 Django management command `handle` methods, and the module functions they call),
-`__main__.py`, prints to a file other than `sys.stdout`/`sys.stderr`, test files, and
+`__main__.py`, prints under a verbosity check (`if verbosity >= 2:`), prints to a file other than `sys.stdout`/`sys.stderr`, test files, and
 paths listed in `script-paths`.
 """
     why_bad = """
@@ -197,6 +199,8 @@ the logger name would be shadowed.
             return True
         if path_matches(ctx.path, self.settings["script-paths"]):  # type: ignore[arg-type]
             return True
+        if self._under_verbosity_check(ctx):
+            return True
         functions = list(ctx.enclosing_functions())
         if not functions:
             return False
@@ -206,6 +210,21 @@ the logger name would be shadowed.
         # Methods of a management command other than ``handle`` also write to the terminal.
         cls = ctx.enclosing_class()
         return cls is not None and _is_command_class(cls)
+
+    @staticmethod
+    def _under_verbosity_check(ctx: Context) -> bool:
+        """``if verbosity >= 2: print(...)``: output the user asked for on the terminal."""
+        for node in reversed(ctx.ancestors):
+            if isinstance(node, FUNCTION_NODES):
+                return False
+            if isinstance(node, (ast.If, ast.IfExp)):
+                for inner in ast.walk(node.test):
+                    name = inner.id if isinstance(inner, ast.Name) else getattr(inner, "attr", None)
+                    if isinstance(inner, ast.Constant) and isinstance(inner.value, str):
+                        name = inner.value
+                    if isinstance(name, str) and VERBOSITY_WORDS.search(name):
+                        return True
+        return False
 
     def _conversion(self, call: ast.Call, ctx: Context, where: str) -> tuple[str, list[Piece] | None]:
         """The logging level, and the message pieces (None when no exact rewrite exists)."""
