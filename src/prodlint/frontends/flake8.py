@@ -1,0 +1,138 @@
+"""The flake8 plugin: ``flake8 --select PRD`` reports what ``prodlint check`` reports.
+
+flake8 never reads pyproject.toml, so the plugin finds ``[tool.prodlint]`` itself (the same
+walk up from each file as ``prodlint check``) and layers the ``--prodlint-*`` flake8
+options on top. The file is not parsed again: the ``ast`` tree flake8 already built goes
+straight to ``Checker.check_text``. flake8 applies its own ``# noqa`` and ``--select`` /
+``--ignore`` after the plugin, on top of prodlint's own select/ignore from the config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from prodlint import __version__
+from prodlint.analysis.models import project_model_index
+from prodlint.config import Config, ConfigError, find_pyproject, load_config, parse_table
+from prodlint.engine import Checker
+from prodlint.model import Finding
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on 3.10
+    import tomli as tomllib
+
+Flake8Result = tuple[int, int, str, type]
+
+
+def _rule_option_table(text: str) -> dict[str, object]:
+    """``--prodlint-rule-options``: TOML dotted keys, one per line in setup.cfg, e.g.
+    ``PRD501.level = "warning"``, the same values as ``[tool.prodlint.rules]``."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"flake8 option prodlint-rule-options: not TOML key = value lines: {error}") from None
+
+
+def merged_config(
+    pyproject: Path | None, rule_options: str = "", test_paths: tuple[str, ...] = ()
+) -> Config:
+    """The config ``prodlint check`` would use for files under ``pyproject``, with the
+    flake8 options applied over it (flake8 options win, option by option)."""
+    config = load_config([], explicit=pyproject) if pyproject is not None else Config()
+    if rule_options.strip():
+        # Validated exactly like [tool.prodlint.rules], so a typo fails the same way.
+        extra = parse_table({"rules": _rule_option_table(rule_options)}, pyproject or Path("setup.cfg"))
+        merged = {code: dict(settings) for code, settings in config.rule_options.items()}
+        for code, settings in extra.rule_options.items():
+            merged[code] = {**merged.get(code, {}), **settings}
+        config = replace(config, rule_options=merged)
+    if test_paths:
+        config = replace(config, test_paths=test_paths)
+    return config
+
+
+class Flake8Checker:
+    """flake8 instantiates this once per file with the parsed tree and the file's lines."""
+
+    name = "prodlint"
+    version = __version__
+
+    # Set from flake8's options once per run (``parse_options``), read by every instance.
+    explicit_config: Path | None = None
+    rule_options: str = ""
+    test_paths: tuple[str, ...] = ()
+
+    # One Checker per pyproject.toml per process: building one resolves the rule set and
+    # the project's model index, which must not be paid again for every file.
+    _checkers: dict[Path | None, Checker] = {}
+    _pyprojects: dict[Path, Path | None] = {}
+
+    def __init__(self, tree: ast.Module, lines: list[str], filename: str) -> None:
+        self.tree = tree
+        self.lines = lines
+        self.filename = filename
+
+    @classmethod
+    def add_options(cls, parser: object) -> None:
+        add = parser.add_option  # type: ignore[attr-defined]
+        add("--prodlint-config", default=None, parse_from_config=True,
+            help="pyproject.toml to read [tool.prodlint] from (default: the nearest one "
+                 "above each file that has the table)")
+        add("--prodlint-rule-options", default="", parse_from_config=True,
+            help='Rule options as TOML lines, e.g. PRD501.level = "warning"; they override '
+                 "[tool.prodlint.rules]")
+        add("--prodlint-test-paths", default="", parse_from_config=True,
+            comma_separated_list=True,
+            help="Globs of test files (overrides [tool.prodlint] test-paths)")
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        explicit = getattr(options, "prodlint_config", None)
+        cls.explicit_config = Path(explicit).resolve() if explicit else None
+        cls.rule_options = getattr(options, "prodlint_rule_options", "") or ""
+        paths = getattr(options, "prodlint_test_paths", None) or []
+        cls.test_paths = tuple(p for p in paths if p)
+        cls._checkers = {}
+        cls._pyprojects = {}
+
+    @classmethod
+    def _pyproject_for(cls, path: Path) -> Path | None:
+        if cls.explicit_config is not None:
+            return cls.explicit_config
+        folder = path.parent
+        if folder not in cls._pyprojects:
+            cls._pyprojects[folder] = find_pyproject(folder)
+        return cls._pyprojects[folder]
+
+    @classmethod
+    def checker_for(cls, pyproject: Path | None) -> Checker:
+        checker = cls._checkers.get(pyproject)
+        if checker is None:
+            config = merged_config(pyproject, cls.rule_options, cls.test_paths)
+            index = project_model_index(config.root, (*config.exclude, *config.extend_exclude))
+            checker = cls._checkers[pyproject] = Checker(config, project=index)
+        return checker
+
+    def run(self) -> Iterator[Flake8Result]:
+        path = Path(self.filename).resolve()
+        checker = self.checker_for(self._pyproject_for(path))
+        for finding in self.findings(checker, path):
+            # flake8 adds 1 to the column a plugin reports; prodlint columns are 1-based.
+            yield finding.line, finding.col - 1, f"{finding.code} {finding.message}", type(self)
+
+    def findings(self, checker: Checker, path: Path) -> list[Finding]:
+        return checker.check_text("".join(self.lines), display_path(path, checker.config), tree=self.tree)
+
+
+def display_path(path: Path, config: Config) -> str:
+    """The path globs in the config are written against: relative to the project root."""
+    try:
+        return path.relative_to(config.root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
