@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that may change behaviour")
 
     commands.add_parser("rules", help="list every rule").add_argument(
-        "--format", choices=("text", "json"), default="text")
+        "--format", choices=("text", "json", "markdown"), default="text")
     commands.add_parser("rule", help="show one rule's documentation").add_argument("code")
     return parser
 
@@ -180,10 +180,24 @@ def _rules(args: argparse.Namespace) -> int:
         ]
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return EXIT_CLEAN
+    if args.format == "markdown":
+        sys.stdout.write(rules_table())
+        return EXIT_CLEAN
     for rule in rules.values():
         fix = {"safe": "fix", "unsafe": "unsafe fix", "none": ""}[rule.fix_safety.value]
         sys.stdout.write(f"{rule.code}  {rule.name:<28} {fix:<10} {rule.message}\n")
     return EXIT_CLEAN
+
+
+def rules_table() -> str:
+    """The README's rule table, generated from the registry (a test keeps them in sync)."""
+    rows = ["| code | name | what it flags | fix |", "|---|---|---|---|"]
+    for rule in all_rules().values():
+        flags = " ".join(rule.what_it_does.split()).split(". ")[0].rstrip(".").replace("|", "\\|")
+        fix = {"safe": "safe", "unsafe": "unsafe", "none": "—"}[rule.fix_safety.value]
+        opt_in = " (opt-in)" if not rule.default_enabled else ""
+        rows.append(f"| {rule.code} | {rule.name}{opt_in} | {flags} | {fix} |")
+    return "\n".join(rows) + "\n"
 
 
 def _rule(args: argparse.Namespace) -> int:
