@@ -21,6 +21,7 @@ from prodlint.analysis.models import project_model_index
 from prodlint.config import Config, ConfigError, find_pyproject, load_config, parse_table
 from prodlint.engine import Checker
 from prodlint.model import Finding
+from prodlint.runner import display_path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -127,12 +128,7 @@ class Flake8Checker:
             yield finding.line, finding.col - 1, f"{finding.code} {finding.message}", type(self)
 
     def findings(self, checker: Checker, path: Path) -> list[Finding]:
-        return checker.check_text("".join(self.lines), display_path(path, checker.config), tree=self.tree)
+        # The same path the CLI hands the engine (relative to the working directory), so
+        # path globs in the config (test-paths, per-file-ignores) pick the same files.
+        return checker.check_text("".join(self.lines), display_path(path), tree=self.tree)
 
-
-def display_path(path: Path, config: Config) -> str:
-    """The path globs in the config are written against: relative to the project root."""
-    try:
-        return path.relative_to(config.root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
