@@ -21,10 +21,7 @@ LOOP_NODES = (ast.For, ast.AsyncFor, ast.While)
 COMPREHENSION_NODES = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
-DEFAULT_TEST_PATHS = (
-    "test_*.py", "*_test.py", "tests.py", "conftest.py", "tests/*", "test/*", "testing/*",
-    "*/tests/*", "*/test/*", "*/testing/*",
-)
+DEFAULT_TEST_PATHS = ("test_*.py", "*_test.py", "tests.py", "conftest.py", "tests/*", "test/*", "testing/*")
 
 
 def is_main_guard(node: ast.AST) -> bool:
@@ -41,9 +38,11 @@ def is_main_guard(node: ast.AST) -> bool:
 
 
 def path_matches(path: str, patterns: tuple[str, ...] | list[str]) -> bool:
-    """Glob match against the path and each of its tails, so ``tests/*`` matches anywhere."""
-    normal = path.replace("\\", "/").lstrip("./")
-    return any(fnmatch.fnmatch(normal, pattern) for pattern in patterns)
+    """Glob match against the path and each of its tails, so ``tests/*`` and ``test_*.py``
+    match at any depth."""
+    parts = path.replace("\\", "/").lstrip("./").split("/")
+    tails = ["/".join(parts[index:]) for index in range(len(parts))]
+    return any(fnmatch.fnmatch(tail, pattern) for pattern in patterns for tail in tails)
 
 
 class Context:
