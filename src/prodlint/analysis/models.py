@@ -74,6 +74,9 @@ class ModelInfo:
     fields: set[str] = field(default_factory=set)  # attributes known not to be relations
     managers: set[str] = field(default_factory=set)
     bases: tuple[str, ...] = ()
+    # False for a model only known as the target of another model's relation (declared in
+    # code outside the index): its own fields are unknown.
+    declared: bool = True
 
 
 @dataclass
@@ -87,8 +90,10 @@ class ModelIndex:
         known = self.models.get(info.name)
         if known is None:
             self.models[info.name] = ModelInfo(info.name, info.framework, dict(info.relations),
-                                               set(info.fields), set(info.managers), info.bases)
+                                               set(info.fields), set(info.managers), info.bases,
+                                               info.declared)
             return
+        known.declared = known.declared or info.declared
         for name, relation in info.relations.items():
             known.relations.setdefault(name, relation)
         known.fields |= info.fields
@@ -128,6 +133,9 @@ class ModelIndex:
                 return found
         return None
 
+    def is_declared(self, model: str) -> bool:
+        return any(info.declared for info in self._lineage(model))
+
     def is_known_field(self, model: str, attr: str) -> bool:
         return any(attr in info.fields or attr in info.managers for info in self._lineage(model))
 
@@ -144,7 +152,8 @@ class ModelIndex:
         for name in sorted(self.models):
             info = self.models[name]
             digest.update(repr((name, info.framework, sorted(info.relations.items()),
-                                sorted(info.fields), sorted(info.managers), info.bases)).encode())
+                                sorted(info.fields), sorted(info.managers), info.bases,
+                                info.declared)).encode())
         return digest.hexdigest()
 
 
@@ -326,7 +335,7 @@ def add_reverse(index: ModelIndex, reverse: Iterable[tuple[str, Relation]]) -> N
         # its reverse accessors: the index stays a superset of what is reachable.
         info = index.models.get(target)
         if info is None:
-            info = index.models[target] = ModelInfo(target, "django")
+            info = index.models[target] = ModelInfo(target, "django", declared=False)
         info.relations.setdefault(relation.name, relation)
 
 

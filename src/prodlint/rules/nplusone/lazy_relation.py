@@ -1,0 +1,253 @@
+"""PRD202: a relation of each row loaded lazily inside the loop over the rows."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from prodlint.analysis.context import Context
+from prodlint.analysis.models import Relation
+from prodlint.model import FixSafety, Severity
+from prodlint.registry import Rule
+from prodlint.rules.nplusone.orm import (
+    PREFETCH_SERVED,
+    QuerySource,
+    binding_loop,
+    covers,
+    django_manager_at,
+    file_uses_orm,
+    last_name,
+    loop_source,
+    model_index,
+    prefetched_in_function,
+    runs_once,
+    short,
+)
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from prodlint.fixes.base import FixContext
+    from prodlint.model import Finding
+
+# Attributes of a model instance that are never relations: bail out before any analysis.
+NOT_RELATIONS = frozenset({
+    "pk", "id", "save", "delete", "refresh_from_db", "full_clean", "clean", "objects", "DoesNotExist",
+    "MultipleObjectsReturned", "get_absolute_url", "name", "title", "slug", "created_at",
+    "updated_at", "email", "username", "is_active", "description", "text", "body",
+})
+
+
+@dataclass(frozen=True)
+class Access:
+    """``row.rel`` read inside the loop over ``source``."""
+
+    node: ast.Attribute
+    loop: ast.AST
+    source: QuerySource
+    relation: Relation | None  # None: the model is unknown, the relation a guess
+    many: bool
+
+
+def relation_access(node: ast.AST, ctx: Context) -> Access | None:
+    """The relation read at ``node`` when it loads lazily for every row of a query."""
+    if type(node) is not ast.Attribute:
+        return None
+    value = node.value
+    attr = node.attr
+    if type(value) is not ast.Name or attr in NOT_RELATIONS or attr.endswith("_id") or attr[:1] == "_":
+        return None
+    if type(node.ctx) is not ast.Load or not file_uses_orm(ctx):
+        return None
+    # PRD202 and PRD203 both ask about the same node; the first answer stands.
+    return ctx.memo(f"nplusone.access.{id(node)}", lambda: _analyse(node, value, attr, ctx))
+
+
+def _analyse(node: ast.Attribute, value: ast.Name, attr: str, ctx: Context) -> Access | None:
+    loop = binding_loop(ctx, value.id)
+    if loop is None:
+        return None
+    source = loop_source(ctx, value.id)
+    if source is None or source.model is None:
+        return None
+    index = model_index(ctx)
+    parent = ctx.parent
+    grand = ctx.ancestors[-2] if len(ctx.ancestors) > 1 else None
+    method = parent.attr if isinstance(parent, ast.Attribute) and parent.value is node else None
+    called = method is not None and isinstance(grand, ast.Call) and grand.func is parent
+    relation = index.relation(source.model, attr)
+    if relation is None:
+        if index.is_declared(source.model) or source.framework != "django":
+            return None
+        many = called and method in PREFETCH_SERVED
+        single = method is not None and not called and method not in SCALAR_ATTRS and attr not in FIELD_LIKE \
+            and not attr.endswith(FIELD_SUFFIXES)
+        if not (many or single):
+            return None
+        access = Access(node, loop, source, None, many)
+    else:
+        if relation.kind.startswith("sa_"):
+            many = relation.many
+        elif relation.many:
+            if not (called and method in PREFETCH_SERVED):
+                return None  # filter()/create()... on a related manager: PRD201's business
+            many = True
+        else:
+            many = False
+        access = Access(node, loop, source, relation, many)
+    if covers(source.eager, attr) or attr in prefetched_in_function(ctx) or "*" in prefetched_in_function(ctx):
+        return None
+    if runs_once(ctx, loop):
+        return None
+    seen = ctx.memo(f"nplusone.seen.{id(loop)}", set)
+    key = (value.id, attr, relation is None)
+    if key in seen:
+        return None  # the first access loads it; later ones in the same loop hit the cache
+    seen.add(key)
+    return access
+
+
+# Without model facts, a chain ``row.x.y`` is only a relation guess; these ``y`` say ``x`` is
+# a plain value (a date, a string, a file, a JSON dict).
+SCALAR_ATTRS = frozenset({
+    "year", "month", "day", "hour", "minute", "second", "date", "time", "isoformat", "strftime",
+    "timestamp", "weekday", "tzinfo", "url", "path", "size", "width", "height", "file", "read",
+    "open", "close", "lower", "upper", "strip", "split", "startswith", "endswith", "format",
+    "replace", "encode", "decode", "get", "items", "keys", "values", "append", "copy", "quantize",
+    "real", "imag", "hex", "total_seconds", "days", "seconds", "label", "choices",
+})
+FIELD_LIKE = frozenset({"data", "json", "meta", "metadata", "extra", "config", "settings", "image",
+                        "photo", "avatar", "attachment", "document", "file", "amount", "price",
+                        "start", "end", "deadline", "timestamp"})
+FIELD_SUFFIXES = ("_at", "_on", "_date", "_time", "_file", "_json", "_data")
+
+
+def eager_hint(ctx: Context, access: Access) -> dict[str, object] | None:
+    """What the fix needs to add eager loading where the query is built, or None when the
+    query is not built in this function in a shape the fix can edit."""
+    source = access.source
+    if not source.local or source.nested:
+        return None
+    attr = access.node.attr
+    expr = source.expr
+    line, end_line = expr.lineno, expr.end_lineno or expr.lineno
+    where = (line, ctx.char_col(line, expr.col_offset), end_line,
+             ctx.char_col(end_line, expr.end_col_offset or 0))
+    hint: dict[str, object] = {"qs": where, "qs_source": ctx.source_of(expr)}
+    if source.framework == "django":
+        from prodlint.rules.nplusone.orm import chain
+
+        base, links = chain(expr)
+        anchor = django_manager_at(base, links, model_index(ctx))
+        if anchor is None:
+            return None
+        relation = access.relation
+        method = "prefetch_related" if access.many or (relation is not None and not relation.selectable
+                                                       and relation.kind != "generic_fk") else "select_related"
+        if relation is not None and relation.kind == "generic_fk":
+            method = "prefetch_related"
+        hint.update(method=method, arg=attr, anchor=anchor)
+        return hint
+    anchor = _sqla_anchor(expr)
+    if anchor is None:
+        return None
+    model_expr = source.model
+    hint.update(method="options", arg=f"selectinload({model_expr}.{attr})", anchor=anchor,
+                **{"import": "sqlalchemy.orm.selectinload"})
+    return hint
+
+
+def _sqla_anchor(expr: ast.expr) -> int | None:
+    """The link after which ``.options(...)`` goes: -1 for ``select(M)`` itself, else the
+    ``query(M)`` call or the ``M.query`` attribute."""
+    from prodlint.rules.nplusone.orm import chain
+
+    base, links = chain(expr)
+    if isinstance(base, ast.Call) and last_name(base.func) == "select":
+        return -1
+    for position, link in enumerate(links):
+        if link.name == "query":
+            return position
+    return None
+
+
+class LazyRelationInLoop(Rule):
+    code = "PRD202"
+    name = "LazyRelationInLoop"
+    message = ("`{access}` loads `{model}.{relation}` with one query per row of `{query}`; "
+               "load it with the rows: {remedy}")
+    what_it_does = """
+Flags a relation read on the loop variable of a loop over a Django queryset or a SQLAlchemy
+query (`for b in Book.objects.filter(...)`, `for u in session.scalars(select(User))`,
+inline or assigned earlier in the function) when the query does not load that relation
+eagerly: a foreign key or one-to-one followed (`b.author.name`), a reverse or many-to-many
+manager read (`a.books.all()`, `.count()`, `.exists()`), a SQLAlchemy `relationship()`.
+
+Relations are known from the project's models (Django `ForeignKey` / `OneToOneField` /
+`ManyToManyField` with their `related_name` or default `<model>_set` reverse names,
+`GenericForeignKey`, SQLAlchemy `relationship()` and `backref`), indexed across the
+checked files. Not flagged: relations named in `select_related` / `prefetch_related`
+(including `Prefetch(...)` and `prefetch_related_objects(rows, ...)` in the function),
+SQLAlchemy `selectinload` / `joinedload` / `subqueryload` options or an eager `lazy=` on
+the relationship, `values()` / `values_list()` rows, `*_id` columns, and a read followed
+by `break` / `return`. When the model is not in the project, PRD203 (opt-in) guesses.
+"""
+    why_bad = """
+Each row's relation is fetched by its own query the first time it is read: a page of 50
+books runs 51 queries instead of 1 or 2. Test data with three rows hides it; production
+data does not. `select_related` joins the relation into the same query, `prefetch_related`
+(and SQLAlchemy's `selectinload`) fetch it for all rows in one more query.
+"""
+    example = '''
+def titles(Book):
+    return [(b.title, b.author.name) for b in Book.objects.filter(published=True)]
+'''
+    use_instead = '''
+def titles(Book):
+    return [(b.title, b.author.name)
+            for b in Book.objects.filter(published=True).select_related("author")]
+'''
+    fixed_example = '''
+def titles(Book):
+    return [(b.title, b.author.name) for b in Book.objects.select_related("author").filter(published=True)]
+'''
+    fix_safety_note = """
+The fix is safe: it adds `select_related("rel")` (foreign key, one-to-one) or
+`prefetch_related("rel")` (reverse and many-to-many managers) right after the manager in
+the queryset expression, or `.options(selectinload(Model.rel))` to a SQLAlchemy
+`select()` / `query()` (adding the import). The rows and their values are the same; only
+when and how the relation is fetched changes. No fix is offered when the query is not
+built in the same function, for nested relations (`for b in a.books.all()`), or for
+guessed relations (PRD203).
+"""
+    severity = Severity.WARNING
+    fix_safety = FixSafety.SAFE
+    node_types = (ast.Attribute,)
+    fix_node_types = ("Attribute",)
+
+    def check(self, node: ast.AST, ctx: Context) -> None:
+        access = relation_access(node, ctx)
+        if access is None or access.relation is None:
+            return
+        self.emit(ctx, access)
+
+    def emit(self, ctx: Context, access: Access) -> None:
+        hint = eager_hint(ctx, access)
+        source = access.source
+        attr = access.node.attr
+        if source.framework == "django":
+            remedy = f'prefetch_related("{attr}")' if access.many else f'select_related("{attr}")'
+        else:
+            remedy = f".options(selectinload({source.model}.{attr}))"
+        self.report(
+            ctx, access.node, fix=FixSafety.SAFE if hint else FixSafety.NONE, hint=hint,
+            access=ctx.source_of(access.node), model=source.model, relation=attr,
+            query=short(ctx, source.expr), remedy=remedy,
+        )
+
+    def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
+        from prodlint.rules.nplusone.eager_edit import request_eager_load
+
+        # The access stays as it is; the queryset it came from is edited once per file.
+        return node if request_eager_load(finding, fixes) else None

@@ -1,0 +1,514 @@
+"""What the N+1 rules share: recognising ORM query chains (Django managers and querysets,
+related managers, SQLAlchemy sessions and ``select()``), telling a loop variable's model,
+and knowing which relations a queryset already loads eagerly.
+
+Everything here works on stdlib ``ast`` and is memoised on the ``Context`` so each loop and
+each queryset is analysed once per file however many attribute accesses ask about it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from prodlint.analysis.context import COMPREHENSION_NODES, Context
+from prodlint.analysis.models import PROJECT_MODELS, ModelIndex, index_tree, may_declare_models
+from prodlint.analysis.scopes import FUNCTION_NODES
+
+DJANGO_MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
+# Queryset methods that return another (lazy) queryset of model instances.
+LAZY_METHODS = frozenset({
+    "all", "filter", "exclude", "order_by", "select_related", "prefetch_related", "only", "defer",
+    "distinct", "annotate", "alias", "using", "reverse", "select_for_update", "extra", "none",
+    "union", "intersection", "difference", "complex_filter", "iterator", "filter_by", "where",
+    "options", "join", "outerjoin", "limit", "offset", "group_by", "having", "order_by",
+    "execution_options", "with_entities", "unique", "params",
+})
+# Queryset methods whose result is rows of plain values, not model instances.
+VALUE_METHODS = frozenset({"values", "values_list", "dates", "datetimes"})
+# Manager / queryset / query methods that run SQL when called.
+DJANGO_QUERY_METHODS = frozenset({
+    "get", "create", "get_or_create", "update_or_create", "count", "exists", "first", "last",
+    "aggregate", "earliest", "latest", "update", "delete", "in_bulk", "contains", "explain",
+    "bulk_create", "bulk_update", "raw", "aget", "acreate", "aget_or_create", "aupdate_or_create",
+    "acount", "aexists", "afirst", "alast", "aaggregate", "aupdate", "adelete",
+})
+SQLA_QUERY_METHODS = frozenset({
+    "all", "first", "one", "one_or_none", "scalar", "count", "get", "get_or_404",
+    "first_or_404", "one_or_404", "paginate", "update", "delete", "exists",
+})
+SESSION_QUERY_METHODS = frozenset({"get", "execute", "scalars", "scalar", "refresh", "get_one"})
+# Related-manager calls prefetch_related serves from its cache (the rest always query).
+PREFETCH_SERVED = frozenset({"all", "count", "exists"})
+# Builtins and statements that evaluate a lazy queryset.
+EVALUATING_CALLS = frozenset({"list", "tuple", "set", "len", "sorted", "bool", "sum", "any", "all",
+                              "max", "min", "dict", "frozenset", "enumerate", "zip", "next", "iter"})
+SQLA_LOADERS = frozenset({"selectinload", "joinedload", "subqueryload", "immediateload",
+                          "contains_eager", "lazyload", "noload", "raiseload", "defaultload",
+                          "selectin_polymorphic", "Load"})
+SQLA_MODULES = ("sqlalchemy", "flask_sqlalchemy", "sqlmodel")
+# Any of these in a file's text is a precondition for the rules to look further.
+ORM_WORDS = ("objects", "_manager", "query", "select(", "scalars", "session", "execute", "_set",
+             "refresh_from_db", "prefetch_related_objects", ".save(", ".delete(")
+
+
+@dataclass(frozen=True)
+class Link:
+    """One step of an attribute/call chain: ``.name`` (``call`` set when it is called)."""
+
+    name: str
+    node: ast.expr
+    call: ast.Call | None
+
+
+@dataclass
+class QuerySource:
+    """Where a loop's rows come from."""
+
+    framework: str  # django | sqlalchemy
+    model: str | None
+    expr: ast.expr  # the queryset expression as written (the one a fix rewrites)
+    links: list[Link]
+    local: bool  # built in the function that loops over it, so a fix can edit it
+    # Relations the query loads eagerly ("author", "author__publisher"); None: can't tell.
+    eager: set[str] | None = field(default_factory=set)
+    # The loop is over a related manager of another loop's row (``for b in a.books.all()``).
+    nested: bool = False
+
+
+def chain(expr: ast.expr) -> tuple[ast.expr, list[Link]]:
+    """Split ``a.b(x).c[0].d()`` into its base (``a``) and links, base first. Subscripts
+    are skipped (slicing a queryset keeps it a queryset)."""
+    links: list[Link] = []
+    while True:
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+            links.append(Link(expr.func.attr, expr, expr))
+            expr = expr.func.value
+        elif isinstance(expr, ast.Attribute):
+            links.append(Link(expr.attr, expr, None))
+            expr = expr.value
+        elif isinstance(expr, ast.Subscript):
+            expr = expr.value
+        else:
+            break
+    links.reverse()
+    return expr, links
+
+
+def last_name(expr: ast.expr) -> str | None:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return None
+
+
+def model_index(ctx: Context) -> ModelIndex:
+    """The project index merged with the models this file declares itself."""
+    def build() -> ModelIndex:
+        project = ctx.settings.get(PROJECT_MODELS)
+        local = ModelIndex()
+        if may_declare_models(ctx.text.encode("utf-8", "replace")):
+            index_tree(ctx.tree, local)
+        return local.merged(project) if isinstance(project, ModelIndex) else local
+    return ctx.memo("nplusone.models", build)
+
+
+def file_uses_orm(ctx: Context) -> bool:
+    return ctx.memo("nplusone.orm", lambda: any(word in ctx.text for word in ORM_WORDS))
+
+
+def is_sqla_name(ctx: Context, expr: ast.expr, name: str) -> bool:
+    """``select`` / ``selectinload``... imported from SQLAlchemy (or not imported at all,
+    as in a snippet)."""
+    qualified = ctx.qualified_name(expr) or ""
+    return qualified == name or (qualified.startswith(SQLA_MODULES) and qualified.endswith("." + name))
+
+
+def is_session(expr: ast.expr) -> bool:
+    name = (last_name(expr) or "").lower()
+    return "session" in name or name in ("sess", "db_sess")
+
+
+def is_model_expr(expr: ast.expr, index: ModelIndex) -> bool:
+    """``Book`` / ``models.Book`` / ``self.model``: something that names a model class."""
+    name = last_name(expr)
+    if name is None:
+        return False
+    return name in index.models or name[:1].isupper() or name == "model"
+
+
+def django_manager_at(base: ast.expr, links: list[Link], index: ModelIndex) -> int | None:
+    """Position of the manager link in ``Model.objects...`` (or ``self.model._default_manager``)."""
+    for position, link in enumerate(links):
+        if link.call is not None:
+            return None
+        owner = base if position == 0 else links[position - 1].node
+        model = last_name(owner)
+        if model is None:
+            continue
+        if link.name in DJANGO_MANAGERS or link.name in index.managers_of(model):
+            if is_model_expr(owner, index):
+                return position
+    return None
+
+
+def model_of_expr(expr: ast.expr) -> str | None:
+    name = last_name(expr)
+    return None if name == "model" else name
+
+
+def string_args(call: ast.Call) -> set[str] | None:
+    """The lookups a select_related / prefetch_related / prefetch_related_objects call names;
+    None when one of them is not a literal (we cannot tell what it loads)."""
+    found: set[str] = set()
+    for arg in call.args:
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            found.add(arg.value)
+        elif isinstance(arg, ast.Call) and last_name(arg.func) == "Prefetch":
+            lookup = arg.args[0] if arg.args else next(
+                (kw.value for kw in arg.keywords if kw.arg == "lookup"), None)
+            if isinstance(lookup, ast.Constant) and isinstance(lookup.value, str):
+                found.add(lookup.value)
+            else:
+                return None
+        else:
+            return None
+    return found
+
+
+def eager_lookups(links: list[Link]) -> set[str] | None:
+    eager: set[str] = set()
+    for link in links:
+        if link.call is None:
+            continue
+        if link.name == "select_related":
+            if not link.call.args:
+                return None  # select_related() follows every non-null foreign key
+            found = string_args(link.call)
+            if found is None:
+                return None
+            eager |= found
+        elif link.name == "prefetch_related":
+            found = string_args(link.call)
+            if found is None:
+                return None
+            eager |= found
+        elif link.name == "options":
+            for arg in link.call.args:
+                found = sqla_loaded(arg)
+                if found is None:
+                    return None
+                eager |= found
+    return eager
+
+
+def sqla_loaded(option: ast.expr) -> set[str] | None:
+    """The relation names a loader option such as ``selectinload(User.posts).joinedload(...)``
+    names; None for a wildcard or anything not spelled out."""
+    names: set[str] = set()
+    for node in ast.walk(option):
+        if isinstance(node, ast.Call) and last_name(node.func) in SQLA_LOADERS:
+            for arg in node.args:
+                if isinstance(arg, ast.Attribute):
+                    names.add(arg.attr)
+                elif isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    if arg.value == "*":
+                        return None
+                    names.add(arg.value.rpartition(".")[2])
+                else:
+                    return None
+    return names
+
+
+def covers(eager: set[str] | None, relation: str, prefix: str = "") -> bool:
+    if eager is None:
+        return True
+    wanted = prefix + relation
+    return any(lookup == wanted or lookup.startswith(wanted + "__") for lookup in eager) or (
+        # SQLAlchemy loaders name only the attribute.
+        relation in eager and not prefix
+    )
+
+
+def function_of(ctx: Context) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | None:
+    return ctx.enclosing_function()
+
+
+def assigned_chain(ctx: Context, name: str) -> tuple[ast.expr, list[Link]] | None:
+    """For a local name built up as ``qs = Model.objects...`` then possibly ``qs = qs.filter(...)``,
+    the original expression and the links applied to it afterwards; None if the name is
+    bound any other way (a parameter, a loop target, two unrelated assignments)."""
+    func = ctx.enclosing_function()
+    if func is None:
+        return None
+    bindings = ctx.scope_of(func).bindings.get(name)
+    if not bindings:
+        return None
+    root: ast.expr | None = None
+    extra: list[Link] = []
+    for binding in bindings:
+        if binding.kind != "assign" or binding.value is None:
+            return None
+        base, links = chain(binding.value)
+        if isinstance(base, ast.Name) and base.id == name:
+            extra.extend(links)
+        elif root is None:
+            root = binding.value
+        else:
+            return None
+    return None if root is None else (root, extra)
+
+
+def _unwrap(expr: ast.expr) -> ast.expr:
+    """``list(qs)`` / ``enumerate(qs)`` / ``tqdm(qs)`` iterate the queryset they are given."""
+    while isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.args and (
+            expr.func.id in ("list", "tuple", "enumerate", "reversed", "sorted", "iter", "tqdm")):
+        expr = expr.args[0]
+    return expr
+
+
+def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySource | None:
+    """What a loop iterates, when it is model instances from a query."""
+    if depth > 3:
+        return None
+    index = model_index(ctx)
+    expr = _unwrap(iterable)
+    local = True
+    base, links = chain(expr)
+    if isinstance(base, ast.Name) and not links:
+        found = assigned_chain(ctx, base.id)
+        if found is None:
+            return None
+        expr = _unwrap(found[0])
+        base, links = chain(expr)
+        links = links + found[1]
+    if any(link.name in VALUE_METHODS for link in links):
+        return None
+    if any(link.call is not None and link.name in DJANGO_QUERY_METHODS - {"raw"} for link in links):
+        return None  # get(), count(), first()... is one row or a number, not rows
+    manager = django_manager_at(base, links, index)
+    if manager is not None:
+        owner = base if manager == 0 else links[manager - 1].node
+        return QuerySource("django", model_of_expr(owner), expr, links, local, eager_lookups(links))
+    sqla = _sqla_source(ctx, base, links, expr, index)
+    if sqla is not None:
+        sqla.local = local
+        return sqla
+    return _related_source(ctx, base, links, expr, index, depth)
+
+
+def _sqla_source(ctx: Context, base: ast.expr, links: list[Link], expr: ast.expr,
+                 index: ModelIndex) -> QuerySource | None:
+    # select(User)... handed to session.scalars / execute(...).scalars()
+    if links and links[0].call is not None and links[0].name in ("scalars", "execute") and is_session(base):
+        if links[0].name == "execute" and not any(link.name == "scalars" for link in links[1:]):
+            return None
+        inner = links[0].call.args[0] if links[0].call.args else None
+        if inner is None:
+            return None
+        if isinstance(inner, ast.Name):
+            found = assigned_chain(ctx, inner.id)
+            if found is None:
+                return None
+            inner_base, inner_links = chain(found[0])
+            inner_links = inner_links + found[1]
+            stmt_expr = found[0]
+        else:
+            inner_base, inner_links = chain(inner)
+            stmt_expr = inner
+        if not (isinstance(inner_base, ast.Call) and is_sqla_name(ctx, inner_base.func, "select")
+                and len(inner_base.args) == 1):
+            return None
+        model = last_name(inner_base.args[0])
+        return QuerySource("sqlalchemy", model, stmt_expr, inner_links + links, True,
+                           _sqla_eager(model, inner_links + links, index))
+    # session.query(User)...
+    if links and links[0].name == "query" and links[0].call is not None and is_session(base):
+        args = links[0].call.args
+        if len(args) != 1:
+            return None
+        model = last_name(args[0])
+        return QuerySource("sqlalchemy", model, expr, links, True, _sqla_eager(model, links, index))
+    # db.session.query(User)...
+    if (len(links) >= 2 and links[0].name == "session" and links[0].call is None
+            and links[1].name == "query" and links[1].call is not None and len(links[1].call.args) == 1):
+        model = last_name(links[1].call.args[0])
+        return QuerySource("sqlalchemy", model, expr, links, True, _sqla_eager(model, links, index))
+    # User.query... (Flask-SQLAlchemy)
+    if links and links[0].name == "query" and links[0].call is None and is_model_expr(base, index):
+        if len(links) < 2 or links[-1].name not in ("all", "filter", "filter_by", "order_by", "options",
+                                                     "limit", "offset", "join", "yield_per"):
+            return None
+        model = last_name(base)
+        return QuerySource("sqlalchemy", model, expr, links, True, _sqla_eager(model, links, index))
+    return None
+
+
+def _sqla_eager(model: str | None, links: list[Link], index: ModelIndex) -> set[str] | None:
+    eager = eager_lookups(links)
+    if eager is None or model is None:
+        return eager
+    info = index.get(model)
+    if info is not None:
+        eager = eager | {name for name, rel in info.relations.items() if rel.eager}
+    return eager
+
+
+def _related_source(ctx: Context, base: ast.expr, links: list[Link], expr: ast.expr,
+                    index: ModelIndex, depth: int) -> QuerySource | None:
+    """``for b in author.books.all()`` where ``author`` is itself a row of a query."""
+    if not isinstance(base, ast.Name) or len(links) < 2 or links[0].call is not None:
+        return None
+    if links[1].call is None or links[1].name not in LAZY_METHODS:
+        return None
+    owner = loop_source(ctx, base.id, depth + 1)
+    if owner is None or owner.model is None:
+        return None
+    relation = index.relation(owner.model, links[0].name)
+    if relation is None or not relation.many:
+        return None
+    return QuerySource(owner.framework, relation.target, expr, links[1:], False,
+                       eager_lookups(links[1:]), nested=True)
+
+
+def binding_loop(ctx: Context, name: str) -> ast.AST | None:
+    """The innermost enclosing loop (statement or comprehension, in this function) whose
+    target is the plain name ``name`` and whose body holds the node being visited."""
+    child: ast.AST | None = None
+    for ancestor in reversed(ctx.ancestors):
+        if isinstance(ancestor, FUNCTION_NODES):
+            return None
+        if isinstance(ancestor, (ast.For, ast.AsyncFor)):
+            if child is not ancestor.iter and child is not ancestor.target and _binds(ancestor.target, name):
+                if any(child is stmt for stmt in ancestor.body):
+                    return ancestor
+                return None
+        elif isinstance(ancestor, COMPREHENSION_NODES):
+            for generator in ancestor.generators:
+                if _binds(generator.target, name) and child is not generator:
+                    return ancestor
+        child = ancestor
+    return None
+
+
+def _binds(target: ast.expr, name: str) -> bool:
+    if isinstance(target, ast.Name):
+        return target.id == name
+    # ``for i, row in enumerate(qs)``: the second element is the row.
+    if isinstance(target, ast.Tuple) and len(target.elts) == 2:
+        second = target.elts[1]
+        return isinstance(second, ast.Name) and second.id == name
+    return False
+
+
+def loop_iterable(loop: ast.AST, name: str) -> ast.expr | None:
+    if isinstance(loop, (ast.For, ast.AsyncFor)):
+        if isinstance(loop.target, ast.Tuple):
+            return loop.iter if _is_enumerate(loop.iter) else None
+        return loop.iter
+    if isinstance(loop, COMPREHENSION_NODES):
+        for generator in loop.generators:
+            if _binds(generator.target, name):
+                if isinstance(generator.target, ast.Tuple) and not _is_enumerate(generator.iter):
+                    return None
+                return generator.iter
+    return None
+
+
+def _is_enumerate(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "enumerate"
+
+
+def loop_source(ctx: Context, name: str, depth: int = 0) -> QuerySource | None:
+    """The query whose rows the loop variable ``name`` (at the current node) ranges over."""
+    loop = binding_loop(ctx, name)
+    if loop is None:
+        return None
+    key = f"nplusone.source.{id(loop)}.{name}"
+    iterable = loop_iterable(loop, name)
+    if iterable is None:
+        return None
+    return ctx.memo(key, lambda: query_source(ctx, iterable, depth))
+
+
+def runs_once(ctx: Context, loop: ast.AST) -> bool:
+    """True when the node being visited sits in a block that leaves the loop right after
+    (``break`` / ``return`` / ``raise``), so it runs at most once."""
+    child: ast.AST | None = None
+    for ancestor in reversed(ctx.ancestors):
+        if ancestor is loop:
+            return False
+        if isinstance(child, ast.stmt):
+            for block in _blocks(ancestor):
+                if any(stmt is child for stmt in block):
+                    position = next(i for i, stmt in enumerate(block) if stmt is child)
+                    if any(isinstance(stmt, (ast.Break, ast.Return, ast.Raise)) for stmt in block[position:]):
+                        return True
+        child = ancestor
+    return False
+
+
+def _blocks(node: ast.AST) -> Iterator[list[ast.stmt]]:
+    for name in ("body", "orelse", "finalbody"):
+        block = getattr(node, name, None)
+        if isinstance(block, list):
+            yield block
+
+
+def bounded_iterable(expr: ast.expr) -> bool:
+    """A loop over a literal collection or ``range(<constant>)``: a fixed handful of queries,
+    not one per row."""
+    if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
+        return all(isinstance(e, ast.Constant) for e in expr.elts) or len(expr.elts) <= 5
+    if isinstance(expr, ast.Dict):
+        return True
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
+        if expr.func.id == "range":
+            return all(isinstance(a, ast.Constant) for a in expr.args)
+        if expr.func.id == "enumerate" and expr.args:
+            return bounded_iterable(expr.args[0])
+    return False
+
+
+def repeating_loop(ctx: Context, node: ast.AST) -> ast.AST | None:
+    """The loop that runs ``node`` once per row, unless it is bounded or left right after."""
+    loop = ctx.enclosing_loop(node)
+    if loop is None:
+        return None
+    if isinstance(loop, (ast.For, ast.AsyncFor)) and bounded_iterable(loop.iter):
+        return None
+    if isinstance(loop, COMPREHENSION_NODES) and all(bounded_iterable(g.iter) for g in loop.generators):
+        return None
+    if runs_once(ctx, loop):
+        return None
+    return loop
+
+
+def prefetched_in_function(ctx: Context) -> set[str]:
+    """Relations ``prefetch_related_objects(rows, "rel", ...)`` loads anywhere in the
+    function: the rows it is given are then served from cache."""
+    func = ctx.enclosing_function()
+    if func is None:
+        return set()
+
+    def scan() -> set[str]:
+        found: set[str] = set()
+        for node in ast.walk(func):
+            if isinstance(node, ast.Call) and last_name(node.func) == "prefetch_related_objects":
+                if node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
+                    continue  # one object at a time: the N+1 itself
+                lookups = string_args(ast.Call(func=node.func, args=node.args[1:], keywords=[]))
+                found |= lookups if lookups is not None else {"*"}
+        return found
+    return ctx.memo(f"nplusone.prefetched.{id(func)}", scan)
+
+
+def short(ctx: Context, node: ast.expr, limit: int = 60) -> str:
+    """A one-line rendering of an expression for messages, with call arguments elided."""
+    base, links = chain(node)
+    text = ast.unparse(base) if not isinstance(base, ast.Call) else ast.unparse(base.func) + "(...)"
+    for link in links:
+        text += f".{link.name}" + ("()" if link.call is not None else "")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
