@@ -27,7 +27,8 @@ class EagerLogFormatting(Rule):
 Flags calls to the `logging` module's functions and to logger objects (`logger`, `log`,
 `self.logger`, `app.logger`, `logging.getLogger(...)`, names bound to it) whose message
 is an f-string, a `%` expression, a `.format()` call or a `+` concatenation with
-non-constant parts.
+non-constant parts. A `+` that only composes a template for arguments passed after
+it (`logger.info("%s: " + fmt, name, *args)`) is not flagged.
 """
     why_bad = """
 The message is formatted even when the level is disabled, which costs time on hot paths,
@@ -78,6 +79,8 @@ twice, or `"..." % value` has a single operand that could be a tuple at run time
         kind = eager_kind(message)
         if kind is None or ctx.static_string(message) is not None:
             return
+        if kind == "+" and len(node.args) > index + 1:
+            return  # ``"%s " + msg, *args`` composes a template; the values stay lazy
         lazy = self._lazy(message, kind, ctx) if len(node.args) == index + 1 else None
         if lazy is None:
             self.report(ctx, node, kind=kind)

@@ -6,7 +6,7 @@ import ast
 import re
 from typing import TYPE_CHECKING
 
-from prodlint.analysis.context import Context, path_matches
+from prodlint.analysis.context import Context, is_main_guard, path_matches
 from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Option, Rule
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from prodlint.model import Finding
 
 CLI_DECORATOR_ATTRS = frozenset({"command", "group", "callback", "main"})
+OUTPUT_FUNCTION = re.compile(r"_*(dump|print|pprint|show|display|echo)", re.IGNORECASE)
 VERBOSITY_WORDS = re.compile(r"verbos|quiet|silent", re.IGNORECASE)
 ERROR_WORDS = ("error", "fail", "fatal", "critical", "exception", "traceback")
 
@@ -38,6 +39,14 @@ def _builds_argparse(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context)
     return any(
         isinstance(node, ast.Call) and (ctx.qualified_name(node.func) or "").endswith("ArgumentParser")
         for node in ast.walk(func)
+    )
+
+
+def _is_entry_point(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> bool:
+    return (
+        func.name == "main"
+        or any(_decorator_is_cli(d, ctx) for d in func.decorator_list)
+        or _builds_argparse(func, ctx)
     )
 
 
@@ -61,20 +70,16 @@ def cli_functions(ctx: Context) -> set[int]:
     for statement in tree.body:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             functions[statement.name] = statement
-            if (
-                statement.name == "main"
-                or any(_decorator_is_cli(d, ctx) for d in statement.decorator_list)
-                or _builds_argparse(statement, ctx)
-            ):
+            if _is_entry_point(statement, ctx):
                 roots.append(statement)
-        elif isinstance(statement, ast.ClassDef) and _is_command_class(statement):
-            roots.extend(
-                item for item in statement.body
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "handle"
-            )
-        elif isinstance(statement, ast.If) and ast.unparse(statement.test).replace("'", '"') in (
-            '__name__ == "__main__"', '"__main__" == __name__'
-        ):
+        elif isinstance(statement, ast.ClassDef):
+            methods = [m for m in statement.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            if _is_command_class(statement):
+                roots.extend(m for m in methods if m.name == "handle")
+            elif any(_builds_argparse(m, ctx) for m in methods):
+                # A command-line tool written as a class: every method serves the terminal.
+                roots.extend(methods)
+        elif is_main_guard(statement):
             roots.append(statement)
     seen: set[int] = set()
     pending = list(roots)
@@ -116,7 +121,8 @@ Flags `print(...)` calls in library and application code.
 Not flagged: code under `if __name__ == "__main__":`, command-line entry points (a
 module-level `main`, click/typer commands, functions that build an `argparse` parser,
 Django management command `handle` methods, and the module functions they call),
-`__main__.py`, prints under a verbosity check (`if verbosity >= 2:`), prints to a file other than `sys.stdout`/`sys.stderr`, test files, and
+`__main__.py`, prints under a verbosity check (`if verbosity >= 2:`), functions whose name says they
+print (`dump_*`, `print_*`, `show_*`, `display_*`, `echo_*`), prints to a file other than `sys.stdout`/`sys.stderr`, test files, and
 paths listed in `script-paths`.
 """
     why_bad = """
@@ -204,6 +210,8 @@ the logger name would be shadowed.
         functions = list(ctx.enclosing_functions())
         if not functions:
             return False
+        if any(OUTPUT_FUNCTION.match(getattr(f, "name", "")) for f in functions):
+            return True  # ``dump_tree()``, ``print_report()``: printing is the job
         cli = ctx.memo("logging.cli_functions", lambda: cli_functions(ctx))
         if id(functions[-1]) in cli:
             return True
