@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--output", type=Path, help="write the report to this file")
     check.add_argument("--statistics", action="store_true", help="count findings per rule")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    check.add_argument("--baseline", type=Path, help="ignore the findings recorded in this file")
+    check.add_argument("--write-baseline", type=Path, help="record today's findings in this file")
 
     fix = commands.add_parser("fix", help="apply fixes")
     _add_selection(fix)
@@ -103,6 +105,10 @@ def _check(args: argparse.Namespace) -> int:
         result = check_paths(paths, config, use_cache=not args.no_cache, jobs=args.jobs,
                              progress=_progress())  # type: ignore[arg-type]
         findings = result.findings
+    if args.baseline or args.write_baseline:
+        from prodlint.baseline import check_with_baseline
+
+        findings = check_with_baseline(findings, config.root, args.baseline, args.write_baseline)
     text = render(findings, args.format)
     if args.statistics and args.format == "text":
         text = render_statistics(findings)
