@@ -1,0 +1,1 @@
+"""PRD1xx: SQL built from strings that reaches a database call (SQL injection)."""

@@ -1,0 +1,96 @@
+"""PRD101: a value spliced into SQL text that reaches a database call."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from prodlint.analysis.context import Context
+from prodlint.model import FixSafety, Severity
+from prodlint.registry import Rule
+from prodlint.rules.sql.common import SINK_METHODS, analyse, describe
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from prodlint.fixes.base import FixContext
+    from prodlint.model import Finding
+
+
+class SqlBuiltFromStrings(Rule):
+    code = "PRD101"
+    name = "SqlBuiltFromStrings"
+    message = "SQL passed to `{sink}` splices in {values}; pass them as query parameters"
+    what_it_does = """
+Flags a database call (DB-API `cursor.execute`/`executemany`/`executescript`,
+`connection.execute`, Django `Model.objects.raw`, `QuerySet.extra`, `RawSQL`, SQLAlchemy
+`text()`, `session.execute`, `exec_driver_sql`, `pandas.read_sql*`, asyncpg and
+`databases` `fetch*`/`execute`) whose SQL text has a value spliced in where SQL expects a
+value (inside quotes, after `=`, `<`, `LIKE`, `LIMIT`, in `VALUES (...)`), by `+`, `+=`,
+f-strings, `%`, `.format`, `.replace` or `"".join`, including when the string is built in a
+variable over several statements and branches.
+
+Not flagged: constants (literals, module and function constants, `Final`), values passed
+through identifier quoting (`connection.ops.quote_name`, `psycopg.sql.Identifier`),
+placeholder lists (`",".join(["%s"] * n)`, `"?" * n`), numbers (`int(...)`, `len(...)`,
+`%d`), and strings that never reach a database call (log and exception messages).
+"""
+    why_bad = """
+A value spliced into SQL is parsed as SQL: `' OR '1'='1` in a user name turns a lookup into
+a dump of the table (SQL injection, CWE-89). Quoting by hand is not enough (escapes,
+encodings, numbers). Query parameters are sent separately from the SQL and cannot change
+its meaning; they also let the database reuse the query plan.
+"""
+    example = '''
+import sqlite3
+
+
+def find_user(conn: sqlite3.Connection, name: str) -> list[tuple[int, str]]:
+    cur = conn.cursor()
+    cur.execute("SELECT id, name FROM users WHERE name = '" + name + "'")
+    return cur.fetchall()
+'''
+    use_instead = '''
+import sqlite3
+
+
+def find_user(conn: sqlite3.Connection, name: str) -> list[tuple[int, str]]:
+    cur = conn.cursor()
+    cur.execute("SELECT id, name FROM users WHERE name = ?", (name,))
+    return cur.fetchall()
+'''
+    fixed_example = use_instead
+    fix_safety_note = """
+The fix is safe where the driver's paramstyle is known from the file's imports (sqlite3
+`?`; psycopg2, psycopg, pymysql, MySQLdb and Django `%s`; asyncpg `$1`; SQLAlchemy `text()`
+gets `:name` and `.bindparams(...)`) and the value sat inside quotes: the quotes go, any
+text quoted with it (such as `LIKE` wildcards) moves into the parameter, literal `%` is
+doubled for `%s` drivers, and existing parameters are kept in order. Values that were not
+in quotes (`id = " + str(n)`) become parameters too, but the fix is unsafe: the database
+now gets a typed value where it used to parse text. Strings built over several statements
+are fixed when every piece is in the sink's block and the SQL variable is used nowhere
+else; otherwise, and when the paramstyle is unknown, there is no fix.
+"""
+    severity = Severity.ERROR
+    fix_safety = FixSafety.SAFE
+    node_types = (ast.Call,)
+    fix_node_types = ("Call",)
+
+    def check(self, node: ast.AST, ctx: Context) -> None:
+        assert isinstance(node, ast.Call)
+        func = node.func
+        if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) not in SINK_METHODS:
+            return
+        analysis = analyse(node, ctx)
+        if analysis is None or not analysis.values:
+            return
+        fix = FixSafety.NONE
+        if analysis.fix is not None:
+            fix = FixSafety.UNSAFE if analysis.fix_unsafe else FixSafety.SAFE
+        self.report(ctx, node, fix=fix, hint=analysis.fix or {}, sink=analysis.sink.label,
+                    values=describe(ctx, analysis.values))
+
+    def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
+        from prodlint.rules.sql.fix import apply_hint
+
+        return apply_hint(node, finding, fixes)

@@ -1,0 +1,370 @@
+"""Turning spliced values into placeholders and a params argument, as source text.
+
+Runs at detection time (no libcst): the result goes into the finding's ``fix_hint`` and is
+checked to parse here, so the fix itself only swaps source text in.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from prodlint.analysis.context import Context
+from prodlint.analysis.scopes import FUNCTION_NODES
+from prodlint.rules.sql.common import (
+    LIST_BEFORE, VALUE_BEFORE, VALUES_OPEN, Flow, Piece, Sink, _arg, _quotes_open,
+)
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class NoFix(Exception):
+    """This build cannot be parametrized exactly."""
+
+
+@dataclass
+class Renderer:
+    """Renders SQL pieces into a new string expression, collecting params in order."""
+
+    ctx: Context
+    style: str
+    escape_percent: bool
+    first_number: int = 1
+    before: str = ""  # literal text so far (for quote parity across statements)
+    params: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)  # existing placeholders before each param
+    unquoted: bool = False
+
+    def placeholder(self, expr: ast.expr | None) -> str:
+        if self.style == "qmark":
+            return "?"
+        if self.style == "format":
+            return "%s"
+        if self.style == "dollar":
+            return f"${self.first_number + len(self.params) - 1}"
+        base = expr.id if isinstance(expr, ast.Name) else expr.attr if isinstance(expr, ast.Attribute) else "p"
+        name = base if IDENTIFIER.match(base) and base not in self.names else f"p{len(self.params)}"
+        while name in self.names:
+            name += "_"
+        self.names[-1] = name
+        return ":" + name
+
+    def source(self, piece: Piece) -> str:
+        assert piece.expr is not None
+        text = self.ctx.source_of(piece.expr)
+        if "\n" in text or "\\" in text:
+            raise NoFix
+        if isinstance(piece.expr, (ast.Name, ast.Attribute, ast.Subscript, ast.Call, ast.Constant)):
+            return text
+        return f"({text})"
+
+    def field(self, piece: Piece, quote: str) -> str:
+        text = self.source(piece)
+        if quote in text or "{" in text and piece.spec:
+            raise NoFix
+        spec = piece.spec
+        if spec == "!d":
+            return "{int(" + text + ")}"
+        return "{" + text + spec + "}"
+
+    def render(self, pieces: list[Piece]) -> list[tuple[str, str]]:
+        """The new string as ('lit', text) / ('field', f-string field) parts."""
+        out: list[tuple[str, str]] = []
+        index = 0
+        while index < len(pieces):
+            piece = pieces[index]
+            index += 1
+            if not piece.dynamic:
+                out.append(("lit", piece.text))
+                self.before += piece.text
+                continue
+            if not piece.exact:
+                raise NoFix
+            if piece.safe:
+                out.append(("field", self.field(piece, '"')))
+                self.before += "\0"
+                continue
+            if _quotes_open(self.before):
+                # Pull the quoted literal into the parameter: '%{x}%' -> %s with "%x%".
+                if not out or out[-1][0] != "lit" or "'" not in out[-1][1]:
+                    raise NoFix
+                last = out.pop()[1]
+                cut = last.rindex("'")
+                if cut > 0 and last[cut - 1] == "'":
+                    raise NoFix
+                prefix = last[cut + 1:]
+                if last[:cut]:
+                    out.append(("lit", last[:cut]))
+                group: list[Piece] = [piece]
+                suffix: str | None = None
+                rest = ""
+                while index < len(pieces):
+                    following = pieces[index]
+                    index += 1
+                    if following.dynamic:
+                        if not following.exact:
+                            raise NoFix
+                        group.append(following)
+                        continue
+                    if "'" in following.text:
+                        cut = following.text.index("'")
+                        if following.text[cut + 1: cut + 2] == "'":
+                            raise NoFix
+                        suffix = following.text[:cut]
+                        rest = following.text[cut + 1:]
+                        break
+                    group.append(following)
+                if suffix is None:
+                    raise NoFix
+                self.before = self.before[: len(self.before) - len(prefix) - 1] + "\0" + rest
+                self.names.append("")
+                self.params.append(self.quoted_param(prefix, group, suffix))
+                self.positions.append(self.count_existing(out))
+                out.append(("lit", self.placeholder(group[0].expr)))
+                if rest:
+                    out.append(("lit", rest))
+                continue
+            if LIST_BEFORE.search(self.before) or not (VALUE_BEFORE.search(self.before) or VALUES_OPEN.search(self.before)):
+                # Identifiers and clauses stay as they are (PRD102 reports them).
+                out.append(("field", self.field(piece, '"')))
+                self.before += "\0"
+                continue
+            self.unquoted = True
+            self.names.append("")
+            self.params.append(self.source(piece) if not piece.spec else "f\"" + self.field(piece, '"') + "\"")
+            self.positions.append(self.count_existing(out))
+            out.append(("lit", self.placeholder(piece.expr)))
+            self.before += "\0"
+        return out
+
+    def count_existing(self, out: list[tuple[str, str]]) -> int:
+        text = "".join(t for kind, t in out if kind == "lit")
+        marker = {"qmark": "?", "format": "%s"}.get(self.style)
+        return text.count(marker) if marker else 0
+
+    def quoted_param(self, prefix: str, group: list[Piece], suffix: str) -> str:
+        if not prefix and not suffix and len(group) == 1 and not group[0].spec:
+            only = group[0]
+            text = self.source(only)
+            return text if only.is_str or self.style == "qmark" else f"str({text})"
+        parts = [_escape(prefix.replace("''", "'"), '"')]
+        for piece in group:
+            if piece.dynamic:
+                parts.append(self.field(piece, '"'))
+            else:
+                parts.append(_escape(piece.text.replace("''", "'"), '"'))
+        parts.append(_escape(suffix.replace("''", "'"), '"'))
+        return 'f"' + "".join(parts) + '"'
+
+
+def _escape(text: str, quote: str, braces: bool = True) -> str:
+    text = text.replace("\\", "\\\\").replace(quote, "\\" + quote).replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return text.replace("{", "{{").replace("}", "}}") if braces else text
+
+
+def string_source(parts: list[tuple[str, str]], escape_percent: bool, multiline: bool) -> str:
+    """A Python string literal (an f-string when values stay spliced in)."""
+    is_f = any(kind == "field" for kind, _ in parts)
+    text_parts: list[str] = []
+    for kind, text in parts:
+        if kind == "field":
+            text_parts.append(text)
+            continue
+        if escape_percent and kind == "lit" and text not in ("%s",):
+            text = text.replace("%", "%%")
+        if multiline:
+            text = text.replace("\\", "\\\\")
+            text = text.replace("{", "{{").replace("}", "}}") if is_f else text
+        else:
+            text = _escape(text, '"', braces=is_f)
+        text_parts.append(text)
+    body = "".join(text_parts)
+    quote = '"""' if multiline else '"'
+    return ("f" if is_f else "") + quote + body + quote
+
+
+def _byte_offset(ctx: Context, base: ast.AST, node: ast.AST, end: bool = False) -> int:
+    line = (node.end_lineno if end else node.lineno) or 0  # type: ignore[attr-defined]
+    col = node.end_col_offset if end else node.col_offset  # type: ignore[attr-defined]
+    start_line = base.lineno  # type: ignore[attr-defined]
+    offset = 0
+    for number in range(start_line, line):
+        width = len(ctx.lines[number - 1].encode("utf-8"))
+        offset += width - (base.col_offset if number == start_line else 0) + 1  # type: ignore[attr-defined]
+    return offset + col - (base.col_offset if line == start_line else 0)  # type: ignore[attr-defined]
+
+
+def splice(ctx: Context, base: ast.AST, edits: list[tuple[ast.AST, str, str]]) -> str:
+    """``base``'s source with each (node, mode, text) applied: mode ``replace`` swaps the
+    node's text, ``after`` inserts text after it."""
+    data = ctx.source_of(base).encode("utf-8")
+    changes = []
+    for node, mode, text in edits:
+        stop = _byte_offset(ctx, base, node, end=True)
+        start = _byte_offset(ctx, base, node) if mode == "replace" else stop
+        changes.append((start, stop, text.encode("utf-8")))
+    for start, stop, text in sorted(changes, reverse=True):
+        data = data[:start] + text + data[stop:]
+    return data.decode("utf-8")
+
+
+def _stable(ctx: Context, flow: Flow, expr: str, first_line: int, sink_line: int) -> bool:
+    """A param moved from a build statement to the sink must mean the same there."""
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Call, ast.Await, ast.NamedExpr, ast.Yield)) and not (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str"
+        ):
+            return False
+    scope = ctx.scope_of(flow.function) if isinstance(flow.function, FUNCTION_NODES) else ctx.module_scope  # type: ignore[arg-type]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            for binding in scope.bindings.get(node.id, []):
+                line = getattr(binding.node, "lineno", 0)
+                if first_line <= line <= sink_line and binding.kind != "param":
+                    return False
+    return True
+
+
+def plan_fix(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[dict[str, object], bool] | None:
+    """The fix hint and whether it is unsafe, or None when no exact fix exists."""
+    try:
+        return _plan(sink, pieces, flow, ctx)
+    except NoFix:
+        return None
+
+
+def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[dict[str, object], bool] | None:
+    if sink.style is None:
+        return None
+    call = sink.call
+    sql = sink.sql[0]
+    parent = ctx.parent
+    if isinstance(parent, ast.Attribute) and parent.attr == "bindparams":
+        return None
+    existing: ast.expr | None = None
+    extra_args = 0
+    if sink.style == "dollar":
+        extra_args = len(call.args) - 1
+        if any(isinstance(a, ast.Starred) for a in call.args) or call.keywords:
+            return None
+    elif sink.style == "named" or isinstance(call.func, ast.Name) and call.func.id == "text":
+        if len(call.args) > 1 or any(k.arg in ("values", "params", "parameters") for k in call.keywords):
+            return None
+    elif "read_sql" in sink.label:
+        existing = next((k.value for k in call.keywords if k.arg == "params"), None)
+    else:
+        existing = _arg(call, 1, "params", "parameters", "args", "vars")
+        if len(call.args) > 2:
+            return None
+    escape = sink.style == "format" and existing is None
+    literal_text = "".join(p.text for p in pieces if not p.dynamic)
+    if sink.style == "dollar":
+        numbers = [int(n) for n in re.findall(r"\$(\d+)", literal_text)]
+        first = max([extra_args, *numbers]) + 1
+    else:
+        first = 1
+    if sink.style == "format" and "%(" in literal_text and existing is not None:
+        return None
+    renderer = Renderer(ctx, sink.style, escape, first)
+    is_text = isinstance(call.func, ast.Name) and call.func.id == "text" or (
+        isinstance(call.func, ast.Attribute) and call.func.attr == "text")
+
+    statement_edits: list[dict[str, object]] = []
+    if isinstance(sql, ast.Name):
+        contributions, defined, _ = flow.definitions(sql.id, flow.path)
+        if not defined or not all(inner for *_, inner in contributions):
+            return None
+        sink_line = call.lineno
+        first_line = contributions[0][0].lineno
+        if not _only_used_here(ctx, flow, sql.id, [c[0] for c in contributions], call):
+            return None
+        for stmt, value, here, _ in contributions:
+            if not isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                return None
+            own = flow.pieces(value, here, 0, stmt)
+            count = len(renderer.params)
+            parts = renderer.render(own)
+            multiline = "\n" in ctx.source_of(value) and any("\n" in t for k, t in parts if k == "lit")
+            new_value = string_source(parts, escape, multiline)
+            for param in renderer.params[count:]:
+                if not _stable(ctx, flow, param, first_line, sink_line):
+                    return None
+            statement_edits.append({
+                "line": stmt.lineno,
+                "col": ctx.char_col(stmt.lineno, stmt.col_offset),
+                "statement": splice(ctx, stmt, [(value, "replace", new_value)]),
+            })
+        if not renderer.params:
+            return None
+        new_sql = ctx.source_of(sql)
+    else:
+        if any(p.dynamic and p.origin is not None and not p.safe for p in pieces):
+            return None
+        parts = renderer.render(pieces)
+        if not renderer.params:
+            return None
+        multiline = "\n" in ctx.source_of(sql) and any("\n" in t for k, t in parts if k == "lit")
+        new_sql = string_source(parts, escape, multiline)
+
+    edits: list[tuple[ast.AST, str, str]] = [(sql, "replace", new_sql)] if new_sql != ctx.source_of(sql) else []
+    params = renderer.params
+    if sink.style == "named":
+        names = renderer.names
+        if is_text:
+            bind = ", ".join(f"{n}={p}" for n, p in zip(names, params))
+            replacement = splice(ctx, call, edits) + f".bindparams({bind})"
+            return _checked({"replacement": replacement, "statements": statement_edits}, renderer)
+        mapping = "{" + ", ".join(f'"{n}": {p}' for n, p in zip(names, params)) + "}"
+        edits.append((sql, "after", f", values={mapping}"))
+    elif sink.style == "dollar":
+        edits.append((call.args[-1], "after", "".join(f", {p}" for p in params)))
+    elif existing is None:
+        tuple_text = "(" + ", ".join(params) + ("," if len(params) == 1 else "") + ")"
+        keyword = "params=" if "read_sql" in sink.label else ""
+        anchor: ast.AST = call.args[-1] if "read_sql" in sink.label and call.args else sql
+        if "read_sql" in sink.label and call.keywords:
+            anchor = call.keywords[-1].value
+        edits.append((anchor, "after", f", {keyword}{tuple_text}"))
+    elif isinstance(existing, (ast.List, ast.Tuple)) and not any(isinstance(e, ast.Starred) for e in existing.elts):
+        merged = [ctx.source_of(e) for e in existing.elts]
+        for offset, (position, param) in enumerate(zip(renderer.positions, params)):
+            merged.insert(position + offset, param)
+        if isinstance(existing, ast.List):
+            text = "[" + ", ".join(merged) + "]"
+        else:
+            text = "(" + ", ".join(merged) + ("," if len(merged) == 1 else "") + ")"
+        edits.append((existing, "replace", text))
+    else:
+        total = renderer.count_existing([("lit", literal_text)])
+        if any(position != total for position in renderer.positions):
+            return None
+        edits.append((existing, "replace", f"(*{ctx.source_of(existing)}, {', '.join(params)})"))
+    replacement = splice(ctx, call, edits)
+    return _checked({"replacement": replacement, "statements": statement_edits}, renderer)
+
+
+def _checked(hint: dict[str, object], renderer: Renderer) -> tuple[dict[str, object], bool] | None:
+    try:
+        ast.parse("(" + str(hint["replacement"]) + ")", mode="eval")
+        for edit in hint["statements"]:  # type: ignore[attr-defined]
+            ast.parse(edit["statement"].strip())
+    except SyntaxError:
+        return None
+    return hint, renderer.unquoted
+
+
+def _only_used_here(ctx: Context, flow: Flow, name: str, builders: list[ast.stmt], call: ast.Call) -> bool:
+    """The SQL variable is read only by its own ``+=`` and the sink: changing its text
+    changes nothing else."""
+    scope_node = flow.function if flow.function is not None else ctx.tree
+    allowed = {id(n) for stmt in builders for n in ast.walk(stmt)} | {id(n) for n in ast.walk(call)}
+    for node in ast.walk(scope_node):
+        if isinstance(node, ast.Name) and node.id == name and id(node) not in allowed:
+            return False
+    return True
