@@ -200,17 +200,41 @@ data does not. `select_related` joins the relation into the same query, `prefetc
 (and SQLAlchemy's `selectinload`) fetch it for all rows in one more query.
 """
     example = '''
-def titles(Book):
-    return [(b.title, b.author.name) for b in Book.objects.filter(published=True)]
+from django.db import models
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=200)
+    author = models.ForeignKey("Author", on_delete=models.CASCADE)
+
+
+def titles():
+    return [(b.title, b.author.name) for b in Book.objects.filter(title__contains="a")]
 '''
     use_instead = '''
-def titles(Book):
+from django.db import models
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=200)
+    author = models.ForeignKey("Author", on_delete=models.CASCADE)
+
+
+def titles():
     return [(b.title, b.author.name)
-            for b in Book.objects.filter(published=True).select_related("author")]
+            for b in Book.objects.filter(title__contains="a").select_related("author")]
 '''
     fixed_example = '''
-def titles(Book):
-    return [(b.title, b.author.name) for b in Book.objects.select_related("author").filter(published=True)]
+from django.db import models
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=200)
+    author = models.ForeignKey("Author", on_delete=models.CASCADE)
+
+
+def titles():
+    return [(b.title, b.author.name) for b in Book.objects.select_related("author").filter(title__contains="a")]
 '''
     fix_safety_note = """
 The fix is safe: it adds `select_related("rel")` (foreign key, one-to-one) or

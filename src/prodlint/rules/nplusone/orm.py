@@ -438,14 +438,14 @@ def runs_once(ctx: Context, loop: ast.AST) -> bool:
     (``break`` / ``return`` / ``raise``), so it runs at most once."""
     child: ast.AST | None = None
     for ancestor in reversed(ctx.ancestors):
-        if ancestor is loop:
-            return False
         if isinstance(child, ast.stmt):
             for block in _blocks(ancestor):
                 if any(stmt is child for stmt in block):
                     position = next(i for i, stmt in enumerate(block) if stmt is child)
                     if any(isinstance(stmt, (ast.Break, ast.Return, ast.Raise)) for stmt in block[position:]):
                         return True
+        if ancestor is loop:
+            return False
         child = ancestor
     return False
 

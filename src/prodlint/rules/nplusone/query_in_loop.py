@@ -1,0 +1,384 @@
+"""PRD201: a database query run once per loop iteration."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from prodlint.analysis.context import COMPREHENSION_NODES, Context
+from prodlint.model import FixSafety, Severity
+from prodlint.registry import Rule
+from prodlint.rules.nplusone.orm import (
+    DJANGO_QUERY_METHODS,
+    EVALUATING_CALLS,
+    LAZY_METHODS,
+    PREFETCH_SERVED,
+    SESSION_QUERY_METHODS,
+    SQLA_QUERY_METHODS,
+    Link,
+    binding_loop,
+    chain,
+    covers,
+    django_manager_at,
+    file_uses_orm,
+    is_model_expr,
+    is_session,
+    last_name,
+    loop_source,
+    model_index,
+    repeating_loop,
+    short,
+)
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from prodlint.fixes.base import FixContext
+    from prodlint.model import Finding
+
+# Method names worth a look at all: the cheap first test on every call in every file.
+CANDIDATE_METHODS = frozenset(
+    DJANGO_QUERY_METHODS | LAZY_METHODS | SQLA_QUERY_METHODS | SESSION_QUERY_METHODS
+    | {"query", "execute", "save", "refresh_from_db", "prefetch_related_objects", "values",
+       "values_list", "iterator"}
+)
+CURSOR_NAMES = frozenset({"cursor", "cur", "curs", "conn", "connection", "db_conn", "cnx", "con"})
+# Calls whose argument a lazy queryset is handed to without being run (a subquery).
+LAZY_CONSUMERS = frozenset({"Subquery", "Exists", "OuterRef", "Prefetch", "Q", "union", "filter",
+                            "exclude", "Case", "When", "__in"})
+
+
+def _evaluated(ctx: Context, node: ast.expr) -> bool:
+    """Whether the lazy queryset ``node`` (being visited) is run where it stands."""
+    parent = ctx.parent
+    if isinstance(parent, (ast.For, ast.AsyncFor)) and parent.iter is node:
+        return True
+    if isinstance(parent, ast.comprehension) and parent.iter is node:
+        return True
+    if isinstance(parent, ast.Call) and node in parent.args:
+        return isinstance(parent.func, ast.Name) and parent.func.id in EVALUATING_CALLS
+    if isinstance(parent, (ast.If, ast.While, ast.IfExp)) and parent.test is node:
+        return True
+    if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
+        return True
+    if isinstance(parent, ast.Subscript) and parent.value is node:
+        return isinstance(parent.slice, ast.Constant)  # qs[0] runs a query; qs[:10] stays lazy
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+        return _name_evaluated(ctx, parent.targets[0].id, parent)
+    return False
+
+
+def _name_evaluated(ctx: Context, name: str, assignment: ast.Assign) -> bool:
+    """``rows = M.objects.filter(...)`` in a loop body, then ``for r in rows`` / ``list(rows)``
+    / ``if rows`` / ``rows[0]`` later in the same body."""
+    loop = ctx.enclosing_loop(assignment)
+    if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
+        return False
+    for node in ast.walk(loop):
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and _is_name(node.iter, name):
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in EVALUATING_CALLS:
+            if any(_is_name(arg, name) for arg in node.args):
+                return True
+        if isinstance(node, (ast.If, ast.While)) and _is_name(node.test, name):
+            return True
+        if isinstance(node, ast.Subscript) and _is_name(node.value, name) and isinstance(node.slice, ast.Constant):
+            return True
+        if isinstance(node, ast.Attribute) and _is_name(node.value, name) and node.attr in (
+                DJANGO_QUERY_METHODS | SQLA_QUERY_METHODS):
+            return True
+    return False
+
+
+def _is_name(expr: ast.expr, name: str) -> bool:
+    return isinstance(expr, ast.Name) and expr.id == name
+
+
+def _outermost(ctx: Context, node: ast.Call) -> bool:
+    """True unless the call's result is itself the receiver of another method call (which
+    is then the one to judge: ``M.objects.filter(...).first()``)."""
+    parent = ctx.parent
+    if isinstance(parent, ast.Attribute) and parent.value is node:
+        grand = ctx.ancestors[-2] if len(ctx.ancestors) > 1 else None
+        return not (isinstance(grand, ast.Call) and grand.func is parent)
+    return True
+
+
+def _runs_query(ctx: Context, node: ast.Call, links: list[Link], start: int) -> bool:
+    """Whether the chain from link ``start`` on (the first call after the manager, session,
+    or related manager) runs SQL at ``node``."""
+    called = [link for link in links[start:] if link.call is not None]
+    if not called:
+        return False
+    last = called[-1].name
+    if last in DJANGO_QUERY_METHODS or last in SQLA_QUERY_METHODS - {"all"}:
+        return True
+    if last in ("values", "values_list", "iterator", "all") or last in LAZY_METHODS:
+        if last == "all" and links[0].name == "query" and links[0].call is None:
+            return True  # Flask-SQLAlchemy Model.query...all()
+        if last == "all" and any(link.name == "query" and link.call is not None for link in links):
+            return True  # session.query(...).all()
+        return _evaluated(ctx, node)
+    return False
+
+
+class QueryInLoop(Rule):
+    code = "PRD201"
+    name = "QueryInLoop"
+    message = "`{call}` runs a database query on every iteration of the loop on line {loop_line}; {remedy}"
+    what_it_does = """
+Flags a call that hits the database inside the body of a `for` / `async for` / `while` loop
+or a comprehension: Django `Model.objects.get/filter/create/count/exists/...` (a lazy
+queryset counts when it is evaluated in the loop), `instance.save()` / `.delete()` on a row
+of a query, related-manager calls (`obj.items.filter(...)`, or `.all()` / `.count()` when
+the rows are not from a query PRD202 can fix), `refresh_from_db()`,
+`prefetch_related_objects([obj], ...)`; SQLAlchemy `session.query(...)...`,
+`session.get/execute/scalars/scalar`, Flask-SQLAlchemy `Model.query...`; DB-API
+`cursor.execute(...)`.
+
+Not flagged: the loop header (`for b in Book.objects.all()` runs once), loops over a
+literal collection or `range(<constant>)`, a query followed by `break` / `return` /
+`raise` in its block (it runs once), lazy querysets handed on unevaluated (`Subquery`,
+`Prefetch`, `filter(x__in=qs)`), `bulk_create` / `bulk_update` / `in_bulk`, `.get()` on
+anything but a manager, `.save()` on anything not known to be a model row.
+"""
+    why_bad = """
+One round trip per row: a loop over 1,000 ids runs 1,000 queries, each paying the network
+and parsing cost. It passes review and tests with a handful of rows and dominates response
+time in production.
+"""
+    example = '''
+def import_rows(Tag, rows):
+    for row in rows:
+        Tag.objects.create(name=row["name"], slug=row["slug"])
+'''
+    use_instead = '''
+def import_rows(Tag, rows):
+    Tag.objects.bulk_create([Tag(name=row["name"], slug=row["slug"]) for row in rows])
+'''
+    fixed_example = '''
+def import_rows(Tag, rows):
+    Tag.objects.bulk_create([Tag(name=row["name"], slug=row["slug"]) for row in rows])
+'''
+    fix_safety_note = """
+The fixes are unsafe because they change what runs besides the SQL:
+- a loop whose whole body is `M.objects.create(**fields)` becomes
+  `M.objects.bulk_create([M(**fields) for ... in ...])`: `save()` is not called, the
+  `pre_save` / `post_save` signals are not sent, and on some databases the objects get
+  no primary key back;
+- a loop starting `obj = M.objects.get(pk=x)` over a name `ids` becomes
+  `for x, obj in M.objects.in_bulk(ids).items():`: missing ids are skipped instead of
+  raising `DoesNotExist`, duplicates collapse and the order is the database's.
+Other findings have no automatic fix.
+"""
+    severity = Severity.WARNING
+    fix_safety = FixSafety.UNSAFE
+    node_types = (ast.Call,)
+    fix_node_types = ("For",)
+
+    def check(self, node: ast.AST, ctx: Context) -> None:
+        assert isinstance(node, ast.Call)
+        func = node.func
+        if type(func) is ast.Attribute:
+            if func.attr not in CANDIDATE_METHODS:
+                return
+        elif type(func) is ast.Name:
+            if func.id != "prefetch_related_objects":
+                return
+        else:
+            return
+        if not file_uses_orm(ctx) or not _outermost(ctx, node):
+            return
+        loop = repeating_loop(ctx, node)
+        if loop is None:
+            return
+        found = self._query(node, ctx)
+        if found is None:
+            return
+        what, remedy = found
+        fix, hint = self._fix_plan(node, loop, ctx)
+        if hint:
+            remedy = hint.pop("remedy")  # type: ignore[assignment]
+        target: ast.AST = loop if hint else node
+        self.report(ctx, target, fix=fix, hint=hint, call=what, loop_line=getattr(loop, "lineno", 0),
+                    remedy=remedy)
+
+    def _query(self, node: ast.Call, ctx: Context) -> tuple[str, str] | None:
+        """(what runs the query, how to avoid it), or None when this is not a query."""
+        func = node.func
+        if isinstance(func, ast.Name):
+            if node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
+                return "prefetch_related_objects([...])", "prefetch for all rows at once, before the loop"
+            return None
+        assert isinstance(func, ast.Attribute)
+        index = model_index(ctx)
+        base, links = chain(node)
+        manager = django_manager_at(base, links, index)
+        if manager is not None:
+            if not _runs_query(ctx, node, links, manager + 1):
+                return None
+            if links[-1].name in ("bulk_create", "bulk_update", "in_bulk"):
+                return None
+            return short(ctx, node), "query once before the loop (`filter(pk__in=...)`, `in_bulk`) or batch the writes"
+        if func.attr == "refresh_from_db":
+            return short(ctx, node), "load the fields with the query that fetched the rows"
+        if func.attr in ("save", "delete") and not node.args and isinstance(func.value, ast.Name):
+            if self._is_row(ctx, func.value.id):
+                return short(ctx, node), "batch with `bulk_update` / `bulk_create` / a queryset `update()` or `delete()`"
+            return None
+        if func.attr == "execute" and isinstance(func.value, (ast.Name, ast.Attribute)):
+            receiver = (last_name(func.value) or "").lower()
+            if receiver in CURSOR_NAMES or receiver.endswith(("cursor", "_cur")):
+                return short(ctx, node), "use one query with `IN (...)`, or `executemany`"
+        found = self._sqlalchemy(node, base, links, ctx)
+        if found is not None:
+            return found
+        return self._related_manager(node, base, links, ctx)
+
+    def _sqlalchemy(self, node: ast.Call, base: ast.expr, links: list[Link], ctx: Context) -> tuple[str, str] | None:
+        remedy = "load all rows with one `select(...).where(Model.id.in_(...))` before the loop"
+        if not links:
+            return None
+        session_at = 0
+        if is_session(base):
+            session_at = 0
+        elif links[0].name == "session" and links[0].call is None:
+            session_at = 1
+        elif links[0].name == "query" and links[0].call is None and is_model_expr(base, model_index(ctx)):
+            # Flask-SQLAlchemy ``Model.query...``
+            return (short(ctx, node), remedy) if _runs_query(ctx, node, links, 1) else None
+        else:
+            return None
+        if session_at >= len(links) or links[session_at].call is None:
+            return None
+        first = links[session_at].name
+        if first in SESSION_QUERY_METHODS:
+            return short(ctx, node), remedy
+        if first == "query" and _runs_query(ctx, node, links, session_at + 1):
+            return short(ctx, node), remedy
+        return None
+
+    def _related_manager(self, node: ast.Call, base: ast.expr, links: list[Link], ctx: Context) -> tuple[str, str] | None:
+        """``row.rel.filter(...)`` where ``rel`` is a many-relation of the row's model."""
+        if not isinstance(base, ast.Name) or len(links) < 2 or links[0].call is not None:
+            return None
+        rel = links[0].name
+        if links[1].call is None:
+            return None
+        index = model_index(ctx)
+        source = loop_source(ctx, base.id) if binding_loop(ctx, base.id) is not None else None
+        relation = index.relation(source.model, rel) if source is not None and source.model else None
+        if relation is None:
+            if not rel.endswith("_set") and not any(
+                    (r := info.relations.get(rel)) is not None and r.many for info in index.models.values()):
+                return None
+        elif not relation.many or relation.kind.startswith("sa_"):
+            return None
+        if not _runs_query(ctx, node, links, 1):
+            return None
+        served = len(links) == 2 and links[1].name in PREFETCH_SERVED
+        if served and source is not None:
+            if covers(source.eager, rel):
+                return None
+            if source.model is not None and (relation is not None or not index.is_declared(source.model)):
+                return None  # PRD202 (or PRD203) reports it, with prefetch_related as the remedy
+        return short(ctx, node), f'prefetch the relation (`prefetch_related("{rel}")`) and filter in Python'
+
+    def _is_row(self, ctx: Context, name: str) -> bool:
+        """The name holds a model instance: a row of a query the loop runs over, or the
+        result of ``Model(...)`` / ``Model.objects.get(...)`` for a model the project declares."""
+        if binding_loop(ctx, name) is not None and loop_source(ctx, name) is not None:
+            return True
+        func = ctx.enclosing_function()
+        if func is None:
+            return False
+        bindings = ctx.scope_of(func).bindings.get(name, [])
+        index = model_index(ctx)
+        for binding in bindings:
+            value = binding.value
+            if binding.kind != "assign" or not isinstance(value, ast.Call):
+                continue
+            if isinstance(value.func, ast.Name) and index.is_declared(value.func.id):
+                return True
+            base, links = chain(value)
+            manager = django_manager_at(base, links, index)
+            if manager is not None and links[-1].name in ("get", "create", "first", "last"):
+                return True
+        return False
+
+    # --- fixes ------------------------------------------------------------------------
+
+    def _fix_plan(self, node: ast.Call, loop: ast.AST, ctx: Context) -> tuple[FixSafety, dict[str, object]]:
+        if not isinstance(loop, ast.For) or loop.orelse or isinstance(loop, COMPREHENSION_NODES):
+            return FixSafety.NONE, {}
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return FixSafety.NONE, {}
+        base, links = chain(node)
+        index = model_index(ctx)
+        manager = django_manager_at(base, links, index)
+        if manager is None or manager + 2 != len(links):
+            return FixSafety.NONE, {}
+        model_src = ctx.source_of(base if manager == 0 else links[manager - 1].node)
+        manager_src = ctx.source_of(links[manager].node)
+        body = loop.body
+        if (func.attr == "create" and len(body) == 1 and isinstance(body[0], ast.Expr)
+                and body[0].value is node and not node.args and _no_await(node)):
+            return FixSafety.UNSAFE, {"kind": "bulk_create", "model": model_src, "manager": manager_src,
+                                      "remedy": f"create all rows with one `{manager_src}.bulk_create([...])`"}
+        if (func.attr == "get" and isinstance(body[0], ast.Assign) and body[0].value is node
+                and len(body[0].targets) == 1 and isinstance(body[0].targets[0], ast.Name)
+                and isinstance(loop.target, ast.Name) and isinstance(loop.iter, ast.Name)
+                and not node.args and len(node.keywords) == 1 and node.keywords[0].arg in ("pk", "id")
+                and _is_name(node.keywords[0].value, loop.target.id)):
+            field = node.keywords[0].arg
+            return FixSafety.UNSAFE, {"kind": "in_bulk", "manager": manager_src, "field": field,
+                                      "obj": body[0].targets[0].id,
+                                      "remedy": f"fetch them all with one `{manager_src}.in_bulk(...)`"}
+        return FixSafety.NONE, {}
+
+    def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
+        import libcst as cst
+
+        if not isinstance(node, cst.For) or node.asynchronous is not None:
+            return None
+        hint = finding.fix_hint
+        body = node.body
+        if not isinstance(body, cst.IndentedBlock) or not body.body:
+            return None
+        first = body.body[0]
+        if not isinstance(first, cst.SimpleStatementLine) or len(first.body) != 1:
+            return None
+        statement = first.body[0]
+        if hint.get("kind") == "bulk_create" and isinstance(statement, cst.Expr):
+            call = statement.value
+            if not isinstance(call, cst.Call):
+                return None
+            instance = cst.Call(func=cst.parse_expression(str(hint["model"])),
+                                args=[arg.with_changes(comma=cst.MaybeSentinel.DEFAULT) for arg in call.args])
+            comprehension = cst.ListComp(
+                elt=instance,
+                for_in=cst.CompFor(target=node.target, iter=node.iter),
+            )
+            bulk = cst.Call(func=cst.parse_expression(f"{hint['manager']}.bulk_create"),
+                            args=[cst.Arg(comprehension)])
+            return first.with_changes(body=[cst.Expr(bulk)], leading_lines=node.leading_lines)
+        if hint.get("kind") == "in_bulk" and isinstance(statement, cst.Assign):
+            ids = node.iter
+            args = [cst.Arg(ids)]
+            if hint.get("field") != "pk":
+                args.append(cst.Arg(cst.SimpleString(f'"{hint["field"]}"'), keyword=cst.Name("field_name"),
+                                    equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
+            in_bulk = cst.Call(func=cst.parse_expression(f"{hint['manager']}.in_bulk"), args=args)
+            items = cst.Call(func=cst.Attribute(value=in_bulk, attr=cst.Name("items")))
+            target = cst.Tuple(elements=[cst.Element(node.target), cst.Element(cst.Name(str(hint["obj"])))],
+                               lpar=[], rpar=[])
+            rest = list(body.body[1:])
+            if not rest:
+                rest = [cst.SimpleStatementLine(body=[cst.Pass()])]
+            return node.with_changes(target=target, iter=items, body=body.with_changes(body=rest))
+        return None
+
+
+def _no_await(node: ast.AST) -> bool:
+    return not any(isinstance(inner, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)) for inner in ast.walk(node))
