@@ -1,0 +1,203 @@
+"""The N+1 fixtures, run for real: flagged views run more queries as rows grow, the fixed
+views (fixtures/nplusone/*.fixed.py, the exact output of ``prodlint fix --unsafe-fixes``)
+run a constant number, and both return the same data.
+
+Django runs against an in-memory sqlite database with the fixture's own models; SQLAlchemy
+against an in-memory sqlite engine with a ``before_cursor_execute`` listener counting.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from corpus import FIXTURES
+
+HERE = FIXTURES / "nplusone"
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def fixed_functions(path: Path, module: ModuleType) -> dict[str, object]:
+    """The fixed file's imports and functions, bound to the original module's classes (the
+    models cannot be declared twice in one process)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    kept = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef))]
+    namespace: dict[str, object] = dict(vars(module))
+    exec(compile(ast.Module(body=kept, type_ignores=[]), str(path), "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+# --- Django ------------------------------------------------------------------------------
+
+DJANGO_VIEWS = ["book_authors", "book_credits", "author_book_counts", "book_tags", "publisher_catalogue"]
+
+
+@pytest.fixture(scope="module")
+def django_views() -> Iterator[tuple[ModuleType, dict[str, object]]]:
+    pytest.importorskip("django")
+    import django
+    from django.conf import settings
+
+    # An installed app for the fixture's models (app_label "nplusone"): Django computes
+    # reverse relations only between models of installed apps.
+    app = ModuleType("nplusone")
+    app.__path__ = [str(HERE)]
+    sys.modules.setdefault("nplusone", app)
+    if not settings.configured:
+        settings.configure(
+            DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+            INSTALLED_APPS=["django.contrib.contenttypes", "nplusone"],
+            USE_TZ=True,
+            DEFAULT_AUTO_FIELD="django.db.models.AutoField",
+        )
+    django.setup()
+    from django.db import connection
+
+    module = load_module(HERE / "django_views.py", "nplusone.django_views")
+    with connection.schema_editor() as editor:
+        for model in (module.Author, module.Publisher, module.Tag, module.Book, module.Review):
+            editor.create_model(model)
+    yield module, fixed_functions(HERE / "django_views.fixed.py", module)
+
+
+def seed_django(module: ModuleType, rows: int) -> list[int]:
+    for model in (module.Review, module.Book, module.Tag, module.Author, module.Publisher):
+        model.objects.all().delete()
+    tags = [module.Tag.objects.create(name=f"tag{i}") for i in range(3)]
+    ids = []
+    for i in range(rows):
+        author = module.Author.objects.create(name=f"author{i}")
+        publisher = module.Publisher.objects.create(name=f"publisher{i}")
+        book = module.Book.objects.create(title=f"Book{i}", author=author, publisher=publisher)
+        book.tags.set(tags[: 1 + i % 3])
+        module.Review.objects.create(book=book, stars=1 + i % 5)
+        ids.append(book.pk)
+    return ids
+
+
+def django_queries(call: Callable[[], object]) -> tuple[int, object]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        result = call()
+    return len(captured.captured_queries), result
+
+
+@pytest.mark.parametrize("view", DJANGO_VIEWS)
+def test_django_flagged_view_is_n_plus_one_and_fix_is_constant(
+    django_views: tuple[ModuleType, dict[str, object]], view: str
+) -> None:
+    module, fixed = django_views
+    counts: dict[str, list[int]] = {"flagged": [], "fixed": []}
+    for rows in (3, 6):
+        seed_django(module, rows)
+        before, data = django_queries(getattr(module, view))
+        after, fixed_data = django_queries(fixed[view])  # type: ignore[arg-type]
+        assert fixed_data == data
+        counts["flagged"].append(before)
+        counts["fixed"].append(after)
+    # N+1: three more rows, at least three more queries; fixed: the same count.
+    assert counts["flagged"][1] - counts["flagged"][0] >= 3, counts
+    assert counts["fixed"][0] == counts["fixed"][1] <= 3, counts
+
+
+def test_django_get_per_id_becomes_one_in_bulk(django_views: tuple[ModuleType, dict[str, object]]) -> None:
+    module, fixed = django_views
+    ids = seed_django(module, 6)
+    before, titles = django_queries(lambda: module.titles_by_id(ids))
+    after, fixed_titles = django_queries(lambda: fixed["titles_by_id"](ids))  # type: ignore[operator]
+    assert (before, after) == (6, 1)
+    assert fixed_titles == titles
+
+
+def test_django_create_per_row_becomes_one_bulk_create(django_views: tuple[ModuleType, dict[str, object]]) -> None:
+    module, fixed = django_views
+    names = [f"new{i}" for i in range(5)]
+    seed_django(module, 1)
+    before, _ = django_queries(lambda: module.create_tags(names))
+    created = sorted(module.Tag.objects.filter(name__startswith="new").values_list("name", flat=True))
+    module.Tag.objects.filter(name__startswith="new").delete()
+    after, _ = django_queries(lambda: fixed["create_tags"](names))  # type: ignore[operator]
+    fixed_created = sorted(module.Tag.objects.filter(name__startswith="new").values_list("name", flat=True))
+    # bulk_create runs inside a savepoint on sqlite: SAVEPOINT, INSERT, RELEASE.
+    assert before == 5 and after <= 3
+    assert fixed_created == created == names
+
+
+# --- SQLAlchemy ----------------------------------------------------------------------------
+
+SQLA_VIEWS = ["post_counts", "post_authors", "legacy_query"]
+
+
+@pytest.fixture(scope="module")
+def sqla() -> Iterator[tuple[ModuleType, dict[str, object], object, list[int]]]:
+    pytest.importorskip("sqlalchemy")
+    from sqlalchemy import create_engine, event
+
+    module = load_module(HERE / "sqlalchemy_views.py", "nplusone_sqlalchemy_views")
+    engine = create_engine("sqlite://")
+    module.Base.metadata.create_all(engine)
+    statements: list[int] = []
+
+    def count(*_args: object) -> None:
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    yield module, fixed_functions(HERE / "sqlalchemy_views.fixed.py", module), engine, statements
+
+
+def seed_sqla(module: ModuleType, engine: object, rows: int) -> None:
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:  # type: ignore[arg-type]
+        for model in (module.Badge, module.Post, module.User):
+            session.execute(delete(model))
+        for i in range(rows):
+            user = module.User(name=f"user{i}")
+            session.add(user)
+            session.flush()
+            session.add_all([module.Post(title=f"post{i}-{j}", author_id=user.id) for j in range(2)])
+        session.commit()
+
+
+def sqla_queries(engine: object, statements: list[int], view: Callable[..., object]) -> tuple[int, object]:
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:  # type: ignore[arg-type]
+        statements.clear()
+        result = view(session)
+        return len(statements), result
+
+
+@pytest.mark.parametrize("view", SQLA_VIEWS)
+def test_sqlalchemy_flagged_view_is_n_plus_one_and_fix_is_constant(
+    sqla: tuple[ModuleType, dict[str, object], object, list[int]], view: str
+) -> None:
+    module, fixed, engine, statements = sqla
+    flagged: list[int] = []
+    fixed_counts: list[int] = []
+    for rows in (3, 6):
+        seed_sqla(module, engine, rows)
+        before, data = sqla_queries(engine, statements, getattr(module, view))
+        after, fixed_data = sqla_queries(engine, statements, fixed[view])  # type: ignore[arg-type]
+        assert fixed_data == data
+        flagged.append(before)
+        fixed_counts.append(after)
+    assert flagged[1] - flagged[0] >= 3, flagged
+    assert fixed_counts[0] == fixed_counts[1] <= 3, fixed_counts
