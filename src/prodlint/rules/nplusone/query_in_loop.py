@@ -229,6 +229,8 @@ Other findings have no automatic fix.
         if func.attr == "execute" and isinstance(func.value, (ast.Name, ast.Attribute)):
             receiver = (last_name(func.value) or "").lower()
             if receiver in CURSOR_NAMES or receiver.endswith(("cursor", "_cur")):
+                if node.args and isinstance(node.args[0], ast.Name) and binding_loop(ctx, node.args[0].id):
+                    return None  # running a list of statements, one each: a script, not N+1
                 return short(ctx, node), "use one query with `IN (...)`, or `executemany`"
         found = self._sqlalchemy(node, base, links, ctx)
         if found is not None:
