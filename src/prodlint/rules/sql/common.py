@@ -213,6 +213,8 @@ class Piece:
     exact: bool = True  # False: the value is only approximately ``expr`` (no fix)
     origin: ast.stmt | None = None  # the build statement it came from; None: the sink call
     is_str: bool = False  # concatenated with ``+``, so already a str
+    constant: ast.expr | None = None  # the constant's name a literal run was read from
+    where: str = ""  # position already known from the piece's own template (joined lists)
 
     @property
     def dynamic(self) -> bool:
@@ -347,6 +349,23 @@ class Flow:
                 return arg
         return None
 
+    def is_input(self, expr: ast.expr | None) -> bool:
+        """Whether a value comes from outside: a parameter of a public function (or
+        something read from one), or a name bound nowhere in the file. Names and clauses
+        computed inside a library (introspection results, compiled sub-queries) are not
+        flagged as identifiers: their callers decide what reaches them."""
+        while isinstance(expr, (ast.Attribute, ast.Subscript)):
+            expr = expr.value
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+            return self.is_input(expr.func.value) and expr.func.attr in ("get", "getlist", "pop")
+        if not isinstance(expr, ast.Name) or expr.id in ("self", "cls"):
+            return False
+        if self.is_param(expr.id) is not None:
+            return not getattr(self.function, "name", "_").startswith("_")
+        if isinstance(self.function, FUNCTION_NODES) and expr.id in self.ctx.scope_of(self.function).bindings:  # type: ignore[arg-type]
+            return False
+        return expr.id not in self.ctx.module_scope.bindings
+
     def name_pieces(self, node: ast.Name, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
         contributions, defined, opaque = self.definitions(node.id, path)
         if not contributions and not defined:
@@ -358,8 +377,10 @@ class Flow:
             value = None if opaque else self.ctx.value_of(node.id)
             if value is not None and depth < MAX_DEPTH:
                 inner = self.pieces(value, (), depth + 1, origin)
+                if all(not p.dynamic for p in inner):
+                    return [Piece(text="".join(p.text for p in inner), constant=node)]
                 if all(not p.dynamic or p.safe for p in inner):
-                    return [Piece(text=p.text) if not p.dynamic else Piece(expr=node, safe=p.safe, origin=origin) for p in inner] if all(not p.dynamic for p in inner) else [Piece(expr=node, safe="constant", origin=origin)]
+                    return [Piece(expr=node, safe="constant", origin=origin)]
             return [Piece(expr=node, origin=origin)]
         result: list[Piece] = []
         if not defined:
@@ -524,10 +545,6 @@ class Flow:
 
     def join(self, separator: str, call: ast.Call, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
         items = call.args[0]
-        if isinstance(items, ast.Name):
-            contributions, defined, _ = self.definitions(items.id, path)
-            if defined and len(contributions) == 1:
-                items = contributions[0][1]
         elements: list[ast.expr] | None = None
         if isinstance(items, (ast.List, ast.Tuple, ast.Set)) and not any(isinstance(e, ast.Starred) for e in items.elts):
             elements = list(items.elts)
@@ -553,9 +570,13 @@ class Flow:
             parts = [Piece(expr=items, safe=self.why_safe(items, path, depth), origin=origin)]
         if parts and all(not p.dynamic or p.safe for p in parts):
             return [Piece(expr=call, safe="joined safe parts", origin=origin)]
-        unsafe = [p for p in parts if p.dynamic and not p.safe]
-        first = unsafe[0].expr if unsafe and unsafe[0].expr is not None else call
-        return [Piece(expr=first if isinstance(items, ast.Name) else call, origin=origin, exact=False)]
+        # Report each value where it sits in its own piece (``"name = '%s'" % name``
+        # appended to a list of conditions is a quoted value, not a clause).
+        inner = [
+            Piece(expr=p.expr, origin=origin, exact=False, where=where if where != "identifier" else "")
+            for where, p in classify(parts) if p.expr is not None
+        ]
+        return inner or [Piece(expr=call, origin=origin, exact=False)]
 
     def appended(self, items: ast.Name, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
         """What went into a list that is joined: its literal and every ``append``."""
@@ -705,7 +726,10 @@ def _analyse(call: ast.Call, ctx: Context) -> Analysis | None:
             continue
         templates.append(pieces)
         for where, piece in classify(pieces):
-            (values if where != "identifier" else identifiers).append(piece)
+            if where != "identifier":
+                values.append(piece)
+            elif flow.is_input(piece.expr):
+                identifiers.append(piece)
     if not values and not identifiers:
         return None
     analysis = Analysis(sink, values, identifiers)
@@ -728,7 +752,9 @@ def classify(pieces: list[Piece]) -> list[tuple[str, Piece]]:
             before += piece.text
             continue
         if not piece.safe:
-            if _quotes_open(before):
+            if piece.where:
+                where = piece.where
+            elif _quotes_open(before):
                 where = "quoted"
             elif LIST_BEFORE.search(before):
                 where = "list"

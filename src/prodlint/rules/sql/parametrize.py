@@ -72,12 +72,23 @@ class Renderer:
     def render(self, pieces: list[Piece]) -> list[tuple[str, str]]:
         """The new string as ('lit', text) / ('field', f-string field) parts."""
         out: list[tuple[str, str]] = []
+        merged: list[Piece] = []
+        for piece in pieces:
+            if merged and not piece.dynamic and not merged[-1].dynamic and piece.constant is None and merged[-1].constant is None:
+                merged[-1] = Piece(text=merged[-1].text + piece.text)
+            else:
+                merged.append(piece)
+        pieces = merged
         index = 0
         while index < len(pieces):
             piece = pieces[index]
             index += 1
             if not piece.dynamic:
-                out.append(("lit", piece.text))
+                if piece.constant is not None and not {"'", "%", "?"} & set(piece.text):
+                    # Keep ``FROM " + TABLE + "`` naming its constant.
+                    out.append(("field", "{" + self.ctx.source_of(piece.constant) + "}"))
+                else:
+                    out.append(("lit", piece.text))
                 self.before += piece.text
                 continue
             if not piece.exact:
