@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("rules", help="list every rule").add_argument(
         "--format", choices=("text", "json", "markdown"), default="text")
     commands.add_parser("rule", help="show one rule's documentation").add_argument("code")
+    commands.add_parser("semgrep-rules", help="write the semgrep rule pack (one YAML per family)").add_argument(
+        "--output", type=Path, required=True, help="folder to write the YAML files into")
     return parser
 
 
@@ -215,9 +217,17 @@ def _rule(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _semgrep_rules(args: argparse.Namespace) -> int:
+    from prodlint.frontends.semgrep import write_pack
+
+    for path in write_pack(args.output):
+        print(path)
+    return EXIT_CLEAN
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"check": _check, "fix": _fix, "rules": _rules, "rule": _rule}
+    handlers = {"check": _check, "fix": _fix, "rules": _rules, "rule": _rule, "semgrep-rules": _semgrep_rules}
     try:
         return handlers[args.command](args)
     except ConfigError as error:
