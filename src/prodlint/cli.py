@@ -6,12 +6,12 @@ import argparse
 import difflib
 import json
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import prodlint
 from prodlint.config import Config, ConfigError, load_config
-from prodlint.engine import Checker
 from prodlint.model import Finding, FixSafety
 from prodlint.registry import all_rules, canonical_code, is_valid_selector
 from prodlint.report import FORMATS, render, render_statistics
@@ -77,15 +77,24 @@ def _config(args: argparse.Namespace, paths: Sequence[Path]) -> Config:
     )
 
 
-def _progress() -> object:
+# A run shorter than this shows no progress bar: it would only flicker.
+PROGRESS_AFTER_SECONDS = 1.0
+
+
+def _progress() -> Callable[[int, int], None] | None:
+    """A progress bar on stderr, only on a terminal and only once the run is long."""
     if not sys.stderr.isatty():
         return None
+    started = time.monotonic()
+    shown = False
 
     def show(done: int, total: int) -> None:
-        if total < 200:
+        nonlocal shown
+        if not shown and (done == total or time.monotonic() - started < PROGRESS_AFTER_SECONDS):
             return
+        shown = True
         width = 30
-        filled = width * done // total
+        filled = width * done // max(total, 1)
         sys.stderr.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {done}/{total} files")
         if done == total:
             sys.stderr.write("\r" + " " * (width + 30) + "\r")
@@ -101,11 +110,13 @@ def _check(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in (args.paths or ["."])] if not stdin else [Path(args.stdin_filename or ".")]
     config = _config(args, paths)
     if stdin:
+        from prodlint.engine import Checker
+
         shown = args.stdin_filename or "<stdin>"
         findings = Checker(config).check_bytes(sys.stdin.buffer.read(), shown)
     else:
         result = check_paths(paths, config, use_cache=not args.no_cache, jobs=args.jobs,
-                             progress=_progress())  # type: ignore[arg-type]
+                             progress=_progress())
         findings = result.findings
     if args.baseline or args.write_baseline:
         from prodlint.baseline import check_with_baseline
@@ -122,14 +133,15 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _fix(args: argparse.Namespace) -> int:
+    from prodlint.engine import Checker
     from prodlint.fixer import FixFailed, fix_file, fix_text, wanted
     from prodlint.runner import check_paths, display_path
 
     stdin = args.paths == [STDIN]
     paths = [Path(p) for p in (args.paths or ["."])] if not stdin else [Path(args.stdin_filename or ".")]
     config = _config(args, paths)
-    checker = Checker(config)
     if stdin:
+        checker = Checker(config)
         text = sys.stdin.read()
         shown = args.stdin_filename or "<stdin>"
         try:
@@ -141,7 +153,9 @@ def _fix(args: argparse.Namespace) -> int:
         sys.stdout.write(_diff(shown, text, result.text) if args.diff else result.text)
         return EXIT_FINDINGS if result.remaining else EXIT_CLEAN
 
-    found = check_paths(paths, config, use_cache=not args.no_cache, jobs=args.jobs)
+    found = check_paths(paths, config, use_cache=not args.no_cache, jobs=args.jobs, want_project=True)
+    # Re-checks during fixing must see the same project models as the run did.
+    checker = Checker(config, project=found.project)
     targets = sorted({f.path for f in found.findings if wanted(f, args.unsafe_fixes)})
     remaining: list[Finding] = [f for f in found.findings if f.path not in targets]
     fixed_count = files_changed = failures = 0

@@ -1,4 +1,15 @@
-"""Which files a run covers, checking them in parallel, and the per-file cache."""
+"""Which files a run covers, checking them in parallel, and the per-file cache.
+
+A run has three steps. Discovery walks the given paths (``os.scandir``, one compiled
+pattern for all excludes, no per-file ``resolve``). The project's ORM model index is then
+built from every file that can declare a model, because any file's N+1 findings depend on
+models declared elsewhere. Finally the files whose cached findings are not valid any more
+are checked, in worker processes when there are enough of them.
+
+The warm path (nothing changed since the last run) must stay cheap: it stats each file,
+loads one pickle and returns what it holds, without importing the engine, the rules or
+``ast`` at all. Everything that checks is imported only when something must be checked.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +18,37 @@ import gc
 import hashlib
 import os
 import pickle
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import prodlint
 from prodlint.config import Config
-from prodlint.engine import Checker, uncheckable
 from prodlint.model import Finding
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from prodlint.analysis.models import ModelIndex, ModelInfo, Relation
+    from prodlint.engine import Checker
+
+    # What one file declares: each model with the reverse relations it adds to others.
+    ModelFacts = list[tuple[ModelInfo, list[tuple[str, Relation]]]]
 
 # Below this many files to check, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 24
-CHUNK_SIZE = 12
+# Chunks are sized in bytes (parse time follows size), a few per worker and phase, so one
+# huge file does not leave the other workers idle at the end.
+CHUNKS_PER_WORKER = 6
+MAX_CHUNK_FILES = 64
+# Reading the model facts of fewer files than this is faster in the main process.
+PARALLEL_MODELS_THRESHOLD = 16
+
+ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass
@@ -29,6 +56,15 @@ class RunResult:
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
     from_cache: int = 0
+    # The model index the findings were made with (None when nothing needed one); a fix
+    # run hands it to its Checker so re-checks see the same models.
+    project: ModelIndex | None = None
+
+
+class SourceFile(NamedTuple):
+    path: str  # as the OS opens it
+    key: str  # absolute, the cache key
+    shown: str  # as reported: relative to the working directory when below it
 
 
 def display_path(path: Path) -> str:
@@ -39,100 +75,139 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
-def _excluded(name: str, relative: str, patterns: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(relative, p) for p in patterns)
+def _join(prefix: str, name: str) -> str:
+    return name if prefix in ("", ".") else f"{prefix}/{name}"
 
 
-def _git_visible(folder: Path) -> set[Path] | None:
-    """Files git does not ignore under ``folder``, or None outside a git work tree."""
+def _exclude_pattern(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    """All exclude globs as one regex: matching every glob per entry dominated warm runs."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
+
+
+def _git_visible(folder: str) -> set[str] | None:
+    """Files git does not ignore under ``folder``, relative to it; None outside a work tree."""
     try:
         listed = subprocess.run(
-            ["git", "-C", str(folder), "ls-files", "-co", "--exclude-standard", "-z"],
+            ["git", "-C", folder, "ls-files", "-co", "--exclude-standard", "-z"],
             capture_output=True, timeout=30, check=True,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    return {(folder / name).resolve() for name in listed.decode("utf-8", "replace").split("\0") if name}
+    return {name for name in listed.decode("utf-8", "surrogateescape").split("\0") if name}
 
 
-def discover(paths: Sequence[Path], config: Config) -> list[Path]:
+def discover(paths: Sequence[Path], config: Config) -> list[SourceFile]:
     """Python files under ``paths``, skipping excluded and (optionally) git-ignored ones.
-    A file named explicitly is always checked, as in ruff."""
-    patterns = (*config.exclude, *config.extend_exclude)
+    A file named explicitly is always checked, as in ruff. Each file appears once."""
+    excluded = _exclude_pattern((*config.exclude, *config.extend_exclude))
     root = config.root.resolve()
-    found: list[Path] = []
+    cwd = Path.cwd().resolve()
+    found: dict[str, SourceFile] = {}
     for given in paths:
         if given.is_file():
-            found.append(given)
+            key = str(given.resolve())
+            found.setdefault(key, SourceFile(str(given), key, display_path(given)))
             continue
         if not given.is_dir():
             continue
-        visible = _git_visible(given) if config.respect_gitignore else None
-        for folder, subfolders, files in os.walk(given):
-            here = Path(folder)
+        resolved = given.resolve()
+        # Relative paths (for excludes, display, git) are worked out once per given folder
+        # and extended by plain string joins below it.
+        try:
+            relative_root = resolved.relative_to(root).as_posix()
+        except ValueError:
+            relative_root = given.as_posix()
+        try:
+            shown_root = resolved.relative_to(cwd).as_posix()
+        except ValueError:
+            shown_root = given.as_posix()
+        visible = _git_visible(str(given)) if config.respect_gitignore else None
+        stack: list[tuple[str, str]] = [("", str(given))]
+        while stack:
+            sub, folder = stack.pop()
             try:
-                relative_folder = here.resolve().relative_to(root).as_posix()
-            except ValueError:
-                relative_folder = here.as_posix()
-            subfolders[:] = sorted(
-                d for d in subfolders
-                if not _excluded(d, f"{relative_folder}/{d}".lstrip("./"), patterns)
-            )
-            for name in sorted(files):
-                if not name.endswith((".py", ".pyi")):
+                with os.scandir(folder) as listing:
+                    entries = sorted(listing, key=lambda e: e.name)
+            except OSError:
+                continue
+            folders: list[tuple[str, str]] = []
+            for entry in entries:
+                name = entry.name
+                relative = _join(sub, name)
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
                     continue
-                if _excluded(name, f"{relative_folder}/{name}".lstrip("./"), patterns):
+                if not is_dir and not name.endswith((".py", ".pyi")):
                     continue
-                path = here / name
-                if visible is not None and path.resolve() not in visible:
+                if excluded is not None and (
+                    excluded.match(name) or excluded.match(_join(relative_root, relative))
+                ):
                     continue
-                found.append(path)
-    return found
+                if is_dir:
+                    folders.append((relative, entry.path))
+                    continue
+                if visible is not None and relative not in visible:
+                    continue
+                key = _join(str(resolved), relative)
+                found.setdefault(key, SourceFile(entry.path, key, _join(shown_root, relative)))
+            stack.extend(reversed(folders))
+    return list(found.values())
 
 
 # --- cache -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class CacheEntry:
     mtime_ns: int
     size: int
     digest: bytes
-    findings: tuple[Finding, ...]
+    # What the file declares for the model index (None: no models); valid for the content.
+    models: ModelFacts | None
+    # Findings made with the model index whose fingerprint is ``index``; None when the
+    # file only contributed models (it was not among the checked files).
+    findings: tuple[Finding, ...] | None
+    index: str = ""
 
 
 class Cache:
-    """One pickle per (prodlint version, configuration): file path -> findings, keyed by
-    content. Safe to delete at any time."""
+    """One pickle per (prodlint version, code, configuration): file path -> entry. Safe to
+    delete at any time; a cache that cannot be read or written only costs speed."""
 
-    def __init__(self, folder: Path, key: str) -> None:
-        self.file = folder / f"{prodlint.__version__}-{key}.pickle"
+    def __init__(self, folder: Path | None, key: str) -> None:
+        self.file = folder / f"{prodlint.__version__}-{key}.pickle" if folder is not None else None
         self.entries: dict[str, CacheEntry] = {}
+        # Which files the last run's model index was built from, and its fingerprint: a
+        # run where none of them changed reuses it without parsing anything.
+        self.index_files: frozenset[str] = frozenset()
+        self.index_fingerprint = ""
         self.dirty = False
+        if self.file is None:
+            return
+        enabled = gc.isenabled()
+        gc.disable()  # unpickling creates many objects and no cycles
         try:
             with self.file.open("rb") as handle:
                 loaded = pickle.load(handle)
-            if isinstance(loaded, dict):
-                self.entries = loaded
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
-            self.entries = {}
+            entries, index_files, fingerprint = loaded
+            if isinstance(entries, dict) and isinstance(index_files, frozenset) and isinstance(fingerprint, str):
+                self.entries, self.index_files, self.index_fingerprint = entries, index_files, fingerprint
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError,
+                IndexError, KeyError):
+            pass
+        finally:
+            if enabled:
+                gc.enable()
 
-    def lookup(self, path: Path, stat: os.stat_result) -> CacheEntry | None:
-        entry = self.entries.get(str(path.resolve()))
-        if entry is not None and entry.mtime_ns == stat.st_mtime_ns and entry.size == stat.st_size:
-            return entry
-        return None
-
-    def lookup_digest(self, path: Path, digest: bytes) -> CacheEntry | None:
-        entry = self.entries.get(str(path.resolve()))
-        return entry if entry is not None and entry.digest == digest else None
-
-    def store(self, path: Path, entry: CacheEntry) -> None:
-        self.entries[str(path.resolve())] = entry
+    def store(self, key: str, entry: CacheEntry) -> None:
+        self.entries[key] = entry
         self.dirty = True
 
     def save(self) -> None:
-        if not self.dirty:
+        if self.file is None or not self.dirty:
             return
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
@@ -141,25 +216,81 @@ class Cache:
                 gitignore.write_text("# created by prodlint\n*\n")
             temp = self.file.with_suffix(f".{os.getpid()}.tmp")
             with temp.open("wb") as handle:
-                pickle.dump(self.entries, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((self.entries, self.index_files, self.index_fingerprint), handle,
+                            protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temp, self.file)
         except OSError:
-            pass  # a cache that cannot be written only costs speed next time
+            pass
+
+
+def _source_stamps(folder: str, into: list[str]) -> None:
+    with os.scandir(folder) as listing:
+        for entry in listing:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != "__pycache__":
+                    _source_stamps(entry.path, into)
+            elif entry.name.endswith(".py"):
+                info = entry.stat()
+                into.append(f"{entry.path}:{info.st_mtime_ns}:{info.st_size}")
 
 
 def code_fingerprint() -> str:
     """Identifies the installed prodlint code, so an edited rule (a development install)
-    never reuses findings made by the old one."""
-    package = Path(prodlint.__file__).parent
-    stamp = hashlib.blake2b(digest_size=8)
-    for source in sorted(package.rglob("*.py")):
-        info = source.stat()
-        stamp.update(f"{source.relative_to(package)}:{info.st_mtime_ns}:{info.st_size};".encode())
-    return stamp.hexdigest()
+    never reuses findings made by the old one. A stat per module: cheaper than hashing the
+    sources, and an installed wheel's files do not change under the same version."""
+    stamps: list[str] = []
+    _source_stamps(os.path.dirname(prodlint.__file__), stamps)
+    return hashlib.blake2b(";".join(sorted(stamps)).encode(), digest_size=8).hexdigest()
 
 
 def digest_of(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
+
+
+# --- the model index --------------------------------------------------------------------
+
+
+def _read_models(data: bytes, path: str) -> ModelFacts | None:
+    from prodlint.analysis.models import extract_models, may_declare_models
+
+    if not may_declare_models(data):
+        return None
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(data, filename=path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return extract_models(tree) or None
+
+
+def _read_models_chunk(chunk: list[tuple[str, str]]) -> list[tuple[str, ModelFacts | None]]:
+    results: list[tuple[str, ModelFacts | None]] = []
+    for key, path in chunk:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            results.append((key, None))
+            continue
+        results.append((key, _read_models(data, path)))
+    return results
+
+
+def _build_index(facts: Iterable[ModelFacts]) -> ModelIndex:
+    from prodlint.analysis.models import ModelIndex, add_reverse
+
+    index = ModelIndex()
+    reverse: list[tuple[str, Relation]] = []
+    for declared in facts:
+        for info, added in declared:
+            index.add(info)
+            reverse.extend(added)
+    add_reverse(index, reverse)
+    return index
 
 
 # --- checking --------------------------------------------------------------------------
@@ -167,33 +298,84 @@ def digest_of(data: bytes) -> bytes:
 _worker_checker: Checker | None = None
 
 
-def _init_worker(config: Config) -> None:
+def _init_worker(config: Config, project: ModelIndex | None) -> None:
     global _worker_checker
-    _worker_checker = Checker(config)
+    from prodlint.engine import Checker
+
+    _worker_checker = Checker(config, project=project)
     # ASTs have no reference cycles: the collector would only rescan them.
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
 
 
-def _check_one(checker: Checker, path: Path, shown: str) -> tuple[CacheEntry | None, list[Finding]]:
+class Job(NamedTuple):
+    file: SourceFile
+    # The content digest the model facts were read from (b"" when not read): if the file
+    # changed since, its entry is not cached, as its facts would not match its findings.
+    expected: bytes
+    models: ModelFacts | None
+
+
+def _check_one(checker: Checker, job: Job, index: str) -> tuple[CacheEntry | None, list[Finding]]:
+    from prodlint.engine import uncheckable
+
+    file = job.file
     try:
-        stat = path.stat()
-        data = path.read_bytes()
+        stat = os.stat(file.path)
+        with open(file.path, "rb") as handle:
+            data = handle.read()
     except OSError as error:
-        return None, [uncheckable(shown, f"cannot read file: {error.strerror or error}")]
-    findings = checker.check_bytes(data, shown)
-    return CacheEntry(stat.st_mtime_ns, stat.st_size, digest_of(data), tuple(findings)), findings
+        return None, [uncheckable(file.shown, f"cannot read file: {error.strerror or error}")]
+    try:
+        findings = checker.check_bytes(data, file.shown)
+    except RecursionError:
+        return None, [uncheckable(file.shown, "cannot check: the code is nested too deeply")]
+    except Exception as error:  # noqa: BLE001 - one broken file or rule must not end the run
+        return None, [uncheckable(file.shown, f"internal error while checking: {type(error).__name__}: {error}")]
+    digest = digest_of(data)
+    if job.expected and digest != job.expected:
+        return None, findings
+    return CacheEntry(stat.st_mtime_ns, stat.st_size, digest, job.models, tuple(findings), index), findings
 
 
-def _check_chunk(chunk: list[tuple[Path, str]]) -> list[tuple[Path, CacheEntry | None, list[Finding]]]:
+def _check_chunk(chunk: list[Job], index: str) -> list[tuple[str, CacheEntry | None, list[Finding]]]:
     checker = _worker_checker
     assert checker is not None
-    return [(path, *_check_one(checker, path, shown)) for path, shown in chunk]
+    return [(job.file.key, *_check_one(checker, job, index)) for job in chunk]
 
 
-def _chunks(items: list[tuple[Path, str]], size: int) -> Iterator[list[tuple[Path, str]]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def _chunks(items: Sequence[tuple[int, object]], workers: int) -> Iterator[list[int]]:
+    """Positions of ``items`` (size, item), largest first, in chunks of about equal bytes."""
+    order = sorted(range(len(items)), key=lambda i: -items[i][0])
+    total = sum(size for size, _ in items)
+    target = max(total // (workers * CHUNKS_PER_WORKER), 1)
+    chunk: list[int] = []
+    weight = 0
+    for position in order:
+        chunk.append(position)
+        weight += items[position][0]
+        if weight >= target or len(chunk) >= MAX_CHUNK_FILES:
+            yield chunk
+            chunk, weight = [], 0
+    if chunk:
+        yield chunk
+
+
+def _pool(workers: int, state: tuple[Config, ModelIndex | None] | None) -> ProcessPoolExecutor:
+    """Worker processes; ``state`` (config and model index) makes them checkers."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork hands the config and the model index to the workers without pickling them.
+    method = "fork" if sys.platform == "linux" else None
+    if state is None:
+        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_init_worker,
+        initargs=state,
+    )
 
 
 def check_paths(
@@ -202,63 +384,147 @@ def check_paths(
     *,
     use_cache: bool = True,
     jobs: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
+    want_project: bool = False,
 ) -> RunResult:
+    """Findings for every Python file under ``paths``. ``want_project`` builds the model
+    index even when every finding comes from the cache (a fix run re-checks with it)."""
     files = discover(paths, config)
+    # The index covers the checked files and, in a configured project, the whole project:
+    # checking one view must see the models of the app it belongs to.
+    index_files = list(files)
+    if config.source is not None and config.root.resolve() not in {p.resolve() for p in paths}:
+        known = {f.key for f in files}
+        index_files += [f for f in discover([config.root], config) if f.key not in known]
     result = RunResult(files=len(files))
     cache_key = f"{config.fingerprint()}-{code_fingerprint()}"
-    cache = Cache(Path(config.root, config.cache_dir), cache_key) if use_cache else None
-    todo: list[tuple[Path, str]] = []
-    for path in files:
-        shown = display_path(path)
-        entry = None
-        if cache is not None:
-            try:
-                entry = cache.lookup(path, path.stat())
-            except OSError:
-                entry = None
-        if entry is None:
-            todo.append((path, shown))
+    cache = Cache(Path(config.root, config.cache_dir) if use_cache else None, cache_key)
+    workers = max(jobs or os.cpu_count() or 1, 1)
+
+    # 1. Which files changed since the cache was written (by stat, then by content).
+    changed: list[SourceFile] = []
+    expected: dict[str, bytes] = {}
+    sizes: dict[str, int] = {}
+    for file in index_files:
+        entry = cache.entries.get(file.key)
+        try:
+            stat = os.stat(file.path)
+        except OSError:
+            changed.append(file)
             continue
-        result.from_cache += 1
-        result.findings.extend(f if f.path == shown else replace(f, path=shown) for f in entry.findings)
-    for path, entry, findings in _run(todo, config, jobs, progress):
+        sizes[file.key] = stat.st_size
+        if entry is not None and entry.mtime_ns == stat.st_mtime_ns and entry.size == stat.st_size:
+            continue
+        changed.append(file)
+
+    # 2. Model facts of changed files; an unchanged content (a touched file) keeps its entry.
+    extract: list[SourceFile] = []
+    if changed:
+        from prodlint.analysis.models import may_declare_models
+    for file in changed:
+        try:
+            with open(file.path, "rb") as handle:
+                data = handle.read()
+            stat = os.stat(file.path)
+        except OSError:
+            cache.entries.pop(file.key, None)
+            continue
+        digest = digest_of(data)
+        entry = cache.entries.get(file.key)
+        if entry is not None and entry.digest == digest:
+            cache.store(file.key, replace(entry, mtime_ns=stat.st_mtime_ns, size=stat.st_size))
+            continue
+        expected[file.key] = digest
+        if may_declare_models(data):
+            extract.append(file)
+        # No findings: the old ones were made from other content.
+        cache.store(file.key, CacheEntry(stat.st_mtime_ns, stat.st_size, digest, None, None))
+    for key, models in _extract_all(extract, sizes, workers):
+        cache.entries[key] = replace(cache.entries[key], models=models)
+
+    # 3. The project index: rebuilt only when a file it covers changed or the set did.
+    index_keys = frozenset(f.key for f in index_files)
+    project: ModelIndex | None = None
+    if expected or index_keys != cache.index_files or not cache.index_fingerprint:
+        project = _build_index(
+            models for f in index_files
+            if (entry := cache.entries.get(f.key)) is not None and (models := entry.models)
+        )
+        fingerprint = project.fingerprint()
+        cache.index_files, cache.index_fingerprint, cache.dirty = index_keys, fingerprint, True
+    fingerprint = cache.index_fingerprint
+
+    # 4. Check what the cache cannot answer.
+    todo: list[Job] = []
+    for file in files:
+        entry = cache.entries.get(file.key)
+        if entry is not None and entry.findings is not None and entry.index == fingerprint:
+            result.from_cache += 1
+            shown = file.shown
+            result.findings.extend(f if f.path == shown else replace(f, path=shown) for f in entry.findings)
+            continue
+        if entry is None:
+            todo.append(Job(file, expected.get(file.key, b""), None))
+        else:
+            todo.append(Job(file, expected.get(file.key, entry.digest), entry.models))
+    if (todo or want_project) and project is None:
+        project = _build_index(
+            models for f in index_files
+            if (entry := cache.entries.get(f.key)) is not None and (models := entry.models)
+        )
+    result.project = project
+    for key, entry, findings in _run(todo, sizes, config, project, fingerprint, workers, progress):
         result.findings.extend(findings)
-        if cache is not None and entry is not None:
-            cache.store(path, entry)
-    if cache is not None:
+        if entry is not None:
+            cache.store(key, entry)
+        else:
+            cache.entries.pop(key, None)
+    if use_cache:
         cache.save()
     result.findings.sort(key=Finding.sort_key)
     return result
 
 
+def _extract_all(
+    files: list[SourceFile], sizes: dict[str, int], workers: int
+) -> Iterable[tuple[str, ModelFacts | None]]:
+    items = [(sizes.get(f.key, 0), (f.key, f.path)) for f in files]
+    if workers == 1 or len(files) < PARALLEL_MODELS_THRESHOLD:
+        return _read_models_chunk([pair for _, pair in items])
+    chunks = [[items[i][1] for i in chunk] for chunk in _chunks(items, workers)]
+
+    with _pool(workers, None) as pool:
+        return [pair for done in pool.map(_read_models_chunk, chunks) for pair in done]
+
+
 def _run(
-    todo: list[tuple[Path, str]],
+    todo: list[Job],
+    sizes: dict[str, int],
     config: Config,
-    jobs: int | None,
-    progress: Callable[[int, int], None] | None,
-) -> Iterable[tuple[Path, CacheEntry | None, list[Finding]]]:
-    workers = jobs or os.cpu_count() or 1
+    project: ModelIndex | None,
+    index: str,
+    workers: int,
+    progress: ProgressCallback | None,
+) -> Iterable[tuple[str, CacheEntry | None, list[Finding]]]:
     if workers == 1 or len(todo) < PARALLEL_THRESHOLD:
-        checker = Checker(config)
-        for done, (path, shown) in enumerate(todo, start=1):
-            yield (path, *_check_one(checker, path, shown))
+        from prodlint.engine import Checker
+
+        checker = Checker(config, project=project)
+        for done, job in enumerate(todo, start=1):
+            yield (job.file.key, *_check_one(checker, job, index))
             if progress:
                 progress(done, len(todo))
         return
-    import multiprocessing
+    from concurrent.futures import as_completed
 
-    method = "fork" if sys.platform == "linux" else None
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context(method),
-        initializer=_init_worker,
-        initargs=(config,),
-    ) as pool:
+    items = [(sizes.get(job.file.key, 0), job) for job in todo]
+    with _pool(workers, (config, project)) as pool:
+        futures = [pool.submit(_check_chunk, [todo[i] for i in chunk], index)
+                   for chunk in _chunks(items, workers)]
         done = 0
-        for chunk_result in pool.map(_check_chunk, _chunks(todo, CHUNK_SIZE)):
-            for item in chunk_result:
-                yield item
+        for future in as_completed(futures):
+            chunk_result = future.result()
+            yield from chunk_result
             done += len(chunk_result)
             if progress:
                 progress(done, len(todo))
