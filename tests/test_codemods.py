@@ -1,0 +1,103 @@
+"""The libcst codemod commands, with libcst's own ``CodemodTest`` and its real CLI."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from libcst.codemod import CodemodContext, CodemodTest
+
+from corpus import Fixture, all_fixtures
+from prodlint.codemods.rules import COMMANDS, RuleFixCommand
+from prodlint.config import Config
+from prodlint.engine import Checker
+from prodlint.model import FixSafety
+from prodlint.registry import all_rules
+
+CHECKER = Checker(Config(), rules=list(all_rules().values()))
+
+
+def fixable_codes(fixture: Fixture) -> set[str]:
+    text = fixture.path.read_text(encoding="utf-8")
+    return {f.code for f in CHECKER.check_text(text, fixture.relative) if f.fix is not FixSafety.NONE}
+
+
+# Fixtures whose every fix comes from one rule: the command for that rule alone must turn
+# them into their ``.fixed.py``.
+SINGLE_RULE = [
+    (fixture, next(iter(codes)))
+    for fixture in all_fixtures()
+    if fixture.fixed_path.exists() and len(codes := fixable_codes(fixture)) == 1
+]
+
+
+def command_for(code: str) -> type[RuleFixCommand]:
+    return COMMANDS[all_rules()[code].name]
+
+
+def run_codemod(command: type[RuleFixCommand], before: str, after: str, filename: str,
+                pyproject: Path, unsafe: bool) -> None:
+    case = type("Case", (CodemodTest,), {"TRANSFORM": command, "runTest": lambda self: None})()
+    case.assertCodemod(before, after, unsafe_fixes=unsafe, config=str(pyproject),
+                       context_override=CodemodContext(filename=filename))
+
+
+@pytest.fixture
+def pyproject(tmp_path: Path) -> Path:
+    path = tmp_path / "pyproject.toml"
+    path.write_text("[tool.prodlint]\n", encoding="utf-8")
+    return path
+
+
+def test_every_fixable_rule_has_a_command() -> None:
+    fixable = {rule.name for rule in all_rules().values() if rule.fix_safety is not FixSafety.NONE}
+    assert set(COMMANDS) == fixable and fixable
+    assert "PRD501" in command_for("PRD501").DESCRIPTION
+
+
+def test_the_corpus_has_single_rule_cases() -> None:
+    assert {code for _, code in SINGLE_RULE} >= {"PRD501", "PRD503"}
+
+
+@pytest.mark.parametrize("fixture, code", SINGLE_RULE, ids=lambda value: getattr(value, "relative", value))
+def test_command_makes_the_fixed_file(fixture: Fixture, code: str, pyproject: Path) -> None:
+    before = fixture.path.read_text(encoding="utf-8")
+    after = fixture.fixed_path.read_text(encoding="utf-8")
+    run_codemod(command_for(code), before, after, fixture.relative, pyproject, unsafe=True)
+
+
+@pytest.mark.parametrize("fixture, code", SINGLE_RULE, ids=lambda value: getattr(value, "relative", value))
+def test_other_rules_commands_leave_the_file_alone(fixture: Fixture, code: str, pyproject: Path) -> None:
+    before = fixture.path.read_text(encoding="utf-8")
+    for other in COMMANDS.values():
+        if other.rule().code != code:
+            run_codemod(other, before, before, fixture.relative, pyproject, unsafe=True)
+
+
+def test_unsafe_fixes_need_the_flag(pyproject: Path) -> None:
+    unsafe = [(fixture, code) for fixture, code in SINGLE_RULE
+              if all_rules()[code].fix_safety is FixSafety.UNSAFE]
+    assert unsafe, "the corpus must hold an unsafe-only fix"
+    fixture, code = unsafe[0]
+    before = fixture.path.read_text(encoding="utf-8")
+    run_codemod(command_for(code), before, before, fixture.relative, pyproject, unsafe=False)
+
+
+@pytest.mark.slow
+def test_libcst_tool_runs_the_command_from_its_config(tmp_path: Path) -> None:
+    fixture, code = next((f, c) for f, c in SINGLE_RULE if all_rules()[c].fix_safety is FixSafety.SAFE)
+    (tmp_path / ".libcst.codemod.yaml").write_text(
+        "generated_code_marker: '@generated'\nformatter: []\nblacklist_patterns: []\n"
+        "modules:\n- 'prodlint.codemods'\nrepo_root: '.'\n", encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.prodlint]\n", encoding="utf-8")
+    target = tmp_path / "app.py"
+    shutil.copyfile(fixture.path, target)
+    done = subprocess.run(
+        [sys.executable, "-m", "libcst.tool", "codemod", "--no-format", f"rules.{all_rules()[code].name}", "app.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0 and "Transformed 1 files successfully" in done.stderr, done.stderr
+    assert target.read_text(encoding="utf-8") == fixture.fixed_path.read_text(encoding="utf-8")
