@@ -8,6 +8,7 @@ walk is iterative (deeply nested expressions cannot overflow the stack) and keep
 from __future__ import annotations
 
 import ast
+import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -83,25 +84,32 @@ class Checker:
 
     def walk(self, tree: ast.AST, ctx: Context) -> None:
         dispatch = self.dispatch
-        ancestors = ctx.ancestors
+        push = ctx.ancestors.append
+        pop = ctx.ancestors.pop
         child_fields = _CHILD_FIELDS
-        node_type = ast.AST
 
         def visit(node: ast.AST) -> None:
-            handlers = dispatch.get(type(node))
+            node_class = type(node)
+            handlers = dispatch.get(node_class)
             if handlers:
                 for handle in handlers:
                     handle(node, ctx)
-            ancestors.append(node)
-            for name in child_fields[type(node)]:
+            fields = child_fields[node_class]
+            if not fields:
+                return  # a leaf (Name, Constant...): nothing below sees it as an ancestor
+            push(node)
+            for name in fields:
                 value = getattr(node, name, None)
+                if value is None:
+                    continue
                 if type(value) is list:
                     for item in value:
-                        if isinstance(item, node_type):
+                        # Node lists hold nodes, or None for a missing dict key / default.
+                        if item is not None:
                             visit(item)
-                elif isinstance(value, node_type):
+                else:
                     visit(value)
-            ancestors.pop()
+            pop()
 
         limit = sys.getrecursionlimit()
         # Each nesting level of the tree costs one Python frame; generated code can nest
@@ -113,15 +121,30 @@ class Checker:
             sys.setrecursionlimit(limit)
 
 
+# ASDL types of fields that never hold a node (names, strings, constants, line numbers).
+_LEAF_TYPES = frozenset({"identifier", "string", "constant", "int"})
+_SIGNATURE = re.compile(r"^\w+\((?P<fields>.*)\)$")
+
+
 def _child_fields() -> dict[type[ast.AST], tuple[str, ...]]:
     """For each node class, the fields that can hold nodes worth visiting. ``ctx`` (Load /
     Store) and operator fields are left out: no rule looks at them on their own, and they
-    are a quarter of all nodes."""
+    are a quarter of all nodes. Fields typed as names or constants in the grammar (read from
+    each class's ``Name(identifier id, ...)`` docstring) are left out too, so the walk does
+    not test every string for being a node."""
     skip = {"ctx", "op"}
     table: dict[type[ast.AST], tuple[str, ...]] = {}
     for value in vars(ast).values():
         if isinstance(value, type) and issubclass(value, ast.AST):
-            table[value] = tuple(f for f in value._fields if f not in skip)
+            fields = [f for f in value._fields if f not in skip]
+            match = _SIGNATURE.match((value.__doc__ or "").split("\n", 1)[0].strip())
+            if match:
+                declared = dict(
+                    reversed(part.strip().split(" ", 1)) for part in match["fields"].split(",") if " " in part.strip()
+                )
+                if set(fields) <= set(declared):
+                    fields = [f for f in fields if declared[f].rstrip("*?") not in _LEAF_TYPES]
+            table[value] = tuple(fields)
     return table
 
 

@@ -124,37 +124,39 @@ def discover(paths: Sequence[Path], config: Config) -> list[SourceFile]:
         except ValueError:
             shown_root = given.as_posix()
         visible = _git_visible(str(given)) if config.respect_gitignore else None
+        key_root = str(resolved)
         stack: list[tuple[str, str]] = [("", str(given))]
         while stack:
             sub, folder = stack.pop()
+            prefix = f"{sub}/" if sub else ""
             try:
                 with os.scandir(folder) as listing:
-                    entries = sorted(listing, key=lambda e: e.name)
+                    entries = list(listing)
             except OSError:
                 continue
-            folders: list[tuple[str, str]] = []
             for entry in entries:
                 name = entry.name
-                relative = _join(sub, name)
                 try:
                     is_dir = entry.is_dir(follow_symlinks=False)
                 except OSError:
                     continue
                 if not is_dir and not name.endswith((".py", ".pyi")):
                     continue
+                relative = prefix + name
                 if excluded is not None and (
                     excluded.match(name) or excluded.match(_join(relative_root, relative))
                 ):
                     continue
                 if is_dir:
-                    folders.append((relative, entry.path))
+                    stack.append((relative, entry.path))
                     continue
                 if visible is not None and relative not in visible:
                     continue
-                key = _join(str(resolved), relative)
+                key = f"{key_root}/{relative}"
                 found.setdefault(key, SourceFile(entry.path, key, _join(shown_root, relative)))
-            stack.extend(reversed(folders))
-    return list(found.values())
+    # Sorted, so the model index is merged in the same order (and has the same
+    # fingerprint) whatever order the file system lists folders in.
+    return sorted(found.values(), key=lambda f: f.key)
 
 
 # --- cache -----------------------------------------------------------------------------
@@ -506,6 +508,8 @@ def _run(
     workers: int,
     progress: ProgressCallback | None,
 ) -> Iterable[tuple[str, CacheEntry | None, list[Finding]]]:
+    if not todo:
+        return
     if workers == 1 or len(todo) < PARALLEL_THRESHOLD:
         from prodlint.engine import Checker
 
