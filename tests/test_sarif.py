@@ -1,0 +1,85 @@
+"""``--format sarif`` against the SARIF 2.1.0 schema, and ``--format github`` annotations.
+
+The schema check uses pydantic-sarif, a model generated from the official
+sarif-schema-2.1.0.json (unknown properties forbidden), both directly and through the JSON
+Schema it exports, validated with jsonschema.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from pydantic_sarif.model import StaticAnalysisResultsFormatSarifVersion210JsonSchema as SarifLog
+
+from corpus import FIXTURES
+
+BIN = Path(sys.executable).parent
+
+
+def check(cwd: Path, fmt: str, *paths: str) -> str:
+    done = subprocess.run(
+        [str(BIN / "prodlint"), "check", "--no-cache", "--format", fmt, *paths],
+        cwd=cwd, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sarif")
+    shutil.copytree(FIXTURES, root / "fixtures", ignore=shutil.ignore_patterns("*.fixed.py", "__pycache__"))
+    (root / "clean.py").write_text("VALUE = 1\n", encoding="utf-8")
+    (root / "pyproject.toml").write_text("[tool.prodlint]\n", encoding="utf-8")
+    return root
+
+
+def validate(document: dict[str, object]) -> None:
+    SarifLog.model_validate(document)
+    jsonschema.validate(document, SarifLog.model_json_schema(by_alias=True))
+
+
+def test_sarif_of_the_corpus_is_valid(corpus: Path) -> None:
+    document = json.loads(check(corpus, "sarif", "fixtures"))
+    validate(document)
+    findings = json.loads(check(corpus, "json", "fixtures"))["findings"]
+    run = document["runs"][0]
+    assert len(run["results"]) == len(findings) > 0
+    rules = run["tool"]["driver"]["rules"]
+    for result, finding in zip(run["results"], findings):
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"] == finding["code"]
+        location = result["locations"][0]["physicalLocation"]
+        assert location["artifactLocation"]["uri"] == finding["path"]
+        assert (location["region"]["startLine"], location["region"]["startColumn"]) == (finding["line"], finding["col"])
+
+
+def test_sarif_without_findings_is_valid(corpus: Path) -> None:
+    document = json.loads(check(corpus, "sarif", "clean.py"))
+    validate(document)
+    assert document["runs"][0]["results"] == []
+
+
+def test_the_validator_rejects_broken_sarif(corpus: Path) -> None:
+    document = json.loads(check(corpus, "sarif", "fixtures"))
+    document["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = 0
+    with pytest.raises(Exception):
+        validate(document)
+
+
+def test_github_format_prints_one_annotation_per_finding(corpus: Path) -> None:
+    lines = check(corpus, "github", "fixtures").splitlines()
+    findings = json.loads(check(corpus, "json", "fixtures"))["findings"]
+    assert len(lines) == len(findings) > 0
+    pattern = re.compile(r"^::(error|warning|notice) file=([^,]+),line=(\d+),col=(\d+),endLine=\d+,endColumn=\d+,title=(PRD\d{3})::(PRD\d{3}) .+$")
+    for line, finding in zip(lines, findings):
+        match = pattern.match(line)
+        assert match, line
+        assert (match[2], int(match[3]), int(match[4]), match[5]) == (
+            finding["path"], finding["line"], finding["col"], finding["code"])
