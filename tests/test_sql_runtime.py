@@ -53,7 +53,7 @@ def run(query: Query, conn: sqlite3.Connection, value: str) -> object:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_benign_input_gives_the_same_rows(name: str, conn: sqlite3.Connection) -> None:
-    value = "name" if name == "order_by" else "bob"
+    value = "name" if name.startswith("order_by") else "bob"
     before = run(getattr(ORIGINAL, name), conn, value)
     assert before == run(getattr(FIXED, name), conn, value)
     assert before not in ([], sqlite3.Error)
