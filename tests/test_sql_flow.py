@@ -1,0 +1,125 @@
+"""The PRD1xx dataflow: what reaches a sink, what is safe, what the fix hint says."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from prodlint.config import Config
+from prodlint.engine import Checker
+from prodlint.model import Finding, FixSafety
+from prodlint.registry import all_rules
+
+CHECKER = Checker(Config(), rules=[r for c, r in all_rules().items() if c.startswith("PRD1")])
+
+
+def check(code: str) -> list[Finding]:
+    return CHECKER.check_text(textwrap.dedent(code), "example.py")
+
+
+def codes(code: str) -> list[str]:
+    return [f.code for f in check(code)]
+
+
+def test_value_built_over_branches_and_augmented_assignments() -> None:
+    assert codes("""
+        import sqlite3
+        def f(conn, name, active):
+            q = "SELECT * FROM users WHERE 1 = 1"
+            if active:
+                q += " AND active = 1"
+            for part in ("a", "b"):
+                q += " AND name = '" + name + "'"
+            conn.execute(q)
+    """) == ["PRD101"]
+
+
+def test_reaching_definition_not_last_assignment() -> None:
+    # The dynamic string was overwritten by a constant before the sink.
+    assert codes("""
+        def f(cursor, name):
+            q = "SELECT * FROM t WHERE a = '%s'" % name
+            q = "SELECT * FROM t"
+            cursor.execute(q)
+    """) == []
+
+
+@pytest.mark.parametrize("value", [
+    "connection.ops.quote_name(table)", "qn(table)", "int(limit)", "len(names)",
+    "','.join(['%s'] * len(names))", "'?, ' * count", "LIMIT", "psql.Identifier(table)",
+])
+def test_safe_values(value: str) -> None:
+    assert codes(f"""
+        from django.db import connection
+        qn = connection.ops.quote_name
+        LIMIT = 10
+        def f(cursor, table, limit, names, count):
+            cursor.execute("SELECT * FROM t WHERE a IN (%s)" % {value})
+    """) == []
+
+
+def test_strings_that_never_reach_a_sink() -> None:
+    assert codes("""
+        import logging
+        def f(cursor, name):
+            logging.info("SELECT for %s" % name)
+            raise ValueError("DELETE FROM users WHERE name = '" + name + "' failed")
+    """) == []
+
+
+def test_not_a_database_receiver() -> None:
+    assert codes("""
+        def f(runner, name):
+            runner.execute("SELECT * FROM t WHERE a = '" + name + "'")
+    """) == []
+
+
+def test_identifier_only_from_public_parameters() -> None:
+    source = """
+        def {name}(cursor, table):
+            cursor.execute("SELECT * FROM " + table)
+    """
+    assert codes(source.format(name="dump")) == ["PRD102"]
+    assert codes(source.format(name="_dump")) == []
+
+
+def test_fix_hint_and_safety_follow_the_paramstyle() -> None:
+    quoted, = check("""
+        import psycopg2
+        def f(cur, name):
+            cur.execute("SELECT * FROM t WHERE a = '" + name + "' AND b LIKE 'x%'")
+    """)
+    assert quoted.fix is FixSafety.SAFE
+    assert quoted.fix_hint["replacement"] == 'cur.execute("SELECT * FROM t WHERE a = %s AND b LIKE \'x%%\'", (name,))'
+    unquoted, = check("""
+        import sqlite3
+        def f(cur, n):
+            cur.execute("SELECT * FROM t WHERE a = " + n)
+    """)
+    assert unquoted.fix is FixSafety.UNSAFE
+    unknown, = check("""
+        def f(cur, name):
+            cur.execute("SELECT * FROM t WHERE a = '" + name + "'")
+    """)
+    assert unknown.fix is FixSafety.NONE
+
+
+def test_bandit_recall() -> None:
+    """bandit's SQL examples, fetched with pip (not committed)."""
+    path = Path(__file__).resolve().parent.parent / "bench" / "sql_precision.py"
+    spec = importlib.util.spec_from_file_location("sql_precision", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    workdir = Path(__file__).resolve().parent.parent / ".pytest_cache" / "sql_bench"
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        bandit = bench.fetch("bandit==1.9.4", workdir)
+    except (subprocess.CalledProcessError, StopIteration):
+        pytest.skip("cannot download bandit's sdist")
+    found, expected, report = bench.recall(bandit)
+    assert expected >= 13 and found == expected, "\n".join(report)
