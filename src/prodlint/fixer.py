@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,11 +46,16 @@ def fix_text(text: str, path: str, checker: Checker, unsafe: bool = False) -> Fi
     original = text
     applied: list[Finding] = []
     for _ in range(MAX_PASSES):
-        findings = checker.check_text(text, path)
+        findings = _check(checker, text, path)
         targets = [f for f in findings if wanted(f, unsafe)]
         if not targets:
             break
-        new_text, done = _apply_pass(text, targets, checker, unsafe)
+        try:
+            new_text, done = _apply_pass(text, targets, checker, unsafe)
+        except FixFailed:
+            raise
+        except Exception as error:  # noqa: BLE001 - a broken fix must cost one file, not the run
+            raise FixFailed(f"a fix raised {type(error).__name__}: {error}; file left unchanged") from None
         if not done or new_text == text:
             break
         applied.extend(done)
@@ -58,11 +64,21 @@ def fix_text(text: str, path: str, checker: Checker, unsafe: bool = False) -> Fi
         raise FixFailed(f"fixes did not converge after {MAX_PASSES} passes")
     if text != original:
         try:
-            compile(text, path, "exec", dont_inherit=True)
-        except (SyntaxError, ValueError) as error:
+            with warnings.catch_warnings():
+                # Invalid escapes in the user's strings are not about the fix.
+                warnings.simplefilter("ignore")
+                compile(text, path, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
             raise FixFailed(f"a fix produced invalid code ({error}); file left unchanged") from None
-    remaining = checker.check_text(text, path) if text != original else findings
+    remaining = _check(checker, text, path) if text != original else findings
     return FixResult(text, applied, remaining)
+
+
+def _check(checker: Checker, text: str, path: str) -> list[Finding]:
+    try:
+        return checker.check_text(text, path)
+    except Exception as error:  # noqa: BLE001 - a rule crash must cost one file, not the run
+        raise FixFailed(f"checking raised {type(error).__name__}: {error}") from None
 
 
 def _apply_pass(text: str, targets: list[Finding], checker: Checker, unsafe: bool) -> tuple[str, list[Finding]]:
@@ -137,7 +153,10 @@ def fix_file(path: Path, display_path: str, checker: Checker, unsafe: bool, writ
     except UncheckableSource as error:
         raise FixFailed(str(error)) from None
     result = fix_text(source.text, display_path, checker, unsafe)
-    new_data = encode_source(result.text, source) if result.changed else data
+    try:
+        new_data = encode_source(result.text, source) if result.changed else data
+    except UnicodeEncodeError as error:
+        raise FixFailed(f"the fixed code cannot be written in the file's encoding {source.encoding}: {error}") from None
     if write and new_data != data:
         write_atomic(path, new_data)
     return data, new_data, result
