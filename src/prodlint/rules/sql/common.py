@@ -694,19 +694,13 @@ def analyse(call: ast.Call, ctx: Context) -> Analysis | None:
     return cache[key]
 
 
-def _constant_everywhere(expr: ast.expr) -> bool:
-    return isinstance(expr, ast.Constant) or (
-        isinstance(expr, ast.Name) and expr.id.isupper()
-    )
-
-
 def _analyse(call: ast.Call, ctx: Context) -> Analysis | None:
     # Most sink-named calls pass a constant or an opaque variable: decide that before
     # finding the sink or following any dataflow.
     first = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg in ("sql", "query", "text", "raw_query", "where", "select", "tables")), None)
-    if first is None or isinstance(first, ast.Constant):
-        if not (isinstance(call.func, ast.Attribute) and call.func.attr == "extra"):
-            return None
+    is_extra = isinstance(call.func, ast.Attribute) and call.func.attr == "extra"
+    if (first is None or isinstance(first, ast.Constant)) and not is_extra:
+        return None
     sink = find_sink(call, ctx)
     if sink is None:
         return None

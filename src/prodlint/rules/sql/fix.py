@@ -36,7 +36,7 @@ class _ReplaceStatements(cst.CSTTransformer):
     def __init__(self, swaps: Sequence[tuple[cst.SimpleStatementLine, cst.SimpleStatementLine]]) -> None:
         self.swaps = swaps
 
-    def leave_SimpleStatementLine(  # noqa: N802 - libcst's visitor naming
+    def leave_SimpleStatementLine(
         self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
     ) -> cst.SimpleStatementLine:
         for old, new in self.swaps:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from prodlint.analysis.context import Context
-from prodlint.model import FixSafety, Severity
+from prodlint.model import Severity
 from prodlint.registry import Rule
 from prodlint.rules.sql.common import SINK_METHODS, analyse, describe
 

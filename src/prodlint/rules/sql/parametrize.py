@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from prodlint.analysis.context import Context
 from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.rules.sql.common import (
-    LIST_BEFORE, VALUE_BEFORE, VALUES_OPEN, Flow, Piece, Sink, _arg, _quotes_open,
+    LIST_BEFORE,
+    VALUE_BEFORE,
+    VALUES_OPEN,
+    Flow,
+    Piece,
+    Sink,
+    _arg,
+    _quotes_open,
 )
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
