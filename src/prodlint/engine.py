@@ -8,10 +8,11 @@ walk is iterative (deeply nested expressions cannot overflow the stack) and keep
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.models import PROJECT_MODELS, ModelIndex
@@ -63,7 +64,7 @@ class Checker:
         (flake8) skip the parse."""
         if tree is None:
             try:
-                with warnings.catch_warnings():
+                with warnings.catch_warnings(), _deep_recursion():
                     # Invalid escape sequences in the checked code are not our findings.
                     warnings.simplefilter("ignore")
                     tree = ast.parse(text, filename=path)
@@ -73,7 +74,10 @@ class Checker:
             except (ValueError, RecursionError, MemoryError) as error:
                 return [uncheckable(path, f"cannot parse: {type(error).__name__}: {error}")]
         ctx = Context(path, text, tree, self.settings)
-        self.walk(tree, ctx)
+        try:
+            self.walk(tree, ctx)
+        except RecursionError:
+            return [uncheckable(path, f"cannot check: code nested deeper than {DEEP_RECURSION_LIMIT} levels")]
         if not ctx.findings:
             return []
         findings = apply_noqa(ctx.findings, ctx.lines, text)
@@ -111,14 +115,24 @@ class Checker:
                     visit(value)
             pop()
 
-        limit = sys.getrecursionlimit()
-        # Each nesting level of the tree costs one Python frame; generated code can nest
-        # thousands deep (long ``a + b + ...`` chains) and the walk must not fail on it.
-        sys.setrecursionlimit(max(limit, 20000))
-        try:
+        with _deep_recursion():
             visit(tree)
-        finally:
-            sys.setrecursionlimit(limit)
+
+
+# Each nesting level of a tree costs one frame when it is built and when it is walked;
+# generated code nests thousands deep (long ``a + b + ...`` chains, which CPython itself
+# compiles) and must not be reported as unparsable for it.
+DEEP_RECURSION_LIMIT = 20000
+
+
+@contextlib.contextmanager
+def _deep_recursion() -> Iterator[None]:
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, DEEP_RECURSION_LIMIT))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 # ASDL types of fields that never hold a node (names, strings, constants, line numbers).
