@@ -40,7 +40,7 @@ def fetch(target: Path) -> dict[str, Path]:
     """Download and unpack the sdists; return the unpacked folder of each."""
     specs = [f"{name}=={version}" for name, version in PACKAGES.items()]
     subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                    "--no-build-isolation", "-d", str(target), *specs], check=True,
+                    "-d", str(target), *specs], check=True,
                    stdout=subprocess.DEVNULL)
     for archive in target.glob("*.tar.gz"):
         with tarfile.open(archive) as tar:
