@@ -173,7 +173,7 @@ def _fix(args: argparse.Namespace) -> int:
         if new != old:
             files_changed += 1
             if args.diff:
-                sys.stdout.write(_diff(shown, old.decode("utf-8", "replace"), new.decode("utf-8", "replace")))
+                sys.stdout.write(_diff(shown, _as_text(old), _as_text(new)))
     verb = "Would fix" if args.diff else "Fixed"
     message = f"{verb} {fixed_count} finding{'s' if fixed_count != 1 else ''} in {files_changed} file{'s' if files_changed != 1 else ''}"
     if remaining:
@@ -185,6 +185,16 @@ def _fix(args: argparse.Namespace) -> int:
     if failures or remaining or (args.diff and files_changed):
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _as_text(data: bytes) -> str:
+    """A file's bytes as text in its own encoding (a latin-1 file's diff shows é, not �)."""
+    from prodlint.source import UncheckableSource, decode_source
+
+    try:
+        return decode_source(data).text
+    except UncheckableSource:
+        return data.decode("utf-8", "replace")
 
 
 def _diff(name: str, old: str, new: str) -> str:
