@@ -1,0 +1,340 @@
+"""The command line: exit codes, selection, report formats, stdin, fixing, the cache, config
+errors and suppressions. Each test works in its own folder with its own pyproject.toml; the
+CLI runs in-process (``main``) except where the process boundary itself is under test."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from prodlint.cli import main
+
+APP = '''import logging
+
+logger = logging.getLogger(__name__)
+
+
+def handle(name):
+    try:
+        logger.info(f"hello {name}")
+    except Exception:
+        pass
+    print("done", name)
+'''
+# (line, code) of what APP holds: eager formatting, a swallowed exception, a print.
+APP_FINDINGS = [(8, "PRD502"), (9, "PRD503"), (11, "PRD501")]
+CLEAN = "import logging\n\nlogger = logging.getLogger(__name__)\n"
+FINDING_KEYS = {"path", "line", "col", "end_line", "end_col", "code", "message", "severity", "fix"}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[tool.prodlint]\n")
+    (tmp_path / "app.py").write_text(APP)
+    (tmp_path / "clean.py").write_text(CLEAN)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def found(capsys: pytest.CaptureFixture[str], *args: str) -> list[tuple[str, int, str]]:
+    code, out, err = run(capsys, "check", "--format", "json", *args)
+    assert code in (0, 1), err
+    findings = json.loads(out)["findings"]
+    assert code == (1 if findings else 0)
+    return [(f["path"], f["line"], f["code"]) for f in findings]
+
+
+def app(*codes: str) -> list[tuple[str, int, str]]:
+    return [("app.py", line, code) for line, code in APP_FINDINGS if code in codes]
+
+
+ALL = ("PRD501", "PRD502", "PRD503")
+
+
+# --- exit codes and selection ------------------------------------------------------------
+
+
+def test_exit_codes(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "check", "clean.py")[0] == 0
+    assert run(capsys, "check", "app.py")[0] == 1
+    assert run(capsys, "check", "--exit-zero", "app.py")[0] == 0
+    (project / "pyproject.toml").write_text("[tool.prodlint]\nselekt = []\n")
+    assert run(capsys, "check", "clean.py")[0] == 2
+
+
+def test_unknown_selector_on_the_command_line(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["check", "--select", "PRD9", "app.py"])
+    assert exited.value.code == 2
+    assert "PRD9" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((), ALL),
+        (("--select", "PRD5"), ALL),
+        (("--select", "PRD502"), ("PRD502",)),
+        (("--select", "prd50,PRD1"), ALL),
+        (("--ignore", "PRD5"), ()),
+        (("--ignore", "PRD503"), ("PRD501", "PRD502")),
+        (("--select", "PRD5", "--ignore", "PRD50"), ()),
+        (("--select", "PRD502", "--ignore", "PRD5"), ("PRD502",)),  # the more specific wins
+        (("--select", "PRD1", "--extend-select", "PRD501"), ("PRD501",)),
+        (("--select", "ALL", "--ignore", "PRD501,PRD502"), ("PRD503",)),
+    ],
+)
+def test_select_ignore_extend_select(
+    project: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    assert found(capsys, "--no-cache", *args, "app.py") == app(*expected)
+
+
+def test_config_selection_and_cli_extension(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "pyproject.toml").write_text('[tool.prodlint]\nselect = ["PRD502"]\n')
+    assert found(capsys, "app.py") == app("PRD502")
+    assert found(capsys, "--extend-select", "PRD503", "app.py") == app("PRD502", "PRD503")
+    assert found(capsys, "--select", "PRD501", "app.py") == app("PRD501")
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+def test_json_schema_and_paths_relative_to_cwd(project: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = run(capsys, "check", "--format", "json", str(project / "app.py"))
+    payload = json.loads(out)
+    assert code == 1 and set(payload) == {"version", "findings"}
+    assert isinstance(payload["version"], str)
+    for finding in payload["findings"]:
+        assert set(finding) == FINDING_KEYS
+        assert finding["path"] == "app.py"
+        assert all(isinstance(finding[k], int) for k in ("line", "col", "end_line", "end_col"))
+        assert finding["severity"] in ("error", "warning", "info")
+        assert finding["fix"] is None or set(finding["fix"]) == {"safety"}
+        assert finding["fix"] is None or finding["fix"]["safety"] in ("safe", "unsafe")
+    assert [f["fix"] for f in payload["findings"]] == [{"safety": "safe"}, {"safety": "unsafe"}, {"safety": "safe"}]
+    monkeypatch.chdir(project.parent)
+    paths = {f[0] for f in found(capsys, f"{project.name}/app.py", f"{project.name}/clean.py")}
+    assert paths == {f"{project.name}/app.py"}
+
+
+def test_output_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "--format", "json", "--output", "report.json", "app.py")
+    assert code == 1 and out == ""
+    assert len(json.loads((project / "report.json").read_text())["findings"]) == 3
+
+
+def test_statistics(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "--statistics", "app.py")
+    assert code == 1
+    rows = sorted(line.split("\t")[:2] for line in out.splitlines())
+    assert rows == [[f"{1:6d}", code] for code in ALL]
+
+
+def test_text_format(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "app.py")
+    assert code == 1
+    assert out.splitlines()[0].startswith("app.py:8:9: PRD502 [*] ")
+    assert "Found 3 findings." in out
+    assert run(capsys, "check", "clean.py")[1] == "All checks passed!\n"
+
+
+# --- stdin --------------------------------------------------------------------------------
+
+
+def test_stdin(project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    (project / "pyproject.toml").write_text('[tool.prodlint]\nper-file-ignores = {"legacy/*.py" = ["PRD503"]}\n')
+
+    def check_stdin(*args: str) -> list[tuple[str, int, str]]:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(APP.encode())))
+        return found(capsys, *args)
+
+    assert check_stdin("-") == [("<stdin>", line, code) for line, code in APP_FINDINGS]
+    assert check_stdin("-", "--stdin-filename", "src/views.py") == [
+        ("src/views.py", line, code) for line, code in APP_FINDINGS]
+    # The stdin filename picks per-file settings.
+    assert [code for _, _, code in check_stdin("-", "--stdin-filename", "legacy/old.py")] == ["PRD502", "PRD501"]
+
+
+# --- fix -----------------------------------------------------------------------------------
+
+
+def test_fix_diff_writes_nothing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = (project / "app.py").stat()
+    code, out, err = run(capsys, "fix", "--diff", "app.py")
+    assert code == 1
+    assert out.startswith("--- a/app.py\n+++ b/app.py\n")
+    assert '+        logger.info("hello %s", name)' in out
+    assert "Would fix 2 findings in 1 file" in err
+    after = (project / "app.py").stat()
+    assert (project / "app.py").read_text() == APP
+    assert (after.st_mtime_ns, after.st_size) == (before.st_mtime_ns, before.st_size)
+
+
+def test_fix_writes_atomically_and_keeps_the_mode(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = project / "app.py"
+    target.chmod(0o754)
+    code, out, _ = run(capsys, "fix", "app.py")
+    assert code == 1  # the unsafe PRD503 remains
+    assert "Fixed 2 findings in 1 file; 1 remaining (1 fixable with --unsafe-fixes)." in out
+    assert stat.S_IMODE(target.stat().st_mode) == 0o754
+    assert 'logger.info("hello %s", name)' in target.read_text()
+    assert sorted(p.name for p in project.iterdir() if not p.name.startswith(".prodlint")) == [
+        "app.py", "clean.py", "pyproject.toml"]
+    assert run(capsys, "fix", "--unsafe-fixes", "app.py")[0] == 0
+    assert found(capsys, "app.py") == []
+
+
+# --- the cache -----------------------------------------------------------------------------
+
+
+def test_warm_cache_gives_the_same_output(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for number in range(30):  # enough files for worker processes
+        (project / f"m{number}.py").write_text(APP if number % 3 else CLEAN)
+    outputs = [run(capsys, "check", "--format", "json", *args) for args in ([], [], ["--no-cache"])]
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert (project / ".prodlint_cache").is_dir()
+    # Touched but unchanged, then changed: the cache notices both.
+    os.utime(project / "m1.py", ns=(1, 1))
+    assert run(capsys, "check", "--format", "json") == outputs[0]
+    (project / "m1.py").write_text(CLEAN)
+    after = json.loads(run(capsys, "check", "--format", "json")[1])["findings"]
+    assert not any(f["path"] == "m1.py" for f in after)
+    assert after == json.loads(run(capsys, "check", "--format", "json", "--no-cache")[1])["findings"]
+
+
+def test_cache_dir_is_configurable_and_safe_to_delete(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    (project / "pyproject.toml").write_text('[tool.prodlint]\ncache-dir = "build-cache/prodlint"\n')
+    first = run(capsys, "check", "app.py")
+    assert (project / "build-cache" / "prodlint").is_dir()
+    shutil.rmtree(project / "build-cache")
+    assert run(capsys, "check", "app.py") == first
+    run(capsys, "check", "--cache-dir", "elsewhere", "app.py")
+    assert (project / "elsewhere").is_dir()
+    run(capsys, "check", "--no-cache", "--cache-dir", "unused", "app.py")
+    assert not (project / "unused").exists()
+
+
+def test_cache_follows_models_declared_in_other_files(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A view's N+1 finding depends on models.py: editing only models.py must change it."""
+    (project / "models.py").write_text(
+        "from django.db import models\n\n\n"
+        "class Author(models.Model):\n    name = models.CharField(max_length=50)\n\n\n"
+        "class Book(models.Model):\n    author = models.ForeignKey(Author, on_delete=models.CASCADE)\n"
+    )
+    (project / "views.py").write_text(
+        "from models import Book\n\n\ndef names():\n    return [book.author.name for book in Book.objects.all()]\n"
+    )
+    relation = [("views.py", 5, "PRD202")]
+    assert found(capsys, "--select", "PRD2", "views.py", "models.py") == relation
+    # Only the view is checked: the project's models are still known.
+    assert found(capsys, "--select", "PRD2", "views.py") == relation
+    text = (project / "models.py").read_text()
+    (project / "models.py").write_text(text.replace("models.ForeignKey(Author, on_delete=models.CASCADE)",
+                                                    "models.CharField(max_length=50)"))
+    assert found(capsys, "--select", "PRD2", "views.py", "models.py") == []
+    assert found(capsys, "--select", "PRD2", "views.py") == []
+
+
+# --- config errors -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table", "named"),
+    [
+        ("[tool.prodlint]\nselekt = []\n", "selekt"),
+        ('[tool.prodlint]\nselect = "PRD5"\n', "select"),
+        ('[tool.prodlint]\nignore = ["PRD9"]\n', "PRD9"),
+        ("[tool.prodlint]\nrespect-gitignore = 1\n", "respect-gitignore"),
+        ('[tool.prodlint.rules.PRD501]\nlevle = "debug"\n', "levle"),
+        ("[tool.prodlint.rules.PRD501]\nlevel = 3\n", "level"),
+        ('[tool.prodlint.rules.PRD999]\nlevel = "debug"\n', "PRD999"),
+        ("[tool.prodlint\n", "TOML"),
+    ],
+)
+def test_config_errors_exit_2_and_check_nothing(
+    project: Path, capsys: pytest.CaptureFixture[str], table: str, named: str
+) -> None:
+    (project / "pyproject.toml").write_text(table)
+    code, out, err = run(capsys, "check", ".")
+    assert code == 2 and out == ""
+    assert named in err and "pyproject.toml" in err
+    assert not (project / ".prodlint_cache").exists()
+    assert run(capsys, "fix", ".")[0] == 2
+    assert (project / "app.py").read_text() == APP
+
+
+# --- suppressions --------------------------------------------------------------------------
+
+
+def test_per_file_ignores(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "legacy").mkdir()
+    (project / "legacy" / "old.py").write_text(APP)
+    (project / "pyproject.toml").write_text(
+        '[tool.prodlint]\nper-file-ignores = {"legacy/*.py" = ["PRD50"], "app.py" = ["PRD503"]}\n')
+    assert found(capsys) == app("PRD501", "PRD502")
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda text: text.replace('f"hello {name}")', 'f"hello {name}")  # noqa'), ("PRD501", "PRD503")),
+        (lambda text: text.replace('print("done", name)', 'print("done", name)  # noqa: PRD501'),
+         ("PRD502", "PRD503")),
+        (lambda text: text.replace('print("done", name)', 'print("done", name)  # noqa: PRD502'), ALL),
+        (lambda text: text.replace('print("done", name)', 'print("done", name)  # noqa:PRD5'), ("PRD502", "PRD503")),
+        (lambda text: "# prodlint: noqa\n" + text, ()),
+        (lambda text: text + "# prodlint: noqa: PRD5\n", ()),
+        (lambda text: text + "# prodlint: noqa: PRD501, PRD503\n", ("PRD502",)),
+        (lambda text: text + "# prodlint: noqa: PRD1\n", ALL),
+    ],
+    ids=["noqa", "noqa-code", "noqa-other-code", "noqa-prefix", "file-noqa", "file-noqa-prefix",
+         "file-noqa-codes", "file-noqa-other"],
+)
+def test_noqa(project: Path, capsys: pytest.CaptureFixture[str], edit: Callable[[str], str],
+              expected: tuple[str, ...]) -> None:
+    (project / "app.py").write_text(edit(APP))
+    shift = 1 if edit(APP).startswith("#") else 0
+    assert found(capsys, "app.py") == [(p, line + shift, code) for p, line, code in app(*expected)]
+
+
+# --- the real process ---------------------------------------------------------------------
+
+
+def prodlint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "prodlint", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_subprocess_check_and_fix(project: Path) -> None:
+    done = prodlint(project, "check", "--format", "json")
+    assert done.returncode == 1 and done.stderr == ""  # no progress bar: stderr is not a terminal
+    assert [(f["path"], f["line"], f["code"]) for f in json.loads(done.stdout)["findings"]] == app(*ALL)
+    fixed = prodlint(project, "fix", "--unsafe-fixes")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert prodlint(project, "check").returncode == 0
+
+
+def test_subprocess_config_error(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.prodlint]\nunknown-key = 1\n")
+    done = prodlint(project, "check")
+    assert done.returncode == 2 and done.stdout == ""
+    assert "unknown-key" in done.stderr and str(project / "pyproject.toml") in done.stderr
+    assert "Traceback" not in done.stderr
