@@ -147,10 +147,11 @@ def check_with_baseline(
     findings: Sequence[Finding], root: Path, baseline: Path | None, write: Path | None
 ) -> list[Finding]:
     """What ``prodlint check --baseline / --write-baseline`` reports. Writing records every
-    finding, so that run passes; the counts go to stderr, away from machine formats."""
+    finding, so that run passes; the counts are terminal output for the user, on stderr,
+    away from machine formats on stdout."""
     if write is not None:
         count = write_baseline(write, findings, root)
-        print(f"prodlint: recorded {count} finding{'s' if count != 1 else ''} in {write}", file=sys.stderr)
+        sys.stderr.write(f"prodlint: recorded {count} finding{'s' if count != 1 else ''} in {write}\n")
         return []
     if baseline is None:
         return list(findings)
@@ -159,5 +160,5 @@ def check_with_baseline(
         note = f"prodlint: {result.known} finding{'s' if result.known != 1 else ''} in the baseline"
         if result.gone:
             note += f"; {result.gone} baselined finding{'s' if result.gone != 1 else ''} fixed (rewrite the baseline to drop them)"
-        print(note, file=sys.stderr)
+        sys.stderr.write(note + "\n")
     return result.new
