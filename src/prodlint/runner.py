@@ -494,9 +494,18 @@ def _extract_all(
     if workers == 1 or len(files) < PARALLEL_MODELS_THRESHOLD:
         return _read_models_chunk([pair for _, pair in items])
     chunks = [[items[i][1] for i in chunk] for chunk in _chunks(items, workers)]
-
     with _pool(workers, None) as pool:
-        return [pair for done in pool.map(_read_models_chunk, chunks) for pair in done]
+        pending = pool.map(_read_models_chunk, chunks)
+        # While the workers parse, load the rules here: the checking workers forked later
+        # inherit them instead of each importing them (libcst included) again.
+        _load_rules()
+        return [pair for done in pending for pair in done]
+
+
+def _load_rules() -> None:
+    from prodlint.registry import all_rules
+
+    all_rules()
 
 
 def _run(
@@ -522,6 +531,7 @@ def _run(
     from concurrent.futures import as_completed
 
     items = [(sizes.get(job.file.key, 0), job) for job in todo]
+    _load_rules()  # once here, inherited by every forked worker
     with _pool(workers, (config, project)) as pool:
         futures = [pool.submit(_check_chunk, [todo[i] for i in chunk], index)
                    for chunk in _chunks(items, workers)]
