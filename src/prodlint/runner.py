@@ -497,7 +497,7 @@ def _extract_all(
     with _pool(workers, None) as pool:
         pending = pool.map(_read_models_chunk, chunks)
         # While the workers parse, load the rules here: the checking workers forked later
-        # inherit them instead of each importing them (libcst included) again.
+        # inherit them instead of each importing them again.
         _load_rules()
         return [pair for done in pending for pair in done]
 

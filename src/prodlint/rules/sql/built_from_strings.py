@@ -91,6 +91,6 @@ else; otherwise, and when the paramstyle is unknown, there is no fix.
                     values=describe(ctx, analysis.values))
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
-        from prodlint.rules.sql.fix import apply_hint
+        from prodlint.fixes.sql import apply_hint
 
         return apply_hint(node, finding, fixes)
