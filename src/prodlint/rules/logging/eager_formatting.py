@@ -69,15 +69,19 @@ twice, or `"..." % value` has a single operand that could be a tuple at run time
 
     def check(self, node: ast.AST, ctx: Context) -> None:
         assert isinstance(node, ast.Call)
-        level = logging_call_level(node, ctx)
-        if level is None:
+        func = node.func
+        if not isinstance(func, ast.Attribute):
             return
-        index = 1 if level == "log" else 0
+        index = 1 if func.attr == "log" else 0
         if len(node.args) <= index:
             return
         message = node.args[index]
+        # The syntactic test first: telling a logger from any ``.error()`` call may need
+        # the function's scope index, which most calls should never pay for.
         kind = eager_kind(message)
-        if kind is None or ctx.static_string(message) is not None:
+        if kind is None or logging_call_level(node, ctx) is None:
+            return
+        if ctx.static_string(message) is not None:
             return
         if kind == "+" and len(node.args) > index + 1:
             return  # ``"%s " + msg, *args`` composes a template; the values stay lazy
