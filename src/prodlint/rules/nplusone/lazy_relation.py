@@ -16,7 +16,7 @@ from prodlint.rules.nplusone.orm import (
     binding_loop,
     covers,
     django_manager_at,
-    file_uses_orm,
+    nplusone_applies,
     last_name,
     loop_source,
     model_index,
@@ -58,7 +58,7 @@ def relation_access(node: ast.AST, ctx: Context) -> Access | None:
     attr = node.attr
     if type(value) is not ast.Name or attr in NOT_RELATIONS or attr.endswith("_id") or attr[:1] == "_":
         return None
-    if type(node.ctx) is not ast.Load or not file_uses_orm(ctx):
+    if type(node.ctx) is not ast.Load or not nplusone_applies(ctx):
         return None
     # PRD202 and PRD203 both ask about the same node; the first answer stands.
     return ctx.memo(f"nplusone.access.{id(node)}", lambda: _analyse(node, value, attr, ctx))
@@ -191,7 +191,8 @@ checked files. Not flagged: relations named in `select_related` / `prefetch_rela
 (including `Prefetch(...)` and `prefetch_related_objects(rows, ...)` in the function),
 SQLAlchemy `selectinload` / `joinedload` / `subqueryload` options or an eager `lazy=` on
 the relationship, `values()` / `values_list()` rows, `*_id` columns, and a read followed
-by `break` / `return`. When the model is not in the project, PRD203 (opt-in) guesses.
+by `break` / `return`, and test files (`test-paths`). When the model is not in the
+project, PRD203 (opt-in) guesses.
 """
     why_bad = """
 Each row's relation is fetched by its own query the first time it is read: a page of 50

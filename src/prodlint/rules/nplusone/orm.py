@@ -115,8 +115,12 @@ def model_index(ctx: Context) -> ModelIndex:
     return ctx.memo("nplusone.models", build)
 
 
-def file_uses_orm(ctx: Context) -> bool:
-    return ctx.memo("nplusone.orm", lambda: any(word in ctx.text for word in ORM_WORDS))
+def nplusone_applies(ctx: Context) -> bool:
+    """The file uses an ORM and is not a test: loops that set up test data are not
+    queries production runs (``test-paths`` decides what a test is)."""
+    return ctx.memo(
+        "nplusone.applies", lambda: not ctx.is_test_file and any(word in ctx.text for word in ORM_WORDS)
+    )
 
 
 def is_sqla_name(ctx: Context, expr: ast.expr, name: str) -> bool:

@@ -20,7 +20,7 @@ from prodlint.rules.nplusone.orm import (
     chain,
     covers,
     django_manager_at,
-    file_uses_orm,
+    nplusone_applies,
     is_model_expr,
     is_session,
     last_name,
@@ -140,7 +140,8 @@ Not flagged: the loop header (`for b in Book.objects.all()` runs once), loops ov
 literal collection or `range(<constant>)`, a query followed by `break` / `return` /
 `raise` in its block (it runs once), lazy querysets handed on unevaluated (`Subquery`,
 `Prefetch`, `filter(x__in=qs)`), `bulk_create` / `bulk_update` / `in_bulk`, `.get()` on
-anything but a manager, `.save()` on anything not known to be a model row.
+anything but a manager, `.save()` on anything not known to be a model row, and test
+files (`test-paths`), whose loops set up data rather than serve requests.
 """
     why_bad = """
 One round trip per row: a loop over 1,000 ids runs 1,000 queries, each paying the network
@@ -187,7 +188,7 @@ Other findings have no automatic fix.
                 return
         else:
             return
-        if not file_uses_orm(ctx) or not _outermost(ctx, node):
+        if not nplusone_applies(ctx) or not _outermost(ctx, node):
             return
         loop = repeating_loop(ctx, node)
         if loop is None:
