@@ -110,10 +110,22 @@ the program outputs. The module gets a logger if it has none.
             small = [s for s in body.body if not isinstance(s, (cst.Pass, cst.Expr))]
             assert isinstance(log_call, cst.SimpleStatementLine)
             return node.with_changes(body=body.with_changes(body=[*log_call.body, *small]))
-        statements = []
+        statements: list[cst.BaseStatement] = []
+        kept_comments: list[cst.EmptyLine] = []
+        trailing: cst.TrailingWhitespace | None = None
         for statement in body.body:
             smalls = statement.body if isinstance(statement, cst.SimpleStatementLine) else []
             if smalls and all(isinstance(s, (cst.Pass, cst.Expr)) for s in smalls):
-                continue  # ``pass`` / ``...`` give way to the log call
+                # ``pass`` / ``...`` give way to the log call; the comments around them,
+                # often the reason the error is ignored, stay.
+                assert isinstance(statement, cst.SimpleStatementLine)
+                kept_comments.extend(statement.leading_lines)
+                if statement.trailing_whitespace.comment is not None:
+                    trailing = statement.trailing_whitespace
+                continue
             statements.append(statement)
+        assert isinstance(log_call, cst.SimpleStatementLine)
+        log_call = log_call.with_changes(leading_lines=kept_comments)
+        if trailing is not None:
+            log_call = log_call.with_changes(trailing_whitespace=trailing)
         return node.with_changes(body=body.with_changes(body=[log_call, *statements]))
