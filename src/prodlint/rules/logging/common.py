@@ -4,8 +4,10 @@ and turning an eagerly formatted message into a lazy ``"%s"`` template plus argu
 from __future__ import annotations
 
 import ast
+import io
 import re
 import string
+import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -109,6 +111,20 @@ def logger_for_fix(ctx: Context) -> tuple[str, bool] | None:
         if name in ctx.scope_of(func).bindings:
             return None
     return name, existing is None
+
+
+def has_comment_inside(node: ast.AST, ctx: Context) -> bool:
+    """True when a multi-line call carries comments a rewrite of it would drop."""
+    if node.lineno == node.end_lineno:  # type: ignore[attr-defined]
+        return False
+    text = ctx.source_of(node)
+    if "#" not in text:
+        return False
+    try:
+        return any(token.type == tokenize.COMMENT
+                   for token in tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return True
 
 
 # --- messages ------------------------------------------------------------------------

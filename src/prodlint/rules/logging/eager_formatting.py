@@ -9,7 +9,7 @@ from prodlint.analysis.context import Context
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.logging.common import (
-    LazyMessage, eager_kind, logging_call_level, message_pieces, percent_message, string_literal,
+    LazyMessage, eager_kind, has_comment_inside, logging_call_level, message_pieces, percent_message, string_literal,
 )
 
 if TYPE_CHECKING:
@@ -59,8 +59,9 @@ def refund(order, amount):
 The fix is safe where the rewrite is exact: f-string fields and `.format()` fields become
 `%s` (`%r` for `!r`; a field with a format spec keeps it through `format(value, spec)`),
 `"..." % (a, b)` passes `a, b`, `+` pieces become `%s`. No fix when the call already has
-positional arguments, a field uses attribute or index access, a value would be evaluated
-twice, or `"..." % value` has a single operand that could be a tuple at run time.
+positional arguments, the message has comments inside it, a field uses attribute or
+index access, a value would be evaluated twice, or `"..." % value` has a single operand
+that could be a tuple at run time.
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE
@@ -85,7 +86,8 @@ twice, or `"..." % value` has a single operand that could be a tuple at run time
             return
         if kind == "+" and len(node.args) > index + 1:
             return  # ``"%s " + msg, *args`` composes a template; the values stay lazy
-        lazy = self._lazy(message, kind, ctx) if len(node.args) == index + 1 else None
+        exact_rewrite = len(node.args) == index + 1 and not has_comment_inside(message, ctx)
+        lazy = self._lazy(message, kind, ctx) if exact_rewrite else None
         if lazy is None:
             self.report(ctx, node, kind=kind)
             return

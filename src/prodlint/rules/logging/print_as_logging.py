@@ -11,7 +11,8 @@ from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Option, Rule
 from prodlint.rules.logging.common import (
-    LazyMessage, Piece, call_source, eager_kind, logger_for_fix, message_pieces, percent_message,
+    LazyMessage, Piece, call_source, eager_kind, has_comment_inside, logger_for_fix, message_pieces,
+    percent_message,
 )
 
 if TYPE_CHECKING:
@@ -158,8 +159,8 @@ system instead of stdout. `end=` and `flush=` are dropped. `file=sys.stderr` bec
 `warning` (or `error` when the text says error/failed), a print of the caught exception
 inside `except` becomes `logger.exception`. The module gets `import logging` and
 `logger = logging.getLogger(__name__)` unless it already has a module-level logger,
-whose name is reused. No fix is offered for `print(*args)`, a non-literal `sep`, or when
-the logger name would be shadowed.
+whose name is reused. No fix is offered for `print(*args)`, a non-literal `sep`, a call
+with comments inside it (they would be lost), or when the logger name would be shadowed.
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE
@@ -186,7 +187,7 @@ the logger name would be shadowed.
             return
         level, pieces = self._conversion(node, ctx, where)
         logger = logger_for_fix(ctx)
-        if pieces is None or logger is None:
+        if pieces is None or logger is None or has_comment_inside(node, ctx):
             self.report(ctx, node, logger=logger[0] if logger else "logger", level=level)
             return
         message = LazyMessage.from_pieces(pieces)
