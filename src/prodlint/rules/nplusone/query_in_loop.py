@@ -122,6 +122,33 @@ def _runs_query(ctx: Context, node: ast.Call, links: list[Link], start: int) -> 
     return False
 
 
+def _sql_varies_with_loop(ctx: Context, call: ast.Call, sql: ast.expr) -> bool:
+    """The SQL text is built from what the loop iterates over (``for sql, params in
+    statements``, ``stmt = template % args``): each pass runs another statement. N+1 is
+    one statement run again with other parameters."""
+    loop = ctx.enclosing_loop(call)
+    if loop is None:
+        return False
+    generators = loop.generators if isinstance(loop, COMPREHENSION_NODES) else [loop]
+    targets = {
+        name.id
+        for generator in generators
+        for name in ast.walk(getattr(generator, "target", None) or ast.Pass())
+        if isinstance(name, ast.Name)
+    }
+    if not targets:
+        return False
+    used = {name.id for name in ast.walk(sql) if isinstance(name, ast.Name)}
+    func = ctx.enclosing_function()
+    bindings = ctx.scope_of(func).bindings if func is not None else ctx.module_scope.bindings
+    # One step back through assignments (``number, index = row[:2]``, ``stmt = t % args``).
+    for name in list(used):
+        for binding in bindings.get(name, ()):
+            if isinstance(binding.node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and binding.node.value:
+                used.update(inner.id for inner in ast.walk(binding.node.value) if isinstance(inner, ast.Name))
+    return bool(used & targets)
+
+
 class QueryInLoop(Rule):
     code = "PRD201"
     name = "QueryInLoop"
@@ -230,8 +257,8 @@ Other findings have no automatic fix.
         if func.attr == "execute" and isinstance(func.value, (ast.Name, ast.Attribute)):
             receiver = (last_name(func.value) or "").lower()
             if receiver in CURSOR_NAMES or receiver.endswith(("cursor", "_cur")):
-                if node.args and isinstance(node.args[0], ast.Name) and binding_loop(ctx, node.args[0].id):
-                    return None  # running a list of statements, one each: a script, not N+1
+                if node.args and _sql_varies_with_loop(ctx, node, node.args[0]):
+                    return None  # a different statement each time: a script, not the same query N times
                 return short(ctx, node), "use one query with `IN (...)`, or `executemany`"
         found = self._sqlalchemy(node, base, links, ctx)
         if found is not None:
