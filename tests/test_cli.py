@@ -292,6 +292,17 @@ def test_per_file_ignores(project: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert found(capsys) == app("PRD501", "PRD502")
 
 
+def test_force_exclude_applies_to_named_files(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "migrations").mkdir()
+    (project / "migrations" / "0001.py").write_text(APP)
+    (project / "pyproject.toml").write_text('[tool.prodlint]\nextend-exclude = ["migrations"]\n')
+    named = ("app.py", "migrations/0001.py")
+    assert {path for path, _, _ in found(capsys, *named)} == {"app.py", "migrations/0001.py"}
+    assert {path for path, _, _ in found(capsys, "--force-exclude", *named)} == {"app.py"}
+    (project / "pyproject.toml").write_text('[tool.prodlint]\nextend-exclude = ["migrations"]\nforce-exclude = true\n')
+    assert {path for path, _, _ in found(capsys, *named)} == {"app.py"}
+
+
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [

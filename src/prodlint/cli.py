@@ -38,6 +38,8 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--cache-dir", help="where the cache lives (default .prodlint_cache)")
     parser.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
+    parser.add_argument("--force-exclude", action="store_true", default=None,
+                        help="apply exclude to files named on the command line too (for pre-commit)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,6 +76,7 @@ def _config(args: argparse.Namespace, paths: Sequence[Path]) -> Config:
         ignore=(*config.ignore, *args.ignore) if args.ignore else None,
         extend_select=(*config.extend_select, *args.extend_select) if args.extend_select else None,
         cache_dir=args.cache_dir,
+        force_exclude=args.force_exclude,
     )
 
 

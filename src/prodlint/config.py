@@ -40,6 +40,8 @@ class Config:
     rule_options: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     cache_dir: str = ".prodlint_cache"
     respect_gitignore: bool = True
+    # Apply exclude to files named on the command line too (what pre-commit passes).
+    force_exclude: bool = False
     source: Path | None = None  # the pyproject.toml this came from
 
     @property
@@ -120,10 +122,10 @@ def parse_table(table: Mapping[str, object], where: Path) -> Config:
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: [tool.prodlint] cache-dir: expected a string, got {value!r}")
             changes["cache_dir"] = value
-        elif key == "respect-gitignore":
+        elif key in ("respect-gitignore", "force-exclude"):
             if not isinstance(value, bool):
-                raise ConfigError(f"{where}: [tool.prodlint] respect-gitignore: expected true or false")
-            changes["respect_gitignore"] = value
+                raise ConfigError(f"{where}: [tool.prodlint] {key}: expected true or false")
+            changes[key.replace("-", "_")] = value
         elif key == "rules":
             changes["rule_options"] = _rule_options(value, where)
         else:

@@ -98,6 +98,16 @@ def _git_visible(folder: str) -> set[str] | None:
     return {name for name in listed.decode("utf-8", "surrogateescape").split("\0") if name}
 
 
+def _excluded_file(path: Path, root: Path, excluded: re.Pattern[str]) -> bool:
+    """Whether any folder on the way to ``path`` (from the project root), or its own
+    name, is excluded."""
+    try:
+        parts = path.resolve().relative_to(root).parts
+    except ValueError:
+        parts = path.parts
+    return any(excluded.match(part) or excluded.match("/".join(parts[: i + 1])) for i, part in enumerate(parts))
+
+
 def discover(paths: Sequence[Path], config: Config) -> list[SourceFile]:
     """Python files under ``paths``, skipping excluded and (optionally) git-ignored ones.
     A file named explicitly is always checked, as in ruff. Each file appears once."""
@@ -107,6 +117,8 @@ def discover(paths: Sequence[Path], config: Config) -> list[SourceFile]:
     found: dict[str, SourceFile] = {}
     for given in paths:
         if given.is_file():
+            if config.force_exclude and excluded is not None and _excluded_file(given, root, excluded):
+                continue
             key = str(given.resolve())
             found.setdefault(key, SourceFile(str(given), key, display_path(given)))
             continue
