@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.models import PROJECT_MODELS, ModelIndex
+from prodlint.analysis.walk import CHILD_FIELDS
 from prodlint.config import Config
 from prodlint.model import UNCHECKABLE_CODE, Finding, Severity
 from prodlint.noqa import apply_noqa
@@ -90,7 +90,7 @@ class Checker:
         dispatch = self.dispatch
         push = ctx.ancestors.append
         pop = ctx.ancestors.pop
-        child_fields = _CHILD_FIELDS
+        child_fields = CHILD_FIELDS
 
         def visit(node: ast.AST) -> None:
             node_class = type(node)
@@ -135,34 +135,6 @@ def _deep_recursion() -> Iterator[None]:
         sys.setrecursionlimit(limit)
 
 
-# ASDL types of fields that never hold a node (names, strings, constants, line numbers).
-_LEAF_TYPES = frozenset({"identifier", "string", "constant", "int"})
-_SIGNATURE = re.compile(r"^\w+\((?P<fields>.*)\)$")
-
-
-def _child_fields() -> dict[type[ast.AST], tuple[str, ...]]:
-    """For each node class, the fields that can hold nodes worth visiting. ``ctx`` (Load /
-    Store) and operator fields are left out: no rule looks at them on their own, and they
-    are a quarter of all nodes. Fields typed as names or constants in the grammar (read from
-    each class's ``Name(identifier id, ...)`` docstring) are left out too, so the walk does
-    not test every string for being a node."""
-    skip = {"ctx", "op"}
-    table: dict[type[ast.AST], tuple[str, ...]] = {}
-    for value in vars(ast).values():
-        if isinstance(value, type) and issubclass(value, ast.AST):
-            fields = [f for f in value._fields if f not in skip]
-            match = _SIGNATURE.match((value.__doc__ or "").split("\n", 1)[0].strip())
-            if match:
-                declared = dict(
-                    reversed(part.strip().split(" ", 1)) for part in match["fields"].split(",") if " " in part.strip()
-                )
-                if set(fields) <= set(declared):
-                    fields = [f for f in fields if declared[f].rstrip("*?") not in _LEAF_TYPES]
-            table[value] = tuple(fields)
-    return table
-
-
-_CHILD_FIELDS = _child_fields()
 
 
 def uncheckable(path: str, why: str, line: int = 1, col: int = 1) -> Finding:

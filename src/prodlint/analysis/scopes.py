@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from prodlint.analysis.imports import import_bindings
+from prodlint.analysis.walk import CHILD_FIELDS
 
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 SCOPE_NODES = (*FUNCTION_NODES, ast.ClassDef)
@@ -115,7 +116,12 @@ def index_function(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) ->
             if not isinstance(node, ast.Lambda):
                 stack.extend(reversed(node.decorator_list))
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        for name in reversed(CHILD_FIELDS[type(node)]):
+            value = getattr(node, name, None)
+            if type(value) is list:
+                stack.extend(item for item in reversed(value) if item is not None)
+            elif value is not None:
+                stack.append(value)
     return index
 
 

@@ -6,6 +6,7 @@ import ast
 from typing import TYPE_CHECKING
 
 from prodlint.analysis.context import Context
+from prodlint.analysis.imports import dotted_name
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.logging.common import logger_for_fix
@@ -24,7 +25,10 @@ def _is_broad(handler: ast.ExceptHandler, ctx: Context) -> bool:
     if handler.type is None:
         return True
     types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-    return any(ctx.qualified_name(t) in BROAD for t in types)
+    # The spelling first; resolving names (shadowing, aliases) only for a broad-looking one.
+    return any(
+        dotted_name(t) in BROAD and ctx.qualified_name(t) in BROAD for t in types
+    )
 
 
 def _does_nothing(statement: ast.stmt) -> bool:
