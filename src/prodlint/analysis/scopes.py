@@ -11,7 +11,8 @@ from prodlint.analysis.walk import CHILD_FIELDS
 
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 SCOPE_NODES = (*FUNCTION_NODES, ast.ClassDef)
-TRY_NODES: tuple[type[ast.Try], ...] = (ast.Try, *([ast.TryStar] if hasattr(ast, "TryStar") else []))
+# ``try/except*`` (3.11+) has the same fields as ``try``.
+TRY_NODES: tuple[type[ast.Try], ...] = (ast.Try, *([getattr(ast, "TryStar")] if hasattr(ast, "TryStar") else []))
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,11 @@ def child_fields_table() -> dict[type[ast.AST], tuple[str, ...]]:
             fields = [f for f in value._fields if f not in skip]
             match = _SIGNATURE.match((value.__doc__ or "").split("\n", 1)[0].strip())
             if match:
-                declared = dict(
-                    reversed(part.strip().split(" ", 1)) for part in match["fields"].split(",") if " " in part.strip()
-                )
+                declared: dict[str, str] = {}
+                for part in match["fields"].split(","):
+                    kind, _, name = part.strip().partition(" ")
+                    if name:
+                        declared[name] = kind
                 if set(fields) <= set(declared):
                     fields = [f for f in fields if declared[f].rstrip("*?") not in _LEAF_TYPES]
             table[value] = tuple(fields)

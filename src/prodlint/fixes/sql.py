@@ -51,8 +51,10 @@ def apply_hint(node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CS
     if not isinstance(replacement, str) or not isinstance(node, cst.Call):
         return None
     statements = finding.fix_hint.get("statements") or []
+    if not isinstance(statements, list):
+        return None
     swaps: list[tuple[cst.SimpleStatementLine, cst.SimpleStatementLine]] = []
-    for edit in statements:  # type: ignore[attr-defined]
+    for edit in statements:
         old = _statement_at(fixes, int(edit["line"]), int(edit["col"]))
         if old is None:
             return None
@@ -69,6 +71,6 @@ def apply_hint(node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CS
     except cst.ParserSyntaxError:
         return None
     if swaps:
-        key = "sql-build:" + ";".join(f"{e['line']}:{e['col']}" for e in statements)  # type: ignore[index]
+        key = "sql-build:" + ";".join(f"{e['line']}:{e['col']}" for e in statements)
         fixes.add_module_edit(key, lambda module: module.visit(_ReplaceStatements(swaps)))
     return new_call.with_changes(lpar=node.lpar, rpar=node.rpar) if isinstance(new_call, cst.Call) else new_call

@@ -128,4 +128,4 @@ def _edit_module(module: cst.Module, where: tuple[int, int, int, int], source: s
         else:
             cst_args = [_string_arg(arg) for arg in args]
         new = add_eager(new, method, anchor, cst_args)
-    return wrapper.module.deep_replace(target, new)  # type: ignore[return-value]
+    return wrapper.module.deep_replace(target, new)  # type: ignore[return-value,arg-type]

@@ -218,13 +218,13 @@ def splice(ctx: Context, base: ast.AST, edits: list[tuple[ast.AST, str, str]]) -
     """``base``'s source with each (node, mode, text) applied: mode ``replace`` swaps the
     node's text, ``after`` inserts text after it."""
     data = ctx.source_of(base).encode("utf-8")
-    changes = []
+    changes: list[tuple[int, int, bytes]] = []
     for node, mode, text in edits:
         stop = _byte_offset(ctx, base, node, end=True)
         start = _byte_offset(ctx, base, node) if mode == "replace" else stop
         changes.append((start, stop, text.encode("utf-8")))
-    for start, stop, text in sorted(changes, reverse=True):
-        data = data[:start] + text + data[stop:]
+    for start, stop, inserted in sorted(changes, reverse=True):
+        data = data[:start] + inserted + data[stop:]
     return data.decode("utf-8")
 
 
