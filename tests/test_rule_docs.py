@@ -21,7 +21,8 @@ def test_declaration_is_complete(rule: type) -> None:
     assert CODE_PATTERN.match(rule.code)
     assert rule.code not in REDIRECTS
     assert rule.name[0].isupper() and " " not in rule.name
-    for attribute in ("message", "what_it_does", "why_bad", "example", "use_instead", "fix_safety_note"):
+    assert len(rule.summary) <= 90 and not rule.summary.endswith("."), f"{rule.code}: summary is one short phrase"
+    for attribute in ("summary", "message", "what_it_does", "why_bad", "example", "use_instead", "fix_safety_note"):
         assert str(getattr(rule, attribute)).strip(), f"{rule.code} lacks {attribute}"
     assert rule.node_types, f"{rule.code} subscribes to no node type"
     docs = rule.docs()

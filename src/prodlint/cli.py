@@ -228,10 +228,9 @@ def rules_table() -> str:
     """The README's rule table, generated from the registry (a test keeps them in sync)."""
     rows = ["| code | name | what it flags | fix |", "|---|---|---|---|"]
     for rule in all_rules().values():
-        flags = " ".join(rule.what_it_does.split()).split(". ")[0].rstrip(".").replace("|", "\\|")
         fix = {"safe": "safe", "unsafe": "unsafe", "none": "—"}[rule.fix_safety.value]
         opt_in = " (opt-in)" if not rule.default_enabled else ""
-        rows.append(f"| {rule.code} | {rule.name}{opt_in} | {flags} | {fix} |")
+        rows.append(f"| {rule.code} | {rule.name}{opt_in} | {rule.summary.replace('|', '/')} | {fix} |")
     return "\n".join(rows) + "\n"
 
 

@@ -57,6 +57,7 @@ class Rule:
 
     code: ClassVar[str]
     name: ClassVar[str]
+    summary: ClassVar[str]  # what the rule flags, in a few words (the README table)
     message: ClassVar[str]  # one line; ``str.format`` fields filled by the detector
     what_it_does: ClassVar[str]
     why_bad: ClassVar[str]
@@ -111,6 +112,8 @@ class Rule:
         """The rule's documentation, in the shape of ruff's rule pages."""
         parts = [
             f"# {cls.code} {cls.name}",
+            "",
+            cls.summary + ".",
             "",
             f"Message: {cls.message}",
             f"Severity: {cls.severity.value}   Fix: {cls.fix_safety.value}"

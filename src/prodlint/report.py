@@ -85,7 +85,7 @@ def render_sarif(findings: Sequence[Finding]) -> str:
         descriptors.append({
             "id": code,
             "name": rule.name,
-            "shortDescription": {"text": rule.message.split(";")[0].replace("{", "").replace("}", "")},
+            "shortDescription": {"text": rule.summary},
             "fullDescription": {"text": " ".join(rule.what_it_does.split())},
             "help": {"text": " ".join(rule.why_bad.split()), "markdown": rule.docs()},
             "defaultConfiguration": {"level": SARIF_LEVEL[rule.severity]},

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 class EagerLogFormatting(Rule):
     code = "PRD502"
     name = "EagerLogFormatting"
+    summary = "A logging message formatted before the logging call"
     message = "Logging message built with {kind} before the call; pass the values as arguments"
     what_it_does = """
 Flags calls to the `logging` module's functions and to logger objects (`logger`, `log`,

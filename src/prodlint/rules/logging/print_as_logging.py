@@ -115,6 +115,7 @@ def _file_target(call: ast.Call, ctx: Context) -> str | None:
 class PrintUsedAsLogging(Rule):
     code = "PRD501"
     name = "PrintUsedAsLogging"
+    summary = "`print` used where the application should log"
     message = "`print` used for logging; use `{logger}.{level}` so output has levels, timestamps and handlers"
     what_it_does = """
 Flags `print(...)` calls in library and application code.

@@ -40,6 +40,7 @@ def _does_nothing(statement: ast.stmt) -> bool:
 class SwallowedException(Rule):
     code = "PRD503"
     name = "SwallowedException"
+    summary = "A broad `except` whose body does nothing"
     message = "`{clause}` silently swallows every error; log it or catch something narrower"
     what_it_does = """
 Flags `except:`, `except Exception:` and `except BaseException:` (alone or in a tuple)

@@ -13,6 +13,7 @@ from prodlint.rules.nplusone.lazy_relation import relation_access, short
 class GuessedRelationInLoop(Rule):
     code = "PRD203"
     name = "GuessedRelationInLoop"
+    summary = "PRD202 for models outside the checked files, guessed from attribute chains"
     message = ("`{access}` on each row of `{query}` looks like a relation loaded per row "
                "(`{model}` is not among the checked models); consider {remedy}")
     what_it_does = """

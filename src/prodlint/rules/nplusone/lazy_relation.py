@@ -175,6 +175,7 @@ def _sqla_anchor(expr: ast.expr) -> int | None:
 class LazyRelationInLoop(Rule):
     code = "PRD202"
     name = "LazyRelationInLoop"
+    summary = "A relation loaded lazily for each row of a query that did not load it eagerly"
     message = ("`{access}` loads `{model}.{relation}` with one query per row of `{query}`; "
                "load it with the rows: {remedy}")
     what_it_does = """

@@ -152,6 +152,7 @@ def _sql_varies_with_loop(ctx: Context, call: ast.Call, sql: ast.expr) -> bool:
 class QueryInLoop(Rule):
     code = "PRD201"
     name = "QueryInLoop"
+    summary = "A database query run on every iteration of a loop"
     message = "`{call}` runs a database query on every iteration of the loop on line {loop_line}; {remedy}"
     what_it_does = """
 Flags a call that hits the database inside the body of a `for` / `async for` / `while` loop

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 class SqlBuiltFromStrings(Rule):
     code = "PRD101"
     name = "SqlBuiltFromStrings"
+    summary = "A value spliced into SQL text that reaches a query call"
     message = "SQL passed to `{sink}` splices in {values}; pass them as query parameters"
     what_it_does = """
 Flags a database call (DB-API `cursor.execute`/`executemany`/`executescript`,
