@@ -4,34 +4,14 @@ from __future__ import annotations
 
 import libcst as cst
 
-from prodlint.fixes.base import FixContext
-
-
-def _is_import_line(statement: cst.BaseStatement) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
-    )
-
-
-def _is_docstring(statement: cst.BaseStatement) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
+from prodlint.fixes.base import FixContext, end_of_leading_imports
 
 
 def insert_logger(module: cst.Module, name: str) -> cst.Module:
     """Put ``name = logging.getLogger(__name__)`` right after the module's leading imports
     (so it exists before any module-level code that logs)."""
     body = list(module.body)
-    position = 0
-    for index, statement in enumerate(body):
-        if _is_import_line(statement) or (index == 0 and _is_docstring(statement)):
-            position = index + 1
-            continue
-        break
+    position = end_of_leading_imports(module)
     definition = cst.parse_statement(f"{name} = logging.getLogger(__name__)\n", config=module.config_for_parsing)
     if position < len(body):
         # One blank line between the imports and the logger, the way formatters leave it.
