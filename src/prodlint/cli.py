@@ -137,8 +137,8 @@ def _check(args: argparse.Namespace) -> int:
 
 def _fix(args: argparse.Namespace) -> int:
     from prodlint.engine import Checker
-    from prodlint.fixer import FixFailed, fix_file, fix_text, wanted
-    from prodlint.runner import check_paths, display_path
+    from prodlint.fixer import FixFailed, fix_text, wanted
+    from prodlint.runner import check_paths, fix_paths
 
     stdin = args.paths == [STDIN]
     paths = [Path(p) for p in (args.paths or ["."])] if not stdin else [Path(args.stdin_filename or ".")]
@@ -157,20 +157,18 @@ def _fix(args: argparse.Namespace) -> int:
         return EXIT_FINDINGS if result.remaining else EXIT_CLEAN
 
     found = check_paths(paths, config, use_cache=not args.no_cache, jobs=args.jobs, want_project=True)
-    # Re-checks during fixing must see the same project models as the run did.
-    checker = Checker(config, project=found.project)
     targets = sorted({f.path for f in found.findings if wanted(f, args.unsafe_fixes)})
     remaining: list[Finding] = [f for f in found.findings if f.path not in targets]
     fixed_count = files_changed = failures = 0
-    for shown in targets:
-        path = Path(shown)
-        try:
-            old, new, result = fix_file(path, display_path(path), checker, args.unsafe_fixes, write=not args.diff)
-        except (FixFailed, OSError) as error:
+    # Re-checks during fixing see the same project models as the run did.
+    outcomes = fix_paths(targets, config, found.project, unsafe=args.unsafe_fixes, write=not args.diff, jobs=args.jobs)
+    for shown, outcome in outcomes:
+        if isinstance(outcome, str):
             failures += 1
-            print(f"{shown}: not fixed, left unchanged: {error}", file=sys.stderr)
+            print(f"{shown}: not fixed, left unchanged: {outcome}", file=sys.stderr)
             remaining.extend(f for f in found.findings if f.path == shown)
             continue
+        old, new, result = outcome
         remaining.extend(result.remaining)
         fixed_count += len(result.applied)
         if new != old:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from prodlint.analysis.models import ModelIndex, ModelInfo, Relation
     from prodlint.engine import Checker
+    from prodlint.fixer import FixResult
 
     # What one file declares: each model with the reverse relations it adds to others.
     ModelFacts = list[tuple[ModelInfo, list[tuple[str, Relation]]]]
@@ -390,6 +391,44 @@ def _pool(workers: int, state: tuple[Config, ModelIndex | None] | None) -> Proce
         initializer=_init_worker,
         initargs=state,
     )
+
+
+# --- fixing ----------------------------------------------------------------------------
+
+FixOutcome = tuple[bytes, bytes, "FixResult"] | str  # (old, new, result), or why it failed
+
+
+def _fix_one(checker: Checker, shown: str, unsafe: bool, write: bool) -> tuple[str, FixOutcome]:
+    from prodlint.fixer import FixFailed, fix_file
+
+    try:
+        return shown, fix_file(Path(shown), shown, checker, unsafe, write)
+    except (FixFailed, OSError) as error:
+        return shown, str(error)
+
+
+def _fix_in_worker(shown: str, unsafe: bool, write: bool) -> tuple[str, FixOutcome]:
+    checker = _worker_checker
+    assert checker is not None
+    return _fix_one(checker, shown, unsafe, write)
+
+
+def fix_paths(
+    targets: Sequence[str], config: Config, project: ModelIndex | None, *,
+    unsafe: bool, write: bool, jobs: int | None = None,
+) -> Iterator[tuple[str, FixOutcome]]:
+    """Fix each file (paths as shown to the user), in parallel when there are several:
+    libcst costs seconds on a large file. Results come back in the order given."""
+    workers = min(jobs or os.cpu_count() or 1, len(targets))
+    if workers <= 1:
+        from prodlint.engine import Checker
+
+        checker = Checker(config, project=project)
+        for shown in targets:
+            yield _fix_one(checker, shown, unsafe, write)
+        return
+    with _pool(workers, (config, project)) as pool:
+        yield from pool.map(_fix_in_worker, targets, [unsafe] * len(targets), [write] * len(targets))
 
 
 def check_paths(
