@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 
 CLI_DECORATOR_ATTRS = frozenset({"command", "group", "callback", "main"})
 OUTPUT_FUNCTION = re.compile(r"_*(dump|print|pprint|show|display|echo)", re.IGNORECASE)
+# A docstring whose first sentence says the function prints: "Output completion
+# suggestions", "..., displaying the fields of each feature".
+OUTPUT_DOCSTRING = re.compile(
+    r"^\s*output\b|\b(prints?|printing|display(s|ing)?|shows?|showing|dumps?|dumping)\b", re.IGNORECASE
+)
 VERBOSITY_WORDS = re.compile(r"verbos|quiet|silent", re.IGNORECASE)
 ERROR_WORDS = ("error", "fail", "fatal", "critical", "exception", "traceback")
 
@@ -41,6 +46,13 @@ def _builds_argparse(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context)
         isinstance(node, ast.Call) and (ctx.qualified_name(node.func) or "").endswith("ArgumentParser")
         for node in ast.walk(func)
     )
+
+
+def _documented_as_output(func: ast.AST) -> bool:
+    if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    docstring = ast.get_docstring(func, clean=False)
+    return docstring is not None and bool(OUTPUT_DOCSTRING.search(docstring.split(".")[0]))
 
 
 def _is_entry_point(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> bool:
@@ -123,8 +135,9 @@ Flags `print(...)` calls in library and application code.
 Not flagged: code under `if __name__ == "__main__":`, command-line entry points (a
 module-level `main`, click/typer commands, functions that build an `argparse` parser,
 Django management command `handle` methods, and the module functions they call),
-`__main__.py`, prints under a verbosity check (`if verbosity >= 2:`), functions whose name says they
-print (`dump_*`, `print_*`, `show_*`, `display_*`, `echo_*`), prints to a file other than `sys.stdout`/`sys.stderr`, test files, and
+`__main__.py`, prints under a verbosity check (`if verbosity >= 2:`), functions whose
+name or docstring says they print (`dump_*`, `print_*`, `show_*`, "Display the ..."),
+prints to a file other than `sys.stdout`/`sys.stderr`, test files, and
 paths listed in `script-paths`.
 """
     why_bad = """
@@ -212,7 +225,7 @@ with comments inside it (they would be lost), or when the logger name would be s
         functions = list(ctx.enclosing_functions())
         if not functions:
             return False
-        if any(OUTPUT_FUNCTION.match(getattr(f, "name", "")) for f in functions):
+        if any(OUTPUT_FUNCTION.match(getattr(f, "name", "")) or _documented_as_output(f) for f in functions):
             return True  # ``dump_tree()``, ``print_report()``: printing is the job
         cli = ctx.memo("logging.cli_functions", lambda: cli_functions(ctx))
         if id(functions[-1]) in cli:
