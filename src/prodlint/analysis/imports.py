@@ -29,6 +29,15 @@ def import_bindings(stmt: ast.Import | ast.ImportFrom) -> Iterator[tuple[str, st
         yield alias.asname or alias.name, joined
 
 
+def last_name(expr: ast.expr) -> str | None:
+    """The name an expression ends in: ``b`` for ``a.b`` and for ``b``, else None."""
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return None
+
+
 def dotted_name(expr: ast.expr) -> str | None:
     """``a.b.c`` as text, or None when the expression is not a plain attribute chain."""
     parts: list[str] = []

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from prodlint.analysis.imports import last_name
+
 # The settings key under which the engine hands the project-wide index to the rules.
 PROJECT_MODELS = "project-models"
 # A file without one of these cannot declare a relation (the pre-filter of the index).
@@ -158,13 +160,7 @@ class ModelIndex:
 
 
 def _callee(expr: ast.expr) -> str | None:
-    if isinstance(expr, ast.Call):
-        expr = expr.func
-    if isinstance(expr, ast.Attribute):
-        return expr.attr
-    if isinstance(expr, ast.Name):
-        return expr.id
-    return None
+    return last_name(expr.func if isinstance(expr, ast.Call) else expr)
 
 
 def _keyword(call: ast.Call, name: str) -> ast.expr | None:
@@ -190,13 +186,7 @@ def _model_name(expr: ast.expr | None, owner: str) -> str | None:
 
 
 def _base_name(expr: ast.expr) -> str | None:
-    if isinstance(expr, ast.Subscript):
-        expr = expr.value
-    if isinstance(expr, ast.Attribute):
-        return expr.attr
-    if isinstance(expr, ast.Name):
-        return expr.id
-    return None
+    return last_name(expr.value if isinstance(expr, ast.Subscript) else expr)
 
 
 def _assignments(cls: ast.ClassDef) -> Iterable[tuple[str, ast.expr | None, ast.expr | None]]:

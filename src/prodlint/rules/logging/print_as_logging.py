@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from prodlint.analysis.context import Context, is_main_guard, path_matches
+from prodlint.analysis.imports import last_name
 from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Option, Rule
@@ -66,8 +67,7 @@ def _is_entry_point(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) 
 def _is_command_class(cls: ast.ClassDef) -> bool:
     """A Django management command (or similar): its ``handle`` writes to the terminal."""
     for base in cls.bases:
-        name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
-        if name.endswith("Command"):
+        if (last_name(base) or "").endswith("Command"):
             return True
     return False
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from prodlint.analysis.context import COMPREHENSION_NODES, Context
+from prodlint.analysis.imports import last_name
 from prodlint.analysis.models import PROJECT_MODELS, ModelIndex, index_tree, may_declare_models
 from prodlint.analysis.scopes import FUNCTION_NODES
 
@@ -94,14 +95,6 @@ def chain(expr: ast.expr) -> tuple[ast.expr, list[Link]]:
             break
     links.reverse()
     return expr, links
-
-
-def last_name(expr: ast.expr) -> str | None:
-    if isinstance(expr, ast.Name):
-        return expr.id
-    if isinstance(expr, ast.Attribute):
-        return expr.attr
-    return None
 
 
 def model_index(ctx: Context) -> ModelIndex:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from prodlint.analysis.context import Context
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
-from prodlint.rules.sql.common import SINK_METHODS, analyse, describe
+from prodlint.rules.sql.common import analyse, describe
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -79,10 +79,7 @@ else; otherwise, and when the paramstyle is unknown, there is no fix.
 
     def check(self, node: ast.AST, ctx: Context) -> None:
         assert isinstance(node, ast.Call)
-        func = node.func
-        if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) not in SINK_METHODS:
-            return
-        analysis = analyse(node, ctx)
+        analysis = analyse(node, ctx)  # returns at once for calls not named like a sink
         if analysis is None or not analysis.values:
             return
         fix = FixSafety.NONE

@@ -15,7 +15,7 @@ import string
 from dataclasses import dataclass, field
 
 from prodlint.analysis.context import Context
-from prodlint.analysis.imports import dotted_name
+from prodlint.analysis.imports import dotted_name, last_name
 from prodlint.analysis.scopes import FUNCTION_NODES, SCOPE_NODES
 
 # Cheap first filter: check() runs on every call in every file.
@@ -76,10 +76,8 @@ class Sink:
 
 
 def _receiver_name(expr: ast.expr) -> str | None:
-    if isinstance(expr, ast.Name):
-        return expr.id
-    if isinstance(expr, ast.Attribute):
-        return expr.attr
+    if isinstance(expr, (ast.Name, ast.Attribute)):
+        return last_name(expr)
     if isinstance(expr, ast.Call):
         # ``connection.cursor().execute(...)``, ``engine.connect().execute(...)``
         if isinstance(expr.func, ast.Attribute) and expr.func.attr in ("cursor", "connect", "begin"):
@@ -683,9 +681,7 @@ class Analysis:
 
 def analyse(call: ast.Call, ctx: Context) -> Analysis | None:
     """The SQL-injection verdict for one call (memoised: PRD101 and PRD102 share it)."""
-    func = call.func
-    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-    if name not in SINK_METHODS:
+    if last_name(call.func) not in SINK_METHODS:
         return None
     cache: dict[int, Analysis | None] = ctx.memo("sql.analysis", dict)
     key = id(call)

@@ -7,7 +7,7 @@ import ast
 from prodlint.analysis.context import Context
 from prodlint.model import Severity
 from prodlint.registry import Rule
-from prodlint.rules.sql.common import SINK_METHODS, analyse, describe
+from prodlint.rules.sql.common import analyse, describe
 
 
 class SqlIdentifierFromStrings(Rule):
@@ -51,10 +51,7 @@ There is no fix: whether a name is allowed is a decision about the application. 
 
     def check(self, node: ast.AST, ctx: Context) -> None:
         assert isinstance(node, ast.Call)
-        func = node.func
-        if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) not in SINK_METHODS:
-            return
-        analysis = analyse(node, ctx)
+        analysis = analyse(node, ctx)  # returns at once for calls not named like a sink
         if analysis is None or not analysis.identifiers:
             return
         self.report(ctx, node, sink=analysis.sink.label, values=describe(ctx, analysis.identifiers))
