@@ -95,15 +95,23 @@ def _apply_pass(text: str, targets: list[Finding], checker: Checker, unsafe: boo
     positions = wrapper.resolve(PositionProvider)
     fixes = FixContext(module, unsafe)
 
-    by_range: dict[tuple[int, int, int, int], list[tuple[Rule, Finding]]] = {}
+    # Each target is handed the node at its fix anchor (by default the finding's own range)
+    # whose libcst class is one the fix accepts.
+    by_range: dict[tuple[int, int, int, int], list[tuple[Rule, Finding, frozenset[str]]]] = {}
     node_types: set[str] = set()
     for finding in targets:
         rule = checker.rule(finding.code)
         if rule is None:
             continue
-        key = (finding.line, finding.col - 1, finding.end_line, finding.end_col - 1)
-        by_range.setdefault(key, []).append((rule, finding))
-        node_types.update(rule.fix_node_types)
+        anchor = finding.fix_anchor
+        if anchor is None:
+            key = (finding.line, finding.col - 1, finding.end_line, finding.end_col - 1)
+            accepted = frozenset(rule.fix_node_types)
+        else:
+            key = (anchor.line, anchor.col, anchor.end_line, anchor.end_col)
+            accepted = frozenset({anchor.node_type})
+        by_range.setdefault(key, []).append((rule, finding, accepted))
+        node_types.update(accepted)
     done: list[Finding] = []
 
     class Applier(cst.CSTTransformer):
@@ -114,8 +122,8 @@ def _apply_pass(text: str, targets: list[Finding], checker: Checker, unsafe: boo
             if where is None:
                 return updated
             key = (where.start.line, where.start.column, where.end.line, where.end.column)
-            for rule, finding in by_range.get(key, ()):
-                if type(original).__name__ not in rule.fix_node_types:
+            for rule, finding, accepted in by_range.get(key, ()):
+                if type(original).__name__ not in accepted:
                     continue
                 replacement = rule.fix(updated, finding, fixes)
                 if replacement is not None:

@@ -27,6 +27,22 @@ class FixSafety(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class FixAnchor:
+    """Where a fix edits, when that is not the range shown to the user: a ``with`` fix
+    rewrites the body of the block around the acquiring call the finding points at.
+
+    Lines are 1-based, columns 0-based characters (libcst's positions); ``node_type`` is
+    the libcst class name of the node at that range.
+    """
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    node_type: str
+
+
+@dataclass(frozen=True)
 class Finding:
     """One problem at one place. Lines are 1-based; columns are 1-based characters."""
 
@@ -41,6 +57,8 @@ class Finding:
     fix: FixSafety = FixSafety.NONE
     # What the detector learnt that the fix needs (not part of the public output).
     fix_hint: Mapping[str, object] = field(default_factory=dict, compare=False, repr=False)
+    # The node the fix is handed; None means the node whose range is the finding's.
+    fix_anchor: FixAnchor | None = field(default=None, compare=False, repr=False)
 
     @property
     def fixable(self) -> bool:

@@ -96,8 +96,11 @@ class Rule:
         *,
         fix: FixSafety = FixSafety.NONE,
         hint: Mapping[str, object] | None = None,
+        anchor: tuple[ast.AST, str] | None = None,
         **message_fields: object,
     ) -> None:
+        """``anchor`` is (node, libcst class name) when the fix must be handed another node
+        than the one shown to the user, e.g. the statement whose body a ``with`` fix wraps."""
         ctx.add_finding(
             self.code,
             self.message.format(**message_fields),
@@ -105,6 +108,7 @@ class Rule:
             node,
             fix,
             hint or {},
+            anchor,
         )
 
     @classmethod

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from prodlint.analysis.imports import dotted_name
 from prodlint.analysis.scopes import FUNCTION_NODES, ScopeIndex, index_function, index_module
-from prodlint.model import Finding, FixSafety, Severity
+from prodlint.model import Finding, FixAnchor, FixSafety, Severity
 
 T = TypeVar("T")
 LOOP_NODES = (ast.For, ast.AsyncFor, ast.While)
@@ -244,10 +244,19 @@ class Context:
         node: ast.AST,
         fix: FixSafety,
         hint: Mapping[str, object],
+        anchor: tuple[ast.AST, str] | None = None,
     ) -> None:
+        line, col, end_line, end_col = self.char_range(node)
+        fix_anchor = None
+        if anchor is not None:
+            fix_anchor = FixAnchor(*self.char_range(anchor[0]), anchor[1])
+        self.findings.append(Finding(self.path, line, col + 1, end_line, end_col + 1, code,
+                                     message, severity, fix, hint, fix_anchor))
+
+    def char_range(self, node: ast.AST) -> tuple[int, int, int, int]:
+        """(line, col, end line, end col) of a node, columns 0-based characters."""
         line = getattr(node, "lineno", 1)
         end_line = getattr(node, "end_lineno", None) or line
         col = self.char_col(line, getattr(node, "col_offset", 0))
         end_col = self.char_col(end_line, getattr(node, "end_col_offset", None) or 0)
-        self.findings.append(Finding(self.path, line, col + 1, end_line, end_col + 1, code,
-                                     message, severity, fix, hint))
+        return line, col, end_line, end_col
