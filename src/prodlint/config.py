@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from prodlint.analysis.context import DEFAULT_TEST_PATHS, path_matches
+from prodlint.analysis.context import DEFAULT_MIGRATION_PATHS, DEFAULT_TEST_PATHS, path_matches
 from prodlint.registry import all_rules, canonical_code, is_valid_selector
 
 if sys.version_info >= (3, 11):
@@ -37,6 +37,7 @@ class Config:
     extend_exclude: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     test_paths: tuple[str, ...] = DEFAULT_TEST_PATHS
+    migration_paths: tuple[str, ...] = DEFAULT_MIGRATION_PATHS
     rule_options: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     cache_dir: str = ".prodlint_cache"
     respect_gitignore: bool = True
@@ -50,7 +51,7 @@ class Config:
 
     def settings(self) -> Mapping[str, object]:
         """File-level settings the semantic layer reads (shared by all rules)."""
-        return {"test-paths": self.test_paths}
+        return {"test-paths": self.test_paths, "migration-paths": self.migration_paths}
 
     def ignored_for(self, path: str) -> tuple[str, ...]:
         codes: list[str] = []
@@ -63,7 +64,7 @@ class Config:
         """Identifies everything that changes findings, for the cache key."""
         payload = json.dumps(
             [self.select, self.ignore, self.extend_select, self.per_file_ignores,
-             self.test_paths, {k: dict(v) for k, v in sorted(self.rule_options.items())}],
+             self.test_paths, self.migration_paths, {k: dict(v) for k, v in sorted(self.rule_options.items())}],
             sort_keys=True, default=list,
         )
         return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
@@ -110,7 +111,7 @@ def parse_table(table: Mapping[str, object], where: Path) -> Config:
     for key, value in table.items():
         if key in ("select", "ignore", "extend-select"):
             changes[key.replace("-", "_")] = _selectors(value, key, where)
-        elif key in ("exclude", "extend-exclude", "test-paths"):
+        elif key in ("exclude", "extend-exclude", "test-paths", "migration-paths"):
             changes[key.replace("-", "_")] = _strings(value, key, where)
         elif key == "per-file-ignores":
             if not isinstance(value, dict):

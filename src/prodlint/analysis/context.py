@@ -22,6 +22,9 @@ COMPREHENSION_NODES = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
 DEFAULT_TEST_PATHS = ("test_*.py", "*_test.py", "tests.py", "conftest.py", "tests/*", "test/*", "testing/*")
+# Schema and data migrations (Django, Alembic) run once, offline: per-row loops and prints
+# there are not production request code.
+DEFAULT_MIGRATION_PATHS = ("migrations/*.py", "alembic/versions/*.py", "migrations/versions/*.py")
 
 
 def is_main_guard(node: ast.AST) -> bool:
@@ -77,6 +80,11 @@ class Context:
     @property
     def is_test_file(self) -> bool:
         patterns = self.settings.get("test-paths", DEFAULT_TEST_PATHS)
+        return path_matches(self.path, tuple(patterns))  # type: ignore[arg-type]
+
+    @property
+    def is_migration_file(self) -> bool:
+        patterns = self.settings.get("migration-paths", DEFAULT_MIGRATION_PATHS)
         return path_matches(self.path, tuple(patterns))  # type: ignore[arg-type]
 
     @property
