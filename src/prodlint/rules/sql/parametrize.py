@@ -12,16 +12,15 @@ from dataclasses import dataclass, field
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.scopes import FUNCTION_NODES
-from prodlint.rules.sql.common import (
+from prodlint.rules.sql.flow import (
     LIST_BEFORE,
     VALUE_BEFORE,
     VALUES_OPEN,
     Flow,
     Piece,
-    Sink,
-    _arg,
-    _quotes_open,
+    quotes_open,
 )
+from prodlint.rules.sql.sinks import Sink, argument_of
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -104,7 +103,7 @@ class Renderer:
                 out.append(("field", self.field(piece, '"')))
                 self.before += "\0"
                 continue
-            if _quotes_open(self.before):
+            if quotes_open(self.before):
                 # Pull the quoted literal into the parameter: '%{x}%' -> %s with "%x%".
                 if not out or out[-1][0] != "lit" or "'" not in out[-1][1]:
                     raise NoFix
@@ -277,7 +276,7 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
     elif "read_sql" in sink.label:
         existing = next((k.value for k in call.keywords if k.arg == "params"), None)
     else:
-        existing = _arg(call, 1, "params", "parameters", "args", "vars")
+        existing = argument_of(call, 1, "params", "parameters", "args", "vars")
         if len(call.args) > 2:
             return None
     escape = sink.style == "format" and existing is None

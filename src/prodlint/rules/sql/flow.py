@@ -1,0 +1,532 @@
+"""Following how the SQL text passed to a sink was built inside its function: literal
+text and the values spliced into it, and where each value sits in the SQL."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+import string
+from dataclasses import dataclass, field
+
+from prodlint.analysis.context import Context
+from prodlint.analysis.scopes import FUNCTION_NODES, SCOPE_NODES
+
+# Callables whose result is a quoted identifier, a number or an escaped literal.
+QUOTING = frozenset({
+    "quote_name", "quote_name_unless_alias", "quote_identifier", "quote_ident", "Identifier",
+    "Literal", "SQL", "Placeholder", "format_table", "format_column", "quote_schema",
+    "escape_string", "escape_literal", "quote_literal", "escape_identifier", "mogrify",
+})
+NUMERIC_CALLS = frozenset({"int", "float", "len", "round", "abs", "bool", "ord", "hash", "id"})
+NUMERIC_TYPES = frozenset({"d", "i", "o", "u", "x", "X", "e", "E", "f", "F", "g", "G", "n", "b", "%"})
+PERCENT_SPEC = re.compile(
+    r"%(?:\((?P<key>[^)]*)\))?(?P<flags>[#0\- +]*)(?P<width>\*|\d+)?(?:\.(?P<prec>\*|\d+))?"
+    r"[hlL]?(?P<type>[diouxXeEfFgGcrsa%])"
+)
+VALUE_BEFORE = re.compile(
+    r"(?:[=<>]|\b(?:like|ilike|limit|offset|is|is\s+not)|\bbetween\s+\S+\s+and)\s*$", re.IGNORECASE
+)
+LIST_BEFORE = re.compile(r"\bin\s*\(\s*$", re.IGNORECASE)
+VALUES_OPEN = re.compile(r"\bvalues\s*\((?:[^()']|'[^']*')*$", re.IGNORECASE)
+
+MAX_DEPTH = 30
+
+# --- how a string was built ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of literal SQL text, or one value spliced into it."""
+
+    text: str = ""
+    expr: ast.expr | None = None
+    safe: str = ""  # why a spliced value cannot inject (number, quoted identifier...)
+    spec: str = ""  # f-string conversion and format spec the value was rendered with
+    exact: bool = True  # False: the value is only approximately ``expr`` (no fix)
+    origin: ast.stmt | None = None  # the build statement it came from; None: the sink call
+    is_str: bool = False  # concatenated with ``+``, so already a str
+    constant: ast.expr | None = None  # the constant's name a literal run was read from
+    where: str = ""  # position already known from the piece's own template (joined lists)
+
+    @property
+    def dynamic(self) -> bool:
+        return self.expr is not None
+
+
+def _as_str(piece: Piece, operand: ast.expr) -> Piece:
+    if piece.expr is operand and not piece.spec:
+        return dataclasses.replace(piece, is_str=True)
+    return piece
+
+
+Block = list[ast.stmt]
+Path = tuple[tuple[Block, int], ...]
+
+
+@dataclass
+class Build:
+    """The statements that built the sink's SQL variable (``q = ...``, ``q += ...``)."""
+
+    name: str
+    statements: list[ast.stmt] = field(default_factory=list)
+    same_block: bool = True
+
+
+def statement_path(ctx: Context, node: ast.AST) -> tuple[Path, ast.AST | None]:
+    """The (block, index) of every statement enclosing ``node``, innermost first, up to the
+    enclosing function (returned too, or None at module level)."""
+    path: list[tuple[Block, int]] = []
+    child = node
+    for parent in reversed(ctx.ancestors):
+        if isinstance(child, ast.stmt):
+            for name in ("body", "orelse", "finalbody"):
+                block = getattr(parent, name, None)
+                if isinstance(block, list):
+                    index = next((i for i, s in enumerate(block) if s is child), None)
+                    if index is not None:
+                        path.append((block, index))
+                        break
+        if isinstance(parent, FUNCTION_NODES):
+            return tuple(path), parent
+        child = parent
+    return tuple(path), None
+
+
+def _target_ids(target: ast.expr) -> set[str]:
+    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+
+
+def _binding(stmt: ast.stmt, name: str) -> tuple[str, ast.expr | None]:
+    """How a simple statement binds ``name``: assign, aug, other or none."""
+    if isinstance(stmt, ast.Assign):
+        if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            return ("assign", stmt.value) if stmt.targets[0].id == name else ("none", None)
+        return ("other", None) if any(name in _target_ids(t) for t in stmt.targets) else ("none", None)
+    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
+        return ("assign", stmt.value) if stmt.value is not None else ("none", None)
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
+        return ("aug", stmt.value) if isinstance(stmt.op, ast.Add) else ("other", None)
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt.name == name:
+        return ("other", None)
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        bound = {(a.asname or a.name).partition(".")[0] for a in stmt.names}
+        return ("other", None) if name in bound else ("none", None)
+    return ("none", None)
+
+
+def _walk_statements(stmt: ast.stmt) -> list[ast.stmt]:
+    """The statements nested in a compound statement, outside nested scopes, in order."""
+    found: list[ast.stmt] = []
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        if node is not stmt and isinstance(node, ast.stmt):
+            found.append(node)
+        if node is not stmt and isinstance(node, SCOPE_NODES):
+            continue
+        stack.extend(reversed([c for c in ast.iter_child_nodes(node) if isinstance(c, (ast.stmt, ast.excepthandler, ast.match_case))]))
+    return found
+
+
+class Flow:
+    """Follows string building within one function, from one sink."""
+
+    def __init__(self, ctx: Context, path: Path, function: ast.AST | None) -> None:
+        self.ctx = ctx
+        self.path = path
+        self.function = function
+        self.build: Build | None = None
+
+    # Reaching definitions, by walking back through the blocks that enclose the use.
+    def definitions(self, name: str, path: Path) -> tuple[list[tuple[ast.stmt, ast.expr, Path, bool]], bool, bool]:
+        """(contributions in source order as (statement, value, path, in innermost block),
+        found an ``=`` definition, hit something that rebinds it opaquely)."""
+        found: list[tuple[ast.stmt, ast.expr, Path, bool]] = []
+        for level, (block, index) in enumerate(path):
+            for position in range(index - 1, -1, -1):
+                stmt = block[position]
+                here: Path = ((block, position), *path[level + 1:])
+                kind, value = _binding(stmt, name)
+                if kind == "assign" and value is not None:
+                    found.append((stmt, value, here, level == 0))
+                    return found[::-1], True, False
+                if kind == "aug" and value is not None:
+                    found.append((stmt, value, here, level == 0))
+                    continue
+                if kind == "other":
+                    return found[::-1], False, True
+                if isinstance(stmt, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match)) or (
+                    hasattr(ast, "TryStar") and isinstance(stmt, ast.TryStar)
+                ):
+                    for inner in reversed(_walk_statements(stmt)):
+                        inner_kind, inner_value = _binding(inner, name)
+                        if inner_kind in ("assign", "aug") and inner_value is not None:
+                            found.append((inner, inner_value, here, False))
+                        elif inner_kind == "other":
+                            return found[::-1], False, True
+                    if isinstance(stmt, (ast.For, ast.AsyncFor)) and name in _target_ids(stmt.target):
+                        return found[::-1], False, True
+                    if isinstance(stmt, (ast.With, ast.AsyncWith)) and any(
+                        i.optional_vars is not None and name in _target_ids(i.optional_vars) for i in stmt.items
+                    ):
+                        return found[::-1], False, True
+        return found[::-1], False, False
+
+    def is_param(self, name: str) -> ast.arg | None:
+        if not isinstance(self.function, FUNCTION_NODES):
+            return None
+        args = self.function.args
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+            if arg is not None and arg.arg == name:
+                return arg
+        return None
+
+    def is_input(self, expr: ast.expr | None) -> bool:
+        """Whether a value comes from outside: a parameter of a public function (or
+        something read from one), or a name bound nowhere in the file. Names and clauses
+        computed inside a library (introspection results, compiled sub-queries) are not
+        flagged as identifiers: their callers decide what reaches them."""
+        while isinstance(expr, (ast.Attribute, ast.Subscript)):
+            expr = expr.value
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+            return self.is_input(expr.func.value) and expr.func.attr in ("get", "getlist", "pop")
+        if not isinstance(expr, ast.Name) or expr.id in ("self", "cls"):
+            return False
+        if self.is_param(expr.id) is not None:
+            return not getattr(self.function, "name", "_").startswith("_")
+        if isinstance(self.function, FUNCTION_NODES) and expr.id in self.ctx.scope_of(self.function).bindings:  # type: ignore[arg-type]
+            return False
+        return expr.id not in self.ctx.module_scope.bindings
+
+    def name_pieces(self, node: ast.Name, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
+        contributions, defined, opaque = self.definitions(node.id, path)
+        if not contributions and not defined:
+            param = self.is_param(node.id)
+            if param is not None:
+                if param.annotation is not None and ast.unparse(param.annotation) in ("int", "float", "bool"):
+                    return [Piece(expr=node, safe="number", origin=origin)]
+                return [Piece(expr=node, origin=origin)]
+            value = None if opaque else self.ctx.value_of(node.id)
+            if value is not None and depth < MAX_DEPTH:
+                inner = self.pieces(value, (), depth + 1, origin)
+                if all(not p.dynamic for p in inner):
+                    return [Piece(text="".join(p.text for p in inner), constant=node)]
+                if all(not p.dynamic or p.safe for p in inner):
+                    return [Piece(expr=node, safe="constant", origin=origin)]
+            return [Piece(expr=node, origin=origin)]
+        result: list[Piece] = []
+        if not defined:
+            # ``q += ...`` with no ``q = ...`` we can see: what it started as is unknown.
+            result.append(Piece(expr=node, origin=origin))
+        for stmt, value, here, _ in contributions:
+            result.extend(self.pieces(value, here, depth + 1, stmt))
+        if all(not p.dynamic or p.safe for p in result) and any(p.dynamic for p in result):
+            # A variable built only from constants and safe values is safe as a whole; keeping
+            # it whole means a fix leaves it where it is.
+            return [Piece(expr=node, safe="built from constants", origin=origin)]
+        return result
+
+    def pieces(self, expr: ast.expr, path: Path, depth: int = 0, origin: ast.stmt | None = None) -> list[Piece]:
+        if depth > MAX_DEPTH:
+            return [Piece(expr=expr, origin=origin, exact=False)]
+        if isinstance(expr, ast.Constant):
+            if isinstance(expr.value, str):
+                return [Piece(text=expr.value)]
+            return [Piece(expr=expr, safe="constant", origin=origin)]
+        if isinstance(expr, ast.JoinedStr):
+            return self.fstring(expr, path, depth, origin)
+        if isinstance(expr, ast.BinOp):
+            if isinstance(expr.op, ast.Add):
+                left = self.pieces(expr.left, path, depth + 1, origin)
+                right = self.pieces(expr.right, path, depth + 1, origin)
+                if all(p.dynamic and p.safe == "number" for p in left + right):
+                    return [Piece(expr=expr, safe="number", origin=origin)]
+                return [_as_str(p, side) for side, part in ((expr.left, left), (expr.right, right)) for p in part]
+            if isinstance(expr.op, ast.Mod):
+                left = self.pieces(expr.left, path, depth + 1, origin)
+                if all(not p.dynamic for p in left) and left:
+                    return self.percent("".join(p.text for p in left), expr.right, path, depth, origin)
+                if all(not p.dynamic or p.safe for p in left) and self.is_number(expr.left, path, depth):
+                    return [Piece(expr=expr, safe="number", origin=origin)]
+                return [Piece(expr=expr, origin=origin, exact=False)]
+            if isinstance(expr.op, ast.Mult):
+                for text_side, count in ((expr.left, expr.right), (expr.right, expr.left)):
+                    text = self.pieces(text_side, path, depth + 1, origin)
+                    if text and all(not p.dynamic for p in text) and self.is_number(count, path, depth):
+                        return [Piece(expr=expr, safe="placeholder list", origin=origin)]
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+            method = expr.func.attr
+            if method == "format" and not any(isinstance(a, ast.Starred) for a in expr.args) and all(k.arg for k in expr.keywords):
+                receiver = self.pieces(expr.func.value, path, depth + 1, origin)
+                if receiver and all(not p.dynamic for p in receiver):
+                    return self.format(expr, "".join(p.text for p in receiver), path, depth, origin)
+            elif method == "join" and len(expr.args) == 1 and not expr.keywords:
+                separator = self.pieces(expr.func.value, path, depth + 1, origin)
+                if separator and all(not p.dynamic for p in separator):
+                    return self.join("".join(p.text for p in separator), expr, path, depth, origin)
+            elif method == "replace" and len(expr.args) == 2:
+                return self.replace(expr, path, depth, origin)
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "str" and len(expr.args) == 1 and not expr.keywords:
+            return self.pieces(expr.args[0], path, depth + 1, origin)
+        if isinstance(expr, ast.Name):
+            return self.name_pieces(expr, path, depth, origin)
+        if isinstance(expr, ast.IfExp):
+            branches = self.pieces(expr.body, path, depth + 1, origin) + self.pieces(expr.orelse, path, depth + 1, origin)
+            if all(not p.dynamic or p.safe for p in branches):
+                return [Piece(expr=expr, safe="constant choice", origin=origin)]
+            return [Piece(expr=expr, origin=origin, exact=False)]
+        return [Piece(expr=expr, safe=self.why_safe(expr, path, depth), origin=origin)]
+
+    def fstring(self, expr: ast.JoinedStr, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
+        result: list[Piece] = []
+        for part in expr.values:
+            if isinstance(part, ast.Constant):
+                result.append(Piece(text=str(part.value)))
+                continue
+            if not isinstance(part, ast.FormattedValue):
+                continue
+            spec = "" if part.conversion == -1 else "!" + chr(part.conversion)
+            if part.format_spec is not None:
+                fmt = self.ctx.static_string(part.format_spec)
+                if fmt is None:
+                    result.append(Piece(expr=part.value, origin=origin, exact=False))
+                    continue
+                spec += ":" + fmt
+            result.extend(self.value(part.value, spec, path, depth, origin))
+        return result
+
+    def value(self, expr: ast.expr, spec: str, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
+        """One value formatted into the string with ``spec`` (f-string syntax)."""
+        if not spec:
+            return self.pieces(expr, path, depth + 1, origin)
+        numeric = spec[-1:] in NUMERIC_TYPES and ":" in spec
+        safe = "number" if numeric else self.why_safe(expr, path, depth)
+        return [Piece(expr=expr, safe=safe, spec=spec, origin=origin)]
+
+    def percent(self, text: str, right: ast.expr, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
+        specs = list(PERCENT_SPEC.finditer(text))
+        real = [m for m in specs if m.group("type") != "%"]
+        named = any(m.group("key") is not None for m in real)
+        values: list[ast.expr] | None = None
+        mapping: dict[str, ast.expr] | None = None
+        if named:
+            if isinstance(right, ast.Dict) and all(isinstance(k, ast.Constant) for k in right.keys):
+                mapping = {k.value: v for k, v in zip(right.keys, right.values) if isinstance(k, ast.Constant)}  # type: ignore[misc]
+        elif isinstance(right, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in right.elts):
+            values = list(right.elts)
+        elif len(real) == 1:
+            values = [right]
+        result: list[Piece] = []
+        position = 0
+        consumed = 0
+        for match in specs:
+            result.append(Piece(text=text[position:match.start()]))
+            position = match.end()
+            kind = match.group("type")
+            if kind == "%":
+                result.append(Piece(text="%"))
+                continue
+            value: ast.expr | None = None
+            if mapping is not None:
+                value = mapping.get(match.group("key") or "")
+            elif values is not None and consumed < len(values):
+                value = values[consumed]
+            consumed += 1
+            if value is None:
+                result.append(Piece(expr=right, origin=origin, exact=False))
+                continue
+            flags = (match.group("flags") or "") + (match.group("width") or "")
+            precision = match.group("prec")
+            if kind in "sra" and not flags and precision is None:
+                spec = "" if kind == "s" else "!" + kind
+            elif kind in "diu":
+                result.append(Piece(expr=value, safe="number", spec="!d", origin=origin))
+                continue
+            else:
+                spec = ":" + flags + (f".{precision}" if precision else "") + ("" if kind in "sra" else kind)
+            result.extend(self.value(value, spec, path, depth, origin))
+        result.append(Piece(text=text[position:]))
+        return [p for p in result if p.dynamic or p.text]
+
+    def format(self, call: ast.Call, text: str, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
+        try:
+            fields = list(string.Formatter().parse(text))
+        except ValueError:
+            return [Piece(expr=call, origin=origin, exact=False)]
+        keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        result: list[Piece] = []
+        auto = 0
+        for literal, name, spec, conversion in fields:
+            if literal:
+                result.append(Piece(text=literal))
+            if name is None:
+                continue
+            if name == "":
+                value = call.args[auto] if auto < len(call.args) else None
+                auto += 1
+            elif name.isdigit():
+                value = call.args[int(name)] if int(name) < len(call.args) else None
+            else:
+                value = keywords.get(name)
+            if value is None or "{" in (spec or ""):
+                result.append(Piece(expr=call, origin=origin, exact=False))
+                continue
+            full = ("!" + conversion if conversion else "") + (":" + spec if spec else "")
+            result.extend(self.value(value, full, path, depth, origin))
+        return result
+
+    def join(self, separator: str, call: ast.Call, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
+        items = call.args[0]
+        elements: list[ast.expr] | None = None
+        if isinstance(items, (ast.List, ast.Tuple, ast.Set)) and not any(isinstance(e, ast.Starred) for e in items.elts):
+            elements = list(items.elts)
+        if elements is not None:
+            result: list[Piece] = []
+            for number, element in enumerate(elements):
+                if number:
+                    result.append(Piece(text=separator))
+                result.extend(self.pieces(element, path, depth + 1, origin))
+            return result
+        parts: list[Piece] = []
+        if isinstance(items, (ast.GeneratorExp, ast.ListComp, ast.SetComp)):
+            parts = self.pieces(items.elt, path, depth + 1, origin)
+        elif isinstance(items, ast.BinOp) and isinstance(items.op, ast.Mult):
+            parts = self.pieces(items, path, depth + 1, origin)
+            if not parts or parts[0].safe != "placeholder list":
+                for side in (items.left, items.right):
+                    if isinstance(side, (ast.List, ast.Tuple)):
+                        parts = [q for e in side.elts for q in self.pieces(e, path, depth + 1, origin)]
+        elif isinstance(items, ast.Name):
+            parts = self.appended(items, path, depth, origin)
+        else:
+            parts = [Piece(expr=items, safe=self.why_safe(items, path, depth), origin=origin)]
+        if parts and all(not p.dynamic or p.safe for p in parts):
+            return [Piece(expr=call, safe="joined safe parts", origin=origin)]
+        # Report each value where it sits in its own piece (``"name = '%s'" % name``
+        # appended to a list of conditions is a quoted value, not a clause).
+        inner = [
+            Piece(expr=p.expr, origin=origin, exact=False, where=where if where != "identifier" else "")
+            for where, p in classify(parts) if p.expr is not None
+        ]
+        return inner or [Piece(expr=call, origin=origin, exact=False)]
+
+    def appended(self, items: ast.Name, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
+        """What went into a list that is joined: its literal and every ``append``."""
+        if not isinstance(self.function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return [Piece(expr=items, origin=origin)]
+        contributions, defined, _ = self.definitions(items.id, path)
+        if not defined:
+            return [Piece(expr=items, origin=origin)]
+        parts: list[Piece] = []
+        for _, value, here, _ in contributions:
+            if isinstance(value, (ast.List, ast.Tuple)):
+                for element in value.elts:
+                    parts.extend(self.pieces(element, here, depth + 1, origin))
+            else:
+                parts.append(Piece(expr=items, origin=origin))
+        for node in ast.walk(self.function):
+            if (
+                isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == items.id
+                and node.func.attr in ("append", "extend", "insert") and node.args
+            ):
+                added = node.args[-1]
+                if node.func.attr == "extend":
+                    if isinstance(added, (ast.List, ast.Tuple)):
+                        for element in added.elts:
+                            parts.extend(self.pieces(element, path, depth + 1, origin))
+                    else:
+                        parts.append(Piece(expr=added, origin=origin))
+                else:
+                    parts.extend(self.pieces(added, path, depth + 1, origin))
+        return parts
+
+    def replace(self, call: ast.Call, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
+        assert isinstance(call.func, ast.Attribute)
+        receiver = self.pieces(call.func.value, path, depth + 1, origin)
+        old = self.ctx.static_string(call.args[0])
+        if not old:
+            return [Piece(expr=call, origin=origin, exact=False)]
+        new = self.pieces(call.args[1], path, depth + 1, origin)
+        result: list[Piece] = []
+        for piece in receiver:
+            if piece.dynamic:
+                result.append(piece)
+                continue
+            chunks = piece.text.split(old)
+            for number, chunk in enumerate(chunks):
+                if number:
+                    result.extend(new)
+                if chunk:
+                    result.append(Piece(text=chunk))
+        return result
+
+    # Values that cannot carry SQL.
+    def is_number(self, expr: ast.expr, path: Path, depth: int) -> bool:
+        return self.why_safe(expr, path, depth) == "number"
+
+    def why_safe(self, expr: ast.expr, path: Path, depth: int) -> str:
+        if depth > MAX_DEPTH:
+            return ""
+        if isinstance(expr, ast.Constant):
+            return "number" if isinstance(expr.value, (int, float)) else "constant"
+        if isinstance(expr, ast.Call):
+            callee = expr.func
+            name = callee.id if isinstance(callee, ast.Name) else callee.attr if isinstance(callee, ast.Attribute) else ""
+            if isinstance(callee, ast.Name) and name in NUMERIC_CALLS:
+                return "number"
+            if name.rsplit(".", 1)[-1] in QUOTING:
+                return "quoted identifier"
+            if isinstance(callee, ast.Name):
+                bound = self.ctx.value_of(callee.id)
+                if bound is None:
+                    contributions, defined, _ = self.definitions(callee.id, path)
+                    bound = contributions[0][1] if defined and len(contributions) == 1 else None
+                if isinstance(bound, ast.Attribute) and bound.attr in QUOTING:
+                    return "quoted identifier"
+            if isinstance(callee, ast.Attribute) and callee.attr in ("count", "index", "bit_length"):
+                return "number"
+            return ""
+        if isinstance(expr, ast.BinOp) and not isinstance(expr.op, (ast.Add, ast.Mod)):
+            if self.is_number(expr.left, path, depth + 1) and self.is_number(expr.right, path, depth + 1):
+                return "number"
+            return ""
+        if isinstance(expr, ast.UnaryOp):
+            return self.why_safe(expr.operand, path, depth + 1)
+        if isinstance(expr, ast.Name):
+            pieces = self.name_pieces(expr, path, depth + 1, None)
+            if len(pieces) == 1 and pieces[0].dynamic:
+                return pieces[0].safe
+            return "constant" if all(not p.dynamic or p.safe for p in pieces) else ""
+        return ""
+
+
+def classify(pieces: list[Piece]) -> list[tuple[str, Piece]]:
+    """Each unsafe value with where it sits: ``quoted`` (inside '...'), ``value`` (after
+    an operator), ``list`` (``IN (...)``) or ``identifier`` (anything else)."""
+    result: list[tuple[str, Piece]] = []
+    before = ""
+    for piece in pieces:
+        if not piece.dynamic:
+            before += piece.text
+            continue
+        if not piece.safe:
+            if piece.where:
+                where = piece.where
+            elif quotes_open(before):
+                where = "quoted"
+            elif LIST_BEFORE.search(before):
+                where = "list"
+            elif VALUE_BEFORE.search(before) or VALUES_OPEN.search(before):
+                where = "value"
+            else:
+                where = "identifier"
+            result.append((where, piece))
+        before += "\0"
+    return result
+
+
+def quotes_open(before: str) -> bool:
+    return before.count("'") % 2 == 1
+

@@ -1,0 +1,164 @@
+"""Recognising SQL sinks: the database calls of each driver, and the paramstyle a fix
+uses for them."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from prodlint.analysis.context import Context
+from prodlint.analysis.imports import dotted_name, last_name
+
+SINK_METHODS = frozenset({
+    "execute", "executemany", "executescript", "exec_driver_sql", "raw", "extra",
+    "fetch", "fetchrow", "fetchval", "fetch_all", "fetch_one", "fetch_val", "iterate",
+    "read_sql", "read_sql_query", "text", "RawSQL",
+})
+SINK_FUNCTIONS = frozenset({"text", "RawSQL", "read_sql", "read_sql_query"})
+
+# Receivers that are database handles by the names code gives them.
+DB_RECEIVER = re.compile(
+    r"(?:^|_)(?:c|cr|cur|curs|cursor|cursors|con|conn|cnx|cnxn|connection|db|database|dbconn|"
+    r"session|sess|engine|pool|tx|txn|transaction)(?:$|_|\d)",
+    re.IGNORECASE,
+)
+DRIVER_STYLES = {
+    "sqlite3": "qmark", "aiosqlite": "qmark",
+    "psycopg2": "format", "psycopg": "format", "pymysql": "format", "MySQLdb": "format",
+    "mysql": "format", "django": "format",
+}
+
+# --- sinks --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sink:
+    call: ast.Call
+    label: str  # how the message names it, e.g. ``cursor.execute``
+    sql: tuple[ast.expr, ...]  # the SQL argument(s)
+    style: str | None  # qmark, format, named, dollar: the fix's paramstyle; None: no fix
+    needs_sql_words: bool = True
+
+
+def _receiver_name(expr: ast.expr) -> str | None:
+    if isinstance(expr, (ast.Name, ast.Attribute)):
+        return last_name(expr)
+    if isinstance(expr, ast.Call):
+        # ``connection.cursor().execute(...)``, ``engine.connect().execute(...)``
+        if isinstance(expr.func, ast.Attribute) and expr.func.attr in ("cursor", "connect", "begin"):
+            return "cursor"
+        if isinstance(expr.func, ast.Name) and expr.func.id in ("connect", "get_connection"):
+            return "conn"
+    if isinstance(expr, ast.Subscript):
+        return _receiver_name(expr.value)
+    return None
+
+
+def _is_db_receiver(expr: ast.expr) -> bool:
+    name = _receiver_name(expr)
+    return name is not None and bool(DB_RECEIVER.search(name))
+
+
+def driver_modules(ctx: Context) -> frozenset[str]:
+    """Top-level names of the modules the file imports (anywhere in it)."""
+
+    def compute() -> frozenset[str]:
+        found: set[str] = set()
+        for node in ast.walk(ctx.tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name.partition(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module.partition(".")[0])
+        return frozenset(found)
+
+    return ctx.memo("sql.modules", compute)
+
+
+def dbapi_style(ctx: Context) -> str | None:
+    """The paramstyle of the one DB-API driver family the file uses, if exactly one."""
+    styles = {DRIVER_STYLES[m] for m in driver_modules(ctx) if m in DRIVER_STYLES}
+    return styles.pop() if len(styles) == 1 else None
+
+
+def argument_of(call: ast.Call, index: int, *names: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg in names:
+            return keyword.value
+    if len(call.args) > index and not any(isinstance(a, ast.Starred) for a in call.args[: index + 1]):
+        return call.args[index]
+    return None
+
+
+def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        method = func.attr
+        receiver = func.value
+    elif isinstance(func, ast.Name) and func.id in SINK_FUNCTIONS:
+        method = func.id
+        receiver = None
+    else:
+        return None
+    if method not in SINK_METHODS:
+        return None
+    qualified = ctx.qualified_name(func) or method
+    receiver_text = (dotted_name(receiver) or _receiver_name(receiver) or "...") if receiver else ""
+    label = f"{receiver_text}.{method}" if receiver is not None else method
+    modules = driver_modules(ctx)
+
+    if method == "text" or qualified.endswith(".text"):
+        if not qualified.startswith("sqlalchemy") and "sqlalchemy" not in modules:
+            return None
+        sql = argument_of(call, 0, "text")
+        return Sink(call, label, (sql,), "named", needs_sql_words=False) if sql is not None else None
+    if method == "RawSQL":
+        sql = argument_of(call, 0, "sql")
+        return Sink(call, label, (sql,), "format", needs_sql_words=False) if sql is not None else None
+    if method in ("read_sql", "read_sql_query"):
+        if not (qualified.startswith("pandas.") or receiver_text in ("pd", "pandas")):
+            return None
+        sql = argument_of(call, 0, "sql")
+        return Sink(call, label, (sql,), dbapi_style(ctx)) if sql is not None else None
+    if receiver is None:
+        return None
+    if method == "raw":
+        chain = dotted_name(receiver) or ""
+        if not (chain.endswith("objects") or isinstance(receiver, ast.Call) and "objects" in ast.unparse(receiver)):
+            return None
+        sql = argument_of(call, 0, "raw_query")
+        return Sink(call, label, (sql,), "format", needs_sql_words=False) if sql is not None else None
+    if method == "extra":
+        parts: list[ast.expr] = []
+        for keyword in call.keywords:
+            if keyword.arg in ("where", "tables") and isinstance(keyword.value, (ast.List, ast.Tuple)):
+                parts.extend(keyword.value.elts)
+            elif keyword.arg == "select" and isinstance(keyword.value, ast.Dict):
+                parts.extend(v for v in keyword.value.values if v is not None)
+        if call.args and isinstance(call.args[0], ast.Dict):
+            parts.extend(v for v in call.args[0].values if v is not None)
+        return Sink(call, label, tuple(parts), None, needs_sql_words=False) if parts else None
+    if not _is_db_receiver(receiver):
+        return None
+    sql = argument_of(call, 0, "sql", "query", "operation", "statement", "sql_script")
+    if sql is None:
+        return None
+    if method in ("fetch", "fetchrow", "fetchval") or "asyncpg" in modules and method == "execute":
+        if "asyncpg" not in modules and method.startswith("fetch"):
+            return None
+        return Sink(call, label, (sql,), "dollar" if "asyncpg" in modules else None)
+    if method in ("fetch_all", "fetch_one", "fetch_val", "iterate"):
+        return Sink(call, label, (sql,), "named" if "databases" in modules else None)
+    if method == "executescript":
+        return Sink(call, label, (sql,), None)
+    if method == "executemany":
+        return Sink(call, label, (sql,), None)
+    if method == "exec_driver_sql":
+        return Sink(call, label, (sql,), dbapi_style(ctx))
+    name = (_receiver_name(receiver) or "").lower()
+    if "session" in name or "sess" in name or "engine" in name:
+        return Sink(call, label, (sql,), None)
+    if "databases" in modules and "execute" == method:
+        return Sink(call, label, (sql,), "named")
+    return Sink(call, label, (sql,), dbapi_style(ctx))
+
