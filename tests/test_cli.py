@@ -111,6 +111,51 @@ def test_config_selection_and_cli_extension(project: Path, capsys: pytest.Captur
     assert found(capsys, "--select", "PRD501", "app.py") == app("PRD501")
 
 
+@pytest.mark.parametrize("args", [("check", "nope.py"), ("check", "src/"), ("fix", "nope.py"),
+                                  ("check", "app.py", "nope.py"), ("fix", "--diff", "src")])
+def test_missing_paths_are_an_error(project: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]) -> None:
+    """A typo in a CI job must fail it, not pass with "All checks passed!"."""
+    code, out, err = run(capsys, *args)
+    assert code == 2 and out == ""
+    assert "no such file or directory" in err and args[-1] in err
+
+
+@pytest.mark.parametrize("jobs", ["0", "-3", "many"])
+def test_jobs_is_validated(project: Path, capsys: pytest.CaptureFixture[str], jobs: str) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["check", "--jobs", jobs, "app.py"])
+    assert exited.value.code == 2
+    assert "--jobs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("code", "version"),
+    [("type Number = int | float\n", (3, 12)),
+     ("def first[T](items: list[T]) -> T:\n    return items[0]\n", (3, 12)),
+     ("try:\n    pass\nexcept ValueError, TypeError:\n    pass\n", (3, 14)),
+     ('name = "x"\ngreeting = t"hello {name}"\n', (3, 14))],
+    ids=["type-alias", "type-params", "except-without-parens", "t-string"],
+)
+def test_newer_python_syntax_says_which_python(project: Path, capsys: pytest.CaptureFixture[str],
+                                               code: str, version: tuple[int, int]) -> None:
+    if sys.version_info[:2] >= version:
+        pytest.skip(f"this interpreter parses Python {version[0]}.{version[1]} syntax")
+    (project / "new.py").write_text(code)
+    status, out, _ = run(capsys, "check", "--no-cache", "--format", "json", "new.py")
+    [finding] = json.loads(out)["findings"]
+    assert status == 1 and finding["code"] == "PRD000"
+    wanted = f"{version[0]}.{version[1]}"
+    assert f"looks like Python {wanted} syntax" in finding["message"]
+    assert f"run prodlint under Python {wanted}" in finding["message"]
+
+
+def test_plain_syntax_error_blames_no_python_version(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "broken.py").write_text('x = = 1\ny = "a t"\n')
+    _, out, _ = run(capsys, "check", "--no-cache", "--format", "json", "broken.py")
+    [finding] = json.loads(out)["findings"]
+    assert finding["code"] == "PRD000" and "Python" not in finding["message"]
+
+
 # --- reports -------------------------------------------------------------------------------
 
 
@@ -137,6 +182,12 @@ def test_output_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "check", "--format", "json", "--output", "report.json", "app.py")
     assert code == 1 and out == ""
     assert len(json.loads((project / "report.json").read_text())["findings"]) == 3
+
+
+def test_output_into_a_missing_folder(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "check", "--format", "sarif", "--output", "reports/ci/x.sarif", "app.py")
+    assert code == 1 and out == "", err
+    assert json.loads((project / "reports" / "ci" / "x.sarif").read_text())["version"] == "2.1.0"
 
 
 def test_statistics(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -267,6 +318,8 @@ def test_cache_follows_models_declared_in_other_files(project: Path, capsys: pyt
         ("[tool.prodlint.rules.PRD501]\nlevel = 3\n", "level"),
         ('[tool.prodlint.rules.PRD999]\nlevel = "debug"\n', "PRD999"),
         ("[tool.prodlint\n", "TOML"),
+        ('[tool.prodlint.rules.PRD501]\nlevel = "verbose"\n', "level"),
+        ('[tool.prodlint.rules.PRD501]\nlevel = "DEBUG"\n', "level"),
     ],
 )
 def test_config_errors_exit_2_and_check_nothing(

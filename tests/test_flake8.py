@@ -82,14 +82,41 @@ def test_flake8_options_override_pyproject(project: Path) -> None:
     assert cli and all("`log.critical`" in row[4] for row in cli if row[3] == "PRD501")
 
 
+def flake8_raw(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN / "flake8"), f"--format={FLAKE8_FORMAT}", *args],
+                          cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+CONFIG_PROBLEMS = [
+    ("setup.cfg", '[flake8]\nprodlint-rule-options =\n    PRD501.nope = 1\n', "unknown option 'nope'"),
+    (".flake8", "[flake8]\nprodlint-config = pyproject.toml\n", "pyproject.toml"),
+    ("pyproject.toml", '[tool.prodlint.rules.PRD501]\nlevel = "verbose"\n', "level"),
+    ("pyproject.toml", "[tool.prodlint]\nselekt = []\n", "selekt"),
+]
+
+
 @pytest.mark.slow
-def test_bad_flake8_option_is_a_config_error(project: Path) -> None:
-    done = subprocess.run(
-        [str(BIN / "flake8"), "--select", "PRD", "--prodlint-rule-options", "PRD501.nope = 1",
-         "fixtures/logging/print_existing_logger.py"],
-        cwd=project, capture_output=True, text=True, timeout=120,
-    )
-    assert done.returncode != 0 and "unknown option 'nope'" in done.stderr
+@pytest.mark.parametrize(("name", "text", "named"), CONFIG_PROBLEMS,
+                         ids=["bad-rule-option", "missing-prodlint-config", "bad-choice", "unknown-key"])
+def test_config_problem_is_one_flake8_error_and_other_plugins_keep_working(
+    tmp_path: Path, name: str, text: str, named: str
+) -> None:
+    """A prodlint config problem must not crash flake8: pyflakes' results survive, and the
+    problem is reported once (one process: ``--jobs 1``) as PRD000 at 1:1."""
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    for stem in ("a", "b", "c"):
+        (tmp_path / f"{stem}.py").write_text("import os\n\n\ndef f(x):\n    print(x)\n", encoding="utf-8")
+    done = flake8_raw(tmp_path, "--select", "PRD,F", "--jobs", "1", ".")
+    assert "Traceback" not in done.stderr, done.stderr
+    rows = [line.split("\t") for line in done.stdout.splitlines()]
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert sorted(path for path, _, _, code, _ in rows if code == "F401") == ["./a.py", "./b.py", "./c.py"]
+    problems = [(row, col, text) for _, row, col, code, text in rows if code == "PRD000"]
+    assert len(problems) == 1, rows
+    assert problems[0][:2] == ("1", "1") and named in problems[0][2] and "configuration error" in problems[0][2]
+    # In parallel (flake8's default for several files) other plugins' results survive too.
+    parallel = flake8_raw(tmp_path, "--select", "PRD,F", ".")
+    assert "Traceback" not in parallel.stderr and parallel.stdout.count("F401") == 3, parallel.stderr
 
 
 @pytest.mark.slow

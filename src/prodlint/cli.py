@@ -28,6 +28,26 @@ def _codes(text: str) -> tuple[str, ...]:
     return tuple(canonical_code(c) for c in codes)
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of worker processes, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 worker process, got {value}")
+    return value
+
+
+class MissingPath(Exception):
+    """A path named on the command line does not exist (a typo must not pass CI)."""
+
+
+def _existing(paths: Sequence[str]) -> None:
+    missing = [p for p in paths if p != STDIN and not Path(p).exists()]
+    if missing:
+        raise MissingPath(", ".join(missing))
+
+
 def _add_selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", type=str, help="files or folders (default: .); - reads stdin")
     parser.add_argument("--select", type=_codes, help="only these codes or prefixes (comma-separated)")
@@ -37,7 +57,7 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stdin-filename", help="the path stdin stands for (picks per-file settings)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--cache-dir", help="where the cache lives (default .prodlint_cache)")
-    parser.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
+    parser.add_argument("--jobs", type=_jobs, help="worker processes (default: one per core)")
     parser.add_argument("--force-exclude", action="store_true", default=None,
                         help="apply exclude to files named on the command line too (for pre-commit)")
 
@@ -129,6 +149,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.statistics and args.format == "text":
         text = render_statistics(findings)
     if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
@@ -253,7 +274,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"check": _check, "fix": _fix, "rules": _rules, "rule": _rule, "semgrep-rules": _semgrep_rules}
     try:
+        _existing(getattr(args, "paths", None) or ())
         return handlers[args.command](args)
+    except MissingPath as error:
+        print(f"prodlint: error: no such file or directory: {error}", file=sys.stderr)
+        return EXIT_ERROR
     except ConfigError as error:
         print(f"prodlint: configuration error: {error}", file=sys.stderr)
         return EXIT_ERROR

@@ -19,6 +19,7 @@ from prodlint.analysis.walk import CHILD_FIELDS
 from prodlint.config import Config
 from prodlint.model import UNCHECKABLE_CODE, Finding, Severity
 from prodlint.noqa import apply_noqa
+from prodlint.pyversion import syntax_error_message
 from prodlint.registry import Rule, matches, selected_rules
 from prodlint.source import UncheckableSource, decode_source
 
@@ -69,7 +70,7 @@ class Checker:
                     warnings.simplefilter("ignore")
                     tree = ast.parse(text, filename=path)
             except SyntaxError as error:
-                return [uncheckable(path, f"syntax error: {error.msg}", error.lineno or 1,
+                return [uncheckable(path, syntax_error_message(error, text), error.lineno or 1,
                                     error.offset or 1)]
             except (ValueError, RecursionError, MemoryError) as error:
                 return [uncheckable(path, f"cannot parse: {type(error).__name__}: {error}")]

@@ -39,8 +39,16 @@ class Option:
     kind: type
     default: object
     doc: str
+    # The only accepted values (exact, case included), when the option is one of a set.
+    choices: tuple[str, ...] = ()
 
     def validate(self, value: object) -> object:
+        checked = self._validate_type(value)
+        if self.choices and checked not in self.choices:
+            raise ValueError(f"expected one of {', '.join(map(repr, self.choices))}, got {value!r}")
+        return checked
+
+    def _validate_type(self, value: object) -> object:
         if self.kind is tuple:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError(f"expected a list of strings, got {value!r}")

@@ -20,7 +20,7 @@ from prodlint import __version__
 from prodlint.analysis.models import project_model_index
 from prodlint.config import Config, ConfigError, find_pyproject, load_config, parse_table
 from prodlint.engine import Checker
-from prodlint.model import Finding
+from prodlint.model import UNCHECKABLE_CODE, Finding
 from prodlint.runner import display_path
 
 if sys.version_info >= (3, 11):
@@ -73,6 +73,8 @@ class Flake8Checker:
     # the project's model index, which must not be paid again for every file.
     _checkers: dict[Path | None, Checker] = {}
     _pyprojects: dict[Path, Path | None] = {}
+    # Configuration problems already reported in this process.
+    _reported: set[str] = set()
 
     def __init__(self, tree: ast.Module, lines: list[str], filename: str) -> None:
         self.tree = tree
@@ -82,7 +84,7 @@ class Flake8Checker:
     @classmethod
     def add_options(cls, parser: object) -> None:
         add = parser.add_option  # type: ignore[attr-defined]
-        add("--prodlint-config", default=None, parse_from_config=True,
+        add("--prodlint-config", default=None, parse_from_config=True, normalize_paths=True,
             help="pyproject.toml to read [tool.prodlint] from (default: the nearest one "
                  "above each file that has the table)")
         add("--prodlint-rule-options", default="", parse_from_config=True,
@@ -101,6 +103,7 @@ class Flake8Checker:
         cls.test_paths = tuple(p for p in paths if p)
         cls._checkers = {}
         cls._pyprojects = {}
+        cls._reported = set()
 
     @classmethod
     def _pyproject_for(cls, path: Path) -> Path | None:
@@ -122,7 +125,16 @@ class Flake8Checker:
 
     def run(self) -> Iterator[Flake8Result]:
         path = Path(self.filename).resolve()
-        checker = self.checker_for(self._pyproject_for(path))
+        try:
+            checker = self.checker_for(self._pyproject_for(path))
+        except ConfigError as error:
+            # Raising would end all of flake8 (and the editor's linting with it), losing
+            # every other plugin's results: say it once, as a finding, and check nothing.
+            problem = str(error)
+            if problem not in Flake8Checker._reported:
+                Flake8Checker._reported.add(problem)
+                yield 1, 0, f"{UNCHECKABLE_CODE} prodlint configuration error: {problem}", type(self)
+            return
         for finding in self.findings(checker, path):
             # flake8 adds 1 to the column a plugin reports; prodlint columns are 1-based.
             yield finding.line, finding.col - 1, f"{finding.code} {finding.message}", type(self)

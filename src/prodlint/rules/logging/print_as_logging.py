@@ -179,7 +179,8 @@ with comments inside it (they would be lost), or when the logger name would be s
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE
     options = (
-        Option("level", str, "info", "The logging method a plain `print` becomes."),
+        Option("level", str, "info", "The logging method a plain `print` becomes.",
+               choices=("debug", "info", "warning", "error", "critical")),
         Option(
             "script-paths",
             tuple,
