@@ -43,7 +43,12 @@ def fixed_functions(path: Path, module: ModuleType) -> dict[str, object]:
 
 # --- Django ------------------------------------------------------------------------------
 
-DJANGO_VIEWS = ["book_authors", "book_credits", "author_book_counts", "book_tags", "publisher_catalogue"]
+DJANGO_VIEWS = ["book_authors", "book_credits", "author_book_counts", "book_tags", "publisher_catalogue",
+                "note_targets"]
+# N+1 views where the eager load would raise (only() + select_related: FieldError; iterator()
+# + prefetch_related without chunk_size: ValueError; select_related on one side of a union:
+# column-count error): PRD202 reports them without a fix, so the fixed file runs as before.
+DJANGO_UNFIXABLE = ["deferred_authors", "streamed_tags", "combined_authors"]
 
 
 @pytest.fixture(scope="module")
@@ -68,14 +73,17 @@ def django_views() -> Iterator[tuple[ModuleType, dict[str, object]]]:
     from django.db import connection
 
     module = load_module(HERE / "django_views.py", "nplusone.django_views")
+    from django.contrib.contenttypes.models import ContentType
+
     with connection.schema_editor() as editor:
-        for model in (module.Author, module.Publisher, module.Tag, module.Book, module.Review):
+        editor.create_model(ContentType)
+        for model in (module.Author, module.Publisher, module.Tag, module.Book, module.Review, module.Note):
             editor.create_model(model)
     yield module, fixed_functions(HERE / "django_views.fixed.py", module)
 
 
 def seed_django(module: ModuleType, rows: int) -> list[int]:
-    for model in (module.Review, module.Book, module.Tag, module.Author, module.Publisher):
+    for model in (module.Note, module.Review, module.Book, module.Tag, module.Author, module.Publisher):
         model.objects.all().delete()
     tags = [module.Tag.objects.create(name=f"tag{i}") for i in range(3)]
     ids = []
@@ -85,6 +93,7 @@ def seed_django(module: ModuleType, rows: int) -> list[int]:
         book = module.Book.objects.create(title=f"Book{i}", author=author, publisher=publisher)
         book.tags.set(tags[: 1 + i % 3])
         module.Review.objects.create(book=book, stars=1 + i % 5)
+        module.Note.objects.create(target=book if i % 2 else author)
         ids.append(book.pk)
     return ids
 
@@ -116,6 +125,40 @@ def test_django_flagged_view_is_n_plus_one_and_fix_is_constant(
     assert counts["fixed"][0] == counts["fixed"][1] <= 3, counts
 
 
+@pytest.mark.parametrize("view", DJANGO_UNFIXABLE)
+def test_django_view_an_eager_load_would_break_is_left_as_is(
+    django_views: tuple[ModuleType, dict[str, object]], view: str
+) -> None:
+    module, fixed = django_views
+    seed_django(module, 4)
+    before, data = django_queries(getattr(module, view))
+    after, fixed_data = django_queries(fixed[view])  # type: ignore[arg-type]
+    assert data and fixed_data == data
+    assert after == before >= 3  # still the N+1 the finding reports
+
+
+def test_django_loop_that_writes_gets_only_an_unsafe_fix(django_views: tuple[ModuleType, dict[str, object]]) -> None:
+    """The loop updates authors before reading each book's author: loaded with the books,
+    the names are the ones before the loop, so the fix changes the result (unsafe)."""
+    from prodlint.config import Config
+    from prodlint.engine import Checker
+    from prodlint.model import FixSafety
+
+    module, fixed = django_views
+    path = HERE / "django_views.py"
+    findings = Checker(Config()).check_text(path.read_text(encoding="utf-8"), "fixtures/nplusone/django_views.py")
+    view = next(node for node in ast.parse(path.read_text(encoding="utf-8")).body
+                if isinstance(node, ast.FunctionDef) and node.name == "tick_authors")
+    tiers = {f.fix for f in findings if f.code == "PRD202" and view.lineno <= f.line <= (view.end_lineno or 0)}
+    assert tiers == {FixSafety.UNSAFE}
+    seed_django(module, 3)
+    lazy = module.tick_authors()
+    seed_django(module, 3)
+    eager = fixed["tick_authors"]()  # type: ignore[operator]
+    assert lazy == ["author0!", "author1!!", "author2!!!"]
+    assert eager == ["author0", "author1", "author2"]
+
+
 def test_django_get_per_id_becomes_one_in_bulk(django_views: tuple[ModuleType, dict[str, object]]) -> None:
     module, fixed = django_views
     ids = seed_django(module, 6)
@@ -142,6 +185,8 @@ def test_django_create_per_row_becomes_one_bulk_create(django_views: tuple[Modul
 # --- SQLAlchemy ----------------------------------------------------------------------------
 
 SQLA_VIEWS = ["post_counts", "post_authors", "legacy_query"]
+# selectinload() on a lazy="dynamic" relationship raises InvalidRequestError: no fix.
+SQLA_UNFIXABLE = ["dynamic_counts"]
 
 
 @pytest.fixture(scope="module")
@@ -201,3 +246,15 @@ def test_sqlalchemy_flagged_view_is_n_plus_one_and_fix_is_constant(
         fixed_counts.append(after)
     assert flagged[1] - flagged[0] >= 3, flagged
     assert fixed_counts[0] == fixed_counts[1] <= 3, fixed_counts
+
+
+@pytest.mark.parametrize("view", SQLA_UNFIXABLE)
+def test_sqlalchemy_view_a_loader_option_would_break_is_left_as_is(
+    sqla: tuple[ModuleType, dict[str, object], object, list[int]], view: str
+) -> None:
+    module, fixed, engine, statements = sqla
+    seed_sqla(module, engine, 4)
+    before, data = sqla_queries(engine, statements, getattr(module, view))
+    after, fixed_data = sqla_queries(engine, statements, fixed[view])  # type: ignore[arg-type]
+    assert data and fixed_data == data
+    assert after == before >= 4

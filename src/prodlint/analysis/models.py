@@ -50,6 +50,10 @@ DJANGO_FIELD_SUFFIXES = ("Field", "Key")
 # SQLAlchemy loader strategies that load the relation with its parent, so access is free.
 EAGER_LAZY = frozenset({"selectin", "joined", "subquery", "immediate", "noload", "raise",
                         "raise_on_sql", "False", "0"})
+# Loader strategies whose attribute is a query object, not loaded rows: a loader option such
+# as selectinload() on them raises InvalidRequestError.
+QUERY_LAZY = frozenset({"dynamic", "write_only"})
+MAPPED_WRAPPERS = ("Mapped", "WriteOnlyMapped", "DynamicMapped")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,9 @@ class Relation:
     kind: str  # fk, o2o, m2m, reverse_fk, reverse_o2o, reverse_m2m, generic_fk, generic_rel, sa_one, sa_many
     target: str | None  # the related model's class name, when known
     eager: bool = False  # SQLAlchemy relationship(lazy="selectin"|"joined"|...): loaded with the parent
+    # SQLAlchemy relationship(lazy="dynamic"|"write_only"): a query per access that no
+    # loader option can replace.
+    query_only: bool = False
 
     @property
     def many(self) -> bool:
@@ -202,7 +209,7 @@ def _assignments(cls: ast.ClassDef) -> Iterable[tuple[str, ast.expr | None, ast.
 
 def _mapped_target(annotation: ast.expr | None) -> tuple[str | None, bool]:
     """``Mapped[list["Post"]]`` -> ("Post", True); ``Mapped["User"]`` -> ("User", False)."""
-    if not isinstance(annotation, ast.Subscript) or _base_name(annotation.value) != "Mapped":
+    if not isinstance(annotation, ast.Subscript) or _base_name(annotation.value) not in MAPPED_WRAPPERS:
         return None, False
     inner = annotation.slice
     many = False
@@ -233,13 +240,16 @@ def _sa_relationship(attr: str, call: ast.Call, annotation: ast.expr | None, own
         many = attr.endswith("s")
     lazy = _keyword(call, "lazy")
     eager = isinstance(lazy, ast.Constant) and str(lazy.value) in EAGER_LAZY
+    query_only = isinstance(lazy, ast.Constant) and str(lazy.value) in QUERY_LAZY
+    if isinstance(annotation, ast.Subscript) and _base_name(annotation.value) in MAPPED_WRAPPERS[1:]:
+        query_only = True
     backref = _keyword(call, "backref")
     if backref is not None and target:
         name = backref.args[0] if isinstance(backref, ast.Call) and backref.args else backref
         if isinstance(name, ast.Constant) and isinstance(name.value, str):
             # A backref of a collection is the scalar side and vice versa.
             reverse.append((target, Relation(name.value, "sa_one" if many else "sa_many", owner)))
-    return Relation(attr, "sa_many" if many else "sa_one", target, eager)
+    return Relation(attr, "sa_many" if many else "sa_one", target, eager, query_only)
 
 
 def _reverse_name(owner: str, kind: str, related_name: ast.expr | None) -> str | None:

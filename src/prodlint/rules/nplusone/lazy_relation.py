@@ -11,6 +11,7 @@ from prodlint.analysis.models import Relation
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.nplusone.orm import (
+    LAZY_METHODS,
     PREFETCH_SERVED,
     QuerySource,
     binding_loop,
@@ -123,6 +124,119 @@ FIELD_LIKE = frozenset({"data", "json", "meta", "metadata", "extra", "config", "
 FIELD_SUFFIXES = ("_at", "_on", "_date", "_time", "_file", "_json", "_data")
 
 
+def eager_method(access: Access) -> str:
+    """The Django call that loads the relation with the rows: ``select_related`` joins a
+    foreign key or one-to-one; managers and generic foreign keys (which Django refuses to
+    join) need ``prefetch_related``."""
+    relation = access.relation
+    if access.many or (relation is not None and (relation.kind == "generic_fk" or not relation.selectable
+                                                 and not relation.kind.startswith("sa_"))):
+        return "prefetch_related"
+    return "select_related"
+
+
+# Queryset methods after which an added eager load raises or changes the rows:
+# only()/defer() + select_related raise FieldError (a field both deferred and traversed),
+# union()/intersection()/difference() compare column counts, select_for_update() would lock
+# the joined rows too (and Postgres rejects FOR UPDATE on an outer join's nullable side).
+NO_SELECT = frozenset({"only", "defer", "union", "intersection", "difference", "select_for_update", "raw"})
+NO_PREFETCH = frozenset({"only", "defer", "union", "intersection", "difference", "raw"})
+# Calls after which rows loaded with the query may no longer be what a lazy read would see.
+WRITE_METHODS = frozenset({
+    "save", "asave", "delete", "adelete", "create", "acreate", "bulk_create", "abulk_create", "bulk_update",
+    "abulk_update", "get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create", "flush",
+    "commit", "execute", "executemany", "merge", "refresh_from_db", "arefresh_from_db", "aupdate",
+})
+# On a plain name these are a dict's / set's; on an attribute chain they can be a related
+# manager's writes (``row.tags.add(...)``, ``Model.objects.update(...)``).
+MANAGER_WRITES = frozenset({"add", "remove", "set", "clear", "update"})
+# Calls that read: handing them a row or calling them on it saves nothing.
+READ_CALLS = frozenset({
+    "print", "len", "str", "repr", "int", "float", "bool", "list", "tuple", "set", "dict", "sorted", "sum",
+    "min", "max", "any", "all", "enumerate", "zip", "isinstance", "getattr", "hasattr", "format", "id",
+    "hash", "round", "abs", "iter", "next", "map", "filter", "reversed", "frozenset", "type",
+    "append", "extend", "insert", "setdefault", "get", "items", "keys", "values", "join", "count",
+    "exists", "first", "last", "earliest", "latest", "aggregate", "in_bulk", "contains", "values_list",
+    "lower", "upper", "strip", "split", "replace", "startswith", "endswith", "isoformat", "strftime",
+}) | LAZY_METHODS
+READ_PREFIXES = ("get_", "is_", "has_", "to_", "as_", "__")
+
+
+def _may_write(ctx: Context, access: Access) -> bool:
+    """The loop can write to the database before a row's relation is read: read lazily, the
+    relation reflects that write; loaded with the query, it is the state before the loop."""
+    row = access.node.value
+    assert isinstance(row, ast.Name)
+    model = access.source.model
+    index = model_index(ctx)
+
+    def mentions(expr: ast.expr) -> bool:
+        # The row itself or one of its related objects, which a callee could save.
+        while isinstance(expr, ast.Attribute):
+            if isinstance(expr.value, ast.Name) and expr.value.id == row.id:
+                return model is None or index.relation(model, expr.attr) is not None
+            expr = expr.value
+        return isinstance(expr, ast.Name) and expr.id == row.id
+
+    for node in ast.walk(access.loop):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
+        if isinstance(func, ast.Attribute):
+            name = func.attr
+            if name in WRITE_METHODS:
+                return True
+            if name in MANAGER_WRITES and not isinstance(func.value, ast.Name):
+                return True
+            if name in READ_CALLS or name.startswith(READ_PREFIXES):
+                continue
+            if mentions(func.value) or any(mentions(argument) for argument in arguments):
+                return True
+        elif isinstance(func, ast.Name):
+            if func.id not in READ_CALLS and any(mentions(argument) for argument in arguments):
+                return True
+    return False
+
+
+def fix_tier(ctx: Context, access: Access, method: str) -> tuple[FixSafety, str]:
+    """SAFE only where the eager load cannot change what the loop sees or raise; with the
+    reason when it is not offered, to complete the remedy."""
+    source = access.source
+    names = {link.name for link in source.links}
+    if source.framework == "django":
+        risky = names & (NO_SELECT if method == "select_related" else NO_PREFETCH)
+        if risky & {"only", "defer"}:
+            return FixSafety.NONE, f" and keep `{access.node.attr}` out of `defer()` / in `only()`"
+        if risky & {"union", "intersection", "difference"}:
+            return FixSafety.NONE, " on each queryset of the combination, with the same columns"
+        if risky:
+            return FixSafety.NONE, ""
+        if method == "prefetch_related" and any(
+                link.name == "iterator" and link.call is not None and not link.call.args and not any(
+                    keyword.arg == "chunk_size" for keyword in link.call.keywords) for link in source.links):
+            return FixSafety.NONE, " with `iterator(chunk_size=...)`"  # Django 5 requires it
+        if _reused_risky(ctx, source):
+            return FixSafety.NONE, ""
+    elif access.relation is not None and access.relation.query_only:
+        return FixSafety.NONE, ""  # lazy="dynamic" / write_only: a loader option raises
+    return (FixSafety.UNSAFE if _may_write(ctx, access) else FixSafety.SAFE), ""
+
+
+def _reused_risky(ctx: Context, source: QuerySource) -> bool:
+    """The queryset is a local name also combined or narrowed elsewhere in the function
+    (``qs.union(...)``, ``qs.only(...)``): the eager load would reach those uses too."""
+    loop_iter = source.expr
+    func = ctx.enclosing_function()
+    scope: ast.AST = func if func is not None else ctx.tree
+    names = {target.id for node in ast.walk(scope) if isinstance(node, ast.Assign) and node.value is loop_iter
+             for target in node.targets if isinstance(target, ast.Name)}
+    if not names:
+        return False
+    return any(isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in names
+               and node.attr in NO_SELECT | {"iterator"} for node in ast.walk(scope))
+
+
 def eager_hint(ctx: Context, access: Access) -> dict[str, object] | None:
     """What the fix needs to add eager loading where the query is built, or None when the
     query is not built in this function in a shape the fix can edit."""
@@ -142,12 +256,7 @@ def eager_hint(ctx: Context, access: Access) -> dict[str, object] | None:
         anchor = django_manager_at(base, links, model_index(ctx))
         if anchor is None:
             return None
-        relation = access.relation
-        method = "prefetch_related" if access.many or (relation is not None and not relation.selectable
-                                                       and relation.kind != "generic_fk") else "select_related"
-        if relation is not None and relation.kind == "generic_fk":
-            method = "prefetch_related"
-        hint.update(method=method, arg=attr, anchor=anchor)
+        hint.update(method=eager_method(access), arg=attr, anchor=anchor)
         return hint
     anchor = _sqla_anchor(expr)
     if anchor is None:
@@ -192,8 +301,8 @@ checked files. Not flagged: relations named in `select_related` / `prefetch_rela
 (including `Prefetch(...)` and `prefetch_related_objects(rows, ...)` in the function),
 SQLAlchemy `selectinload` / `joinedload` / `subqueryload` options or an eager `lazy=` on
 the relationship, `values()` / `values_list()` rows, `*_id` columns, and a read followed
-by `break` / `return`, and test files (`test-paths`). When the model is not in the
-project, PRD203 (opt-in) guesses.
+by `break` / `return`, test files (`test-paths`) and migrations (`migration-paths`).
+When the model is not in the project, PRD203 (opt-in) guesses.
 """
     why_bad = """
 Each row's relation is fetched by its own query the first time it is read: a page of 50
@@ -239,13 +348,22 @@ def titles():
     return [(b.title, b.author.name) for b in Book.objects.select_related("author").filter(title__contains="a")]
 '''
     fix_safety_note = """
-The fix is safe: it adds `select_related("rel")` (foreign key, one-to-one) or
-`prefetch_related("rel")` (reverse and many-to-many managers) right after the manager in
-the queryset expression, or `.options(selectinload(Model.rel))` to a SQLAlchemy
-`select()` / `query()` (adding the import). The rows and their values are the same; only
-when and how the relation is fetched changes. No fix is offered when the query is not
-built in the same function, for nested relations (`for b in a.books.all()`), or for
-guessed relations (PRD203).
+The fix adds `select_related("rel")` (foreign key, one-to-one) or `prefetch_related("rel")`
+(reverse and many-to-many managers, generic foreign keys) right after the manager in the
+queryset expression, or `.options(selectinload(Model.rel))` to a SQLAlchemy `select()` /
+`query()` (adding the import). The rows and their values are the same; only when and how
+the relation is fetched changes, so it is safe, except:
+- it is unsafe when the loop may write to the database (`save()`, `create()`, `update()`,
+  `delete()`, `flush()`, a related manager's `add()`, a call handed the row): read lazily,
+  the relation shows those writes; loaded with the rows, it shows the state before the loop;
+- no fix is offered where the eager load would raise or change the query: `only()` /
+  `defer()` with `select_related` (FieldError), `union()` / `intersection()` /
+  `difference()` (column counts), `select_for_update()` (it would lock the related rows),
+  `iterator()` without `chunk_size` with `prefetch_related` (Django 5 raises), a queryset
+  also narrowed or combined elsewhere in the function, and SQLAlchemy `lazy="dynamic"` /
+  write-only relationships (loader options raise `InvalidRequestError`);
+- nor when the query is not built in the same function, for nested relations
+  (`for b in a.books.all()`), or for guessed relations (PRD203).
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE
@@ -262,12 +380,17 @@ guessed relations (PRD203).
         hint = eager_hint(ctx, access)
         source = access.source
         attr = access.node.attr
+        query_only = access.relation is not None and access.relation.query_only
+        method = eager_method(access) if source.framework == "django" else "options"
+        fix, caveat = fix_tier(ctx, access, method) if hint else (FixSafety.NONE, "")
         if source.framework == "django":
-            remedy = f'prefetch_related("{attr}")' if access.many else f'select_related("{attr}")'
+            remedy = f'{method}("{attr}"){caveat}'
+        elif query_only:
+            remedy = f"`{attr}` is a lazy=\"dynamic\" / write-only query: query the children of all rows at once"
         else:
             remedy = f".options(selectinload({source.model}.{attr}))"
         self.report(
-            ctx, access.node, fix=FixSafety.SAFE if hint else FixSafety.NONE, hint=hint,
+            ctx, access.node, fix=fix, hint=hint if fix is not FixSafety.NONE else None,
             access=ctx.source_of(access.node), model=source.model, relation=attr,
             query=short(ctx, source.expr), remedy=remedy,
         )

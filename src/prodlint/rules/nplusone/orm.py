@@ -109,10 +109,12 @@ def model_index(ctx: Context) -> ModelIndex:
 
 
 def nplusone_applies(ctx: Context) -> bool:
-    """The file uses an ORM and is not a test: loops that set up test data are not
-    queries production runs (``test-paths`` decides what a test is)."""
+    """The file uses an ORM and is neither a test nor a migration: loops that set up test
+    data, and one-off ``RunPython`` data migrations run offline, are not queries production
+    serves (``test-paths`` / ``migration-paths`` decide)."""
     return ctx.memo(
-        "nplusone.applies", lambda: not ctx.is_test_file and any(word in ctx.text for word in ORM_WORDS)
+        "nplusone.applies",
+        lambda: any(word in ctx.text for word in ORM_WORDS) and not ctx.is_test_file and not ctx.is_migration_file,
     )
 
 

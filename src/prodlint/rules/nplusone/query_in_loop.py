@@ -168,8 +168,9 @@ Not flagged: the loop header (`for b in Book.objects.all()` runs once), loops ov
 literal collection or `range(<constant>)`, a query followed by `break` / `return` /
 `raise` in its block (it runs once), lazy querysets handed on unevaluated (`Subquery`,
 `Prefetch`, `filter(x__in=qs)`), `bulk_create` / `bulk_update` / `in_bulk`, `.get()` on
-anything but a manager, `.save()` on anything not known to be a model row, and test
-files (`test-paths`), whose loops set up data rather than serve requests.
+anything but a manager, `.save()` on anything not known to be a model row, test
+files (`test-paths`), whose loops set up data rather than serve requests, and data
+migrations (`migration-paths`), one-off code run offline.
 """
     why_bad = """
 One round trip per row: a loop over 1,000 ids runs 1,000 queries, each paying the network
