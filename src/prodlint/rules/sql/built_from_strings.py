@@ -62,15 +62,32 @@ def find_user(conn: sqlite3.Connection, name: str) -> list[tuple[int, str]]:
 '''
     fixed_example = use_instead
     fix_safety_note = """
-The fix is safe where the driver's paramstyle is known from the file's imports (sqlite3
-`?`; psycopg2, psycopg, pymysql, MySQLdb and Django `%s`; asyncpg `$1`; SQLAlchemy `text()`
-gets `:name` and `.bindparams(...)`) and the value sat inside quotes: the quotes go, any
-text quoted with it (such as `LIKE` wildcards) moves into the parameter, literal `%` is
-doubled for `%s` drivers, and existing parameters are kept in order. Values that were not
-in quotes (`id = " + str(n)`) become parameters too, but the fix is unsafe: the database
-now gets a typed value where it used to parse text. Strings built over several statements
-are fixed when every piece is in the sink's block and the SQL variable is used nowhere
-else; otherwise, and when the paramstyle is unknown, there is no fix.
+The fix turns a value that sat inside quotes into a parameter, in the driver's paramstyle
+known from the file's imports (sqlite3/aiosqlite `?`; psycopg2, psycopg, pymysql, MySQLdb,
+mysql.connector, aiomysql, pymssql and Django `%s`; asyncpg `$1`; SQLAlchemy `text()`
+gets `:name` binds the text does not use yet, and `.bindparams(...)`): the quotes go, text
+quoted with the value (`LIKE` wildcards) moves into the parameter, literal `%` is doubled
+for `%s` drivers, and existing parameters keep their order. The parameter is the exact text
+the SQL had: `str(v)` for `%s`, `f"{v}"` for an f-string or `.format` (`format(v, "")` is
+not `str(v)` for some types, str-mixin enums on 3.10), and the value itself only when `+`
+proved it a str. A bound `None` would be NULL and `True` 1, where the SQL said `'None'` and
+`'True'`.
+
+It is safe for drivers that interpolate parameters on the client or send strings untyped
+(sqlite3, psycopg2, psycopg, the MySQL drivers, pymssql, Django), where the database sees
+the same literal. It is unsafe where the driver types a bound str as text (asyncpg, pg8000,
+oracledb, duckdb, and SQLAlchemy, whose asyncpg and psycopg dialects cast it to VARCHAR):
+`id = '5'` worked against an integer column, `id = $1` with `'5'` fails. A value that was
+not in quotes (`id = " + str(n)`) becomes a parameter too, unsafely: the database now gets
+a typed value where it parsed SQL text (a bound `LIMIT` must be an integer for MySQL).
+
+No fix is offered for DDL and other statements that take no parameters (`CREATE`, `ALTER`,
+`DROP`, views, indexes, `CHECK`/`DEFAULT` clauses, `PRAGMA`, `SET`), for a value formatted
+with a width, flags or a conversion other than `%s`/`%r`/`%d`/`%f`-style (`'%5s'` pads),
+for a value inside an SQL comment, for quotes that come from a value the linter cannot read,
+for a Python comment inside the SQL expression (it would be lost), when the paramstyle is
+unknown, and for strings built over several statements unless every piece is in the sink's
+block and the SQL variable is used nowhere else.
 """
     severity = Severity.ERROR
     fix_safety = FixSafety.SAFE

@@ -48,6 +48,7 @@ class Piece:
     is_str: bool = False  # concatenated with ``+``, so already a str
     constant: ast.expr | None = None  # the constant's name a literal run was read from
     where: str = ""  # position already known from the piece's own template (joined lists)
+    formatted: bool = False  # spliced as ``format(expr, "")`` (f-string, ``.format``), not ``str(expr)``
 
     @property
     def dynamic(self) -> bool:
@@ -267,6 +268,13 @@ class Flow:
                     return self.join("".join(p.text for p in separator), expr, path, depth, origin)
             elif method == "replace" and len(expr.args) == 2:
                 return self.replace(expr, path, depth, origin)
+        if (
+            isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "chr"
+            and len(expr.args) == 1 and isinstance(expr.args[0], ast.Constant) and type(expr.args[0].value) is int
+            and 0 <= expr.args[0].value < 0x110000
+        ):
+            # ``chr(39)`` is a quote: the SQL's own text, wherever it is written.
+            return [Piece(text=chr(expr.args[0].value))]
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "str" and len(expr.args) == 1 and not expr.keywords:
             return self.pieces(expr.args[0], path, depth + 1, origin)
         if isinstance(expr, ast.Name):
@@ -293,13 +301,20 @@ class Flow:
                     result.append(Piece(expr=part.value, origin=origin, exact=False))
                     continue
                 spec += ":" + fmt
-            result.extend(self.value(part.value, spec, path, depth, origin))
+            result.extend(self.value(part.value, spec, path, depth, origin, formatted=True))
         return result
 
-    def value(self, expr: ast.expr, spec: str, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
-        """One value formatted into the string with ``spec`` (f-string syntax)."""
+    def value(
+        self, expr: ast.expr, spec: str, path: Path, depth: int, origin: ast.stmt | None, formatted: bool = False
+    ) -> list[Piece]:
+        """One value formatted into the string with ``spec`` (f-string syntax); ``formatted``:
+        by ``format()`` (f-string, ``.format``) rather than ``str()`` (``%s``)."""
         if not spec:
-            return self.pieces(expr, path, depth + 1, origin)
+            pieces = self.pieces(expr, path, depth + 1, origin)
+            if not formatted:
+                return pieces
+            # ``format(v, "")`` is not always ``str(v)`` (str-mixin enums before 3.12).
+            return [dataclasses.replace(p, formatted=True) if p.expr is expr else p for p in pieces]
         numeric = spec[-1:] in NUMERIC_TYPES and ":" in spec
         safe = "number" if numeric else self.why_safe(expr, path, depth)
         return [Piece(expr=expr, safe=safe, spec=spec, origin=origin)]
@@ -340,11 +355,17 @@ class Flow:
             precision = match.group("prec")
             if kind in "sra" and not flags and precision is None:
                 spec = "" if kind == "s" else "!" + kind
-            elif kind in "diu":
+            elif kind in "diu" and not flags and precision is None:
                 result.append(Piece(expr=value, safe="number", spec="!d", origin=origin))
                 continue
+            elif kind in "eEfFgG" and not flags and "*" not in (precision or ""):
+                spec = ":" + (f".{precision}" if precision else "") + kind
             else:
-                spec = ":" + flags + (f".{precision}" if precision else "") + ("" if kind in "sra" else kind)
+                # Widths, flags and %c/%x/%o... render differently as format specs (``%5s``
+                # right-aligns, ``{:5}`` left-aligns a str; ``%-5d`` is not ``{:-5d}``).
+                safe = "number" if kind in NUMERIC_TYPES else self.why_safe(value, path, depth)
+                result.append(Piece(expr=value, safe=safe, origin=origin, exact=False))
+                continue
             result.extend(self.value(value, spec, path, depth, origin))
         result.append(Piece(text=text[position:]))
         return [p for p in result if p.dynamic or p.text]
@@ -373,7 +394,7 @@ class Flow:
                 result.append(Piece(expr=call, origin=origin, exact=False))
                 continue
             full = ("!" + conversion if conversion else "") + (":" + spec if spec else "")
-            result.extend(self.value(value, full, path, depth, origin))
+            result.extend(self.value(value, full, path, depth, origin, formatted=True))
         return result
 
     def join(self, separator: str, call: ast.Call, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
@@ -514,8 +535,8 @@ def classify(pieces: list[Piece]) -> list[tuple[str, Piece]]:
         if not piece.safe:
             if piece.where:
                 where = piece.where
-            elif quotes_open(before):
-                where = "quoted"
+            elif sql_state(before) in ("string", "comment"):
+                where = "quoted"  # inside a string literal or a comment
             elif LIST_BEFORE.search(before):
                 where = "list"
             elif VALUE_BEFORE.search(before) or VALUES_OPEN.search(before):
@@ -527,6 +548,58 @@ def classify(pieces: list[Piece]) -> list[tuple[str, Piece]]:
     return result
 
 
+def _scan(text: str) -> tuple[str, str]:
+    """``text`` with string literals, quoted names and comments blanked out, and the lexical
+    state at its end: ``code``, ``string`` (inside '...'), ``name`` (inside "..." or `...`)
+    or ``comment`` (after ``--`` or inside ``/* */``). An apostrophe in a comment opens no
+    string."""
+    state = "code"
+    code: list[str] = []
+    index = 0
+    length = len(text)
+    while index < length:
+        char = text[index]
+        step = 1
+        if state == "code":
+            if char == "'":
+                state = "string"
+            elif char in "\"`":
+                state = "name" + char
+            elif text.startswith("--", index):
+                state, step = "line comment", 2
+            elif text.startswith("/*", index):
+                state, step = "block comment", 2
+            else:
+                code.append(char)
+                index += 1
+                continue
+        elif state == "string":
+            if char == "'":
+                state = "code"
+        elif state.startswith("name"):
+            if char == state[-1]:
+                state = "code"
+        elif state == "line comment":
+            if char == "\n":
+                state = "code"
+        elif text.startswith("*/", index):
+            state, step = "code", 2
+        code.append(" " * step)
+        index += step
+    if state.startswith("name"):
+        state = "name"
+    return "".join(code), "comment" if state.endswith("comment") else state
+
+
+def sql_state(before: str) -> str:
+    return _scan(before)[1]
+
+
+def sql_code(text: str) -> str:
+    """The SQL's own syntax: literals, quoted names and comments blanked out."""
+    return _scan(text)[0]
+
+
 def quotes_open(before: str) -> bool:
-    return before.count("'") % 2 == 1
+    return sql_state(before) == "string"
 

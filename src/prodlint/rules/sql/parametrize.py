@@ -7,7 +7,9 @@ checked to parse here, so the fix itself only swaps source text in.
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from dataclasses import dataclass, field
 
 from prodlint.analysis.context import Context
@@ -18,11 +20,18 @@ from prodlint.rules.sql.flow import (
     VALUES_OPEN,
     Flow,
     Piece,
-    quotes_open,
+    sql_code,
+    sql_state,
 )
 from prodlint.rules.sql.sinks import Sink, argument_of
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# ``:name`` binds already in the text (not ``::type`` casts, not ``12:30``).
+NAMED_BIND = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+# Statements whose values may be parameters everywhere; DDL (CREATE/ALTER/DROP, views,
+# indexes, CHECK and DEFAULT clauses), PRAGMA and SET take none (sqlite raises
+# "parameters are not allowed", PostgreSQL "syntax error at or near $1").
+DML = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "REPLACE", "VALUES"})
 
 
 class NoFix(Exception):
@@ -41,6 +50,7 @@ class Renderer:
     params: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     positions: list[int] = field(default_factory=list)  # existing placeholders before each param
+    taken: set[str] = field(default_factory=set)  # bind names the SQL already uses
     unquoted: bool = False
 
     def placeholder(self, expr: ast.expr | None) -> str:
@@ -52,7 +62,7 @@ class Renderer:
             return f"${self.first_number + len(self.params) - 1}"
         base = expr.id if isinstance(expr, ast.Name) else expr.attr if isinstance(expr, ast.Attribute) else "p"
         name = base if IDENTIFIER.match(base) and base not in self.names else f"p{len(self.params)}"
-        while name in self.names:
+        while name in self.names or name in self.taken:
             name += "_"
         self.names[-1] = name
         return ":" + name
@@ -73,6 +83,8 @@ class Renderer:
         spec = piece.spec
         if spec == "!d":
             return "{int(" + text + ")}"
+        if not spec and not piece.formatted and not piece.is_str and not piece.safe:
+            spec = "!s"  # ``%s`` rendered ``str(v)``; ``{v}`` would be ``format(v, "")``
         return "{" + text + spec + "}"
 
     def render(self, pieces: list[Piece]) -> list[tuple[str, str]]:
@@ -103,7 +115,10 @@ class Renderer:
                 out.append(("field", self.field(piece, '"')))
                 self.before += "\0"
                 continue
-            if quotes_open(self.before):
+            state = sql_state(self.before)
+            if state == "comment":
+                raise NoFix  # a placeholder in a comment is no placeholder
+            if state == "string":
                 # Pull the quoted literal into the parameter: '%{x}%' -> %s with "%x%".
                 if not out or out[-1][0] != "lit" or "'" not in out[-1][1]:
                     raise NoFix
@@ -148,6 +163,10 @@ class Renderer:
                 out.append(("field", self.field(piece, '"')))
                 self.before += "\0"
                 continue
+            if self.before.endswith("\0") or index < len(pieces) and pieces[index].dynamic:
+                # Two values side by side (``= " + q + name + q``): one of them may be
+                # the quoting, and which is the value is unknown.
+                raise NoFix
             self.unquoted = True
             self.names.append("")
             self.params.append(self.source(piece) if not piece.spec else "f\"" + self.field(piece, '"') + "\"")
@@ -162,10 +181,14 @@ class Renderer:
         return text.count(marker) if marker else 0
 
     def quoted_param(self, prefix: str, group: list[Piece], suffix: str) -> str:
+        """The bound value, with exactly the text the SQL literal had: a value bound as
+        itself would turn ``None`` into NULL and ``True`` into 1."""
         if not prefix and not suffix and len(group) == 1 and not group[0].spec:
             only = group[0]
             text = self.source(only)
-            return text if only.is_str or self.style == "qmark" else f"str({text})"
+            if only.is_str:
+                return text  # concatenated with ``+``: already a str
+            return 'f"{' + text + '}"' if only.formatted else f"str({text})"
         parts = [_escape(prefix.replace("''", "'"), '"')]
         for piece in group:
             if piece.dynamic:
@@ -281,6 +304,8 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
             return None
     escape = sink.style == "format" and existing is None
     literal_text = "".join(p.text for p in pieces if not p.dynamic)
+    if not is_dml("".join(p.text if not p.dynamic else "\0" for p in pieces)):
+        return None
     if sink.style == "dollar":
         numbers = [int(n) for n in re.findall(r"\$(\d+)", literal_text)]
         first = max([extra_args, *numbers]) + 1
@@ -288,7 +313,7 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
         first = 1
     if sink.style == "format" and "%(" in literal_text and existing is not None:
         return None
-    renderer = Renderer(ctx, sink.style, escape, first)
+    renderer = Renderer(ctx, sink.style, escape, first, taken=set(NAMED_BIND.findall(literal_text)))
     is_text = isinstance(call.func, ast.Name) and call.func.id == "text" or (
         isinstance(call.func, ast.Attribute) and call.func.attr == "text")
 
@@ -302,7 +327,7 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
         if not _only_used_here(ctx, flow, sql.id, [c[0] for c in contributions], call):
             return None
         for stmt, value, here, _ in contributions:
-            if not isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            if not isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)) or has_comment(ctx, value):
                 return None
             own = flow.pieces(value, here, 0, stmt)
             count = len(renderer.params)
@@ -321,7 +346,7 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
             return None
         new_sql = ctx.source_of(sql)
     else:
-        if any(p.dynamic and p.origin is not None and not p.safe for p in pieces):
+        if any(p.dynamic and p.origin is not None and not p.safe for p in pieces) or has_comment(ctx, sql):
             return None
         parts = renderer.render(pieces)
         if not renderer.params:
@@ -336,7 +361,7 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
         if is_text:
             bind = ", ".join(f"{n}={p}" for n, p in zip(names, params))
             replacement = splice(ctx, call, edits) + f".bindparams({bind})"
-            return _checked({"replacement": replacement, "statements": statement_edits}, renderer)
+            return _checked({"replacement": replacement, "statements": statement_edits}, renderer, sink)
         mapping = "{" + ", ".join(f'"{n}": {p}' for n, p in zip(names, params)) + "}"
         edits.append((sql, "after", f", values={mapping}"))
     elif sink.style == "dollar":
@@ -363,17 +388,36 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
             return None
         edits.append((existing, "replace", f"(*{ctx.source_of(existing)}, {', '.join(params)})"))
     replacement = splice(ctx, call, edits)
-    return _checked({"replacement": replacement, "statements": statement_edits}, renderer)
+    return _checked({"replacement": replacement, "statements": statement_edits}, renderer, sink)
 
 
-def _checked(hint: dict[str, object], renderer: Renderer) -> tuple[dict[str, object], bool] | None:
+def _checked(hint: dict[str, object], renderer: Renderer, sink: Sink) -> tuple[dict[str, object], bool] | None:
     try:
         ast.parse("(" + str(hint["replacement"]) + ")", mode="eval")
         for edit in hint["statements"]:  # type: ignore[attr-defined]
             ast.parse(edit["statement"].strip())
     except SyntaxError:
         return None
-    return hint, renderer.unquoted
+    return hint, renderer.unquoted or sink.typed_binds
+
+
+def is_dml(template: str) -> bool:
+    """Every statement in the SQL (values as NUL) starts with a DML keyword."""
+    statements = [s.strip().lstrip("(").strip() for s in sql_code(template).split(";")]
+    words = [re.match(r"[A-Za-z]+", s) for s in statements if s]
+    return bool(words) and all(w is not None and w.group().upper() in DML for w in words)
+
+
+def has_comment(ctx: Context, node: ast.AST) -> bool:
+    """A Python comment inside the expression: rewriting its text would drop it."""
+    text = ctx.source_of(node)
+    if "#" not in text:
+        return False
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO("(" + text + "\n)").readline))
+    except (tokenize.TokenError, SyntaxError):
+        return True
+    return any(t.type == tokenize.COMMENT for t in tokens)
 
 
 def _only_used_here(ctx: Context, flow: Flow, name: str, builders: list[ast.stmt], call: ast.Call) -> bool:

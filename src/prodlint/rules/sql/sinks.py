@@ -39,6 +39,9 @@ class Sink:
     sql: tuple[ast.expr, ...]  # the SQL argument(s)
     style: str | None  # qmark, format, named, dollar: the fix's paramstyle; None: no fix
     needs_sql_words: bool = True
+    # The driver sends a bound str typed as text, where the quoted literal it replaces was
+    # typed by the database from context ('5' compared with an integer column).
+    typed_binds: bool = False
 
 
 def _receiver_name(expr: ast.expr) -> str | None:
@@ -111,7 +114,7 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
         if not qualified.startswith("sqlalchemy") and "sqlalchemy" not in modules:
             return None
         sql = argument_of(call, 0, "text")
-        return Sink(call, label, (sql,), "named", needs_sql_words=False) if sql is not None else None
+        return Sink(call, label, (sql,), "named", needs_sql_words=False, typed_binds=True) if sql is not None else None
     if method == "RawSQL":
         sql = argument_of(call, 0, "sql")
         return Sink(call, label, (sql,), "format", needs_sql_words=False) if sql is not None else None
@@ -146,9 +149,9 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
     if method in ("fetch", "fetchrow", "fetchval") or "asyncpg" in modules and method == "execute":
         if "asyncpg" not in modules and method.startswith("fetch"):
             return None
-        return Sink(call, label, (sql,), "dollar" if "asyncpg" in modules else None)
+        return Sink(call, label, (sql,), "dollar" if "asyncpg" in modules else None, typed_binds=True)
     if method in ("fetch_all", "fetch_one", "fetch_val", "iterate"):
-        return Sink(call, label, (sql,), "named" if "databases" in modules else None)
+        return Sink(call, label, (sql,), "named" if "databases" in modules else None, typed_binds=True)
     if method == "executescript":
         return Sink(call, label, (sql,), None)
     if method == "executemany":
@@ -159,6 +162,6 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
     if "session" in name or "sess" in name or "engine" in name:
         return Sink(call, label, (sql,), None)
     if "databases" in modules and "execute" == method:
-        return Sink(call, label, (sql,), "named")
+        return Sink(call, label, (sql,), "named", typed_binds=True)
     return Sink(call, label, (sql,), dbapi_style(ctx))
 
