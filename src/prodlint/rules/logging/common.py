@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from prodlint.analysis.context import Context
+from prodlint.analysis.imports import dotted_name
 
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"})
 LOGGER_NAME = re.compile(r"^_*(?:log|logger|LOG|LOGGER|Log|Logger)$|_(?:log|logger|LOG|LOGGER)$")
-LOGGER_FACTORIES = frozenset({"logging.getLogger", "logging.LoggerAdapter", "logging.root"})
 DEFAULT_LOGGER = "logger"
 # Builtins that never return a tuple, so ``"..." % f(x)`` formats exactly one value.
 SCALAR_BUILTINS = frozenset({"len", "int", "str", "float", "repr", "round", "abs", "bool", "ord", "hex", "oct", "bin", "format", "ascii", "chr"})
@@ -60,51 +60,208 @@ def call_source(template: str, args: tuple[str, ...]) -> str:
 
 # --- logging calls -------------------------------------------------------------------
 
+# What a logger turned out to be. ``stdlib``: proven to be the standard library's (lazy
+# ``%`` arguments work); ``loguru``: loguru's logger (lazy ``{}`` arguments); ``foreign``:
+# another library with its own conventions (structlog's key-values, twisted's named
+# fields), where neither rewrite is right; ``unknown``: only its name says it logs.
+STDLIB = "stdlib"
+LOGURU = "loguru"
+FOREIGN = "foreign"
+UNKNOWN = "unknown"
 
-def is_logger_expression(expr: ast.expr, ctx: Context) -> bool:
-    """``logger``, ``self.log``, ``app.logger``, ``logging.getLogger(...)``, or a name bound
-    to ``logging.getLogger(...)``."""
+# Calls that return a standard library logger or adapter. celery's loggers are stdlib
+# ``logging.Logger`` objects too.
+STDLIB_LOGGER_FACTORIES = frozenset({
+    "logging.getLogger", "logging.LoggerAdapter", "logging.Logger", "logging.RootLogger",
+    "celery.utils.log.get_task_logger", "celery.utils.log.get_logger",
+})
+STDLIB_LOGGER_OBJECTS = frozenset({"logging.root", "flask.current_app.logger"})
+STDLIB_LOGGER_BASES = frozenset({"logging.Logger", "logging.LoggerAdapter"})
+LOGURU_LOGGER = "loguru.logger"
+# Logging libraries whose loggers do not take printf-style arguments.
+FOREIGN_LOGGING_PACKAGES = frozenset({"structlog", "twisted", "eliot", "logbook", "loguru"})
+
+
+def _module_qualified(text: str, ctx: Context) -> str:
+    head, dot, rest = text.partition(".")
+    qualified = ctx.module_scope.imports.get(head)
+    return text if qualified is None else qualified + dot + rest
+
+
+def _local_logger_classes(ctx: Context) -> frozenset[str]:
+    """Module classes deriving (transitively) from ``logging.Logger``/``LoggerAdapter``:
+    mkdocs' ``_LoggerAdapter``."""
+
+    def find() -> frozenset[str]:
+        found: set[str] = set()
+        changed = True
+        classes = [s for s in ctx.tree.body if isinstance(s, ast.ClassDef)]
+        while changed:
+            changed = False
+            for cls in classes:
+                if cls.name in found:
+                    continue
+                for base in cls.bases:
+                    text = dotted_name(base)
+                    if text is not None and (text in found or _module_qualified(text, ctx) in STDLIB_LOGGER_BASES):
+                        found.add(cls.name)
+                        changed = True
+                        break
+        return frozenset(found)
+
+    return ctx.memo("logging.local_logger_classes", find)
+
+
+def _call_kind(call: ast.Call, qualified: str | None, ctx: Context) -> str | None:
+    if qualified in STDLIB_LOGGER_FACTORIES:
+        return STDLIB
+    if qualified is None:
+        return None
+    if qualified.startswith(LOGURU_LOGGER + "."):
+        return LOGURU  # ``logger.bind(...)``, ``logger.opt(...)``
+    if qualified.partition(".")[0] in FOREIGN_LOGGING_PACKAGES:
+        return FOREIGN
+    if isinstance(call.func, ast.Name) and call.func.id in _local_logger_classes(ctx):
+        return STDLIB
+    return None
+
+
+def _imported_kind(qualified: str) -> str | None:
+    if qualified == LOGURU_LOGGER:
+        return LOGURU
+    if qualified in STDLIB_LOGGER_OBJECTS:
+        return STDLIB
+    if qualified.partition(".")[0] in FOREIGN_LOGGING_PACKAGES:
+        return FOREIGN
+    return None
+
+
+def value_logger_kind(value: ast.expr, ctx: Context, depth: int = 0) -> str | None:
+    """What logger an assigned value is, resolving names at module level only (the value
+    may come from another function than the one being checked)."""
+    if depth > 5:
+        return None
+    if isinstance(value, ast.Call):
+        text = dotted_name(value.func)
+        return _call_kind(value, None if text is None else _module_qualified(text, ctx), ctx)
+    text = dotted_name(value)
+    if text is None:
+        return None
+    kind = _imported_kind(_module_qualified(text, ctx))
+    if kind is None and isinstance(value, ast.Name):
+        bound = ctx.module_scope.only_assignment(value.id)
+        if bound is not None:
+            kind = value_logger_kind(bound, ctx, depth + 1)
+    return kind
+
+
+def _class_attribute_values(cls: ast.ClassDef, ctx: Context) -> dict[str, list[ast.expr | None]]:
+    """``self.X = value`` in the class's methods and ``X = value`` in its body, by X; None
+    for a binding whose value is not known (augmented, unpacked)."""
+
+    def collect() -> dict[str, list[ast.expr | None]]:
+        found: dict[str, list[ast.expr | None]] = {}
+        for statement in cls.body:
+            if isinstance(statement, ast.Assign):
+                for target in statement.targets:
+                    if isinstance(target, ast.Name):
+                        found.setdefault(target.id, []).append(statement.value)
+            if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(statement):
+                targets: list[ast.expr] = []
+                value: ast.expr | None = None
+                if isinstance(node, ast.Assign):
+                    targets, value = node.targets, node.value
+                elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+                    targets, value = [node.target], node.value if isinstance(node, ast.AnnAssign) else None
+                for target in targets:
+                    if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                            and target.value.id in ("self", "cls")):
+                        found.setdefault(target.attr, []).append(value if len(targets) == 1 else None)
+        return found
+
+    return ctx.memo(f"logging.class_attributes:{id(cls)}", collect)
+
+
+def logger_kind(expr: ast.expr, ctx: Context) -> str | None:
+    """What ``expr`` is as a logger (one of the kinds above), or None when it is not one."""
     if isinstance(expr, ast.Call):
-        return ctx.qualified_name(expr.func) in LOGGER_FACTORIES
-    if isinstance(expr, ast.Attribute):
-        return bool(LOGGER_NAME.search(expr.attr))
+        return _call_kind(expr, ctx.qualified_name(expr.func), ctx)
+    qualified = ctx.qualified_name(expr)
+    if qualified is None:
+        return None
+    kind = _imported_kind(qualified)
+    if kind is not None:
+        return kind
     if isinstance(expr, ast.Name):
-        if LOGGER_NAME.search(expr.id):
-            return True
         value = ctx.value_of(expr.id)
-        return isinstance(value, ast.Call) and ctx.qualified_name(value.func) in LOGGER_FACTORIES
-    return False
+        if value is not None:
+            kind = value_logger_kind(value, ctx)
+            if kind is not None:
+                return kind
+        return UNKNOWN if LOGGER_NAME.search(expr.id) else None
+    if isinstance(expr, ast.Attribute):
+        cls = ctx.enclosing_class()
+        if cls is not None and isinstance(expr.value, ast.Name) and expr.value.id in ("self", "cls"):
+            values = _class_attribute_values(cls, ctx).get(expr.attr, [])
+            kinds = {None if v is None else value_logger_kind(v, ctx) for v in values}
+            if len(kinds) == 1 and None not in kinds:
+                return kinds.pop()
+        return UNKNOWN if LOGGER_NAME.search(expr.attr) else None
+    return None
 
 
-def logging_call_level(call: ast.Call, ctx: Context) -> str | None:
-    """The method name if ``call`` is a call to the logging module or a logger, else None."""
+def logging_call(call: ast.Call, ctx: Context) -> tuple[str, str] | None:
+    """(method name, logger kind) if ``call`` logs through the logging module, a logger, or
+    a name bound to a logger's method (``debug = log.debug``), else None."""
     func = call.func
+    if isinstance(func, ast.Name):
+        bound = ctx.value_of(func.id)
+        if not isinstance(bound, ast.Attribute) or bound.attr not in LOG_METHODS:
+            return None
+        func = bound
     if not isinstance(func, ast.Attribute) or func.attr not in LOG_METHODS:
         return None
     if ctx.qualified_name(func) == f"logging.{func.attr}":
-        return func.attr
-    return func.attr if is_logger_expression(func.value, ctx) else None
+        return func.attr, STDLIB
+    kind = logger_kind(func.value, ctx)
+    return None if kind is None else (func.attr, kind)
 
 
-def module_logger(ctx: Context) -> str | None:
-    """The name of an existing module-level logger, whatever it is called."""
+def module_logger(ctx: Context) -> tuple[str, int] | None:
+    """An existing module-level standard library logger (or adapter) bound once, by a
+    statement at the module's top level (so it exists on every path): its name and the
+    index of that statement."""
 
-    def find() -> str | None:
-        for name, bindings in ctx.module_scope.bindings.items():
-            if len(bindings) == 1 and bindings[0].kind == "assign":
-                value = bindings[0].value
-                if isinstance(value, ast.Call) and ctx.qualified_name(value.func) == "logging.getLogger":
-                    return name
+    def find() -> tuple[str, int] | None:
+        for index, statement in enumerate(ctx.tree.body):
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                target = statement.targets[0]
+            elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+                target = statement.target
+            else:
+                continue
+            if not isinstance(target, ast.Name):
+                continue
+            bindings = ctx.module_scope.bindings.get(target.id, [])
+            if len(bindings) == 1 and value_logger_kind(statement.value, ctx) == STDLIB:  # type: ignore[arg-type]
+                return target.id, index
         return None
 
     return ctx.memo("logging.module_logger", find)
 
 
 def logger_for_fix(ctx: Context) -> tuple[str, bool] | None:
-    """(logger name, whether the fix must define it), or None when the name would be
-    shadowed where the fix puts it."""
+    """(logger name, whether the fix must define it), or None when no logger can be used
+    here: the module's logger is bound after this statement (a NameError when the module
+    runs it), or the name would be shadowed."""
     existing = module_logger(ctx)
-    name = existing or DEFAULT_LOGGER
+    statement = ctx.ancestors[1] if len(ctx.ancestors) > 1 else None
+    position = next((i for i, s in enumerate(ctx.tree.body) if s is statement), None)
+    if existing is not None and (position is None or existing[1] >= position):
+        return None  # bound later in the file: a second logger would be a reviewer's no
+    name = existing[0] if existing else DEFAULT_LOGGER
     if existing is None and name in ctx.module_scope.bindings:
         return None
     for func in ctx.enclosing_functions():

@@ -9,7 +9,7 @@ from prodlint.analysis.context import Context
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.logging.common import (
-    LazyMessage, eager_kind, has_comment_inside, logging_call_level, message_pieces, percent_message, string_literal,
+    LazyMessage, eager_kind, has_comment_inside, logging_call, message_pieces, percent_message, string_literal,
 )
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ that could be a tuple at run time.
         # The syntactic test first: telling a logger from any ``.error()`` call may need
         # the function's scope index, which most calls should never pay for.
         kind = eager_kind(message)
-        if kind is None or logging_call_level(node, ctx) is None:
+        if kind is None or logging_call(node, ctx) is None:
             return
         if ctx.static_string(message) is not None:
             return

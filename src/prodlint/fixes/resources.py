@@ -1,0 +1,82 @@
+"""libcst helpers for the resource fixes: wrap a run of statements in a ``with`` block."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import libcst as cst
+
+from prodlint.fixes.base import FixContext
+from prodlint.model import Finding
+
+_BLOCK_OWNERS = (cst.FunctionDef, cst.For, cst.While, cst.If, cst.With, cst.Try, cst.ExceptHandler)
+
+
+def closing_call(value: cst.BaseExpression, fixes: FixContext) -> cst.Call:
+    """``contextlib.closing(value)``, importing contextlib."""
+    fixes.add_import("contextlib")
+    return cst.Call(
+        func=cst.Attribute(value=cst.Name("contextlib"), attr=cst.Name("closing")),
+        args=[cst.Arg(value=value)],
+    )
+
+
+def claim(fixes: FixContext, finding: Finding) -> bool:
+    """One block rewrite per anchor per pass: a second fix on the same block would use
+    statement indexes the first one changed (the fixer runs another pass for it)."""
+    anchor = finding.fix_anchor
+    key = f"resources:{anchor}"
+    return fixes.memo(key, lambda: finding) is finding
+
+
+def wrap_in_with(owner: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
+    """Turn ``x = R(...)`` plus the statements after it up to ``end`` (the hint's
+    indexes into the owner's body) into ``with R(...) as x:`` around them; drop a trailing
+    ``x.close()`` the block now does. Comments stay with their statements; the acquiring
+    line's own comments go to the ``with`` line."""
+    hint: Mapping[str, object] = finding.fix_hint
+    if not isinstance(owner, _BLOCK_OWNERS) or not isinstance(owner.body, cst.IndentedBlock):
+        return None
+    start, end = int(str(hint["start"])), int(str(hint["end"]))
+    name = str(hint["name"])
+    body = list(owner.body.body)
+    if end >= len(body):
+        return None
+    acquire = body[start]
+    if not isinstance(acquire, cst.SimpleStatementLine) or len(acquire.body) != 1:
+        return None
+    assign = acquire.body[0]
+    if (
+        not isinstance(assign, cst.Assign)
+        or len(assign.targets) != 1
+        or not isinstance(assign.targets[0].target, cst.Name)
+        or assign.targets[0].target.value != name
+    ):
+        return None
+    if not claim(fixes, finding):
+        return None
+    value = assign.value
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if hint["mode"] == "closing":
+        value = closing_call(value, fixes)
+    inner = body[start + 1:end + 1]
+    footer: list[cst.EmptyLine] = []
+    if hint["drop_last"]:
+        closed = inner.pop()
+        if not isinstance(closed, cst.SimpleStatementLine):
+            return None
+        # The close goes, what was said about it stays (as comment lines ending the block).
+        footer = [line for line in closed.leading_lines if line.comment is not None]
+        if closed.trailing_whitespace.comment is not None:
+            footer.append(cst.EmptyLine(comment=closed.trailing_whitespace.comment))
+    if not inner:
+        return None
+    block = cst.With(
+        items=[cst.WithItem(item=value, asname=cst.AsName(name=cst.Name(name)))],
+        body=cst.IndentedBlock(body=inner, header=acquire.trailing_whitespace, footer=footer),
+        asynchronous=cst.Asynchronous() if hint["async"] else None,
+        leading_lines=acquire.leading_lines,
+    )
+    new_body = [*body[:start], block, *body[end + 1:]]
+    return owner.with_changes(body=owner.body.with_changes(body=new_body))

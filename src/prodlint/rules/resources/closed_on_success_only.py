@@ -1,0 +1,77 @@
+"""PRD302: a resource closed only when nothing raises in between."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from prodlint.analysis.context import Context
+from prodlint.model import FixSafety, Severity
+from prodlint.registry import Rule
+from prodlint.rules.resources.common import CLOSED_ON_SUCCESS_ONLY, RESOURCE_OPTION, judge
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from prodlint.fixes.base import FixContext
+    from prodlint.model import Finding
+
+
+class ClosedOnlyOnSuccess(Rule):
+    code = CLOSED_ON_SUCCESS_ONLY
+    name = "ClosedOnlyOnSuccess"
+    summary = "A resource closed on the happy path only: it leaks when an exception is raised"
+    message = "`{resource}` is closed only if nothing raises first; it leaks on errors, use a `with` block"
+    what_it_does = """
+Flags a socket, connection, session or file that is closed on every normal path out of
+the function, but not when a statement between the acquisition and the `close()` raises:
+the close is not in a `finally` (or a `with`) that covers those statements. Resources are
+recognised and followed as in PRD301, with the same `extra-resources` option.
+"""
+    why_bad = """
+The error path is the one that runs when things already go wrong: a timeout, a refused
+query, a bad payload. Each failure then also leaks a descriptor or a pooled connection,
+so an incident that starts as a burst of errors ends as "too many open files" or an
+exhausted connection pool.
+"""
+    example = '''
+def read_config(path):
+    handle = open(path)
+    text = handle.read()
+    handle.close()
+    return text
+'''
+    use_instead = '''
+def read_config(path):
+    with open(path) as handle:
+        text = handle.read()
+    return text
+'''
+    fixed_example = use_instead
+    fix_safety_note = """
+The fix wraps the acquisition and the statements up to the explicit close in `with R(...)
+as x:` (`contextlib.closing(...)` where the resource's own `with` does something else, as
+for sqlite3 and psycopg2 connections; `async with` for asynchronous clients) and removes
+the close. It is safe when that close was the last statement using the resource, the only
+close, and the one the `with` performs: on the normal path the resource is closed at the
+same point as before. Otherwise (another close on a branch, `close()` where the `with`
+would `quit()`) it is unsafe; there is no fix when the resource is used after the close.
+"""
+    severity = Severity.WARNING
+    fix_safety = FixSafety.SAFE
+    options = (RESOURCE_OPTION,)
+    node_types = (ast.Call,)
+    fix_node_types = ("FunctionDef", "For", "While", "If", "With", "Try", "ExceptHandler")
+
+    def check(self, node: ast.AST, ctx: Context) -> None:
+        assert isinstance(node, ast.Call)
+        verdict = judge(node, ctx, self.settings[RESOURCE_OPTION.name])  # type: ignore[arg-type]
+        if verdict is None or verdict.code != self.code:
+            return
+        self.report(ctx, node, fix=verdict.fix, hint=verdict.hint, anchor=verdict.anchor,
+                    resource=verdict.resource)
+
+    def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
+        from prodlint.fixes.resources import wrap_in_with
+
+        return wrap_in_with(node, finding, fixes)

@@ -1,0 +1,359 @@
+"""What the resource rules share: which calls acquire something that must be closed, where
+the acquired value goes, whether a close runs on every path, and how a ``with`` fix would
+wrap the statements that use it.
+
+Policy, in one place:
+
+- Only acquisitions inside functions are judged. A module-level client, connection or file
+  is taken to live as long as the process (a shared ``requests.Session``, a module's
+  database handle); closing it is the job of process shutdown, not of a block.
+- Ownership handed on ends the rule's interest: the value returned, yielded (a
+  ``@contextmanager``), stored on an attribute or in a container, aliased, captured by a
+  nested function, entered in a ``with``/``ExitStack``, or passed to a call that may keep
+  it. Calls that only read or write through it (``json.load(f)``, ``print(..., file=f)``,
+  ``csv.reader(f)``) do not take ownership: the resource is still leaked.
+- ``open()`` and temporary files in test files are left alone (fixtures and throwaway
+  reads); sockets and connections in tests are still judged.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from prodlint.analysis.context import Context
+from prodlint.analysis.flow import FunctionFlow, flow_of, value_role
+from prodlint.analysis.imports import last_name
+from prodlint.model import FixSafety
+from prodlint.registry import Option
+
+Wrap = Literal["with", "closing", "none"]
+
+
+@dataclass(frozen=True)
+class Resource:
+    """How one kind of resource is released.
+
+    ``wrap`` is how the fix manages it: ``with`` when its ``__exit__`` amounts to
+    ``exit_closer`` (a file, a socket), ``closing`` when its ``with`` does something else or
+    nothing (a sqlite connection commits, an ``HTTPConnection`` has no ``with``), ``none``
+    when no block form keeps behaviour (``Popen.__exit__`` waits for the process)."""
+
+    closers: frozenset[str]
+    wrap: Wrap = "with"
+    exit_closer: str = "close"
+    is_async: bool = False
+    file_like: bool = False
+
+
+def _r(*closers: str, wrap: Wrap = "with", exit_closer: str = "close", is_async: bool = False,
+       file_like: bool = False) -> Resource:
+    return Resource(frozenset(closers), wrap, exit_closer, is_async, file_like)
+
+
+FILE = _r("close", file_like=True)
+SOCKET = _r("close", "detach", "shutdown")
+DB = _r("close", wrap="closing")
+MAIL = _r("close", "quit", exit_closer="quit")
+
+RESOURCES: Mapping[str, Resource] = {
+    "open": FILE, "io.open": FILE, "builtins.open": FILE, "codecs.open": FILE, "os.fdopen": FILE,
+    "gzip.open": FILE, "gzip.GzipFile": FILE, "bz2.open": FILE, "bz2.BZ2File": FILE,
+    "lzma.open": FILE, "lzma.LZMAFile": FILE,
+    "tempfile.TemporaryFile": FILE, "tempfile.NamedTemporaryFile": FILE,
+    "tempfile.SpooledTemporaryFile": FILE,
+    "tempfile.TemporaryDirectory": _r("cleanup", exit_closer="cleanup", file_like=True),
+    "zipfile.ZipFile": FILE, "tarfile.open": FILE, "tarfile.TarFile": FILE,
+    "socket.socket": SOCKET, "socket.create_connection": SOCKET, "socket.fromfd": SOCKET,
+    "ssl.wrap_socket": SOCKET, "ssl.SSLContext.wrap_socket": SOCKET,
+    "sqlite3.connect": DB, "sqlite3.dbapi2.connect": DB, "psycopg2.connect": DB,
+    "psycopg.connect": DB, "pymysql.connect": DB, "MySQLdb.connect": DB,
+    "redis.Redis": _r("close"), "redis.StrictRedis": _r("close"), "redis.from_url": _r("close"),
+    "redis.Redis.from_url": _r("close"), "redis.ConnectionPool": _r("disconnect", wrap="none"),
+    "redis.BlockingConnectionPool": _r("disconnect", wrap="none"),
+    "redis.asyncio.Redis": _r("aclose", "close", exit_closer="aclose", is_async=True),
+    "redis.asyncio.from_url": _r("aclose", "close", exit_closer="aclose", is_async=True),
+    "urllib.request.urlopen": _r("close"), "urllib2.urlopen": _r("close"),
+    "http.client.HTTPConnection": _r("close", wrap="closing"),
+    "http.client.HTTPSConnection": _r("close", wrap="closing"),
+    "ftplib.FTP": MAIL, "ftplib.FTP_TLS": MAIL, "smtplib.SMTP": MAIL, "smtplib.SMTP_SSL": MAIL,
+    "smtplib.LMTP": MAIL, "poplib.POP3": _r("quit", "close", wrap="none"),
+    "poplib.POP3_SSL": _r("quit", "close", wrap="none"),
+    "imaplib.IMAP4": _r("logout", "shutdown", exit_closer="logout"),
+    "imaplib.IMAP4_SSL": _r("logout", "shutdown", exit_closer="logout"),
+    "requests.Session": _r("close"), "requests.session": _r("close"),
+    "requests.sessions.Session": _r("close"),
+    "httpx.Client": _r("close"), "httpx.AsyncClient": _r("aclose", exit_closer="aclose", is_async=True),
+    "aiohttp.ClientSession": _r("close", is_async=True),
+    "websocket.create_connection": _r("close", "shutdown", wrap="closing"),
+    "websockets.connect": _r("close", is_async=True), "websockets.client.connect": _r("close", is_async=True),
+    "subprocess.Popen": _r("wait", "communicate", wrap="none"),
+}
+# Any ``<ssl context>.wrap_socket(sock)``: the context is rarely resolvable by name.
+METHOD_RESOURCES: Mapping[str, Resource] = {"wrap_socket": SOCKET}
+
+# Calls that read or write through a resource without keeping it (so it still needs closing).
+BORROWING_CALLS = frozenset({
+    "print", "len", "str", "repr", "bool", "isinstance", "id", "hash", "iter", "next", "list",
+    "tuple", "sorted", "enumerate", "zip", "hasattr", "getattr", "type", "vars", "dir",
+    "json.load", "json.dump", "pickle.load", "pickle.dump", "marshal.load", "marshal.dump",
+    "csv.reader", "csv.writer", "csv.DictReader", "csv.DictWriter", "shutil.copyfileobj",
+    "yaml.load", "yaml.safe_load", "yaml.dump", "yaml.safe_dump", "tomllib.load", "tomli.load",
+    "plistlib.load", "plistlib.dump", "select.select", "os.fstat", "os.fsync", "fcntl.flock",
+    "fcntl.fcntl", "fcntl.ioctl", "fcntl.lockf",
+})
+LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
+# Uses that hand the value (or its closer) to something else, which then owns it.
+HANDED_ON = frozenset({"returned", "yielded", "stored", "aliased", "contained", "captured", "deleted"})
+# Methods whose call takes over the object's lifetime by hand.
+MANUAL_LIFETIME = frozenset({"__enter__", "__aenter__", "__exit__", "__aexit__"})
+# Methods where creating a resource is the point: the object owns it.
+OWNING_METHODS = frozenset({"__init__", "__enter__", "__aenter__", "__new__", "setUp", "setUpClass", "asyncSetUp"})
+CLASS_CLOSERS = frozenset({"close", "__exit__", "__aexit__", "__del__", "aclose", "shutdown", "cleanup"})
+
+RESOURCE_OPTION = Option(
+    "extra-resources", tuple, (),
+    "More calls that return something to close, by qualified name (`mylib.connect`); "
+    "`name:method` names the closing method when it is not `close`.",
+)
+_LAST_NAMES = frozenset(name.rpartition(".")[2] for name in RESOURCES) | frozenset(METHOD_RESOURCES)
+
+
+def resource_of(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> tuple[str, Resource] | None:
+    """(qualified name, kind) when ``call`` acquires a resource. Reads the callee's last
+    name first: most calls are rejected by one set lookup."""
+    last = last_name(call.func)
+    if last is None:
+        return None
+    if last not in _LAST_NAMES and not any(entry.partition(":")[0].rpartition(".")[2] == last for entry in extra):
+        return None
+    qualified = ctx.qualified_name(call.func)
+    if qualified is None:
+        return None
+    if qualified == "open" and "open" in ctx.module_scope.bindings:
+        return None  # a module's own ``open``
+    for entry in extra:
+        name, _, closer = entry.partition(":")
+        if qualified == name:
+            return qualified, _r(closer or "close")
+    found = RESOURCES.get(qualified)
+    if found is not None:
+        return qualified, found
+    if isinstance(call.func, ast.Attribute) and last in METHOD_RESOURCES:
+        return f"{ast.unparse(call.func.value)}.{last}" if len(ast.unparse(call.func.value)) < 30 else last, METHOD_RESOURCES[last]
+    return None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the rules learn about one acquisition. ``state`` is ``never`` (no close at all),
+    ``some`` (a normal path misses the close), ``exception`` (only an exception path misses
+    it); ``fix`` is the plan when a ``with`` can be written."""
+
+    code: str
+    state: Literal["never", "some", "exception"]
+    resource: str
+    fix: FixSafety = FixSafety.NONE
+    hint: Mapping[str, object] | None = None
+    anchor: tuple[ast.AST, str] | None = None
+
+
+NOT_CLOSED = "PRD301"
+CLOSED_ON_SUCCESS_ONLY = "PRD302"
+
+
+def judge(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> Verdict | None:
+    """The verdict on the resource ``call`` acquires (memoised: PRD301 and PRD302 ask the
+    same question of the same call)."""
+    return ctx.memo(f"resources:{id(call)}", lambda: _judge(call, ctx, extra))
+
+
+def _judge(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> Verdict | None:
+    found = resource_of(call, ctx, extra)
+    if found is None:
+        return None
+    qualified, kind = found
+    if kind.file_like and ctx.is_test_file:
+        return None
+    func = ctx.enclosing_function()
+    if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None  # module level: lives for the process (see the module docstring)
+    if _owned_by_class(func, ctx):
+        return None
+    ancestors = ctx.ancestors
+    depth = 1
+    parent = ancestors[-1] if ancestors else None
+    if isinstance(parent, ast.Await):
+        depth = 2
+        parent = ancestors[-2] if len(ancestors) >= 2 else None
+    grand = ancestors[-depth - 1] if len(ancestors) > depth else None
+    value = ancestors[-1] if depth == 2 else call
+    shown = f"{qualified}()"
+    kind_of_use, used_by, attr = value_role(value, parent, grand)  # type: ignore[arg-type]
+    if kind_of_use == "method":
+        if attr in kind.closers or attr in MANUAL_LIFETIME:
+            return None
+        # ``open(path).read()``: nothing is left to close it but the garbage collector.
+        return Verdict(NOT_CLOSED, "never", shown)
+    if kind_of_use == "argument":
+        if used_by is not None and _borrows(used_by, ctx):
+            return Verdict(NOT_CLOSED, "never", shown)
+        return None
+    if kind_of_use != "aliased" or not isinstance(parent, ast.Assign):
+        return None
+    if len(parent.targets) != 1 or not isinstance(parent.targets[0], ast.Name):
+        return None
+    return _judge_binding(parent, parent.targets[0].id, func, kind, shown, depth == 2, ctx)
+
+
+def _owned_by_class(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> bool:
+    if func.name not in OWNING_METHODS:
+        return False
+    owner = ctx.enclosing_class()
+    if owner is None:
+        return False
+    return any(
+        isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name in CLASS_CLOSERS
+        for item in owner.body
+    )
+
+
+def _borrows(call: ast.Call, ctx: Context) -> bool:
+    if isinstance(call.func, ast.Attribute):
+        if call.func.attr in LOG_METHODS:
+            return True
+        if isinstance(call.func.value, ast.Constant):
+            return True  # ``"...".format(f)``
+    qualified = ctx.qualified_name(call.func)
+    return qualified in BORROWING_CALLS
+
+
+def _judge_binding(
+    stmt: ast.Assign, name: str, func: ast.FunctionDef | ast.AsyncFunctionDef, kind: Resource,
+    shown: str, awaited: bool, ctx: Context,
+) -> Verdict | None:
+    flow = flow_of(ctx, func)
+    if name in flow.declared:
+        return None
+    if any(use.kind == "captured" for use in flow.uses(name)):
+        return None
+    reached = flow.uses_reached_from(stmt, name)
+    closes: list[ast.stmt] = []
+    for use in reached:
+        if use.kind in HANDED_ON or use.kind == "with_item":
+            return None
+        if use.kind == "argument" and not (use.call is not None and _borrows(use.call, ctx)):
+            return None
+        if use.kind in ("attribute", "method") and use.attr in MANUAL_LIFETIME:
+            return None
+        if use.kind == "attribute" and use.attr in kind.closers:
+            return None  # ``atexit.register(f.close)``: the closer is handed on
+        if use.kind == "method" and use.attr in kind.closers:
+            closes.append(use.statement)
+    through = _with_guards(closes, name, flow)
+    ends = [stmt, *flow.rebinding_reached_from(stmt, name)]
+    exits = flow.exits_avoiding(stmt, through, ends=ends)
+    if not exits:
+        return None
+    if "normal" in exits:
+        code, state = NOT_CLOSED, ("some" if closes else "never")
+    else:
+        code, state = CLOSED_ON_SUCCESS_ONLY, "exception"
+    plan = _plan_fix(stmt, name, func, kind, awaited, code, closes, flow, ctx)
+    if plan is None:
+        return Verdict(code, state, shown)  # type: ignore[arg-type]
+    safety, hint, anchor = plan
+    return Verdict(code, state, shown, safety, hint, anchor)  # type: ignore[arg-type]
+
+
+def _with_guards(closes: list[ast.stmt], name: str, flow: FunctionFlow) -> list[ast.stmt]:
+    """``if f: f.close()`` / ``if f is not None: f.close()`` close on every path where
+    there is something to close: the ``if`` counts as the close."""
+    found = list(closes)
+    for close in closes:
+        current: ast.stmt = close
+        while True:
+            block = flow.block_of(current)
+            if block is None or not isinstance(block.owner, ast.If) or block.field != "body":
+                break
+            test = block.owner.test
+            if not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(test)):
+                break
+            found.append(block.owner)
+            current = block.owner
+    return found
+
+
+ANCHOR_TYPES: Mapping[type[ast.AST], str] = {
+    ast.FunctionDef: "FunctionDef", ast.AsyncFunctionDef: "FunctionDef", ast.For: "For",
+    ast.AsyncFor: "For", ast.While: "While", ast.If: "If", ast.With: "With", ast.AsyncWith: "With",
+    ast.Try: "Try", ast.ExceptHandler: "ExceptHandler",
+}
+
+
+def _plan_fix(
+    stmt: ast.Assign, name: str, func: ast.FunctionDef | ast.AsyncFunctionDef, kind: Resource,
+    awaited: bool, code: str, closes: list[ast.stmt], flow: FunctionFlow, ctx: Context,
+) -> tuple[FixSafety, Mapping[str, object], tuple[ast.AST, str]] | None:
+    """How a ``with`` block could replace the acquisition: it wraps the acquisition and
+    every statement after it in the same block up to the last one that uses the name, so
+    nothing that uses the resource runs after it is closed."""
+    if kind.wrap == "none":
+        return None
+    is_async = kind.is_async or awaited
+    if is_async and (not isinstance(func, ast.AsyncFunctionDef) or kind.wrap != "with"):
+        return None
+    block = flow.block_of(stmt)
+    if block is None or block.field != "body":
+        return None
+    anchor_type = ANCHOR_TYPES.get(type(block.owner))
+    if anchor_type is None:
+        return None
+    if any(other is not stmt for other in flow.bindings.get(name, [])):
+        return None  # the name holds something else at some point: the with would close the wrong one
+    start = block.index
+    last = start
+    for use in flow.uses(name):
+        index = flow.index_in(use.statement, block)
+        if index is None or index < start:
+            return None  # used outside the block, or before the acquisition
+        last = max(last, index)
+    statements = block.statements
+    if last == start or not all(_starts_line(s, ctx) for s in statements[start:last + 2]):
+        return None
+    tail = statements[last]
+    closer = _closer_called(tail, name)
+    drop_last = closer is not None and closer in kind.closers
+    if drop_last and last == start + 1:
+        return None  # nothing left to put in the block
+    expected = kind.exit_closer if kind.wrap == "with" else "close"
+    other_closes = [c for c in closes if c is not tail]
+    safe = code == CLOSED_ON_SUCCESS_ONLY and drop_last and closer == expected and not other_closes
+    hint = {"start": start, "end": last, "name": name, "mode": kind.wrap, "async": is_async,
+            "drop_last": drop_last}
+    return (FixSafety.SAFE if safe else FixSafety.UNSAFE), hint, (block.owner, anchor_type)
+
+
+def _starts_line(stmt: ast.stmt, ctx: Context) -> bool:
+    """Nothing but indentation before the statement on its line: no ``a; b`` and no
+    ``if x: stmt`` (a one-line block the fix could not indent)."""
+    line = ctx.lines[stmt.lineno - 1].encode("utf-8")[: stmt.col_offset]
+    return not line.strip()
+
+
+def _closer_called(stmt: ast.stmt, name: str) -> str | None:
+    """``name.m()`` or ``await name.m()`` as a whole statement: ``m``."""
+    if not isinstance(stmt, ast.Expr):
+        return None
+    value = stmt.value.value if isinstance(stmt.value, ast.Await) else stmt.value
+    if (
+        isinstance(value, ast.Call)
+        and not value.args and not value.keywords
+        and isinstance(value.func, ast.Attribute)
+        and isinstance(value.func.value, ast.Name)
+        and value.func.value.id == name
+    ):
+        return value.func.attr
+    return None

@@ -1,0 +1,93 @@
+"""PRD301: a socket, connection, session, process or file that some path never closes."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from prodlint.analysis.context import Context
+from prodlint.model import FixSafety, Severity
+from prodlint.registry import Rule
+from prodlint.rules.resources.common import NOT_CLOSED, RESOURCE_OPTION, judge
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from prodlint.fixes.base import FixContext
+    from prodlint.model import Finding
+
+STATES = {"never": "never closed", "some": "not closed on every path"}
+
+
+class ResourceNotClosed(Rule):
+    code = NOT_CLOSED
+    name = "ResourceNotClosed"
+    summary = "A socket, connection, session or file that some path never closes"
+    message = "`{resource}` is {state}; open it in a `with` block so every path closes it"
+    what_it_does = """
+Flags a socket, database connection, HTTP client or session, FTP/SMTP connection,
+subprocess, temporary file or file acquired in a function and not closed on some path
+that leaves the function normally: never closed at all, closed on one branch but not
+after an early `return`, or reopened before the previous one was closed. It follows the
+value: handing it on (returning or yielding it, storing it on `self` or in a container,
+entering it in a `with` or an `ExitStack`, passing it to a call that may keep it) is not a
+leak, while passing it to a call that only reads through it (`json.load(f)`,
+`print(..., file=f)`) still is. `open(path).read()` is flagged too.
+
+Module-level clients and connections are meant to live as long as the process and are
+not flagged; neither are resources created in `__init__`/`__enter__` of a class that
+closes them, nor `open()` in test files. More resource factories can be named in the
+`extra-resources` option.
+"""
+    why_bad = """
+Each leaked socket or connection holds a file descriptor, a server-side connection slot
+and buffers until the garbage collector happens to run: under load a service runs out of
+descriptors or database connections, and a reopened file may not have its data written
+yet. CPython reports these as `ResourceWarning: unclosed ...`.
+"""
+    example = '''
+import socket
+
+
+def fetch_banner(host, port):
+    sock = socket.create_connection((host, port))
+    sock.sendall(b"HELLO\\n")
+    return sock.recv(1024)
+'''
+    use_instead = '''
+import socket
+
+
+def fetch_banner(host, port):
+    with socket.create_connection((host, port)) as sock:
+        sock.sendall(b"HELLO\\n")
+        return sock.recv(1024)
+'''
+    fixed_example = use_instead
+    fix_safety_note = """
+The fix wraps the acquisition and the statements after it, up to the last one that uses
+the resource, in `with R(...) as x:` (`contextlib.closing(...)` for connections whose
+`with` does not close them, `async with` for asynchronous clients), and removes a
+trailing `x.close()`. It is unsafe: the resource is now closed when the block ends (and on
+the paths that used to leak) instead of whenever it was garbage collected, which the
+other end can notice. There is no fix when the resource is used outside that block, for
+`subprocess.Popen` (its `with` waits for the process), or for a statement sharing a line.
+"""
+    severity = Severity.WARNING
+    fix_safety = FixSafety.UNSAFE
+    options = (RESOURCE_OPTION,)
+    node_types = (ast.Call,)
+    fix_node_types = ("FunctionDef", "For", "While", "If", "With", "Try", "ExceptHandler")
+
+    def check(self, node: ast.AST, ctx: Context) -> None:
+        assert isinstance(node, ast.Call)
+        verdict = judge(node, ctx, self.settings[RESOURCE_OPTION.name])  # type: ignore[arg-type]
+        if verdict is None or verdict.code != self.code:
+            return
+        self.report(ctx, node, fix=verdict.fix, hint=verdict.hint, anchor=verdict.anchor,
+                    resource=verdict.resource, state=STATES[verdict.state])
+
+    def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
+        from prodlint.fixes.resources import wrap_in_with
+
+        return wrap_in_with(node, finding, fixes)
