@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import collections
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
+
+from sql_precision import fetch  # the same pip download and unpack
 
 from prodlint.config import Config
 from prodlint.engine import Checker
@@ -30,22 +30,6 @@ PACKAGES = (
     ("celery==5.3.6", "celery"),
     ("kombu==5.3.4", "kombu"),
 )
-
-
-def fetch(package: str, workdir: Path) -> Path:
-    """Download an sdist with pip and unpack it; returns the unpacked folder."""
-    name, _, version = package.partition("==")
-    existing = [p for p in workdir.glob(f"{name}-{version}") if p.is_dir()]
-    if existing:
-        return existing[0]
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "-q", "-d", str(workdir), package],
-        check=True,
-    )
-    archive = next(workdir.glob(f"{name}-{version}.tar.gz"))
-    with tarfile.open(archive) as tar:
-        tar.extractall(workdir, filter="data")
-    return workdir / f"{name}-{version}"
 
 
 def check_tree(root: Path, folder: str) -> tuple[list[Finding], float]:
