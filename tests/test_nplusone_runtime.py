@@ -258,3 +258,26 @@ def test_sqlalchemy_view_a_loader_option_would_break_is_left_as_is(
     after, fixed_data = sqla_queries(engine, statements, fixed[view])  # type: ignore[arg-type]
     assert data and fixed_data == data
     assert after == before >= 4
+
+
+def test_django_wrapped_bulk_create_makes_the_same_rows(django_views: tuple[ModuleType, dict[str, object]]) -> None:
+    """The wrapped, comment-keeping bulk_create rewrites create what the loops created."""
+    module, fixed = django_views
+    rows = [{"name": f"  padded{i} ", "stars": str(1 + i % 5)} for i in range(4)] + [{"name": "x", "stars": ""}]
+
+    def made() -> list[tuple[object, ...]]:
+        return sorted(module.Tag.objects.filter(name__startswith=("padded", "x")[0]).values_list("name")) + sorted(
+            module.Review.objects.values_list("book__title", "stars"))
+
+    results = []
+    for functions in (vars(module), fixed):
+        [book_pk] = seed_django(module, 1)
+        module.Review.objects.all().delete()
+        book = module.Book.objects.get(pk=book_pk)
+        count, _ = django_queries(lambda: functions["import_tags"](rows))  # type: ignore[operator]
+        django_queries(lambda: functions["import_reviews"](book, rows[:4]))  # type: ignore[operator]
+        django_queries(lambda: functions["import_scored_reviews"](book, rows, 2))  # type: ignore[operator]
+        results.append((made(), count))
+    (before, before_count), (after, after_count) = results
+    assert after == before and len(before) == 4 + 9
+    assert before_count == 5 and after_count <= 3

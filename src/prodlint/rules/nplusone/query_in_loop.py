@@ -24,6 +24,7 @@ from prodlint.rules.nplusone.orm import (
     is_model_expr,
     is_session,
     last_name,
+    line_width,
     loop_source,
     model_index,
     repeating_loop,
@@ -357,6 +358,7 @@ Other findings have no automatic fix.
         if (func.attr == "create" and len(body) == 1 and isinstance(body[0], ast.Expr)
                 and body[0].value is node and not node.args and _no_await(node)):
             return FixSafety.UNSAFE, {"kind": "bulk_create", "model": model_src, "manager": manager_src,
+                                      "width": line_width(ctx) - loop.col_offset,
                                       "remedy": f"create all rows with one `{manager_src}.bulk_create([...])`"}
         if (func.attr == "get" and isinstance(body[0], ast.Assign) and body[0].value is node
                 and len(body[0].targets) == 1 and isinstance(body[0].targets[0], ast.Name)
@@ -386,15 +388,12 @@ Other findings have no automatic fix.
             call = statement.value
             if not isinstance(call, cst.Call):
                 return None
-            instance = cst.Call(func=cst.parse_expression(str(hint["model"])),
-                                args=[arg.with_changes(comma=cst.MaybeSentinel.DEFAULT) for arg in call.args])
-            comprehension = cst.ListComp(
-                elt=instance,
-                for_in=cst.CompFor(target=node.target, iter=node.iter),
-            )
-            bulk = cst.Call(func=cst.parse_expression(f"{hint['manager']}.bulk_create"),
-                            args=[cst.Arg(comprehension)])
-            return first.with_changes(body=[cst.Expr(bulk)], leading_lines=node.leading_lines)
+            code = fixes.module.code_for_node
+            instance = code(call.with_changes(func=cst.parse_expression(str(hint["model"]))))
+            text = _bulk_create_text(f"{hint['manager']}.bulk_create", instance, code(node.target),
+                                     code(node.iter), int(str(hint.get("width", 88))))
+            replacement = cst.parse_statement(text)
+            return replacement.with_changes(leading_lines=[*node.leading_lines, *_comments_of(node)])
         if hint.get("kind") == "in_bulk" and isinstance(statement, cst.Assign):
             ids = node.iter
             args = [cst.Arg(ids)]
@@ -408,8 +407,51 @@ Other findings have no automatic fix.
             rest = list(body.body[1:])
             if not rest:
                 rest = [cst.SimpleStatementLine(body=[cst.Pass()])]
+            # The comments about the dropped get() stay, above what follows it.
+            kept = [*first.leading_lines, *_trailing_comment(first.trailing_whitespace)]
+            head = rest[0]
+            if isinstance(head, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                rest[0] = head.with_changes(leading_lines=[*kept, *head.leading_lines])
             return node.with_changes(target=target, iter=items, body=body.with_changes(body=rest))
         return None
+
+
+def _bulk_create_text(bulk: str, instance: str, target: str, iterable: str, width: int) -> str:
+    """``bulk([instance for target in iterable])`` on one line when it fits in ``width``,
+    else wrapped the way black and ruff wrap a call (the instance keeps its own lines and
+    the comments inside it)."""
+    comprehension = f"[{instance} for {target} in {iterable}]"
+    if "\n" not in comprehension:
+        if len(bulk) + len(comprehension) + 2 <= width:
+            return f"{bulk}({comprehension})\n"
+        if len(comprehension) + 4 <= width:
+            return f"{bulk}(\n    {comprehension}\n)\n"
+    inner = instance.replace("\n", "\n        ")
+    return f"{bulk}(\n    [\n        {inner}\n        for {target} in {iterable}\n    ]\n)\n"
+
+
+def _trailing_comment(whitespace: cst.TrailingWhitespace) -> list[cst.EmptyLine]:
+    import libcst as cst
+
+    return [] if whitespace.comment is None else [cst.EmptyLine(comment=whitespace.comment)]
+
+
+def _comments_of(loop: cst.For) -> list[cst.EmptyLine]:
+    """The comments of a loop a fix replaces by one statement: on the ``for`` line, above
+    and after its body statement, and at the end of the block."""
+    import libcst as cst
+
+    found: list[cst.EmptyLine] = []
+    body = loop.body
+    if isinstance(body, cst.IndentedBlock):
+        found += _trailing_comment(body.header)
+        for statement in body.body:
+            if isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                found += [line for line in statement.leading_lines if line.comment is not None]
+            if isinstance(statement, cst.SimpleStatementLine):
+                found += _trailing_comment(statement.trailing_whitespace)
+        found += [line for line in body.footer if line.comment is not None]
+    return [line.with_changes(indent=True) for line in found]
 
 
 def _no_await(node: ast.AST) -> bool:
