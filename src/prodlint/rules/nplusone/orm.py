@@ -470,19 +470,46 @@ def _blocks(node: ast.AST) -> Iterator[list[ast.stmt]]:
             yield block
 
 
-def bounded_iterable(expr: ast.expr) -> bool:
-    """A loop over a literal collection or ``range(<constant>)``: a fixed handful of queries,
-    not one per row."""
+# Calls that list the models or tables of the project: a loop over them runs one query
+# per table, a fixed number the schema decides, which no single query can replace.
+SCHEMA_LISTINGS = frozenset({"__subclasses__", "get_models", "get_app_configs", "table_names",
+                             "get_table_list", "sorted_tables"})
+
+
+def bounded_iterable(expr: ast.expr, ctx: Context | None = None, depth: int = 0) -> bool:
+    """A loop over a literal collection, ``range(<constant>)``, a constant of the module
+    (``for kind, label in KINDS.items()``) or the project's models: a fixed handful of
+    queries, not one per row."""
     if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
         return all(isinstance(e, ast.Constant) for e in expr.elts) or len(expr.elts) <= 5
     if isinstance(expr, ast.Dict):
         return True
+    if isinstance(expr, ast.Attribute) and expr.attr == "sorted_tables":
+        return True  # SQLAlchemy metadata.sorted_tables
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
         if expr.func.id == "range":
             return all(isinstance(a, ast.Constant) for a in expr.args)
-        if expr.func.id == "enumerate" and expr.args:
-            return bounded_iterable(expr.args[0])
+        if expr.func.id in ("enumerate", "sorted", "reversed", "list", "tuple") and expr.args:
+            return bounded_iterable(expr.args[0], ctx, depth)
+        return expr.func.id == "get_models"
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+        name = expr.func.attr
+        if name in SCHEMA_LISTINGS:
+            return True
+        if name in ("items", "keys", "values") and not expr.args:
+            return bounded_iterable(expr.func.value, ctx, depth)
+    if isinstance(expr, ast.Name) and ctx is not None and depth < 3 and expr.id.isupper():
+        # A module constant (assigned once, upper-case by convention) of literal data.
+        value = ctx.module_scope.only_assignment(expr.id)
+        return value is not None and _literal_data(value) and bounded_iterable(value, ctx, depth + 1)
     return False
+
+
+def _literal_data(expr: ast.expr) -> bool:
+    return isinstance(expr, (ast.Dict, ast.List, ast.Tuple, ast.Set)) and all(
+        isinstance(node, (ast.Constant, ast.Dict, ast.List, ast.Tuple, ast.Set, ast.Name, ast.Attribute,
+                          ast.Load, ast.UnaryOp, ast.USub))
+        for node in ast.walk(expr))
 
 
 def repeating_loop(ctx: Context, node: ast.AST) -> ast.AST | None:
@@ -490,9 +517,9 @@ def repeating_loop(ctx: Context, node: ast.AST) -> ast.AST | None:
     loop = ctx.enclosing_loop(node)
     if loop is None:
         return None
-    if isinstance(loop, (ast.For, ast.AsyncFor)) and bounded_iterable(loop.iter):
+    if isinstance(loop, (ast.For, ast.AsyncFor)) and bounded_iterable(loop.iter, ctx):
         return None
-    if isinstance(loop, COMPREHENSION_NODES) and all(bounded_iterable(g.iter) for g in loop.generators):
+    if isinstance(loop, COMPREHENSION_NODES) and all(bounded_iterable(g.iter, ctx) for g in loop.generators):
         return None
     if runs_once(ctx, loop):
         return None

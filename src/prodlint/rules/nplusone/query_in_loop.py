@@ -166,8 +166,10 @@ the rows are not from a query PRD202 can fix), `refresh_from_db()`,
 `cursor.execute(...)`.
 
 Not flagged: the loop header (`for b in Book.objects.all()` runs once), loops over a
-literal collection or `range(<constant>)`, a query followed by `break` / `return` /
-`raise` in its block (it runs once), lazy querysets handed on unevaluated (`Subquery`,
+literal collection, `range(<constant>)`, a module constant of literal data
+(`for old, new in RENAMES.items()`: one set-wide statement per entry) or the schema's
+models (`apps.get_models()`, `Model.__subclasses__()`: one query per table), a query
+followed by `break` / `return` / `raise` in its block (it runs once), lazy querysets handed on unevaluated (`Subquery`,
 `Prefetch`, `filter(x__in=qs)`), `bulk_create` / `bulk_update` / `in_bulk`, `.get()` on
 anything but a manager, `.save()` on anything not known to be a model row, test
 files (`test-paths`), whose loops set up data rather than serve requests, and data
