@@ -1,0 +1,412 @@
+"""Where the annotations family finds ``Any``, what it leaves alone, and what it proposes.
+
+PRD601 (bare ``Any``) and PRD602 (``Any`` inside a generic) read the same list of places per
+statement, computed once and memoised; each reports its own kind.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from prodlint.analysis.context import Context
+from prodlint.analysis.imports import dotted_name, last_name
+from prodlint.analysis.types import (
+    ANY_NAMES, OVERRIDE_NAMES, AnyUse, Evidence, Inferred, any_uses, expression_type, is_any, module_types,
+    parameter_type, return_type, simple_literal_source,
+)
+from prodlint.model import FixSafety
+from prodlint.registry import Option, Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from prodlint.fixes.base import FixContext
+    from prodlint.model import Finding
+
+# Signatures fixed by the data model: ``__eq__(self, other)`` must take anything, and
+# ``__getattr__``/``__setattr__``/``__exit__`` are dynamic by nature.
+DYNAMIC_DUNDERS = frozenset({
+    "__getattr__", "__getattribute__", "__setattr__", "__delattr__", "__eq__", "__ne__", "__lt__",
+    "__le__", "__gt__", "__ge__", "__contains__", "__exit__", "__aexit__", "__get__", "__set__",
+    "__set_name__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__", "__class_getitem__",
+    "__init_subclass__",
+})
+# Decorators that leave annotations to type checkers; any other decorator (a web route, a
+# CLI command, a validator) may read them at run time, so no fix is offered there.
+INERT_DECORATORS = frozenset({
+    "staticmethod", "classmethod", "property", "setter", "getter", "deleter", "abstractmethod",
+    "cached_property", "wraps", "lru_cache", "cache", "final", "contextmanager", "asynccontextmanager",
+})
+GENERIC_ALIAS_BASES = frozenset({"dict", "list", "set", "frozenset", "tuple", "type"})
+TYPE_ALIAS_NAMES = frozenset({"typing.TypeAlias", "typing_extensions.TypeAlias"})
+
+OPTIONS = (
+    Option("allow-star-args", bool, True, "Leave `*args: Any` and `**kwargs: Any` alone."),
+    Option("check-stubs", bool, False, "Check `.pyi` stub files too."),
+    Option("check-tests", bool, False, "Check test files too."),
+)
+
+
+@dataclass(frozen=True)
+class Place:
+    """One ``Any`` to report: where it is, how the message names it, and the fix if any."""
+
+    use: AnyUse
+    where: str
+    fix: Inferred | None
+    reason: str
+    outer: str = ""
+    comment: bool = False
+
+
+def mentions_any(ctx: Context) -> bool:
+    return ctx.memo("annotations:mentions", lambda: "Any" in ctx.text)
+
+
+def wanted_file(rule: Rule, ctx: Context) -> bool:
+    if not mentions_any(ctx):
+        return False
+    if ctx.path.endswith(".pyi") and not rule.settings.get("check-stubs"):
+        return False
+    return not (ctx.is_test_file and not rule.settings.get("check-tests"))
+
+
+def places(node: ast.AST, ctx: Context, rule: Rule) -> list[Place]:
+    """Every ``Any`` the statement ``node`` declares, memoised for the sibling rule."""
+    return ctx.memo(f"annotations:places:{id(node)}", lambda: _places(node, ctx, rule))
+
+
+def _top_statement(node: ast.AST, ctx: Context) -> ast.AST:
+    return ctx.ancestors[1] if len(ctx.ancestors) > 1 else node
+
+
+def _places(node: ast.AST, ctx: Context, rule: Rule) -> list[Place]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return _signature(node, ctx, rule)
+    if isinstance(node, ast.AnnAssign):
+        return _annotated_assignment(node, ctx)
+    if isinstance(node, ast.Assign):
+        return _alias(node, ctx) + type_comment_places(node, ctx)
+    type_alias = getattr(ast, "TypeAlias", None)
+    if type_alias is not None and isinstance(node, type_alias):
+        name = getattr(node, "name", None)
+        label = f"in type alias `{ast.unparse(name)}`" if isinstance(name, ast.expr) else "in a type alias"
+        value: ast.expr = getattr(node, "value")
+        return [Place(use, label, None, "an alias is named where it is used") for use in any_uses(value, ctx)]
+    return []
+
+
+def _outer(annotation: ast.expr) -> str:
+    head = annotation.value if isinstance(annotation, ast.Subscript) else annotation
+    text = dotted_name(head)
+    return text or ast.unparse(head)
+
+
+def _signature(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context, rule: Rule) -> list[Place]:
+    if func.name in DYNAMIC_DUNDERS or _overrides(func, ctx):
+        return []
+    top = _top_statement(func, ctx)
+    blocked = _fix_blocked(func, ctx)
+    args = func.args
+    found: list[Place] = []
+    star = {id(a) for a in (args.vararg, args.kwarg) if a is not None}
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+        if arg is None or arg.annotation is None:
+            continue
+        if id(arg) in star and rule.settings.get("allow-star-args"):
+            continue
+        uses = any_uses(arg.annotation, ctx)
+        if not uses:
+            continue
+        evidence: Evidence | None = None
+        for use in uses:
+            if blocked or id(arg) in star:
+                fix, reason = None, blocked or "a `*args`/`**kwargs` type is each argument's"
+            elif not use.nested:
+                evidence = evidence or parameter_type(func, arg, ctx, top)
+                fix, reason = evidence.inferred, evidence.reason
+            else:
+                fix, reason = _nested_parameter_fix(func, arg, use, ctx, top)
+            found.append(Place(use, f"in parameter `{arg.arg}`", fix, reason, _outer(arg.annotation)))
+    if func.returns is not None:
+        uses = any_uses(func.returns, ctx)
+        result: Evidence | None = None
+        for use in uses:
+            if blocked:
+                fix, reason = None, blocked
+            else:
+                result = result or return_type(func, ctx, top)
+                fix, reason = result.inferred, result.reason
+                if use.nested:
+                    fix, reason = _json_shape(func.returns, use, fix, reason)
+            found.append(Place(use, f"in the return type of `{func.name}`", fix, reason, _outer(func.returns)))
+    return found + type_comment_places(func, ctx)
+
+
+def _fix_blocked(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> str:
+    """Why no fix may touch this signature (empty when one may)."""
+    for decorator in func.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = last_name(target) if isinstance(target, (ast.Name, ast.Attribute)) else None
+        if name == "overload":
+            return "an `@overload` signature is one of a set"
+        if name not in INERT_DECORATORS:
+            shown = dotted_name(target) or "a decorator"
+            return f"`@{shown}` may read the annotations at run time"
+    return ""
+
+
+def _nested_parameter_fix(func: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg, use: AnyUse,
+                          ctx: Context, top: ast.AST) -> tuple[Inferred | None, str]:
+    """``Callable[..., Any]`` for a callback whose result is never used: ``object``."""
+    annotation = arg.annotation
+    if isinstance(annotation, ast.Constant):
+        return None, "the annotation is quoted"
+    if (isinstance(annotation, ast.Subscript) and last_name(annotation.value) == "Callable"
+            and isinstance(annotation.slice, ast.Tuple) and len(annotation.slice.elts) == 2
+            and annotation.slice.elts[1] is use.node):
+        evidence = parameter_type(func, arg, ctx, top)
+        if evidence.inferred is not None and evidence.inferred.text in ("object", "Callable[..., object]"):
+            return Inferred("object"), ""
+        return None, evidence.reason or "the callback's result is used"
+    if _union_member(annotation, use.node):
+        # ``Optional[Any]`` is ``Any``: the parameter's uses decide, but only ``object``
+        # keeps the union's other members meaningful.
+        evidence = parameter_type(func, arg, ctx, top)
+        if evidence.inferred is not None and evidence.inferred.text == "object":
+            return Inferred("object"), ""
+        return None, evidence.reason or "the other members of the union do not say more"
+    return None, "nothing in the code says what the items are"
+
+
+def _union_member(annotation: ast.expr | None, node: ast.expr) -> bool:
+    """``Optional[Any]`` / ``Any | None``: a union of ``Any`` and ``None`` only."""
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        members = [annotation.left, annotation.right]
+    elif isinstance(annotation, ast.Subscript) and last_name(annotation.value) in ("Optional", "Union"):
+        members = list(annotation.slice.elts) if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+        if last_name(annotation.value) == "Optional":
+            members.append(ast.Constant(None))
+    else:
+        return False
+    others = [m for m in members if m is not node]
+    return len(others) == len(members) - 1 and all(isinstance(m, ast.Constant) and m.value is None for m in others)
+
+
+def _json_shape(annotation: ast.expr, use: AnyUse, fix: Inferred | None, reason: str) -> tuple[Inferred | None, str]:
+    """``dict[str, Any]`` filled from str-keyed dict displays: ``dict[str, object]``."""
+    if (isinstance(annotation, ast.Subscript) and last_name(annotation.value) in ("dict", "Dict")
+            and isinstance(annotation.slice, ast.Tuple) and len(annotation.slice.elts) == 2
+            and annotation.slice.elts[1] is use.node and fix is not None
+            and fix.text.startswith("dict[str, ")):
+        return Inferred("object"), ""
+    return None, reason or "nothing in the code says what the values are"
+
+
+def _overrides(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> bool:
+    """``@override``, or a base class of this module whose same-named method uses ``Any``:
+    the signature is the base's to change."""
+    if any(ctx.qualified_name(d) in OVERRIDE_NAMES for d in func.decorator_list if isinstance(d, (ast.Name, ast.Attribute))):
+        return True
+    cls = ctx.enclosing_class()
+    if cls is None or ctx.enclosing_function() is not None:
+        return False
+    seen: set[str] = set()
+    bases = [b for b in cls.bases if isinstance(b, ast.Name)]
+    classes = module_types(ctx).classes
+    while bases:
+        base = bases.pop()
+        if base.id in seen or base.id not in classes:
+            continue
+        seen.add(base.id)
+        definition = classes[base.id]
+        for statement in definition.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == func.name:
+                if _signature_mentions_any(statement, ctx):
+                    return True
+        bases.extend(b for b in definition.bases if isinstance(b, ast.Name))
+    return False
+
+
+def _signature_mentions_any(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> bool:
+    args = func.args
+    annotations = [a.annotation for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+                   if a is not None and a.annotation is not None]
+    return any(any_uses(a, ctx) for a in [*annotations, *([func.returns] if func.returns else [])])
+
+
+def _annotated_assignment(node: ast.AnnAssign, ctx: Context) -> list[Place]:
+    target = ast.unparse(node.target)
+    if ctx.qualified_name(node.annotation) in TYPE_ALIAS_NAMES and node.value is not None:
+        return [Place(use, f"in type alias `{target}`", None, "an alias is named where it is used",
+                      _outer(node.value)) for use in any_uses(node.value, ctx)]
+    uses = any_uses(node.annotation, ctx)
+    if not uses:
+        return []
+    top = _top_statement(node, ctx)
+    fix: Inferred | None = None
+    reason = "it has no value to infer from"
+    cls = ctx.enclosing_class()
+    if cls is not None and ctx.enclosing_function() is None and cls.bases:
+        reason = f"fields of a `{ast.unparse(cls.bases[0])}` subclass may be read at run time"
+    elif node.value is not None:
+        found = expression_type(node.value, ctx, top)
+        if found is None or found.text == "None":
+            reason = f"the value `{_clip(ctx.source_of(node.value))}` has no obvious type"
+        else:
+            fix, reason = found, ""
+    result = []
+    for use in uses:
+        use_fix, use_reason = fix, reason
+        if use.nested:
+            use_fix, use_reason = _json_shape(node.annotation, use, fix, reason)
+        result.append(Place(use, f"in the annotation of `{target}`", use_fix, use_reason, _outer(node.annotation)))
+    return result
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+def _alias(node: ast.Assign, ctx: Context) -> list[Place]:
+    """``JSON = dict[str, Any]`` at module or class level: flagged once, at the alias."""
+    if ctx.enclosing_function() is not None or len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+        return []
+    value = node.value
+    if isinstance(value, ast.Subscript):
+        base = ctx.qualified_name(value.value) or ""
+        if not (base in GENERIC_ALIAS_BASES or base.startswith(("typing.", "typing_extensions.", "collections.abc."))):
+            return []
+    elif isinstance(value, ast.BinOp):
+        if not isinstance(value.op, ast.BitOr):
+            return []
+    elif not is_any(value, ctx):
+        return []
+    name = node.targets[0].id
+    return [Place(use, f"in type alias `{name}`", None, "an alias is named where it is used", _outer(value))
+            for use in any_uses(value, ctx)]
+
+
+# --- ``# type:`` comments ----------------------------------------------------------------
+
+
+def type_comment_places(node: ast.AST, ctx: Context) -> list[Place]:
+    """``Any`` in ``# type:`` comments, found in the statement's own source lines (the
+    engine parses without type comments, so they are read here, only for files that have
+    any). They are reported without a fix."""
+    if not ctx.memo("annotations:type-comments", lambda: "# type:" in ctx.text):
+        return []
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        first, last, start_col = node.lineno, node.body[0].lineno - 1, 0
+        if node.body[0].lineno == node.lineno:
+            return []
+        mode = "func_type"
+    elif isinstance(node, ast.Assign):
+        first = last = node.end_lineno or node.lineno
+        start_col = len(ctx.lines[first - 1].encode("utf-8")[: node.end_col_offset or 0].decode("utf-8", "replace"))
+        mode = "eval"
+    else:
+        return []
+    found: list[Place] = []
+    for number in range(first, last + 1):
+        line = ctx.lines[number - 1]
+        at = line.find("# type:", start_col)
+        if at < 0:
+            continue
+        text = line[at + len("# type:"):]
+        comment = text.split("#", 1)[0].rstrip()
+        if not comment.strip() or comment.strip().startswith("ignore"):
+            continue
+        offset = at + len("# type:") + len(comment) - len(comment.lstrip())
+        try:
+            tree = ast.parse(comment.strip(), mode=mode if comment.strip().startswith("(") or mode == "eval" else "eval")
+        except (SyntaxError, ValueError):
+            continue
+        expressions: list[ast.expr]
+        if isinstance(tree, ast.FunctionType):
+            expressions = [*tree.argtypes, tree.returns]
+        else:
+            assert isinstance(tree, ast.Expression)
+            expressions = [tree.body]
+        for expression in expressions:
+            for use in any_uses(expression, ctx):
+                column = offset + use.node.col_offset
+                marker = ast.Name(id="Any", ctx=ast.Load(), lineno=number,
+                                  col_offset=len(line[:column].encode("utf-8")), end_lineno=number,
+                                  end_col_offset=len(line[: column + (use.node.end_col_offset or 0)
+                                                          - use.node.col_offset].encode("utf-8")))
+                found.append(Place(AnyUse(marker, use.nested), "in a `# type:` comment", None,
+                                   "type comments are left to be rewritten as annotations",
+                                   _outer(expression), comment=True))
+    return found
+
+
+# --- reporting ---------------------------------------------------------------------------
+
+
+def hint_for(place: Place, ctx: Context) -> dict[str, object] | None:
+    """What the fix needs, or None when the place gets no fix: the replacement text, the
+    imports it needs, and the ``Any`` import to drop once unused."""
+    if place.fix is None or place.comment:
+        return None
+    imports: list[list[str]] = []
+    for module, name in place.fix.imports:
+        bound = ctx.module_scope.imports.get(name)
+        if bound in (f"{module}.{name}", f"typing.{name}"):
+            continue
+        if name in ctx.module_scope.bindings:
+            return None  # the name means something else here
+        imports.append([module, name])
+    hint: dict[str, object] = {"type": place.fix.text, "imports": imports, "drop": ""}
+    node = place.use.node
+    if isinstance(node, ast.Name) and ctx.module_scope.imports.get(node.id) in ANY_NAMES:
+        hint["drop"] = node.id
+    string = place.use.string
+    if string is not None:
+        quote = simple_literal_source(string, ctx)
+        value = str(string.value)
+        if quote is None or "\n" in value:
+            return None
+        end = place.use.offset + len(ast.unparse(node))
+        hint["string"] = quote + value[: place.use.offset] + place.fix.text + value[end:] + quote
+    return hint
+
+
+def report_places(rule: Rule, node: ast.AST, ctx: Context, nested: bool) -> None:
+    for place in places(node, ctx, rule):
+        if place.use.nested is not nested:
+            continue
+        hint = hint_for(place, ctx)
+        shown: ast.AST = place.use.string if place.use.string is not None else place.use.node
+        if hint is None:
+            advice = f"no narrower type was inferred ({place.reason})" if place.reason else "name the real type"
+            rule.report(ctx, shown, where=place.where, outer=place.outer, advice=advice)
+        else:
+            rule.report(ctx, shown, fix=FixSafety.UNSAFE, hint=hint, where=place.where, outer=place.outer,
+                        advice=f"use `{place.fix.text if place.fix else ''}`")
+
+
+class AnyAnnotationRule(Rule):
+    """What PRD601 and PRD602 share: the places they read and the fix; each reports one
+    kind (``nested``)."""
+
+    nested: ClassVar[bool]
+    fix_safety = FixSafety.UNSAFE
+    options = OPTIONS
+    node_types: ClassVar[tuple[type[ast.AST], ...]] = (
+        ast.FunctionDef, ast.AsyncFunctionDef, ast.AnnAssign, ast.Assign,
+        *([getattr(ast, "TypeAlias")] if hasattr(ast, "TypeAlias") else []),
+    )
+    fix_node_types = ("Name", "Attribute", "SimpleString")
+
+    def check(self, node: ast.AST, ctx: Context) -> None:
+        if wanted_file(self, ctx):
+            report_places(self, node, ctx, nested=self.nested)
+
+    def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
+        from prodlint.fixes.annotations import replace_any
+
+        return replace_any(node, finding, fixes)
