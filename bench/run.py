@@ -1,6 +1,6 @@
 """Time prodlint on Django 5.2.8's ``django/`` package next to bandit, ruff and flake8.
 
-    python bench/run.py                 # downloads the sdist with pip into a temp folder
+    python bench/run.py                 # fetches the sdist into the shared cache (bench/sdists.py)
     python bench/run.py --src DIR       # DIR holds an unpacked django-5.2.8 (skips download)
     python bench/run.py --repeat 5      # best of 5 for the cheap measurements
 
@@ -23,11 +23,12 @@ import platform
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from sdists import fetch
 
 DJANGO = "django==5.2.8"
 BIN = Path(sys.executable).parent
@@ -95,19 +96,6 @@ def measure(label: str, command: list[str], cwd: Path, runs: int, before_each: l
     row = Measurement(label, command, best, runs, peak, code)
     print(f"  {label:<34} {best:7.2f} s  (best of {runs}, peak {peak / 1024:6.1f} MB)", file=sys.stderr)
     return row
-
-
-def download(folder: Path) -> Path:
-    print(f"downloading {DJANGO} sdist with pip into {folder} ...", file=sys.stderr)
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                    "-d", str(folder), DJANGO], check=True, capture_output=True)
-    archive = next(folder.glob("[Dd]jango-5.2.8.tar.gz"))
-    with tarfile.open(archive) as bundle:
-        if hasattr(tarfile, "data_filter"):
-            bundle.extractall(folder, filter="data")
-        else:  # pragma: no cover - Pythons before the extraction filters
-            bundle.extractall(folder)  # noqa: S202 - the sdist pip just fetched from PyPI
-    return next(p for p in folder.iterdir() if p.is_dir() and p.name.lower() == "django-5.2.8")
 
 
 def flake8_has_prodlint(cwd: Path) -> bool:
@@ -218,11 +206,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--src", type=Path, help="an unpacked django-5.2.8 sdist (skips the download)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each cheap measurement (best is kept)")
     args = parser.parse_args(argv)
-    if args.src is not None:
-        run(args.src, args.repeat)
-        return
-    with tempfile.TemporaryDirectory(prefix="prodlint-bench-") as temp:
-        run(download(Path(temp)), args.repeat)
+    run(args.src if args.src is not None else fetch(DJANGO), args.repeat)
 
 
 if __name__ == "__main__":

@@ -20,10 +20,10 @@ import json
 import re
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
+import sdists
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.model import Finding
@@ -33,20 +33,9 @@ BANDIT_EXAMPLES = ("sql_statements.py", "django_sql_injection_raw.py", "django_s
 SINKS = frozenset({"execute", "executemany", "executescript", "raw", "extra", "RawSQL"})
 
 
-def fetch(package: str, workdir: Path) -> Path:
-    """Download an sdist with pip and unpack it; returns the unpacked folder."""
-    name, _, version = package.partition("==")
-    existing = [p for p in workdir.glob(f"{name}-{version}") if p.is_dir()]
-    if existing:
-        return existing[0]
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "-q", "-d", str(workdir), package],
-        check=True,
-    )
-    archive = next(workdir.glob(f"{name}-{version}.tar.gz"))
-    with tarfile.open(archive) as tar:
-        tar.extractall(workdir, filter="data")
-    return workdir / f"{name}-{version}"
+def fetch(package: str, workdir: Path | None = None) -> Path:
+    """The unpacked sdist, from the shared cache of bench/sdists.py (or ``workdir``)."""
+    return sdists.fetch(package, cache=workdir)
 
 
 def checker() -> Checker:
@@ -228,7 +217,7 @@ def semgrep_score(repo: Path, workdir: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", type=Path, help="where sdists go (default: a temp dir)")
+    parser.add_argument("--workdir", type=Path, help="where sdists and scratch files go (default: the shared sdist cache, a temp dir)")
     parser.add_argument("--skip-django", action="store_true")
     parser.add_argument("--skip-bandit", action="store_true")
     parser.add_argument("--semgrep-rules", type=Path, default=SEMGREP_RULES,
@@ -242,10 +231,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sys.stdout.write(f"semgrep-rules not found at {args.semgrep_rules}: skipped\n")
         if not args.skip_bandit:
-            found, expected, report = recall(fetch("bandit==1.9.4", workdir))
+            found, expected, report = recall(fetch("bandit==1.9.4", args.workdir))
             sys.stdout.write(f"recall on bandit 1.9.4 examples: {found}/{expected}\n" + "\n".join(report) + "\n")
         if not args.skip_django:
-            findings = django_findings(fetch("django==5.2.8", workdir))
+            findings = django_findings(fetch("django==5.2.8", args.workdir))
             sys.stdout.write(f"PRD1 findings on django 5.2.8 django/: {len(findings)}\n")
             for finding in findings:
                 sys.stdout.write(f"  {finding.path}:{finding.line}: {finding.code} {finding.message}\n")

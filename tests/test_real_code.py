@@ -1,54 +1,34 @@
 """Zero crashes on real code: every ``.py`` file of the Django 5.2.8, SQLAlchemy, requests and
 Flask sdists goes through the real ``prodlint check`` (and a sample through ``prodlint fix``).
 
-The sdists are downloaded once with pip into ``$PRODLINT_TEST_CACHE`` (default
-``~/.cache/prodlint-tests``) and reused on later runs; nothing third-party is committed.
-Without network and without a cached sdist the tests are skipped, except under CI.
+The pinned sdists come from the shared cache of ``bench/sdists.py`` (downloaded once with
+pip, outside the repository; nothing third-party is committed). Offline they are skipped,
+except under CI, where a failed download fails.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import warnings
 from pathlib import Path
 
 import pytest
 
+from pinned_sdists import sdist
 from prodlint.source import MAX_FILE_BYTES
 
 pytestmark = pytest.mark.slow
 
-REQUIREMENTS = ("django==5.2.8", "sqlalchemy", "requests", "flask")
-CACHE = Path(os.environ.get("PRODLINT_TEST_CACHE") or Path.home() / ".cache" / "prodlint-tests")
+REQUIREMENTS = ("django==5.2.8", "sqlalchemy==2.1.9", "requests==2.34.2", "flask==3.1.3")
 # Every .py file, whatever its folder is called (the default excludes skip build/, env/...).
 CONFIG = "[tool.prodlint]\nexclude = []\nrespect-gitignore = false\n"
 # Files per fixable code and project that go through `prodlint fix` (the smallest ones:
 # libcst takes seconds on SQLAlchemy's largest modules), to keep the file near two minutes.
 FIX_SAMPLE_PER_CODE = 4
-
-
-def sdist(requirement: str) -> Path:
-    name, _, version = requirement.partition("==")
-    cached = sorted(CACHE.glob(f"{name}-{version or '*'}.tar.gz"))
-    if cached:
-        return cached[-1]
-    CACHE.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "-d", str(CACHE), requirement],
-        capture_output=True, text=True, timeout=600,
-    )
-    cached = sorted(CACHE.glob(f"{name}-{version or '*'}.tar.gz"))
-    if done.returncode != 0 or not cached:
-        if os.environ.get("CI"):
-            pytest.fail(f"cannot download {requirement}: {done.stderr[-2000:]}")
-        pytest.skip(f"cannot download {requirement} (offline?)")
-    return cached[-1]
 
 
 @pytest.fixture(scope="session")
@@ -59,15 +39,9 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session", params=REQUIREMENTS)
-def tree(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    archive = sdist(str(request.param))
-    target = tmp_path_factory.mktemp(archive.name.removesuffix(".tar.gz"))
-    with tarfile.open(archive) as bundle:
-        if hasattr(tarfile, "data_filter"):
-            bundle.extractall(target, filter="data")
-        else:  # pragma: no cover - Pythons before the extraction filters
-            bundle.extractall(target)  # noqa: S202 - an sdist fetched from PyPI by pip
-    return target
+def tree(request: pytest.FixtureRequest) -> Path:
+    """The unpacked sdist, shared by every test and worker: only read, never written."""
+    return sdist(str(request.param))
 
 
 def prodlint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
