@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from prodlint.analysis.context import Context
+from prodlint.analysis.entrypoints import module_qualified_name
 from prodlint.analysis.imports import dotted_name
 
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"})
@@ -82,12 +83,6 @@ LOGURU_LOGGER = "loguru.logger"
 FOREIGN_LOGGING_PACKAGES = frozenset({"structlog", "twisted", "eliot", "logbook", "loguru"})
 
 
-def _module_qualified(text: str, ctx: Context) -> str:
-    head, dot, rest = text.partition(".")
-    qualified = ctx.module_scope.imports.get(head)
-    return text if qualified is None else qualified + dot + rest
-
-
 def _local_logger_classes(ctx: Context) -> frozenset[str]:
     """Module classes deriving (transitively) from ``logging.Logger``/``LoggerAdapter``:
     mkdocs' ``_LoggerAdapter``."""
@@ -103,7 +98,7 @@ def _local_logger_classes(ctx: Context) -> frozenset[str]:
                     continue
                 for base in cls.bases:
                     text = dotted_name(base)
-                    if text is not None and (text in found or _module_qualified(text, ctx) in STDLIB_LOGGER_BASES):
+                    if text is not None and (text in found or module_qualified_name(base, ctx) in STDLIB_LOGGER_BASES):
                         found.add(cls.name)
                         changed = True
                         break
@@ -142,12 +137,11 @@ def value_logger_kind(value: ast.expr, ctx: Context, depth: int = 0) -> str | No
     if depth > 5:
         return None
     if isinstance(value, ast.Call):
-        text = dotted_name(value.func)
-        return _call_kind(value, None if text is None else _module_qualified(text, ctx), ctx)
-    text = dotted_name(value)
-    if text is None:
+        return _call_kind(value, module_qualified_name(value.func, ctx), ctx)
+    qualified = module_qualified_name(value, ctx)
+    if qualified is None:
         return None
-    kind = _imported_kind(_module_qualified(text, ctx))
+    kind = _imported_kind(qualified)
     if kind is None and isinstance(value, ast.Name):
         bound = ctx.module_scope.only_assignment(value.id)
         if bound is not None:
@@ -229,6 +223,33 @@ def logging_call(call: ast.Call, ctx: Context) -> tuple[str, str] | None:
     return None if kind is None else (func.attr, kind)
 
 
+LOGGING_MACHINERY = re.compile(r"^logging\.(?:handlers\.)?\w*(?:Handler|Formatter|Filter)$")
+# Methods the logging machinery calls with a record.
+RECORD_METHODS = frozenset({"emit", "handle", "handleError", "format", "formatMessage", "filter"})
+
+
+def is_logging_machinery(cls: ast.ClassDef, ctx: Context) -> bool:
+    """A logging handler, formatter or filter (or a class with their record methods): its
+    code runs inside a logging call, where logging again recurses or mails the admins."""
+
+    def decide() -> bool:
+        for base in cls.bases:
+            qualified = module_qualified_name(base, ctx) or ""
+            if LOGGING_MACHINERY.match(qualified) or qualified == "logging.Filterer":
+                return True
+        return any(
+            isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name in RECORD_METHODS
+            and len(m.args.args) == 2 and m.args.args[1].arg == "record"
+            for m in cls.body
+        )
+
+    return ctx.memo(f"logging.machinery:{id(cls)}", decide)
+
+
+def in_logging_machinery(ctx: Context) -> bool:
+    return any(isinstance(node, ast.ClassDef) and is_logging_machinery(node, ctx) for node in ctx.ancestors)
+
+
 def module_logger(ctx: Context) -> tuple[str, int] | None:
     """An existing module-level standard library logger (or adapter) bound once, by a
     statement at the module's top level (so it exists on every path): its name and the
@@ -252,6 +273,14 @@ def module_logger(ctx: Context) -> tuple[str, int] | None:
     return ctx.memo("logging.module_logger", find)
 
 
+def _has_import(statement: ast.stmt) -> bool:
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return True
+    return isinstance(statement, (ast.If, ast.Try)) and any(
+        isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(statement)
+    )
+
+
 def logger_for_fix(ctx: Context) -> tuple[str, bool] | None:
     """(logger name, whether the fix must define it), or None when no logger can be used
     here: the module's logger is bound after this statement (a NameError when the module
@@ -261,6 +290,11 @@ def logger_for_fix(ctx: Context) -> tuple[str, bool] | None:
     position = next((i for i, s in enumerate(ctx.tree.body) if s is statement), None)
     if existing is not None and (position is None or existing[1] >= position):
         return None  # bound later in the file: a second logger would be a reviewer's no
+    if existing is None and position is not None and not any(True for _ in ctx.enclosing_functions()):
+        # Module-level code among the imports runs before the logger the fix would add
+        # after them.
+        if any(_has_import(s) for s in ctx.tree.body[position:]):
+            return None
     name = existing[0] if existing else DEFAULT_LOGGER
     if existing is None and name in ctx.module_scope.bindings:
         return None

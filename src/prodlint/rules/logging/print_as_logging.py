@@ -12,8 +12,8 @@ from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Option, Rule
 from prodlint.rules.logging.common import (
-    LOG_METHODS, LazyMessage, Piece, call_source, eager_kind, has_comment_inside, logger_for_fix, message_pieces,
-    percent_message,
+    LOG_METHODS, LazyMessage, Piece, call_source, eager_kind, has_comment_inside, in_logging_machinery, logger_for_fix,
+    message_pieces, percent_message,
 )
 
 if TYPE_CHECKING:
@@ -41,9 +41,6 @@ ERROR_WORDS = ("error", "fail", "fatal", "critical", "exception", "traceback")
 # the print is gone.
 PRINT_NOQA_CODES = frozenset({"T201", "T203", "T001", "T003"})
 NOQA_COMMENT = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
-LOGGING_MACHINERY = re.compile(r"^logging\.(?:handlers\.)?\w*(?:Handler|Formatter|Filter)$")
-# Methods the logging machinery calls with a record.
-RECORD_METHODS = frozenset({"emit", "handle", "handleError", "format", "formatMessage", "filter"})
 
 
 def _documented_as_output(func: ast.AST) -> bool:
@@ -133,21 +130,6 @@ def _is_logger_class(cls: ast.ClassDef) -> bool:
         if "print" in facts or any("print" in methods.get(f[5:], ()) for f in facts if f.startswith("self.")):
             return True
     return False
-
-
-def _is_logging_machinery(cls: ast.ClassDef, ctx: Context) -> bool:
-    """A logging handler, formatter or filter: it runs inside a logging call, where logging
-    would recurse, so its prints are the last way out."""
-    for base in cls.bases:
-        qualified = module_qualified_name(base, ctx) or ""
-        if LOGGING_MACHINERY.match(qualified) or qualified in ("logging.Filterer", "logging.LoggerAdapter"):
-            return True
-    record_methods = [
-        m for m in cls.body
-        if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name in RECORD_METHODS
-        and len(m.args.args) == 2 and m.args.args[1].arg == "record"
-    ]
-    return bool(record_methods)
 
 
 def _file_target(call: ast.Call, ctx: Context) -> str | None:
@@ -281,7 +263,7 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
         if where is None or not _ends_line(node) or self._is_output_context(node, ctx):
             return
         level, pieces = self._conversion(node, ctx, where)
-        logger = logger_for_fix(ctx) if not self._before_last_import(ctx) else None
+        logger = logger_for_fix(ctx)
         if pieces is None or logger is None or has_comment_inside(node, ctx):
             self.report(ctx, node, logger=logger[0] if logger else "logger", level=level)
             return
@@ -301,19 +283,6 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
         if "print" in ctx.module_scope.bindings:
             return True
         return any("print" in ctx.scope_of(func).bindings for func in ctx.enclosing_functions())
-
-    @staticmethod
-    def _before_last_import(ctx: Context) -> bool:
-        """Module-level code among the imports runs before the logger the fix would add."""
-        if len(ctx.ancestors) < 2 or any(True for _ in ctx.enclosing_functions()):
-            return False
-        statement = ctx.ancestors[1]
-        seen = False
-        for top in ctx.tree.body:
-            seen = seen or top is statement
-            if seen and isinstance(top, (ast.Import, ast.ImportFrom)):
-                return True
-        return False
 
     @staticmethod
     def _statement_anchor(node: ast.Call, ctx: Context) -> tuple[ast.AST, str] | None:
@@ -339,10 +308,12 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
             return True
         cls = ctx.enclosing_class()
         if cls is not None and (is_command_class(cls) or ctx.memo(
-                f"logging.print_class:{id(cls)}", lambda: _is_logger_class(cls) or _is_logging_machinery(cls, ctx))):
-            # A management command's methods write to the terminal; a logger class or a
-            # logging handler prints because it is the logging.
+                f"logging.print_class:{id(cls)}", lambda: _is_logger_class(cls))):
+            # A management command's methods write to the terminal; a logger class prints
+            # because it is the logging.
             return True
+        if in_logging_machinery(ctx):
+            return True  # logging from a handler recurses: print is its last way out
         functions = list(ctx.enclosing_functions())
         if not functions:
             return False

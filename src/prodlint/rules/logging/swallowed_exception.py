@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import TYPE_CHECKING
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.imports import dotted_name
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
-from prodlint.rules.logging.common import logger_for_fix
+from prodlint.analysis.scopes import TRY_NODES
+from prodlint.rules.logging.common import in_logging_machinery, logger_for_fix
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -18,7 +20,21 @@ if TYPE_CHECKING:
     from prodlint.model import Finding
 
 BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
-LOG_MESSAGE = "Ignored unexpected exception"
+LOG_MESSAGE = "Ignored exception"
+# Calls whose failure is routinely ignored: releasing something on the way out.
+CLEANUP_CALLS = re.compile(
+    r"^_*(close|aclose|cancel|release|shutdown|stop|terminate|kill|unlink|remove|rmtree|disconnect|"
+    r"force_close_all|close_all|cleanup|clean_up|collect|dispose|join|detach|quit|logout|unregister|"
+    r"rollback|__exit__)$"
+)
+# Methods that run on the way out, where a failure has nowhere better to go.
+CLEANUP_METHODS = frozenset({"close", "aclose", "__del__", "__exit__", "__aexit__", "shutdown", "cleanup", "dispose",
+                             "release", "stop", "terminate"})
+# Probes: the except is the "no" answer (an optional import, a format that may not parse).
+PROBE_CALLS = frozenset({"import_module", "import_string", "__import__", "importlib.import_module"})
+# Another linter's suppression on the handler: someone already decided this one.
+SUPPRESSED = re.compile(r"pylint:\s*disable=[\w,\s-]*(broad-except|broad-exception-caught|bare-except|W0703|W0718|W0702)"
+                        r"|noqa:[\w,\s]*(BLE001|S110|E722)|nosec", re.IGNORECASE)
 
 
 def _is_broad(handler: ast.ExceptHandler, ctx: Context) -> bool:
@@ -37,6 +53,26 @@ def _does_nothing(statement: ast.stmt) -> bool:
     )
 
 
+def _is_cleanup(statement: ast.stmt) -> bool:
+    """``resource.close()``, ``os.unlink(path)``: letting such a failure pass is the norm."""
+    if not isinstance(statement, ast.Expr) or not isinstance(statement.value, ast.Call):
+        return False
+    func = statement.value.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return bool(CLEANUP_CALLS.match(name))
+
+
+def _is_probe(statement: ast.stmt, ctx: Context) -> bool:
+    """An import tried in case it works: ``import x``, ``module = import_module(name)``."""
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return True
+    value = getattr(statement, "value", None)
+    if isinstance(value, ast.Call):
+        qualified = ctx.qualified_name(value.func) or ""
+        return qualified.rsplit(".", 1)[-1] in PROBE_CALLS
+    return False
+
+
 class SwallowedException(Rule):
     code = "PRD503"
     name = "SwallowedException"
@@ -45,6 +81,16 @@ class SwallowedException(Rule):
     what_it_does = """
 Flags `except:`, `except Exception:` and `except BaseException:` (alone or in a tuple)
 whose body only does `pass`, `...` or `continue`.
+
+Not flagged, because there the error is expected and ignoring it is the design: a narrow
+`except` (`ImportError`, `KeyError`, `OSError`...: the code names what it expects), best
+effort cleanup (a `try` that only calls `close()`, `cancel()`, `release()`, `unlink()`...,
+or any handler in `close`/`__exit__`/`__del__`-like methods), probes whose failure is an
+answer (a `try` with an `else:` branch; a `try` that returns its result and falls through
+to a default; an optional import), handlers inside logging handlers, formatters and filters
+(logging from there recurses, or mails the admins), and handlers another linter's
+suppression already covers (`# pylint: disable=broad-except`, `# noqa: BLE001`/`S110`,
+`# nosec`).
 """
     why_bad = """
 A broad handler that does nothing hides every failure, including the ones nobody
@@ -73,13 +119,18 @@ def sync(item):
     try:
         push(item)
     except Exception:
-        logger.exception("Ignored unexpected exception")
+        logger.debug("Ignored exception", exc_info=True)
 '''
     fixed_example = use_instead
     fix_safety_note = """
-The fix is unsafe: it adds a `logger.exception(...)` call (replacing `pass`/`...`, before
-`continue`), so each swallowed error is now logged with its traceback, which changes what
-the program outputs. The module gets a logger if it has none.
+The fix is unsafe: it adds `logger.debug("Ignored exception", exc_info=True)` (replacing
+`pass`/`...`, before `continue`). At `DEBUG` the record keeps the traceback for whoever
+turns debugging on and changes nothing visible under the default configuration, unlike
+`logger.exception`, whose `ERROR` records reach error handlers (Django's
+`AdminEmailHandler` mails the admins) and tests that assert on logs. It still calls the
+logging system, which a handler configured at `DEBUG` sees. The module gets a logger if it
+has none; no fix where no logger can be used (the module's logger is bound only later, or
+the handler runs among the imports, before the logger the fix would add).
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.UNSAFE
@@ -90,7 +141,7 @@ the program outputs. The module gets a logger if it has none.
         assert isinstance(node, ast.ExceptHandler)
         if not all(_does_nothing(statement) for statement in node.body):
             return
-        if not _is_broad(node, ctx):
+        if not _is_broad(node, ctx) or self._expected(node, ctx):
             return
         clause = "except:" if node.type is None else f"except {ast.unparse(node.type)}:"
         logger = logger_for_fix(ctx)
@@ -100,6 +151,28 @@ the program outputs. The module gets a logger if it has none.
         self.report(ctx, node, fix=FixSafety.UNSAFE, clause=clause,
                     hint={"logger": logger[0], "define_logger": logger[1]})
 
+    @staticmethod
+    def _expected(handler: ast.ExceptHandler, ctx: Context) -> bool:
+        """Whether the code shows the error is one it means to ignore."""
+        header = ctx.lines[handler.lineno - 1]
+        last = ctx.lines[(handler.end_lineno or handler.lineno) - 1]
+        if "#" in header + last and SUPPRESSED.search(header + " " + last):
+            return True
+        statement = ctx.parent
+        if not isinstance(statement, TRY_NODES):
+            return False
+        if statement.orelse:
+            return True  # ``try: probe() except: pass else: use it``
+        body = statement.body
+        if all(_is_cleanup(s) for s in body) or any(_is_probe(s, ctx) for s in body):
+            return True
+        if isinstance(body[-1], ast.Return) and body[-1].value is not None and not statement.finalbody:
+            return True  # ``try: return parse(x) except: pass`` falls through to a default
+        function = ctx.enclosing_function()
+        if getattr(function, "name", None) in CLEANUP_METHODS:
+            return True
+        return in_logging_machinery(ctx)
+
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
         import libcst as cst
 
@@ -108,7 +181,7 @@ the program outputs. The module gets a logger if it has none.
         assert isinstance(node, cst.ExceptHandler)
         name = str(finding.fix_hint["logger"])
         use_logger(fixes, name, bool(finding.fix_hint["define_logger"]))
-        log_call = cst.parse_statement(f'{name}.exception("{LOG_MESSAGE}")\n')
+        log_call = cst.parse_statement(f'{name}.debug("{LOG_MESSAGE}", exc_info=True)\n')
         body = node.body
         if not isinstance(body, cst.IndentedBlock):
             # ``except Exception: pass`` on one line: keep it one simple statement line.
