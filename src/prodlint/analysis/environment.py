@@ -1,0 +1,66 @@
+"""Reading the process environment: the lookups that let a deployment override a value."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from prodlint.analysis.imports import dotted_name
+from prodlint.analysis.scopes import FUNCTION_NODES
+
+if TYPE_CHECKING:
+    from prodlint.analysis.context import Context
+
+ENV_FUNCTIONS = frozenset({
+    "os.getenv", "os.getenvb", "os.environ.get", "os.environ.setdefault", "os.environ.pop",
+    "os.environb.get", "decouple.config", "decouple.AutoConfig",
+})
+# django-environ, environs and python-decouple objects are conventionally named so:
+# ``env("API_URL", default=...)``, ``env.str(...)``, ``config("API_URL", default=...)``.
+ENV_OBJECT_NAMES = frozenset({"env", "environ", "environs", "config", "getenv"})
+ENV_LIBRARIES = ("environ.", "environs.", "decouple.", "dynaconf.", "everett.")
+# Settings classes read every field from the environment; a class default is a fallback.
+SETTINGS_BASES = frozenset({"BaseSettings", "Settings", "EnvSettings", "AppSettings"})
+
+
+def is_env_lookup(call: ast.Call, ctx: Context) -> bool:
+    """``os.environ.get("X", ...)``, ``os.getenv``, django-environ/environs/decouple readers."""
+    qualified = ctx.qualified_name(call.func) or ""
+    if qualified in ENV_FUNCTIONS or qualified.startswith(ENV_LIBRARIES):
+        return True
+    text = dotted_name(call.func) or ""
+    if text.endswith(("environ.get", "environ.setdefault", ".getenv")):
+        return True
+    root = text.partition(".")[0]
+    return root in ENV_OBJECT_NAMES
+
+
+def under_env_lookup(ctx: Context) -> bool:
+    """True when the node being visited is an argument of an environment lookup, i.e. the
+    fallback a deployment overrides."""
+    for node in reversed(ctx.ancestors):
+        if isinstance(node, ast.Call) and is_env_lookup(node, ctx):
+            return True
+        if isinstance(node, ast.stmt):
+            return False
+    return False
+
+
+def in_settings_class(ctx: Context) -> bool:
+    """Directly in the body of a pydantic-settings style class (``class S(BaseSettings)``)."""
+    for node in reversed(ctx.ancestors):
+        if isinstance(node, FUNCTION_NODES):
+            return False
+        if isinstance(node, ast.ClassDef):
+            return any((dotted_name(base) or "").rpartition(".")[2] in SETTINGS_BASES for base in node.bases)
+    return False
+
+
+def os_module_usable(ctx: Context) -> bool:
+    """Whether a fix may write ``os.environ`` here: ``os`` is unbound or the ``os`` module,
+    in the module and in every enclosing function."""
+    for func in ctx.enclosing_functions():
+        if "os" in ctx.scope_of(func).bindings:
+            return False
+    bindings = ctx.module_scope.bindings.get("os", [])
+    return all(b.kind == "import" for b in bindings) and ctx.module_scope.imports.get("os", "os") == "os"

@@ -1,0 +1,257 @@
+"""The vocabulary of the configuration rules: what a service address, a config-looking
+name and a network client look like."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from prodlint.analysis.context import Context
+from prodlint.analysis.destinations import Destination
+from prodlint.analysis.imports import last_name
+
+SCHEMES = (
+    r"https?|wss?|s?ftp|smtps?|ldaps?|rediss?|amqps?|mongodb(?:\+srv)?|nats|kafka|memcached?"
+    r"|(?:postgres(?:ql)?|mysql|mariadb|mssql|oracle|cockroachdb|clickhouse)(?:\+\w+)?"
+)
+URL = re.compile(
+    rf"^(?P<scheme>{SCHEMES})://"
+    r"(?:(?P<user>[^:@/\s]*)(?::(?P<password>[^@/\s]*))?@)?"
+    r"(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?)"
+    r"(?::(?P<port>[0-9]{1,5}))?(?:[/?#]\S*)?$",
+    re.IGNORECASE,
+)
+IPV4 = re.compile(r"^(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$")
+HOSTNAME = re.compile(r"^(?=.{4,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$")
+# Hosts that name a namespace, a schema or documentation rather than a service to call
+# (XML namespaces, JSON schema ids, RFC 2606 example domains).
+NAMESPACE_HOSTS = frozenset({
+    "www.w3.org", "w3.org", "purl.org", "json-schema.org", "xmlns.com", "ns.adobe.com",
+    "schemas.xmlsoap.org", "schemas.microsoft.com", "schemas.openxmlformats.org",
+    "schemas.android.com", "www.opengis.net", "docs.oasis-open.org", "relaxng.org",
+    "www.iana.org", "xml.org", "www.xml.org", "ogp.me", "schema.org",
+})
+RESERVED_SUFFIXES = (".example", ".invalid", ".test", ".example.com", ".example.org", ".example.net")
+RESERVED_HOSTS = frozenset({"example.com", "example.org", "example.net"})
+# Sites a URL links to for people to read (docs, code hosting): a link, not a service.
+LINK_HOSTS = frozenset({
+    "github.com", "gitlab.com", "bitbucket.org", "docs.python.org", "www.python.org", "python.org",
+    "pypi.org", "en.wikipedia.org", "stackoverflow.com", "bugs.python.org", "peps.python.org",
+    "docs.djangoproject.com", "www.djangoproject.com", "code.djangoproject.com", "tools.ietf.org",
+    "datatracker.ietf.org", "www.rfc-editor.org", "developer.mozilla.org", "readthedocs.org",
+})
+LOCAL_HOSTS = frozenset({"localhost", "0.0.0.0", "::1", "[::1]"})
+
+# Names a deployment sets: ``API_URL``, ``REDIS_HOST``, ``SENTRY_DSN``, ``base_url``.
+CONFIG_NAME = re.compile(
+    r"(?:^|_)(?:urls?|uri|host|hostname|endpoint|dsn|broker|server|location|origin|webhook)$"
+    r"|^api_|^(?:base|root)_?url",
+    re.IGNORECASE,
+)
+HOST_NAME = re.compile(r"(?:^|_)(?:host|hostname|server)$", re.IGNORECASE)
+# Keywords that carry a service address into any call.
+ADDRESS_KEYWORDS = frozenset({
+    "base_url", "endpoint_url", "api_url", "broker_url", "server_url", "api_base", "webhook_url",
+    "dsn", "broker", "backend_url", "redis_url", "database_url",
+})
+
+HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"})
+# Client constructors and calls, and the position/keyword of the address they take.
+CLIENT_ADDRESS: dict[str, tuple[int | None, str | None]] = {
+    **{f"requests.{verb}": (0, "url") for verb in HTTP_VERBS - {"request", "stream"}},
+    "requests.request": (1, "url"),
+    **{f"httpx.{verb}": (0, "url") for verb in HTTP_VERBS - {"request", "stream"}},
+    "httpx.request": (1, "url"),
+    "httpx.stream": (1, "url"),
+    "aiohttp.request": (1, "url"),
+    "urllib.request.urlopen": (0, "url"),
+    "urllib.request.Request": (0, "url"),
+    "urllib2.urlopen": (0, "url"),
+    "http.client.HTTPConnection": (0, "host"),
+    "http.client.HTTPSConnection": (0, "host"),
+    "redis.Redis": (0, "host"),
+    "redis.StrictRedis": (0, "host"),
+    "redis.from_url": (0, "url"),
+    "redis.Redis.from_url": (0, "url"),
+    "redis.asyncio.Redis": (0, "host"),
+    "redis.asyncio.from_url": (0, "url"),
+    "sqlalchemy.create_engine": (0, "url"),
+    "sqlalchemy.ext.asyncio.create_async_engine": (0, "url"),
+    "psycopg2.connect": (0, "dsn"),
+    "psycopg.connect": (0, "conninfo"),
+    "asyncpg.connect": (0, "dsn"),
+    "asyncpg.create_pool": (0, "dsn"),
+    "pymysql.connect": (None, "host"),
+    "MySQLdb.connect": (None, "host"),
+    "pymongo.MongoClient": (0, "host"),
+    "motor.motor_asyncio.AsyncIOMotorClient": (0, "host"),
+    "smtplib.SMTP": (0, "host"),
+    "smtplib.SMTP_SSL": (0, "host"),
+    "ftplib.FTP": (0, "host"),
+    "ftplib.FTP_TLS": (0, "host"),
+    "imaplib.IMAP4": (0, "host"),
+    "imaplib.IMAP4_SSL": (0, "host"),
+    "poplib.POP3": (0, "host"),
+    "poplib.POP3_SSL": (0, "host"),
+    "telnetlib.Telnet": (0, "host"),
+    "websocket.create_connection": (0, "url"),
+    "websocket.WebSocketApp": (0, "url"),
+    "websockets.connect": (0, "uri"),
+    "websockets.client.connect": (0, "uri"),
+    "celery.Celery": (None, "broker"),
+    "pika.URLParameters": (0, "url"),
+    "pika.ConnectionParameters": (0, "host"),
+    "kombu.Connection": (0, "hostname"),
+    "elasticsearch.Elasticsearch": (0, "hosts"),
+    "pymemcache.client.base.Client": (0, "server"),
+    "socket.create_connection": (0, "address"),
+}
+# Receivers whose ``.get(url)`` is an HTTP request: a requests/httpx/aiohttp session or client.
+CLIENT_RECEIVER = re.compile(r"(?:session|client|http)$", re.IGNORECASE)
+
+SECRET_NAME = re.compile(
+    r"(?:^|_)(?:password|passwd|passphrase|pwd|pass|secret|token|credentials?)$"
+    r"|(?:^|_)(?:secret|api|private|access|signing|encryption|auth|client|master|app)_?key$"
+    r"|^(?:api|auth|access|bearer|refresh|session)_?token"
+    r"|(?:^|_)(?:password|passwd|secret)(?:_|$)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Address:
+    """A service address found in a literal: ``scheme`` is None for a bare host."""
+
+    host: str
+    scheme: str | None
+    user: str | None = None
+    password: str | None = None
+
+
+def parse_address(text: str) -> Address | None:
+    """The service a literal names: a full URL with a real host, or a bare host."""
+    if "://" in text:
+        match = URL.match(text)
+        if match is None:
+            return None
+        host = match.group("host").lower()
+        scheme = match.group("scheme").lower()
+        if not ("." in host or host in LOCAL_HOSTS or IPV4.match(host) or match.group("port")
+                or not scheme.startswith("http")):
+            return None  # ``http://foo``: a placeholder, not a deployment's address
+        return Address(host, scheme, match.group("user"), match.group("password"))
+    host = text.lower()
+    if host in LOCAL_HOSTS or IPV4.match(host) or HOSTNAME.match(host):
+        return Address(host, None)
+    return None
+
+
+def is_reference_host(host: str) -> bool:
+    """Namespaces, documentation links and RFC 2606 example domains."""
+    return (
+        host in NAMESPACE_HOSTS or host in RESERVED_HOSTS or host in LINK_HOSTS
+        or host.endswith(RESERVED_SUFFIXES) or host.startswith("docs.")
+    )
+
+
+def client_address_slot(call: ast.Call, ctx: Context) -> tuple[int | None, str | None] | None:
+    """(position, keyword) of the address a known network client call takes, else None."""
+    qualified = ctx.qualified_name(call.func)
+    if qualified is None:
+        return None
+    slot = CLIENT_ADDRESS.get(qualified)
+    if slot is not None:
+        return slot
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in HTTP_VERBS:
+        receiver = last_name(func.value) if not isinstance(func.value, ast.Call) else last_name(func.value.func)
+        if receiver and CLIENT_RECEIVER.search(receiver):
+            return (1, "url") if func.attr in ("request", "stream") else (0, "url")
+    return None
+
+
+def receives_address(where: Destination, ctx: Context) -> bool:
+    """Whether a literal at ``where`` is passed as the address of a network client."""
+    call = where.call
+    if call is None:
+        return False
+    if where.kind == "keyword" and where.name in ADDRESS_KEYWORDS:
+        return True
+    slot = client_address_slot(call, ctx)
+    if slot is None:
+        return False
+    position, keyword = slot
+    if where.kind == "keyword":
+        return where.name == keyword
+    return where.position == position
+
+
+def config_name(where: Destination) -> str | None:
+    """The config-looking name a literal is bound to (``API_URL = ...``, ``{"HOST": ...}``)."""
+    if where.kind in ("name", "attribute", "subscript", "key", "default") and where.name:
+        name = where.name
+        if name.startswith("__") and name.endswith("__"):
+            return None  # ``__url__`` and other package metadata
+        if CONFIG_NAME.search(name):
+            return name
+    return None
+
+
+def env_name(*words: str) -> str:
+    """An environment variable name from identifier-ish words: ``("api", "url")`` ->
+    ``API_URL``. A single word gets an ``APP_`` prefix: shells and containers export
+    ``HOST``, ``HOSTNAME``, ``PASSWORD``-like names of their own, and a fix must not pick
+    up a value nobody meant for the program."""
+    parts = [p for word in words for p in re.split(r"[^A-Za-z0-9]+", word) if p]
+    # camelCase words split at the humps.
+    parts = [q for part in parts for q in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+|[A-Z]", part) or [part]]
+    name = "_".join(part.upper() for part in parts) or "SERVICE"
+    if name[0].isdigit():
+        name = "_" + name
+    if "_" not in name.strip("_"):
+        name = "APP_" + name
+    return name
+
+# Credential formats that are secrets whatever they are bound to.
+CREDENTIAL_SHAPES = re.compile(
+    r"(?P<aws>\b(?:AKIA|ASIA)[0-9A-Z]{16}\b)"
+    r"|(?P<stripe>\b[sr]k_live_[0-9A-Za-z]{20,})"
+    r"|(?P<github>\b(?:gh[pousr]_[0-9A-Za-z]{36}|github_pat_[0-9A-Za-z_]{40,}))"
+    r"|(?P<slack>\bxox[abposr]-[0-9A-Za-z-]{10,})"
+    r"|(?P<google>\bAIza[0-9A-Za-z_-]{35}\b)"
+    # A key block, not the bare header a parser or a document mentions: key material follows.
+    r"|(?P<private_key>-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----"
+    r"(?:\s|\\n)*[A-Za-z0-9+/]{32})"
+)
+CREDENTIAL_KINDS = {
+    "aws": "AWS access key id", "stripe": "Stripe live key", "github": "GitHub token",
+    "slack": "Slack token", "google": "Google API key", "private_key": "private key",
+}
+PLACEHOLDER_WORDS = frozenset({
+    "changeme", "change-me", "change_me", "changethis", "todo", "tbd", "fixme", "none", "null",
+    "nil", "test", "testing", "dummy", "fake", "example", "sample", "placeholder", "redacted",
+    "default", "unset", "notset", "not-set", "empty", "mask", "masked", "hidden", "secret-here",
+})
+PLACEHOLDER_PREFIXES = ("your", "my-", "insert", "replace", "enter", "put-", "change", "<", "${", "{{", "$(", "%(")
+FILE_VALUE = re.compile(r"^[\w./~-]+\.(?:pem|key|crt|cer|p12|pfx|json|txt|ya?ml|env|ini|cfg|gpg|asc)$", re.IGNORECASE)
+LABEL_VALUE = re.compile(r"^[a-z_.-]*(?:password|passwd|secret|token|api_?key|credentials?)[a-z_.-]*$")
+
+
+def is_placeholder_secret(value: str, name: str | None) -> bool:
+    """Values that are not a credential: empty, placeholders (``changeme``, ``xxx``,
+    ``<your-key>``, ``${TOKEN}``), templates, file names, sentences, and labels that repeat
+    the name they are bound to (``PASSWORD_FIELD = "password"``, ``token = "csrftoken"``)."""
+    text = value.strip()
+    lower = text.lower()
+    if len(text) < 3 or len(set(lower)) <= 2:
+        return True  # "", "xx", "****", "..."
+    if lower in PLACEHOLDER_WORDS or lower.startswith(PLACEHOLDER_PREFIXES):
+        return True
+    if " " in text or "{" in text or "%s" in text or "%(" in text or FILE_VALUE.match(text):
+        return True
+    if lower.startswith(("/", "./", "~/")) or "://" in lower:
+        return True  # a path, or a URL (credentials in URLs are judged on their own)
+    if LABEL_VALUE.match(lower):
+        return True  # "access_token", "csrftoken", "password": the name of a field, not its value
+    return name is not None and lower.replace("-", "_") == name.lower()

@@ -1,0 +1,161 @@
+"""PRD405: debug mode, any-host or any-origin settings left on for production."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import TYPE_CHECKING
+
+from prodlint.analysis.calls import argument
+from prodlint.analysis.constants import constant_value
+from prodlint.analysis.context import Context
+from prodlint.analysis.environment import os_module_usable
+from prodlint.model import FixSafety, Severity
+from prodlint.registry import Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from prodlint.fixes.base import FixContext
+    from prodlint.model import Finding
+
+# A settings module for a deployed environment, not the one for a laptop or CI.
+SETTINGS_FILE = re.compile(r"(?:^|/)(?:[^/]*settings[^/]*\.py|settings/[^/]+\.py)$")
+NON_PRODUCTION = re.compile(r"(?:^|[/_.-])(?:dev|devel|development|local|test|tests|testing|ci|debug|example|sample)", re.IGNORECASE)
+OPEN_SETTINGS = frozenset({"DEBUG", "ALLOWED_HOSTS", "CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL"})
+
+
+def _is_production_settings(path: str) -> bool:
+    path = path.replace("\\", "/")
+    name = path.rsplit("/", 2)
+    tail = "/".join(name[-2:])
+    return bool(SETTINGS_FILE.search(path)) and not NON_PRODUCTION.search(tail.replace("settings", ""))
+
+
+def _contains_star(expr: ast.expr, ctx: Context) -> bool:
+    if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+        return any(constant_value(item, ctx) == "*" for item in expr.elts)
+    return constant_value(expr, ctx) == "*"
+
+
+def _is_flask_app(receiver: ast.expr, ctx: Context) -> bool:
+    if isinstance(receiver, ast.Name):
+        bound = ctx.value_of(receiver.id)
+        if isinstance(bound, ast.Call):
+            return (ctx.qualified_name(bound.func) or "").startswith("flask.")
+    return any(q.startswith("flask") for q in ctx.module_scope.imports.values())
+
+
+class DebugEnabledInProduction(Rule):
+    code = "PRD405"
+    name = "DebugEnabledInProduction"
+    summary = "Debug mode, any host or any origin enabled in application settings"
+    message = "{what}: {why}"
+    what_it_does = """
+Flags `app.run(debug=True)` on a Flask application; and, at the top level of a
+settings module (a file named `*settings*.py` or under `settings/`, except ones named
+for development, local, test or CI use), `DEBUG = True`, `ALLOWED_HOSTS` containing
+`"*"`, and `CORS_ALLOW_ALL_ORIGINS = True` / `CORS_ORIGIN_ALLOW_ALL = True`; and
+Starlette/FastAPI `CORSMiddleware` with `allow_origins=["*"]` and
+`allow_credentials=True`.
+
+Not flagged: `debug=False`, a value read from the environment, settings files for
+development or tests.
+"""
+    why_bad = """
+Debug mode serves stack traces with source, settings and local variables to anyone who
+triggers an error; Werkzeug's debugger even runs code typed into the browser.
+`ALLOWED_HOSTS = ["*"]` accepts forged `Host` headers (password-reset links pointing at an
+attacker's site), and a CORS policy that allows every origin with credentials lets any
+web page act as the logged-in user.
+"""
+    example = '''
+from flask import Flask
+
+app = Flask(__name__)
+
+if __name__ == "__main__":
+    app.run(debug=True)
+'''
+    use_instead = '''
+import os
+
+from flask import Flask
+
+app = Flask(__name__)
+
+if __name__ == "__main__":
+    app.run(debug=os.environ.get("FLASK_DEBUG") == "1")
+'''
+    fixed_example = use_instead
+    fix_safety_note = """
+The fix is unsafe: `debug=True` becomes `debug=os.environ.get("FLASK_DEBUG") == "1"` and
+`DEBUG = True` becomes `DEBUG = os.environ.get("DJANGO_DEBUG") == "1"` (`APP_DEBUG` outside
+Django), so debug mode is off until a developer sets the variable: local runs lose the
+debugger and auto-reload until then. `ALLOWED_HOSTS` and CORS settings get no fix: the
+right hosts and origins are the deployment's to list.
+"""
+    severity = Severity.ERROR
+    fix_safety = FixSafety.UNSAFE
+    node_types = (ast.Call, ast.Assign)
+    fix_node_types = ("Arg", "Name")
+
+    def check(self, node: ast.AST, ctx: Context) -> None:
+        if isinstance(node, ast.Call):
+            self._check_call(node, ctx)
+            return
+        assert isinstance(node, ast.Assign)
+        if len(ctx.ancestors) != 1 or len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+            return
+        name = node.targets[0].id
+        if name not in OPEN_SETTINGS or not _is_production_settings(ctx.path):
+            return
+        value = constant_value(node.value, ctx)
+        if name == "DEBUG" and value is True:
+            imports = ctx.module_scope.imports.values()
+            django = any(q.startswith("django") for q in imports) or "INSTALLED_APPS" in ctx.module_scope.bindings
+            variable = "DJANGO_DEBUG" if django else "APP_DEBUG"
+            fix = FixSafety.UNSAFE if isinstance(node.value, ast.Constant) and os_module_usable(ctx) else FixSafety.NONE
+            self.report(ctx, node.value, fix=fix, hint={"variable": variable}, what="`DEBUG = True` in a settings module",
+                        why="error pages show source, settings and local variables to anyone")
+        elif name == "ALLOWED_HOSTS" and _contains_star(node.value, ctx):
+            self.report(ctx, node, what='`ALLOWED_HOSTS` allows "*"',
+                        why="any Host header is accepted, so links the site builds can point anywhere")
+        elif name.startswith("CORS_") and value is True:
+            self.report(ctx, node, what=f"`{name} = True`", why="every web origin may call the API")
+
+    def _check_call(self, call: ast.Call, ctx: Context) -> None:
+        func = call.func
+        if not isinstance(func, ast.Attribute):
+            return
+        if func.attr == "run":
+            debug = argument(call, None, "debug")
+            if not isinstance(debug, ast.expr) or constant_value(debug, ctx) is not True:
+                return
+            if not _is_flask_app(func.value, ctx):
+                return
+            fix = FixSafety.UNSAFE if isinstance(debug, ast.Constant) and os_module_usable(ctx) else FixSafety.NONE
+            keyword = next(k for k in call.keywords if k.value is debug)
+            self.report(ctx, keyword, fix=fix, hint={"variable": "FLASK_DEBUG"}, what="`debug=True`",
+                        why="the Werkzeug debugger lets anyone who sees an error page run code")
+        elif func.attr == "add_middleware" and call.args:
+            middleware = ctx.qualified_name(call.args[0]) or ""
+            if not middleware.endswith("CORSMiddleware"):
+                return
+            origins = argument(call, None, "allow_origins")
+            credentials = argument(call, None, "allow_credentials")
+            if isinstance(origins, ast.expr) and _contains_star(origins, ctx) and isinstance(credentials, ast.expr) \
+                    and constant_value(credentials, ctx) is True:
+                self.report(ctx, call, what='CORS allows every origin ("*") with credentials',
+                            why="any web page can make requests as the logged-in user")
+
+    def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
+        import libcst as cst
+
+        from prodlint.fixes.config import env_flag
+
+        flag = env_flag(str(finding.fix_hint["variable"]), fixes)
+        if isinstance(node, cst.Arg):
+            return node.with_changes(value=flag)
+        assert isinstance(node, cst.Name)
+        return flag

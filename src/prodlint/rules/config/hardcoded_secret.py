@@ -1,0 +1,212 @@
+"""PRD402: a password, token or key written into the code."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from prodlint.analysis.calls import argument
+from prodlint.analysis.constants import string_value
+from prodlint.analysis.context import Context
+from prodlint.analysis.destinations import Destination, destination
+from prodlint.analysis.environment import in_settings_class, os_module_usable, under_env_lookup
+from prodlint.analysis.imports import last_name
+from prodlint.model import FixSafety, Severity
+from prodlint.registry import Rule
+from prodlint.rules.config.common import (
+    CREDENTIAL_KINDS, CREDENTIAL_SHAPES, SECRET_NAME, env_name, is_placeholder_secret, parse_address,
+)
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from prodlint.fixes.base import FixContext
+    from prodlint.model import Finding
+
+# A literal sits directly in one of these when it can be a bound or passed secret.
+HOLDERS = (ast.Assign, ast.AnnAssign, ast.keyword, ast.Dict, ast.arguments, ast.Tuple, ast.Call, ast.NamedExpr)
+# Calls whose key parameter is a secret whatever its value: (position, keyword).
+KEY_PARAMETERS: dict[str, tuple[int, str]] = {
+    "jwt.encode": (1, "key"),
+    "jwt.decode": (1, "key"),
+    "jwt.api_jwt.encode": (1, "key"),
+    "jwt.api_jwt.decode": (1, "key"),
+    "jose.jwt.encode": (1, "key"),
+    "jose.jwt.decode": (1, "key"),
+    "hmac.new": (0, "key"),
+    "requests.auth.HTTPBasicAuth": (1, "password"),
+    "requests.auth.HTTPDigestAuth": (1, "password"),
+    "httpx.BasicAuth": (1, "password"),
+    "aiohttp.BasicAuth": (1, "password"),
+}
+AUTH_SCHEMES = ("bearer ", "basic ", "token ")
+
+
+def _secret_name(where: Destination) -> str | None:
+    if where.kind == "argument" or not where.name or where.element is not None or not where.whole:
+        return None
+    name = where.name
+    if name.startswith("__") or not SECRET_NAME.search(name):
+        return None
+    return name
+
+
+def _authorization_value(value: str, where: Destination) -> bool:
+    """``{"Authorization": "Bearer 3f9a..."}``: a token written into a header."""
+    if where.kind != "key" or (where.name or "").lower() not in ("authorization", "x-api-key", "api-key"):
+        return False
+    token = value
+    lower = value.lower()
+    for scheme in AUTH_SCHEMES:
+        if lower.startswith(scheme):
+            token = value[len(scheme):]
+    return len(token) >= 8 and not is_placeholder_secret(token, None)
+
+
+class HardcodedSecret(Rule):
+    code = "PRD402"
+    name = "HardcodedSecret"
+    summary = "A password, token or key hardcoded in the source"
+    message = "Hardcoded {what}; read it from the environment or a secret store"
+    what_it_does = """
+Flags non-empty string literals bound to secret-looking names (`*_PASSWORD`, `*_SECRET`,
+`SECRET_KEY`, `API_KEY`, `*_TOKEN`, `passphrase`...) as a variable, attribute, dict
+entry, keyword argument or parameter default; keys passed to `jwt.encode`/`jwt.decode`
+and `hmac.new` (also through a constant); the password of `HTTPBasicAuth("user",
+"pass")` and `auth=("user", "pass")`; `Authorization: Bearer ...` header values;
+passwords inside URLs (`postgresql://app:s3cret@db/app`); and well-known credential
+formats anywhere (`AKIA...` AWS key ids, `sk_live_...`, `ghp_...`, Slack tokens, Google
+API keys, `-----BEGIN PRIVATE KEY-----` blocks).
+
+Not flagged: empty and placeholder values (`"changeme"`, `"xxx"`, `"<your-key>"`,
+`"${TOKEN}"`, `"test"`, `"dummy"`), templates, file names, sentences, values that repeat
+the name (`PASSWORD_FIELD = "password"`), fallbacks of environment lookups, defaults of
+pydantic-settings classes, comparisons, and test files.
+"""
+    why_bad = """
+A secret in the source is in every clone, fork, CI log and container image, for ever:
+it cannot be rotated without a release and anyone with read access to the repository
+can use it. Secrets belong in the environment or a secret manager, injected per
+deployment.
+"""
+    example = '''
+import jwt
+
+JWT_SECRET = "k9$Vd2!xQ7pLm4#Rt8"
+
+
+def token_for(user_id):
+    return jwt.encode({"sub": user_id}, JWT_SECRET, algorithm="HS256")
+'''
+    use_instead = '''
+import os
+
+import jwt
+
+JWT_SECRET = os.environ["JWT_SECRET"]
+
+
+def token_for(user_id):
+    return jwt.encode({"sub": user_id}, JWT_SECRET, algorithm="HS256")
+'''
+    fixed_example = use_instead
+    fix_safety_note = """
+The fix is unsafe: the literal becomes `os.environ["NAME"]` (`NAME` from the bound name,
+`APP_` prefixed when it is one word), so the program fails at start-up until the
+deployment sets the variable, and the old value must still be rotated: it stays in the
+repository's history. Offered for a literal bound to a name, attribute, dict entry or
+keyword argument; not for parameter defaults, pieces of built strings, keys passed
+positionally, or where `os` means something else.
+"""
+    severity = Severity.ERROR
+    fix_safety = FixSafety.UNSAFE
+    node_types = (ast.Constant, ast.Call)
+    fix_node_types = ("SimpleString", "ConcatenatedString")
+
+    def check(self, node: ast.AST, ctx: Context) -> None:
+        if isinstance(node, ast.Call):
+            self._check_key_parameter(node, ctx)
+            return
+        assert isinstance(node, ast.Constant)
+        value = node.value
+        if type(value) is bytes:
+            value = value.decode("latin-1")
+        elif type(value) is not str:
+            return
+        if len(value) < 3:
+            return
+        if len(value) >= 16:
+            shape = CREDENTIAL_SHAPES.search(value)
+            if shape is not None and "EXAMPLE" not in value and not ctx.is_test_file:
+                self._report(node, ctx, CREDENTIAL_KINDS[str(shape.lastgroup)], destination(node, ctx))
+                return
+        if "@" in value and "://" in value:
+            address = parse_address(value)
+            if address is not None and address.password and not is_placeholder_secret(address.password, None):
+                if not ctx.is_test_file and not under_env_lookup(ctx):
+                    self._report(node, ctx, "password in a URL", None)
+                return
+        if type(ctx.parent) not in HOLDERS or len(value) > 200:
+            return
+        where = destination(node, ctx)
+        if where is None:
+            return
+        name = _secret_name(where)
+        if name is not None:
+            if is_placeholder_secret(value, name):
+                return
+            what = f"secret in `{name}`"
+        elif where.element == 1 and where.kind == "keyword" and where.name == "auth":
+            if is_placeholder_secret(value, None):
+                return
+            what = "password in `auth=`"
+        elif _authorization_value(value, where):
+            what = f"credential in the `{where.name}` header"
+        else:
+            return
+        if ctx.is_test_file or under_env_lookup(ctx) or in_settings_class(ctx):
+            return
+        self._report(node, ctx, what, where)
+
+    def _check_key_parameter(self, call: ast.Call, ctx: Context) -> None:
+        func = call.func
+        if last_name(func) not in ("encode", "decode", "new", "HTTPBasicAuth", "HTTPDigestAuth", "BasicAuth"):
+            return
+        slot = KEY_PARAMETERS.get(ctx.qualified_name(func) or "")
+        if slot is None:
+            return
+        passed = argument(call, *slot)
+        if not isinstance(passed, ast.expr) or ctx.is_test_file:
+            return
+        value = string_value(passed, ctx)
+        if value is None or not value.strip():
+            return
+        if isinstance(passed, ast.Constant) and slot[1] == "password" and is_placeholder_secret(value, None):
+            return
+        # A literal key bound to a secret name is reported where it is bound, once.
+        bound = not isinstance(passed, ast.Constant) and SECRET_NAME.search(getattr(passed, "id", ""))
+        if bound and not is_placeholder_secret(value, getattr(passed, "id", None)):
+            return
+        what = "password" if slot[1] == "password" else f"key passed to `{ctx.qualified_name(func)}`"
+        self.report(ctx, passed, what=what)
+
+    def _report(self, node: ast.Constant, ctx: Context, what: str, where: Destination | None) -> None:
+        fixable = (
+            where is not None and where.whole and where.element is None and where.name
+            and where.kind in ("name", "attribute", "subscript", "key", "keyword")
+            and isinstance(node.value, str) and os_module_usable(ctx)
+        )
+        if not fixable:
+            self.report(ctx, node, what=what)
+            return
+        assert where is not None and where.name is not None
+        words = [w for w in reversed(where.outer) if w.lower() != "default"] if where.kind == "key" else []
+        self.report(ctx, node, fix=FixSafety.UNSAFE, hint={"variable": env_name(*words, where.name)}, what=what)
+
+    def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
+        import libcst as cst
+
+        from prodlint.fixes.config import env_lookup
+
+        assert isinstance(node, (cst.SimpleString, cst.ConcatenatedString))
+        return env_lookup(node, str(finding.fix_hint["variable"]), fixes, required=True)

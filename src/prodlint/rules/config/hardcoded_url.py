@@ -1,0 +1,182 @@
+"""PRD401: a service URL or host written into the code instead of read from the environment."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from prodlint.analysis.context import Context
+from prodlint.analysis.destinations import Destination, destination
+from prodlint.analysis.environment import in_settings_class, os_module_usable, under_env_lookup
+from prodlint.analysis.scopes import FUNCTION_NODES
+from prodlint.model import FixSafety, Severity
+from prodlint.registry import Rule
+from prodlint.rules.config.common import (
+    HOST_NAME, IPV4, LOCAL_HOSTS, Address, config_name, env_name, is_reference_host, parse_address,
+    receives_address,
+)
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from prodlint.fixes.base import FixContext
+    from prodlint.model import Finding
+
+SCHEME_VARIABLES = {
+    "postgres": "DATABASE_URL", "postgresql": "DATABASE_URL", "mysql": "DATABASE_URL",
+    "mariadb": "DATABASE_URL", "mssql": "DATABASE_URL", "oracle": "DATABASE_URL",
+    "cockroachdb": "DATABASE_URL", "redis": "REDIS_URL", "rediss": "REDIS_URL",
+    "amqp": "BROKER_URL", "amqps": "BROKER_URL", "mongodb": "MONGODB_URL", "mongodb+srv": "MONGODB_URL",
+}
+
+GENERIC_LABELS = frozenset({"api", "app", "service", "services", "gateway", "internal", "rest", "ws"})
+
+
+def _looks_like_address(text: str) -> bool:
+    """The cheap test every string constant of a file goes through."""
+    if "://" in text:
+        return " " not in text
+    return (text in LOCAL_HOSTS or "." in text) and len(text) < 254 and " " not in text
+
+
+def _host_setting(name: str, where: Destination) -> bool:
+    """A bare host counts where a setting holds it (``REDIS_HOST = ...``, ``{"HOST": ...}``);
+    a lower-case local or attribute holding one is most often a bind address or a
+    fallback computed at run time (``host = "127.0.0.1"``)."""
+    if not name.isupper():
+        return False
+    return bool(HOST_NAME.search(name)) or (where.kind == "key" and name == "LOCATION")
+
+
+def _variable_from_host(address: Address) -> str:
+    scheme = (address.scheme or "").partition("+")[0]
+    if scheme in SCHEME_VARIABLES:
+        return SCHEME_VARIABLES[scheme]
+    suffix = "HOST" if address.scheme is None else "URL"
+    host = address.host.strip("[]")
+    if host in LOCAL_HOSTS or IPV4.match(host) or ":" in host:
+        return f"SERVICE_{suffix}"
+    labels = [label for label in host.split(".")[:-1] if label != "www"] or [host]
+    if labels[0] in GENERIC_LABELS and len(labels) > 1:
+        return env_name(labels[1], labels[0], suffix)  # api.stripe.com -> STRIPE_API_URL
+    return env_name(labels[0], suffix)
+
+
+def variable_name(where: Destination, address: Address, cls: ast.ClassDef | None) -> str:
+    """``API_URL = ...`` keeps its name; a dict entry joins its keys; a literal passed to a
+    client, or bound to a local variable, is named after its host (``USERS_API_URL``)."""
+    name = where.name
+    if where.kind == "key" and name:
+        outer = [word for word in reversed(where.outer) if word.lower() != "default"]
+        return env_name(*outer, name)
+    if name and where.kind in ("name", "attribute", "subscript", "default") and name.isupper():
+        if where.kind == "name" and cls is not None:
+            return env_name(cls.name, name)  # BillingClient.BASE_URL -> BILLING_CLIENT_BASE_URL
+        return env_name(name)
+    return _variable_from_host(address)
+
+
+class HardcodedServiceUrl(Rule):
+    code = "PRD401"
+    name = "HardcodedServiceUrl"
+    summary = "A service URL or host hardcoded where the deployment should set it"
+    message = "Hardcoded {what} `{value}`; read it from the environment (`{variable}`) with this as the fallback"
+    what_it_does = """
+Flags full service addresses (`https://api.internal`, `postgresql://db/app`,
+`redis://cache:6379`, `ws://...`, IP literals, `localhost`) that reach a network client
+(`requests`, `httpx`, `aiohttp`, `urllib.request`, `http.client`, `redis`,
+`create_engine`, `psycopg2`/`asyncpg`/`pymongo` connects, `smtplib`, `socket.create_connection`,
+websocket clients, `endpoint_url=`/`base_url=`/`broker=` keywords) or are bound to a
+config-looking name (`*_URL`, `*_HOST`, `*_ENDPOINT`, `*_DSN`, `API_*`, the `HOST` and
+`LOCATION` entries of Django's `DATABASES`/`CACHES`). A bare host needs a host-like
+name or parameter.
+
+Not flagged: the fallback of an environment lookup (`os.environ.get("API_URL",
+"http://localhost:3000")`, `os.getenv`, django-environ / environs / decouple readers),
+defaults of pydantic-settings classes, strings in docstrings, comments, messages and
+comparisons (`url.startswith("http://")`), URL templates (`"http://%s:%d"`),
+`__url__`-style metadata, XML/schema namespaces (`http://www.w3.org/...`),
+documentation links and RFC 2606 example domains outside a client call, and test files.
+"""
+    why_bad = """
+An address written into the code is the same in every environment: staging talks to the
+production API, the container talks to `localhost` where nothing listens, and changing a
+host means a release. Reading it from the environment with the current value as the
+fallback keeps local runs working and lets each deployment point the service elsewhere.
+"""
+    example = '''
+import requests
+
+USERS_API_URL = "https://users.internal.example-corp.io/v1"
+
+
+def fetch_user(user_id):
+    return requests.get(f"{USERS_API_URL}/users/{user_id}", timeout=5)
+'''
+    use_instead = '''
+import os
+
+import requests
+
+USERS_API_URL = os.environ.get("USERS_API_URL", "https://users.internal.example-corp.io/v1")
+
+
+def fetch_user(user_id):
+    return requests.get(f"{USERS_API_URL}/users/{user_id}", timeout=5)
+'''
+    fixed_example = use_instead
+    fix_safety_note = """
+The fix is safe: the literal becomes `os.environ.get("NAME", "<literal>")`, the same
+value while `NAME` is unset, evaluated where the literal was (a module constant stays a
+module constant). `NAME` is the constant's name, the joined keys of a settings dict, or
+made from the host (`USERS_API_URL`); a one-word name gets an `APP_` prefix so a
+variable the shell or container exports (`HOST`, `HOSTNAME`) is never picked up.
+`import os` is added. No fix for a piece of an f-string, a bytes literal, or where `os`
+means something else.
+"""
+    severity = Severity.WARNING
+    fix_safety = FixSafety.SAFE
+    node_types = (ast.Constant,)
+    fix_node_types = ("SimpleString", "ConcatenatedString")
+
+    def check(self, node: ast.AST, ctx: Context) -> None:
+        assert isinstance(node, ast.Constant)
+        value = node.value
+        if type(value) is not str or not _looks_like_address(value):
+            return
+        where = destination(node, ctx)
+        if where is None:
+            return
+        address = parse_address(value)
+        if address is None or ctx.is_test_file:
+            return
+        client = receives_address(where, ctx)
+        bound = None if client else config_name(where)
+        if not client and bound is None:
+            return
+        if address.scheme is None and not client and not _host_setting(bound or "", where):
+            return
+        if not client and is_reference_host(address.host):
+            return
+        if under_env_lookup(ctx) or in_settings_class(ctx):
+            return
+        what = "host" if address.scheme is None else "service URL"
+        in_class = isinstance(ctx.parent, (ast.Assign, ast.AnnAssign)) and isinstance(ctx.enclosing(ast.ClassDef, *FUNCTION_NODES), ast.ClassDef)
+        variable = variable_name(where, address, ctx.enclosing_class() if in_class else None)
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        # A password in the URL is PRD402's: hiding it behind an environment fallback would
+        # keep the secret in the code and silence that finding.
+        fixable = not isinstance(ctx.parent, ast.JoinedStr) and not address.password and os_module_usable(ctx)
+        if fixable:
+            self.report(ctx, node, fix=FixSafety.SAFE, hint={"variable": variable},
+                        what=what, value=shown, variable=variable)
+        else:
+            self.report(ctx, node, what=what, value=shown, variable=variable)
+
+    def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
+        import libcst as cst
+
+        from prodlint.fixes.config import env_lookup
+
+        assert isinstance(node, (cst.SimpleString, cst.ConcatenatedString))
+        return env_lookup(node, str(finding.fix_hint["variable"]), fixes, required=False)

@@ -1,0 +1,169 @@
+"""PRD403: a network call that can wait for ever."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from prodlint.analysis.calls import UNKNOWN, argument
+from prodlint.analysis.constants import constant_value
+from prodlint.analysis.context import Context
+from prodlint.model import FixSafety, Severity
+from prodlint.registry import Option, Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from prodlint.fixes.base import FixContext
+    from prodlint.model import Finding
+
+REQUESTS_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
+SESSION_FACTORIES = frozenset({"requests.Session", "requests.session", "requests.sessions.Session"})
+# Calls that block on the network with no timeout unless given one: (position, keyword).
+# ``None`` as position: keyword-only, or positions that moved between Python versions.
+BLOCKING_CALLS: dict[str, tuple[int | None, str]] = {
+    **{f"requests.{verb}": (None, "timeout") for verb in REQUESTS_VERBS},
+    **{f"requests.api.{verb}": (None, "timeout") for verb in REQUESTS_VERBS},
+    "urllib.request.urlopen": (2, "timeout"),
+    "http.client.HTTPConnection": (2, "timeout"),
+    "http.client.HTTPSConnection": (None, "timeout"),
+    "socket.create_connection": (1, "timeout"),
+    "smtplib.SMTP": (3, "timeout"),
+    "smtplib.SMTP_SSL": (None, "timeout"),
+    "smtplib.LMTP": (None, "timeout"),
+    "ftplib.FTP": (4, "timeout"),
+    "ftplib.FTP_TLS": (None, "timeout"),
+    "imaplib.IMAP4": (2, "timeout"),
+    "imaplib.IMAP4_SSL": (None, "timeout"),
+    "poplib.POP3": (2, "timeout"),
+    "poplib.POP3_SSL": (None, "timeout"),
+    "telnetlib.Telnet": (2, "timeout"),
+    "aiohttp.ClientSession": (None, "timeout"),
+    "aiohttp.request": (None, "timeout"),
+}
+# httpx times out after 5 s by default: only an explicit ``timeout=None`` waits for ever.
+NONE_ONLY = frozenset({
+    *(f"httpx.{verb}" for verb in (*REQUESTS_VERBS, "stream")),
+    "httpx.Client", "httpx.AsyncClient",
+})
+LAST_NAMES = frozenset(name.rpartition(".")[2] for name in (*BLOCKING_CALLS, *NONE_ONLY))
+
+
+def _is_requests_session(expr: ast.expr, ctx: Context) -> bool:
+    """``requests.Session()``, a name bound to one, or ``with requests.Session() as s``."""
+    if isinstance(expr, ast.Call):
+        return ctx.qualified_name(expr.func) in SESSION_FACTORIES
+    if not isinstance(expr, ast.Name):
+        return False
+    bound = ctx.value_of(expr.id)
+    if bound is not None:
+        return _is_requests_session(bound, ctx)
+    for node in reversed(ctx.ancestors):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                target = item.optional_vars
+                if isinstance(target, ast.Name) and target.id == expr.id:
+                    return _is_requests_session(item.context_expr, ctx)
+    return False
+
+
+def blocking_call(call: ast.Call, ctx: Context) -> tuple[str, tuple[int | None, str]] | None:
+    """The qualified name and timeout slot of a network call that takes a timeout."""
+    func = call.func
+    attr = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    if attr not in LAST_NAMES:
+        return None
+    qualified = ctx.qualified_name(func) or ""
+    if qualified in BLOCKING_CALLS or qualified in NONE_ONLY:
+        return qualified, BLOCKING_CALLS.get(qualified, (None, "timeout"))
+    if isinstance(func, ast.Attribute) and attr in REQUESTS_VERBS and _is_requests_session(func.value, ctx):
+        return f"requests.Session.{attr}", (None, "timeout")
+    return None
+
+
+class RequestWithoutTimeout(Rule):
+    code = "PRD403"
+    name = "RequestWithoutTimeout"
+    summary = "An HTTP or socket call without a timeout"
+    message = "`{call}` {problem}; pass `timeout=` so a stalled peer cannot hang the worker"
+    what_it_does = """
+Flags network calls that wait for ever unless given a timeout: `requests.get/post/...`
+and `requests.request`, methods of a `requests.Session` (bound to a name or opened in
+`with`), `urllib.request.urlopen`, `http.client.HTTPConnection`/`HTTPSConnection`,
+`socket.create_connection`, `smtplib`, `ftplib`, `imaplib`, `poplib` and `telnetlib`
+clients, and `aiohttp.ClientSession`/`aiohttp.request` without `timeout=` (aiohttp's
+default is five minutes). `httpx` calls and clients are flagged only for an explicit
+`timeout=None` (httpx defaults to 5 s); so is `timeout=None` anywhere else.
+
+Not flagged: calls that pass `timeout` positionally or may pass it through `*args` /
+`**kwargs`, and test files.
+"""
+    why_bad = """
+Without a timeout a peer that accepts the connection and never answers blocks the
+calling thread or worker for ever; under load every worker ends up waiting on the same
+stalled service and the whole application stops answering.
+"""
+    example = '''
+import requests
+
+
+def fetch_rates():
+    return requests.get("https://rates.internal/api/latest").json()
+'''
+    use_instead = '''
+import requests
+
+
+def fetch_rates():
+    return requests.get("https://rates.internal/api/latest", timeout=10).json()
+'''
+    fixed_example = use_instead
+    fix_safety_note = """
+The fix is unsafe: it adds `timeout=<seconds>` (the `timeout` option, 10 by default;
+`aiohttp.ClientTimeout(total=<seconds>)` for aiohttp) or replaces `timeout=None`, so a
+call that used to wait now raises a timeout error after that long, which the code may
+not handle. Choose the value per call where 10 s is wrong (uploads, long polls).
+"""
+    severity = Severity.WARNING
+    fix_safety = FixSafety.UNSAFE
+    options = (Option("timeout", int, 10, "Seconds the fix passes as `timeout=`."),)
+    node_types = (ast.Call,)
+    fix_node_types = ("Call",)
+
+    def check(self, node: ast.AST, ctx: Context) -> None:
+        assert isinstance(node, ast.Call)
+        found = blocking_call(node, ctx)
+        if found is None or ctx.is_test_file:
+            return
+        qualified, (position, keyword) = found
+        passed = argument(node, position, keyword)
+        if passed is UNKNOWN:
+            return
+        if passed is None:
+            if qualified in NONE_ONLY:
+                return
+            problem = "has no timeout"
+        elif constant_value(passed, ctx) is None:
+            problem = "waits for ever with `timeout=None`"
+        else:
+            return
+        aiohttp = qualified.startswith("aiohttp.")
+        positional_none = passed is not None and not any(k.value is passed for k in node.keywords)
+        if positional_none:
+            self.report(ctx, node, call=qualified, problem=problem)
+            return
+        self.report(ctx, node, fix=FixSafety.UNSAFE, hint={"aiohttp": aiohttp}, call=qualified, problem=problem)
+
+    def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
+        import libcst as cst
+
+        from prodlint.fixes.config import set_keyword
+
+        assert isinstance(node, cst.Call)
+        seconds = int(self.settings["timeout"])  # type: ignore[call-overload]
+        if finding.fix_hint.get("aiohttp"):
+            fixes.add_import("aiohttp")
+            value = cst.parse_expression(f"aiohttp.ClientTimeout(total={seconds})")
+        else:
+            value = cst.Integer(str(seconds))
+        return set_keyword(node, "timeout", value)

@@ -1,0 +1,134 @@
+"""PRD404: TLS certificate or host name verification turned off."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from prodlint.analysis.constants import constant_value
+from prodlint.analysis.context import Context
+from prodlint.analysis.imports import last_name
+from prodlint.model import FixSafety, Severity
+from prodlint.registry import Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from prodlint.fixes.base import FixContext
+    from prodlint.model import Finding
+
+# Libraries whose calls take ``verify=`` (requests, httpx) or ``ssl=``/``verify_ssl=`` (aiohttp).
+HTTP_LIBRARIES = ("requests.", "httpx.", "aiohttp.")
+# Methods that take ``verify=`` on a session or client object of those libraries.
+CLIENT_METHODS = frozenset({
+    "get", "post", "put", "patch", "delete", "head", "options", "request", "send", "stream",
+    "merge_environment_settings", "ws_connect",
+})
+VERIFY_KEYWORDS = frozenset({"verify", "ssl", "verify_ssl"})
+UNVERIFIED_FACTORIES = frozenset({"ssl._create_unverified_context", "ssl._create_stdlib_context"})
+
+
+class TlsVerificationDisabled(Rule):
+    code = "PRD404"
+    name = "TlsVerificationDisabled"
+    summary = "TLS certificate or host name verification turned off"
+    message = "{what} turns TLS verification off: the connection accepts any certificate"
+    what_it_does = """
+Flags `verify=False` on `requests`, `httpx` and `aiohttp` calls, sessions and clients
+(and `ssl=False` / `verify_ssl=False` for aiohttp), also when the `False` comes from a
+constant; `session.verify = False`; `ssl._create_unverified_context()`; `ssl.CERT_NONE`
+assigned or passed (`ctx.verify_mode = ssl.CERT_NONE`, `cert_reqs=ssl.CERT_NONE`); and
+`ctx.check_hostname = False`.
+
+Not flagged: comparisons with `CERT_NONE` (code that handles the setting), and test
+files.
+"""
+    why_bad = """
+Without verification anyone on the network path (a café Wi-Fi, a compromised proxy, a
+misrouted DNS name) can present any certificate and read or change the traffic,
+credentials included. A self-signed internal CA belongs in `verify="/path/to/ca.pem"`.
+"""
+    example = '''
+import requests
+
+
+def push(payload):
+    return requests.post("https://hooks.internal/ingest", json=payload, timeout=5, verify=False)
+'''
+    use_instead = '''
+import requests
+
+
+def push(payload):
+    return requests.post("https://hooks.internal/ingest", json=payload, timeout=5, verify=True)
+'''
+    fixed_example = use_instead
+    fix_safety_note = """
+The fix is unsafe: `verify=False` becomes `verify=True`, so a server with a self-signed
+or otherwise untrusted certificate now fails the handshake; point `verify` at the CA
+bundle that signs it. Only a literal `verify=False` is fixed; `ssl` contexts are left
+to the author.
+"""
+    severity = Severity.ERROR
+    fix_safety = FixSafety.UNSAFE
+    node_types = (ast.keyword, ast.Assign, ast.Call, ast.Attribute)
+    fix_node_types = ("Arg",)
+
+    def check(self, node: ast.AST, ctx: Context) -> None:
+        if isinstance(node, ast.keyword):
+            self._check_keyword(node, ctx)
+        elif isinstance(node, ast.Assign):
+            self._check_assign(node, ctx)
+        elif isinstance(node, ast.Call):
+            if last_name(node.func) in ("_create_unverified_context", "_create_stdlib_context") and (
+                ctx.qualified_name(node.func) in UNVERIFIED_FACTORIES
+            ) and not ctx.is_test_file:
+                self.report(ctx, node, what="`ssl._create_unverified_context()`")
+        elif isinstance(node, ast.Attribute):
+            self._check_cert_none(node, ctx)
+
+    def _check_keyword(self, node: ast.keyword, ctx: Context) -> None:
+        if node.arg not in VERIFY_KEYWORDS or constant_value(node.value, ctx) is not False:
+            return
+        call = ctx.parent
+        if not isinstance(call, ast.Call) or ctx.is_test_file:
+            return
+        qualified = ctx.qualified_name(call.func) or ""
+        func = call.func
+        is_client = qualified.startswith(HTTP_LIBRARIES) or (
+            isinstance(func, ast.Attribute) and func.attr in CLIENT_METHODS and node.arg == "verify"
+        )
+        if not is_client or (node.arg != "verify" and not qualified.startswith("aiohttp.")
+                             and not (isinstance(func, ast.Attribute) and func.attr == "ws_connect")):
+            return
+        literal = isinstance(node.value, ast.Constant) and node.arg == "verify"
+        if literal:
+            self.report(ctx, node, fix=FixSafety.UNSAFE, what=f"`{node.arg}=False`")
+        else:
+            self.report(ctx, node, what=f"`{node.arg}=False`")
+
+    def _check_assign(self, node: ast.Assign, ctx: Context) -> None:
+        if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Attribute):
+            return
+        attr = node.targets[0].attr
+        if attr not in ("verify", "check_hostname") or constant_value(node.value, ctx) is not False:
+            return
+        if not ctx.is_test_file:
+            self.report(ctx, node, what=f"`.{attr} = False`")
+
+    def _check_cert_none(self, node: ast.Attribute, ctx: Context) -> None:
+        if node.attr != "CERT_NONE" or ctx.qualified_name(node) != "ssl.CERT_NONE":
+            return
+        parent = ctx.parent
+        passed = isinstance(parent, ast.keyword) or (
+            isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is node
+            and isinstance(parent.targets[0] if isinstance(parent, ast.Assign) else parent.target, ast.Attribute)
+        )
+        if passed and not ctx.is_test_file:
+            self.report(ctx, node, what="`ssl.CERT_NONE`")
+
+    def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
+        import libcst as cst
+
+        assert isinstance(node, cst.Arg)
+        return node.with_changes(value=cst.Name("True"))
