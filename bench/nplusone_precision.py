@@ -1,33 +1,45 @@
 """Measure the PRD2xx (N+1) rules on real code.
 
-1. django-zeal 2.3.0's ``tests/test_nplusones.py``: every loop inside
+1. django-check's labelled snippets (richardhapb/django-check,
+   ``crates/django-check_semantic/src/passes/n_plus_one.rs``): each Rust test's Python source
+   and whether it expects diagnostics. Four positive labels disagree with what Django does
+   (the row's back-reference to the object whose related manager it came from is filled in
+   by Django, so ``for order in user.orders.all(): order.user`` runs no query): they are
+   counted as negatives here. Read from a snapshot fetched into ``--mirror`` (skipped when
+   absent; nothing of it is committed).
+2. django-zeal 2.3.0's ``tests/test_nplusones.py`` (sdist): every loop inside
    ``with pytest.raises(NPlusOneError)`` is a labelled N+1 (recall: the share with a PRD2xx
    finding inside the loop); every other loop whose query uses ``select_related`` /
-   ``prefetch_related`` is a labelled clean case (false alarms: those with a finding).
-   zeal's test models (``djangoproject.social``) are not in the sdist, so the default rules
-   see no model facts there; the opt-in heuristic PRD203 is reported separately.
-2. Django 5.2.8's ``django/contrib``, checked with the model index of the whole ``django``
-   package: every PRD2xx finding, listed for review.
+   ``prefetch_related`` is a labelled clean case (false alarms). zeal's test models
+   (``tests/djangoproject/social/models.py``) are not in the sdist: they are read from the
+   repository snapshot in ``--mirror`` when there (the real models), else the default rules
+   run without model facts.
+3. Django 5.2.8's ``django/`` package, checked with the model index of the whole package:
+   every PRD2xx finding is listed for review (each one is a false alarm unless judged
+   otherwise), with the time the check took.
 
 The sdists are downloaded to a temporary folder with pip (nothing is committed):
 
     python bench/nplusone_precision.py            # download
     python bench/nplusone_precision.py --src DIR  # reuse unpacked sdists in DIR
+    python bench/nplusone_precision.py --mirror /work/.mirror  # where fetched repos live
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import re
 import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from prodlint.analysis.models import build_model_index
+from prodlint.analysis.models import ModelIndex, build_model_index, index_tree
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.model import Finding
@@ -98,16 +110,40 @@ def zeal_cases(tree: ast.Module, text: str) -> Iterator[Case]:
                     yield Case(test.name, node.lineno, node.end_lineno or node.lineno, False)
 
 
-def measure_zeal(root: Path) -> None:
+def make_checker(config: Config, codes: tuple[str, ...], index: ModelIndex | None) -> Checker:
+    """A checker of the given rules that knows the models in ``index`` (the one place the
+    bench hands project facts to the engine)."""
+    rules = all_rules()
+    return Checker(config, rules=[rules[code] for code in codes], project=index)
+
+
+def zeal_models(mirror: Path | None) -> ModelIndex | None:
+    """zeal's real test models, from its repository snapshot (``tests/djangoproject/social``)."""
+    text = read_snapshot(mirror, "taobojlen+django-zeal", "tests/djangoproject/social/models.py")
+    return None if text is None else index_tree(ast.parse(text))
+
+
+def read_snapshot(mirror: Path | None, repo: str, path: str) -> str | None:
+    git_dir = mirror / repo / "repo" if mirror is not None else None
+    if git_dir is None or not git_dir.is_dir():
+        return None
+    done = subprocess.run(["git", "--git-dir", str(git_dir), "show", f"HEAD:{path}"],
+                          capture_output=True, text=True)
+    return done.stdout if done.returncode == 0 else None
+
+
+def measure_zeal(root: Path, mirror: Path | None) -> None:
     path = root / "tests" / "test_nplusones.py"
     text = path.read_text(encoding="utf-8")
     cases = list(zeal_cases(ast.parse(text), text))
     rules = all_rules()
+    index = zeal_models(mirror)
+    print(f"zeal models: {'from the repository snapshot' if index else 'not found (no model facts)'}")
     for label, codes in (("default rules (PRD201, PRD202)", ("PRD201", "PRD202")),
                          ("with opt-in PRD203", ("PRD201", "PRD202", "PRD203"))):
         # zeal's cases live in its test module but stand for application code: nothing
         # counts as a test file here.
-        checker = Checker(Config(test_paths=()), rules=[rules[c] for c in codes])
+        checker = make_checker(Config(test_paths=()), codes, index)
         findings = checker.check_text(text, "tests/test_nplusones.py")
         positives = [c for c in cases if c.n_plus_one]
         negatives = [c for c in cases if not c.n_plus_one]
@@ -123,18 +159,60 @@ def measure_zeal(root: Path) -> None:
                 print(f"    alarm   {case.test} line {finding.line}: {finding.code} {finding.message}")
 
 
-def measure_contrib(root: Path) -> None:
+DJANGO_CHECK = ("richardhapb+django-check", "crates/django-check_semantic/src/passes/n_plus_one.rs")
+TEST = re.compile(r'fn (?P<name>\w+)\(\) \{\s*(?://[^\n]*\s*)*let source = r#"(?P<source>.*?)"#;(?P<checks>.*?)\n    \}',
+                  re.S)
+# Labels that say N+1 where Django runs no query: a row of ``obj.rel.all()`` (or of a
+# filter() on it) has its back-reference to ``obj`` set by the related manager.
+BACK_REFERENCE = frozenset({"detect_n1_after_get_object_or_404", "detect_n1_directly_all_in_for",
+                            "detect_n1_directly_in_for", "detect_n1_filter_directly_in_for"})
+
+
+def measure_django_check(mirror: Path | None) -> None:
+    text = read_snapshot(mirror, *DJANGO_CHECK)
+    if text is None:
+        print("django-check: snapshot not found, skipped (fetch github:richardhapb/django-check)")
+        return
+    checker = make_checker(Config(test_paths=()), ("PRD201", "PRD202"), None)
+    positives: list[str] = []
+    negatives: list[str] = []
+    found: list[str] = []
+    alarms: list[str] = []
+    for match in TEST.finditer(text):
+        name, source, checks = match["name"], match["source"], match["checks"]
+        expects = "is_empty()" not in checks or "!diags.is_empty()" in checks
+        if name in BACK_REFERENCE:
+            expects = False
+        findings = checker.check_text(source, "app/views.py")
+        (positives if expects else negatives).append(name)
+        if findings and expects:
+            found.append(name)
+        elif findings:
+            alarms.append(name)
+            for finding in findings:
+                print(f"    alarm   {name} line {finding.line}: {finding.code} {finding.message}")
+    print(f"django-check: recall {len(found)}/{len(positives)} N+1 snippets; "
+          f"false alarms {len(alarms)}/{len(negatives)} clean snippets "
+          f"({len(BACK_REFERENCE)} relabelled clean: Django fills the back-reference)")
+    for name in positives:
+        if name not in found:
+            print(f"    missed  {name}")
+
+
+def measure_django(root: Path) -> None:
     package = root / "django"
+    started = time.perf_counter()
     index = build_model_index(sorted(package.rglob("*.py")))
     rules = all_rules()
     for label, codes in (("default rules", ("PRD201", "PRD202")), ("PRD203 (opt-in)", ("PRD203",))):
-        checker = Checker(Config(), rules=[rules[c] for c in codes], project=index)
+        checker = make_checker(Config(), codes, index)
         findings: list[Finding] = []
-        for path in sorted((package / "contrib").rglob("*.py")):
+        for path in sorted(package.rglob("*.py")):
             display = path.relative_to(root).as_posix()
             findings += checker.check_bytes(path.read_bytes(), display)
-        print(f"django/contrib {label}: {len(findings)} findings "
-              f"({len(index.models)} models indexed)")
+        print(f"django/ {label}: {len(findings)} findings "
+              f"({len(index.models)} models indexed, {time.perf_counter() - started:.2f} s)")
+        started = time.perf_counter()
         for finding in findings:
             print(f"    {finding.path}:{finding.line}:{finding.col} {finding.code} {finding.message}")
 
@@ -142,16 +220,19 @@ def measure_contrib(root: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", type=Path, help="a folder holding the unpacked sdists (skips download)")
+    parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"),
+                        help="where fetched repository snapshots live (owner+name/repo)")
     args = parser.parse_args()
+    measure_django_check(args.mirror)
     if args.src:
         roots = locate(args.src)
-        measure_zeal(roots["django-zeal"])
-        measure_contrib(roots["django"])
+        measure_zeal(roots["django-zeal"], args.mirror)
+        measure_django(roots["django"])
         return
     with tempfile.TemporaryDirectory(prefix="prodlint-nplusone-") as temp:
         roots = fetch(Path(temp))
-        measure_zeal(roots["django-zeal"])
-        measure_contrib(roots["django"])
+        measure_zeal(roots["django-zeal"], args.mirror)
+        measure_django(roots["django"])
 
 
 if __name__ == "__main__":

@@ -65,6 +65,9 @@ class Relation:
     # SQLAlchemy relationship(lazy="dynamic"|"write_only"): a query per access that no
     # loader option can replace.
     query_only: bool = False
+    # For a reverse relation, the forward field on the other model (``Book.author`` for
+    # ``Author.books``): rows read through the reverse manager have it filled in.
+    remote: str | None = None
 
     @property
     def many(self) -> bool:
@@ -293,7 +296,7 @@ def extract_models(tree: ast.Module) -> list[tuple[ModelInfo, list[tuple[str, Re
                     name = _reverse_name(statement.name, kind, _keyword(value, "related_name"))
                     rkind = {"fk": "reverse_fk", "o2o": "reverse_o2o", "m2m": "reverse_m2m"}[kind]
                     if name:
-                        reverse.append((target, Relation(name, rkind, statement.name)))
+                        reverse.append((target, Relation(name, rkind, statement.name, remote=attr)))
                 ormish = True
             elif kind_name == "relationship" and isinstance(value, ast.Call):
                 info.framework = "sqlalchemy"

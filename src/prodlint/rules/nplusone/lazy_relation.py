@@ -49,6 +49,8 @@ class Access:
     source: QuerySource
     relation: Relation | None  # None: the model is unknown, the relation a guess
     many: bool
+    path: str = ""  # the lookup that loads it ("analysis__pattern"); "" for the attribute
+    model: str | None = None  # the model the relation is read on, when not the rows'
 
 
 def relation_access(node: ast.AST, ctx: Context) -> Access | None:
@@ -57,12 +59,54 @@ def relation_access(node: ast.AST, ctx: Context) -> Access | None:
         return None
     value = node.value
     attr = node.attr
-    if type(value) is not ast.Name or attr in NOT_RELATIONS or attr.endswith("_id") or attr[:1] == "_":
+    if attr in NOT_RELATIONS or attr.endswith("_id") or attr[:1] == "_":
         return None
-    if type(node.ctx) is not ast.Load or not nplusone_applies(ctx):
+    if type(node.ctx) is not ast.Load:
+        return None
+    if type(value) is ast.Attribute:
+        return _chained(node, value, ctx) if nplusone_applies(ctx) else None
+    if type(value) is not ast.Name or not nplusone_applies(ctx):
         return None
     # PRD202 and PRD203 both ask about the same node; the first answer stands.
     return ctx.memo(f"nplusone.access.{id(node)}", lambda: _analyse(node, value, attr, ctx))
+
+
+def _chained(node: ast.Attribute, value: ast.Attribute, ctx: Context) -> Access | None:
+    """``row.a.b``: ``b`` read on a related object that the query did load (``a`` itself
+    not loaded is reported at ``row.a``, the first step)."""
+    steps = [node.attr]
+    inner: ast.expr = value
+    while isinstance(inner, ast.Attribute):
+        steps.append(inner.attr)
+        inner = inner.value
+    if not isinstance(inner, ast.Name) or len(steps) > 5 or binding_loop(ctx, inner.id) is None:
+        return None
+    steps.reverse()
+    source = loop_source(ctx, inner.id)
+    if source is None or source.model is None or source.framework != "django" or source.eager is None:
+        return None
+    index = model_index(ctx)
+    model: str | None = source.model
+    for step in steps[:-1]:
+        relation = index.relation(model, step) if model else None
+        if relation is None or relation.many:
+            return None
+        model = relation.target
+    prefix = "__".join(steps[:-1]) + "__"
+    relation = index.relation(model, node.attr) if model else None
+    if relation is None or relation.many or not covers(source.eager, steps[-2], "__".join(steps[:-2]) + "__"
+                                                       if len(steps) > 2 else ""):
+        return None
+    loop = binding_loop(ctx, inner.id)
+    assert loop is not None
+    if covers(source.eager, node.attr, prefix) or runs_once(ctx, loop):
+        return None
+    seen = ctx.memo(f"nplusone.seen.{id(loop)}", set)
+    key = (inner.id, prefix + node.attr, False)
+    if key in seen:
+        return None
+    seen.add(key)
+    return Access(node, loop, source, relation, False, path=prefix + node.attr, model=model)
 
 
 def _analyse(node: ast.Attribute, value: ast.Name, attr: str, ctx: Context) -> Access | None:
@@ -72,6 +116,8 @@ def _analyse(node: ast.Attribute, value: ast.Name, attr: str, ctx: Context) -> A
     source = loop_source(ctx, value.id)
     if source is None or source.model is None:
         return None
+    if source.via is not None and source.via.remote == attr:
+        return None  # the related manager filled in each row's way back to its owner
     index = model_index(ctx)
     parent = ctx.parent
     grand = ctx.ancestors[-2] if len(ctx.ancestors) > 1 else None
@@ -165,7 +211,9 @@ READ_PREFIXES = ("get_", "is_", "has_", "to_", "as_", "__")
 def _may_write(ctx: Context, access: Access) -> bool:
     """The loop can write to the database before a row's relation is read: read lazily, the
     relation reflects that write; loaded with the query, it is the state before the loop."""
-    row = access.node.value
+    row: ast.expr = access.node.value
+    while isinstance(row, ast.Attribute):
+        row = row.value
     assert isinstance(row, ast.Name)
     model = access.source.model
     index = model_index(ctx)
@@ -216,14 +264,14 @@ def fix_tier(ctx: Context, access: Access, method: str) -> tuple[FixSafety, str]
                 link.name == "iterator" and link.call is not None and not link.call.args and not any(
                     keyword.arg == "chunk_size" for keyword in link.call.keywords) for link in source.links):
             return FixSafety.NONE, " with `iterator(chunk_size=...)`"  # Django 5 requires it
-        if _reused_risky(ctx, source):
+        if _reused_risky(ctx, source, method):
             return FixSafety.NONE, ""
     elif access.relation is not None and access.relation.query_only:
         return FixSafety.NONE, ""  # lazy="dynamic" / write_only: a loader option raises
     return (FixSafety.UNSAFE if _may_write(ctx, access) else FixSafety.SAFE), ""
 
 
-def _reused_risky(ctx: Context, source: QuerySource) -> bool:
+def _reused_risky(ctx: Context, source: QuerySource, method: str) -> bool:
     """The queryset is a local name also combined or narrowed elsewhere in the function
     (``qs.union(...)``, ``qs.only(...)``): the eager load would reach those uses too."""
     loop_iter = source.expr
@@ -234,7 +282,8 @@ def _reused_risky(ctx: Context, source: QuerySource) -> bool:
     if not names:
         return False
     return any(isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in names
-               and node.attr in NO_SELECT | {"iterator"} for node in ast.walk(scope))
+               and node.attr in (NO_SELECT if method == "select_related" else NO_PREFETCH | {"iterator"})
+               for node in ast.walk(scope))
 
 
 def eager_hint(ctx: Context, access: Access) -> dict[str, object] | None:
@@ -256,7 +305,7 @@ def eager_hint(ctx: Context, access: Access) -> dict[str, object] | None:
         anchor = django_manager_at(base, links, model_index(ctx))
         if anchor is None:
             return None
-        hint.update(method=eager_method(access), arg=attr, anchor=anchor)
+        hint.update(method=eager_method(access), arg=access.path or _longest_path(ctx, access), anchor=anchor)
         return hint
     anchor = _sqla_anchor(expr)
     if anchor is None:
@@ -265,6 +314,28 @@ def eager_hint(ctx: Context, access: Access) -> dict[str, object] | None:
     hint.update(method="options", arg=f"selectinload({model_expr}.{attr})", anchor=anchor,
                 **{"import": "sqlalchemy.orm.selectinload"})
     return hint
+
+
+def _longest_path(ctx: Context, access: Access) -> str:
+    """``row.a`` read as ``row.a.b.c`` where ``b`` and ``c`` are foreign keys too: the one
+    lookup ``a__b__c`` loads the whole chain (``select_related("a")`` would leave a query
+    per row for ``b``)."""
+    relation = access.relation
+    if relation is None or not relation.selectable:
+        return access.node.attr
+    index = model_index(ctx)
+    steps = [access.node.attr]
+    current: ast.expr = access.node
+    model = relation.target
+    for ancestor in reversed(ctx.ancestors):
+        if not (isinstance(ancestor, ast.Attribute) and ancestor.value is current and model):
+            break
+        step = index.relation(model, ancestor.attr)
+        if step is None or not step.selectable:
+            break
+        steps.append(ancestor.attr)
+        current, model = ancestor, step.target
+    return "__".join(steps)
 
 
 def _sqla_anchor(expr: ast.expr) -> int | None:
@@ -383,15 +454,17 @@ the relation is fetched changes, so it is safe, except:
         query_only = access.relation is not None and access.relation.query_only
         method = eager_method(access) if source.framework == "django" else "options"
         fix, caveat = fix_tier(ctx, access, method) if hint else (FixSafety.NONE, "")
+        lookup = (hint or {}).get("arg") or access.path or (
+            _longest_path(ctx, access) if source.framework == "django" else attr)
         if source.framework == "django":
-            remedy = f'{method}("{attr}"){caveat}'
+            remedy = f'{method}("{lookup}"){caveat}'
         elif query_only:
             remedy = f"`{attr}` is a lazy=\"dynamic\" / write-only query: query the children of all rows at once"
         else:
             remedy = f".options(selectinload({source.model}.{attr}))"
         self.report(
             ctx, access.node, fix=fix, hint=hint if fix is not FixSafety.NONE else None,
-            access=ctx.source_of(access.node), model=source.model, relation=attr,
+            access=ctx.source_of(access.node), model=access.model or source.model, relation=attr,
             query=short(ctx, source.expr), remedy=remedy,
         )
 

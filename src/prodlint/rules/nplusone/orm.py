@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from prodlint.analysis.context import COMPREHENSION_NODES, Context
 from prodlint.analysis.imports import last_name
-from prodlint.analysis.models import PROJECT_MODELS, ModelIndex, index_tree, may_declare_models
+from prodlint.analysis.models import PROJECT_MODELS, ModelIndex, Relation, index_tree, may_declare_models
 from prodlint.analysis.scopes import FUNCTION_NODES
 
 DJANGO_MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
@@ -76,6 +76,9 @@ class QuerySource:
     eager: set[str] | None = field(default_factory=set)
     # The loop is over a related manager of another loop's row (``for b in a.books.all()``).
     nested: bool = False
+    # The reverse relation the rows were read through (``author.books.all()``): Django fills
+    # in each row's forward field back to ``author`` without a query.
+    via: Relation | None = None
 
 
 def chain(expr: ast.expr) -> tuple[ast.expr, list[Link]]:
@@ -249,19 +252,22 @@ def function_of(ctx: Context) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.La
     return ctx.enclosing_function()
 
 
-def assigned_chain(ctx: Context, name: str) -> tuple[ast.expr, list[Link]] | None:
-    """For a local name built up as ``qs = Model.objects...`` then possibly ``qs = qs.filter(...)``,
-    the original expression and the links applied to it afterwards; None if the name is
-    bound any other way (a parameter, a loop target, two unrelated assignments)."""
+def assigned_chain(ctx: Context, name: str) -> tuple[ast.expr | ast.arg, list[Link]] | None:
+    """For a name built up as ``qs = Model.objects...`` then possibly ``qs = qs.filter(...)``
+    (in the function, or at module level), the original expression (or the parameter it
+    starts from) and the links applied to it afterwards; None if the name is bound any
+    other way (a loop target, two unrelated assignments)."""
     func = ctx.enclosing_function()
-    if func is None:
-        return None
-    bindings = ctx.scope_of(func).bindings.get(name)
+    scope = ctx.scope_of(func) if func is not None else ctx.module_scope
+    bindings = scope.bindings.get(name)
     if not bindings:
         return None
-    root: ast.expr | None = None
+    root: ast.expr | ast.arg | None = None
     extra: list[Link] = []
     for binding in bindings:
+        if binding.kind == "param" and isinstance(binding.node, ast.arg) and root is None:
+            root = binding.node
+            continue
         if binding.kind != "assign" or binding.value is None:
             return None
         base, links = chain(binding.value)
@@ -272,6 +278,52 @@ def assigned_chain(ctx: Context, name: str) -> tuple[ast.expr, list[Link]] | Non
         else:
             return None
     return None if root is None else (root, extra)
+
+
+# Annotations of a parameter that hand a function rows of a model.
+ROW_CONTAINERS = frozenset({"QuerySet", "Manager", "BaseManager", "Iterable", "Iterator", "Sequence",
+                            "Collection", "list", "List", "AsyncIterable", "AsyncIterator"})
+
+
+def annotated_model(annotation: ast.expr | None) -> str | None:
+    """``QuerySet[Order]`` / ``Iterable["Order"]`` / ``list[Order]`` -> ``Order``."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return None
+    if not isinstance(annotation, ast.Subscript) or last_name(annotation.value) not in ROW_CONTAINERS:
+        return None
+    inner = annotation.slice
+    if isinstance(inner, ast.Tuple) and inner.elts:
+        inner = inner.elts[0]
+    if isinstance(inner, ast.Constant) and isinstance(inner.value, str):
+        return inner.value.rpartition(".")[2] or None
+    name = last_name(inner)
+    return name if name and name[:1].isupper() else None
+
+
+# Calls on a manager that return one model instance.
+SINGLE_ROW = frozenset({"get", "first", "last", "earliest", "latest", "aget", "afirst", "alast", "get_or_create"})
+
+
+def single_row_model(ctx: Context, expr: ast.expr) -> str | None:
+    """The model of the one row ``expr`` holds: ``Model.objects.get(...)``,
+    ``get_object_or_404(Model, ...)``, or a local name assigned one of those."""
+    if isinstance(expr, ast.Name):
+        found = assigned_chain(ctx, expr.id)
+        if found is None or not isinstance(found[0], ast.expr) or found[1]:
+            return None
+        expr = found[0]
+    if isinstance(expr, ast.Await):
+        expr = expr.value
+    if isinstance(expr, ast.Call) and last_name(expr.func) in ("get_object_or_404", "aget_object_or_404") and expr.args:
+        return model_of_expr(expr.args[0])
+    base, links = chain(expr)
+    manager = django_manager_at(base, links, model_index(ctx))
+    if manager is None or not links[-1].call or links[-1].name not in SINGLE_ROW:
+        return None
+    return model_of_expr(base if manager == 0 else links[manager - 1].node)
 
 
 def _unwrap(expr: ast.expr) -> ast.expr:
@@ -290,16 +342,40 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
     expr = _unwrap(iterable)
     local = True
     base, links = chain(expr)
-    if isinstance(base, ast.Name) and not links:
+    # Follow local names back to the query: ``qs = M.objects...; top = qs[:10]`` then
+    # ``for row in top.iterator()``; a parameter annotated ``QuerySet[M]`` is rows of M.
+    for _hop in range(4):
+        if not isinstance(base, ast.Name) or base.id[:1].isupper() or is_session(base):
+            break
         found = assigned_chain(ctx, base.id)
         if found is None:
-            return None
-        expr = _unwrap(found[0])
-        base, links = chain(expr)
-        links = links + found[1]
+            break
+        root, extra = found
+        if isinstance(root, ast.arg):
+            model = annotated_model(root.annotation)
+            if model is None:
+                break
+            links = extra + links
+            info = index.get(model)
+            framework = info.framework if info is not None else "django"
+            eager = eager_lookups(links)
+            passed = _passed_eager(ctx, root)
+            if eager is not None:
+                eager = None if passed is None else eager | passed
+            return QuerySource(framework, model, expr, links, False, eager)
+        expr = _unwrap(root)
+        base, inner = chain(expr)
+        links = inner + extra + links
     if any(link.name in VALUE_METHODS for link in links):
         return None
-    if any(link.call is not None and link.name in DJANGO_QUERY_METHODS - {"raw"} for link in links):
+    single = next((position for position, link in enumerate(links)
+                   if link.call is not None and link.name in DJANGO_QUERY_METHODS - {"raw"}), None)
+    if single is not None:
+        # ``M.objects.get(...).books.all()``: the related rows of one object.
+        if links[single].name in SINGLE_ROW and single + 1 < len(links):
+            model = single_row_model(ctx, links[single].node)
+            if model is not None:
+                return _manager_rows(model, links[single + 1:], expr, index)
         return None  # get(), count(), first()... is one row or a number, not rows
     manager = django_manager_at(base, links, index)
     if manager is not None:
@@ -309,7 +385,55 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
     if sqla is not None:
         sqla.local = local
         return sqla
-    return _related_source(ctx, base, links, expr, index, depth)
+    related = _related_source(ctx, base, links, expr, index, depth)
+    if related is None and links and (model := single_row_model(ctx, base)) is not None:
+        related = _manager_rows(model, links, expr, index)
+    return related
+
+
+def _passed_eager(ctx: Context, param: ast.arg) -> set[str] | None:
+    """What every call of the function in this file loads eagerly on the queryset it passes
+    as ``param``: a relation all callers load is loaded. None when a call passes something
+    this cannot read (then nothing is reported); empty when there is no call in the file."""
+    func = ctx.enclosing_function()
+    if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return set()
+    params = [arg.arg for arg in (*func.args.posonlyargs, *func.args.args)]
+    if param.arg not in params:
+        return set()
+    position = params.index(param.arg) - (1 if params and params[0] in ("self", "cls") else 0)
+
+    def scan() -> set[str] | None:
+        common: set[str] | None = None
+        for node in ast.walk(ctx.tree):
+            if not (isinstance(node, ast.Call) and last_name(node.func) == func.name):
+                continue
+            given = next((kw.value for kw in node.keywords if kw.arg == param.arg), None)
+            if given is None and 0 <= position < len(node.args):
+                given = node.args[position]
+            if isinstance(given, ast.Name):
+                given = ctx.module_scope.only_assignment(given.id) or given
+            if given is None:
+                return None
+            loaded = eager_lookups(chain(given)[1])
+            if loaded is None:
+                return None
+            common = loaded if common is None else common & loaded
+        return common if common is not None else set()
+    return ctx.memo(f"nplusone.passed.{id(func)}.{param.arg}", scan)
+
+
+def _manager_rows(model: str, links: list[Link], expr: ast.expr, index: ModelIndex) -> QuerySource | None:
+    """Rows of ``obj.rel`` / ``obj.rel.filter(...)`` for one object of ``model``."""
+    if links[0].call is not None:
+        return None
+    relation = index.relation(model, links[0].name)
+    if relation is None or not relation.many:
+        return None
+    if len(links) > 1 and (links[1].call is None or links[1].name not in LAZY_METHODS):
+        return None
+    return QuerySource("django", relation.target, expr, links[1:], False, eager_lookups(links[1:]),
+                       via=relation)
 
 
 def _sqla_source(ctx: Context, base: ast.expr, links: list[Link], expr: ast.expr,
@@ -323,7 +447,7 @@ def _sqla_source(ctx: Context, base: ast.expr, links: list[Link], expr: ast.expr
             return None
         if isinstance(inner, ast.Name):
             found = assigned_chain(ctx, inner.id)
-            if found is None:
+            if found is None or isinstance(found[0], ast.arg):
                 return None
             inner_base, inner_links = chain(found[0])
             inner_links = inner_links + found[1]
@@ -383,7 +507,7 @@ def _related_source(ctx: Context, base: ast.expr, links: list[Link], expr: ast.e
     if relation is None or not relation.many:
         return None
     return QuerySource(owner.framework, relation.target, expr, links[1:], False,
-                       eager_lookups(links[1:]), nested=True)
+                       eager_lookups(links[1:]), nested=True, via=relation)
 
 
 def binding_loop(ctx: Context, name: str) -> ast.AST | None:
