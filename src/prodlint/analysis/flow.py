@@ -108,6 +108,7 @@ class FunctionFlow:
     bindings: dict[str, list[ast.stmt]] = field(default_factory=dict)
     declared: set[str] = field(default_factory=set)  # global / nonlocal names
     parents: dict[int, ast.stmt | None] = field(default_factory=dict)  # id(stmt) -> enclosing stmt
+    in_finally: set[int] = field(default_factory=set)  # nodes of statements in a finally block
 
     # --- queries ------------------------------------------------------------------------
 
@@ -178,13 +179,17 @@ class FunctionFlow:
         return [s for key, s in rebinds.items() if key in reached]
 
     def exits_avoiding(
-        self, stmt: ast.stmt, through: Collection[ast.stmt], *, ends: Collection[ast.stmt] = ()
+        self, stmt: ast.stmt, through: Collection[ast.stmt], *, ends: Collection[ast.stmt] = (),
+        cleanup_raises: bool = True, raises: Callable[[ast.stmt], bool] | None = None,
     ) -> set[ExitKind]:
         """How control can leave the function from just after ``stmt`` completes without
         running any statement in ``through``: ``normal`` (a return, falling off the end, or
         reaching one of ``ends``, e.g. a rebinding) along normal edges only, ``exception``
         when the path took an exception edge (including an explicit ``raise``). Empty means
-        some ``through`` statement runs on every path."""
+        some ``through`` statement runs on every path. With ``cleanup_raises=False`` the
+        statements of a ``finally`` block are taken not to raise (an error while cleaning up
+        after an error is not a path worth reporting); ``raises`` picks the statements whose
+        exception edges are followed (default: all that can raise)."""
         start = self.node_of.get(id(stmt))
         if start is None:
             return set()
@@ -212,6 +217,10 @@ class FunctionFlow:
                     found.add("exception" if raised else "normal")
                     continue
             stack.extend((succ, raised) for succ in self.normal[node])
+            if not cleanup_raises and node in self.in_finally:
+                continue
+            if statement is not None and raises is not None and not raises(statement):
+                continue
             stack.extend((succ, True) for succ in self.exceptional[node])
         return found
 
@@ -289,7 +298,9 @@ class FunctionFlow:
                 self.normal[leave].append(targets.break_to)
             if ast.Continue in kinds and targets.continue_to is not None:
                 self.normal[leave].append(targets.continue_to)
+            first = len(self.nodes)
             final = self._block(stmt, "finalbody", stmt.finalbody, leave, targets)
+            self.in_finally.update(range(first, len(self.nodes)))
             outer = _Targets((final,), final, final if targets.break_to is not None else None,
                              final if targets.continue_to is not None else None)
             done = final

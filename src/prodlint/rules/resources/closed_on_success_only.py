@@ -26,7 +26,10 @@ class ClosedOnlyOnSuccess(Rule):
 Flags a socket, connection, session or file that is closed on every normal path out of
 the function, but not when a statement between the acquisition and the `close()` raises:
 the close is not in a `finally` (or a `with`) that covers those statements. Resources are
-recognised and followed as in PRD301, with the same `extra-resources` option.
+recognised and followed as in PRD301, with the same `extra-resources` option. Only
+errors raised by statements that work with the resource count, cleanup code in a
+`finally` is taken not to fail, and test files are left alone (an exception there fails
+the test anyway).
 """
     why_bad = """
 The error path is the one that runs when things already go wrong: a timeout, a refused

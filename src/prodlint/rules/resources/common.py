@@ -13,7 +13,8 @@ Policy, in one place:
   it. Calls that only read or write through it (``json.load(f)``, ``print(..., file=f)``,
   ``csv.reader(f)``) do not take ownership: the resource is still leaked.
 - ``open()`` and temporary files in test files are left alone (fixtures and throwaway
-  reads); sockets and connections in tests are still judged.
+  reads); sockets and connections in tests are still judged, but only on normal paths: an
+  exception in a test fails it, and what it leaks then does not matter.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from prodlint.analysis.context import Context
-from prodlint.analysis.flow import FunctionFlow, flow_of, value_role
+from prodlint.analysis.flow import FunctionFlow, Use, flow_of, value_role
 from prodlint.analysis.imports import last_name
 from prodlint.model import FixSafety
 from prodlint.registry import Option
@@ -46,17 +47,23 @@ class Resource:
     exit_closer: str = "close"
     is_async: bool = False
     file_like: bool = False
+    # A process is only a leak with pipes to close: without them, not waiting for it is
+    # how a background process (a browser, a daemon) is started.
+    needs_pipes: bool = False
 
 
 def _r(*closers: str, wrap: Wrap = "with", exit_closer: str = "close", is_async: bool = False,
-       file_like: bool = False) -> Resource:
-    return Resource(frozenset(closers), wrap, exit_closer, is_async, file_like)
+       file_like: bool = False, needs_pipes: bool = False) -> Resource:
+    return Resource(frozenset(closers), wrap, exit_closer, is_async, file_like, needs_pipes)
 
 
 FILE = _r("close", file_like=True)
 SOCKET = _r("close", "detach", "shutdown")
 DB = _r("close", wrap="closing")
-MAIL = _r("close", "quit", exit_closer="quit")
+FTP = _r("close", "quit", exit_closer="quit")
+# ``SMTP.__exit__`` raises when the server answers QUIT with anything but 221, which
+# ``quit()`` does not: no explicit close is quite what the ``with`` does.
+SMTP = _r("close", "quit", exit_closer="")
 
 RESOURCES: Mapping[str, Resource] = {
     "open": FILE, "io.open": FILE, "builtins.open": FILE, "codecs.open": FILE, "os.fdopen": FILE,
@@ -78,8 +85,8 @@ RESOURCES: Mapping[str, Resource] = {
     "urllib.request.urlopen": _r("close"), "urllib2.urlopen": _r("close"),
     "http.client.HTTPConnection": _r("close", wrap="closing"),
     "http.client.HTTPSConnection": _r("close", wrap="closing"),
-    "ftplib.FTP": MAIL, "ftplib.FTP_TLS": MAIL, "smtplib.SMTP": MAIL, "smtplib.SMTP_SSL": MAIL,
-    "smtplib.LMTP": MAIL, "poplib.POP3": _r("quit", "close", wrap="none"),
+    "ftplib.FTP": FTP, "ftplib.FTP_TLS": FTP, "smtplib.SMTP": SMTP, "smtplib.SMTP_SSL": SMTP,
+    "smtplib.LMTP": SMTP, "poplib.POP3": _r("quit", "close", wrap="none"),
     "poplib.POP3_SSL": _r("quit", "close", wrap="none"),
     "imaplib.IMAP4": _r("logout", "shutdown", exit_closer="logout"),
     "imaplib.IMAP4_SSL": _r("logout", "shutdown", exit_closer="logout"),
@@ -89,7 +96,7 @@ RESOURCES: Mapping[str, Resource] = {
     "aiohttp.ClientSession": _r("close", is_async=True),
     "websocket.create_connection": _r("close", "shutdown", wrap="closing"),
     "websockets.connect": _r("close", is_async=True), "websockets.client.connect": _r("close", is_async=True),
-    "subprocess.Popen": _r("wait", "communicate", wrap="none"),
+    "subprocess.Popen": _r("wait", "communicate", wrap="none", needs_pipes=True),
 }
 # Any ``<ssl context>.wrap_socket(sock)``: the context is rarely resolvable by name.
 METHOD_RESOURCES: Mapping[str, Resource] = {"wrap_socket": SOCKET}
@@ -177,6 +184,8 @@ def _judge(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> Verdict | No
     qualified, kind = found
     if kind.file_like and ctx.is_test_file:
         return None
+    if kind.needs_pipes and not _has_pipes(call):
+        return None
     func = ctx.enclosing_function()
     if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None  # module level: lives for the process (see the module docstring)
@@ -206,6 +215,15 @@ def _judge(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> Verdict | No
     if len(parent.targets) != 1 or not isinstance(parent.targets[0], ast.Name):
         return None
     return _judge_binding(parent, parent.targets[0].id, func, kind, shown, depth == 2, ctx)
+
+
+def _has_pipes(call: ast.Call) -> bool:
+    return any(
+        keyword.arg in ("stdin", "stdout", "stderr")
+        and isinstance(keyword.value, (ast.Attribute, ast.Name))
+        and last_name(keyword.value) == "PIPE"
+        for keyword in call.keywords
+    )
 
 
 def _owned_by_class(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> bool:
@@ -252,13 +270,21 @@ def _judge_binding(
             return None  # ``atexit.register(f.close)``: the closer is handed on
         if use.kind == "method" and use.attr in kind.closers:
             closes.append(use.statement)
-    through = _with_guards(closes, name, flow)
-    ends = [stmt, *flow.rebinding_reached_from(stmt, name)]
-    exits = flow.exits_avoiding(stmt, through, ends=ends)
+    through = _with_guards(closes, name, flow) + _impossible_branches(reached, name)
+    touching = {id(use.statement) for use in flow.uses(name)}
+    ends = flow.rebinding_reached_from(stmt, name)
+    if not _guarded_against_reopening(stmt, name, flow):
+        ends.append(stmt)
+    # Only errors raised by statements that work with the resource count: a leak when an
+    # unrelated ``os.path.join`` fails is true but not worth a finding.
+    exits = flow.exits_avoiding(stmt, through, ends=ends, cleanup_raises=False,
+                                raises=lambda s: id(s) in touching)
     if not exits:
         return None
     if "normal" in exits:
         code, state = NOT_CLOSED, ("some" if closes else "never")
+    elif ctx.is_test_file:
+        return None  # an exception in a test fails the test; the leak does not matter then
     else:
         code, state = CLOSED_ON_SUCCESS_ONLY, "exception"
     plan = _plan_fix(stmt, name, func, kind, awaited, code, closes, flow, ctx)
@@ -269,8 +295,10 @@ def _judge_binding(
 
 
 def _with_guards(closes: list[ast.stmt], name: str, flow: FunctionFlow) -> list[ast.stmt]:
-    """``if f: f.close()`` / ``if f is not None: f.close()`` close on every path where
-    there is something to close: the ``if`` counts as the close."""
+    """``if f: f.close()``, ``if f is not None: f.close()`` and ``if should_close:
+    f.close()`` close on every path where there is something to close: the ``if`` counts as
+    the close when its test is about the resource or is a plain flag, or its body only
+    closes."""
     found = list(closes)
     for close in closes:
         current: ast.stmt = close
@@ -279,11 +307,57 @@ def _with_guards(closes: list[ast.stmt], name: str, flow: FunctionFlow) -> list[
             if block is None or not isinstance(block.owner, ast.If) or block.field != "body":
                 break
             test = block.owner.test
-            if not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(test)):
+            if not (_mentions(test, name) or _is_flag(test)):
                 break
             found.append(block.owner)
             current = block.owner
     return found
+
+
+def _impossible_branches(reached: list[Use], name: str) -> list[ast.stmt]:
+    """A resource just acquired is never None and always true: ``if not x: return`` does
+    not run its body. Returns the first statement of each branch that cannot run."""
+    found: list[ast.stmt] = []
+    for use in reached:
+        statement = use.statement
+        if use.kind != "test" or not isinstance(statement, ast.If):
+            continue
+        test = statement.test
+        negative = (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _is_name(test.operand, name)) or (
+            isinstance(test, ast.Compare) and _is_name(test.left, name) and len(test.ops) == 1
+            and isinstance(test.ops[0], (ast.Is, ast.Eq)) and _is_none(test.comparators[0]))
+        positive = _is_name(test, name) or (
+            isinstance(test, ast.Compare) and _is_name(test.left, name) and len(test.ops) == 1
+            and isinstance(test.ops[0], (ast.IsNot, ast.NotEq)) and _is_none(test.comparators[0]))
+        if negative and statement.body:
+            found.append(statement.body[0])
+        elif positive and statement.orelse:
+            found.append(statement.orelse[0])
+    return found
+
+
+def _is_name(expr: ast.expr, name: str) -> bool:
+    return isinstance(expr, ast.Name) and expr.id == name
+
+
+def _is_none(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and expr.value is None
+
+
+def _mentions(expr: ast.expr, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(expr))
+
+
+def _is_flag(expr: ast.expr) -> bool:
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+        expr = expr.operand
+    return isinstance(expr, (ast.Name, ast.Attribute))
+
+
+def _guarded_against_reopening(stmt: ast.stmt, name: str, flow: FunctionFlow) -> bool:
+    """``if x is None: x = open(...)`` in a loop: coming round again does not reopen."""
+    block = flow.block_of(stmt)
+    return block is not None and isinstance(block.owner, ast.If) and _mentions(block.owner.test, name)
 
 
 ANCHOR_TYPES: Mapping[type[ast.AST], str] = {

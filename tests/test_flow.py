@@ -1,0 +1,290 @@
+"""The flow layer: control flow with exception edges, def-use, and the "runs on every
+path" query, on small functions whose answer is known."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from prodlint.analysis.context import Context
+from prodlint.analysis.flow import FunctionFlow, build_flow, flow_of, value_role
+
+
+def function(source: str) -> tuple[ast.FunctionDef, FunctionFlow]:
+    tree = ast.parse(textwrap.dedent(source))
+    func = tree.body[0]
+    assert isinstance(func, ast.FunctionDef)
+    return func, build_flow(func)
+
+
+def statement(func: ast.AST, text: str) -> ast.stmt:
+    """The statement whose source is ``text`` (first match, in source order)."""
+    for node in ast.walk(func):
+        if isinstance(node, ast.stmt) and ast.unparse(node).splitlines()[0] == text:
+            return node
+    raise AssertionError(f"no statement {text!r}")
+
+
+def exits(source: str, start: str = "x = acquire()", closes: tuple[str, ...] = ("x.close()",)) -> set[str]:
+    func, flow = function(source)
+    through = [statement(func, text) for text in closes]
+    return set(flow.exits_avoiding(statement(func, start), through))
+
+
+def test_close_in_finally_runs_on_every_path() -> None:
+    source = """
+    def f():
+        x = acquire()
+        try:
+            if x.ready():
+                return x.read()
+            x.write()
+        finally:
+            x.close()
+    """
+    assert exits(source) == set()
+    func, flow = function(source)
+    assert flow.runs_on_every_path(statement(func, "x = acquire()"), [statement(func, "x.close()")])
+
+
+def test_close_after_the_work_is_skipped_by_an_exception_only() -> None:
+    assert exits("""
+    def f():
+        x = acquire()
+        data = x.read()
+        x.close()
+        return data
+    """) == {"exception"}
+
+
+def test_an_early_return_is_a_normal_exit_without_the_close() -> None:
+    assert exits("""
+    def f(flag):
+        x = acquire()
+        if flag:
+            return None
+        x.close()
+    """) == {"normal", "exception"}
+
+
+def test_explicit_raise_is_an_exception_exit() -> None:
+    assert exits("""
+    def f(flag):
+        x = acquire()
+        if flag:
+            raise ValueError(flag)
+        x.close()
+    """) == {"exception"}
+
+
+def test_handler_that_closes_and_reraises_covers_the_error_path() -> None:
+    source = """
+    def f():
+        x = acquire()
+        try:
+            data = x.read()
+        except Exception:
+            x.close()
+            raise
+        x.close()
+        return data
+    """
+    func, flow = function(source)
+    closes = [s for s in ast.walk(func) if isinstance(s, ast.Expr) and ast.unparse(s) == "x.close()"]
+    assert flow.exits_avoiding(statement(func, "x = acquire()"), closes) == set()
+    # A narrower handler lets other errors past it.
+    narrow = source.replace("except Exception:", "except OSError:")
+    func, flow = function(narrow)
+    closes = [s for s in ast.walk(func) if isinstance(s, ast.Expr) and ast.unparse(s) == "x.close()"]
+    assert flow.exits_avoiding(statement(func, "x = acquire()"), closes) == {"exception"}
+
+
+def test_break_and_continue_go_through_finally() -> None:
+    assert exits("""
+    def f(items):
+        for item in items:
+            x = acquire()
+            try:
+                if item:
+                    continue
+                if not item:
+                    break
+                x.use(item)
+            finally:
+                x.close()
+    """) == set()
+
+
+def test_continue_skipping_the_close_leaks() -> None:
+    assert exits("""
+    def f(items):
+        for item in items:
+            x = acquire()
+            if item:
+                continue
+            x.close()
+    """, closes=("x.close()",)) == {"normal", "exception"}
+
+
+def test_infinite_loop_has_no_normal_exit_but_its_break() -> None:
+    assert exits("""
+    def f():
+        x = acquire()
+        while True:
+            if x.poll():
+                break
+        x.close()
+    """) == {"exception"}
+    assert exits("""
+    def f():
+        x = acquire()
+        while True:
+            x.serve()
+        x.close()
+    """) == {"exception"}
+
+
+def test_with_that_may_suppress_continues_after_its_block() -> None:
+    # An exception in a ``with`` body may be swallowed by the manager; the close after
+    # the block then still runs. The path where it is not swallowed leaves the function.
+    assert exits("""
+    def f():
+        x = acquire()
+        with suppress(OSError):
+            x.read()
+        x.close()
+    """) == {"exception"}
+
+
+def test_cleanup_that_raises_in_finally_can_be_ignored() -> None:
+    source = """
+    def f():
+        x = acquire()
+        try:
+            x.read()
+        finally:
+            unlock()
+            x.close()
+    """
+    func, flow = function(source)
+    start, close = statement(func, "x = acquire()"), statement(func, "x.close()")
+    assert flow.exits_avoiding(start, [close]) == {"exception"}
+    assert flow.exits_avoiding(start, [close], cleanup_raises=False) == set()
+
+
+def test_raises_filter_follows_only_chosen_exception_edges() -> None:
+    source = """
+    def f():
+        x = acquire()
+        name = compute()
+        x.close()
+    """
+    func, flow = function(source)
+    start, close = statement(func, "x = acquire()"), statement(func, "x.close()")
+    assert flow.exits_avoiding(start, [close]) == {"exception"}
+    assert flow.exits_avoiding(start, [close], raises=lambda s: "x" in ast.unparse(s)) == set()
+
+
+def test_match_cases_are_branches() -> None:
+    assert exits("""
+    def f(command):
+        x = acquire()
+        match command:
+            case "quit":
+                x.close()
+            case _:
+                pass
+    """) == {"normal", "exception"}
+
+
+def test_reaching_uses_stop_at_a_rebinding() -> None:
+    func, flow = function("""
+    def f(a, b):
+        x = acquire(a)
+        first = x.read()
+        x = acquire(b)
+        x.close()
+        return first
+    """)
+    start = statement(func, "x = acquire(a)")
+    reached = flow.uses_reached_from(start, "x")
+    assert [(use.kind, use.attr) for use in reached] == [("method", "read")]
+    assert flow.rebinding_reached_from(start, "x") == [statement(func, "x = acquire(b)")]
+
+
+@pytest.mark.parametrize(("line", "kind"), [
+    ("return x", "returned"),
+    ("yield x", "yielded"),
+    ("self.conn = x", "stored"),
+    ("cache[key] = x", "stored"),
+    ("y = x", "aliased"),
+    ("pool.append(x)", "argument"),
+    ("json.load(fp=x)", "argument"),
+    ("items = [x, y]", "contained"),
+    ("x.send(data)", "method"),
+    ("print(x.closed)", "attribute"),
+    ("if x is None: pass", "test"),
+    ("for line in x: pass", "iterated"),
+    ("with x: pass", "with_item"),
+    ("del x", "deleted"),
+    ("callback = lambda: x.close()", "captured"),
+])
+def test_each_reference_says_where_the_value_goes(line: str, kind: str) -> None:
+    func, flow = function(f"def f(x, y, key, data, cache, pool, self, json):\n    {line}\n")
+    assert [use.kind for use in flow.uses("x")] == [kind]
+
+
+def test_nested_function_bodies_are_captures_but_decorators_run_here() -> None:
+    func, flow = function("""
+    def f(x):
+        @register(x)
+        def inner():
+            return x.read()
+        return inner
+    """)
+    assert sorted(use.kind for use in flow.uses("x")) == ["argument", "captured"]
+    # The nested function's statements are not part of this function's graph.
+    assert statement(func, "return x.read()") not in [s for s in flow.nodes if s is not None]
+
+
+def test_value_role_of_a_call_result() -> None:
+    tree = ast.parse("data = open(p).read()")
+    assign = tree.body[0]
+    assert isinstance(assign, ast.Assign) and isinstance(assign.value, ast.Call)
+    attribute = assign.value.func
+    assert isinstance(attribute, ast.Attribute)
+    kind, call, attr = value_role(attribute.value, attribute, assign.value)
+    assert (kind, call, attr) == ("method", assign.value, "read")
+
+
+def test_blocks_locate_statements_for_fixes() -> None:
+    func, flow = function("""
+    def f(items):
+        x = acquire()
+        for item in items:
+            if item:
+                x.write(item)
+        done()
+    """)
+    start = statement(func, "x = acquire()")
+    block = flow.block_of(start)
+    assert block is not None and block.owner is func and block.field == "body" and block.index == 0
+    write = statement(func, "x.write(item)")
+    assert flow.index_in(write, block) == 1
+    loop = statement(func, "for item in items:")
+    assert flow.contains(loop, write) and not flow.contains(start, write)
+    assert flow.index_in(statement(func, "done()"), flow.block_of(write)) is None  # type: ignore[arg-type]
+
+
+def test_flow_is_built_once_per_function_and_only_on_request() -> None:
+    source = "def f():\n    x = acquire()\n    x.close()\n"
+    tree = ast.parse(source)
+    ctx = Context("m.py", source, tree, {})
+    func = tree.body[0]
+    assert isinstance(func, ast.FunctionDef)
+    first = flow_of(ctx, func)
+    assert flow_of(ctx, func) is first
+    module = flow_of(ctx, tree)
+    assert module is not first and module.owner is tree
