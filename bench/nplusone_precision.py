@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from prodlint.analysis.models import ModelIndex, build_model_index, index_tree
+from prodlint.analysis.models import PROJECT_MODELS, ModelIndex, build_model_index, index_tree
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.model import Finding
@@ -114,7 +114,7 @@ def make_checker(config: Config, codes: tuple[str, ...], index: ModelIndex | Non
     """A checker of the given rules that knows the models in ``index`` (the one place the
     bench hands project facts to the engine)."""
     rules = all_rules()
-    return Checker(config, rules=[rules[code] for code in codes], project=index)
+    return Checker(config, rules=[rules[code] for code in codes], project={PROJECT_MODELS: index} if index else None)
 
 
 def zeal_models(mirror: Path | None) -> ModelIndex | None:

@@ -46,7 +46,10 @@ def run_codemod(command: type[RuleFixCommand], before: str, after: str, filename
 
 
 @pytest.fixture
-def pyproject(tmp_path: Path) -> Path:
+def pyproject(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # Each fixture is its own project: from the checkout, the codemod would (rightly) see
+    # the models every other fixture declares.
+    monkeypatch.chdir(tmp_path)
     path = tmp_path / "pyproject.toml"
     path.write_text("[tool.prodlint]\n", encoding="utf-8")
     return path

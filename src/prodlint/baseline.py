@@ -128,9 +128,16 @@ def load_baseline(file: Path) -> Counter[Fingerprint]:
     return counts
 
 
-def apply_baseline(findings: Sequence[Finding], baseline: Counter[Fingerprint], root: Path) -> BaselineResult:
+def apply_baseline(
+    findings: Sequence[Finding], baseline: Counter[Fingerprint], root: Path, checked: Sequence[str] | None = None
+) -> BaselineResult:
     """Drop the findings the baseline accounts for. With more findings of one fingerprint
-    than recorded, the later ones (in file order) are the new ones."""
+    than recorded, the later ones (in file order) are the new ones. ``checked`` (paths as
+    shown) limits the judgement to the files the run checked: a run over one folder says
+    nothing about the baselined findings elsewhere."""
+    if checked is not None:
+        judged = {project_path(path, root) for path in checked}
+        baseline = Counter({key: count for key, count in baseline.items() if key.path in judged})
     remaining = Counter(baseline)
     result = BaselineResult()
     for finding, key in fingerprints(sorted(findings, key=Finding.sort_key), root):
@@ -144,7 +151,8 @@ def apply_baseline(findings: Sequence[Finding], baseline: Counter[Fingerprint], 
 
 
 def check_with_baseline(
-    findings: Sequence[Finding], root: Path, baseline: Path | None, write: Path | None
+    findings: Sequence[Finding], root: Path, baseline: Path | None, write: Path | None,
+    checked: Sequence[str] | None = None,
 ) -> list[Finding]:
     """What ``prodlint check --baseline / --write-baseline`` reports. Writing records every
     finding, so that run passes; the counts are terminal output for the user, on stderr,
@@ -155,7 +163,7 @@ def check_with_baseline(
         return []
     if baseline is None:
         return list(findings)
-    result = apply_baseline(findings, load_baseline(baseline), root)
+    result = apply_baseline(findings, load_baseline(baseline), root, checked)
     if result.known or result.gone:
         note = f"prodlint: {result.known} finding{'s' if result.known != 1 else ''} in the baseline"
         if result.gone:

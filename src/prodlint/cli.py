@@ -9,12 +9,16 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import prodlint
-from prodlint.config import Config, ConfigError, load_config
+from prodlint.config import Config, ConfigError, Configs, find_project_root
 from prodlint.model import Finding, FixSafety
 from prodlint.registry import all_rules, canonical_code, is_valid_selector
 from prodlint.report import FORMATS, render, render_statistics
+
+if TYPE_CHECKING:
+    from prodlint.engine import Checker
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"
@@ -89,15 +93,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config(args: argparse.Namespace, paths: Sequence[Path]) -> Config:
-    config = load_config(paths, args.config)
-    return config.override(
-        select=args.select,
-        ignore=(*config.ignore, *args.ignore) if args.ignore else None,
-        extend_select=(*config.extend_select, *args.extend_select) if args.extend_select else None,
-        cache_dir=args.cache_dir,
-        force_exclude=args.force_exclude,
-    )
+def _configs(args: argparse.Namespace) -> Configs:
+    """Each file's ``[tool.prodlint]`` with the command line's settings on top."""
+
+    def adjust(config: Config) -> Config:
+        return config.override(
+            select=args.select,
+            ignore=(*config.ignore, *args.ignore) if args.ignore else None,
+            extend_select=(*config.extend_select, *args.extend_select) if args.extend_select else None,
+            cache_dir=args.cache_dir,
+            force_exclude=args.force_exclude,
+        )
+
+    return Configs(args.config.resolve() if args.config else None, adjust)
+
+
+def _stdin_checker(args: argparse.Namespace, configs: Configs) -> tuple[Checker, str]:
+    """The checker for stdin, as if it were ``--stdin-filename`` in its project: that file's
+    configuration and the project facts ``prodlint check`` would see."""
+    from prodlint.engine import Checker
+    from prodlint.runner import project_facts
+
+    where = Path(args.stdin_filename or "stdin.py")
+    config = configs.for_path(where)
+    project = project_facts(where, configs, use_cache=not args.no_cache) if args.stdin_filename else None
+    return Checker(config, project=project), args.stdin_filename or "<stdin>"
 
 
 # A run shorter than this shows no progress bar: it would only flicker.
@@ -129,22 +149,22 @@ def _progress() -> Callable[[int, int], None] | None:
 def _check(args: argparse.Namespace) -> int:
     from prodlint.runner import check_paths
 
-    stdin = args.paths == [STDIN]
-    paths = [Path(p) for p in (args.paths or ["."])] if not stdin else [Path(args.stdin_filename or ".")]
-    config = _config(args, paths)
-    if stdin:
-        from prodlint.engine import Checker
-
-        shown = args.stdin_filename or "<stdin>"
-        findings = Checker(config).check_bytes(sys.stdin.buffer.read(), shown)
+    configs = _configs(args)
+    if args.paths == [STDIN]:
+        checker, shown = _stdin_checker(args, configs)
+        findings = checker.check_bytes(sys.stdin.buffer.read(), shown)
+        checked = [shown]
+        root = find_project_root(Path(args.stdin_filename or ".")) or Path.cwd()
     else:
-        result = check_paths(paths, config, use_cache=not args.no_cache, jobs=args.jobs,
+        paths = [Path(p) for p in (args.paths or ["."])]
+        result = check_paths(paths, configs, use_cache=not args.no_cache, jobs=args.jobs,
                              progress=_progress())
-        findings = result.findings
+        findings, checked = result.findings, result.checked
+        root = find_project_root(paths[0]) or Path.cwd()
     if args.baseline or args.write_baseline:
         from prodlint.baseline import check_with_baseline
 
-        findings = check_with_baseline(findings, config.root, args.baseline, args.write_baseline)
+        findings = check_with_baseline(findings, root, args.baseline, args.write_baseline, checked)
     text = render(findings, args.format)
     if args.statistics and args.format == "text":
         text = render_statistics(findings)
@@ -157,17 +177,13 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _fix(args: argparse.Namespace) -> int:
-    from prodlint.engine import Checker
     from prodlint.fixer import FixFailed, fix_text, wanted
     from prodlint.runner import check_paths, fix_paths
 
-    stdin = args.paths == [STDIN]
-    paths = [Path(p) for p in (args.paths or ["."])] if not stdin else [Path(args.stdin_filename or ".")]
-    config = _config(args, paths)
-    if stdin:
-        checker = Checker(config)
+    configs = _configs(args)
+    if args.paths == [STDIN]:
+        checker, shown = _stdin_checker(args, configs)
         text = sys.stdin.read()
-        shown = args.stdin_filename or "<stdin>"
         try:
             result = fix_text(text, shown, checker, args.unsafe_fixes)
         except FixFailed as error:
@@ -177,12 +193,13 @@ def _fix(args: argparse.Namespace) -> int:
         sys.stdout.write(_diff(shown, text, result.text) if args.diff else result.text)
         return EXIT_FINDINGS if result.remaining else EXIT_CLEAN
 
-    found = check_paths(paths, config, use_cache=not args.no_cache, jobs=args.jobs, want_project=True)
+    paths = [Path(p) for p in (args.paths or ["."])]
+    found = check_paths(paths, configs, use_cache=not args.no_cache, jobs=args.jobs, want_project=True)
     targets = sorted({f.path for f in found.findings if wanted(f, args.unsafe_fixes)})
     remaining: list[Finding] = [f for f in found.findings if f.path not in targets]
     fixed_count = files_changed = failures = 0
     # Re-checks during fixing see the same project models as the run did.
-    outcomes = fix_paths(targets, config, found.project, unsafe=args.unsafe_fixes, write=not args.diff, jobs=args.jobs)
+    outcomes = fix_paths(targets, configs, found.project, unsafe=args.unsafe_fixes, write=not args.diff, jobs=args.jobs)
     for shown, outcome in outcomes:
         if isinstance(outcome, str):
             failures += 1

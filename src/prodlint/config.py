@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -44,10 +45,14 @@ class Config:
     # Apply exclude to files named on the command line too (what pre-commit passes).
     force_exclude: bool = False
     source: Path | None = None  # the pyproject.toml this came from
+    # The project root (see ``find_project_root``) when no pyproject.toml has the table.
+    project: Path | None = None
 
     @property
     def root(self) -> Path:
-        return self.source.parent if self.source else Path.cwd()
+        if self.source is not None:
+            return self.source.parent
+        return self.project if self.project is not None else Path.cwd()
 
     def settings(self) -> Mapping[str, object]:
         """File-level settings the semantic layer reads (shared by all rules)."""
@@ -73,20 +78,44 @@ class Config:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
 
 
+# Any of these marks the folder a project lives in, whatever it configures.
+PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git")
+
+
+def _folder_of(start: Path) -> Path:
+    here = start.resolve()
+    return here.parent if here.is_file() or not here.exists() else here
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding a pyproject.toml, setup.cfg or
+    .git, with or without a ``[tool.prodlint]`` table; None outside any project (then
+    only the named files are read: a stray script in /tmp must not make a run read all
+    of /tmp). Every front end asks this one question, so one file checked alone (an
+    editor, a pre-commit run with one file staged, stdin) sees the same project as
+    ``check .`` at the root."""
+    here = _folder_of(start)
+    for folder in (here, *here.parents):
+        if any((folder / marker).exists() for marker in PROJECT_MARKERS):
+            return folder
+    return None
+
+
+def _has_prodlint_table(candidate: Path) -> bool:
+    try:
+        data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{candidate}: cannot read TOML: {error}") from None
+    return "prodlint" in data.get("tool", {})
+
+
 def find_pyproject(start: Path) -> Path | None:
     """The nearest pyproject.toml with a ``[tool.prodlint]`` table, walking up from start."""
-    here = start.resolve()
-    if here.is_file():
-        here = here.parent
+    here = _folder_of(start)
     for folder in (here, *here.parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-                raise ConfigError(f"{candidate}: cannot read TOML: {error}") from None
-            if "prodlint" in data.get("tool", {}):
-                return candidate
+        if candidate.is_file() and _has_prodlint_table(candidate):
+            return candidate
     return None
 
 
@@ -160,10 +189,16 @@ def _rule_options(value: object, where: Path) -> Mapping[str, Mapping[str, objec
 
 
 def load_config(paths: Sequence[Path], explicit: Path | None = None) -> Config:
-    """The config for a run: ``explicit`` if given, else found from the first path."""
-    pyproject = explicit or find_pyproject(paths[0] if paths else Path.cwd())
+    """The config for the first path: ``explicit`` if given, else the nearest
+    ``[tool.prodlint]`` above it."""
+    start = paths[0] if paths else Path.cwd()
+    pyproject = explicit or find_pyproject(start)
     if pyproject is None:
-        return Config()
+        return Config(project=find_project_root(start))
+    return read_config(pyproject)
+
+
+def read_config(pyproject: Path) -> Config:
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
@@ -172,3 +207,58 @@ def load_config(paths: Sequence[Path], explicit: Path | None = None) -> Config:
     if not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: [tool.prodlint] must be a table")
     return parse_table(table, pyproject)
+
+
+class Configs:
+    """The configuration of each checked file, as ruff resolves it: ``[tool.prodlint]`` of
+    the nearest pyproject.toml above the file that has the table (or the ``explicit`` one
+    for every file), with the command line's settings on top (``adjust``). So ``check a b``
+    and ``check b a`` agree, and a sub-project's settings hold for its files in any run.
+
+    Lookups are memoised per folder (and the walk up shares its answers with the folders
+    above), so a run over a large tree reads each pyproject.toml once."""
+
+    def __init__(self, explicit: Path | None = None, adjust: Callable[[Config], Config] | None = None) -> None:
+        self.explicit = explicit
+        self.adjust = adjust
+        self._by_folder: dict[str, Config] = {}
+        self._by_key: dict[Path, Config] = {}
+        self._tables: dict[str, Path | None] = {}
+        self._roots: dict[str, Path | None] = {}
+
+    def for_path(self, path: Path) -> Config:
+        return self.for_folder(str(_folder_of(path)))
+
+    def for_folder(self, folder: str) -> Config:
+        """The config for files in ``folder`` (absolute and resolved)."""
+        found = self._by_folder.get(folder)
+        if found is None:
+            pyproject = self.explicit or self._nearest_table(folder)
+            # Keyed by the pyproject.toml, or by the project root for the defaults (its
+            # cache and excludes live there): files sharing one share one Config object.
+            key = pyproject if pyproject is not None else (self._nearest_root(folder) or Path(folder))
+            found = self._by_key.get(key)
+            if found is None:
+                config = read_config(pyproject) if pyproject is not None else Config(project=key)
+                found = self._by_key[key] = self.adjust(config) if self.adjust else config
+            self._by_folder[folder] = found
+        return found
+
+    def _nearest_table(self, folder: str) -> Path | None:
+        if folder not in self._tables:
+            candidate = Path(folder, "pyproject.toml")
+            if candidate.is_file() and _has_prodlint_table(candidate):
+                self._tables[folder] = candidate
+            else:
+                parent = os.path.dirname(folder)
+                self._tables[folder] = self._nearest_table(parent) if parent != folder else None
+        return self._tables[folder]
+
+    def _nearest_root(self, folder: str) -> Path | None:
+        if folder not in self._roots:
+            if any(os.path.exists(os.path.join(folder, marker)) for marker in PROJECT_MARKERS):
+                self._roots[folder] = Path(folder)
+            else:
+                parent = os.path.dirname(folder)
+                self._roots[folder] = self._nearest_root(parent) if parent != folder else None
+        return self._roots[folder]

@@ -11,10 +11,9 @@ import ast
 import contextlib
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from prodlint.analysis.context import Context
-from prodlint.analysis.models import PROJECT_MODELS, ModelIndex
 from prodlint.analysis.walk import CHILD_FIELDS
 from prodlint.config import Config
 from prodlint.model import UNCHECKABLE_CODE, Finding, Severity
@@ -33,10 +32,10 @@ class Checker:
         self,
         config: Config,
         rules: Sequence[type[Rule]] | None = None,
-        project: ModelIndex | None = None,
+        project: Mapping[str, object] | None = None,
     ) -> None:
-        """``project`` holds facts gathered across all checked files before checking (the
-        ORM model index); rules read it from ``ctx.settings[PROJECT_MODELS]``."""
+        """``project`` holds the project facts (``prodlint.facts``) gathered before checking,
+        by provider key; rules read them from ``ctx.settings[key]``."""
         self.config = config
         chosen = rules if rules is not None else selected_rules(
             config.select, config.ignore, config.extend_select
@@ -47,8 +46,8 @@ class Checker:
             for node_type in rule.node_types:
                 self.dispatch.setdefault(node_type, []).append(rule.check)
         self.settings = config.settings()
-        if project is not None:
-            self.settings = {**self.settings, PROJECT_MODELS: project}
+        if project:
+            self.settings = {**self.settings, **project}
 
     def rule(self, code: str) -> Rule | None:
         return next((rule for rule in self.rules if rule.code == code), None)

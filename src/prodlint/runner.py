@@ -1,53 +1,42 @@
-"""Which files a run covers, checking them in parallel, and the per-file cache.
+"""The pipeline: source -> parse -> detect -> findings -> report | fix.
 
-A run has three steps. Discovery walks the given paths (``os.scandir``, one compiled
-pattern for all excludes, no per-file ``resolve``). The project's ORM model index is then
-built from every file that can declare a model, because any file's N+1 findings depend on
-models declared elsewhere. Finally the files whose cached findings are not valid any more
-are checked, in worker processes when there are enough of them.
+``check_paths`` runs it for the CLI (and pre-commit): discovery (``prodlint.discovery``)
+lists the checked files and, for the project facts, the rest of each one's project; the
+facts (``prodlint.facts``) are read from every file that can hold some and built once,
+because any file's findings may depend on what others declare; then the files whose
+cached findings (``prodlint.cache``) are not valid any more are checked by the engine,
+in worker processes (``prodlint.parallel``) when there are enough of them. Findings go to
+``prodlint.report`` or, for ``prodlint fix``, to ``fix_paths``. Front ends that see one
+file at a time (stdin, flake8, the codemod) get the same facts from ``project_facts``.
 
-The warm path (nothing changed since the last run) must stay cheap: it stats each file,
-loads one pickle and returns what it holds, without importing the engine, the rules or
-``ast`` at all. Everything that checks is imported only when something must be checked.
+The warm path (nothing changed since the last run) stats each file, loads one pickle and
+returns what it holds, without importing the engine, the rules or ``ast``. Everything that
+checks is imported only when something must be checked.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import gc
-import hashlib
 import os
-import pickle
-import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-import prodlint
-from prodlint.config import Config
+from prodlint.cache import Cache, CacheEntry, FileFacts, code_fingerprint, digest_of
+from prodlint.config import Config, Configs, find_project_root
+from prodlint.discovery import SourceFile, discover, fact_files
 from prodlint.model import Finding
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
-
-    from prodlint.analysis.models import ModelIndex, ModelInfo, Relation
     from prodlint.engine import Checker
+    from prodlint.facts import ProjectFacts
     from prodlint.fixer import FixResult
-
-    # What one file declares: each model with the reverse relations it adds to others.
-    ModelFacts = list[tuple[ModelInfo, list[tuple[str, Relation]]]]
 
 # Below this many files to check, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 24
-# Chunks are sized in bytes (parse time follows size), a few per worker and phase, so one
-# huge file does not leave the other workers idle at the end.
-CHUNKS_PER_WORKER = 6
-MAX_CHUNK_FILES = 64
-# Reading the model facts of fewer files than this is faster in the main process.
-PARALLEL_MODELS_THRESHOLD = 16
+# Reading the project facts of fewer files than this is faster in the main process.
+PARALLEL_FACTS_THRESHOLD = 16
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -57,233 +46,20 @@ class RunResult:
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
     from_cache: int = 0
-    # The model index the findings were made with (None when nothing needed one); a fix
-    # run hands it to its Checker so re-checks see the same models.
-    project: ModelIndex | None = None
+    # The project facts the findings were made with (None when every finding came from
+    # the cache and nobody asked); a fix run hands them on so re-checks see the same.
+    project: ProjectFacts | None = None
+    # The checked files, as shown (a baseline judges only these).
+    checked: list[str] = field(default_factory=list)
 
 
-class SourceFile(NamedTuple):
-    path: str  # as the OS opens it
-    key: str  # absolute, the cache key
-    shown: str  # as reported: relative to the working directory when below it
+# --- project facts -------------------------------------------------------------------
 
 
-def display_path(path: Path) -> str:
-    """Paths relative to the working directory when below it, as users type them."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+def _read_facts_chunk(chunk: list[tuple[str, str]]) -> list[tuple[str, FileFacts | None]]:
+    from prodlint.facts import read_facts
 
-
-def _join(prefix: str, name: str) -> str:
-    return name if prefix in ("", ".") else f"{prefix}/{name}"
-
-
-def _exclude_pattern(patterns: Sequence[str]) -> re.Pattern[str] | None:
-    """All exclude globs as one regex: matching every glob per entry dominated warm runs."""
-    if not patterns:
-        return None
-    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
-
-
-def _git_visible(folder: str) -> set[str] | None:
-    """Files git does not ignore under ``folder``, relative to it; None outside a work tree."""
-    try:
-        listed = subprocess.run(
-            ["git", "-C", folder, "ls-files", "-co", "--exclude-standard", "-z"],
-            capture_output=True, timeout=30, check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return {name for name in listed.decode("utf-8", "surrogateescape").split("\0") if name}
-
-
-def _excluded_file(path: Path, root: Path, excluded: re.Pattern[str]) -> bool:
-    """Whether any folder on the way to ``path`` (from the project root), or its own
-    name, is excluded."""
-    try:
-        parts = path.resolve().relative_to(root).parts
-    except ValueError:
-        parts = path.parts
-    return any(excluded.match(part) or excluded.match("/".join(parts[: i + 1])) for i, part in enumerate(parts))
-
-
-def discover(paths: Sequence[Path], config: Config) -> list[SourceFile]:
-    """Python files under ``paths``, skipping excluded and (optionally) git-ignored ones.
-    A file named explicitly is always checked, as in ruff. Each file appears once."""
-    excluded = _exclude_pattern((*config.exclude, *config.extend_exclude))
-    root = config.root.resolve()
-    cwd = Path.cwd().resolve()
-    found: dict[str, SourceFile] = {}
-    for given in paths:
-        if given.is_file():
-            if config.force_exclude and excluded is not None and _excluded_file(given, root, excluded):
-                continue
-            key = str(given.resolve())
-            found.setdefault(key, SourceFile(str(given), key, display_path(given)))
-            continue
-        if not given.is_dir():
-            continue
-        resolved = given.resolve()
-        # Relative paths (for excludes, display, git) are worked out once per given folder
-        # and extended by plain string joins below it.
-        try:
-            relative_root = resolved.relative_to(root).as_posix()
-        except ValueError:
-            relative_root = given.as_posix()
-        try:
-            shown_root = resolved.relative_to(cwd).as_posix()
-        except ValueError:
-            shown_root = given.as_posix()
-        visible = _git_visible(str(given)) if config.respect_gitignore else None
-        key_root = str(resolved)
-        stack: list[tuple[str, str]] = [("", str(given))]
-        while stack:
-            sub, folder = stack.pop()
-            prefix = f"{sub}/" if sub else ""
-            try:
-                with os.scandir(folder) as listing:
-                    entries = list(listing)
-            except OSError:
-                continue
-            for entry in entries:
-                name = entry.name
-                try:
-                    is_dir = entry.is_dir(follow_symlinks=False)
-                except OSError:
-                    continue
-                if not is_dir and not name.endswith((".py", ".pyi")):
-                    continue
-                relative = prefix + name
-                if excluded is not None and (
-                    excluded.match(name) or excluded.match(_join(relative_root, relative))
-                ):
-                    continue
-                if is_dir:
-                    stack.append((relative, entry.path))
-                    continue
-                if visible is not None and relative not in visible:
-                    continue
-                key = f"{key_root}/{relative}"
-                found.setdefault(key, SourceFile(entry.path, key, _join(shown_root, relative)))
-    # Sorted, so the model index is merged in the same order (and has the same
-    # fingerprint) whatever order the file system lists folders in.
-    return sorted(found.values(), key=lambda f: f.key)
-
-
-# --- cache -----------------------------------------------------------------------------
-
-
-@dataclass
-class CacheEntry:
-    mtime_ns: int
-    size: int
-    digest: bytes
-    # What the file declares for the model index (None: no models); valid for the content.
-    models: ModelFacts | None
-    # Findings made with the model index whose fingerprint is ``index``; None when the
-    # file only contributed models (it was not among the checked files).
-    findings: tuple[Finding, ...] | None
-    index: str = ""
-
-
-class Cache:
-    """One pickle per (prodlint version, code, configuration): file path -> entry. Safe to
-    delete at any time; a cache that cannot be read or written only costs speed."""
-
-    def __init__(self, folder: Path | None, key: str) -> None:
-        self.file = folder / f"{prodlint.__version__}-{key}.pickle" if folder is not None else None
-        self.entries: dict[str, CacheEntry] = {}
-        # Which files the last run's model index was built from, and its fingerprint: a
-        # run where none of them changed reuses it without parsing anything.
-        self.index_files: frozenset[str] = frozenset()
-        self.index_fingerprint = ""
-        self.dirty = False
-        if self.file is None:
-            return
-        enabled = gc.isenabled()
-        gc.disable()  # unpickling creates many objects and no cycles
-        try:
-            with self.file.open("rb") as handle:
-                loaded = pickle.load(handle)
-            entries, index_files, fingerprint = loaded
-            if isinstance(entries, dict) and isinstance(index_files, frozenset) and isinstance(fingerprint, str):
-                self.entries, self.index_files, self.index_fingerprint = entries, index_files, fingerprint
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError,
-                IndexError, KeyError):
-            pass
-        finally:
-            if enabled:
-                gc.enable()
-
-    def store(self, key: str, entry: CacheEntry) -> None:
-        self.entries[key] = entry
-        self.dirty = True
-
-    def save(self) -> None:
-        if self.file is None or not self.dirty:
-            return
-        try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            gitignore = self.file.parent / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# created by prodlint\n*\n")
-            temp = self.file.with_suffix(f".{os.getpid()}.tmp")
-            with temp.open("wb") as handle:
-                pickle.dump((self.entries, self.index_files, self.index_fingerprint), handle,
-                            protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, self.file)
-        except OSError:
-            pass
-
-
-def _source_stamps(folder: str, into: list[str]) -> None:
-    with os.scandir(folder) as listing:
-        for entry in listing:
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name != "__pycache__":
-                    _source_stamps(entry.path, into)
-            elif entry.name.endswith(".py"):
-                info = entry.stat()
-                into.append(f"{entry.path}:{info.st_mtime_ns}:{info.st_size}")
-
-
-def code_fingerprint() -> str:
-    """Identifies the installed prodlint code, so an edited rule (a development install)
-    never reuses findings made by the old one. A stat per module: cheaper than hashing the
-    sources, and an installed wheel's files do not change under the same version."""
-    stamps: list[str] = []
-    _source_stamps(os.path.dirname(prodlint.__file__), stamps)
-    return hashlib.blake2b(";".join(sorted(stamps)).encode(), digest_size=8).hexdigest()
-
-
-def digest_of(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
-# --- the model index --------------------------------------------------------------------
-
-
-def _read_models(data: bytes, path: str) -> ModelFacts | None:
-    from prodlint.analysis.models import extract_models, may_declare_models
-
-    if not may_declare_models(data):
-        return None
-    import ast
-    import warnings
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(data, filename=path)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    return extract_models(tree) or None
-
-
-def _read_models_chunk(chunk: list[tuple[str, str]]) -> list[tuple[str, ModelFacts | None]]:
-    results: list[tuple[str, ModelFacts | None]] = []
+    results: list[tuple[str, FileFacts | None]] = []
     for key, path in chunk:
         try:
             with open(path, "rb") as handle:
@@ -291,33 +67,161 @@ def _read_models_chunk(chunk: list[tuple[str, str]]) -> list[tuple[str, ModelFac
         except OSError:
             results.append((key, None))
             continue
-        results.append((key, _read_models(data, path)))
+        results.append((key, read_facts(data, path)))
     return results
 
 
-def _build_index(facts: Iterable[ModelFacts]) -> ModelIndex:
-    from prodlint.analysis.models import ModelIndex, add_reverse
+def _load_rules() -> None:
+    from prodlint.facts import all_providers
+    from prodlint.registry import all_rules
 
-    index = ModelIndex()
-    reverse: list[tuple[str, Relation]] = []
-    for declared in facts:
-        for info, added in declared:
-            index.add(info)
-            reverse.extend(added)
-    add_reverse(index, reverse)
-    return index
+    all_rules()
+    all_providers()
+
+
+def _extract_all(files: list[SourceFile], sizes: dict[str, int], workers: int) -> list[tuple[str, FileFacts | None]]:
+    pairs = [(f.key, f.path) for f in files]
+    if workers == 1 or len(files) < PARALLEL_FACTS_THRESHOLD:
+        return _read_facts_chunk(pairs)
+    from prodlint.parallel import map_chunked
+
+    # Providers (and rules) are loaded before the fork so every worker inherits them;
+    # while the workers parse, nothing else is left to do here.
+    _load_rules()
+    done = map_chunked(_read_facts_chunk, pairs, [sizes.get(key, 0) for key, _ in pairs], workers)
+    return [pair for chunk in done for pair in chunk]
+
+
+@dataclass
+class Gathered:
+    """The project facts for a set of files, from the cache where it can answer."""
+
+    cache: Cache
+    files: list[SourceFile]
+    sizes: dict[str, int]
+    # Content digests of the files read this run: a file that changes while it is being
+    # checked must not have its findings cached under the old content.
+    expected: dict[str, bytes]
+    fingerprint: str
+    project: ProjectFacts | None
+
+    def build(self) -> ProjectFacts:
+        if self.project is None:
+            self.project, _ = _build(self.cache, self.files)
+        return self.project
+
+
+def _build(cache: Cache, files: Iterable[SourceFile]) -> tuple[ProjectFacts, str]:
+    from prodlint.facts import build_project
+
+    return build_project(
+        facts for f in files if (entry := cache.entries.get(f.key)) is not None and (facts := entry.facts)
+    )
+
+
+def gather(files: list[SourceFile], cache: Cache, workers: int) -> Gathered:
+    # 1. Which files changed since the cache was written (by stat, then by content).
+    changed: list[SourceFile] = []
+    sizes: dict[str, int] = {}
+    for file in files:
+        entry = cache.entries.get(file.key)
+        try:
+            stat = os.stat(file.path)
+        except OSError:
+            changed.append(file)
+            continue
+        sizes[file.key] = stat.st_size
+        if entry is not None and entry.mtime_ns == stat.st_mtime_ns and entry.size == stat.st_size:
+            continue
+        changed.append(file)
+
+    # 2. Facts of changed files; an unchanged content (a touched file) keeps its entry.
+    expected: dict[str, bytes] = {}
+    extract: list[SourceFile] = []
+    if changed:
+        from prodlint.facts import may_contribute
+    for file in changed:
+        try:
+            with open(file.path, "rb") as handle:
+                data = handle.read()
+            stat = os.stat(file.path)
+        except OSError:
+            cache.entries.pop(file.key, None)
+            continue
+        digest = digest_of(data)
+        entry = cache.entries.get(file.key)
+        if entry is not None and entry.digest == digest:
+            cache.store(file.key, replace(entry, mtime_ns=stat.st_mtime_ns, size=stat.st_size))
+            continue
+        expected[file.key] = digest
+        if may_contribute(data):
+            extract.append(file)
+        # No findings: the old ones were made from other content.
+        cache.store(file.key, CacheEntry(stat.st_mtime_ns, stat.st_size, digest, None, None))
+    for key, facts in _extract_all(extract, sizes, workers):
+        cache.entries[key] = replace(cache.entries[key], facts=facts)
+
+    # 3. The project facts: rebuilt only when a file they cover changed or the set did.
+    keys = frozenset(f.key for f in files)
+    project: ProjectFacts | None = None
+    if expected or keys != cache.facts_files or not cache.facts_fingerprint:
+        project, fingerprint = _build(cache, files)
+        cache.facts_files, cache.facts_fingerprint, cache.dirty = keys, fingerprint, True
+    return Gathered(cache, files, sizes, expected, cache.facts_fingerprint, project)
+
+
+def _fact_files(paths: Sequence[Path], files: list[SourceFile], configs: Configs) -> list[SourceFile]:
+    """Checking one view must see the models of the app it belongs to, whichever front end
+    asks: the facts come from the checked files and the rest of their projects."""
+    given = {path.resolve() for path in paths}
+    roots = sorted({root for path in paths if (root := find_project_root(path)) is not None and root not in given})
+    return fact_files(roots, configs, files)
+
+
+def _cache_for(config: Config, use_cache: bool) -> Cache:
+    return Cache(Path(config.root, config.cache_dir) if use_cache else None, code_fingerprint())
+
+
+def project_facts(path: Path, configs: Configs, *, use_cache: bool = True) -> ProjectFacts:
+    """The project facts ``prodlint check .`` at the project root would use, for a front end
+    that checks ``path`` alone (stdin, flake8, the codemod)."""
+    root = find_project_root(path)
+    if root is None:
+        return {}
+    cache = _cache_for(configs.for_path(root), use_cache)
+    gathered = gather(fact_files([root], configs, ()), cache, 1)
+    project = gathered.build()
+    if use_cache:
+        cache.save()
+    return project
 
 
 # --- checking --------------------------------------------------------------------------
 
-_worker_checker: Checker | None = None
+
+class Checkers:
+    """A Checker per configuration of the run, made on first use (in each worker)."""
+
+    def __init__(self, configs: Sequence[Config], project: ProjectFacts | None) -> None:
+        self.configs = configs
+        self.project = project
+        self._made: dict[int, Checker] = {}
+
+    def __getitem__(self, position: int) -> Checker:
+        checker = self._made.get(position)
+        if checker is None:
+            from prodlint.engine import Checker
+
+            checker = self._made[position] = Checker(self.configs[position], project=self.project)
+        return checker
 
 
-def _init_worker(config: Config, project: ModelIndex | None) -> None:
-    global _worker_checker
-    from prodlint.engine import Checker
+_worker_checkers: Checkers | None = None
 
-    _worker_checker = Checker(config, project=project)
+
+def _init_worker(configs: Sequence[Config], project: ProjectFacts | None) -> None:
+    global _worker_checkers
+    _worker_checkers = Checkers(configs, project)
     # ASTs have no reference cycles: the collector would only rescan them.
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
@@ -325,13 +229,15 @@ def _init_worker(config: Config, project: ModelIndex | None) -> None:
 
 class Job(NamedTuple):
     file: SourceFile
-    # The content digest the model facts were read from (b"" when not read): if the file
-    # changed since, its entry is not cached, as its facts would not match its findings.
+    config: int  # position in the run's list of configurations
+    made_with: str  # what the findings depend on beyond the file: settings and facts
+    # The content digest the facts were read from (b"" when not read): if the file changed
+    # since, its entry is not cached, as its facts would not match its findings.
     expected: bytes
-    models: ModelFacts | None
+    facts: FileFacts | None
 
 
-def _check_one(checker: Checker, job: Job, index: str) -> tuple[CacheEntry | None, list[Finding]]:
+def _check_one(checker: Checker, job: Job) -> tuple[CacheEntry | None, list[Finding]]:
     from prodlint.engine import uncheckable
 
     file = job.file
@@ -350,183 +256,81 @@ def _check_one(checker: Checker, job: Job, index: str) -> tuple[CacheEntry | Non
     digest = digest_of(data)
     if job.expected and digest != job.expected:
         return None, findings
-    return CacheEntry(stat.st_mtime_ns, stat.st_size, digest, job.models, tuple(findings), index), findings
+    return CacheEntry(stat.st_mtime_ns, stat.st_size, digest, job.facts, tuple(findings), job.made_with), findings
 
 
-def _check_chunk(chunk: list[Job], index: str) -> list[tuple[str, CacheEntry | None, list[Finding]]]:
-    checker = _worker_checker
-    assert checker is not None
-    return [(job.file.key, *_check_one(checker, job, index)) for job in chunk]
+def _check_chunk(chunk: list[Job]) -> list[tuple[str, CacheEntry | None, list[Finding]]]:
+    checkers = _worker_checkers
+    assert checkers is not None
+    return [(job.file.key, *_check_one(checkers[job.config], job)) for job in chunk]
 
 
-def _chunks(items: Sequence[tuple[int, object]], workers: int) -> Iterator[list[int]]:
-    """Positions of ``items`` (size, item), largest first, in chunks of about equal bytes."""
-    order = sorted(range(len(items)), key=lambda i: -items[i][0])
-    total = sum(size for size, _ in items)
-    target = max(total // (workers * CHUNKS_PER_WORKER), 1)
-    chunk: list[int] = []
-    weight = 0
-    for position in order:
-        chunk.append(position)
-        weight += items[position][0]
-        if weight >= target or len(chunk) >= MAX_CHUNK_FILES:
-            yield chunk
-            chunk, weight = [], 0
-    if chunk:
-        yield chunk
-
-
-def _pool(workers: int, state: tuple[Config, ModelIndex | None] | None) -> ProcessPoolExecutor:
-    """Worker processes; ``state`` (config and model index) makes them checkers."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # fork hands the config and the model index to the workers without pickling them.
-    method = "fork" if sys.platform == "linux" else None
-    if state is None:
-        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context(method),
-        initializer=_init_worker,
-        initargs=state,
-    )
-
-
-# --- fixing ----------------------------------------------------------------------------
-
-FixOutcome = tuple[bytes, bytes, "FixResult"] | str  # (old, new, result), or why it failed
-
-
-def _fix_one(checker: Checker, shown: str, unsafe: bool, write: bool) -> tuple[str, FixOutcome]:
-    from prodlint.fixer import FixFailed, fix_file
-
-    try:
-        return shown, fix_file(Path(shown), shown, checker, unsafe, write)
-    except (FixFailed, OSError) as error:
-        return shown, str(error)
-
-
-def _fix_in_worker(shown: str, unsafe: bool, write: bool) -> tuple[str, FixOutcome]:
-    checker = _worker_checker
-    assert checker is not None
-    return _fix_one(checker, shown, unsafe, write)
-
-
-def fix_paths(
-    targets: Sequence[str], config: Config, project: ModelIndex | None, *,
-    unsafe: bool, write: bool, jobs: int | None = None,
-) -> Iterator[tuple[str, FixOutcome]]:
-    """Fix each file (paths as shown to the user), in parallel when there are several:
-    libcst costs seconds on a large file. Results come back in the order given."""
-    workers = min(jobs or os.cpu_count() or 1, len(targets))
-    if workers <= 1:
-        from prodlint.engine import Checker
-
-        checker = Checker(config, project=project)
-        for shown in targets:
-            yield _fix_one(checker, shown, unsafe, write)
+def _run(
+    todo: list[Job], sizes: dict[str, int], checkers: Checkers, workers: int, progress: ProgressCallback | None,
+) -> Iterable[tuple[str, CacheEntry | None, list[Finding]]]:
+    if not todo:
         return
-    with _pool(workers, (config, project)) as pool:
-        yield from pool.map(_fix_in_worker, targets, [unsafe] * len(targets), [write] * len(targets))
+    if workers == 1 or len(todo) < PARALLEL_THRESHOLD:
+        for done, job in enumerate(todo, start=1):
+            yield (job.file.key, *_check_one(checkers[job.config], job))
+            if progress:
+                progress(done, len(todo))
+        return
+    from prodlint.parallel import map_chunked
+
+    _load_rules()  # once here, inherited by every forked worker
+    done = 0
+    for chunk in map_chunked(_check_chunk, todo, [sizes.get(job.file.key, 0) for job in todo], workers,
+                             initializer=_init_worker, initargs=(checkers.configs, checkers.project)):
+        yield from chunk
+        done += len(chunk)
+        if progress:
+            progress(done, len(todo))
 
 
 def check_paths(
     paths: Sequence[Path],
-    config: Config,
+    configs: Configs,
     *,
     use_cache: bool = True,
     jobs: int | None = None,
     progress: ProgressCallback | None = None,
     want_project: bool = False,
 ) -> RunResult:
-    """Findings for every Python file under ``paths``. ``want_project`` builds the model
-    index even when every finding comes from the cache (a fix run re-checks with it)."""
-    files = discover(paths, config)
-    # The index covers the checked files and, in a configured project, the whole project:
-    # checking one view must see the models of the app it belongs to.
-    index_files = list(files)
-    if config.source is not None and config.root.resolve() not in {p.resolve() for p in paths}:
-        known = {f.key for f in files}
-        index_files += [f for f in discover([config.root], config) if f.key not in known]
-    result = RunResult(files=len(files))
-    cache_key = f"{config.fingerprint()}-{code_fingerprint()}"
-    cache = Cache(Path(config.root, config.cache_dir) if use_cache else None, cache_key)
+    """Findings for every Python file under ``paths``, each under the configuration that
+    governs it. ``want_project`` builds the project facts even when every finding comes
+    from the cache (a fix run re-checks with them)."""
+    files = discover(paths, configs)
+    result = RunResult(files=len(files), checked=[f.shown for f in files])
+    cache = _cache_for(configs.for_path(paths[0] if paths else Path.cwd()), use_cache)
     workers = max(jobs or os.cpu_count() or 1, 1)
-
-    # 1. Which files changed since the cache was written (by stat, then by content).
-    changed: list[SourceFile] = []
-    expected: dict[str, bytes] = {}
-    sizes: dict[str, int] = {}
-    for file in index_files:
-        entry = cache.entries.get(file.key)
-        try:
-            stat = os.stat(file.path)
-        except OSError:
-            changed.append(file)
-            continue
-        sizes[file.key] = stat.st_size
-        if entry is not None and entry.mtime_ns == stat.st_mtime_ns and entry.size == stat.st_size:
-            continue
-        changed.append(file)
-
-    # 2. Model facts of changed files; an unchanged content (a touched file) keeps its entry.
-    extract: list[SourceFile] = []
-    if changed:
-        from prodlint.analysis.models import may_declare_models
-    for file in changed:
-        try:
-            with open(file.path, "rb") as handle:
-                data = handle.read()
-            stat = os.stat(file.path)
-        except OSError:
-            cache.entries.pop(file.key, None)
-            continue
-        digest = digest_of(data)
-        entry = cache.entries.get(file.key)
-        if entry is not None and entry.digest == digest:
-            cache.store(file.key, replace(entry, mtime_ns=stat.st_mtime_ns, size=stat.st_size))
-            continue
-        expected[file.key] = digest
-        if may_declare_models(data):
-            extract.append(file)
-        # No findings: the old ones were made from other content.
-        cache.store(file.key, CacheEntry(stat.st_mtime_ns, stat.st_size, digest, None, None))
-    for key, models in _extract_all(extract, sizes, workers):
-        cache.entries[key] = replace(cache.entries[key], models=models)
-
-    # 3. The project index: rebuilt only when a file it covers changed or the set did.
-    index_keys = frozenset(f.key for f in index_files)
-    project: ModelIndex | None = None
-    if expected or index_keys != cache.index_files or not cache.index_fingerprint:
-        project = _build_index(
-            models for f in index_files
-            if (entry := cache.entries.get(f.key)) is not None and (models := entry.models)
-        )
-        fingerprint = project.fingerprint()
-        cache.index_files, cache.index_fingerprint, cache.dirty = index_keys, fingerprint, True
-    fingerprint = cache.index_fingerprint
+    gathered = gather(_fact_files(paths, files, configs), cache, workers)
 
     # 4. Check what the cache cannot answer.
+    run_configs: list[Config] = []
+    positions: dict[int, tuple[int, str]] = {}
     todo: list[Job] = []
     for file in files:
+        config = configs.for_folder(os.path.dirname(file.key))
+        known = positions.get(id(config))
+        if known is None:
+            known = positions[id(config)] = (len(run_configs), f"{config.fingerprint()}-{gathered.fingerprint}")
+            run_configs.append(config)
+        position, made_with = known
         entry = cache.entries.get(file.key)
-        if entry is not None and entry.findings is not None and entry.index == fingerprint:
+        if entry is not None and entry.findings is not None and entry.made_with == made_with:
             result.from_cache += 1
             shown = file.shown
             result.findings.extend(f if f.path == shown else replace(f, path=shown) for f in entry.findings)
             continue
         if entry is None:
-            todo.append(Job(file, expected.get(file.key, b""), None))
+            todo.append(Job(file, position, made_with, gathered.expected.get(file.key, b""), None))
         else:
-            todo.append(Job(file, expected.get(file.key, entry.digest), entry.models))
-    if (todo or want_project) and project is None:
-        project = _build_index(
-            models for f in index_files
-            if (entry := cache.entries.get(f.key)) is not None and (models := entry.models)
-        )
-    result.project = project
-    for key, entry, findings in _run(todo, sizes, config, project, fingerprint, workers, progress):
+            todo.append(Job(file, position, made_with, gathered.expected.get(file.key, entry.digest), entry.facts))
+    if todo or want_project:
+        result.project = gathered.build()
+    checkers = Checkers(run_configs, result.project)
+    for key, entry, findings in _run(todo, gathered.sizes, checkers, workers, progress):
         result.findings.extend(findings)
         if entry is not None:
             cache.store(key, entry)
@@ -538,58 +342,68 @@ def check_paths(
     return result
 
 
-def _extract_all(
-    files: list[SourceFile], sizes: dict[str, int], workers: int
-) -> Iterable[tuple[str, ModelFacts | None]]:
-    items = [(sizes.get(f.key, 0), (f.key, f.path)) for f in files]
-    if workers == 1 or len(files) < PARALLEL_MODELS_THRESHOLD:
-        return _read_models_chunk([pair for _, pair in items])
-    chunks = [[items[i][1] for i in chunk] for chunk in _chunks(items, workers)]
-    with _pool(workers, None) as pool:
-        pending = pool.map(_read_models_chunk, chunks)
-        # While the workers parse, load the rules here: the checking workers forked later
-        # inherit them instead of each importing them again.
-        _load_rules()
-        return [pair for done in pending for pair in done]
+# --- fixing ----------------------------------------------------------------------------
+
+FixOutcome = tuple[bytes, bytes, "FixResult"] | str  # (old, new, result), or why it failed
 
 
-def _load_rules() -> None:
-    from prodlint.registry import all_rules
+def _fix_one(checker: Checker, shown: str, unsafe: bool, write: bool) -> FixOutcome:
+    from prodlint.fixer import FixFailed, fix_file
 
-    all_rules()
+    try:
+        return fix_file(Path(shown), shown, checker, unsafe, write)
+    except (FixFailed, OSError) as error:
+        return str(error)
 
 
-def _run(
-    todo: list[Job],
-    sizes: dict[str, int],
-    config: Config,
-    project: ModelIndex | None,
-    index: str,
-    workers: int,
-    progress: ProgressCallback | None,
-) -> Iterable[tuple[str, CacheEntry | None, list[Finding]]]:
-    if not todo:
+class FixJob(NamedTuple):
+    position: int  # in the order given
+    shown: str
+    config: int
+    unsafe: bool
+    write: bool
+
+
+def _fix_chunk(chunk: list[FixJob]) -> list[tuple[int, FixOutcome]]:
+    checkers = _worker_checkers
+    assert checkers is not None
+    return [(job.position, _fix_one(checkers[job.config], job.shown, job.unsafe, job.write)) for job in chunk]
+
+
+def fix_paths(
+    targets: Sequence[str], configs: Configs, project: ProjectFacts | None, *,
+    unsafe: bool, write: bool, jobs: int | None = None,
+) -> Iterator[tuple[str, FixOutcome]]:
+    """Fix each file (paths as shown to the user), in parallel when there are several:
+    libcst costs seconds on a large file. Results come back in the order given."""
+    run_configs: list[Config] = []
+    positions: dict[int, int] = {}
+    work: list[FixJob] = []
+    for number, shown in enumerate(targets):
+        config = configs.for_path(Path(shown))
+        position = positions.setdefault(id(config), len(run_configs))
+        if position == len(run_configs):
+            run_configs.append(config)
+        work.append(FixJob(number, shown, position, unsafe, write))
+    checkers = Checkers(run_configs, project)
+    workers = min(jobs or os.cpu_count() or 1, len(targets))
+    if workers <= 1:
+        for job in work:
+            yield job.shown, _fix_one(checkers[job.config], job.shown, unsafe, write)
         return
-    if workers == 1 or len(todo) < PARALLEL_THRESHOLD:
-        from prodlint.engine import Checker
+    from prodlint.parallel import map_chunked
 
-        checker = Checker(config, project=project)
-        for done, job in enumerate(todo, start=1):
-            yield (job.file.key, *_check_one(checker, job, index))
-            if progress:
-                progress(done, len(todo))
-        return
-    from concurrent.futures import as_completed
+    sizes = [_size(shown) for shown in targets]
+    outcomes: dict[int, FixOutcome] = {}
+    for chunk in map_chunked(_fix_chunk, work, sizes, workers, initializer=_init_worker,
+                             initargs=(run_configs, project), max_files=1):
+        outcomes.update(chunk)
+    for job in work:
+        yield job.shown, outcomes[job.position]
 
-    items = [(sizes.get(job.file.key, 0), job) for job in todo]
-    _load_rules()  # once here, inherited by every forked worker
-    with _pool(workers, (config, project)) as pool:
-        futures = [pool.submit(_check_chunk, [todo[i] for i in chunk], index)
-                   for chunk in _chunks(items, workers)]
-        done = 0
-        for future in as_completed(futures):
-            chunk_result = future.result()
-            yield from chunk_result
-            done += len(chunk_result)
-            if progress:
-                progress(done, len(todo))
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0

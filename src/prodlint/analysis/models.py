@@ -15,14 +15,14 @@ of a project that can contain models, skipping the rest with a byte-level pre-fi
 from __future__ import annotations
 
 import ast
-import functools
 import hashlib
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from prodlint.analysis.imports import last_name
+from prodlint.facts import FactProvider
 
 # The settings key under which the engine hands the project-wide index to the rules.
 PROJECT_MODELS = "project-models"
@@ -347,16 +347,17 @@ def may_declare_models(data: bytes) -> bool:
 
 
 def build_model_index(paths: Iterable[Path]) -> ModelIndex:
-    """Index the models of every file in ``paths`` that can declare one. Unreadable or
-    unparsable files are skipped: the index only ever adds knowledge."""
-    index = ModelIndex()
-    reverse: list[tuple[str, Relation]] = []
+    """Index the models of every file in ``paths`` that can declare one (for scripts that
+    check a package without the runner). Unreadable or unparsable files are skipped: the
+    index only ever adds knowledge."""
+    provider = ModelFactsProvider()
+    declared: list[ModelFacts] = []
     for path in paths:
         try:
             data = path.read_bytes()
         except OSError:
             continue
-        if not may_declare_models(data):
+        if not provider.may_contain(data):
             continue
         try:
             with warnings.catch_warnings():
@@ -364,37 +365,40 @@ def build_model_index(paths: Iterable[Path]) -> ModelIndex:
                 tree = ast.parse(data, filename=str(path))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
-        for info, added in extract_models(tree):
-            index.add(info)
-            reverse.extend(added)
-    add_reverse(index, reverse)
-    return index
+        facts = provider.extract(tree)
+        if facts is not None:
+            declared.append(facts)
+    return provider.build(declared)
 
 
-@functools.lru_cache(maxsize=4)
-def project_model_index(root: Path, excluded: tuple[str, ...] = ()) -> ModelIndex:
-    """The index for every ``*.py`` below ``root``, once per process: for front ends that see
-    one file at a time (flake8). Folders named in ``excluded`` (and hidden ones) are skipped."""
-    skip = set(excluded) | {"__pycache__", "node_modules", "site-packages", ".venv", "venv", ".tox",
-                            "build", "dist"}
+# What one file declares: each model with the reverse relations it adds to others.
+ModelFacts = list[tuple[ModelInfo, list[tuple[str, Relation]]]]
 
-    def files() -> Iterable[Path]:
-        stack = [root]
-        while stack:
-            folder = stack.pop()
-            try:
-                entries = list(folder.iterdir())
-            except OSError:
-                continue
-            for entry in entries:
-                if entry.name.startswith(".") or entry.name in skip:
-                    continue
-                if entry.is_dir():
-                    stack.append(entry)
-                elif entry.suffix == ".py":
-                    yield entry
 
-    return build_model_index(files())
+class ModelFactsProvider(FactProvider[ModelFacts, ModelIndex]):
+    """The ORM model index as project facts: the N+1 rules read it from
+    ``ctx.settings[PROJECT_MODELS]`` and add the checked file's own models."""
+
+    key = PROJECT_MODELS
+
+    def may_contain(self, data: bytes) -> bool:
+        return may_declare_models(data)
+
+    def extract(self, tree: ast.Module) -> ModelFacts | None:
+        return extract_models(tree) or None
+
+    def build(self, facts: Sequence[ModelFacts]) -> ModelIndex:
+        index = ModelIndex()
+        reverse: list[tuple[str, Relation]] = []
+        for declared in facts:
+            for info, added in declared:
+                index.add(info)
+                reverse.extend(added)
+        add_reverse(index, reverse)
+        return index
+
+    def fingerprint(self, built: ModelIndex) -> str:
+        return built.fingerprint()
 
 
 def describe(index: Mapping[str, ModelInfo]) -> str:

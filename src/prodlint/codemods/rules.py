@@ -16,17 +16,34 @@ from pathlib import Path
 import libcst as cst
 from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
-from prodlint.config import load_config
+from prodlint.config import Configs, find_project_root
+from prodlint.discovery import display_path
 from prodlint.engine import Checker
+from prodlint.facts import ProjectFacts
 from prodlint.fixer import FixFailed, fix_text
 from prodlint.model import FixSafety
 from prodlint.registry import Rule, all_rules
+from prodlint.runner import project_facts
+
+
+@functools.lru_cache(maxsize=8)
+def _configs(pyproject: Path | None) -> Configs:
+    return Configs(pyproject)
+
+
+@functools.lru_cache(maxsize=8)
+def _project(pyproject: Path | None, root: Path | None) -> ProjectFacts:
+    # Per project root: every file of one project shares its facts.
+    return project_facts(root, _configs(pyproject)) if root is not None else {}
 
 
 @functools.lru_cache(maxsize=64)
 def _checker(code: str, pyproject: Path | None, folder: Path) -> Checker:
-    config = load_config([folder], explicit=pyproject)
-    return Checker(config, rules=[all_rules()[code]])
+    """The rule as ``prodlint check`` would run it on files in ``folder``: the folder's
+    configuration and its project's facts (the models an N+1 fix needs)."""
+    config = _configs(pyproject).for_path(folder)
+    project = _project(pyproject, find_project_root(folder))
+    return Checker(config, rules=[all_rules()[code]], project=project)
 
 
 class RuleFixCommand(CodemodCommand):
@@ -53,8 +70,11 @@ class RuleFixCommand(CodemodCommand):
         filename = self.context.filename or "<codemod>"
         folder = Path(filename).resolve().parent if self.context.filename else Path.cwd()
         checker = _checker(self.rule().code, self.config, folder)
+        # The path the CLI would hand the engine (libcst passes it absolute): path globs
+        # (test-paths, per-file-ignores) must pick the same files as ``prodlint fix``.
+        shown = display_path(Path(filename)) if self.context.filename else filename
         try:
-            result = fix_text(tree.code, filename, checker, self.unsafe_fixes)
+            result = fix_text(tree.code, shown, checker, self.unsafe_fixes)
         except FixFailed as error:
             raise SkipFile(str(error)) from None
         if not result.changed:

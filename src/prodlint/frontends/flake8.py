@@ -17,11 +17,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from prodlint import __version__
-from prodlint.analysis.models import project_model_index
-from prodlint.config import Config, ConfigError, find_pyproject, load_config, parse_table
+from prodlint.config import Config, ConfigError, Configs, find_project_root, parse_table
+from prodlint.discovery import display_path
 from prodlint.engine import Checker
+from prodlint.facts import ProjectFacts
 from prodlint.model import UNCHECKABLE_CODE, Finding
-from prodlint.runner import display_path
+from prodlint.runner import project_facts
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,21 +41,21 @@ def _rule_option_table(text: str) -> dict[str, object]:
         raise ConfigError(f"flake8 option prodlint-rule-options: not TOML key = value lines: {error}") from None
 
 
-def merged_config(
-    pyproject: Path | None, rule_options: str = "", test_paths: tuple[str, ...] = ()
-) -> Config:
-    """The config ``prodlint check`` would use for files under ``pyproject``, with the
-    flake8 options applied over it (flake8 options win, option by option)."""
-    config = load_config([], explicit=pyproject) if pyproject is not None else Config()
+def with_flake8_options(config: Config, rule_options: str = "", test_paths: tuple[str, ...] = (),
+                        migration_paths: tuple[str, ...] = ()) -> Config:
+    """``config`` with the flake8 options applied over it (flake8 options win, option by
+    option)."""
     if rule_options.strip():
         # Validated exactly like [tool.prodlint.rules], so a typo fails the same way.
-        extra = parse_table({"rules": _rule_option_table(rule_options)}, pyproject or Path("setup.cfg"))
+        extra = parse_table({"rules": _rule_option_table(rule_options)}, config.source or Path("setup.cfg"))
         merged = {code: dict(settings) for code, settings in config.rule_options.items()}
         for code, settings in extra.rule_options.items():
             merged[code] = {**merged.get(code, {}), **settings}
         config = replace(config, rule_options=merged)
     if test_paths:
         config = replace(config, test_paths=test_paths)
+    if migration_paths:
+        config = replace(config, migration_paths=migration_paths)
     return config
 
 
@@ -68,11 +69,14 @@ class Flake8Checker:
     explicit_config: Path | None = None
     rule_options: str = ""
     test_paths: tuple[str, ...] = ()
+    migration_paths: tuple[str, ...] = ()
 
-    # One Checker per pyproject.toml per process: building one resolves the rule set and
-    # the project's model index, which must not be paid again for every file.
-    _checkers: dict[Path | None, Checker] = {}
-    _pyprojects: dict[Path, Path | None] = {}
+    # Per process: each file's configuration (found as ``prodlint check`` finds it), one
+    # Checker per configuration and project, and each project's facts, which must not be
+    # gathered again for every file.
+    _configs: Configs | None = None
+    _checkers: dict[tuple[int, Path | None], Checker] = {}
+    _projects: dict[Path | None, ProjectFacts] = {}
     # Configuration problems already reported in this process.
     _reported: set[str] = set()
 
@@ -93,6 +97,9 @@ class Flake8Checker:
         add("--prodlint-test-paths", default="", parse_from_config=True,
             comma_separated_list=True,
             help="Globs of test files (overrides [tool.prodlint] test-paths)")
+        add("--prodlint-migration-paths", default="", parse_from_config=True,
+            comma_separated_list=True,
+            help="Globs of migration files (overrides [tool.prodlint] migration-paths)")
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
@@ -101,32 +108,32 @@ class Flake8Checker:
         cls.rule_options = getattr(options, "prodlint_rule_options", "") or ""
         paths = getattr(options, "prodlint_test_paths", None) or []
         cls.test_paths = tuple(p for p in paths if p)
+        migrations = getattr(options, "prodlint_migration_paths", None) or []
+        cls.migration_paths = tuple(p for p in migrations if p)
+        cls._configs = None
         cls._checkers = {}
-        cls._pyprojects = {}
+        cls._projects = {}
         cls._reported = set()
 
     @classmethod
-    def _pyproject_for(cls, path: Path) -> Path | None:
-        if cls.explicit_config is not None:
-            return cls.explicit_config
-        folder = path.parent
-        if folder not in cls._pyprojects:
-            cls._pyprojects[folder] = find_pyproject(folder)
-        return cls._pyprojects[folder]
-
-    @classmethod
-    def checker_for(cls, pyproject: Path | None) -> Checker:
-        checker = cls._checkers.get(pyproject)
+    def checker_for(cls, path: Path) -> Checker:
+        if cls._configs is None:
+            options = (cls.rule_options, cls.test_paths, cls.migration_paths)
+            cls._configs = Configs(cls.explicit_config, lambda config: with_flake8_options(config, *options))
+        config = cls._configs.for_path(path)
+        root = find_project_root(path)
+        checker = cls._checkers.get((id(config), root))
         if checker is None:
-            config = merged_config(pyproject, cls.rule_options, cls.test_paths)
-            index = project_model_index(config.root, (*config.exclude, *config.extend_exclude))
-            checker = cls._checkers[pyproject] = Checker(config, project=index)
+            project = cls._projects.get(root)
+            if project is None:
+                project = cls._projects[root] = project_facts(path, cls._configs)
+            checker = cls._checkers[(id(config), root)] = Checker(config, project=project)
         return checker
 
     def run(self) -> Iterator[Flake8Result]:
         path = Path(self.filename).resolve()
         try:
-            checker = self.checker_for(self._pyproject_for(path))
+            checker = self.checker_for(path)
         except ConfigError as error:
             # Raising would end all of flake8 (and the editor's linting with it), losing
             # every other plugin's results: say it once, as a finding, and check nothing.

@@ -1,0 +1,108 @@
+"""The per-file cache: findings and project facts, valid while a file's content is.
+
+The warm path (nothing changed since the last run) must stay cheap: it stats each file,
+loads one pickle and returns what it holds, without importing the engine, the rules or
+``ast``. So this module imports nothing that checks.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import prodlint
+from prodlint.model import Finding
+
+# What one file contributes to the project facts: provider key -> that provider's facts.
+FileFacts = dict[str, object]
+
+
+@dataclass
+class CacheEntry:
+    mtime_ns: int
+    size: int
+    digest: bytes
+    # What the file contributes to the project facts (None: nothing); valid for the content.
+    facts: FileFacts | None
+    # Findings made under the settings and project facts whose fingerprint is ``made_with``;
+    # None when the file only contributed facts (it was not among the checked files).
+    findings: tuple[Finding, ...] | None
+    made_with: str = ""
+
+
+class Cache:
+    """One pickle per (prodlint version, code): file path -> entry. Safe to delete at any
+    time; a cache that cannot be read or written only costs speed."""
+
+    def __init__(self, folder: Path | None, key: str) -> None:
+        self.file = folder / f"{prodlint.__version__}-{key}.pickle" if folder is not None else None
+        self.entries: dict[str, CacheEntry] = {}
+        # Which files the last run's project facts were built from, and their fingerprint:
+        # a run where none of them changed reuses it without parsing anything.
+        self.facts_files: frozenset[str] = frozenset()
+        self.facts_fingerprint = ""
+        self.dirty = False
+        if self.file is None:
+            return
+        enabled = gc.isenabled()
+        gc.disable()  # unpickling creates many objects and no cycles
+        try:
+            with self.file.open("rb") as handle:
+                loaded = pickle.load(handle)
+            entries, facts_files, fingerprint = loaded
+            if isinstance(entries, dict) and isinstance(facts_files, frozenset) and isinstance(fingerprint, str):
+                self.entries, self.facts_files, self.facts_fingerprint = entries, facts_files, fingerprint
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError,
+                IndexError, KeyError):
+            pass
+        finally:
+            if enabled:
+                gc.enable()
+
+    def store(self, key: str, entry: CacheEntry) -> None:
+        self.entries[key] = entry
+        self.dirty = True
+
+    def save(self) -> None:
+        if self.file is None or not self.dirty:
+            return
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            gitignore = self.file.parent / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("# created by prodlint\n*\n")
+            temp = self.file.with_suffix(f".{os.getpid()}.tmp")
+            with temp.open("wb") as handle:
+                pickle.dump((self.entries, self.facts_files, self.facts_fingerprint), handle,
+                            protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temp, self.file)
+        except OSError:
+            pass
+
+
+def _source_stamps(folder: str, into: list[str]) -> None:
+    with os.scandir(folder) as listing:
+        for entry in listing:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != "__pycache__":
+                    _source_stamps(entry.path, into)
+            elif entry.name.endswith(".py"):
+                info = entry.stat()
+                into.append(f"{entry.path}:{info.st_mtime_ns}:{info.st_size}")
+
+
+def code_fingerprint() -> str:
+    """Identifies the installed prodlint code, so an edited rule (a development install)
+    never reuses findings made by the old one. A stat per module: cheaper than hashing the
+    sources, and an installed wheel's files do not change under the same version."""
+    stamps: list[str] = []
+    _source_stamps(os.path.dirname(prodlint.__file__), stamps)
+    return hashlib.blake2b(";".join(sorted(stamps)).encode(), digest_size=8).hexdigest()
+
+
+def digest_of(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()

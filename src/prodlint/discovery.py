@@ -1,0 +1,160 @@
+"""Discovery: which files a run covers, and where their project is.
+
+It walks the given paths with ``os.scandir``, one compiled pattern for all excludes and no
+per-file ``resolve``, so that a warm run over a large tree costs little more than its stats.
+Every front end that checks files goes through here (the CLI, pre-commit, flake8 and the
+codemod, for the project-wide facts).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from prodlint.config import Config, Configs
+
+
+class SourceFile(NamedTuple):
+    path: str  # as the OS opens it
+    key: str  # absolute, the cache key
+    shown: str  # as reported: relative to the working directory when below it
+
+
+def display_path(path: Path) -> str:
+    """Paths relative to the working directory when below it, as users type them."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _join(prefix: str, name: str) -> str:
+    return name if prefix in ("", ".") else f"{prefix}/{name}"
+
+
+def _glob_pattern(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    """All exclude globs as one regex: matching every glob per entry dominated warm runs."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
+
+
+def _git_visible(folder: str) -> set[str] | None:
+    """Files git does not ignore under ``folder``, relative to it; None outside a work tree."""
+    try:
+        listed = subprocess.run(
+            ["git", "-C", folder, "ls-files", "-co", "--exclude-standard", "-z"],
+            capture_output=True, timeout=30, check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {name for name in listed.decode("utf-8", "surrogateescape").split("\0") if name}
+
+
+def _excluded_file(path: Path, root: Path, excluded: re.Pattern[str]) -> bool:
+    """Whether any folder on the way to ``path`` (from the project root), or its own
+    name, is excluded."""
+    try:
+        parts = path.resolve().relative_to(root).parts
+    except ValueError:
+        parts = path.parts
+    return any(excluded.match(part) or excluded.match("/".join(parts[: i + 1])) for i, part in enumerate(parts))
+
+
+def discover(paths: Sequence[Path], configs: Configs) -> list[SourceFile]:
+    """Python files under ``paths``, skipping excluded and (optionally) git-ignored ones,
+    by the config that governs each given path. A file named explicitly is always checked,
+    as in ruff (unless force-exclude). Each file appears once."""
+    cwd = Path.cwd().resolve()
+    found: dict[str, SourceFile] = {}
+    for given in paths:
+        config = configs.for_path(given)
+        excluded = _glob_pattern((*config.exclude, *config.extend_exclude))
+        root = config.root.resolve()
+        if given.is_file():
+            if config.force_exclude and excluded is not None and _excluded_file(given, root, excluded):
+                continue
+            key = str(given.resolve())
+            found.setdefault(key, SourceFile(str(given), key, display_path(given)))
+            continue
+        if not given.is_dir():
+            continue
+        resolved = given.resolve()
+        # Relative paths (for excludes, display, git) are worked out once per given folder
+        # and extended by plain string joins below it.
+        try:
+            relative_root = resolved.relative_to(root).as_posix()
+        except ValueError:
+            relative_root = given.as_posix()
+        try:
+            shown_root = resolved.relative_to(cwd).as_posix()
+        except ValueError:
+            shown_root = given.as_posix()
+        visible = _git_visible(str(given)) if config.respect_gitignore else None
+        key_root = str(resolved)
+        stack: list[tuple[str, str]] = [("", str(given))]
+        while stack:
+            sub, folder = stack.pop()
+            prefix = f"{sub}/" if sub else ""
+            try:
+                with os.scandir(folder) as listing:
+                    entries = list(listing)
+            except OSError:
+                continue
+            for entry in entries:
+                name = entry.name
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    continue
+                if not is_dir and not name.endswith((".py", ".pyi")):
+                    continue
+                relative = prefix + name
+                if excluded is not None and (
+                    excluded.match(name) or excluded.match(_join(relative_root, relative))
+                ):
+                    continue
+                if is_dir:
+                    stack.append((relative, entry.path))
+                    continue
+                if visible is not None and relative not in visible:
+                    continue
+                key = f"{key_root}/{relative}"
+                found.setdefault(key, SourceFile(entry.path, key, _join(shown_root, relative)))
+    # Sorted, so the model index is merged in the same order (and has the same
+    # fingerprint) whatever order the file system lists folders in.
+    return sorted(found.values(), key=lambda f: f.key)
+
+
+def fact_files(roots: Sequence[Path], configs: Configs, checked: Sequence[SourceFile]) -> list[SourceFile]:
+    """The files project facts are read from: the checked files and the rest of the
+    projects ``roots``, test files left out. Production code never imports test models,
+    and leaving them out everywhere keeps one file checked alone and ``check .`` equal."""
+    test_patterns: dict[int, tuple[str, re.Pattern[str] | None]] = {}
+
+    def is_test(file: SourceFile) -> bool:
+        config = configs.for_folder(os.path.dirname(file.key))
+        if id(config) not in test_patterns:
+            test_patterns[id(config)] = (f"{config.root.resolve()}/", _glob_pattern(config.test_paths))
+        root, pattern = test_patterns[id(config)]
+        if pattern is None:
+            return False
+        # Relative to the project: the folders above it (a checkout under /tmp/test_x/)
+        # say nothing about the file's role, and the answer must not depend on the cwd.
+        parts = file.key.removeprefix(root).split("/")
+        # Each tail, as the semantic layer's path_matches does: ``tests/*`` at any depth.
+        return any(pattern.match("/".join(parts[i:])) for i in range(len(parts)))
+
+    seen: set[str] = set()
+    kept: list[SourceFile] = []
+    for file in (*checked, *(discover(roots, configs) if roots else ())):
+        if file.key not in seen:
+            seen.add(file.key)
+            if not is_test(file):
+                kept.append(file)
+    return kept

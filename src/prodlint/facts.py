@@ -1,0 +1,109 @@
+"""Project facts: what the checking of one file needs to know about the others.
+
+A rule that needs project-wide knowledge (the N+1 rules need every ORM model's relations)
+reads it from ``ctx.settings[provider.key]``. It comes from a provider, a subclass of
+``FactProvider`` anywhere under ``prodlint.analysis`` or ``prodlint.rules``, found the way
+rules are (no table to edit). A provider has three parts, so that the runner, the cache
+and the flake8 plugin handle every provider the same way:
+
+- ``may_contain(data)``: a cheap test on a file's bytes; files that fail it are not parsed;
+- ``extract(tree)``: the file's facts, picklable (the cache keeps them per file content,
+  worker processes send them back);
+- ``build(facts)``: the project's facts from every file's, with a ``fingerprint`` that
+  changes whenever they do (it is part of each file's cache key: one file's findings depend
+  on what the others declare).
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import importlib
+import pkgutil
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from typing import ClassVar, Generic, TypeVar
+
+from prodlint.cache import FileFacts
+
+PerFile = TypeVar("PerFile")
+Built = TypeVar("Built")
+
+
+class FactProvider(Generic[PerFile, Built]):
+    """Base class of project-fact providers; subclasses set ``key`` and the three methods."""
+
+    key: ClassVar[str]  # the settings key rules read the built facts from
+
+    def may_contain(self, data: bytes) -> bool:
+        raise NotImplementedError
+
+    def extract(self, tree: ast.Module) -> PerFile | None:
+        raise NotImplementedError
+
+    def build(self, facts: Sequence[PerFile]) -> Built:
+        raise NotImplementedError
+
+    def fingerprint(self, built: Built) -> str:
+        raise NotImplementedError
+
+
+# Built facts by provider key, as rules read them.
+ProjectFacts = Mapping[str, object]
+
+
+@functools.lru_cache(maxsize=1)
+def all_providers() -> tuple[FactProvider[object, object], ...]:
+    """One instance of every provider under ``prodlint.analysis`` and ``prodlint.rules``."""
+    import prodlint.analysis
+    import prodlint.rules
+
+    found: dict[str, FactProvider[object, object]] = {}
+    for package in (prodlint.analysis, prodlint.rules):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            module = importlib.import_module(info.name)
+            for value in vars(module).values():
+                if (isinstance(value, type) and issubclass(value, FactProvider)
+                        and value.__module__ == module.__name__ and "key" in vars(value)):
+                    if value.key in found:
+                        raise RuntimeError(f"project facts {value.key!r} declared twice")
+                    found[value.key] = value()
+    return tuple(found[key] for key in sorted(found))
+
+
+def read_facts(data: bytes, path: str) -> FileFacts | None:
+    """What one file contributes, parsed once for all the providers that want it; None
+    for a file none wants (most files) or that does not parse."""
+    wanting = [provider for provider in all_providers() if provider.may_contain(data)]
+    if not wanting:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(data, filename=path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    facts = {provider.key: extracted for provider in wanting
+             if (extracted := provider.extract(tree)) is not None}
+    return facts or None
+
+
+def may_contribute(data: bytes) -> bool:
+    return any(provider.may_contain(data) for provider in all_providers())
+
+
+def build_project(per_file: Iterable[FileFacts]) -> tuple[ProjectFacts, str]:
+    """The project facts from every file's (in a stable order), and their fingerprint."""
+    providers = all_providers()
+    collected: dict[str, list[object]] = {provider.key: [] for provider in providers}
+    for facts in per_file:
+        for key, value in facts.items():
+            if key in collected:
+                collected[key].append(value)
+    built: dict[str, object] = {}
+    digest = hashlib.blake2b(digest_size=8)
+    for provider in providers:
+        built[provider.key] = value = provider.build(collected[provider.key])
+        digest.update(f"{provider.key}={provider.fingerprint(value)};".encode())
+    return built, digest.hexdigest()
