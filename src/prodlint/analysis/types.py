@@ -342,7 +342,7 @@ def return_type(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context, at: 
             continue
         found = expression_type(statement.value, ctx, at)
         if found is None:
-            return Evidence(reason=f"`return {_short(ctx.source_of(statement.value))}` has no obvious type")
+            return Evidence(reason=f"`return {short(ctx.source_of(statement.value))}` has no obvious type")
         types.append(found)
     if _can_fall_off(func.body):
         types.append(Inferred("None"))
@@ -385,7 +385,7 @@ def _can_fall_off(body: list[ast.stmt]) -> bool:
     return True
 
 
-def _short(text: str) -> str:
+def short(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= 30 else text[:27] + "..."
 
@@ -449,7 +449,7 @@ def parameter_type(func: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg, c
     found: list[Inferred] = list(checked)
     if default is not None:
         if default_type is None:
-            return Evidence(reason=f"the default `{_short(ctx.source_of(default))}` has no obvious type")
+            return Evidence(reason=f"the default `{short(ctx.source_of(default))}` has no obvious type")
         if default_type.text != "None" or found or protocols:
             found.append(default_type)
     if protocols:
@@ -537,7 +537,7 @@ def _classify(use: ast.Name, name: str, parents: _ParentMap, ctx: Context, at: a
             for item in spec:
                 found = _checked_type(item, ctx, at)
                 if found is None:
-                    return f"`isinstance({name}, {_short(ctx.source_of(item))})` names no usable class"
+                    return f"`isinstance({name}, {short(ctx.source_of(item))})` names no usable class"
                 checked.append(found)
             return ""
     if _narrowed(use, name, parents):
@@ -608,7 +608,7 @@ def _object_use(node: ast.expr, parents: _ParentMap, ctx: Context, protocols: se
         return f"{shown} is used through `.{parent.attr}`"
     if isinstance(parent, ast.Return):
         return f"{shown} is returned"
-    return f"{shown} is used in `{_short(ctx.source_of(parent))}`" if parent is not None and hasattr(parent, "lineno") \
+    return f"{shown} is used in `{short(ctx.source_of(parent))}`" if parent is not None and hasattr(parent, "lineno") \
         else f"{shown} is used in a way inference does not follow"
 
 

@@ -14,7 +14,7 @@ from prodlint.analysis.context import Context
 from prodlint.analysis.imports import dotted_name, last_name
 from prodlint.analysis.types import (
     ANY_NAMES, OVERRIDE_NAMES, AnyUse, Evidence, Inferred, any_uses, expression_type, is_any, module_types,
-    parameter_type, return_type, simple_literal_source,
+    parameter_type, return_type, short, simple_literal_source,
 )
 from prodlint.model import FixSafety
 from prodlint.registry import Option, Rule
@@ -66,11 +66,13 @@ def mentions_any(ctx: Context) -> bool:
 
 
 def wanted_file(rule: Rule, ctx: Context) -> bool:
+    """Whether the rule looks at this file at all: decided once per file (the test-path
+    globs are costly to match on every node)."""
     if not mentions_any(ctx):
         return False
-    if ctx.path.endswith(".pyi") and not rule.settings.get("check-stubs"):
-        return False
-    return not (ctx.is_test_file and not rule.settings.get("check-tests"))
+    return ctx.memo(f"annotations:wanted:{rule.code}", lambda: not (
+        (ctx.path.endswith(".pyi") and not rule.settings.get("check-stubs"))
+        or (ctx.is_test_file and not rule.settings.get("check-tests"))))
 
 
 def places(node: ast.AST, ctx: Context, rule: Rule) -> list[Place]:
@@ -87,8 +89,8 @@ def _places(node: ast.AST, ctx: Context, rule: Rule) -> list[Place]:
         return _signature(node, ctx, rule)
     if isinstance(node, ast.AnnAssign):
         return _annotated_assignment(node, ctx)
-    if isinstance(node, ast.Assign):
-        return _alias(node, ctx) + type_comment_places(node, ctx)
+    if isinstance(node, ast.Module):
+        return _module_places(node, ctx)
     type_alias = getattr(ast, "TypeAlias", None)
     if type_alias is not None and isinstance(node, type_alias):
         name = getattr(node, "name", None)
@@ -96,6 +98,26 @@ def _places(node: ast.AST, ctx: Context, rule: Rule) -> list[Place]:
         value: ast.expr = getattr(node, "value")
         return [Place(use, label, None, "an alias is named where it is used") for use in any_uses(value, ctx)]
     return []
+
+
+def _module_places(tree: ast.Module, ctx: Context) -> list[Place]:
+    """Aliases and assignments' ``# type:`` comments, read from the module once: plain
+    assignments are too many to visit one by one for what only a few files hold."""
+    found: list[Place] = []
+    stack: list[ast.stmt] = list(reversed(tree.body))
+    while stack:
+        statement = stack.pop()
+        if isinstance(statement, ast.Assign):
+            found += _alias(statement, ctx)
+        elif isinstance(statement, ast.ClassDef):
+            stack.extend(reversed(statement.body))
+        elif isinstance(statement, (ast.If, ast.Try)):
+            stack.extend(reversed([*statement.body, *statement.orelse]))
+    if ctx.memo("annotations:type-comments", lambda: "# type:" in ctx.text):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign):
+                found += type_comment_places(node, ctx)
+    return found
 
 
 def _outer(annotation: ast.expr) -> str:
@@ -254,7 +276,7 @@ def _annotated_assignment(node: ast.AnnAssign, ctx: Context) -> list[Place]:
     elif node.value is not None:
         found = expression_type(node.value, ctx, top)
         if found is None or found.text == "None":
-            reason = f"the value `{_clip(ctx.source_of(node.value))}` has no obvious type"
+            reason = f"the value `{short(ctx.source_of(node.value))}` has no obvious type"
         else:
             fix, reason = found, ""
     result = []
@@ -266,14 +288,9 @@ def _annotated_assignment(node: ast.AnnAssign, ctx: Context) -> list[Place]:
     return result
 
 
-def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= 30 else text[:27] + "..."
-
-
 def _alias(node: ast.Assign, ctx: Context) -> list[Place]:
     """``JSON = dict[str, Any]`` at module or class level: flagged once, at the alias."""
-    if ctx.enclosing_function() is not None or len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+    if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
         return []
     value = node.value
     if isinstance(value, ast.Subscript):
@@ -397,7 +414,7 @@ class AnyAnnotationRule(Rule):
     fix_safety = FixSafety.UNSAFE
     options = OPTIONS
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (
-        ast.FunctionDef, ast.AsyncFunctionDef, ast.AnnAssign, ast.Assign,
+        ast.FunctionDef, ast.AsyncFunctionDef, ast.AnnAssign, ast.Module,
         *([getattr(ast, "TypeAlias")] if hasattr(ast, "TypeAlias") else []),
     )
     fix_node_types = ("Name", "Attribute", "SimpleString")
