@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 import sdists
+
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.model import Finding
@@ -103,20 +104,42 @@ SEMGREP_RULES = Path("/work/.mirror/semgrep+semgrep-rules/repo")
 NOT_INJECTION = ("/correctness/", "/performance/", "custom-expression-as-sql")
 ANNOTATION = re.compile(r"#\s*(ruleid|ok)\s*:")
 # Annotated lines prodlint leaves alone on purpose, with why (path suffix, line).
-RIGHT_MISSES: dict[tuple[str, int], str] = {}
+UNCHANGED = "`\"... = %s\".format(x)` has no `{}`: the text is not changed, nothing is spliced"
+QUOTED = "`ext.quote_ident(...)` quotes the identifier properly"
+RIGHT_MISSES: dict[tuple[str, int], str] = {
+    ("python/django/security/injection/sql/sql-injection-rawsql.py", 21): UNCHANGED,
+    ("python/django/security/injection/sql/sql-injection-rawsql.py", 28): UNCHANGED,
+    ("python/django/security/injection/sql/sql-injection-using-db-cursor-execute.py", 11): UNCHANGED,
+    ("python/django/security/injection/sql/sql-injection-using-db-cursor-execute.py", 34): UNCHANGED,
+    ("python/django/security/injection/sql/sql-injection-using-raw.py", 25): UNCHANGED,
+    ("python/django/security/injection/tainted-sql-string.py", 33): UNCHANGED,
+    ("python/lang/security/audit/formatted-sql-query.py", 39): UNCHANGED,
+    ("python/lang/security/audit/sqli/aiopg-sqli.py", 80): QUOTED,
+    ("python/lang/security/audit/sqli/asyncpg-sqli.py", 58): QUOTED,
+    ("python/lang/security/audit/sqli/psycopg-sqli.py", 66): QUOTED,
+    ("python/sqlalchemy/security/sqlalchemy-execute-raw-query.py", 248):
+        "`insert(table) + 'test'` is no string building (it raises TypeError)",
+    ("python/aws-lambda/security/tainted-sql-string.py", 13):
+        "semgrep marks the string; prodlint flags the execute() it reaches, line 18",
+}
 
 
 def semgrep_tests(repo: Path) -> dict[str, str]:
     """path -> text of each SQL-injection test file, from a checkout or a bare git dir."""
-    if (repo / "python").is_dir():
+    checkout = (repo / "python").is_dir()
+    if checkout:
         paths = sorted(p.relative_to(repo).as_posix() for p in (repo / "python").rglob("*.py"))
-        read = lambda path: (repo / path).read_text(encoding="utf-8")  # noqa: E731
     else:
         listing = subprocess.run(["git", "--git-dir", str(repo), "ls-tree", "-r", "--name-only", "HEAD", "python"],
                                  check=True, capture_output=True, text=True).stdout
         paths = sorted(listing.split())
-        read = lambda path: subprocess.run(["git", "--git-dir", str(repo), "show", f"HEAD:{path}"],  # noqa: E731
-                                           check=True, capture_output=True, text=True).stdout
+
+    def read(path: str) -> str:
+        if checkout:
+            return (repo / path).read_text(encoding="utf-8")
+        return subprocess.run(["git", "--git-dir", str(repo), "show", f"HEAD:{path}"],
+                              check=True, capture_output=True, text=True).stdout
+
     chosen = [p for p in paths if p.endswith(".py") and "sql" in p.lower() and not any(n in p for n in NOT_INJECTION)]
     return {path: read(path) for path in chosen}
 
@@ -130,6 +153,10 @@ def annotated(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         (node.lineno, node.end_lineno or node.lineno) for node in ast.walk(tree)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     )
+    statements = [
+        (node.lineno, node.end_lineno or node.lineno) for node in ast.walk(tree)
+        if isinstance(node, (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return))
+    ]
     lines = text.splitlines()
     marks: list[tuple[int, str, int]] = []  # (annotation line, kind, first target line)
     for number, line in enumerate(lines, start=1):
@@ -152,7 +179,11 @@ def annotated(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
             # A mark before a ``def``: that function.
             following = [end for start, end in function_ends if start == target]
             last = min(last, following[0]) if following else last
-        marked[kind].append((target, max(target, last)))
+        # A mark inside a statement (an argument line) covers the whole statement.
+        first = min([start for start, end in statements if start <= target <= end and start < target] or [target])
+        # An ``ok`` mark is about its own statement only.
+        marked[kind].append((first, max(target, last) if kind == "ruleid" else max(
+            [end for start, end in statements if start == first] or [target])))
     return marked["ruleid"], marked["ok"]
 
 
@@ -162,7 +193,8 @@ def tool_lines(tool: str, folder: Path) -> dict[str, set[int]]:
         command = [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "S608", "--output-format", "json", "--exit-zero", str(folder)]
     else:
         command = [sys.executable, "-m", "bandit", "-q", "-r", "-t", "B608", "-f", "json", str(folder)]
-    output = subprocess.run(command, capture_output=True, text=True).stdout
+    # Both exit non-zero when they report something.
+    output = subprocess.run(command, capture_output=True, text=True, check=False).stdout
     found: dict[str, set[int]] = {}
     data = json.loads(output or "[]")
     items = data if tool == "ruff" else data.get("results", [])
@@ -201,7 +233,7 @@ def semgrep_score(repo: Path, workdir: Path) -> list[str]:
         hit = flagged["prodlint"].get(path, set())
         for a, b in ruleid:
             if not any(a <= n <= b for n in hit):
-                why = RIGHT_MISSES.get((path.rsplit("/", 1)[-1], a))
+                why = RIGHT_MISSES.get((path, a))
                 label = f"prodlint right: {why}" if why else "real miss"
                 misses.append(f"  {path}:{a}: {label}: {text.splitlines()[a - 1].strip()[:100]}")
     right = sum("prodlint right" in m for m in misses)

@@ -118,3 +118,115 @@ def test_bandit_recall() -> None:
     bandit = sdist("bandit==1.9.4")
     found, expected, report = bench.recall(bandit)
     assert expected >= 13 and found == expected, "\n".join(report)
+
+
+@pytest.mark.parametrize("code", [
+    # A cursor made at import time, named in camelCase.
+    """
+    import mysql.connector
+    mydb = mysql.connector.connect()
+    mydbCursor = mydb.cursor()
+    def handler(event):
+        mydbCursor.execute("UPDATE t SET a = '%s'" % event["a"])
+    """,
+    # A handle known by its annotation.
+    """
+    from clickhouse_driver import Client
+    def f(client: Client, kind):
+        client.execute("SELECT id FROM events WHERE kind = '%s'" % kind)
+    """,
+    # pg8000's native run and asyncpg's cursor.
+    """
+    import pg8000.native
+    def f(conn, age):
+        conn.run("SELECT name FROM users WHERE age = '" + age + "'")
+    """,
+    """
+    import asyncpg
+    async def f(conn, name):
+        async for row in conn.cursor("SELECT * FROM users WHERE name = '" + name + "'"):
+            pass
+    """,
+    # A template from another module, formatted with input.
+    """
+    import asyncpg
+    def f(conn, user_input):
+        import common
+        return conn.fetch(common.bad_query_1.format(user_input))
+    """,
+    # SQLAlchemy's Query ran a string clause as SQL before 1.4.
+    """
+    def f(session, var):
+        return session.query(User).filter("name = '" + var + "'").all()
+    """,
+    """
+    def f(spark, kind):
+        return spark.sql(f"SELECT id FROM events WHERE kind = '{kind}'")
+    """,
+])
+def test_driver_sinks(code: str) -> None:
+    assert codes(code) in (["PRD101"], ["PRD102"])
+
+
+@pytest.mark.parametrize("code", [
+    # Django checks the names it is given: not SQL.
+    """
+    from django.db import models
+    def f(queryset, field):
+        return queryset.order_by("-" + field).filter("name = '" + field + "'")
+    """,
+    # Not a database handle: a runner, a subprocess.
+    """
+    import subprocess
+    def f(runner, name):
+        runner.run("SELECT * FROM t WHERE a = '" + name + "'")
+        subprocess.run("echo SELECT FROM '" + name + "'", shell=True)
+    """,
+    # A local template is read, and a formatted argument that is no input is left alone.
+    """
+    import asyncpg
+    import common
+    def f(conn):
+        return conn.fetch(common.bad_query_1.format(common.TABLE))
+    """,
+    """
+    def f(session, column):
+        return session.query(User).filter(User.name == column).order_by(User.id).all()
+    """,
+])
+def test_not_driver_sinks(code: str) -> None:
+    assert codes(code) == []
+
+
+def test_textual_clause_message_says_what_sqlalchemy_does() -> None:
+    finding, = check("""
+        def f(session, var):
+            return session.query(User).filter("name = '" + var + "'").all()
+    """)
+    assert "before 1.4" in finding.message and finding.fix is FixSafety.NONE
+
+
+def test_new_params_go_after_the_existing_ones() -> None:
+    finding, = check("""
+        import sqlite3
+        def f(cur, x, y):
+            cur.execute("SELECT * FROM t WHERE a = ? AND b = '" + x + "' AND c = '" + y + "'", (0,))
+    """)
+    assert finding.fix_hint["replacement"] == 'cur.execute("SELECT * FROM t WHERE a = ? AND b = ? AND c = ?", (0, x, y))'
+
+
+@pytest.mark.parametrize(("driver", "expected"), [
+    ("clickhouse_driver", '"SELECT id FROM t WHERE kind = %(kind)s AND p LIKE \'x%%\'", {"kind": str(kind)}'),
+    ("oracledb", '"SELECT id FROM t WHERE kind = :kind AND p LIKE \'x%\'", {"kind": str(kind)}'),
+    ("pymssql", '"SELECT id FROM t WHERE kind = %s AND p LIKE \'x%%\'", (str(kind),)'),
+    ("duckdb", '"SELECT id FROM t WHERE kind = ? AND p LIKE \'x%\'", (str(kind),)'),
+])
+def test_each_driver_gets_its_paramstyle(driver: str, expected: str) -> None:
+    finding, = check(f"""
+        import {driver}
+        def f(cursor, kind):
+            cursor.execute("SELECT id FROM t WHERE kind = '%s' AND p LIKE 'x%%'" % kind)
+    """)
+    assert finding.fix_hint["replacement"] == f"cursor.execute({expected})"
+    typed = driver in ("oracledb", "duckdb")
+    assert finding.fix is (FixSafety.UNSAFE if typed else FixSafety.SAFE)

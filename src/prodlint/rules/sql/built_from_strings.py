@@ -21,20 +21,29 @@ class SqlBuiltFromStrings(Rule):
     code = "PRD101"
     name = "SqlBuiltFromStrings"
     summary = "A value spliced into SQL text that reaches a query call"
-    message = "SQL passed to `{sink}` splices in {values}; pass them as query parameters"
+    message = "SQL passed to `{sink}` splices in {values}; {advice}"
     what_it_does = """
-Flags a database call (DB-API `cursor.execute`/`executemany`/`executescript`,
-`connection.execute`, Django `Model.objects.raw`, `QuerySet.extra`, `RawSQL`, SQLAlchemy
-`text()`, `session.execute`, `exec_driver_sql`, `pandas.read_sql*`, asyncpg and
-`databases` `fetch*`/`execute`) whose SQL text has a value spliced in where SQL expects a
-value (inside quotes, after `=`, `<`, `LIKE`, `LIMIT`, in `VALUES (...)`), by `+`, `+=`,
+Flags a database call whose SQL text has a value spliced in where SQL expects a value
+(inside quotes, after `=`, `<`, `LIKE`, `LIMIT`, in `VALUES (...)`), by `+`, `+=`,
 f-strings, `%`, `.format`, `.replace` or `"".join`, including when the string is built in a
-variable over several statements and branches.
+variable over several statements and branches. The calls: DB-API `cursor.execute`/
+`executemany`/`executescript` and `connection.execute` (sqlite3, aiosqlite, psycopg2,
+psycopg, aiopg, pymysql, MySQLdb, mysql.connector, aiomysql, pymssql, oracledb/cx_Oracle,
+clickhouse-driver, snowflake-connector, duckdb), recognised by the handle's name, by what
+made it (`mydb.cursor()` at module level) or by its annotation; Django `Model.objects.raw`,
+`QuerySet.extra`, `RawSQL`; SQLAlchemy `text()`, `session.execute`, `exec_driver_sql`, and
+strings passed to `Query.filter`/`order_by`/`group_by`/`having`/`distinct` (SQLAlchemy before
+1.4 ran them as SQL, 1.4 rejects them); `pandas.read_sql*`; asyncpg `fetch*`/`execute`/
+`cursor`; pg8000 `run`; `databases` `fetch*`/`execute`; Spark/Databricks and duckdb `.sql()`.
+A template imported from another module and formatted with input
+(`queries.BY_NAME.format(name)`) is flagged too: its text is not in the file, but the
+values are spliced into SQL.
 
 Not flagged: constants (literals, module and function constants, `Final`), values passed
 through identifier quoting (`connection.ops.quote_name`, `psycopg.sql.Identifier`),
 placeholder lists (`",".join(["%s"] * n)`, `"?" * n`), numbers (`int(...)`, `len(...)`,
-`%d`), and strings that never reach a database call (log and exception messages).
+`%d`), `"... = %s".format(x)` (no `{}`: nothing is spliced), and strings that never reach a
+database call (log and exception messages).
 """
     why_bad = """
 A value spliced into SQL is parsed as SQL: `' OR '1'='1` in a user name turns a lookup into
@@ -103,7 +112,7 @@ block and the SQL variable is used nowhere else.
         if analysis.fix is not None:
             fix = FixSafety.UNSAFE if analysis.fix_unsafe else FixSafety.SAFE
         self.report(ctx, node, fix=fix, hint=analysis.fix or {}, sink=analysis.sink.label,
-                    values=describe(ctx, analysis.values))
+                    values=describe(ctx, analysis.values), advice=analysis.advice)
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
         from prodlint.fixes.sql import apply_hint

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from prodlint.analysis.context import Context
 from prodlint.analysis.imports import last_name
 from prodlint.rules.sql.flow import Flow, Piece, classify, statement_path
-from prodlint.rules.sql.parametrize import plan_fix
+from prodlint.rules.sql.parametrize import is_dml, plan_fix
 from prodlint.rules.sql.sinks import SINK_METHODS, Sink, find_sink
 
 SQL_WORDS = re.compile(
@@ -34,6 +34,16 @@ class Analysis:
     identifiers: list[Piece]  # unsafe values in identifier or clause positions (PRD102)
     fix: dict[str, object] | None = None
     fix_unsafe: bool = False
+    ddl: bool = False  # a statement that takes no parameters (CREATE, ALTER, PRAGMA...)
+
+    @property
+    def advice(self) -> str:
+        if self.sink.textual_clause:
+            return ("SQLAlchemy before 1.4 runs a string here as SQL (1.4 rejects it): pass "
+                    "`text(...)` with bound parameters or a column expression")
+        if self.ddl:
+            return "this statement takes no parameters: check them against a fixed set or quote them as literals"
+        return "pass them as query parameters"
 
 
 def analyse(call: ast.Call, ctx: Context) -> Analysis | None:
@@ -77,14 +87,48 @@ def _analyse(call: ast.Call, ctx: Context) -> Analysis | None:
                 values.append(piece)
             elif flow.is_input(piece.expr):
                 identifiers.append(piece)
+    if not values and not identifiers and not templates and len(sink.sql) == 1:
+        values = _formatted_foreign_template(sink.sql[0], flow, ctx)
     if not values and not identifiers:
         return None
     analysis = Analysis(sink, values, identifiers)
+    if len(templates) == 1:
+        analysis.ddl = not is_dml("".join(p.text if not p.dynamic else "\0" for p in templates[0]))
     if values and len(sink.sql) == 1 and len(templates) == 1:
         plan = plan_fix(sink, templates[0], flow, ctx)
         if plan is not None:
             analysis.fix, analysis.fix_unsafe = plan
     return analysis
+
+
+def _formatted_foreign_template(sql: ast.expr, flow: Flow, ctx: Context) -> list[Piece]:
+    """``common.bad_query.format(user_input)``: a template held by another module (its text
+    is not in this file) formatted with input. Where the values land is unknown, that they
+    are spliced into SQL is not."""
+    if isinstance(sql, ast.Call) and isinstance(sql.func, ast.Attribute) and sql.func.attr == "format":
+        template, args = sql.func.value, [*sql.args, *(k.value for k in sql.keywords)]
+    elif isinstance(sql, ast.BinOp) and isinstance(sql.op, ast.Mod):
+        template = sql.left
+        args = list(sql.right.elts) if isinstance(sql.right, ast.Tuple) else [sql.right]
+    else:
+        return []
+    root = template
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if template is root or not isinstance(root, ast.Name) or not is_imported(ctx, root.id):
+        return []
+    return [Piece(expr=arg) for arg in args if flow.is_input(arg)]
+
+
+def is_imported(ctx: Context, name: str) -> bool:
+    """``name`` is bound by an import where it is read (a function's own import first)."""
+    for function in ctx.enclosing_functions():
+        scope = ctx.scope_of(function)
+        if name in scope.imports:
+            return True
+        if name in scope.bindings:
+            return False
+    return name in ctx.module_scope.imports
 
 
 def describe(ctx: Context, pieces: list[Piece]) -> str:

@@ -65,7 +65,7 @@ class Renderer:
         while name in self.names or name in self.taken:
             name += "_"
         self.names[-1] = name
-        return ":" + name
+        return f"%({name})s" if self.style == "pyformat" else ":" + name
 
     def source(self, piece: Piece) -> str:
         assert piece.expr is not None
@@ -88,7 +88,8 @@ class Renderer:
         return "{" + text + spec + "}"
 
     def render(self, pieces: list[Piece]) -> list[tuple[str, str]]:
-        """The new string as ('lit', text) / ('field', f-string field) parts."""
+        """The new string as ('lit', text) / ('mark', new placeholder) / ('field', f-string
+        field) parts."""
         out: list[tuple[str, str]] = []
         merged: list[Piece] = []
         for piece in pieces:
@@ -154,7 +155,7 @@ class Renderer:
                 self.names.append("")
                 self.params.append(self.quoted_param(prefix, group, suffix))
                 self.positions.append(self.count_existing(out))
-                out.append(("lit", self.placeholder(group[0].expr)))
+                out.append(("mark", self.placeholder(group[0].expr)))
                 if rest:
                     out.append(("lit", rest))
                 continue
@@ -171,7 +172,7 @@ class Renderer:
             self.names.append("")
             self.params.append(self.source(piece) if not piece.spec else "f\"" + self.field(piece, '"') + "\"")
             self.positions.append(self.count_existing(out))
-            out.append(("lit", self.placeholder(piece.expr)))
+            out.append(("mark", self.placeholder(piece.expr)))
             self.before += "\0"
         return out
 
@@ -212,7 +213,10 @@ def string_source(parts: list[tuple[str, str]], escape_percent: bool, multiline:
         if kind == "field":
             text_parts.append(text)
             continue
-        if escape_percent and kind == "lit" and text not in ("%s",):
+        if kind == "mark":  # a placeholder the fix added
+            text_parts.append(text)
+            continue
+        if escape_percent and kind == "lit":
             text = text.replace("%", "%%")
         if multiline:
             text = text.replace("\\", "\\\\")
@@ -293,8 +297,8 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
         extra_args = len(call.args) - 1
         if any(isinstance(a, ast.Starred) for a in call.args) or call.keywords:
             return None
-    elif sink.style == "named" or isinstance(call.func, ast.Name) and call.func.id == "text":
-        if len(call.args) > 1 or any(k.arg in ("values", "params", "parameters") for k in call.keywords):
+    elif sink.style in ("named", "values", "keywords", "pyformat") or isinstance(call.func, ast.Name) and call.func.id == "text":
+        if len(call.args) > 1 or call.keywords and sink.style != "values" or any(k.arg in ("values", "params", "parameters") for k in call.keywords):
             return None
     elif "read_sql" in sink.label:
         existing = next((k.value for k in call.keywords if k.arg == "params"), None)
@@ -302,7 +306,7 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
         existing = argument_of(call, 1, "params", "parameters", "args", "vars")
         if len(call.args) > 2:
             return None
-    escape = sink.style == "format" and existing is None
+    escape = sink.style in ("format", "pyformat") and existing is None
     literal_text = "".join(p.text for p in pieces if not p.dynamic)
     if not is_dml("".join(p.text if not p.dynamic else "\0" for p in pieces)):
         return None
@@ -356,14 +360,18 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
 
     edits: list[tuple[ast.AST, str, str]] = [(sql, "replace", new_sql)] if new_sql != ctx.source_of(sql) else []
     params = renderer.params
-    if sink.style == "named":
-        names = renderer.names
-        if is_text:
-            bind = ", ".join(f"{n}={p}" for n, p in zip(names, params))
-            replacement = splice(ctx, call, edits) + f".bindparams({bind})"
-            return _checked({"replacement": replacement, "statements": statement_edits}, renderer, sink)
-        mapping = "{" + ", ".join(f'"{n}": {p}' for n, p in zip(names, params)) + "}"
+    names = renderer.names
+    mapping = "{" + ", ".join(f'"{n}": {p}' for n, p in zip(names, params)) + "}"
+    if is_text:
+        bind = ", ".join(f"{n}={p}" for n, p in zip(names, params))
+        replacement = splice(ctx, call, edits) + f".bindparams({bind})"
+        return _checked({"replacement": replacement, "statements": statement_edits}, renderer, sink)
+    if sink.style == "values":  # the ``databases`` package
         edits.append((sql, "after", f", values={mapping}"))
+    elif sink.style in ("named", "pyformat"):  # DB-API: a mapping after the SQL
+        edits.append((sql, "after", f", {mapping}"))
+    elif sink.style == "keywords":  # pg8000.native ``run``
+        edits.append((sql, "after", "".join(f", {n}={p}" for n, p in zip(names, params))))
     elif sink.style == "dollar":
         edits.append((call.args[-1], "after", "".join(f", {p}" for p in params)))
     elif existing is None:

@@ -14,7 +14,13 @@ SINK_METHODS = frozenset({
     "execute", "executemany", "executescript", "exec_driver_sql", "raw", "extra",
     "fetch", "fetchrow", "fetchval", "fetch_all", "fetch_one", "fetch_val", "iterate",
     "read_sql", "read_sql_query", "text", "RawSQL",
+    "run",  # pg8000's native ``conn.run(sql, **params)``
+    "cursor",  # asyncpg's ``conn.cursor(sql, *args)``
+    "sql",  # PySpark / Databricks ``spark.sql(sql)``
+    *("filter", "order_by", "group_by", "having", "distinct"),  # SQLAlchemy Query, textual
 })
+# ``Query.filter("a = 1")``: SQLAlchemy before 1.4 ran a string here as SQL (1.4 rejects it).
+QUERY_METHODS = frozenset({"filter", "order_by", "group_by", "having", "distinct"})
 SINK_FUNCTIONS = frozenset({"text", "RawSQL", "read_sql", "read_sql_query"})
 
 # Receivers that are database handles by the names code gives them.
@@ -24,10 +30,19 @@ DB_RECEIVER = re.compile(
     re.IGNORECASE,
 )
 DRIVER_STYLES = {
-    "sqlite3": "qmark", "aiosqlite": "qmark",
+    "sqlite3": "qmark", "aiosqlite": "qmark", "duckdb": "qmark",
     "psycopg2": "format", "psycopg": "format", "pymysql": "format", "MySQLdb": "format",
-    "mysql": "format", "django": "format",
+    "mysql": "format", "django": "format", "aiomysql": "format", "aiopg": "format",
+    "pymssql": "format", "pg8000": "format",
+    "oracledb": "named", "cx_Oracle": "named",
+    "clickhouse_driver": "pyformat", "snowflake": "pyformat",
 }
+DB_MODULES = frozenset({*DRIVER_STYLES, "asyncpg", "sqlalchemy", "databases"})
+# Drivers that send a bound str typed as text (server-side binding): a quoted literal the
+# database typed from context ('5' against an integer column) may not compare the same.
+TYPED_DRIVERS = frozenset({"asyncpg", "pg8000", "oracledb", "cx_Oracle", "duckdb"})
+# What a handle is made by: ``mydb = mysql.connector.connect(...)``, ``cs = conn.cursor()``.
+HANDLE_FACTORIES = frozenset({"connect", "cursor", "Client", "Connection", "create_engine", "Session", "begin"})
 
 # --- sinks --------------------------------------------------------------------------------
 
@@ -37,11 +52,14 @@ class Sink:
     call: ast.Call
     label: str  # how the message names it, e.g. ``cursor.execute``
     sql: tuple[ast.expr, ...]  # the SQL argument(s)
-    style: str | None  # qmark, format, named, dollar: the fix's paramstyle; None: no fix
+    # The fix's paramstyle: qmark, format, pyformat, named (DB-API mapping, or SQLAlchemy
+    # text()), values (databases), keywords (pg8000 run), dollar (asyncpg); None: no fix.
+    style: str | None
     needs_sql_words: bool = True
     # The driver sends a bound str typed as text, where the quoted literal it replaces was
     # typed by the database from context ('5' compared with an integer column).
     typed_binds: bool = False
+    textual_clause: bool = False  # a string handed to SQLAlchemy's Query.filter & co.
 
 
 def _receiver_name(expr: ast.expr) -> str | None:
@@ -58,9 +76,37 @@ def _receiver_name(expr: ast.expr) -> str | None:
     return None
 
 
-def _is_db_receiver(expr: ast.expr) -> bool:
+def _is_db_receiver(expr: ast.expr, ctx: Context) -> bool:
     name = _receiver_name(expr)
-    return name is not None and bool(DB_RECEIVER.search(name))
+    if name is None:
+        return False
+    # ``mydbCursor`` reads as ``mydb_cursor``.
+    if DB_RECEIVER.search(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)):
+        return True
+    if isinstance(expr, ast.Name):
+        value = ctx.value_of(expr.id)
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call) and last_name(value.func) in HANDLE_FACTORIES:
+            return True
+        return _annotated_handle(expr.id, ctx)
+    return False
+
+
+def _annotated_handle(name: str, ctx: Context) -> bool:
+    """A parameter annotated with a driver's type: ``client: clickhouse_driver.Client``."""
+    function = ctx.enclosing_function()
+    if function is None:
+        return False
+    args = function.args
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        if arg.arg == name and arg.annotation is not None:
+            annotation = arg.annotation
+            if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+                return annotation.value.partition(".")[0] in DB_MODULES
+            qualified = ctx.qualified_name(annotation) if isinstance(annotation, (ast.Name, ast.Attribute)) else None
+            return qualified is not None and qualified.partition(".")[0] in DB_MODULES
+    return False
 
 
 def driver_modules(ctx: Context) -> frozenset[str]:
@@ -141,27 +187,48 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
         if call.args and isinstance(call.args[0], ast.Dict):
             parts.extend(v for v in call.args[0].values if v is not None)
         return Sink(call, label, tuple(parts), None, needs_sql_words=False) if parts else None
-    if not _is_db_receiver(receiver):
+    if method in QUERY_METHODS:
+        # Django's ``queryset.order_by("-" + field)`` checks names; SQLAlchemy's Query ran SQL.
+        chain = (dotted_name(receiver) or ast.unparse(receiver)).lower()
+        if "django" in modules or "query" not in chain or not call.args:
+            return None
+        return Sink(call, label, (call.args[0],), None, needs_sql_words=False, textual_clause=True)
+    if method == "sql":
+        # PySpark / Databricks ``spark.sql(...)``; duckdb's ``conn.sql(...)`` (relational API).
+        name = (_receiver_name(receiver) or "").lower()
+        if not ("spark" in name or "pyspark" in modules or "duckdb" in modules and _is_db_receiver(receiver, ctx)):
+            return None
+        sql = argument_of(call, 0, "sqlQuery", "query")
+        return Sink(call, label, (sql,), None) if sql is not None else None
+    if not _is_db_receiver(receiver, ctx):
         return None
     sql = argument_of(call, 0, "sql", "query", "operation", "statement", "sql_script")
     if sql is None:
         return None
+    if method == "run":
+        if "pg8000" not in modules:
+            return None
+        # pg8000.native: ``conn.run("... :name", name=value)``.
+        return Sink(call, label, (sql,), "keywords", typed_binds=True)
+    if method == "cursor":
+        return Sink(call, label, (sql,), "dollar", typed_binds=True) if "asyncpg" in modules else None
     if method in ("fetch", "fetchrow", "fetchval") or "asyncpg" in modules and method == "execute":
         if "asyncpg" not in modules and method.startswith("fetch"):
             return None
         return Sink(call, label, (sql,), "dollar" if "asyncpg" in modules else None, typed_binds=True)
     if method in ("fetch_all", "fetch_one", "fetch_val", "iterate"):
-        return Sink(call, label, (sql,), "named" if "databases" in modules else None, typed_binds=True)
+        return Sink(call, label, (sql,), "values" if "databases" in modules else None, typed_binds=True)
     if method == "executescript":
         return Sink(call, label, (sql,), None)
     if method == "executemany":
         return Sink(call, label, (sql,), None)
+    typed = bool(TYPED_DRIVERS & modules)
     if method == "exec_driver_sql":
-        return Sink(call, label, (sql,), dbapi_style(ctx))
+        return Sink(call, label, (sql,), dbapi_style(ctx), typed_binds=typed)
     name = (_receiver_name(receiver) or "").lower()
     if "session" in name or "sess" in name or "engine" in name:
         return Sink(call, label, (sql,), None)
     if "databases" in modules and "execute" == method:
-        return Sink(call, label, (sql,), "named", typed_binds=True)
-    return Sink(call, label, (sql,), dbapi_style(ctx))
+        return Sink(call, label, (sql,), "values", typed_binds=True)
+    return Sink(call, label, (sql,), dbapi_style(ctx), typed_binds=typed)
 
