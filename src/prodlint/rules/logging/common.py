@@ -18,32 +18,62 @@ from prodlint.analysis.imports import dotted_name
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"})
 LOGGER_NAME = re.compile(r"^_*(?:log|logger|LOG|LOGGER|Log|Logger)$|_(?:log|logger|LOG|LOGGER)$")
 DEFAULT_LOGGER = "logger"
-# Builtins that never return a tuple, so ``"..." % f(x)`` formats exactly one value.
+# Builtins that never return a tuple, so ``"..." % f(x)`` formats exactly one value, and
+# whose results format the same under ``format(v, "")`` and ``str(v)``.
 SCALAR_BUILTINS = frozenset({"len", "int", "str", "float", "repr", "round", "abs", "bool", "ord", "hex", "oct", "bin", "format", "ascii", "chr"})
 
 
 @dataclass(frozen=True)
 class Piece:
-    """Literal text, or one argument with its printf conversion (``s``, ``r`` or ``a``)."""
+    """Literal text, or one argument with its printf conversion (``s``, ``r`` or ``a``).
+
+    ``exact`` is False for an argument whose ``%s`` text may differ from what the original
+    message made of it: ``f"{v}"`` calls ``format(v, "")`` and ``"a" + v`` takes a str's
+    own text, where ``%s`` calls ``str(v)`` (str-mixin enums before 3.12, money types).
+    ``value`` and ``brace`` are the raw value and its ``str.format`` field, for loggers that
+    take brace-style arguments (loguru)."""
 
     text: str
     is_arg: bool = False
     conversion: str = "s"
+    exact: bool = True
+    value: str = ""
+    brace: str = "{}"
 
 
 @dataclass(frozen=True)
 class LazyMessage:
     template: str
     args: tuple[str, ...]
+    exact: bool = True
 
     @classmethod
-    def from_pieces(cls, pieces: list[Piece]) -> LazyMessage:
-        has_args = any(piece.is_arg for piece in pieces)
+    def from_pieces(cls, pieces: list[Piece], has_args: bool | None = None) -> LazyMessage:
+        """A ``%``-style template; ``has_args`` says whether the whole message has
+        arguments when ``pieces`` is one part of it (``%`` is escaped only then)."""
+        if has_args is None:
+            has_args = any(piece.is_arg for piece in pieces)
         template = "".join(
             f"%{piece.conversion}" if piece.is_arg else (piece.text.replace("%", "%%") if has_args else piece.text)
             for piece in pieces
         )
-        return cls(template, tuple(piece.text for piece in pieces if piece.is_arg))
+        return cls(template, tuple(piece.text for piece in pieces if piece.is_arg),
+                   all(piece.exact for piece in pieces))
+
+    @classmethod
+    def brace_from_pieces(cls, pieces: list[Piece]) -> LazyMessage:
+        """A ``str.format`` template (what loguru applies to its arguments): the fields keep
+        their conversion and spec, so the text is exactly the f-string's."""
+        template = "".join(
+            piece.brace if piece.is_arg else piece.text.replace("{", "{{").replace("}", "}}") for piece in pieces
+        )
+        return cls(template, tuple(piece.value or piece.text for piece in pieces if piece.is_arg))
+
+    @property
+    def is_bare_value(self) -> bool:
+        """``"%s"`` with one argument: the value alone is the message (``log.info(x)``
+        formats it with ``str()`` too), better than ``log.info("%s", x)``."""
+        return self.template == "%s" and len(self.args) == 1
 
 
 def string_literal(text: str) -> str:
@@ -338,6 +368,44 @@ def _arg_source(node: ast.expr, ctx: Context) -> str | None:
     return f"({text})" if isinstance(node, ast.NamedExpr) else text
 
 
+STR_RESULT_METHODS = frozenset({"join", "format", "upper", "lower", "strip", "lstrip", "rstrip", "replace", "title",
+                                "capitalize", "casefold", "center", "ljust", "rjust", "zfill", "decode"})
+
+
+def formats_like_str(node: ast.expr, need_str: bool = False) -> bool:
+    """Whether ``%s`` gives exactly the text the original message did: literals, and
+    results of builtins and str methods, whose ``__format__`` is ``__str__``. With
+    ``need_str`` (an operand of ``+``) only values that are ``str`` qualify."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) or (not need_str and isinstance(node.value, (int, float)))
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        return is_text(node.left)
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Name):
+            return func.id in (("str", "repr", "ascii", "format", "chr", "hex", "oct", "bin") if need_str
+                               else SCALAR_BUILTINS)
+        if isinstance(func, ast.Attribute) and func.attr in STR_RESULT_METHODS:
+            return is_text(func.value) or func.attr == "decode"
+    return False
+
+
+def _field(source: str, value: ast.expr, conversion: str, spec: str) -> Piece:
+    """One replacement field, ``{value!conversion:spec}``, as a piece."""
+    brace = "{" + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+    if spec:
+        # format() keeps the exact formatting; only the %-interpolation becomes lazy. A
+        # conversion is applied first, as the f-string does (``format(x, ">5")`` without
+        # ``str()`` raised TypeError for types that take no spec).
+        converted = {"s": f"str({source})", "r": f"repr({source})", "a": f"ascii({source})"}.get(conversion, source)
+        return Piece(f"format({converted}, {string_literal(spec)})", True, value=source, brace=brace)
+    if conversion:
+        return Piece(source, True, conversion, value=source, brace=brace)
+    return Piece(source, True, exact=formats_like_str(value), value=source, brace=brace)
+
+
 def fstring_pieces(node: ast.JoinedStr) -> list[Piece] | None:
     pieces: list[Piece] = []
     for part in node.values:
@@ -348,16 +416,14 @@ def fstring_pieces(node: ast.JoinedStr) -> list[Piece] | None:
         source = _inner_source(part.value)
         if source is None:
             return None
-        conversion = {-1: "s", 115: "s", 114: "r", 97: "a"}[part.conversion]
-        if part.format_spec is None:
-            pieces.append(Piece(source, True, conversion))
-            continue
-        spec = part.format_spec
-        if conversion != "s" or not all(isinstance(v, ast.Constant) for v in spec.values):  # type: ignore[attr-defined]
-            return None
-        spec_text = "".join(str(v.value) for v in spec.values)  # type: ignore[attr-defined]
-        # format() keeps the exact formatting; only the %-interpolation becomes lazy.
-        pieces.append(Piece(f"format({source}, {string_literal(spec_text)})", True))
+        conversion = {-1: "", 115: "s", 114: "r", 97: "a"}[part.conversion]
+        spec_text = ""
+        if part.format_spec is not None:
+            spec = part.format_spec
+            if not all(isinstance(v, ast.Constant) for v in spec.values):  # type: ignore[attr-defined]
+                return None  # a nested field in the spec
+            spec_text = "".join(str(v.value) for v in spec.values)  # type: ignore[attr-defined]
+        pieces.append(_field(source, part.value, conversion, spec_text))
     return pieces
 
 
@@ -403,14 +469,9 @@ def format_call_pieces(call: ast.Call) -> list[Piece] | None:
             return None  # the value would be evaluated twice
         used.append(value)
         source = _inner_source(value)
-        if source is None or (spec and "{" in spec):
+        if source is None or (spec and "{" in spec) or conversion not in (None, "s", "r", "a"):
             return None
-        if spec:
-            if conversion and conversion != "s":
-                return None
-            pieces.append(Piece(f"format({source}, {string_literal(spec)})", True))
-        else:
-            pieces.append(Piece(source, True, conversion or "s"))
+        pieces.append(_field(source, value, conversion or "", spec or ""))
     return pieces
 
 
@@ -464,28 +525,28 @@ def message_pieces(node: ast.expr, ctx: Context) -> list[Piece] | None:
                 source = _arg_source(operand, ctx)
                 if source is None:
                     return None
-                inner = [Piece(source, True)]
+                inner = [Piece(source, True, exact=formats_like_str(operand, need_str=True), value=source)]
             pieces.extend(inner)
         return pieces
     if kind == ".format()":
         assert isinstance(node, ast.Call)
         return format_call_pieces(node)
     source = _arg_source(node, ctx)
-    return None if source is None else [Piece(source, True)]
+    return None if source is None else [Piece(source, True, value=source)]
 
 
 def percent_message(node: ast.BinOp, ctx: Context) -> tuple[LazyMessage, bool] | None:
     """``"..." % values`` keeps its template; returns the message and whether the split is
     exact (a single non-tuple operand could be a tuple at run time)."""
-    left = node.left
-    if not isinstance(left, ast.Constant) or not isinstance(left.value, str):
+    template = ctx.static_string(node.left)
+    if template is None:
         return None
     right = node.right
     if isinstance(right, ast.Tuple):
         sources = [_arg_source(element, ctx) for element in right.elts]
         if any(source is None for source in sources):
             return None
-        return LazyMessage(left.value, tuple(s for s in sources if s is not None)), True
+        return LazyMessage(template, tuple(s for s in sources if s is not None)), True
     source = _arg_source(right, ctx)
     if source is None:
         return None
@@ -494,4 +555,4 @@ def percent_message(node: ast.BinOp, ctx: Context) -> tuple[LazyMessage, bool] |
         or (isinstance(right, ast.Constant) and not isinstance(right.value, tuple))
         or (isinstance(right, ast.Call) and isinstance(right.func, ast.Name) and right.func.id in SCALAR_BUILTINS)
     )
-    return LazyMessage(left.value, (source,)), exact
+    return LazyMessage(template, (source,)), exact

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from typing import TYPE_CHECKING
 
 from prodlint.analysis.context import Context
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.logging.common import (
-    LazyMessage, eager_kind, has_comment_inside, logging_call, message_pieces, percent_message, string_literal,
+    FOREIGN, LOG_METHODS, LOGURU, STDLIB, LazyMessage, eager_kind, has_comment_inside, logging_call,
+    message_pieces, percent_message, string_literal,
 )
 
 if TYPE_CHECKING:
@@ -18,6 +21,105 @@ if TYPE_CHECKING:
     from prodlint.fixes.base import FixContext
     from prodlint.model import Finding
 
+# Python 3.12 tokenizes an f-string as FSTRING_START ... FSTRING_END instead of one STRING.
+FSTRING_START = getattr(tokenize, "FSTRING_START", None)
+FSTRING_END = getattr(tokenize, "FSTRING_END", None)
+
+
+def _is_constant(node: ast.expr, ctx: Context, depth: int = 0) -> bool:
+    """A value that is the same on every call: a literal, or a name assigned one once."""
+    if depth > 10:
+        return False
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return all(_is_constant(e, ctx, depth + 1) for e in node.elts)
+    if isinstance(node, ast.UnaryOp):
+        return _is_constant(node.operand, ctx, depth + 1)
+    if isinstance(node, ast.Name):
+        value = ctx.value_of(node.id)
+        return value is not None and _is_constant(value, ctx, depth + 1)
+    return ctx.static_string(node) is not None
+
+
+def formats_only_constants(message: ast.expr, ctx: Context) -> bool:
+    """The message is the same text on every call: nothing to group, nothing worth
+    deferring (``f"started {APP_NAME}"``, ``"%s, %s" % (4, 5)``)."""
+    if isinstance(message, ast.JoinedStr):
+        return all(_is_constant(v.value, ctx) for v in message.values if isinstance(v, ast.FormattedValue))
+    if isinstance(message, ast.BinOp):
+        return _is_constant(message.left, ctx) and _is_constant(message.right, ctx) or (
+            isinstance(message.op, ast.Add) and ctx.static_string(message) is not None)
+    if isinstance(message, ast.Call) and isinstance(message.func, ast.Attribute):
+        return _is_constant(message.func.value, ctx) and all(
+            _is_constant(a, ctx) for a in [*message.args, *(k.value for k in message.keywords)])
+    return False
+
+
+def _named_template_kind(message: ast.expr, ctx: Context) -> str | None:
+    """``FORMAT % (a, b)`` and ``FORMAT.format(a)`` with ``FORMAT`` a module string."""
+    if isinstance(message, ast.BinOp) and isinstance(message.op, ast.Mod) and isinstance(message.left, ast.Name):
+        return "%" if ctx.static_string(message.left) is not None else None
+    if (isinstance(message, ast.Call) and isinstance(message.func, ast.Attribute) and message.func.attr == "format"
+            and isinstance(message.func.value, ast.Name) and ctx.static_string(message.func.value) is not None):
+        return ".format()"
+    return None
+
+
+def _string_leaves(source: str) -> list[str] | None:
+    """The source of each literal of an implicit concatenation (``f"a {x} " "b"``), in
+    order; None when the text is anything else."""
+    leaves: list[str] = []
+    depth = 0
+    start: tuple[int, int] | None = None
+    lines = source.splitlines(keepends=True)
+
+    def text(begin: tuple[int, int], end: tuple[int, int]) -> str:
+        chunk = "".join(lines[begin[0] - 1:end[0]])
+        end_offset = len(chunk) - len(lines[end[0] - 1]) + end[1]
+        return chunk[begin[1]:end_offset]
+
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if FSTRING_START is not None and token.type == FSTRING_START:
+                depth += 1
+                if depth == 1:
+                    start = token.start
+            elif FSTRING_END is not None and token.type == FSTRING_END:
+                depth -= 1
+                if depth == 0 and start is not None:
+                    leaves.append(text(start, token.end))
+            elif depth:
+                continue
+            elif token.type == tokenize.STRING:
+                leaves.append(token.string)
+            elif token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.ENDMARKER,
+                                    tokenize.INDENT, tokenize.DEDENT):
+                return None
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return leaves
+
+
+def _leaf_templates(message: ast.expr, ctx: Context, has_args: bool) -> list[str] | None:
+    """A multi-line concatenation of literals keeps its lines: one template per literal."""
+    if message.lineno == message.end_lineno or not isinstance(message, ast.JoinedStr):
+        return None
+    leaves = _string_leaves(ctx.source_of(message))
+    if leaves is None or len(leaves) < 2:
+        return None
+    templates = []
+    for leaf in leaves:
+        try:
+            parsed = ast.parse(leaf, mode="eval").body
+        except SyntaxError:
+            return None
+        pieces = message_pieces(parsed, ctx)
+        if pieces is None:
+            return None
+        templates.append(LazyMessage.from_pieces(pieces, has_args).template)
+    return templates
+
 
 class EagerLogFormatting(Rule):
     code = "PRD502"
@@ -25,11 +127,16 @@ class EagerLogFormatting(Rule):
     summary = "A logging message formatted before the logging call"
     message = "Logging message built with {kind} before the call; pass the values as arguments"
     what_it_does = """
-Flags calls to the `logging` module's functions and to logger objects (`logger`, `log`,
-`self.logger`, `app.logger`, `logging.getLogger(...)`, names bound to it) whose message
-is an f-string, a `%` expression, a `.format()` call or a `+` concatenation with
-non-constant parts. A `+` that only composes a template for arguments passed after
-it (`logger.info("%s: " + fmt, name, *args)`) is not flagged.
+Flags calls to the `logging` module's functions (however it is imported: `import logging
+as L; L.log(L.DEBUG, ...)`), to logger objects (`logger`, `log`, `self.logger`,
+`app.logger`, `logging.getLogger(...)`, names bound to it, loguru's `logger`) and to
+bound logger methods (`debug = log.debug`), whose message is an f-string, a `%`
+expression, a `.format()` call or a `+` concatenation with non-constant parts.
+
+Not flagged: a `+` that only composes a template for arguments passed after it
+(`logger.info("%s: " + fmt, name, *args)`), and messages formatted only from constants
+(`f"started {APP_NAME}"` with `APP_NAME = "shop"`, `"%s, %s" % (4, 5)`): they are the
+same text on every call, so there is nothing to group and nothing worth deferring.
 """
     why_bad = """
 The message is formatted even when the level is disabled, which costs time on hot paths,
@@ -44,7 +151,7 @@ logger = logging.getLogger(__name__)
 
 
 def refund(order, amount):
-    logger.info(f"refunding {amount} on order {order.id}")
+    logger.info("refunding %s on order %s" % (amount, order.id))
 '''
     use_instead = '''
 import logging
@@ -57,12 +164,29 @@ def refund(order, amount):
 '''
     fixed_example = use_instead
     fix_safety_note = """
-The fix is safe where the rewrite is exact: f-string fields and `.format()` fields become
-`%s` (`%r` for `!r`; a field with a format spec keeps it through `format(value, spec)`),
-`"..." % (a, b)` passes `a, b`, `+` pieces become `%s`. No fix when the call already has
-positional arguments, the message has comments inside it, a field uses attribute or
-index access, a value would be evaluated twice, or `"..." % value` has a single operand
-that could be a tuple at run time.
+The fix is safe only where the logger is proven to be the standard library's (the
+`logging` module, `logging.getLogger(...)`, `logging.LoggerAdapter`, classes deriving from
+them, `self.x` assigned one of those in the class, celery's `get_task_logger`) and the
+rewrite is exact: `"..." % (a, b)` passes `a, b` (same `%` formatting, done by the
+handler); f-string and `.format()` fields with a conversion (`!s` → `%s`, `!r` → `%r`) or
+a format spec (kept through `format(str(v), spec)`), and fields whose value is a literal or
+a builtin's result.
+
+It is unsafe for a plain field `f"{v}"` or `"a" + v` of unknown type: the f-string calls
+`format(v, "")` and `+` takes a str's own text, where `%s` calls `str(v)`, and the two
+differ for some types (str-mixin enums before Python 3.12 print `Color.RED` instead of
+`red`; money and decimal types with their own `__format__`). It is unsafe for a receiver
+that is a logger only by its name (an imported `logger` may be another library's), and in
+every case the values are formatted when the record is handled, not at the call, so a
+buffering handler (`MemoryHandler`) shows a mutable value's later state.
+
+loguru's logger gets its own lazy form, `logger.info("processing {}", x)` (the fields keep
+their conversions and specs: exact). No fix for other logging libraries (structlog's
+key-value events, twisted's named fields), when the call already has positional arguments,
+a field uses attribute or index access, a value would be evaluated twice,
+`"..." % value` has a single operand that could be a tuple at run time, or comments inside
+the message would be lost. A comment after the message is kept, and a message written over
+several lines stays on several lines.
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE
@@ -72,37 +196,93 @@ that could be a tuple at run time.
     def check(self, node: ast.AST, ctx: Context) -> None:
         assert isinstance(node, ast.Call)
         func = node.func
-        if not isinstance(func, ast.Attribute):
+        if isinstance(func, ast.Attribute):
+            if func.attr not in LOG_METHODS:
+                return
+            index = 1 if func.attr == "log" else 0
+        elif isinstance(func, ast.Name) and node.args:
+            # ``debug = log.debug; debug(f"...")``: only worth resolving for an eager message.
+            if not any(eager_kind(arg) for arg in node.args[:2]):
+                return
+            bound = ctx.value_of(func.id)
+            if not isinstance(bound, ast.Attribute) or bound.attr not in LOG_METHODS:
+                return
+            index = 1 if bound.attr == "log" else 0
+        else:
             return
-        index = 1 if func.attr == "log" else 0
         if len(node.args) <= index:
             return
         message = node.args[index]
         # The syntactic test first: telling a logger from any ``.error()`` call may need
         # the function's scope index, which most calls should never pay for.
-        kind = eager_kind(message)
-        if kind is None or logging_call(node, ctx) is None:
+        kind = eager_kind(message) or _named_template_kind(message, ctx)
+        if kind is None:
             return
-        if ctx.static_string(message) is not None:
+        call = logging_call(node, ctx)
+        if call is None or formats_only_constants(message, ctx):
             return
         if kind == "+" and len(node.args) > index + 1:
             return  # ``"%s " + msg, *args`` composes a template; the values stay lazy
-        exact_rewrite = len(node.args) == index + 1 and not has_comment_inside(message, ctx)
-        lazy = self._lazy(message, kind, ctx) if exact_rewrite else None
-        if lazy is None:
+        logger_kind = call[1]
+        fix = self._fix(node, message, kind, index, logger_kind, ctx)
+        if fix is None:
             self.report(ctx, node, kind=kind)
             return
-        self.report(ctx, node, fix=FixSafety.SAFE, kind=kind,
-                    hint={"index": index, "template": lazy.template, "args": list(lazy.args)})
+        safety, hint = fix
+        self.report(ctx, node, fix=safety, kind=kind, hint=hint)
 
-    @staticmethod
-    def _lazy(message: ast.expr, kind: str, ctx: Context) -> LazyMessage | None:
+    def _fix(self, call: ast.Call, message: ast.expr, kind: str, index: int, logger_kind: str,
+             ctx: Context) -> tuple[FixSafety, dict[str, object]] | None:
+        if logger_kind == FOREIGN or len(call.args) != index + 1:
+            return None
+        if logger_kind == LOGURU:
+            # loguru formats ``message.format(*args, **kwargs)``: other keywords would be
+            # formatted in too, and ``%`` / ``+`` have no exact brace form.
+            if call.keywords or kind not in ("f-string", ".format()") or has_comment_inside(message, ctx):
+                return None
+            pieces = message_pieces(message, ctx)
+            if pieces is None:
+                return None
+            lazy = LazyMessage.brace_from_pieces(pieces)
+            return FixSafety.SAFE, {"index": index, "template": lazy.template, "args": list(lazy.args)}
+        hint: dict[str, object] = {"index": index}
         if kind == "%":
             assert isinstance(message, ast.BinOp)
             found = percent_message(message, ctx)
-            return found[0] if found and found[1] else None
-        pieces = message_pieces(message, ctx)
-        return None if pieces is None else LazyMessage.from_pieces(pieces)
+            if found is None or not found[1] or self._comment_outside_template(message, ctx):
+                return None
+            lazy = found[0]
+            if lazy.is_bare_value:
+                lazy = LazyMessage("", lazy.args, lazy.exact)
+            else:
+                hint["keep_template"] = True  # the literal (or its name) is the template already
+        else:
+            if has_comment_inside(message, ctx) and kind != "f-string":
+                return None
+            pieces = message_pieces(message, ctx)
+            if pieces is None:
+                return None
+            lazy = LazyMessage.from_pieces(pieces)
+            if has_comment_inside(message, ctx) or message.lineno != message.end_lineno:
+                leaves = _leaf_templates(message, ctx, any(p.is_arg for p in pieces))
+                if leaves is None and has_comment_inside(message, ctx):
+                    return None
+                if leaves is not None:
+                    hint["leaves"] = leaves
+            if lazy.is_bare_value and "leaves" not in hint:
+                lazy = LazyMessage("", lazy.args, lazy.exact)
+        hint.update(template=lazy.template, args=list(lazy.args))
+        exact = lazy.exact and logger_kind == STDLIB
+        return (FixSafety.SAFE if exact else FixSafety.UNSAFE), hint
+
+    @staticmethod
+    def _comment_outside_template(message: ast.BinOp, ctx: Context) -> bool:
+        """The fix keeps the template's own text (comments in a multi-line literal stay);
+        comments elsewhere in ``template % values`` would be lost."""
+        if has_comment_inside(message.right, ctx):
+            return True
+        between = ctx.source_of(message)[len(ctx.source_of(message.left)):]
+        return "#" in between[:len(between) - len(ctx.source_of(message.right))]
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
         import libcst as cst
@@ -111,10 +291,56 @@ that could be a tuple at run time.
         hint = finding.fix_hint
         index = int(hint["index"])  # type: ignore[call-overload]
         args = list(node.args)
+        original = args[index].value
         comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        replacement = [cst.Arg(cst.parse_expression(string_literal(str(hint["template"]))), comma=comma)]
-        replacement += [cst.Arg(cst.parse_expression(source), comma=comma) for source in hint["args"]]  # type: ignore[attr-defined]
-        replacement[-1] = replacement[-1].with_changes(comma=args[index].comma)
+        values: list[cst.BaseExpression] = [cst.parse_expression(source) for source in hint["args"]]  # type: ignore[attr-defined]
+        template: cst.BaseExpression | None
+        if hint.get("keep_template"):
+            assert isinstance(original, cst.BinaryOperation)
+            template = original.left
+            right = original.right
+            if isinstance(right, cst.Tuple):
+                values = [element.value for element in right.elements]
+            else:
+                values = [right]
+        elif "leaves" in hint:
+            template = self._leaves(original, list(hint["leaves"]))  # type: ignore[call-overload]
+            if template is None:
+                return None
+        elif hint["template"]:
+            template = cst.parse_expression(string_literal(str(hint["template"])))
+        else:
+            template = None  # the value alone is the message
+        replacement = ([cst.Arg(template, comma=comma)] if template is not None else [])
+        replacement += [cst.Arg(value, comma=comma) for value in values]
+        # The message's own comma and what follows it (a comment before the closing
+        # parenthesis) stay with the last argument.
+        replacement[-1] = replacement[-1].with_changes(
+            comma=args[index].comma, whitespace_after_arg=args[index].whitespace_after_arg)
         if index + 1 < len(args) and args[index].comma is cst.MaybeSentinel.DEFAULT:
             replacement[-1] = replacement[-1].with_changes(comma=comma)
         return node.with_changes(args=[*args[:index], *replacement, *args[index + 1:]])
+
+    @staticmethod
+    def _leaves(original: cst.BaseExpression, templates: list[str]) -> cst.BaseExpression | None:
+        """The implicit concatenation with each literal replaced by its template, lines,
+        indentation and comments between them as they were."""
+        import libcst as cst
+
+        remaining = list(templates)
+
+        def rebuild(node: cst.BaseExpression) -> cst.BaseExpression | None:
+            if isinstance(node, cst.ConcatenatedString):
+                left = rebuild(node.left)
+                right = rebuild(node.right)
+                if left is None or right is None:
+                    return None
+                return node.with_changes(left=left, right=right)
+            if isinstance(node, (cst.SimpleString, cst.FormattedString)) and remaining:
+                literal = cst.parse_expression(string_literal(remaining.pop(0)))
+                assert isinstance(literal, cst.SimpleString)
+                return literal.with_changes(lpar=node.lpar, rpar=node.rpar)
+            return None
+
+        rebuilt = rebuild(original)
+        return rebuilt if rebuilt is not None and not remaining else None
