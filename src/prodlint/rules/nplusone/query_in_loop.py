@@ -150,6 +150,49 @@ def _sql_varies_with_loop(ctx: Context, call: ast.Call, sql: ast.expr) -> bool:
     return bool(used & targets)
 
 
+# Tables of the database's own catalog: a loop over the schema's indexes or columns reading
+# them runs as many queries as the schema has objects, not as the data has rows.
+CATALOG_MARKERS = ("sqlite_master", "sqlite_schema", "information_schema", "pg_catalog", "pg_class",
+                   "pg_index", "pg_attribute", "pragma ", "all_tab_", "user_tab_", "user_ind")
+
+
+def _reads_catalog(ctx: Context, sql: ast.expr) -> bool:
+    text = ctx.static_string(sql)
+    return text is not None and any(marker in text.lower() for marker in CATALOG_MARKERS)
+
+
+# Writes whose failure a per-row ``try`` isolates (a batch would fail or succeed as a whole).
+ISOLATED_WRITES = frozenset({"save", "create", "get_or_create", "update_or_create", "delete", "update",
+                             "asave", "acreate", "adelete"})
+BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException", "DatabaseError", "IntegrityError", "Error",
+                              "ValidationError", "SQLAlchemyError"})
+
+
+def _isolates_failures(ctx: Context, loop: ast.AST) -> bool:
+    """The loop writes each row inside a ``try`` whose broad handler carries on with the
+    next row (an importer that reports bad records): the per-row statement is the point,
+    since ``bulk_create`` would reject the whole batch for one bad row."""
+    def scan() -> bool:
+        for node in ast.walk(loop):
+            if not isinstance(node, ast.Try) or not any(_carries_on(handler) for handler in node.handlers):
+                continue
+            for inner in (n for statement in node.body for n in ast.walk(statement)):
+                if (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute)
+                        and inner.func.attr in ISOLATED_WRITES):
+                    return True
+        return False
+    return ctx.memo(f"nplusone.isolated.{id(loop)}", scan)
+
+
+def _carries_on(handler: ast.ExceptHandler) -> bool:
+    caught = handler.type
+    names = [last_name(e) for e in (caught.elts if isinstance(caught, ast.Tuple) else [caught])] if caught else [
+        "BaseException"]
+    if not any(name in BROAD_EXCEPTIONS for name in names):
+        return False
+    return not any(isinstance(statement, ast.Raise) for statement in handler.body)
+
+
 class QueryInLoop(Rule):
     code = "PRD201"
     name = "QueryInLoop"
@@ -168,8 +211,11 @@ the rows are not from a query PRD202 can fix), `refresh_from_db()`,
 Not flagged: the loop header (`for b in Book.objects.all()` runs once), loops over a
 literal collection, `range(<constant>)`, a module constant of literal data
 (`for old, new in RENAMES.items()`: one set-wide statement per entry) or the schema's
-models (`apps.get_models()`, `Model.__subclasses__()`: one query per table), a query
-followed by `break` / `return` / `raise` in its block (it runs once), lazy querysets handed on unevaluated (`Subquery`,
+models (`apps.get_models()`, `Model.__subclasses__()`: one query per table), SQL that
+reads the database's catalog (`sqlite_master`, `information_schema`, `pg_catalog`), an
+import loop that writes each row in a `try` whose broad handler carries on (one bad
+record must not fail the batch), a query followed by `break` / `return` / `raise` in its
+block (it runs once), lazy querysets handed on unevaluated (`Subquery`,
 `Prefetch`, `filter(x__in=qs)`), `bulk_create` / `bulk_update` / `in_bulk`, `.get()` on
 anything but a manager, `.save()` on anything not known to be a model row, test
 files (`test-paths`), whose loops set up data rather than serve requests, and data
@@ -223,7 +269,7 @@ Other findings have no automatic fix.
         if not nplusone_applies(ctx) or not _outermost(ctx, node):
             return
         loop = repeating_loop(ctx, node)
-        if loop is None:
+        if loop is None or _isolates_failures(ctx, loop):
             return
         found = self._query(node, ctx)
         if found is None:
@@ -264,6 +310,8 @@ Other findings have no automatic fix.
             if receiver in CURSOR_NAMES or receiver.endswith(("cursor", "_cur")):
                 if node.args and _sql_varies_with_loop(ctx, node, node.args[0]):
                     return None  # a different statement each time: a script, not the same query N times
+                if node.args and _reads_catalog(ctx, node.args[0]):
+                    return None  # one query per index/table of the schema: bounded like get_models()
                 return short(ctx, node), "use one query with `IN (...)`, or `executemany`"
         found = self._sqlalchemy(node, base, links, ctx)
         if found is not None:
