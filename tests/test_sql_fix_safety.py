@@ -271,3 +271,47 @@ def test_ddl_is_flagged_not_fixed(template: str) -> None:
     assert [f.code for f in CHECKER.check_text(source, "case.py")] == ["PRD101"]
     assert fixed(source, unsafe=True) == source
 
+
+
+TEXTUAL_CLAUSE = '''
+from sqlalchemy.orm import Session
+
+
+def query(session, model, value):
+    return [row.name for row in session.query(model).filter("name = '" + value + "'").order_by(model.id)]
+'''
+
+
+def test_textual_clause_fix_binds_with_text() -> None:
+    """SQLAlchemy 2 rejects the string clause; the (unsafe) fix makes it a bound ``text()``."""
+    import sqlalchemy
+    from sqlalchemy.orm import DeclarativeBase, Session
+
+    class Base(DeclarativeBase):
+        pass
+
+    class User(Base):
+        __tablename__ = "users"
+        id = sqlalchemy.Column(sqlalchemy.Integer, primary_key=True)
+        name = sqlalchemy.Column(sqlalchemy.String)
+
+    engine = sqlalchemy.create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    result = fixed(TEXTUAL_CLAUSE, unsafe=True)
+    assert fixed(TEXTUAL_CLAUSE, unsafe=False) == TEXTUAL_CLAUSE
+    assert "from sqlalchemy import text" in result and 'text("name = :value").bindparams(value=value)' in result
+    with Session(engine) as session:
+        session.add_all([User(id=i, name=n) for i, n in ROWS])
+        session.commit()
+        for source, value, expected in [
+            (TEXTUAL_CLAUSE, "bob", "ArgumentError"), (result, "bob", ["bob"]), (result, HOSTILE, []),
+        ]:
+            namespace: dict[str, object] = {}
+            exec(compile(source, "case.py", "exec"), namespace)  # noqa: S102 - the case under test
+            query = namespace["query"]
+            assert callable(query)
+            try:
+                outcome: object = query(session, User, value)
+            except sqlalchemy.exc.ArgumentError as error:
+                outcome = type(error).__name__
+            assert outcome == expected

@@ -203,7 +203,8 @@ def test_textual_clause_message_says_what_sqlalchemy_does() -> None:
         def f(session, var):
             return session.query(User).filter("name = '" + var + "'").all()
     """)
-    assert "before 1.4" in finding.message and finding.fix is FixSafety.NONE
+    assert "before 1.4" in finding.message and finding.fix is FixSafety.UNSAFE
+    assert finding.fix_hint["replacement"] == """session.query(User).filter(text("name = :var").bindparams(var=var))"""
 
 
 def test_new_params_go_after_the_existing_ones() -> None:

@@ -70,6 +70,9 @@ def apply_hint(node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CS
         new_call = cst.parse_expression(replacement)
     except cst.ParserSyntaxError:
         return None
+    imported = finding.fix_hint.get("import")
+    if isinstance(imported, list) and len(imported) == 2:
+        fixes.add_import(str(imported[0]), str(imported[1]))
     if swaps:
         key = "sql-build:" + ";".join(f"{e['line']}:{e['col']}" for e in statements)
         fixes.add_module_edit(key, lambda module: module.visit(_ReplaceStatements(swaps)))

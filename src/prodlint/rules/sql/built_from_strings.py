@@ -90,6 +90,10 @@ oracledb, duckdb, and SQLAlchemy, whose asyncpg and psycopg dialects cast it to 
 not in quotes (`id = " + str(n)`) becomes a parameter too, unsafely: the database now gets
 a typed value where it parsed SQL text (a bound `LIMIT` must be an integer for MySQL).
 
+A string clause passed to SQLAlchemy's `Query.filter` & co. becomes `text(...)` with
+`.bindparams(...)` (and `from sqlalchemy import text`), unsafely: SQLAlchemy 1.4+ raised
+on the string, so the code now runs where it failed.
+
 No fix is offered for DDL and other statements that take no parameters (`CREATE`, `ALTER`,
 `DROP`, views, indexes, `CHECK`/`DEFAULT` clauses, `PRAGMA`, `SET`), for a value formatted
 with a width, flags or a conversion other than `%s`/`%r`/`%d`/`%f`-style (`'%5s'` pads),

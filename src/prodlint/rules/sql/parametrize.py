@@ -297,6 +297,9 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
         extra_args = len(call.args) - 1
         if any(isinstance(a, ast.Starred) for a in call.args) or call.keywords:
             return None
+    elif sink.style == "clause":
+        if len(call.args) > 1 or call.keywords or not _text_is_free(ctx):
+            return None
     elif sink.style in ("named", "values", "keywords", "pyformat") or isinstance(call.func, ast.Name) and call.func.id == "text":
         if len(call.args) > 1 or call.keywords and sink.style != "values" or any(k.arg in ("values", "params", "parameters") for k in call.keywords):
             return None
@@ -308,7 +311,7 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
             return None
     escape = sink.style in ("format", "pyformat") and existing is None
     literal_text = "".join(p.text for p in pieces if not p.dynamic)
-    if not is_dml("".join(p.text if not p.dynamic else "\0" for p in pieces)):
+    if sink.style != "clause" and not is_dml("".join(p.text if not p.dynamic else "\0" for p in pieces)):
         return None
     if sink.style == "dollar":
         numbers = [int(n) for n in re.findall(r"\$(\d+)", literal_text)]
@@ -362,6 +365,11 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
     params = renderer.params
     names = renderer.names
     mapping = "{" + ", ".join(f'"{n}": {p}' for n, p in zip(names, params)) + "}"
+    if sink.style == "clause":
+        bind = ", ".join(f"{n}={p}" for n, p in zip(names, params))
+        edits = [(sql, "replace", f"text({new_sql}).bindparams({bind})")]
+        hint = {"replacement": splice(ctx, call, edits), "statements": statement_edits, "import": ["sqlalchemy", "text"]}
+        return _checked(hint, renderer, sink)
     if is_text:
         bind = ", ".join(f"{n}={p}" for n, p in zip(names, params))
         replacement = splice(ctx, call, edits) + f".bindparams({bind})"
@@ -407,6 +415,17 @@ def _checked(hint: dict[str, object], renderer: Renderer, sink: Sink) -> tuple[d
     except SyntaxError:
         return None
     return hint, renderer.unquoted or sink.typed_binds
+
+
+def _text_is_free(ctx: Context) -> bool:
+    """``text`` names SQLAlchemy's ``text`` here, or nothing the fix would shadow."""
+    for function in ctx.enclosing_functions():
+        if "text" in ctx.scope_of(function).bindings:
+            return False
+    imported = ctx.module_scope.imports.get("text")
+    if imported is not None:
+        return imported in ("sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text")
+    return "text" not in ctx.module_scope.bindings
 
 
 def is_dml(template: str) -> bool:

@@ -53,7 +53,8 @@ class Sink:
     label: str  # how the message names it, e.g. ``cursor.execute``
     sql: tuple[ast.expr, ...]  # the SQL argument(s)
     # The fix's paramstyle: qmark, format, pyformat, named (DB-API mapping, or SQLAlchemy
-    # text()), values (databases), keywords (pg8000 run), dollar (asyncpg); None: no fix.
+    # text()), values (databases), keywords (pg8000 run), dollar (asyncpg), clause (a
+    # SQLAlchemy Query string clause, wrapped in text()); None: no fix.
     style: str | None
     needs_sql_words: bool = True
     # The driver sends a bound str typed as text, where the quoted literal it replaces was
@@ -192,7 +193,8 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
         chain = (dotted_name(receiver) or ast.unparse(receiver)).lower()
         if "django" in modules or "query" not in chain or not call.args:
             return None
-        return Sink(call, label, (call.args[0],), None, needs_sql_words=False, textual_clause=True)
+        # The fix wraps it in ``text()`` with binds; the dialect decides their types.
+        return Sink(call, label, (call.args[0],), "clause", needs_sql_words=False, typed_binds=True, textual_clause=True)
     if method == "sql":
         # PySpark / Databricks ``spark.sql(...)``; duckdb's ``conn.sql(...)`` (relational API).
         name = (_receiver_name(receiver) or "").lower()
