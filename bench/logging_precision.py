@@ -4,7 +4,7 @@ For each package: the number of findings per rule and fix tier, and (with ``--li
 finding with its source line, for a reviewer to judge. Recall on pylint's labelled
 functional tests is measured by tests/test_logging_pylint.py.
 
-    python bench/logging_precision.py [--workdir DIR] [--list PRD501] [--only mkdocs]
+    python bench/logging_precision.py [--cache DIR] [--list PRD501] [--only mkdocs]
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from __future__ import annotations
 import argparse
 import collections
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from sql_precision import fetch  # the same pip download and unpack
+from sdists import fetch
 
 from prodlint.config import Config
 from prodlint.engine import Checker
@@ -43,26 +42,23 @@ def check_tree(root: Path, folder: str) -> tuple[list[Finding], float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", type=Path, help="where sdists go (default: a temp dir)")
+    parser.add_argument("--cache", type=Path, help="where sdists go (default: the shared sdist cache)")
     parser.add_argument("--list", action="append", default=[], metavar="CODE", help="print these findings")
     parser.add_argument("--only", action="append", default=[], metavar="NAME", help="only these packages")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as temp:
-        workdir = args.workdir or Path(temp)
-        workdir.mkdir(parents=True, exist_ok=True)
-        for requirement, folder in PACKAGES:
-            if args.only and requirement.partition("==")[0] not in args.only:
-                continue
-            root = fetch(requirement, workdir)
-            findings, seconds = check_tree(root, folder)
-            counts = collections.Counter((f.code, f.fix.value) for f in findings)
-            summary = ", ".join(f"{code} {fix}: {n}" for (code, fix), n in sorted(counts.items()))
-            sys.stdout.write(f"{requirement} {folder}/: {len(findings)} findings ({summary}) in {seconds:.2f} s\n")
-            for finding in findings:
-                if any(finding.code.startswith(code) for code in args.list):
-                    line = (root / finding.path).read_text(encoding="utf-8").splitlines()[finding.line - 1]
-                    sys.stdout.write(f"  {finding.path}:{finding.line}: {finding.code} [{finding.fix.value}] "
-                                     f"{line.strip()[:110]}\n")
+    for requirement, folder in PACKAGES:
+        if args.only and requirement.partition("==")[0] not in args.only:
+            continue
+        root = fetch(requirement, args.cache)
+        findings, seconds = check_tree(root, folder)
+        counts = collections.Counter((f.code, f.fix.value) for f in findings)
+        summary = ", ".join(f"{code} {fix}: {n}" for (code, fix), n in sorted(counts.items()))
+        sys.stdout.write(f"{requirement} {folder}/: {len(findings)} findings ({summary}) in {seconds:.2f} s\n")
+        for finding in findings:
+            if any(finding.code.startswith(code) for code in args.list):
+                line = (root / finding.path).read_text(encoding="utf-8").splitlines()[finding.line - 1]
+                sys.stdout.write(f"  {finding.path}:{finding.line}: {finding.code} [{finding.fix.value}] "
+                                 f"{line.strip()[:110]}\n")
     return 0
 
 
