@@ -368,7 +368,7 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
     if sink.style == "clause":
         bind = ", ".join(f"{n}={p}" for n, p in zip(names, params))
         edits = [(sql, "replace", f"text({new_sql}).bindparams({bind})")]
-        hint = {"replacement": splice(ctx, call, edits), "statements": statement_edits, "import": ["sqlalchemy", "text"]}
+        hint: dict[str, object] = {"replacement": splice(ctx, call, edits), "statements": statement_edits, "import": ["sqlalchemy", "text"]}
         return _checked(hint, renderer, sink)
     if is_text:
         bind = ", ".join(f"{n}={p}" for n, p in zip(names, params))
