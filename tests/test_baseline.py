@@ -110,3 +110,53 @@ def test_unreadable_baseline_is_a_usage_error(tmp_path: Path) -> None:
 def test_normalise_ignores_layout_not_code() -> None:
     assert normalise('print(  "a",\n    x)  # note') == normalise('print("a", x)')
     assert normalise('print("a", x)') != normalise('print("a", y)')
+
+
+def run_prodlint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN / "prodlint"), *args, "--no-cache"], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_baseline_matches_from_the_project_root_without_a_prodlint_table(tmp_path: Path) -> None:
+    """The project root is the nearest pyproject.toml / setup.cfg / .git, table or not: a run
+    from a sub-folder must not re-report what the baseline holds."""
+    project = tmp_path / "repo"
+    (project / "app").mkdir(parents=True)
+    (project / "setup.cfg").write_text("[metadata]\nname = legacy\n", encoding="utf-8")
+    (project / "app" / "billing.py").write_text(LEGACY, encoding="utf-8")
+    assert run_prodlint(project, "check", "--write-baseline", "b.json", ".").returncode == 0
+    assert {e["path"] for e in json.loads((project / "b.json").read_text())["findings"]} == {"app/billing.py"}
+    inside = run_prodlint(project / "app", "check", "--baseline", "../b.json", "billing.py")
+    assert inside.returncode == 0, inside.stdout + inside.stderr
+    assert "3 findings in the baseline" in inside.stderr
+
+
+def test_a_partial_run_judges_only_the_files_it_checked(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    (project / "other.py").write_text(LEGACY, encoding="utf-8")
+    assert run_prodlint(project, "check", "--write-baseline", "b.json", ".").returncode == 0
+    done = run_prodlint(project, "check", "--baseline", "b.json", "app.py")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "fixed" not in done.stderr, "other.py was not checked: its entries are not gone"
+    (project / "app.py").write_text("VALUE = 1\n", encoding="utf-8")
+    done = run_prodlint(project, "check", "--baseline", "b.json", "app.py")
+    assert "3 baselined findings fixed" in done.stderr
+
+
+SWALLOWED = "def charge(order):\n    try:\n        order.pay()\n    except Exception:\n        pass\n"
+
+
+def test_fix_with_a_baseline_fails_only_on_new_findings(tmp_path: Path) -> None:
+    """``prodlint fix --baseline`` (the pre-commit hook of a legacy repository): what it
+    cannot fix fails the run only when the baseline does not hold it."""
+    project = make_project(tmp_path)
+    (project / "app.py").write_text(SWALLOWED, encoding="utf-8")
+    assert run_prodlint(project, "fix", "app.py").returncode == 1
+    assert run_prodlint(project, "check", "--write-baseline", "b.json", "app.py").returncode == 0
+    done = run_prodlint(project, "fix", "--baseline", "b.json", "app.py")
+    assert done.returncode == 0 and "PRD503" not in done.stdout, done.stdout + done.stderr
+    (project / "app.py").write_text(SWALLOWED + "\n\n" + SWALLOWED.replace("charge", "refund"), encoding="utf-8")
+    done = run_prodlint(project, "fix", "--baseline", "b.json", "app.py")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert [line.split(" ")[0] for line in done.stdout.splitlines() if line.startswith("app.py:")] == ["app.py:11:5:"]
+    assert run_prodlint(project, "fix", "--exit-zero", "app.py").returncode == 0

@@ -402,3 +402,112 @@ def test_subprocess_config_error(project: Path) -> None:
     assert done.returncode == 2 and done.stdout == ""
     assert "unknown-key" in done.stderr and str(project / "pyproject.toml") in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# --- ruff's spellings ----------------------------------------------------------------------
+
+
+def test_check_fix_and_check_diff_are_fix(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "check", "--diff", "app.py")[1:] == run(capsys, "fix", "--diff", "app.py")[1:]
+    assert (project / "app.py").read_text() == APP
+    fixed = run(capsys, "fix", "--unsafe-fixes", "app.py")
+    by_fix = (project / "app.py").read_text()
+    (project / "app.py").write_text(APP)
+    assert run(capsys, "check", "--fix", "--unsafe-fixes", "app.py") == fixed
+    assert (project / "app.py").read_text() == by_fix != APP
+
+
+def test_output_format_quiet_and_exit_zero(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "check", "--output-format", "json", "app.py") == run(capsys, "check", "--format", "json", "app.py")
+    assert run(capsys, "check", "-q", "clean.py") == (0, "", "")
+    code, out, _ = run(capsys, "check", "--quiet", "app.py")
+    assert code == 1 and "app.py:8:9: PRD502" in out and "Found" not in out
+    (project / "app.py").write_text(SWALLOWED)
+    assert run(capsys, "fix", "app.py")[0] == 1
+    assert run(capsys, "fix", "--exit-zero", "app.py")[0] == 0
+
+
+SWALLOWED = "def charge(order):\n    try:\n        order.pay()\n    except Exception:\n        pass\n"
+
+
+def test_exclude_and_extend_exclude(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "legacy").mkdir()
+    (project / "legacy" / "old.py").write_text(SWALLOWED)
+    assert "legacy/old.py" in {path for path, _, _ in found(capsys, "--no-cache", ".")}
+    assert "legacy/old.py" not in {path for path, _, _ in found(capsys, "--no-cache", "--extend-exclude", "legacy", ".")}
+    assert {path for path, _, _ in found(capsys, "--no-cache", "--exclude", "legacy,app.py", ".")} == set()
+
+
+def test_add_noqa_silences_every_finding_where_it_is(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "strings.py").write_text('def f(x):\n    print("""first\n    second""", x)\n    print(x)  # noqa: E501\n')
+    before = found(capsys, "--no-cache", ".")
+    assert before
+    code, out, _ = run(capsys, "check", "--add-noqa", ".")
+    assert code == 0 and out.startswith("Added ")
+    text = (project / "strings.py").read_text()
+    # The line ending inside the string keeps its text; the others get the comment.
+    assert 'print("""first\n' in text and "# noqa: E501, PRD501" in text
+    compile(text, "strings.py", "exec")
+    assert "# noqa: PRD502" in (project / "app.py").read_text()
+    left = found(capsys, "--no-cache", ".")
+    assert left == [f for f in before if f[0] == "strings.py" and f[1] == 2]
+    assert run(capsys, "check", "--add-noqa", ".")[1] == "Added 0 noqa comments.\n"
+
+
+def test_rule_by_name_and_rules_listing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    by_code = run(capsys, "rule", "PRD503")
+    assert by_code[0] == 0 and run(capsys, "rule", "SwallowedException") == by_code
+    assert run(capsys, "rule", "swallowedexception") == by_code
+    assert run(capsys, "rule", "NoSuchRule")[0] == 2
+    code, out, _ = run(capsys, "rules")
+    assert code == 0 and "{" not in out
+    from prodlint.registry import all_rules
+
+    for rule in all_rules().values():
+        [line] = [row for row in out.splitlines() if row.startswith(rule.code)]
+        assert ("opt-in" in line) == (not rule.default_enabled), line
+
+
+def test_text_output_has_a_snippet_with_a_caret(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "app.py").write_text(SWALLOWED)
+    _, out, _ = run(capsys, "check", "--no-cache", "app.py")
+    lines = out.splitlines()
+    assert lines[0].startswith("app.py:4:5: PRD503 ")
+    assert lines[1:6] == ["  |", "3 |         order.pay()", "4 |     except Exception:",
+                          "  |     ^^^^^^^^^^^^^^^^^ PRD503", "5 |         pass"]
+    assert "= docs: `prodlint rule PRD503`" in out
+
+
+@pytest.mark.parametrize(("env", "coloured"), [({}, False), ({"FORCE_COLOR": "1"}, True),
+                                                ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, False)])
+def test_colour_follows_no_color_and_force_color(project: Path, env: dict[str, str], coloured: bool) -> None:
+    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    done = subprocess.run([sys.executable, "-m", "prodlint", "check", "--no-cache", "app.py"], cwd=project,
+                          capture_output=True, text=True, timeout=300, env={**environment, **env})
+    assert done.returncode == 1
+    assert ("\x1b[" in done.stdout) == coloured
+
+
+def test_show_fixes(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "fix", "--unsafe-fixes", "--show-fixes", "app.py")
+    assert code == 0
+    listed = out[out.index("Fixed 3 findings:"):].splitlines()
+    assert listed[1] == "- app.py:" and len([row for row in listed if " x PRD5" in row]) == 3
+
+
+def test_watch_checks_again_when_a_file_changes(project: Path) -> None:
+    import time
+
+    watcher = subprocess.Popen([sys.executable, "-m", "prodlint", "check", "--watch", "--no-cache", "clean.py"],
+                               cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert watcher.stdout is not None
+        assert "checking 1 files" in watcher.stdout.readline()
+        assert watcher.stdout.readline() == "All checks passed!\n"
+        time.sleep(0.1)
+        (project / "clean.py").write_text(SWALLOWED)
+        lines = [watcher.stdout.readline() for _ in range(3)]
+        assert "checking 1 files" in lines[1] and lines[2].startswith("clean.py:4:5: PRD503"), lines
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=30)

@@ -74,7 +74,8 @@ def project_path(path: str, root: Path) -> str:
         return Path(path).as_posix()
 
 
-def _read_lines(path: str) -> list[str]:
+def read_lines(path: str) -> list[str]:
+    """A file's lines as the engine numbers them (empty when it cannot be read)."""
     try:
         text = decode_source(Path(path).read_bytes()).text
     except (OSError, UncheckableSource):
@@ -83,7 +84,7 @@ def _read_lines(path: str) -> list[str]:
 
 
 def fingerprints(
-    findings: Sequence[Finding], root: Path, read_lines: Callable[[str], list[str]] = _read_lines
+    findings: Sequence[Finding], root: Path, read_lines: Callable[[str], list[str]] = read_lines
 ) -> list[tuple[Finding, Fingerprint]]:
     """Each finding with its fingerprint; each file is read once."""
     cache: dict[str, list[str]] = {}

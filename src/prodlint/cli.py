@@ -5,20 +5,22 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import prodlint
 from prodlint.config import Config, ConfigError, Configs, find_project_root
-from prodlint.model import Finding, FixSafety
+from prodlint.model import UNCHECKABLE_CODE, Finding, FixSafety
 from prodlint.registry import all_rules, canonical_code, is_valid_selector
-from prodlint.report import FORMATS, render, render_statistics
+from prodlint.report import FORMATS, render, render_fixes, render_rows, render_statistics
 
 if TYPE_CHECKING:
     from prodlint.engine import Checker
+    from prodlint.report import Style
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"
@@ -52,11 +54,18 @@ def _existing(paths: Sequence[str]) -> None:
         raise MissingPath(", ".join(missing))
 
 
+def _globs(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in text.split(",") if p.strip())
+
+
 def _add_selection(parser: argparse.ArgumentParser) -> None:
+    """Options both ``check`` and ``fix`` take (ruff's spellings where they mean the same)."""
     parser.add_argument("paths", nargs="*", type=str, help="files or folders (default: .); - reads stdin")
     parser.add_argument("--select", type=_codes, help="only these codes or prefixes (comma-separated)")
     parser.add_argument("--ignore", type=_codes, help="skip these codes or prefixes")
     parser.add_argument("--extend-select", type=_codes, help="add codes or prefixes to the selection")
+    parser.add_argument("--exclude", type=_globs, help="globs to skip, replacing exclude (comma-separated)")
+    parser.add_argument("--extend-exclude", type=_globs, help="globs to skip on top of exclude")
     parser.add_argument("--config", type=Path, help="pyproject.toml to use instead of searching")
     parser.add_argument("--stdin-filename", help="the path stdin stands for (picks per-file settings)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
@@ -64,6 +73,17 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=_jobs, help="worker processes (default: one per core)")
     parser.add_argument("--force-exclude", action="store_true", default=None,
                         help="apply exclude to files named on the command line too (for pre-commit)")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings left")
+    parser.add_argument("--baseline", type=Path, help="ignore the findings recorded in this file")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
+
+
+def _add_fixing(parser: argparse.ArgumentParser, *, in_check: bool) -> None:
+    if in_check:
+        parser.add_argument("--fix", action="store_true", help="apply fixes (as `prodlint fix`)")
+    parser.add_argument("--diff", action="store_true", help="print a unified diff of the fixes, write nothing")
+    parser.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that may change behaviour")
+    parser.add_argument("--show-fixes", action="store_true", help="list the fixes applied, per file and rule")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,23 +91,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"prodlint {prodlint.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    check = commands.add_parser("check", help="report findings")
+    check = commands.add_parser("check", help="report findings (with --fix: fix them)")
     _add_selection(check)
-    check.add_argument("--format", choices=FORMATS, default="text")
-    check.add_argument("--output", type=Path, help="write the report to this file")
+    _add_fixing(check, in_check=True)
+    check.add_argument("--format", "--output-format", dest="format", choices=FORMATS, default="text")
+    check.add_argument("-o", "--output", type=Path, help="write the report to this file")
     check.add_argument("--statistics", action="store_true", help="count findings per rule")
-    check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
-    check.add_argument("--baseline", type=Path, help="ignore the findings recorded in this file")
     check.add_argument("--write-baseline", type=Path, help="record today's findings in this file")
+    check.add_argument("--add-noqa", action="store_true",
+                       help="add `# noqa: CODE` to every line with a finding (and fix nothing)")
+    check.add_argument("--watch", action="store_true", help="check again whenever a file changes")
 
-    fix = commands.add_parser("fix", help="apply fixes")
+    fix = commands.add_parser("fix", help="apply fixes and report what is left")
     _add_selection(fix)
-    fix.add_argument("--diff", action="store_true", help="print a unified diff, write nothing")
-    fix.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that may change behaviour")
+    _add_fixing(fix, in_check=False)
 
-    commands.add_parser("rules", help="list every rule").add_argument(
-        "--format", choices=("text", "json", "markdown"), default="text")
-    commands.add_parser("rule", help="show one rule's documentation").add_argument("code")
+    rules = commands.add_parser("rules", help="list every rule")
+    rules.add_argument("--format", "--output-format", dest="format", choices=("text", "json", "markdown"),
+                       default="text")
+    commands.add_parser("rule", help="show one rule's documentation").add_argument(
+        "code", help="a rule code (PRD501) or name (PrintUsedAsLogging)")
     commands.add_parser("semgrep-rules", help="write the semgrep rule pack (one YAML per family)").add_argument(
         "--output", type=Path, required=True, help="folder to write the YAML files into")
     return parser
@@ -103,6 +126,8 @@ def _configs(args: argparse.Namespace) -> Configs:
             extend_select=(*config.extend_select, *args.extend_select) if args.extend_select else None,
             cache_dir=args.cache_dir,
             force_exclude=args.force_exclude,
+            exclude=args.exclude,
+            extend_exclude=(*config.extend_exclude, *args.extend_exclude) if args.extend_exclude else None,
         )
 
     return Configs(args.config.resolve() if args.config else None, adjust)
@@ -147,33 +172,122 @@ def _progress() -> Callable[[int, int], None] | None:
 
 
 def _check(args: argparse.Namespace) -> int:
+    if args.fix or args.diff:
+        return _fix(args)
+    if args.add_noqa:
+        return _add_noqa(args)
+    if args.watch:
+        return _watch(args)
+    return _check_once(args)
+
+
+def _run_check(args: argparse.Namespace, configs: Configs) -> tuple[list[Finding], list[str], Path]:
+    """Findings for the run's files (or stdin), the files checked, the project root."""
     from prodlint.runner import check_paths
 
-    configs = _configs(args)
     if args.paths == [STDIN]:
         checker, shown = _stdin_checker(args, configs)
         findings = checker.check_bytes(sys.stdin.buffer.read(), shown)
-        checked = [shown]
-        root = find_project_root(Path(args.stdin_filename or ".")) or Path.cwd()
-    else:
-        paths = [Path(p) for p in (args.paths or ["."])]
-        result = check_paths(paths, configs, use_cache=not args.no_cache, jobs=args.jobs,
-                             progress=_progress())
-        findings, checked = result.findings, result.checked
-        root = find_project_root(paths[0]) or Path.cwd()
+        return findings, [shown], find_project_root(Path(args.stdin_filename or ".")) or Path.cwd()
+    paths = [Path(p) for p in (args.paths or ["."])]
+    result = check_paths(paths, configs, use_cache=not args.no_cache, jobs=args.jobs, progress=_progress())
+    return result.findings, result.checked, find_project_root(paths[0]) or Path.cwd()
+
+
+def _check_once(args: argparse.Namespace) -> int:
+    findings, checked, root = _run_check(args, _configs(args))
     if args.baseline or args.write_baseline:
         from prodlint.baseline import check_with_baseline
 
         findings = check_with_baseline(findings, root, args.baseline, args.write_baseline, checked)
-    text = render(findings, args.format)
+    to_file = args.output is not None
+    text = render(findings, args.format, quiet=args.quiet, style=None if to_file else _style(sys.stdout))
     if args.statistics and args.format == "text":
         text = render_statistics(findings)
-    if args.output:
+    if to_file:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
+
+
+def _style(stream: TextIO) -> Style:
+    """Colour on a terminal; NO_COLOR turns it off and FORCE_COLOR on (no-color.org)."""
+    from prodlint.report import Style
+
+    if os.environ.get("NO_COLOR"):
+        return Style(colour=False)
+    if os.environ.get("FORCE_COLOR"):
+        return Style(colour=True)
+    return Style(colour=stream.isatty())
+
+
+def _add_noqa(args: argparse.Namespace) -> int:
+    """``--add-noqa``: silence every current finding where it is (adopting prodlint on a
+    legacy codebase, as ruff's flag), writing each file atomically in its own encoding."""
+    from prodlint.fixer import write_atomic
+    from prodlint.noqa import add_noqa
+    from prodlint.source import UncheckableSource, decode_source, encode_source
+
+    if args.paths == [STDIN]:
+        print("prodlint: --add-noqa needs files, not stdin", file=sys.stderr)
+        return EXIT_ERROR
+    findings, _, _ = _run_check(args, _configs(args))
+    by_file: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.code != UNCHECKABLE_CODE:
+            by_file.setdefault(finding.path, []).append(finding)
+    added = 0
+    for path, found in sorted(by_file.items()):
+        try:
+            data = Path(path).read_bytes()
+            source = decode_source(data)
+        except (OSError, UncheckableSource) as error:
+            print(f"{path}: not changed: {error}", file=sys.stderr)
+            continue
+        text, changed = add_noqa(source.text, found)
+        if changed:
+            write_atomic(Path(path), encode_source(text, source))
+            added += changed
+    if not args.quiet:
+        print(f"Added {added} noqa comment{'s' if added != 1 else ''}.")
+    return EXIT_CLEAN
+
+
+# How often ``--watch`` looks for changed files.
+WATCH_INTERVAL_SECONDS = 0.5
+
+
+def _watch(args: argparse.Namespace) -> int:
+    """Check, then check again whenever a Python file under the paths changes (polling the
+    files' stats: no extra dependency, and the cache makes each re-check cheap)."""
+    from prodlint.discovery import discover
+
+    paths = [Path(p) for p in (args.paths or ["."])]
+    if paths == [Path(STDIN)]:
+        print("prodlint: --watch cannot read stdin", file=sys.stderr)
+        return EXIT_ERROR
+    last: dict[str, tuple[int, int]] | None = None
+    try:
+        while True:
+            stamps: dict[str, tuple[int, int]] = {}
+            for file in discover(paths, _configs(args)):
+                try:
+                    info = os.stat(file.path)
+                except OSError:
+                    continue
+                stamps[file.key] = (info.st_mtime_ns, info.st_size)
+            if stamps != last:
+                if last is not None:
+                    sys.stdout.write("\n")
+                sys.stdout.write(f"[{time.strftime('%H:%M:%S')}] checking {len(stamps)} files\n")
+                _check_once(args)
+                sys.stdout.flush()
+                last = stamps
+            time.sleep(WATCH_INTERVAL_SECONDS)
+    except KeyboardInterrupt:
+        return EXIT_CLEAN
 
 
 def _fix(args: argparse.Namespace) -> int:
@@ -191,14 +305,15 @@ def _fix(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
             return EXIT_FINDINGS
         sys.stdout.write(_diff(shown, text, result.text) if args.diff else result.text)
-        return EXIT_FINDINGS if result.remaining else EXIT_CLEAN
+        return EXIT_FINDINGS if result.remaining and not args.exit_zero else EXIT_CLEAN
 
     paths = [Path(p) for p in (args.paths or ["."])]
     found = check_paths(paths, configs, use_cache=not args.no_cache, jobs=args.jobs, want_project=True)
     targets = sorted({f.path for f in found.findings if wanted(f, args.unsafe_fixes)})
     remaining: list[Finding] = [f for f in found.findings if f.path not in targets]
-    fixed_count = files_changed = failures = 0
-    # Re-checks during fixing see the same project models as the run did.
+    applied: list[Finding] = []
+    files_changed = failures = 0
+    # Re-checks during fixing see the same project facts as the run did.
     outcomes = fix_paths(targets, configs, found.project, unsafe=args.unsafe_fixes, write=not args.diff, jobs=args.jobs)
     for shown, outcome in outcomes:
         if isinstance(outcome, str):
@@ -208,22 +323,37 @@ def _fix(args: argparse.Namespace) -> int:
             continue
         old, new, result = outcome
         remaining.extend(result.remaining)
-        fixed_count += len(result.applied)
+        applied.extend(result.applied)
         if new != old:
             files_changed += 1
             if args.diff:
                 sys.stdout.write(_diff(shown, _as_text(old), _as_text(new)))
-    verb = "Would fix" if args.diff else "Fixed"
-    message = f"{verb} {fixed_count} finding{'s' if fixed_count != 1 else ''} in {files_changed} file{'s' if files_changed != 1 else ''}"
-    if remaining:
-        unsafe = sum(f.fix is FixSafety.UNSAFE for f in remaining)
-        message += f"; {len(remaining)} remaining"
-        if unsafe and not args.unsafe_fixes:
-            message += f" ({unsafe} fixable with --unsafe-fixes)"
-    print(message + ".", file=sys.stderr if args.diff else sys.stdout)
-    if failures or remaining or (args.diff and files_changed):
+    remaining.sort(key=Finding.sort_key)
+    if args.baseline:
+        from prodlint.baseline import check_with_baseline
+
+        root = find_project_root(paths[0]) or Path.cwd()
+        remaining = check_with_baseline(remaining, root, args.baseline, None, found.checked)
+    # What is left is listed (one report per finding: a pre-commit hook that fixes needs no
+    # second hook to say what it could not fix); a diff keeps stdout for the diff.
+    out = sys.stderr if args.diff else sys.stdout
+    if remaining and not args.diff:
+        out.write(render_rows(remaining, _style(sys.stdout)))
+    if args.show_fixes and applied:
+        out.write(render_fixes(applied, "Would fix" if args.diff else "Fixed"))
+    if not args.quiet:
+        verb = "Would fix" if args.diff else "Fixed"
+        count = len(applied)
+        message = f"{verb} {count} finding{'s' if count != 1 else ''} in {files_changed} file{'s' if files_changed != 1 else ''}"
+        if remaining:
+            unsafe = sum(f.fix is FixSafety.UNSAFE for f in remaining)
+            message += f"; {len(remaining)} remaining"
+            if unsafe and not args.unsafe_fixes:
+                message += f" ({unsafe} fixable with --unsafe-fixes)"
+        print(message + ".", file=out)
+    if failures or (args.diff and files_changed):
         return EXIT_FINDINGS
-    return EXIT_CLEAN
+    return EXIT_FINDINGS if remaining and not args.exit_zero else EXIT_CLEAN
 
 
 def _as_text(data: bytes) -> str:
@@ -245,7 +375,7 @@ def _rules(args: argparse.Namespace) -> int:
     rules = all_rules()
     if args.format == "json":
         payload = [
-            {"code": r.code, "name": r.name, "message": r.message, "severity": r.severity.value,
+            {"code": r.code, "name": r.name, "summary": r.summary, "message": r.message, "severity": r.severity.value,
              "fix": r.fix_safety.value, "default_enabled": r.default_enabled}
             for r in rules.values()
         ]
@@ -254,9 +384,12 @@ def _rules(args: argparse.Namespace) -> int:
     if args.format == "markdown":
         sys.stdout.write(rules_table())
         return EXIT_CLEAN
+    # The summary, not the message: a message is a template with {placeholders} the
+    # detector fills in.
     for rule in rules.values():
         fix = {"safe": "fix", "unsafe": "unsafe fix", "none": ""}[rule.fix_safety.value]
-        sys.stdout.write(f"{rule.code}  {rule.name:<28} {fix:<10} {rule.message}\n")
+        opt_in = "opt-in" if not rule.default_enabled else ""
+        sys.stdout.write(f"{rule.code}  {rule.name:<28} {fix:<10} {opt_in:<6}  {rule.summary}\n")
     return EXIT_CLEAN
 
 
@@ -271,7 +404,9 @@ def rules_table() -> str:
 
 
 def _rule(args: argparse.Namespace) -> int:
-    rule = all_rules().get(canonical_code(args.code.upper()))
+    rules = all_rules()
+    rule = rules.get(canonical_code(args.code.upper())) or next(
+        (r for r in rules.values() if r.name.lower() == args.code.lower()), None)
     if rule is None:
         print(f"prodlint: unknown rule {args.code}", file=sys.stderr)
         return EXIT_ERROR

@@ -52,3 +52,54 @@ def apply_noqa(findings: Iterable[Finding], lines: list[str], text: str) -> list
             continue
         kept.append(finding)
     return kept
+
+
+def _lines_inside_strings(text: str) -> set[int]:
+    """Lines whose end lies inside a string (a triple-quoted one, or a continued line):
+    a comment appended there would become part of the code."""
+    import io
+    import tokenize
+
+    inside: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.start[0] < token.end[0] and token.type != tokenize.NL:
+                inside.update(range(token.start[0], token.end[0]))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    return inside
+
+
+def add_noqa(text: str, findings: Iterable[Finding]) -> tuple[str, int]:
+    """``text`` with ``# noqa: CODE`` appended to each line that has a finding (merged into
+    a ``# noqa: ...`` already there); returns the new text and how many lines changed.
+    Lines that end inside a string are left alone: the comment would change the string."""
+    wanted: dict[int, set[str]] = {}
+    for finding in findings:
+        wanted.setdefault(finding.line, set()).add(finding.code)
+    if not wanted:
+        return text, 0
+    unsafe = _lines_inside_strings(text)
+    lines = text.splitlines(keepends=True)
+    changed = 0
+    for number, codes in sorted(wanted.items()):
+        if number in unsafe or not 0 < number <= len(lines):
+            continue
+        line = lines[number - 1]
+        body = line.rstrip("\r\n")
+        ending = line[len(body):]
+        match = LINE_NOQA.search(body)
+        if match is not None and not match.group("codes"):
+            continue  # a bare ``# noqa`` already silences everything
+        if match is not None:
+            listed = _split(match.group("codes"))
+            missing = sorted(codes - listed)
+            if not missing:
+                continue
+            merged = ", ".join([*sorted(listed), *missing])
+            body = body[:match.start()] + f"# noqa: {merged}" + body[match.end():]
+        else:
+            body = f"{body.rstrip()}  # noqa: {', '.join(sorted(codes))}"
+        lines[number - 1] = body + ending
+        changed += 1
+    return "".join(lines), changed

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import prodlint
+from prodlint.baseline import read_lines
 from prodlint.model import Finding, FixSafety, Severity
 from prodlint.registry import all_rules
 
@@ -28,12 +30,92 @@ def summary(findings: Sequence[Finding]) -> str:
     return line
 
 
-def render_text(findings: Sequence[Finding]) -> str:
-    rows = [
-        f"{f.path}:{f.line}:{f.col}: {f.code} {'[*] ' if f.fix is FixSafety.SAFE else ''}{f.message}"
-        for f in findings
-    ]
-    return "\n".join([*rows, summary(findings)]) + "\n"
+# Where a rule's documentation is: prodlint has no published docs site, so the text output
+# points at the command that prints the page (offline, for the installed version) and SARIF
+# carries the whole page in each rule's help.markdown (what code-scanning UIs show).
+def docs_hint(code: str) -> str | None:
+    return f"prodlint rule {code}" if code in all_rules() else None
+
+
+@dataclass(frozen=True)
+class Style:
+    """How text output looks: ANSI colour or plain, and whether to show source snippets."""
+
+    colour: bool = False
+    snippets: bool = True
+
+    def paint(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.colour else text
+
+
+PLAIN = Style(colour=False, snippets=False)
+BOLD, RED, CYAN, BLUE = "1", "1;31", "36", "1;34"
+
+
+def _snippet(finding: Finding, lines: list[str], style: Style) -> list[str]:
+    """ruff's "full" output: the flagged line with a line around it and a caret line."""
+    if not 0 < finding.line <= len(lines):
+        return []
+    first = max(finding.line - 1, 1)
+    last = min(finding.line + 1, len(lines))
+    while last > finding.line and not lines[last - 1].strip():
+        last -= 1
+    width = len(str(last))
+    gutter = style.paint(" " * width + " |", BLUE)
+    out = [gutter]
+    for number in range(first, last + 1):
+        text = lines[number - 1].expandtabs(4) if "\t" in lines[number - 1] else lines[number - 1]
+        out.append(f"{style.paint(f'{number:>{width}} |', BLUE)} {text}".rstrip())
+        if number == finding.line:
+            start = max(finding.col - 1, 0)
+            end = finding.end_col - 1 if finding.end_line == finding.line else len(text)
+            carets = "^" * max(end - start, 1)
+            out.append(f"{gutter} {' ' * start}{style.paint(carets + ' ' + finding.code, RED)}")
+    out.append(gutter)
+    hint = docs_hint(finding.code)
+    if hint:
+        out.append(f"{' ' * width} {style.paint('=', BLUE)} docs: `{hint}`")
+    return out
+
+
+def render_rows(findings: Sequence[Finding], style: Style = PLAIN,
+                sources: Mapping[str, str] | None = None) -> str:
+    """One line per finding (``path:line:col: CODE message``), each followed by its source
+    snippet when the style asks for them; ``sources`` gives text not on disk (stdin)."""
+    rows: list[str] = []
+    read: dict[str, list[str]] = {}
+    for f in findings:
+        location = style.paint(f"{f.path}:{f.line}:{f.col}:", BOLD)
+        marker = f"{style.paint('[*]', CYAN)} " if f.fix is FixSafety.SAFE else ""
+        rows.append(f"{location} {style.paint(f.code, RED)} {marker}{f.message}")
+        if style.snippets:
+            if f.path not in read:
+                text = (sources or {}).get(f.path)
+                read[f.path] = (text.split("\n") if text is not None else read_lines(f.path))
+            snippet = _snippet(f, read[f.path], style)
+            if snippet:
+                rows.extend([*snippet, ""])
+    return "".join(row + "\n" for row in rows)
+
+
+def render_text(findings: Sequence[Finding], style: Style = PLAIN, quiet: bool = False,
+                sources: Mapping[str, str] | None = None) -> str:
+    text = render_rows(findings, style, sources)
+    return text if quiet else text + summary(findings) + "\n"
+
+
+def render_fixes(applied: Sequence[Finding], verb: str) -> str:
+    """``--show-fixes``: what was fixed, per file and rule (as ruff's list)."""
+    rules = all_rules()
+    counts = Counter((f.path, f.code) for f in applied)
+    lines = [f"{verb} {len(applied)} finding{'s' if len(applied) != 1 else ''}:"]
+    for path in sorted({path for path, _ in counts}):
+        lines.append(f"- {path}:")
+        for (where, code), count in sorted(counts.items()):
+            if where == path:
+                name = rules[code].name if code in rules else code
+                lines.append(f"    {count} x {code} ({name})")
+    return "\n".join(lines) + "\n"
 
 
 def render_statistics(findings: Sequence[Finding]) -> str:
@@ -125,12 +207,14 @@ def render_sarif(findings: Sequence[Finding]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def render(findings: Sequence[Finding], fmt: str) -> str:
+def render(findings: Sequence[Finding], fmt: str, *, quiet: bool = False, style: Style | None = None,
+           sources: Mapping[str, str] | None = None) -> str:
+    """``style`` None: plain text without snippets (a report written to a file)."""
     if fmt == "json":
         return render_json(findings)
     if fmt == "sarif":
         return render_sarif(findings)
     if fmt == "github":
         return render_github(findings)
-    return render_text(findings)
+    return render_text(findings, style or PLAIN, quiet, sources)
 
