@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from corpus import FIXTURES, ROOT
+from corpus import ROOT
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.fixer import fix_text
 
 BIN = Path(sys.executable).parent
-SAMPLE = FIXTURES / "logging" / "print_existing_logger.py"
 
 
 def git(repo: Path, *args: str) -> None:
@@ -37,13 +35,13 @@ def test_documented_remote_hook_pinned_to_a_commit(tmp_path: Path) -> None:
     repo.mkdir()
     git(repo, "init", "-q")
     target = repo / "app.py"
-    shutil.copyfile(SAMPLE, target)
+    target.write_text(FIXABLE, encoding="utf-8")
     (repo / ".pre-commit-config.yaml").write_text(config)
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "legacy code")
     original = target.read_text(encoding="utf-8")
     expected = fix_text(original, "app.py", Checker(Config()), unsafe=False)
-    assert expected.changed, "the sample must have safe fixes"
+    assert expected.changed and expected.remaining, "the sample must have safe fixes and findings they leave"
     done = pre_commit(repo, tmp_path / "pre-commit-home", "--all-files")
     output = done.stdout + done.stderr
     assert done.returncode == 1 and "Failed" in output, output
@@ -54,6 +52,24 @@ def test_documented_remote_hook_pinned_to_a_commit(tmp_path: Path) -> None:
         assert output.count(f"app.py:{finding.line}:{finding.col}: {finding.code}") == 1, output
 
 
+# A safe fix (PRD202: select_related) and a finding only an unsafe fix removes (PRD503).
+FIXABLE = '''from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Book(models.Model):
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+
+def names():
+    try:
+        return [book.author.name for book in Book.objects.all()]
+    except Exception:
+        pass
+'''
 DOCS = ROOT / "docs" / "frontends.md"
 LEGACY = "def charge(order):\n    try:\n        order.pay()\n    except Exception:\n        pass\n"
 NEW = "\n\ndef refund(order):\n    try:\n        order.refund()\n    except Exception:\n        pass\n"
