@@ -100,6 +100,8 @@ INFERRED = {
         "returns_comprehension.return": "list[str]",
         "only_logged.payload": "object",
         "checked.value": "int | float | str",
+        "validated.value": "object",
+        "hook.event": "Any",
         "iterated.items": "Iterable[object]",
         "called.callback": "Callable[..., object]",
         "awaited.task": "Awaitable[object]",

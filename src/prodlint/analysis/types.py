@@ -428,6 +428,8 @@ def parameter_type(func: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg, c
     is ``isinstance``-checked against, the one protocol it is used through, or ``object``
     when it is only passed on, printed, logged, formatted or compared."""
     name = arg.arg
+    if _is_abstract_shape(func):
+        return Evidence(reason="the body is a stub: implementations decide what it takes")
     scope = ctx.scope_of(func)
     if any(b.kind != "param" for b in scope.bindings.get(name, ())):
         return Evidence(reason=f"`{name}` is reassigned")
@@ -439,13 +441,22 @@ def parameter_type(func: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg, c
     protocols: set[str] = set()
     default = _default_of(func, arg)
     default_type = None if default is None else expression_type(default, ctx, at)
+    outside = 0
     for use in uses:
+        holder = parents.of(use)
+        in_check = isinstance(holder, ast.Call) and _isinstance_of(holder, name) is not None
+        if not (in_check or _narrowed(use, name, parents)):
+            outside += 1
         outcome = _classify(use, name, parents, ctx, at, checked, protocols)
         if outcome and default_type is not None and default_type.text != "None":
             # The default's type is what callers are meant to pass; uses do not overrule it.
             return Evidence(union([*checked, default_type]))
         if outcome:
             return Evidence(reason=outcome)
+    if checked and not protocols and (outside or _rejects_others(func)):
+        # The function also deals with values of none of the checked types (a validator
+        # that raises TypeError, a fallback branch): it takes any object.
+        return Evidence(union([Inferred("object")]))
     found: list[Inferred] = list(checked)
     if default is not None:
         if default_type is None:
@@ -462,6 +473,15 @@ def parameter_type(func: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg, c
     if found:
         return Evidence(union(found))
     return Evidence(Inferred("object"))
+
+
+def _rejects_others(func: FunctionNode) -> bool:
+    for node in own_nodes(func):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if last_name(raised) in ("TypeError", "ValueError"):
+                return True
+    return False
 
 
 def _default_of(func: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> ast.expr | None:
@@ -664,3 +684,39 @@ def _accepts_object(target: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Ca
     if annotation is None:
         return True
     return (isinstance(annotation, ast.Name) and annotation.id == "object") or is_any(annotation, ctx)
+
+
+def values_are_read(name: str, func: FunctionNode | None, ctx: Context) -> str:
+    """Why a ``dict[str, Any]`` bound to ``name`` cannot become ``dict[str, object]``: its
+    values are read and used (``d["k"] + 1``), which an ``object`` value would refuse.
+    Empty when the dict is only filled, passed on or returned. ``func`` is the function the
+    name is local to, None for a module-level name."""
+    if func is not None:
+        nodes: list[ast.AST] = list(own_nodes(func))
+        parents = parent_map(func, ctx)
+        parent_of = parents.of
+    else:
+        table = ctx.memo("types:module-parents", lambda: _module_parents(ctx.tree))
+        nodes = list(ast.walk(ctx.tree))
+        parent_of = lambda node: table.get(id(node))  # noqa: E731 - same shape as parents.of
+    for node in nodes:
+        if not (isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)):
+            continue
+        parent = parent_of(node)
+        if isinstance(parent, ast.Subscript) and parent.value is node and isinstance(parent.ctx, ast.Load):
+            return f"`{name}[...]` values are read"
+        if isinstance(parent, ast.Attribute) and parent.attr in ("get", "pop", "values", "items", "setdefault"):
+            call = parent_of(parent)
+            if not isinstance(parent_of(call) if call is not None else None, ast.Expr):
+                return f"`{name}.{parent.attr}()` values are read"
+        if isinstance(parent, (ast.For, ast.comprehension)) and parent.iter is node:
+            return f"`{name}` is iterated"
+    return ""
+
+
+def _module_parents(tree: ast.Module) -> dict[int, ast.AST]:
+    table: dict[int, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            table[id(child)] = node
+    return table

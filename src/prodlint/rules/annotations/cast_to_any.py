@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from prodlint.analysis.context import Context
-from prodlint.analysis.types import CAST_NAMES, is_any, parse_quoted
+from prodlint.analysis.types import CAST_NAMES, any_uses
 from prodlint.model import Severity
 from prodlint.registry import Rule
 from prodlint.rules.annotations.common import OPTIONS, wanted_file
@@ -17,8 +17,9 @@ class CastToAny(Rule):
     summary = "`cast(Any, value)` throws a value's type away"
     message = "`cast(Any, ...)` turns type checking off for this value; cast to the type it really has"
     what_it_does = """
-Flags `typing.cast(Any, value)` (also `typing_extensions.cast`, a quoted `"Any"`, and
-however `cast` and `Any` were imported). The same files are left alone as for PRD601.
+Flags `typing.cast(Any, value)` and casts to a type with `Any` inside
+(`cast(list[Any], value)`), also `typing_extensions.cast`, a quoted `"Any"`, however
+`cast` and `Any` were imported. The same files are left alone as for PRD601.
 """
     why_bad = """
 The cast silences whatever the checker knew about the value, so every later use of it is
@@ -52,12 +53,9 @@ This rule has no fix: which type the value has is exactly what the cast hides.
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
         if name != "cast" or not node.args or not wanted_file(self, ctx):
             return
-        target = node.args[0]
-        if isinstance(target, ast.Constant):
-            parsed = parse_quoted(target, ctx)
-            if parsed is None or not is_any(parsed, ctx):
-                return
-        elif not is_any(target, ctx):
+        # ``cast(Any, x)`` and ``cast(list[Any], x)`` alike (mypy's --disallow-any-explicit
+        # flags both); quoted types are parsed.
+        if not any_uses(node.args[0], ctx):
             return
         if ctx.qualified_name(func) in CAST_NAMES:
             self.report(ctx, node)

@@ -14,7 +14,7 @@ from prodlint.analysis.context import Context
 from prodlint.analysis.imports import dotted_name, last_name
 from prodlint.analysis.types import (
     ANY_NAMES, OVERRIDE_NAMES, AnyUse, Evidence, Inferred, any_uses, expression_type, is_any, module_types,
-    parameter_type, return_type, short, simple_literal_source,
+    parameter_type, return_type, short, simple_literal_source, values_are_read,
 )
 from prodlint.model import FixSafety
 from prodlint.registry import Option, Rule
@@ -284,6 +284,9 @@ def _annotated_assignment(node: ast.AnnAssign, ctx: Context) -> list[Place]:
         use_fix, use_reason = fix, reason
         if use.nested:
             use_fix, use_reason = _json_shape(node.annotation, use, fix, reason)
+            read = values_are_read(target, ctx.enclosing_function(), ctx) if use_fix is not None else ""
+            if read:
+                use_fix, use_reason = None, read
         result.append(Place(use, f"in the annotation of `{target}`", use_fix, use_reason, _outer(node.annotation)))
     return result
 
