@@ -1,4 +1,4 @@
-"""The pre-commit hooks, installed by the real ``pre-commit try-repo`` from this checkout."""
+"""The pre-commit hooks through the real pre-commit, following the snippets of docs/frontends.md."""
 
 from __future__ import annotations
 
@@ -65,8 +65,12 @@ class Book(models.Model):
 
 
 def names():
+    return [book.author.name for book in Book.objects.all()]
+
+
+def charge(order):
     try:
-        return [book.author.name for book in Book.objects.all()]
+        order.pay()
     except Exception:
         pass
 '''
