@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,18 +89,46 @@ def test_unsafe_fixes_need_the_flag(pyproject: Path) -> None:
     run_codemod(command_for(code), before, before, fixture.relative, pyproject, unsafe=False)
 
 
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "frontends.md"
+SAMPLE = '''import logging
+
+logger = logging.getLogger(__name__)
+
+
+def charge(order):
+    try:
+        order.pay()
+    except Exception:
+        pass
+    logger.info("charged %s" % order.id)
+    print("done", order.id)
+'''
+
+
 @pytest.mark.slow
-def test_libcst_tool_runs_the_command_from_its_config(tmp_path: Path) -> None:
-    fixture, code = next((f, c) for f, c in SINGLE_RULE if all_rules()[c].fix_safety is FixSafety.SAFE)
-    (tmp_path / ".libcst.codemod.yaml").write_text(
-        "generated_code_marker: '@generated'\nformatter: []\nblacklist_patterns: []\n"
-        "modules:\n- 'prodlint.codemods'\nrepo_root: '.'\n", encoding="utf-8")
-    (tmp_path / "pyproject.toml").write_text("[tool.prodlint]\n", encoding="utf-8")
-    target = tmp_path / "app.py"
-    shutil.copyfile(fixture.path, target)
-    done = subprocess.run(
-        [sys.executable, "-m", "libcst.tool", "codemod", "--no-format", f"rules.{all_rules()[code].name}", "app.py"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )
-    assert done.returncode == 0 and "Transformed 1 files successfully" in done.stderr, done.stderr
-    assert target.read_text(encoding="utf-8") == fixture.fixed_path.read_text(encoding="utf-8")
+def test_documented_codemod_setup_works_as_written(tmp_path: Path) -> None:
+    """docs/frontends.md's .libcst.codemod.yaml and commands, run as written (``python`` is
+    this interpreter) in a project with no formatter installed: each succeeds and the
+    result is what ``prodlint fix`` makes of the same rules, in the same order."""
+    text = DOCS.read_text(encoding="utf-8")
+    [config] = re.findall(r"```yaml\n(generated_code_marker:.*?)```", text, re.S)
+    commands = re.findall(r"^python -m libcst\.tool codemod .*$", text, re.M)
+    assert len(commands) == 3 and all("--no-format" in command for command in commands)
+    project, expected = tmp_path / "project", tmp_path / "expected"
+    for root in (project, expected):
+        (root / "src").mkdir(parents=True)
+        (root / "src" / "billing.py").write_text(SAMPLE, encoding="utf-8")
+        (root / "pyproject.toml").write_text('[project]\nname = "billing"\n', encoding="utf-8")
+    (project / ".libcst.codemod.yaml").write_text(config, encoding="utf-8")
+    for command in commands:
+        words = command.split()
+        done = subprocess.run([sys.executable, *words[1:]], cwd=project, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0 and "Failed to codemod 0 files" in done.stderr, command + done.stderr
+        name = next(word for word in words if word.startswith(("rules.", "prodlint.codemods.rules."))).rsplit(".", 1)[1]
+        code = COMMANDS[name].rule().code
+        fixed = subprocess.run([str(Path(sys.executable).parent / "prodlint"), "fix", "--no-cache", "--select", code,
+                                *(["--unsafe-fixes"] if "--unsafe-fixes" in words else []), "src/"],
+                               cwd=expected, capture_output=True, text=True, timeout=300)
+        assert fixed.returncode in (0, 1), fixed.stderr
+        assert (project / "src" / "billing.py").read_text() == (expected / "src" / "billing.py").read_text(), command
+    assert (project / "src" / "billing.py").read_text() != SAMPLE
