@@ -58,6 +58,9 @@ def _r(*closers: str, wrap: Wrap = "with", exit_closer: str = "close", is_async:
 
 
 FILE = _r("close", file_like=True)
+URL = _r("close", *("read", "readall"))
+# Closers that only release the resource when called with no argument (read to the end).
+READS_TO_END = frozenset({"read", "readall"})
 SOCKET = _r("close", "detach", "shutdown")
 DB = _r("close", wrap="closing")
 FTP = _r("close", "quit", exit_closer="quit")
@@ -82,7 +85,8 @@ RESOURCES: Mapping[str, Resource] = {
     "redis.BlockingConnectionPool": _r("disconnect", wrap="none"),
     "redis.asyncio.Redis": _r("aclose", "close", exit_closer="aclose", is_async=True),
     "redis.asyncio.from_url": _r("aclose", "close", exit_closer="aclose", is_async=True),
-    "urllib.request.urlopen": _r("close"), "urllib2.urlopen": _r("close"),
+    # An HTTP response releases its connection once the body is read to the end.
+    "urllib.request.urlopen": URL, "urllib2.urlopen": URL,
     "http.client.HTTPConnection": _r("close", wrap="closing"),
     "http.client.HTTPSConnection": _r("close", wrap="closing"),
     "ftplib.FTP": FTP, "ftplib.FTP_TLS": FTP, "smtplib.SMTP": SMTP, "smtplib.SMTP_SSL": SMTP,
@@ -202,10 +206,12 @@ def _judge(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> Verdict | No
     shown = f"{qualified}()"
     kind_of_use, used_by, attr = value_role(value, parent, grand)  # type: ignore[arg-type]
     if kind_of_use == "method":
-        if attr in kind.closers or attr in MANUAL_LIFETIME:
+        if is_close(kind, attr, used_by) or attr in MANUAL_LIFETIME:
             return None
         # ``open(path).read()``: nothing is left to close it but the garbage collector.
         return Verdict(NOT_CLOSED, "never", shown)
+    if kind_of_use == "attribute":
+        return Verdict(NOT_CLOSED, "never", shown)  # ``urlopen(url).status``
     if kind_of_use == "argument":
         if used_by is not None and _borrows(used_by, ctx):
             return Verdict(NOT_CLOSED, "never", shown)
@@ -215,6 +221,12 @@ def _judge(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> Verdict | No
     if len(parent.targets) != 1 or not isinstance(parent.targets[0], ast.Name):
         return None
     return _judge_binding(parent, parent.targets[0].id, func, kind, shown, depth == 2, ctx)
+
+
+def is_close(kind: Resource, attr: str | None, call: ast.Call | None) -> bool:
+    if attr not in kind.closers:
+        return False
+    return attr not in READS_TO_END or (call is not None and not call.args and not call.keywords)
 
 
 def _has_pipes(call: ast.Call) -> bool:
@@ -268,7 +280,7 @@ def _judge_binding(
             return None
         if use.kind == "attribute" and use.attr in kind.closers:
             return None  # ``atexit.register(f.close)``: the closer is handed on
-        if use.kind == "method" and use.attr in kind.closers:
+        if use.kind == "method" and is_close(kind, use.attr, use.call):
             closes.append(use.statement)
     through = _with_guards(closes, name, flow) + _impossible_branches(reached, name)
     touching = {id(use.statement) for use in flow.uses(name)}
@@ -399,7 +411,7 @@ def _plan_fix(
         return None
     tail = statements[last]
     closer = _closer_called(tail, name)
-    drop_last = closer is not None and closer in kind.closers
+    drop_last = closer is not None and closer in kind.closers and closer not in READS_TO_END
     if drop_last and last == start + 1:
         return None  # nothing left to put in the block
     expected = kind.exit_closer if kind.wrap == "with" else "close"
