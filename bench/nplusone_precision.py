@@ -18,7 +18,7 @@
    every PRD2xx finding is listed for review (each one is a false alarm unless judged
    otherwise), with the time the check took.
 
-The sdists are downloaded to a temporary folder with pip (nothing is committed):
+The sdists come from the shared cache of bench/sdists.py (nothing is committed):
 
     python bench/nplusone_precision.py            # download
     python bench/nplusone_precision.py --src DIR  # reuse unpacked sdists in DIR
@@ -31,14 +31,12 @@ import argparse
 import ast
 import re
 import subprocess
-import sys
-import tarfile
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import sdists
 from prodlint.analysis.models import PROJECT_MODELS, ModelIndex, build_model_index, index_tree
 from prodlint.config import Config
 from prodlint.engine import Checker
@@ -48,16 +46,9 @@ from prodlint.registry import all_rules
 PACKAGES = {"django-zeal": "2.3.0", "django": "5.2.8"}
 
 
-def fetch(target: Path) -> dict[str, Path]:
-    """Download and unpack the sdists; return the unpacked folder of each."""
-    specs = [f"{name}=={version}" for name, version in PACKAGES.items()]
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                    "-d", str(target), *specs], check=True,
-                   stdout=subprocess.DEVNULL)
-    for archive in target.glob("*.tar.gz"):
-        with tarfile.open(archive) as tar:
-            tar.extractall(target, filter="data")
-    return locate(target)
+def fetch() -> dict[str, Path]:
+    """The unpacked sdists, from the shared cache of bench/sdists.py."""
+    return {name: sdists.fetch(f"{name}=={version}") for name, version in PACKAGES.items()}
 
 
 def locate(root: Path) -> dict[str, Path]:
@@ -229,10 +220,9 @@ def main() -> None:
         measure_zeal(roots["django-zeal"], args.mirror)
         measure_django(roots["django"])
         return
-    with tempfile.TemporaryDirectory(prefix="prodlint-nplusone-") as temp:
-        roots = fetch(Path(temp))
-        measure_zeal(roots["django-zeal"], args.mirror)
-        measure_django(roots["django"])
+    roots = fetch()
+    measure_zeal(roots["django-zeal"], args.mirror)
+    measure_django(roots["django"])
 
 
 if __name__ == "__main__":

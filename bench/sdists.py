@@ -48,7 +48,8 @@ def _pinned(requirement: str) -> tuple[str, str]:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing) for the block."""
     with open(path, "a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -85,17 +86,22 @@ def fetch(requirement: str, cache: Path | None = None, timeout: float = 900) -> 
     final = root / f"{name}-{version}"
     if (final / DONE).exists():
         return _top_folder(final)
-    with _locked(root / f"{name}-{version}.lock"):
+    with locked(root / f"{name}-{version}.lock"):
         if (final / DONE).exists():  # another worker finished it while this one waited
             return _top_folder(final)
+        for stale in root.glob(f".{name}-{version}.*"):  # left by a run that was killed
+            shutil.rmtree(stale, ignore_errors=True)
         work = Path(tempfile.mkdtemp(prefix=f".{name}-{version}.", dir=root))
         try:
             download = work / "download"
-            done = subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                 "--disable-pip-version-check", "-q", "-d", str(download), f"{name}=={version}"],
-                capture_output=True, text=True, timeout=timeout, check=False,
-            )
+            try:
+                done = subprocess.run(
+                    [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                     "--disable-pip-version-check", "-q", "-d", str(download), f"{name}=={version}"],
+                    capture_output=True, text=True, timeout=timeout, check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise FetchError(f"pip took over {timeout} s to download {name}=={version}") from None
             archives = sorted(download.glob("*")) if download.is_dir() else []
             if done.returncode != 0 or len(archives) != 1:
                 raise FetchError(f"pip could not download {name}=={version}: {done.stderr.strip()[-2000:]}")
