@@ -395,6 +395,7 @@ def short(text: str) -> str:
 # Callables that accept any object for every argument.
 OBJECT_SINKS = frozenset({"print", "str", "repr", "format", "id", "hash", "bool", "type", "callable",
                           "isinstance", "ascii", "vars", "dir"})
+TYPED_BY_ARGUMENT = frozenset({"type", "vars"})
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 PROTOCOLS = {
     "iterable": Inferred("Iterable[object]", (("collections.abc", "Iterable"),)),
@@ -600,7 +601,7 @@ def _object_use(node: ast.expr, parents: _ParentMap, ctx: Context, protocols: se
         keyword_call = parents.of(parent)
         call = keyword_call if isinstance(keyword_call, ast.Call) else None
     if call is not None and call.func is not node:
-        return _passed_on(node, call, ctx, shown)
+        return _passed_on(node, call, parents, ctx, shown)
     if protocols is None:
         return f"{shown} is used as more than an object"
     if call is not None and isinstance(parents.of(call), ast.Expr):
@@ -648,10 +649,14 @@ def _target_is_object(loop: ast.For | ast.comprehension, parents: _ParentMap, ct
     return ""
 
 
-def _passed_on(node: ast.expr, call: ast.Call, ctx: Context, shown: str) -> str:
+def _passed_on(node: ast.expr, call: ast.Call, parents: _ParentMap, ctx: Context, shown: str) -> str:
     """Passing an ``object`` on is fine to callables that take any object."""
     func = call.func
     if isinstance(func, ast.Name) and func.id in OBJECT_SINKS and builtin_available(func.id, ctx):
+        if func.id in TYPED_BY_ARGUMENT:
+            # ``type(x)`` / ``vars(x)`` carry the argument's type on: their result must be
+            # used as a mere object too.
+            return _object_use(call, parents, ctx, None, f"{func.id}({shown.strip('`')})")
         return ""
     if isinstance(func, ast.Attribute) and func.attr in LOG_METHODS:
         return ""

@@ -1,0 +1,203 @@
+"""The annotations family (PRD6xx) measured against labelled cases and typed real code.
+
+    .venv/bin/python bench/annotations_precision.py [--mypy-check httpx,rich] [--ruff PATH]
+
+1. mypy's own labels: the ``testDisallowAnyExplicit*`` cases of mypy's
+   ``test-data/unit/check-flags.test`` (mypy sdist, fetched at run time): each line mypy
+   marks ``# E: Explicit "Any" is not allowed`` is a positive, every other line of the case
+   a negative. Recall and every difference are printed.
+2. ruff's ANN401 labels: the ``flake8_annotations`` fixtures of ruff's public repository,
+   with ruff's snapshots as the truth (read from a clone made with the ``fetch`` tool at
+   /work/.mirror/astral-sh+ruff/repo or ``--ruff``; skipped when absent).
+3. Typed real projects (httpx, pydantic, rich, attrs sdists): findings per code, how many
+   carry a fix, and for the projects in ``--mypy-check`` mypy run on the package before and
+   after ``fix --unsafe-fixes --select PRD6``: errors before/after and any new ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import sdists
+
+from prodlint.config import Config
+from prodlint.engine import Checker
+from prodlint.fixer import FixFailed, fix_text
+from prodlint.registry import all_rules
+
+MYPY = "mypy==1.13.0"
+PROJECTS = {"httpx==0.27.2": "httpx", "pydantic==2.9.2": "pydantic", "rich==13.9.4": "rich", "attrs==24.2.0": "src"}
+RUFF_MIRROR = Path("/work/.mirror/astral-sh+ruff/repo")
+RUFF_CASES = {
+    # snapshot -> fixture it reports on, and whether ruff's setting allows *args: Any
+    "ruff_linter__rules__flake8_annotations__tests__defaults.snap": ("annotation_presence.py", False),
+    "ruff_linter__rules__flake8_annotations__tests__allow_star_arg_any.snap": ("allow_star_arg_any.py", True),
+}
+MYPY_LABEL = 'Explicit "Any" is not allowed'
+
+
+def checker(**options: object) -> Checker:
+    codes = [code for code in all_rules() if code.startswith("PRD6")]
+    config = Config(rule_options={code: dict(options) for code in codes} if options else {})
+    return Checker(config, rules=[all_rules()[code] for code in codes])
+
+
+def mypy_cases(mypy: Path) -> list[tuple[str, str]]:
+    text = (mypy / "test-data" / "unit" / "check-flags.test").read_text(encoding="utf-8")
+    cases = re.split(r"^\[case ", text, flags=re.M)
+    found = []
+    for case in cases:
+        name, _, body = case.partition("]\n")
+        if not name.startswith("testDisallowAnyExplicit"):
+            continue
+        source = body.split("\n[", 1)[0]  # up to [builtins ...] / [out]
+        found.append((name, source))
+    return found
+
+
+def score_mypy(mypy: Path) -> None:
+    check = checker()
+    positives = hits = false_alarms = 0
+    differences = []
+    for name, source in mypy_cases(mypy):
+        lines = source.splitlines()
+        labelled = {n for n, line in enumerate(lines, 1) if MYPY_LABEL in line}
+        flagged = {f.line for f in check.check_text(source, "case.py")}
+        positives += len(labelled)
+        hits += len(labelled & flagged)
+        false_alarms += len(flagged - labelled)
+        for number in sorted(labelled ^ flagged):
+            kind = "missed" if number in labelled else "extra"
+            differences.append(f"  {kind:6s} {name}:{number}: {lines[number - 1].strip()}")
+    print(f"mypy testDisallowAnyExplicit*: {len(mypy_cases(mypy))} cases, {positives} labelled lines, "
+          f"recall {hits}/{positives} = {hits / max(positives, 1):.0%}, false alarms {false_alarms}")
+    print("\n".join(differences))
+
+
+def ruff_snapshot_positions(snapshot: str) -> set[tuple[int, int]]:
+    """(line, col) of each ANN401 diagnostic in a ruff snapshot."""
+    found = set()
+    for match in re.finditer(r"^ANN401 .*\n\s*--> [^:]+:(\d+):(\d+)", snapshot, flags=re.M):
+        found.add((int(match[1]), int(match[2])))
+    return found
+
+
+def git_show(repo: Path, path: str) -> str:
+    return subprocess.run(["git", "--git-dir", str(repo / ".git") if (repo / ".git").exists() else str(repo),
+                           "show", f"HEAD:{path}"], capture_output=True, text=True, check=True).stdout
+
+
+def score_ruff(repo: Path) -> None:
+    base = "crates/ruff_linter"
+    for snap, (fixture, allow_star) in RUFF_CASES.items():
+        snapshot = git_show(repo, f"{base}/src/rules/flake8_annotations/snapshots/{snap}")
+        source = git_show(repo, f"{base}/resources/test/fixtures/flake8_annotations/{fixture}")
+        truth = Counter(line for line, _ in ruff_snapshot_positions(snapshot))
+        lines = source.splitlines()
+        for label, options in (("prodlint defaults", {}), ("same star-args setting as ruff",
+                                                           {"allow-star-args": allow_star})):
+            # ANN401 covers what prodlint splits into PRD601 (bare) and PRD602 (in a union),
+            # and points at the annotation where prodlint points at the `Any`: compared per
+            # line, as many findings as ruff reports there.
+            found = Counter(f.line for f in checker(**options).check_text(source, fixture)
+                            if f.code in ("PRD601", "PRD602"))
+            hits = sum((truth & found).values())
+            total = sum(truth.values())
+            print(f"ruff ANN401 {fixture} ({label}): {total} labelled, recall {hits}/{total}"
+                  f" = {hits / max(total, 1):.0%}, extra {sum((found - truth).values())}")
+            for line in sorted(set(truth - found) | set(found - truth)):
+                kind = "missed" if truth[line] > found[line] else "extra"
+                print(f"  {kind:6s} {fixture}:{line}: {lines[line - 1].strip()}")
+
+
+def real_projects(mypy_check: set[str]) -> None:
+    check = checker()
+    for requirement, package in PROJECTS.items():
+        try:
+            root = sdists.fetch(requirement) / package
+        except sdists.FetchError as error:
+            print(f"{requirement}: skipped ({error})")
+            continue
+        counts: Counter[str] = Counter()
+        fixable = 0
+        files = sorted(root.rglob("*.py"))
+        for path in files:
+            for finding in check.check_text(path.read_text(encoding="utf-8"), str(path.relative_to(root))):
+                counts[finding.code] += 1
+                fixable += finding.fixable
+        shown = ", ".join(f"{code} {n}" for code, n in sorted(counts.items()))
+        print(f"{requirement}: {len(files)} files, {sum(counts.values())} findings ({shown}), {fixable} with a fix")
+        name = requirement.split("==")[0]
+        if name in mypy_check:
+            mypy_before_after(root, package if package != "src" else "attr", check)
+
+
+def mypy_before_after(root: Path, package: str, check: Checker) -> None:
+    """mypy on the package as shipped and after the PRD6 fixes, each in a folder of its own
+    so both are checked as the same package."""
+    with tempfile.TemporaryDirectory() as work:
+        before = Path(work) / "before" / package
+        after = Path(work) / "after" / package
+        source = root if root.name == package else root / package
+        shutil.copytree(source, before)
+        shutil.copytree(source, after)
+        fixed = failed = 0
+        for path in sorted(after.rglob("*.py")):
+            relative = str(path.relative_to(after.parent))
+            try:
+                result = fix_text(path.read_text(encoding="utf-8"), relative, check, unsafe=True)
+            except FixFailed:
+                failed += 1
+                continue
+            if result.changed:
+                path.write_text(result.text, encoding="utf-8")
+                fixed += len(result.applied)
+        errors = {side: mypy_errors(Path(work) / side, package) for side in ("before", "after")}
+        new = sorted(errors["after"] - errors["before"])
+        print(f"  mypy on {package}: {fixed} fixes applied ({failed} files refused), errors before "
+              f"{len(errors['before'])}, after {len(errors['after'])}, new {len(new)}")
+        for error in new:
+            print(f"    new: {error[0]}: {error[1]}")
+
+
+def mypy_errors(folder: Path, package: str) -> set[tuple[str, str]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--ignore-missing-imports", "--no-incremental",
+         "--cache-dir", str(folder / ".mypy_cache"), "-p", package],
+        cwd=folder, capture_output=True, text=True, timeout=1800,
+    )
+    errors = set()
+    for line in done.stdout.splitlines():
+        match = re.match(r"^([^:]+):\d+: error: (.*)$", line)
+        if match:
+            errors.add((match[1], match[2]))
+    return errors
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mypy-check", default="httpx,rich,attrs",
+                        help="projects to type-check before/after the fixes (pydantic takes minutes)")
+    parser.add_argument("--ruff", type=Path, default=RUFF_MIRROR, help="a clone of astral-sh/ruff")
+    args = parser.parse_args(argv)
+    try:
+        score_mypy(sdists.fetch(MYPY))
+    except sdists.FetchError as error:
+        print(f"mypy cases skipped: {error}")
+    if args.ruff.exists():
+        score_ruff(args.ruff)
+    else:
+        print(f"ruff ANN401 cases skipped: no clone at {args.ruff}")
+    real_projects({name for name in args.mypy_check.split(",") if name})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
