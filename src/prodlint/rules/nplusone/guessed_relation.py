@@ -52,7 +52,7 @@ PRD202 takes over, with its fix.
     node_types = (ast.Attribute,)
 
     def check(self, node: ast.AST, ctx: Context) -> None:
-        access = relation_access(node, ctx)
+        access = relation_access(node, ctx, guess=True)
         if access is None or access.relation is not None:
             return
         attr = access.node.attr

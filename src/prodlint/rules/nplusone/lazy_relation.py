@@ -53,8 +53,9 @@ class Access:
     model: str | None = None  # the model the relation is read on, when not the rows'
 
 
-def relation_access(node: ast.AST, ctx: Context) -> Access | None:
-    """The relation read at ``node`` when it loads lazily for every row of a query."""
+def relation_access(node: ast.AST, ctx: Context, guess: bool = False) -> Access | None:
+    """The relation read at ``node`` when it loads lazily for every row of a query; with
+    ``guess``, also attributes of models the index does not know (PRD203)."""
     if type(node) is not ast.Attribute:
         return None
     value = node.value
@@ -63,12 +64,23 @@ def relation_access(node: ast.AST, ctx: Context) -> Access | None:
         return None
     if type(node.ctx) is not ast.Load:
         return None
+    if not guess and attr not in relation_names(ctx):
+        return None  # no model has a relation of that name: the cheap test before any loop analysis
     if type(value) is ast.Attribute:
         return _chained(node, value, ctx) if nplusone_applies(ctx) else None
     if type(value) is not ast.Name or not nplusone_applies(ctx):
         return None
     # PRD202 and PRD203 both ask about the same node; the first answer stands.
     return ctx.memo(f"nplusone.access.{id(node)}", lambda: _analyse(node, value, attr, ctx))
+
+
+def relation_names(ctx: Context) -> frozenset[str]:
+    """Every relation name of every known model (what PRD202 can report at all)."""
+    def collect() -> frozenset[str]:
+        if not nplusone_applies(ctx):
+            return frozenset()
+        return frozenset(name for info in model_index(ctx).models.values() for name in info.relations)
+    return ctx.memo("nplusone.relation-names", collect)
 
 
 def _chained(node: ast.Attribute, value: ast.Attribute, ctx: Context) -> Access | None:

@@ -347,6 +347,8 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
     for _hop in range(4):
         if not isinstance(base, ast.Name) or base.id[:1].isupper() or is_session(base):
             break
+        if any(link.call is None or link.name not in LAZY_METHODS for link in links):
+            break  # ``data.items()``, ``obj.rel.all()``: not a stored queryset (the cheap test first)
         found = assigned_chain(ctx, base.id)
         if found is None:
             break
