@@ -511,3 +511,23 @@ def test_watch_checks_again_when_a_file_changes(project: Path) -> None:
     finally:
         watcher.terminate()
         watcher.wait(timeout=30)
+
+
+def test_unused_noqa_is_reported_and_a_used_one_is_not(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "app.py").write_text(
+        "def f(x):\n"
+        "    print(x)  # noqa: PRD501\n"          # used
+        "    print(x)  # noqa: PRD501, PRD503\n"  # PRD503 unused
+        "    return x  # noqa: PRD5, E501, PRD999\n"  # PRD5 unused, E501 not ours, PRD999 unknown
+        '    text = "# noqa: PRD501"\n'         # a string, not a comment
+    )
+    code, out, _ = run(capsys, "check", "--no-cache", "--format", "json", "app.py")
+    rows = [(f["line"], f["code"], f["message"]) for f in json.loads(out)["findings"]]
+    assert code == 1 and [(line, rule) for line, rule, _ in rows] == [(3, "PRD001"), (4, "PRD001")]
+    assert "`PRD503`" in rows[0][2] and "PRD501" not in rows[0][2]
+    assert "`PRD5`" in rows[1][2] and "`PRD999` (unknown code)" in rows[1][2] and "E501" not in rows[1][2]
+    # A rule left out of the run: its noqa may still be needed elsewhere, and says so.
+    (project / "app.py").write_text("def f(x):\n    return x  # noqa: PRD201\n")
+    [finding] = json.loads(run(capsys, "check", "--no-cache", "--format", "json", "--select", "PRD0,PRD5",
+                               "app.py")[1])["findings"]
+    assert "`PRD201` (not enabled)" in finding["message"]

@@ -46,6 +46,11 @@ class Checker:
             for node_type in rule.node_types:
                 self.dispatch.setdefault(node_type, []).append(rule.check)
         self.settings = config.settings()
+        self.codes = [rule.code for rule in self.rules]
+        from prodlint.rules.noqa.unused_noqa import UnusedNoqa
+
+        # Unlike the other rules it needs every finding of the file, so it runs after the walk.
+        self.unused_noqa = next((rule for rule in self.rules if isinstance(rule, UnusedNoqa)), None)
         if project:
             self.settings = {**self.settings, **project}
 
@@ -78,9 +83,13 @@ class Checker:
             self.walk(tree, ctx)
         except RecursionError:
             return [uncheckable(path, f"cannot check: code nested deeper than {DEEP_RECURSION_LIMIT} levels")]
-        if not ctx.findings:
+        found = ctx.findings
+        if self.unused_noqa is not None:
+            # Judged on every finding before suppression: those are what a noqa silences.
+            found = [*found, *self.unused_noqa.unused(ctx, found, self.codes)]
+        if not found:
             return []
-        findings = apply_noqa(ctx.findings, ctx.lines, text)
+        findings = apply_noqa(found, ctx.lines, text)
         ignored = self.config.ignored_for(path)
         if ignored:
             findings = [f for f in findings if not matches(f.code, ignored)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from prodlint.model import Finding
 
@@ -103,3 +104,56 @@ def add_noqa(text: str, findings: Iterable[Finding]) -> tuple[str, int]:
         lines[number - 1] = body + ending
         changed += 1
     return "".join(lines), changed
+
+
+# A ``# noqa: PRD...`` comment that suppresses nothing (ruff's RUF100).
+UNUSED_NOQA_CODE = "PRD001"
+_PRODLINT_NOQA = re.compile(r"noqa\s*:\s*PRD", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class NoqaComment:
+    line: int
+    col: int  # 0-based, where ``# noqa`` starts
+    end_col: int
+    codes: tuple[str, ...]  # the prodlint codes (or prefixes) it lists, as written
+
+
+def noqa_comments(text: str) -> list[NoqaComment]:
+    """The ``# noqa: ...`` comments listing prodlint codes: real comments only (the text
+    ``# noqa: PRD501`` inside a string is data). Other tools' codes are theirs to judge."""
+    if "noqa" not in text or _PRODLINT_NOQA.search(text) is None:
+        return []
+    import io
+    import tokenize
+
+    found: list[NoqaComment] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type != tokenize.COMMENT:
+                continue
+            match = LINE_NOQA.search(token.string)
+            if match is None or not match.group("codes"):
+                continue
+            codes = tuple(code for code in re.split(r"[,\s]+", match.group("codes").strip().upper())
+                          if code.startswith("PRD"))
+            if codes:
+                line, col = token.start
+                found.append(NoqaComment(line, col + match.start(), col + match.end(), codes))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return found
+    return found
+
+
+def unused_noqa(comments: Iterable[NoqaComment], findings: Iterable[Finding]) -> list[tuple[NoqaComment, list[str]]]:
+    """Each comment with the codes it lists that silence no finding on its line."""
+    on_line: dict[int, set[str]] = {}
+    for finding in findings:
+        on_line.setdefault(finding.line, set()).add(finding.code)
+    unused: list[tuple[NoqaComment, list[str]]] = []
+    for comment in comments:
+        reported = on_line.get(comment.line, set())
+        idle = [code for code in comment.codes if not any(found.startswith(code) for found in reported)]
+        if idle:
+            unused.append((comment, idle))
+    return unused
