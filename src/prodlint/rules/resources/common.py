@@ -75,7 +75,7 @@ RESOURCES: Mapping[str, Resource] = {
     "tempfile.TemporaryFile": FILE, "tempfile.NamedTemporaryFile": FILE,
     "tempfile.SpooledTemporaryFile": FILE,
     "tempfile.TemporaryDirectory": _r("cleanup", exit_closer="cleanup", file_like=True),
-    "zipfile.ZipFile": FILE, "tarfile.open": FILE, "tarfile.TarFile": FILE,
+    "zipfile.ZipFile": FILE, "zipfile.PyZipFile": FILE, "tarfile.open": FILE, "tarfile.TarFile": FILE,
     "socket.socket": SOCKET, "socket.create_connection": SOCKET, "socket.fromfd": SOCKET,
     "ssl.wrap_socket": SOCKET, "ssl.SSLContext.wrap_socket": SOCKET,
     "sqlite3.connect": DB, "sqlite3.dbapi2.connect": DB, "psycopg2.connect": DB,
@@ -216,6 +216,10 @@ def _judge(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> Verdict | No
         if used_by is not None and _borrows(used_by, ctx):
             return Verdict(NOT_CLOSED, "never", shown)
         return None
+    if isinstance(parent, ast.Expr) and not kind.needs_pipes:
+        # ``open(path)`` as a statement: opened and dropped (a process started and not
+        # waited for is how a background process starts, hence not for Popen).
+        return Verdict(NOT_CLOSED, "never", shown)
     if kind_of_use != "aliased" or not isinstance(parent, ast.Assign):
         return None
     if len(parent.targets) != 1 or not isinstance(parent.targets[0], ast.Name):
