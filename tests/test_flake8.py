@@ -154,3 +154,15 @@ def test_plugin_reuses_flake8_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     report = guide.check_files([str(target)])
     assert report.get_statistics("PRD501")
     assert len(parses) == 1, parses
+
+
+@pytest.mark.slow
+def test_migration_paths_option_matches_the_cli_setting(tmp_path: Path) -> None:
+    """``prodlint-migration-paths`` is ``[tool.prodlint] migration-paths`` for flake8."""
+    (tmp_path / "dbchanges").mkdir()
+    (tmp_path / "dbchanges" / "0002_fill.py").write_text("def forwards(apps, schema_editor):\n    print('filled')\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.prodlint]\n", encoding="utf-8")
+    assert [row[3] for row in flake8(tmp_path, "dbchanges")] == ["PRD501"]
+    assert flake8(tmp_path, "--prodlint-migration-paths", "dbchanges/*.py", "dbchanges") == []
+    (tmp_path / "pyproject.toml").write_text('[tool.prodlint]\nmigration-paths = ["dbchanges/*.py"]\n')
+    assert prodlint_check(tmp_path, "dbchanges") == []
