@@ -44,7 +44,10 @@ def fixed_functions(path: Path, module: ModuleType) -> dict[str, object]:
 # --- Django ------------------------------------------------------------------------------
 
 DJANGO_VIEWS = ["book_authors", "book_credits", "author_book_counts", "book_tags", "publisher_catalogue",
-                "note_targets"]
+                "note_targets", "review_authors", "review_publishers"]
+# Reported without a fix (the queryset is built elsewhere, or is one object's related
+# manager): still a query per row, which the test shows.
+DJANGO_REPORTED_ONLY = ["all_publisher_names", "tag_publishers"]
 # N+1 views where the eager load would raise (only() + select_related: FieldError; iterator()
 # + prefetch_related without chunk_size: ValueError; select_related on one side of a union:
 # column-count error): PRD202 reports them without a fix, so the fixed file runs as before.
@@ -157,6 +160,42 @@ def test_django_loop_that_writes_gets_only_an_unsafe_fix(django_views: tuple[Mod
     eager = fixed["tick_authors"]()  # type: ignore[operator]
     assert lazy == ["author0!", "author1!!", "author2!!!"]
     assert eager == ["author0", "author1", "author2"]
+
+
+def test_django_sliced_queryset_fix_keeps_the_slice(django_views: tuple[ModuleType, dict[str, object]]) -> None:
+    """``top = reviews[0:5]`` then a loop: the fix loads the book with the reviews (the five
+    rows stay the same), so 1 query instead of 1 + 5."""
+    module, fixed = django_views
+    seed_django(module, 7)
+    before, data = django_queries(module.top_reviews)
+    after, fixed_data = django_queries(fixed["top_reviews"])  # type: ignore[arg-type]
+    assert fixed_data == data and len(data) == 5
+    assert (before, after) == (6, 1)
+
+
+@pytest.mark.parametrize("view", DJANGO_REPORTED_ONLY)
+def test_django_reported_without_fix_is_a_query_per_row(
+    django_views: tuple[ModuleType, dict[str, object]], view: str
+) -> None:
+    module, _ = django_views
+    counts = []
+    for rows in (3, 6):
+        seed_django(module, rows)
+        tag = module.Tag.objects.get(name="tag0")  # on every book
+        call = getattr(module, view)
+        counts.append(django_queries(lambda: call(tag.pk) if view == "tag_publishers" else call())[0])
+    assert counts[1] - counts[0] >= 3, counts
+
+
+def test_django_back_reference_from_related_manager_is_free(django_views: tuple[ModuleType, dict[str, object]]) -> None:
+    """Not flagged, and rightly: rows of ``author.books`` have ``.author`` filled in."""
+    module, _ = django_views
+    seed_django(module, 1)
+    author = module.Author.objects.get()
+    for i in range(5):
+        module.Book.objects.create(title=f"More{i}", author=author, publisher=module.Publisher.objects.get())
+    count, rows = django_queries(lambda: module.author_titles(author.pk))
+    assert len(rows) == 6 and count == 2  # the author, then its books: no query per book
 
 
 def test_django_get_per_id_becomes_one_in_bulk(django_views: tuple[ModuleType, dict[str, object]]) -> None:
