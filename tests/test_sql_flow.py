@@ -7,8 +7,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from pinned_sdists import sdist
+
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.model import Finding, FixSafety
@@ -231,3 +231,49 @@ def test_each_driver_gets_its_paramstyle(driver: str, expected: str) -> None:
     assert finding.fix_hint["replacement"] == f"cursor.execute({expected})"
     typed = driver in ("oracledb", "duckdb")
     assert finding.fix is (FixSafety.UNSAFE if typed else FixSafety.SAFE)
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    # SQL's own escape, inside quotes (peewee's sqlcipher passphrase).
+    ("""
+    def f(conn, secret):
+        passphrase = secret.replace("'", "''")
+        conn.execute("SELECT * FROM t WHERE a = '%s'" % passphrase)
+    """, []),
+    # ... but not outside them.
+    ("""
+    def f(conn, secret):
+        conn.execute("SELECT * FROM t WHERE a = " + secret.replace("'", "''"))
+    """, ["PRD101"]),
+    # A PRAGMA value from the code's own settings: configuration, not input.
+    ("""
+    def f(self, conn):
+        for pragma, value in self._pragmas:
+            conn.execute("PRAGMA %s = '%s'" % (pragma, value))
+    """, []),
+    ("""
+    def set_default(conn, value):
+        conn.execute("ALTER TABLE t ADD COLUMN c TEXT DEFAULT '%s'" % value)
+    """, ["PRD101"]),
+    # Numbers by annotation.
+    ("""
+    from typing import Optional
+    def f(conn, limit: Optional[int], offset: int | None):
+        conn.execute("SELECT * FROM t LIMIT {} OFFSET {}".format(limit, offset))
+    """, []),
+    # A function's name is an identifier, not a value.
+    ("""
+    def f(conn, fn_name):
+        conn.execute("UPDATE t SET c = {}(c)".format(fn_name))
+    """, ["PRD102"]),
+])
+def test_what_is_a_value(code: str, expected: list[str]) -> None:
+    assert codes(code) == expected
+
+
+def test_ddl_message_says_no_parameters() -> None:
+    finding, = check("""
+        def set_default(conn, value):
+            conn.execute("ALTER TABLE t ADD COLUMN c TEXT DEFAULT '%s'" % value)
+    """)
+    assert "takes no parameters" in finding.message and finding.fix is FixSafety.NONE

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.imports import last_name
-from prodlint.rules.sql.flow import Flow, Piece, classify, statement_path
+from prodlint.rules.sql.flow import ESCAPED, Flow, Piece, classify, statement_path
 from prodlint.rules.sql.parametrize import is_dml, plan_fix
 from prodlint.rules.sql.sinks import SINK_METHODS, Sink, find_sink
 
@@ -77,13 +77,16 @@ def _analyse(call: ast.Call, ctx: Context) -> Analysis | None:
             continue
         pieces = flow.pieces(sql, path)
         literal = "".join(p.text for p in pieces if not p.dynamic)
-        if not any(p.dynamic and not p.safe for p in pieces) or not literal.strip():
+        if not any(p.dynamic and (not p.safe or p.safe == ESCAPED) for p in pieces) or not literal.strip():
             continue
         if sink.needs_sql_words and not SQL_WORDS.search(literal):
             continue
         templates.append(pieces)
+        # DDL, PRAGMA and SET take no parameters: a value there is configuration the code
+        # must splice, reported (like a name) only when it comes from outside.
+        ddl = not is_dml("".join(p.text if not p.dynamic else "\0" for p in pieces))
         for where, piece in classify(pieces):
-            if where != "identifier":
+            if where != "identifier" and (not ddl or flow.is_input(piece.expr)):
                 values.append(piece)
             elif flow.is_input(piece.expr):
                 identifiers.append(piece)
@@ -93,7 +96,7 @@ def _analyse(call: ast.Call, ctx: Context) -> Analysis | None:
         return None
     analysis = Analysis(sink, values, identifiers)
     if len(templates) == 1:
-        analysis.ddl = not is_dml("".join(p.text if not p.dynamic else "\0" for p in templates[0]))
+        analysis.ddl = ddl
     if values and len(sink.sql) == 1 and len(templates) == 1:
         plan = plan_fix(sink, templates[0], flow, ctx)
         if plan is not None:

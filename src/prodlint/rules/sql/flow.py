@@ -31,6 +31,9 @@ LIST_BEFORE = re.compile(r"\bin\s*\(\s*$", re.IGNORECASE)
 VALUES_OPEN = re.compile(r"\bvalues\s*\((?:[^()']|'[^']*')*$", re.IGNORECASE)
 
 MAX_DEPTH = 30
+ESCAPED = "quotes escaped"
+# ``limit: int``, ``limit: Optional[int]``, ``limit: int | None``
+NUMBER_ANNOTATION = re.compile(r"^(?:(?:typing\.)?Optional\[(?:int|float|bool)\]|(?:int|float|bool)(?:\s*\|\s*None)?|None\s*\|\s*(?:int|float|bool))$")
 
 # --- how a string was built ----------------------------------------------------------------
 
@@ -205,7 +208,7 @@ class Flow:
         if not contributions and not defined:
             param = self.is_param(node.id)
             if param is not None:
-                if param.annotation is not None and ast.unparse(param.annotation) in ("int", "float", "bool"):
+                if param.annotation is not None and NUMBER_ANNOTATION.match(ast.unparse(param.annotation)):
                     return [Piece(expr=node, safe="number", origin=origin)]
                 return [Piece(expr=node, origin=origin)]
             value = None if opaque else self.ctx.value_of(node.id)
@@ -225,7 +228,8 @@ class Flow:
         if all(not p.dynamic or p.safe for p in result) and any(p.dynamic for p in result):
             # A variable built only from constants and safe values is safe as a whole; keeping
             # it whole means a fix leaves it where it is.
-            return [Piece(expr=node, safe="built from constants", origin=origin)]
+            safe = ESCAPED if any(p.safe == ESCAPED for p in result) else "built from constants"
+            return [Piece(expr=node, safe=safe, origin=origin)]
         return result
 
     def pieces(self, expr: ast.expr, path: Path, depth: int = 0, origin: ast.stmt | None = None) -> list[Piece]:
@@ -470,6 +474,9 @@ class Flow:
         if not old:
             return [Piece(expr=call, origin=origin, exact=False)]
         new = self.pieces(call.args[1], path, depth + 1, origin)
+        if old == "'" and [p.text for p in new] == ["''"] and any(p.dynamic for p in receiver):
+            # ``value.replace("'", "''")``: SQL's own escape, safe inside quotes only.
+            return [Piece(expr=call, safe=ESCAPED, origin=origin)]
         result: list[Piece] = []
         for piece in receiver:
             if piece.dynamic:
@@ -528,14 +535,18 @@ def classify(pieces: list[Piece]) -> list[tuple[str, Piece]]:
     an operator), ``list`` (``IN (...)``) or ``identifier`` (anything else)."""
     result: list[tuple[str, Piece]] = []
     before = ""
-    for piece in pieces:
+    for index, piece in enumerate(pieces):
         if not piece.dynamic:
             before += piece.text
             continue
-        if not piece.safe:
+        state = sql_state(before)
+        if not piece.safe or piece.safe == ESCAPED and state != "string":
+            following = pieces[index + 1] if index + 1 < len(pieces) else None
             if piece.where:
                 where = piece.where
-            elif sql_state(before) in ("string", "comment"):
+            elif following is not None and not following.dynamic and following.text.lstrip().startswith("("):
+                where = "identifier"  # a function's name: ``= {fn}(col)``
+            elif state in ("string", "comment"):
                 where = "quoted"  # inside a string literal or a comment
             elif LIST_BEFORE.search(before):
                 where = "list"

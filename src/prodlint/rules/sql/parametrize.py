@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from prodlint.analysis.context import Context
 from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.rules.sql.flow import (
+    ESCAPED,
     LIST_BEFORE,
     VALUE_BEFORE,
     VALUES_OPEN,
@@ -112,6 +113,8 @@ class Renderer:
                 continue
             if not piece.exact:
                 raise NoFix
+            if piece.safe == ESCAPED and sql_state(self.before) != "string":
+                raise NoFix  # escaped for quotes, but not in quotes
             if piece.safe:
                 out.append(("field", self.field(piece, '"')))
                 self.before += "\0"
