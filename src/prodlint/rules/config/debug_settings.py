@@ -97,19 +97,27 @@ right hosts and origins are the deployment's to list.
 """
     severity = Severity.ERROR
     fix_safety = FixSafety.UNSAFE
-    node_types = (ast.Call, ast.Assign)
+    # A settings module is read once at the top; calls are found through their keyword, far
+    # fewer than calls.
+    node_types = (ast.Module, ast.keyword)
     fix_node_types = ("Arg", "Name")
 
     def check(self, node: ast.AST, ctx: Context) -> None:
-        if isinstance(node, ast.Call):
-            self._check_call(node, ctx)
+        if isinstance(node, ast.keyword):
+            if node.arg in ("debug", "allow_credentials") and isinstance(ctx.parent, ast.Call):
+                self._check_call(node, ctx.parent, ctx)
             return
-        assert isinstance(node, ast.Assign)
-        if len(ctx.ancestors) != 1 or len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+        assert isinstance(node, ast.Module)
+        if _is_production_settings(ctx.path):
+            for statement in node.body:
+                if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                    self._check_setting(statement, ctx)
+
+    def _check_setting(self, node: ast.Assign, ctx: Context) -> None:
+        target = node.targets[0]
+        if not isinstance(target, ast.Name) or target.id not in OPEN_SETTINGS:
             return
-        name = node.targets[0].id
-        if name not in OPEN_SETTINGS or not _is_production_settings(ctx.path):
-            return
+        name = target.id
         value = constant_value(node.value, ctx)
         if name == "DEBUG" and value is True:
             imports = ctx.module_scope.imports.values()
@@ -124,28 +132,21 @@ right hosts and origins are the deployment's to list.
         elif name.startswith("CORS_") and value is True:
             self.report(ctx, node, what=f"`{name} = True`", why="every web origin may call the API")
 
-    def _check_call(self, call: ast.Call, ctx: Context) -> None:
+    def _check_call(self, keyword: ast.keyword, call: ast.Call, ctx: Context) -> None:
         func = call.func
-        if not isinstance(func, ast.Attribute):
+        if not isinstance(func, ast.Attribute) or constant_value(keyword.value, ctx) is not True:
             return
-        if func.attr == "run":
-            debug = argument(call, None, "debug")
-            if not isinstance(debug, ast.expr) or constant_value(debug, ctx) is not True:
-                return
+        if keyword.arg == "debug" and func.attr == "run":
             if not _is_flask_app(func.value, ctx):
                 return
-            fix = FixSafety.UNSAFE if isinstance(debug, ast.Constant) and os_module_usable(ctx) else FixSafety.NONE
-            keyword = next(k for k in call.keywords if k.value is debug)
-            self.report(ctx, keyword, fix=fix, hint={"variable": "FLASK_DEBUG"}, what="`debug=True`",
+            fixable = isinstance(keyword.value, ast.Constant) and os_module_usable(ctx)
+            self.report(ctx, keyword, fix=FixSafety.UNSAFE if fixable else FixSafety.NONE,
+                        hint={"variable": "FLASK_DEBUG"}, what="`debug=True`",
                         why="the Werkzeug debugger lets anyone who sees an error page run code")
-        elif func.attr == "add_middleware" and call.args:
+        elif keyword.arg == "allow_credentials" and func.attr == "add_middleware" and call.args:
             middleware = ctx.qualified_name(call.args[0]) or ""
-            if not middleware.endswith("CORSMiddleware"):
-                return
             origins = argument(call, None, "allow_origins")
-            credentials = argument(call, None, "allow_credentials")
-            if isinstance(origins, ast.expr) and _contains_star(origins, ctx) and isinstance(credentials, ast.expr) \
-                    and constant_value(credentials, ctx) is True:
+            if middleware.endswith("CORSMiddleware") and isinstance(origins, ast.expr) and _contains_star(origins, ctx):
                 self.report(ctx, call, what='CORS allows every origin ("*") with credentials',
                             why="any web page can make requests as the logged-in user")
 

@@ -10,7 +10,6 @@ from prodlint.analysis.constants import string_value
 from prodlint.analysis.context import Context
 from prodlint.analysis.destinations import Destination, destination
 from prodlint.analysis.environment import in_settings_class, os_module_usable, under_env_lookup
-from prodlint.analysis.imports import last_name
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.config.common import (
@@ -23,8 +22,11 @@ if TYPE_CHECKING:
     from prodlint.fixes.base import FixContext
     from prodlint.model import Finding
 
-# A literal sits directly in one of these when it can be a bound or passed secret.
-HOLDERS = (ast.Assign, ast.AnnAssign, ast.keyword, ast.Dict, ast.arguments, ast.Tuple, ast.Call, ast.NamedExpr)
+HEADER_NAMES = frozenset({"authorization", "x-api-key", "api-key"})
+# Where most string literals sit (call arguments, comparisons, docstrings, subscripts): never
+# a bound secret.
+NEVER_HOLDERS = frozenset({ast.Call, ast.Compare, ast.Expr, ast.Subscript, ast.List, ast.BinOp, ast.JoinedStr,
+                           ast.Return, ast.FormattedValue, ast.Set, ast.IfExp, ast.BoolOp})
 # Calls whose key parameter is a secret whatever its value: (position, keyword).
 KEY_PARAMETERS: dict[str, tuple[int, str]] = {
     "jwt.encode": (1, "key"),
@@ -39,7 +41,36 @@ KEY_PARAMETERS: dict[str, tuple[int, str]] = {
     "httpx.BasicAuth": (1, "password"),
     "aiohttp.BasicAuth": (1, "password"),
 }
+KEY_CALL_NAMES = {"encode": "jwt", "decode": "jwt", "new": "hmac", "HTTPBasicAuth": "", "HTTPDigestAuth": "",
+                  "BasicAuth": ""}
 AUTH_SCHEMES = ("bearer ", "basic ", "token ")
+
+
+def _may_hold_secret(node: ast.Constant, ctx: Context) -> bool:
+    """The cheap test before ``destination``: the literal sits directly under a secret
+    name (keyword, assignment, dict entry, parameter default), in ``auth=(user, pass)``,
+    or in an ``Authorization`` header."""
+    parent = ctx.ancestors[-1]
+    kind = type(parent)
+    if kind in NEVER_HOLDERS:
+        return False
+    name: str | None = None
+    if kind is ast.keyword:
+        name = parent.arg  # type: ignore[union-attr]
+    elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.NamedExpr:
+        return True  # one target to read; ``destination`` does it
+    elif kind is ast.Dict:
+        for key, value in zip(parent.keys, parent.values):  # type: ignore[union-attr]
+            if value is node and isinstance(key, ast.Constant) and isinstance(key.value, str):
+                name = key.value
+        if name is not None and name.lower() in HEADER_NAMES:
+            return True
+    elif kind is ast.arguments:
+        return True
+    elif kind is ast.Tuple:
+        grandparent = ctx.ancestors[-2] if len(ctx.ancestors) > 1 else None
+        return isinstance(grandparent, ast.keyword) and grandparent.arg == "auth"
+    return name is not None and SECRET_NAME.search(name) is not None
 
 
 def _secret_name(where: Destination) -> str | None:
@@ -124,18 +155,20 @@ positionally, or where `os` means something else.
     fix_node_types = ("SimpleString", "ConcatenatedString")
 
     def check(self, node: ast.AST, ctx: Context) -> None:
-        if isinstance(node, ast.Call):
+        if type(node) is not ast.Constant:
+            assert isinstance(node, ast.Call)
             self._check_key_parameter(node, ctx)
             return
-        assert isinstance(node, ast.Constant)
         value = node.value
-        if type(value) is bytes:
+        kind = type(value)
+        if kind is not str:
+            if kind is not bytes:
+                return
             value = value.decode("latin-1")
-        elif type(value) is not str:
-            return
         if len(value) < 3:
             return
-        if len(value) >= 16:
+        # Tokens have no spaces; a text with spaces can only hold a key block.
+        if len(value) >= 16 and (" " not in value or "-----BEGIN" in value):
             shape = CREDENTIAL_SHAPES.search(value)
             if shape is not None and "EXAMPLE" not in value and not ctx.is_test_file:
                 self._report(node, ctx, CREDENTIAL_KINDS[str(shape.lastgroup)], destination(node, ctx))
@@ -146,7 +179,7 @@ positionally, or where `os` means something else.
                 if not ctx.is_test_file and not under_env_lookup(ctx):
                     self._report(node, ctx, "password in a URL", None)
                 return
-        if type(ctx.parent) not in HOLDERS or len(value) > 200:
+        if len(value) > 200 or not _may_hold_secret(node, ctx):
             return
         where = destination(node, ctx)
         if where is None:
@@ -170,7 +203,12 @@ positionally, or where `os` means something else.
 
     def _check_key_parameter(self, call: ast.Call, ctx: Context) -> None:
         func = call.func
-        if last_name(func) not in ("encode", "decode", "new", "HTTPBasicAuth", "HTTPDigestAuth", "BasicAuth"):
+        name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+        if name not in KEY_CALL_NAMES:
+            return
+        # ``.encode()`` is mostly ``str.encode``: resolve it only in files that use jwt/hmac.
+        library = KEY_CALL_NAMES[name]
+        if library and not ctx.memo(f"config.mentions.{library}", lambda: library in ctx.text):
             return
         slot = KEY_PARAMETERS.get(ctx.qualified_name(func) or "")
         if slot is None:

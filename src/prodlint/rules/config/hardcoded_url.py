@@ -32,13 +32,6 @@ SCHEME_VARIABLES = {
 GENERIC_LABELS = frozenset({"api", "app", "service", "services", "gateway", "internal", "rest", "ws"})
 
 
-def _looks_like_address(text: str) -> bool:
-    """The cheap test every string constant of a file goes through."""
-    if "://" in text:
-        return " " not in text
-    return (text in LOCAL_HOSTS or "." in text) and len(text) < 254 and " " not in text
-
-
 def _host_setting(name: str, where: Destination) -> bool:
     """A bare host counts where a setting holds it (``REDIS_HOST = ...``, ``{"HOST": ...}``);
     a lower-case local or attribute holding one is most often a bind address or a
@@ -142,7 +135,10 @@ means something else.
     def check(self, node: ast.AST, ctx: Context) -> None:
         assert isinstance(node, ast.Constant)
         value = node.value
-        if type(value) is not str or not _looks_like_address(value):
+        # The cheap test every string constant of a file goes through, inline.
+        if type(value) is not str or " " in value:
+            return
+        if "://" not in value and (len(value) > 253 or not ("." in value or value == "localhost")):
             return
         where = destination(node, ctx)
         if where is None:

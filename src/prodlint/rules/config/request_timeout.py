@@ -49,6 +49,13 @@ NONE_ONLY = frozenset({
 LAST_NAMES = frozenset(name.rpartition(".")[2] for name in (*BLOCKING_CALLS, *NONE_ONLY))
 
 
+HTTP_METHOD_NAMES = frozenset({*REQUESTS_VERBS, "stream"})
+
+
+def _mentions_http_client(ctx: Context) -> bool:
+    return "requests" in ctx.text or "httpx" in ctx.text
+
+
 def _is_requests_session(expr: ast.expr, ctx: Context) -> bool:
     """``requests.Session()``, a name bound to one, or ``with requests.Session() as s``."""
     if isinstance(expr, ast.Call):
@@ -73,6 +80,8 @@ def blocking_call(call: ast.Call, ctx: Context) -> tuple[str, tuple[int | None, 
     attr = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
     if attr not in LAST_NAMES:
         return None
+    if attr in HTTP_METHOD_NAMES and not ctx.memo("config.mentions_http_client", lambda: _mentions_http_client(ctx)):
+        return None  # ``.get()`` is mostly ``dict.get``: resolve it only where requests or httpx is used
     qualified = ctx.qualified_name(func) or ""
     if qualified in BLOCKING_CALLS or qualified in NONE_ONLY:
         return qualified, BLOCKING_CALLS.get(qualified, (None, "timeout"))

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from prodlint.analysis.constants import constant_value
 from prodlint.analysis.context import Context
-from prodlint.analysis.imports import last_name
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 
@@ -26,6 +25,7 @@ CLIENT_METHODS = frozenset({
 })
 VERIFY_KEYWORDS = frozenset({"verify", "ssl", "verify_ssl"})
 UNVERIFIED_FACTORIES = frozenset({"ssl._create_unverified_context", "ssl._create_stdlib_context"})
+UNVERIFIED_NAMES = frozenset(name.rpartition(".")[2] for name in UNVERIFIED_FACTORIES)
 
 
 class TlsVerificationDisabled(Rule):
@@ -71,21 +71,28 @@ to the author.
 """
     severity = Severity.ERROR
     fix_safety = FixSafety.UNSAFE
-    node_types = (ast.keyword, ast.Assign, ast.Call, ast.Attribute)
+    # ``ssl.CERT_NONE`` is looked for where it is passed or assigned, not on every attribute.
+    node_types = (ast.keyword, ast.Assign, ast.Call)
     fix_node_types = ("Arg",)
 
     def check(self, node: ast.AST, ctx: Context) -> None:
         if isinstance(node, ast.keyword):
-            self._check_keyword(node, ctx)
+            if isinstance(node.value, ast.Attribute):
+                self._check_cert_none(node.value, ctx)
+            else:
+                self._check_keyword(node, ctx)
         elif isinstance(node, ast.Assign):
-            self._check_assign(node, ctx)
+            if isinstance(node.value, ast.Attribute):
+                if len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute):
+                    self._check_cert_none(node.value, ctx)
+            else:
+                self._check_assign(node, ctx)
         elif isinstance(node, ast.Call):
-            if last_name(node.func) in ("_create_unverified_context", "_create_stdlib_context") and (
-                ctx.qualified_name(node.func) in UNVERIFIED_FACTORIES
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in UNVERIFIED_NAMES and (
+                ctx.qualified_name(func) in UNVERIFIED_FACTORIES
             ) and not ctx.is_test_file:
                 self.report(ctx, node, what="`ssl._create_unverified_context()`")
-        elif isinstance(node, ast.Attribute):
-            self._check_cert_none(node, ctx)
 
     def _check_keyword(self, node: ast.keyword, ctx: Context) -> None:
         if node.arg not in VERIFY_KEYWORDS or constant_value(node.value, ctx) is not False:
@@ -117,14 +124,9 @@ to the author.
             self.report(ctx, node, what=f"`.{attr} = False`")
 
     def _check_cert_none(self, node: ast.Attribute, ctx: Context) -> None:
-        if node.attr != "CERT_NONE" or ctx.qualified_name(node) != "ssl.CERT_NONE":
-            return
-        parent = ctx.parent
-        passed = isinstance(parent, ast.keyword) or (
-            isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is node
-            and isinstance(parent.targets[0] if isinstance(parent, ast.Assign) else parent.target, ast.Attribute)
-        )
-        if passed and not ctx.is_test_file:
+        """``cert_reqs=ssl.CERT_NONE`` or ``ctx.verify_mode = ssl.CERT_NONE``; a comparison
+        with it is code handling the setting."""
+        if node.attr == "CERT_NONE" and ctx.qualified_name(node) == "ssl.CERT_NONE" and not ctx.is_test_file:
             self.report(ctx, node, what="`ssl.CERT_NONE`")
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
