@@ -74,6 +74,68 @@ def relation_access(node: ast.AST, ctx: Context, guess: bool = False) -> Access 
     return ctx.memo(f"nplusone.access.{id(node)}", lambda: _analyse(node, value, attr, ctx))
 
 
+def deferred_read(node: ast.AST, ctx: Context) -> tuple[ast.Attribute, str, str, QuerySource, str] | None:
+    """``row.field`` (or ``row.rel.field``) that the query left out with ``only()`` /
+    ``defer()``: Django loads it with one query per row. (read, model, field, query,
+    lookup) when so."""
+    if type(node) is not ast.Attribute or type(node.ctx) is not ast.Load or node.attr in ("pk", "id"):
+        return None
+    if not ctx.memo("nplusone.defers", lambda: (".only(" in ctx.text or ".defer(" in ctx.text)
+                    and nplusone_applies(ctx)):
+        return None
+    steps = [node.attr]
+    inner: ast.expr = node.value
+    while isinstance(inner, ast.Attribute) and len(steps) < 5:
+        steps.append(inner.attr)
+        inner = inner.value
+    if not isinstance(inner, ast.Name):
+        return None
+    loop = binding_loop(ctx, inner.id)
+    if loop is None:
+        return None
+    source = loop_source(ctx, inner.id)
+    if source is None or source.model is None or source.framework != "django":
+        return None
+    steps.reverse()
+    index = model_index(ctx)
+    model: str | None = source.model
+    for step in steps[:-1]:
+        relation = index.relation(model, step) if model else None
+        if relation is None or relation.many:
+            return None
+        model = relation.target
+    field = steps[-1]
+    if model is None or index.relation(model, field) is not None or not index.is_known_field(model, field):
+        return None
+    prefix = "".join(step + "__" for step in steps[:-1])
+    lookup = prefix + field
+    if not _left_out(source, prefix, lookup) or runs_once(ctx, loop):
+        return None
+    seen = ctx.memo(f"nplusone.seen.{id(loop)}", set)
+    key = (inner.id, "deferred:" + lookup, False)
+    if key in seen:
+        return None
+    seen.add(key)
+    return node, model, field, source, lookup
+
+
+def _left_out(source: QuerySource, prefix: str, lookup: str) -> bool:
+    for link in source.links:
+        if link.call is None or link.name not in ("only", "defer"):
+            continue
+        names = {arg.value for arg in link.call.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)}
+        if len(names) != len(link.call.args):
+            return False  # a lookup this cannot read
+        if link.name == "defer" and lookup in names:
+            return True
+        if link.name == "only":
+            # only() names what is loaded: of this model (prefix "") or of the joined relation.
+            mentioned = [name for name in names if name.startswith(prefix) and "__" not in name[len(prefix):]]
+            if mentioned and lookup not in names:
+                return True
+    return False
+
+
 def relation_names(ctx: Context) -> frozenset[str]:
     """Every relation name of every known model (what PRD202 can report at all)."""
     def collect() -> frozenset[str]:
@@ -375,7 +437,13 @@ Flags a relation read on the loop variable of a loop over a Django queryset or a
 query (`for b in Book.objects.filter(...)`, `for u in session.scalars(select(User))`,
 inline or assigned earlier in the function) when the query does not load that relation
 eagerly: a foreign key or one-to-one followed (`b.author.name`), a reverse or many-to-many
-manager read (`a.books.all()`, `.count()`, `.exists()`), a SQLAlchemy `relationship()`.
+manager read (`a.books.all()`, `.count()`, `.exists()`), a SQLAlchemy `relationship()`,
+a chain of foreign keys read past what `select_related` loads (`t.ticker.industry` after
+`select_related("ticker")`), or a field the query left out with `only()` / `defer()`.
+The rows can come inline, from a name assigned (sliced, `.iterator()`, `list(...)`), from
+a parameter annotated `QuerySet[M]` / `Iterable[M]` / `list[M]`, or from one object's
+related manager (`get_object_or_404(...)` then `obj.items.all()`), in a function or at
+module level.
 
 Relations are known from the project's models (Django `ForeignKey` / `OneToOneField` /
 `ManyToManyField` with their `related_name` or default `<model>_set` reverse names,
@@ -455,9 +523,15 @@ the relation is fetched changes, so it is safe, except:
 
     def check(self, node: ast.AST, ctx: Context) -> None:
         access = relation_access(node, ctx)
-        if access is None or access.relation is None:
+        if access is not None and access.relation is not None:
+            self.emit(ctx, access)
             return
-        self.emit(ctx, access)
+        deferred = deferred_read(node, ctx)
+        if deferred is not None:
+            read, model, field, source, lookup = deferred
+            self.report(ctx, read, access=ctx.source_of(read), model=model, relation=field,
+                        query=short(ctx, source.expr),
+                        remedy=f'name "{lookup}" in `only()` (or leave it out of `defer()`)')
 
     def emit(self, ctx: Context, access: Access) -> None:
         hint = eager_hint(ctx, access)
