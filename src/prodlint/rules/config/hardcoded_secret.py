@@ -55,12 +55,12 @@ def _may_hold_secret(node: ast.Constant, ctx: Context) -> bool:
     if kind in NEVER_HOLDERS:
         return False
     name: str | None = None
-    if kind is ast.keyword:
-        name = parent.arg  # type: ignore[union-attr]
+    if isinstance(parent, ast.keyword):
+        name = parent.arg
     elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.NamedExpr:
         return True  # one target to read; ``destination`` does it
-    elif kind is ast.Dict:
-        for key, value in zip(parent.keys, parent.values):  # type: ignore[union-attr]
+    elif isinstance(parent, ast.Dict):
+        for key, value in zip(parent.keys, parent.values):
             if value is node and isinstance(key, ast.Constant) and isinstance(key.value, str):
                 name = key.value
         if name is not None and name.lower() in HEADER_NAMES:
@@ -159,12 +159,13 @@ positionally, or where `os` means something else.
             assert isinstance(node, ast.Call)
             self._check_key_parameter(node, ctx)
             return
-        value = node.value
-        kind = type(value)
-        if kind is not str:
-            if kind is not bytes:
-                return
-            value = value.decode("latin-1")
+        raw = node.value
+        if isinstance(raw, str):
+            value = raw
+        elif isinstance(raw, bytes):
+            value = raw.decode("latin-1")
+        else:
+            return
         if len(value) < 3:
             return
         # Tokens have no spaces; a text with spaces can only hold a key block.
