@@ -172,7 +172,11 @@ def test_json_schema_and_paths_relative_to_cwd(project: Path, capsys: pytest.Cap
         assert finding["severity"] in ("error", "warning", "info")
         assert finding["fix"] is None or set(finding["fix"]) == {"safety"}
         assert finding["fix"] is None or finding["fix"]["safety"] in ("safe", "unsafe")
-    assert [f["fix"] for f in payload["findings"]] == [{"safety": "safe"}, {"safety": "unsafe"}, {"safety": "safe"}]
+    from prodlint.registry import all_rules
+
+    for finding in payload["findings"]:  # never safer than the rule declares
+        declared = all_rules()[finding["code"]].fix_safety.value
+        assert finding["fix"] is None or declared == "safe" or finding["fix"]["safety"] == declared
     monkeypatch.chdir(project.parent)
     paths = {f[0] for f in found(capsys, f"{project.name}/app.py", f"{project.name}/clean.py")}
     assert paths == {f"{project.name}/app.py"}
@@ -200,7 +204,7 @@ def test_statistics(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_text_format(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "check", "app.py")
     assert code == 1
-    assert out.splitlines()[0].startswith("app.py:8:9: PRD502 [*] ")
+    assert out.splitlines()[0].startswith("app.py:8:9: PRD502 ")
     assert "Found 3 findings." in out
     assert run(capsys, "check", "clean.py")[1] == "All checks passed!\n"
 
@@ -225,26 +229,54 @@ def test_stdin(project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: p
 # --- fix -----------------------------------------------------------------------------------
 
 
+# A safe fix (PRD202) and a finding only an unsafe fix removes (PRD503): the fix tests do
+# not depend on the logging rules' fix safety.
+FIXABLE = """from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Book(models.Model):
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+
+def names():
+    return [book.author.name for book in Book.objects.all()]
+
+
+def charge(order):
+    try:
+        order.pay()
+    except Exception:
+        pass
+"""
+
+
 def test_fix_diff_writes_nothing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "app.py").write_text(FIXABLE)
     before = (project / "app.py").stat()
     code, out, err = run(capsys, "fix", "--diff", "app.py")
     assert code == 1
     assert out.startswith("--- a/app.py\n+++ b/app.py\n")
-    assert '+        logger.info("hello %s", name)' in out
-    assert "Would fix 2 findings in 1 file" in err
+    assert '+    return [book.author.name for book in Book.objects.select_related("author")]' in out
+    assert "Would fix 1 finding in 1 file" in err
     after = (project / "app.py").stat()
-    assert (project / "app.py").read_text() == APP
+    assert (project / "app.py").read_text() == FIXABLE
     assert (after.st_mtime_ns, after.st_size) == (before.st_mtime_ns, before.st_size)
 
 
 def test_fix_writes_atomically_and_keeps_the_mode(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = project / "app.py"
+    target.write_text(FIXABLE)
     target.chmod(0o754)
     code, out, _ = run(capsys, "fix", "app.py")
     assert code == 1  # the unsafe PRD503 remains
-    assert "Fixed 2 findings in 1 file; 1 remaining (1 fixable with --unsafe-fixes)." in out
+    assert "Fixed 1 finding in 1 file; 1 remaining (1 fixable with --unsafe-fixes)." in out
+    assert out.startswith("app.py:19:5: PRD503 ")  # what is left is listed
     assert stat.S_IMODE(target.stat().st_mode) == 0o754
-    assert 'logger.info("hello %s", name)' in target.read_text()
+    assert 'Book.objects.select_related("author")' in target.read_text()
     assert sorted(p.name for p in project.iterdir() if not p.name.startswith(".prodlint")) == [
         "app.py", "clean.py", "pyproject.toml"]
     assert run(capsys, "fix", "--unsafe-fixes", "app.py")[0] == 0
@@ -376,7 +408,9 @@ def test_noqa(project: Path, capsys: pytest.CaptureFixture[str], edit: Callable[
               expected: tuple[str, ...]) -> None:
     (project / "app.py").write_text(edit(APP))
     shift = 1 if edit(APP).startswith("#") else 0
-    assert found(capsys, "app.py") == [(p, line + shift, code) for p, line, code in app(*expected)]
+    # PRD001 (a noqa naming a code not reported there) has its own test.
+    assert [f for f in found(capsys, "app.py") if f[2] != "PRD001"] == [
+        (p, line + shift, code) for p, line, code in app(*expected)]
 
 
 # --- the real process ---------------------------------------------------------------------

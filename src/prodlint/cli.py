@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 import prodlint
 from prodlint.config import Config, ConfigError, Configs, find_project_root
@@ -181,27 +181,37 @@ def _check(args: argparse.Namespace) -> int:
     return _check_once(args)
 
 
-def _run_check(args: argparse.Namespace, configs: Configs) -> tuple[list[Finding], list[str], Path]:
-    """Findings for the run's files (or stdin), the files checked, the project root."""
+class Checked(NamedTuple):
+    findings: list[Finding]
+    files: list[str]  # as shown
+    root: Path  # the project root
+    stdin: dict[str, str]  # the text read from stdin, by its shown name (for snippets)
+
+
+def _run_check(args: argparse.Namespace, configs: Configs) -> Checked:
     from prodlint.runner import check_paths
 
     if args.paths == [STDIN]:
         checker, shown = _stdin_checker(args, configs)
-        findings = checker.check_bytes(sys.stdin.buffer.read(), shown)
-        return findings, [shown], find_project_root(Path(args.stdin_filename or ".")) or Path.cwd()
+        data = sys.stdin.buffer.read()
+        findings = checker.check_bytes(data, shown)
+        root = find_project_root(Path(args.stdin_filename or ".")) or Path.cwd()
+        return Checked(findings, [shown], root, {shown: _as_text(data)})
     paths = [Path(p) for p in (args.paths or ["."])]
     result = check_paths(paths, configs, use_cache=not args.no_cache, jobs=args.jobs, progress=_progress())
-    return result.findings, result.checked, find_project_root(paths[0]) or Path.cwd()
+    return Checked(result.findings, result.checked, find_project_root(paths[0]) or Path.cwd(), {})
 
 
 def _check_once(args: argparse.Namespace) -> int:
-    findings, checked, root = _run_check(args, _configs(args))
+    checked = _run_check(args, _configs(args))
+    findings = checked.findings
     if args.baseline or args.write_baseline:
         from prodlint.baseline import check_with_baseline
 
-        findings = check_with_baseline(findings, root, args.baseline, args.write_baseline, checked)
+        findings = check_with_baseline(findings, checked.root, args.baseline, args.write_baseline, checked.files)
     to_file = args.output is not None
-    text = render(findings, args.format, quiet=args.quiet, style=None if to_file else _style(sys.stdout))
+    text = render(findings, args.format, quiet=args.quiet, style=None if to_file else _style(sys.stdout),
+                  sources=checked.stdin)
     if args.statistics and args.format == "text":
         text = render_statistics(findings)
     if to_file:
@@ -233,9 +243,8 @@ def _add_noqa(args: argparse.Namespace) -> int:
     if args.paths == [STDIN]:
         print("prodlint: --add-noqa needs files, not stdin", file=sys.stderr)
         return EXIT_ERROR
-    findings, _, _ = _run_check(args, _configs(args))
     by_file: dict[str, list[Finding]] = {}
-    for finding in findings:
+    for finding in _run_check(args, _configs(args)).findings:
         if finding.code != UNCHECKABLE_CODE:
             by_file.setdefault(finding.path, []).append(finding)
     added = 0
