@@ -65,6 +65,14 @@ class Service:
             f"first {value!r} "  # a comment between the lines
             f"second {str(value)}"
         )
+        self.logger.info(
+            "a message long enough to be written "
+            "over two lines: " + str(value)
+        )
+        self.logger.info(
+            ("{!r} written over "
+             "two lines as well, 100%").format(value)
+        )
 
 
 for value in VALUES:
@@ -90,7 +98,7 @@ def run(files: dict[str, str], tmp_path: Path) -> str:
 
 def test_safe_fixes_render_the_same_messages(tmp_path: Path) -> None:
     findings = CHECKER.check_text(STDLIB_PROGRAM, "app/main.py")
-    assert len(findings) == 10 and all(f.fix is FixSafety.SAFE for f in findings), findings
+    assert len(findings) == 12 and all(f.fix is FixSafety.SAFE for f in findings), findings
     fixed = fix_text(STDLIB_PROGRAM, "app/main.py", CHECKER, unsafe=False)
     assert not fixed.remaining, fixed.remaining
     assert "# a comment between the lines" in fixed.text
@@ -98,7 +106,9 @@ def test_safe_fixes_render_the_same_messages(tmp_path: Path) -> None:
     before = run({"values.py": VALUES, "main.py": STDLIB_PROGRAM}, tmp_path)
     after = run({"values.py": VALUES, "main.py": fixed.text}, tmp_path)
     assert after == before
-    assert before.count("\n") == 10 * 8
+    assert before.count("\n") == 8 * 12
+    # Multi-line messages stay multi-line.
+    assert '"a message long enough to be written "\n            "over two lines: %s", str(value)' in fixed.text
 
 
 def test_plain_fields_are_unsafe_because_they_can_render_differently(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import re
 import string
 import tokenize
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.entrypoints import module_qualified_name
@@ -212,6 +212,8 @@ def logger_kind(expr: ast.expr, ctx: Context) -> str | None:
     """What ``expr`` is as a logger (one of the kinds above), or None when it is not one."""
     if isinstance(expr, ast.Call):
         return _call_kind(expr, ctx.qualified_name(expr.func), ctx)
+    if isinstance(expr, ast.Attribute) and not (LOGGER_NAME.search(expr.attr) or expr.attr == "root"):
+        return None  # ``parser.error(...)``, ``self.fail(...)``: not worth resolving
     qualified = ctx.qualified_name(expr)
     if qualified is None:
         return None
@@ -427,34 +429,35 @@ def fstring_pieces(node: ast.JoinedStr) -> list[Piece] | None:
     return pieces
 
 
-def format_call_pieces(call: ast.Call) -> list[Piece] | None:
-    """``"a {} {x!r}".format(1, x=2)`` as pieces, when each field maps to one argument."""
-    func = call.func
-    assert isinstance(func, ast.Attribute)
-    literal = func.value
-    assert isinstance(literal, ast.Constant) and isinstance(literal.value, str)
-    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
-        return None
+@dataclass
+class _FormatState:
+    """What ``str.format`` carries from one literal of the template to the next."""
+
+    # The file, so arguments keep their own text (they sit outside any f-string).
+    ctx: Context | None = None
+    auto_index: int = 0
+    used: list[ast.expr] = field(default_factory=list)
+
+
+def _format_text_pieces(text: str, call: ast.Call, state: _FormatState) -> list[Piece] | None:
     keywords = {k.arg: k.value for k in call.keywords}
     pieces: list[Piece] = []
-    auto_index = 0
-    used: list[ast.expr] = []
     try:
-        parsed = list(string.Formatter().parse(literal.value))
+        parsed = list(string.Formatter().parse(text))
     except ValueError:
         return None
-    for text, field, spec, conversion in parsed:
-        if text:
-            pieces.append(Piece(text))
-        if field is None:
+    for literal, name, spec, conversion in parsed:
+        if literal:
+            pieces.append(Piece(literal))
+        if name is None:
             continue
-        if field == "":
-            index: int | str = auto_index
-            auto_index += 1
-        elif field.isdigit():
-            index = int(field)
-        elif field.isidentifier():
-            index = field
+        if name == "":
+            index: int | str = state.auto_index
+            state.auto_index += 1
+        elif name.isdigit():
+            index = int(name)
+        elif name.isidentifier():
+            index = name
         else:
             return None  # attribute or item access inside the field
         if isinstance(index, int):
@@ -465,20 +468,46 @@ def format_call_pieces(call: ast.Call) -> list[Piece] | None:
             value = keywords[index]
         else:
             return None
-        if any(value is seen for seen in used) and not isinstance(value, (ast.Name, ast.Constant)):
+        if any(value is seen for seen in state.used) and not isinstance(value, (ast.Name, ast.Constant)):
             return None  # the value would be evaluated twice
-        used.append(value)
-        source = _inner_source(value)
+        state.used.append(value)
+        source = _inner_source(value) if state.ctx is None else _arg_source(value, state.ctx)
         if source is None or (spec and "{" in spec) or conversion not in (None, "s", "r", "a"):
             return None
         pieces.append(_field(source, value, conversion or "", spec or ""))
     return pieces
 
 
-def _concat_operands(node: ast.expr) -> Iterator[ast.expr]:
+def _format_call_ok(call: ast.Call) -> bool:
+    func = call.func
+    return (
+        isinstance(func, ast.Attribute) and isinstance(func.value, ast.Constant) and isinstance(func.value.value, str)
+        and not any(isinstance(a, ast.Starred) for a in call.args) and not any(k.arg is None for k in call.keywords)
+    )
+
+
+def format_call_pieces(call: ast.Call, ctx: Context | None = None) -> list[Piece] | None:
+    """``"a {} {x!r}".format(1, x=2)`` as pieces, when each field maps to one argument."""
+    if not _format_call_ok(call):
+        return None
+    assert isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Constant)
+    return _format_text_pieces(str(call.func.value.value), call, _FormatState(ctx))
+
+
+def format_call_leaf_pieces(call: ast.Call, leaves: list[str], ctx: Context) -> list[list[Piece]] | None:
+    """The same, one list per literal of an implicitly concatenated template (each literal
+    must hold whole fields)."""
+    if not _format_call_ok(call):
+        return None
+    state = _FormatState(ctx)
+    split = [_format_text_pieces(leaf, call, state) for leaf in leaves]
+    return None if any(p is None for p in split) else [p for p in split if p is not None]
+
+
+def concat_operands(node: ast.expr) -> Iterator[ast.expr]:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        yield from _concat_operands(node.left)
-        yield from _concat_operands(node.right)
+        yield from concat_operands(node.left)
+        yield from concat_operands(node.right)
     else:
         yield node
 
@@ -496,7 +525,7 @@ def eager_kind(node: ast.expr) -> str | None:
         if isinstance(node.op, ast.Mod) and is_text(node.left):
             return "%"
         if isinstance(node.op, ast.Add):
-            operands = list(_concat_operands(node))
+            operands = list(concat_operands(node))
             if any(is_text(o) for o in operands) and not all(isinstance(o, ast.Constant) for o in operands):
                 return "+"
     if (
@@ -510,6 +539,14 @@ def eager_kind(node: ast.expr) -> str | None:
     return None
 
 
+def concat_value_pieces(operand: ast.expr, ctx: Context) -> list[Piece] | None:
+    """A value added to text with ``+``: ``%s`` is its own text only if it is a str."""
+    source = _arg_source(operand, ctx)
+    if source is None:
+        return None
+    return [Piece(source, True, exact=formats_like_str(operand, need_str=True), value=source)]
+
+
 def message_pieces(node: ast.expr, ctx: Context) -> list[Piece] | None:
     """One message expression as pieces, or None when it cannot be split exactly."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -519,18 +556,15 @@ def message_pieces(node: ast.expr, ctx: Context) -> list[Piece] | None:
     kind = eager_kind(node)
     if kind == "+":
         pieces: list[Piece] = []
-        for operand in _concat_operands(node):
-            inner = message_pieces(operand, ctx) if is_text(operand) else None
+        for operand in concat_operands(node):
+            inner = message_pieces(operand, ctx) if is_text(operand) else concat_value_pieces(operand, ctx)
             if inner is None:
-                source = _arg_source(operand, ctx)
-                if source is None:
-                    return None
-                inner = [Piece(source, True, exact=formats_like_str(operand, need_str=True), value=source)]
+                return None
             pieces.extend(inner)
         return pieces
     if kind == ".format()":
         assert isinstance(node, ast.Call)
-        return format_call_pieces(node)
+        return format_call_pieces(node, ctx)
     source = _arg_source(node, ctx)
     return None if source is None else [Piece(source, True, value=source)]
 

@@ -11,8 +11,9 @@ from prodlint.analysis.context import Context
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.logging.common import (
-    FOREIGN, LOG_METHODS, LOGURU, STDLIB, LazyMessage, eager_kind, has_comment_inside, logging_call,
-    message_pieces, percent_message, string_literal,
+    FOREIGN, LOG_METHODS, LOGURU, STDLIB, LazyMessage, Piece, concat_operands, concat_value_pieces, eager_kind,
+    format_call_leaf_pieces, has_comment_inside, is_text, logging_call, message_pieces, percent_message,
+    string_literal,
 )
 
 if TYPE_CHECKING:
@@ -93,6 +94,8 @@ def _string_leaves(source: str) -> list[str] | None:
                 continue
             elif token.type == tokenize.STRING:
                 leaves.append(token.string)
+            elif token.type == tokenize.OP and token.string in "()":
+                continue  # ``("a " "b").format(...)``
             elif token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.ENDMARKER,
                                     tokenize.INDENT, tokenize.DEDENT):
                 return None
@@ -101,24 +104,66 @@ def _string_leaves(source: str) -> list[str] | None:
     return leaves
 
 
-def _leaf_templates(message: ast.expr, ctx: Context, has_args: bool) -> list[str] | None:
-    """A multi-line concatenation of literals keeps its lines: one template per literal."""
-    if message.lineno == message.end_lineno or not isinstance(message, ast.JoinedStr):
+def _parsed_leaves(source: str) -> list[ast.expr] | None:
+    leaves = _string_leaves(source)
+    if leaves is None:
         return None
-    leaves = _string_leaves(ctx.source_of(message))
-    if leaves is None or len(leaves) < 2:
-        return None
-    templates = []
+    parsed: list[ast.expr] = []
     for leaf in leaves:
         try:
-            parsed = ast.parse(leaf, mode="eval").body
+            parsed.append(ast.parse(leaf, mode="eval").body)
         except SyntaxError:
             return None
-        pieces = message_pieces(parsed, ctx)
-        if pieces is None:
+    return parsed
+
+
+def _leaf_groups(message: ast.expr, kind: str, ctx: Context) -> list[list[Piece]] | None:
+    """The message's pieces split the way its literals are split over lines."""
+    groups: list[list[Piece]] = []
+    if kind == "f-string":
+        leaves = _parsed_leaves(ctx.source_of(message))
+        for leaf in leaves or []:
+            pieces = message_pieces(leaf, ctx)
+            if pieces is None:
+                return None
+            groups.append(pieces)
+    elif kind == ".format()":
+        assert isinstance(message, ast.Call) and isinstance(message.func, ast.Attribute)
+        leaves = _parsed_leaves(ctx.source_of(message.func.value))
+        if leaves is None or not all(isinstance(v, ast.Constant) and isinstance(v.value, str) for v in leaves):
             return None
-        templates.append(LazyMessage.from_pieces(pieces, has_args).template)
-    return templates
+        split = format_call_leaf_pieces(message, [str(v.value) for v in leaves], ctx)  # type: ignore[attr-defined]
+        groups = split or []
+    elif kind == "+":
+        for operand in concat_operands(message):
+            leaves = _parsed_leaves(ctx.source_of(operand)) if is_text(operand) else None
+            if leaves is not None:
+                for leaf in leaves:
+                    pieces = message_pieces(leaf, ctx)
+                    if pieces is None:
+                        return None
+                    groups.append(pieces)
+                continue
+            pieces = message_pieces(operand, ctx) if is_text(operand) else concat_value_pieces(operand, ctx)
+            if pieces is None:
+                return None
+            if not groups:
+                groups.append([])
+            groups[-1].extend(pieces)
+    return groups if len(groups) > 1 else None
+
+
+def _absolute_indent(node: cst.BaseExpression) -> cst.BaseExpression:
+    """The line breaks between the literals carry their full indentation: libcst would
+    otherwise add the enclosing block's on top."""
+    import libcst as cst
+
+    if not isinstance(node, cst.ConcatenatedString):
+        return node
+    between = node.whitespace_between
+    if isinstance(between, cst.ParenthesizedWhitespace):
+        between = between.with_changes(indent=False)
+    return node.with_changes(right=_absolute_indent(node.right), whitespace_between=between)
 
 
 class EagerLogFormatting(Rule):
@@ -201,8 +246,13 @@ several lines stays on several lines.
                 return
             index = 1 if func.attr == "log" else 0
         elif isinstance(func, ast.Name) and node.args:
-            # ``debug = log.debug; debug(f"...")``: only worth resolving for an eager message.
+            # ``debug = log.debug; debug(f"...")``: only worth resolving for an eager message
+            # and a name bound at module level or named like a level (``ValueError(f"...")``
+            # must not cost a scope index).
             if not any(eager_kind(arg) for arg in node.args[:2]):
+                return
+            alias = ctx.module_scope.only_assignment(func.id)
+            if func.id not in LOG_METHODS and not (isinstance(alias, ast.Attribute) and alias.attr in LOG_METHODS):
                 return
             bound = ctx.value_of(func.id)
             if not isinstance(bound, ast.Attribute) or bound.attr not in LOG_METHODS:
@@ -257,18 +307,22 @@ several lines stays on several lines.
             else:
                 hint["keep_template"] = True  # the literal (or its name) is the template already
         else:
-            if has_comment_inside(message, ctx) and kind != "f-string":
-                return None
+            commented = has_comment_inside(message, ctx)
+            if (commented and kind != "f-string") or (kind == ".format()" and _named_template_kind(message, ctx)):
+                return None  # comments would be lost; a named template would be inlined
             pieces = message_pieces(message, ctx)
             if pieces is None:
                 return None
             lazy = LazyMessage.from_pieces(pieces)
-            if has_comment_inside(message, ctx) or message.lineno != message.end_lineno:
-                leaves = _leaf_templates(message, ctx, any(p.is_arg for p in pieces))
-                if leaves is None and has_comment_inside(message, ctx):
-                    return None
-                if leaves is not None:
+            if message.lineno != message.end_lineno:
+                groups = _leaf_groups(message, kind, ctx)
+                has_args = any(p.is_arg for p in pieces)
+                leaves = None if groups is None else [LazyMessage.from_pieces(g, has_args).template for g in groups]
+                if leaves is not None and "".join(leaves) == lazy.template:
                     hint["leaves"] = leaves
+                    hint["indent"] = ctx.char_col(message.lineno, message.col_offset)
+                elif commented:
+                    return None
             if lazy.is_bare_value and "leaves" not in hint:
                 lazy = LazyMessage("", lazy.args, lazy.exact)
         hint.update(template=lazy.template, args=list(lazy.args))
@@ -304,9 +358,13 @@ several lines stays on several lines.
             else:
                 values = [right]
         elif "leaves" in hint:
-            template = self._leaves(original, list(hint["leaves"]))  # type: ignore[call-overload]
+            leaves = [str(leaf) for leaf in hint["leaves"]]  # type: ignore[attr-defined]
+            template = self._leaves(original, leaves) if isinstance(original, cst.ConcatenatedString) else None
             if template is None:
-                return None
+                # A new concatenation, one literal per line of the original, aligned on it.
+                indent = "\n" + " " * int(hint["indent"])  # type: ignore[call-overload]
+                joined = cst.parse_expression("(" + indent.join(string_literal(leaf) for leaf in leaves) + ")")
+                template = _absolute_indent(joined.with_changes(lpar=[], rpar=[]))
         elif hint["template"]:
             template = cst.parse_expression(string_literal(str(hint["template"])))
         else:
