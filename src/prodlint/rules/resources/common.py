@@ -50,18 +50,22 @@ class Resource:
     # A process is only a leak with pipes to close: without them, not waiting for it is
     # how a background process (a browser, a daemon) is started.
     needs_pipes: bool = False
+    # Methods whose result carries the resource on (a socket's ``makefile()``, an archive
+    # member's ``open()``): called on a temporary, the result is what must be closed.
+    handovers: frozenset[str] = frozenset()
 
 
 def _r(*closers: str, wrap: Wrap = "with", exit_closer: str = "close", is_async: bool = False,
-       file_like: bool = False, needs_pipes: bool = False) -> Resource:
-    return Resource(frozenset(closers), wrap, exit_closer, is_async, file_like, needs_pipes)
+       file_like: bool = False, needs_pipes: bool = False, handovers: tuple[str, ...] = ()) -> Resource:
+    return Resource(frozenset(closers), wrap, exit_closer, is_async, file_like, needs_pipes, frozenset(handovers))
 
 
 FILE = _r("close", file_like=True)
 URL = _r("close", *("read", "readall"))
 # Closers that only release the resource when called with no argument (read to the end).
 READS_TO_END = frozenset({"read", "readall"})
-SOCKET = _r("close", "detach", "shutdown")
+SOCKET = _r("close", "detach", "shutdown", handovers=("makefile",))
+ZIP = _r("close", file_like=True, handovers=("open",))
 DB = _r("close", wrap="closing")
 FTP = _r("close", "quit", exit_closer="quit")
 # ``SMTP.__exit__`` raises when the server answers QUIT with anything but 221, which
@@ -75,7 +79,11 @@ RESOURCES: Mapping[str, Resource] = {
     "tempfile.TemporaryFile": FILE, "tempfile.NamedTemporaryFile": FILE,
     "tempfile.SpooledTemporaryFile": FILE,
     "tempfile.TemporaryDirectory": _r("cleanup", exit_closer="cleanup", file_like=True),
-    "zipfile.ZipFile": FILE, "zipfile.PyZipFile": FILE, "tarfile.open": FILE, "tarfile.TarFile": FILE,
+    "zipfile.ZipFile": ZIP, "zipfile.PyZipFile": ZIP, "tarfile.open": FILE, "tarfile.TarFile": FILE,
+    "tarfile.TarFile.open": FILE, "tarfile.TarFile.taropen": FILE, "io.open_code": FILE,
+    "tokenize.open": FILE, "wave.open": FILE, "shelve.open": FILE, "dbm.open": FILE,
+    "dbm.gnu.open": FILE, "dbm.ndbm.open": FILE, "dbm.dumb.open": FILE, "dbm.sqlite3.open": FILE,
+    "fileinput.input": FILE, "fileinput.FileInput": FILE,
     "socket.socket": SOCKET, "socket.create_connection": SOCKET, "socket.fromfd": SOCKET,
     "ssl.wrap_socket": SOCKET, "ssl.SSLContext.wrap_socket": SOCKET,
     "sqlite3.connect": DB, "sqlite3.dbapi2.connect": DB, "psycopg2.connect": DB,
@@ -138,7 +146,11 @@ def resource_of(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> tuple[s
     last = last_name(call.func)
     if last is None:
         return None
-    if last not in _LAST_NAMES and not any(entry.partition(":")[0].rpartition(".")[2] == last for entry in extra):
+    if (
+        last not in _LAST_NAMES
+        and not any(entry.partition(":")[0].rpartition(".")[2] == last for entry in extra)
+        and not (isinstance(call.func, ast.Name) and last in _aliases(ctx))
+    ):
         return None
     qualified = ctx.qualified_name(call.func)
     if qualified is None:
@@ -155,6 +167,15 @@ def resource_of(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> tuple[s
     if isinstance(call.func, ast.Attribute) and last in METHOD_RESOURCES:
         return f"{ast.unparse(call.func.value)}.{last}" if len(ast.unparse(call.func.value)) < 30 else last, METHOD_RESOURCES[last]
     return None
+
+
+def _aliases(ctx: Context) -> frozenset[str]:
+    """Local names a module-level import gives a resource factory (``from tarfile import
+    TarFile as TF``)."""
+    return ctx.memo("resources:aliases", lambda: frozenset(
+        local for local, qualified in ctx.module_scope.imports.items()
+        if qualified.rpartition(".")[2] in _LAST_NAMES and local not in _LAST_NAMES
+    ))
 
 
 @dataclass(frozen=True)
@@ -206,7 +227,7 @@ def _judge(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> Verdict | No
     shown = f"{qualified}()"
     kind_of_use, used_by, attr = value_role(value, parent, grand)  # type: ignore[arg-type]
     if kind_of_use == "method":
-        if is_close(kind, attr, used_by) or attr in MANUAL_LIFETIME:
+        if is_close(kind, attr, used_by) or attr in MANUAL_LIFETIME or attr in kind.handovers:
             return None
         # ``open(path).read()``: nothing is left to close it but the garbage collector.
         return Verdict(NOT_CLOSED, "never", shown)

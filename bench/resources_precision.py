@@ -1,0 +1,207 @@
+"""PRD3xx on real code, next to ruff SIM115 and pylint R1732 (consider-using-with).
+
+False alarms: every PRD301/302/303 finding on requests, urllib3, httpx (pinned sdists,
+downloaded at run time), Django 5.2.8's ``django/`` and this interpreter's stdlib ``Lib/``
+is counted (application code and test files apart) and listed for judging; ruff SIM115 and
+pylint R1732 are counted on the same trees (pylint only when it is installed; it takes
+minutes on the stdlib, ``--skip-pylint`` leaves it out).
+
+Labelled cases: ruff's SIM115 fixture, read from a copy of github.com/astral-sh/ruff (a
+bare git directory such as the one the ``fetch`` tool makes, or a checkout; skipped when
+there is none). It is mostly module-level code, which PRD301 leaves alone by policy, so it
+is scored twice: as it is, and with the module body moved into one function (what the
+detector makes of the same statements in a function). pylint's labelled cases are scored
+by tests/test_resources_pylint.py.
+
+    python bench/resources_precision.py [--skip-pylint] [--skip-stdlib] [--ruff-repo DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+
+import sdists
+
+from prodlint.config import Config
+from prodlint.engine import Checker
+from prodlint.model import Finding
+from prodlint.rules.resources.closed_on_success_only import ClosedOnlyOnSuccess
+from prodlint.rules.resources.not_closed import ResourceNotClosed
+from prodlint.rules.resources.sqlite_with import ConnectionWithDoesNotClose
+
+PACKAGES = {"requests": "requests==2.32.3", "urllib3": "urllib3==2.2.3", "httpx": "httpx==0.27.2"}
+BIN = Path(sys.executable).parent
+RUFF_FIXTURE = "crates/ruff_linter/resources/test/fixtures/flake8_simplify/SIM115.py"
+DEFAULT_RUFF_REPOS = (Path("/work/.mirror/astral-sh+ruff/repo"), Path.home() / "src" / "ruff")
+
+
+def checker() -> Checker:
+    return Checker(Config(), rules=[ResourceNotClosed, ClosedOnlyOnSuccess, ConnectionWithDoesNotClose])
+
+
+def python_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.py") if "site-packages" not in p.parts and "__pycache__" not in p.parts)
+
+
+def prodlint_findings(root: Path) -> tuple[list[Finding], float]:
+    check = checker()
+    found: list[Finding] = []
+    started = time.perf_counter()
+    for path in python_files(root):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        # Paths relative to the tree's parent, so test-paths see `test/`, `tests/` folders.
+        found += [f for f in check.check_text(text, path.relative_to(root.parent).as_posix()) if f.code.startswith("PRD3")]
+    return found, time.perf_counter() - started
+
+
+def is_test(finding: Finding) -> bool:
+    parts = finding.path.split("/")
+    return any(p in ("test", "tests", "testing", "idle_test") for p in parts) or parts[-1].startswith("test_")
+
+
+def ruff_count(root: Path) -> Counter[str]:
+    done = subprocess.run(
+        [str(BIN / "ruff"), "check", "--isolated", "--no-cache", "--select", "SIM115", "--output-format", "json",
+         "--exit-zero", str(root)],
+        capture_output=True, text=True, timeout=600,
+    )
+    results = json.loads(done.stdout or "[]")
+    return Counter("test" if _test_path(str(r["filename"])) else "app" for r in results)
+
+
+def pylint_count(root: Path) -> Counter[str] | None:
+    if not (BIN / "pylint").exists():
+        return None
+    done = subprocess.run(
+        [str(BIN / "pylint"), "--disable=all", "--enable=consider-using-with", "--output-format=json",
+         "--jobs=2", "--recursive=y", "--score=n", str(root)],
+        capture_output=True, text=True, timeout=3600,
+    )
+    try:
+        results = json.loads(done.stdout or "[]")
+    except json.JSONDecodeError:
+        return None
+    return Counter("test" if _test_path(str(r["path"])) else "app" for r in results
+                   if r.get("symbol") == "consider-using-with")
+
+
+def _test_path(path: str) -> bool:
+    parts = Path(path).parts
+    return any(p in ("test", "tests", "testing", "idle_test") for p in parts) or Path(path).name.startswith("test_")
+
+
+def trees(skip_stdlib: bool) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for name, requirement in PACKAGES.items():
+        top = sdists.fetch(requirement)
+        package = next((p for p in (top / "src" / name, top / name) if p.is_dir()), top)
+        found[name] = package
+    found["django"] = sdists.fetch("django==5.2.8") / "django"
+    if not skip_stdlib:
+        found["stdlib Lib"] = Path(sysconfig.get_paths()["stdlib"])
+    return found
+
+
+def false_alarms(skip_pylint: bool, skip_stdlib: bool) -> None:
+    print("== PRD3xx findings on real code (app code / test files), next to ruff SIM115 and pylint R1732")
+    print(f"{'tree':12} {'prodlint app':>12} {'prodlint test':>13} {'ruff app':>9} {'ruff test':>9} "
+          f"{'pylint app':>10} {'pylint test':>11}  seconds")
+    listed: list[Finding] = []
+    for name, root in trees(skip_stdlib).items():
+        found, seconds = prodlint_findings(root)
+        app = [f for f in found if not is_test(f)]
+        ruff = ruff_count(root)
+        pylint = None if skip_pylint else pylint_count(root)
+        shown = ("-", "-") if pylint is None else (str(pylint["app"]), str(pylint["test"]))
+        print(f"{name:12} {len(app):>12} {len(found) - len(app):>13} {ruff['app']:>9} {ruff['test']:>9} "
+              f"{shown[0]:>10} {shown[1]:>11}  {seconds:.1f}")
+        listed += app
+    print("\n== every PRD3xx finding in application code (to judge)")
+    for finding in sorted(listed, key=Finding.sort_key):
+        print(f"{finding.path}:{finding.line}: {finding.code} {finding.message}")
+    codes = Counter(f.code for f in listed)
+    print("by code:", dict(sorted(codes.items())))
+
+
+def ruff_repo(explicit: str | None) -> Path | None:
+    candidates = [Path(explicit)] if explicit else list(DEFAULT_RUFF_REPOS)
+    return next((c for c in candidates if c.exists()), None)
+
+
+def read_repo_file(repo: Path, path: str) -> str:
+    if (repo / path).is_file():
+        return (repo / path).read_text(encoding="utf-8")
+    return subprocess.run(["git", "--git-dir", str(repo), "show", f"HEAD:{path}"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def ruff_lines(text: str) -> set[int]:
+    done = subprocess.run(
+        [str(BIN / "ruff"), "check", "--isolated", "--no-cache", "--select", "SIM115", "--output-format", "json",
+         "--exit-zero", "--stdin-filename", "SIM115.py", "-"],
+        input=text, capture_output=True, text=True, timeout=120,
+    )
+    return {int(r["location"]["row"]) for r in json.loads(done.stdout or "[]")}
+
+
+def blank_definitions(text: str) -> str:
+    lines = text.splitlines()
+    for node in ast.parse(text).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            for index in range(first - 1, node.end_lineno or node.lineno):
+                lines[index] = ""
+    return "\n".join(lines) + "\n"
+
+
+def ruff_fixture(explicit: str | None) -> None:
+    repo = ruff_repo(explicit)
+    print("\n== ruff's SIM115 fixture")
+    if repo is None:
+        print("skipped: no copy of github.com/astral-sh/ruff (pass --ruff-repo)")
+        return
+    text = read_repo_file(repo, RUFF_FIXTURE)
+    labelled = ruff_lines(text)
+    check = checker()
+    as_is = {f.line for f in check.check_text(text, "SIM115.py") if f.code.startswith("PRD3")}
+    # The module's own statements as a function body: one header line, every line one
+    # further down; its functions and classes are blanked out (they stay judged as they are
+    # in the first run), else a nested ``def`` naming ``f`` would make every ``f`` captured.
+    wrapped = "def module_body():\n" + textwrap.indent(blank_definitions(text), "    ") + "    pass\n"
+    in_function = as_is | {f.line - 1 for f in check.check_text(wrapped, "SIM115.py") if f.code.startswith("PRD3")}
+    lines = text.splitlines()
+    print(f"ruff flags {len(labelled)} lines; prodlint as is: {len(as_is & labelled)} of them "
+          f"(+{len(as_is - labelled)} others); as a function body: {len(in_function & labelled)} "
+          f"(+{len(in_function - labelled)} others)")
+    for line in sorted(labelled | in_function):
+        mark = ("both" if line in labelled and line in in_function else "ruff only" if line in labelled
+                else "prodlint only")
+        print(f"  {line:4} {mark:13} {lines[line - 1].strip()[:70]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--skip-pylint", action="store_true")
+    parser.add_argument("--skip-stdlib", action="store_true")
+    parser.add_argument("--ruff-repo")
+    args = parser.parse_args()
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    false_alarms(args.skip_pylint, args.skip_stdlib)
+    ruff_fixture(args.ruff_repo)
+
+
+if __name__ == "__main__":
+    main()
