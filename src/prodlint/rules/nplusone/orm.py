@@ -280,6 +280,8 @@ def assigned_chain(ctx: Context, name: str) -> tuple[ast.expr | ast.arg, list[Li
     return None if root is None else (root, extra)
 
 
+# What a stored queryset or SQLAlchemy result is iterated through.
+RESULT_METHODS = LAZY_METHODS | {"scalars", "unique", "yield_per"}
 # Annotations of a parameter that hand a function rows of a model.
 ROW_CONTAINERS = frozenset({"QuerySet", "Manager", "BaseManager", "Iterable", "Iterator", "Sequence",
                             "Collection", "list", "List", "AsyncIterable", "AsyncIterator"})
@@ -327,11 +329,16 @@ def single_row_model(ctx: Context, expr: ast.expr) -> str | None:
 
 
 def _unwrap(expr: ast.expr) -> ast.expr:
-    """``list(qs)`` / ``enumerate(qs)`` / ``tqdm(qs)`` iterate the queryset they are given."""
-    while isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.args and (
-            expr.func.id in ("list", "tuple", "enumerate", "reversed", "sorted", "iter", "tqdm")):
-        expr = expr.args[0]
-    return expr
+    """``list(qs)`` / ``enumerate(qs)`` / ``tqdm(qs)`` iterate the queryset they are given;
+    ``await session.scalars(...)`` is the async session's result."""
+    while True:
+        if isinstance(expr, ast.Await):
+            expr = expr.value
+        elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.args and (
+                expr.func.id in ("list", "tuple", "enumerate", "reversed", "sorted", "iter", "tqdm")):
+            expr = expr.args[0]
+        else:
+            return expr
 
 
 def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySource | None:
@@ -347,7 +354,7 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
     for _hop in range(4):
         if not isinstance(base, ast.Name) or base.id[:1].isupper() or is_session(base):
             break
-        if any(link.call is None or link.name not in LAZY_METHODS for link in links):
+        if any(link.call is None or link.name not in RESULT_METHODS for link in links):
             break  # ``data.items()``, ``obj.rel.all()``: not a stored queryset (the cheap test first)
         found = assigned_chain(ctx, base.id)
         if found is None:

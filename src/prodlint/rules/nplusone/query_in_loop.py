@@ -49,9 +49,12 @@ LAZY_CONSUMERS = frozenset({"Subquery", "Exists", "OuterRef", "Prefetch", "Q", "
                             "exclude", "Case", "When", "__in"})
 
 
-def _evaluated(ctx: Context, node: ast.expr) -> bool:
-    """Whether the lazy queryset ``node`` (being visited) is run where it stands."""
-    parent = ctx.parent
+def _evaluated(ctx: Context, node: ast.expr, up: int = 1) -> bool:
+    """Whether the lazy queryset ``node`` (being visited, or its ``up - 1``-th ancestor) is
+    run where it stands."""
+    if up > len(ctx.ancestors) or up > 4:
+        return False
+    parent = ctx.ancestors[-up]
     if isinstance(parent, (ast.For, ast.AsyncFor)) and parent.iter is node:
         return True
     if isinstance(parent, ast.comprehension) and parent.iter is node:
@@ -63,7 +66,9 @@ def _evaluated(ctx: Context, node: ast.expr) -> bool:
     if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
         return True
     if isinstance(parent, ast.Subscript) and parent.value is node:
-        return isinstance(parent.slice, ast.Constant)  # qs[0] runs a query; qs[:10] stays lazy
+        # qs[0] runs a query; qs[:10] stays lazy until what holds the slice runs it
+        return isinstance(parent.slice, ast.Constant) or (
+            isinstance(parent.slice, ast.Slice) and _evaluated(ctx, parent, up + 1))
     if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
         return _name_evaluated(ctx, parent.targets[0].id, parent)
     return False
