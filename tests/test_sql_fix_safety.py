@@ -128,6 +128,7 @@ def query(conn, value):
 def query(conn, value):
     return conn.execute("SELECT id, name FROM users WHERE id = " + value).fetchall()
 ''', "unsafe", unsafe_values=("2",), sample="2", hostile="0 OR 1 = 1"),
+    # Unsafe: Django may run on MySQL, which read backslashes in the literal as escapes.
     "django_percent": Case('''
 from django.db import connection
 
@@ -136,7 +137,7 @@ def query(conn, value):
     with connection.cursor() as cursor:
         cursor.execute("SELECT id, name FROM users WHERE name = '%s'" % value)
         return cursor.fetchall()
-''', "safe", db="django"),
+''', "unsafe", db="django", unsafe_values=tuple(BENIGN)),
     "django_fstring": Case('''
 from django.db import connection
 
@@ -145,7 +146,7 @@ def query(conn, value):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id, name FROM users WHERE name = '{value}' AND id > 0")
         return cursor.fetchall()
-''', "safe", db="django"),
+''', "unsafe", db="django", unsafe_values=tuple(BENIGN)),
     # ``:value`` is taken: the new bind needs another name. Unsafe: dialects that cast bound
     # strings (asyncpg, psycopg 3) type it as VARCHAR; sqlite agrees for every value.
     "sqlalchemy_bind_clash": Case('''

@@ -82,13 +82,17 @@ not `str(v)` for some types, str-mixin enums on 3.10), and the value itself only
 proved it a str. A bound `None` would be NULL and `True` 1, where the SQL said `'None'` and
 `'True'`.
 
-It is safe for drivers that interpolate parameters on the client or send strings untyped
-(sqlite3, psycopg2, psycopg, the MySQL drivers, pymssql, Django), where the database sees
-the same literal. It is unsafe where the driver types a bound str as text (asyncpg, pg8000,
-oracledb, duckdb, and SQLAlchemy, whose asyncpg and psycopg dialects cast it to VARCHAR):
-`id = '5'` worked against an integer column, `id = $1` with `'5'` fails. A value that was
-not in quotes (`id = " + str(n)`) becomes a parameter too, unsafely: the database now gets
-a typed value where it parsed SQL text (a bound `LIMIT` must be an integer for MySQL).
+It is safe for drivers that interpolate parameters on the client or send strings untyped,
+where the database sees the same literal: sqlite3, aiosqlite, psycopg2, psycopg, aiopg,
+pymssql, snowflake-connector. It is unsafe where a bound str may not match what the literal
+did: drivers that type it as text (asyncpg, pg8000, oracledb, duckdb, and SQLAlchemy, whose
+asyncpg and psycopg dialects cast it to VARCHAR: `id = '5'` worked against an integer
+column, `id = $1` with `'5'` fails), and databases that read backslashes in a literal as
+escapes where a parameter is literal (MySQL through pymysql, MySQLdb, mysql.connector or
+aiomysql, ClickHouse, and Django, which may run on MySQL: `'C:\\temp'` matched a tab). A
+value that was not in quotes (`id = " + str(n)`) becomes a parameter too, unsafely: the
+database now gets a typed value where it parsed SQL text (a bound `LIMIT` must be an integer
+for MySQL).
 
 A string clause passed to SQLAlchemy's `Query.filter` & co. becomes `text(...)` with
 `.bindparams(...)` (and `from sqlalchemy import text`), unsafely: SQLAlchemy 1.4+ raised

@@ -417,7 +417,7 @@ def _checked(hint: dict[str, object], renderer: Renderer, sink: Sink) -> tuple[d
             ast.parse(edit["statement"].strip())
     except SyntaxError:
         return None
-    return hint, renderer.unquoted or sink.typed_binds
+    return hint, renderer.unquoted or sink.binds_may_differ
 
 
 def _text_is_free(ctx: Context) -> bool:

@@ -41,6 +41,9 @@ DB_MODULES = frozenset({*DRIVER_STYLES, "asyncpg", "sqlalchemy", "databases"})
 # Drivers that send a bound str typed as text (server-side binding): a quoted literal the
 # database typed from context ('5' against an integer column) may not compare the same.
 TYPED_DRIVERS = frozenset({"asyncpg", "pg8000", "oracledb", "cx_Oracle", "duckdb"})
+# MySQL and ClickHouse read a backslash in a string literal as an escape; a bound parameter
+# is taken literally ('C:\temp' matched a tab before). Django may run on MySQL.
+BACKSLASH_DRIVERS = frozenset({"pymysql", "MySQLdb", "mysql", "aiomysql", "clickhouse_driver", "django"})
 # What a handle is made by: ``mydb = mysql.connector.connect(...)``, ``cs = conn.cursor()``.
 HANDLE_FACTORIES = frozenset({"connect", "cursor", "Client", "Connection", "create_engine", "Session", "begin"})
 
@@ -57,9 +60,10 @@ class Sink:
     # SQLAlchemy Query string clause, wrapped in text()); None: no fix.
     style: str | None
     needs_sql_words: bool = True
-    # The driver sends a bound str typed as text, where the quoted literal it replaces was
-    # typed by the database from context ('5' compared with an integer column).
-    typed_binds: bool = False
+    # A bound str may not match what the quoted literal it replaces did: the driver types
+    # it as text where the database typed the literal from context ('5' against an integer
+    # column), or the database read backslashes in the literal as escapes (MySQL).
+    binds_may_differ: bool = False
     textual_clause: bool = False  # a string handed to SQLAlchemy's Query.filter & co.
 
 
@@ -165,10 +169,10 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
         if not qualified.startswith("sqlalchemy") and "sqlalchemy" not in modules:
             return None
         sql = argument_of(call, 0, "text")
-        return Sink(call, label, (sql,), "named", needs_sql_words=False, typed_binds=True) if sql is not None else None
+        return Sink(call, label, (sql,), "named", needs_sql_words=False, binds_may_differ=True) if sql is not None else None
     if method == "RawSQL":
         sql = argument_of(call, 0, "sql")
-        return Sink(call, label, (sql,), "format", needs_sql_words=False) if sql is not None else None
+        return Sink(call, label, (sql,), "format", needs_sql_words=False, binds_may_differ=True) if sql is not None else None
     if method in ("read_sql", "read_sql_query"):
         if not (qualified.startswith("pandas.") or receiver_text in ("pd", "pandas")):
             return None
@@ -181,7 +185,7 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
         if not (chain.endswith("objects") or isinstance(receiver, ast.Call) and "objects" in ast.unparse(receiver)):
             return None
         sql = argument_of(call, 0, "raw_query")
-        return Sink(call, label, (sql,), "format", needs_sql_words=False) if sql is not None else None
+        return Sink(call, label, (sql,), "format", needs_sql_words=False, binds_may_differ=True) if sql is not None else None
     if method == "extra":
         parts: list[ast.expr] = []
         for keyword in call.keywords:
@@ -198,7 +202,7 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
         if "django" in modules or "query" not in chain or not call.args:
             return None
         # The fix wraps it in ``text()`` with binds; the dialect decides their types.
-        return Sink(call, label, (call.args[0],), "clause", needs_sql_words=False, typed_binds=True, textual_clause=True)
+        return Sink(call, label, (call.args[0],), "clause", needs_sql_words=False, binds_may_differ=True, textual_clause=True)
     if method == "sql":
         # PySpark / Databricks ``spark.sql(...)``; duckdb's ``conn.sql(...)`` (relational API).
         name = (_receiver_name(receiver) or "").lower()
@@ -215,26 +219,26 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
         if "pg8000" not in modules:
             return None
         # pg8000.native: ``conn.run("... :name", name=value)``.
-        return Sink(call, label, (sql,), "keywords", typed_binds=True)
+        return Sink(call, label, (sql,), "keywords", binds_may_differ=True)
     if method == "cursor":
-        return Sink(call, label, (sql,), "dollar", typed_binds=True) if "asyncpg" in modules else None
+        return Sink(call, label, (sql,), "dollar", binds_may_differ=True) if "asyncpg" in modules else None
     if method in ("fetch", "fetchrow", "fetchval") or "asyncpg" in modules and method == "execute":
         if "asyncpg" not in modules and method.startswith("fetch"):
             return None
-        return Sink(call, label, (sql,), "dollar" if "asyncpg" in modules else None, typed_binds=True)
+        return Sink(call, label, (sql,), "dollar" if "asyncpg" in modules else None, binds_may_differ=True)
     if method in ("fetch_all", "fetch_one", "fetch_val", "iterate"):
-        return Sink(call, label, (sql,), "values" if "databases" in modules else None, typed_binds=True)
+        return Sink(call, label, (sql,), "values" if "databases" in modules else None, binds_may_differ=True)
     if method == "executescript":
         return Sink(call, label, (sql,), None)
     if method == "executemany":
         return Sink(call, label, (sql,), None)
-    typed = bool(TYPED_DRIVERS & modules)
+    typed = bool((TYPED_DRIVERS | BACKSLASH_DRIVERS) & modules)
     if method == "exec_driver_sql":
-        return Sink(call, label, (sql,), dbapi_style(ctx), typed_binds=typed)
+        return Sink(call, label, (sql,), dbapi_style(ctx), binds_may_differ=typed)
     name = (_receiver_name(receiver) or "").lower()
     if "session" in name or "sess" in name or "engine" in name:
         return Sink(call, label, (sql,), None)
     if "databases" in modules and "execute" == method:
-        return Sink(call, label, (sql,), "values", typed_binds=True)
-    return Sink(call, label, (sql,), dbapi_style(ctx), typed_binds=typed)
+        return Sink(call, label, (sql,), "values", binds_may_differ=True)
+    return Sink(call, label, (sql,), dbapi_style(ctx), binds_may_differ=typed)
 
