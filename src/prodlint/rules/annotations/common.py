@@ -108,7 +108,7 @@ def _module_places(tree: ast.Module, ctx: Context) -> list[Place]:
     while stack:
         statement = stack.pop()
         if isinstance(statement, ast.Assign):
-            found += _alias(statement, ctx)
+            found += _alias(statement, ctx) + _type_factory(statement, ctx)
         elif isinstance(statement, ast.ClassDef):
             stack.extend(reversed(statement.body))
         elif isinstance(statement, (ast.If, ast.Try)):
@@ -308,6 +308,36 @@ def _alias(node: ast.Assign, ctx: Context) -> list[Place]:
     name = node.targets[0].id
     return [Place(use, f"in type alias `{name}`", None, "an alias is named where it is used", _outer(value))
             for use in any_uses(value, ctx)]
+
+
+TYPE_FACTORIES = frozenset({
+    f"{module}.{name}" for module in ("typing", "typing_extensions", "mypy_extensions")
+    for name in ("TypeVar", "NewType", "NamedTuple", "TypedDict")
+})
+
+
+def _type_factory(node: ast.Assign, ctx: Context) -> list[Place]:
+    """``T = TypeVar("T", bound=Any)``, ``NewType``, and the call forms of ``NamedTuple``
+    and ``TypedDict``: their arguments are types."""
+    call = node.value
+    if not isinstance(call, ast.Call) or not isinstance(call.func, (ast.Name, ast.Attribute)):
+        return []
+    if last_name(call.func) not in ("TypeVar", "NewType", "NamedTuple", "TypedDict"):
+        return []
+    kind = ctx.qualified_name(call.func) or ""
+    if kind not in TYPE_FACTORIES:
+        return []
+    types: list[ast.expr] = [*call.args[1:], *(k.value for k in call.keywords if k.arg in ("bound", "default"))]
+    if kind.endswith(("NamedTuple", "TypedDict")):
+        fields = call.args[1] if len(call.args) > 1 else None
+        types = [k.value for k in call.keywords if k.arg not in ("total", "closed")]
+        if isinstance(fields, (ast.List, ast.Tuple)):
+            types += [f.elts[1] for f in fields.elts if isinstance(f, ast.Tuple) and len(f.elts) == 2]
+        elif isinstance(fields, ast.Dict):
+            types += fields.values
+    label = f"in `{ast.unparse(node.targets[0])}`, a `{kind.rsplit('.', 1)[1]}`"
+    return [Place(use, label, None, "the type is declared where it is used", _outer(expression))
+            for expression in types for use in any_uses(expression, ctx)]
 
 
 # --- ``# type:`` comments ----------------------------------------------------------------
