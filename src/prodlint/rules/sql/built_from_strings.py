@@ -72,9 +72,11 @@ def find_user(conn: sqlite3.Connection, name: str) -> list[tuple[int, str]]:
     fixed_example = use_instead
     fix_safety_note = """
 The fix turns a value that sat inside quotes into a parameter, in the driver's paramstyle
-known from the file's imports (sqlite3/aiosqlite `?`; psycopg2, psycopg, pymysql, MySQLdb,
-mysql.connector, aiomysql, pymssql and Django `%s`; asyncpg `$1`; SQLAlchemy `text()`
-gets `:name` binds the text does not use yet, and `.bindparams(...)`): the quotes go, text
+known from the file's imports (sqlite3, aiosqlite and duckdb `?`; psycopg2, psycopg, aiopg,
+pymysql, MySQLdb, mysql.connector, aiomysql, pymssql and Django `%s`; clickhouse-driver and
+snowflake-connector `%(name)s` with a dict; oracledb `:name` with a dict; pg8000's `run`
+`:name` with keywords; asyncpg `$1`; SQLAlchemy `text()` `:name` binds the text does not
+use yet, with `.bindparams(...)`): the quotes go, text
 quoted with the value (`LIKE` wildcards) moves into the parameter, literal `%` is doubled
 for `%s` drivers, and existing parameters keep their order. The parameter is the exact text
 the SQL had: `str(v)` for `%s`, `f"{v}"` for an f-string or `.format` (`format(v, "")` is
@@ -83,13 +85,13 @@ proved it a str. A bound `None` would be NULL and `True` 1, where the SQL said `
 `'True'`.
 
 It is safe for drivers that interpolate parameters on the client or send strings untyped,
-where the database sees the same literal: sqlite3, aiosqlite, psycopg2, psycopg, aiopg,
-pymssql, snowflake-connector. It is unsafe where a bound str may not match what the literal
+where the database sees the same literal: sqlite3, aiosqlite, psycopg2, psycopg, aiopg and
+pymssql. It is unsafe where a bound str may not match what the literal
 did: drivers that type it as text (asyncpg, pg8000, oracledb, duckdb, and SQLAlchemy, whose
 asyncpg and psycopg dialects cast it to VARCHAR: `id = '5'` worked against an integer
 column, `id = $1` with `'5'` fails), and databases that read backslashes in a literal as
 escapes where a parameter is literal (MySQL through pymysql, MySQLdb, mysql.connector or
-aiomysql, ClickHouse, and Django, which may run on MySQL: `'C:\\temp'` matched a tab). A
+aiomysql, ClickHouse, Snowflake, and Django, which may run on MySQL: `'C:\\temp'` matched a tab). A
 value that was not in quotes (`id = " + str(n)`) becomes a parameter too, unsafely: the
 database now gets a typed value where it parsed SQL text (a bound `LIMIT` must be an integer
 for MySQL).
