@@ -246,6 +246,18 @@ def test_a_comment_inside_the_sql_is_kept() -> None:
     assert run(result, "sqlite", "bob") == run(COMMENTED, "sqlite", "bob") == [(2, "bob")]
 
 
+def test_a_comment_elsewhere_in_the_call_is_kept() -> None:
+    source = SQLITE + '''
+def query(conn, value):
+    return conn.execute(
+        "SELECT id, name FROM users WHERE name = '%s'" % value,  # the user's own row
+    ).fetchall()
+'''
+    result = fixed(source, unsafe=False)
+    assert result != source and "# the user's own row" in result
+    assert run(result, "sqlite", "bob") == run(source, "sqlite", "bob") == [(2, "bob")]
+
+
 @pytest.mark.parametrize("template", [
     "SELECT a FROM t WHERE b = '{}'", "with x as (select 1) SELECT * FROM x WHERE b = '{}'",
     "INSERT INTO t VALUES ('{}')", "UPDATE t SET a = '{}'", "DELETE FROM t WHERE a = '{}'",
