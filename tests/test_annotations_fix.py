@@ -106,6 +106,8 @@ INFERRED = {
         "called.callback": "Callable[..., object]",
         "awaited.task": "Awaitable[object]",
         "mapping_read.row": "Mapping[str, object]",
+        "Client.get.params": "object",
+        "Client.send.params": "object",
         "Settings.timeout": "int",
         "LIMIT": "int",
         # No obvious type: left as it was.

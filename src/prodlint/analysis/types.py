@@ -396,6 +396,8 @@ def short(text: str) -> str:
 OBJECT_SINKS = frozenset({"print", "str", "repr", "format", "id", "hash", "bool", "type", "callable",
                           "isinstance", "ascii", "vars", "dir"})
 TYPED_BY_ARGUMENT = frozenset({"type", "vars"})
+# Builtins whose first argument may be any object (the others may not: ``getattr(o, name)``).
+FIRST_ARGUMENT_SINKS = frozenset({"hasattr", "getattr"})
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 PROTOCOLS = {
     "iterable": Inferred("Iterable[object]", (("collections.abc", "Iterable"),)),
@@ -482,6 +484,8 @@ def _rejects_others(func: FunctionNode) -> bool:
             raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
             if last_name(raised) in ("TypeError", "ValueError"):
                 return True
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Name) and node.value.id == "NotImplemented":
+            return True  # a binary operator declining other operands
     return False
 
 
@@ -658,23 +662,43 @@ def _passed_on(node: ast.expr, call: ast.Call, parents: _ParentMap, ctx: Context
             # used as a mere object too.
             return _object_use(call, parents, ctx, None, f"{func.id}({shown.strip('`')})")
         return ""
+    if isinstance(func, ast.Name) and func.id in FIRST_ARGUMENT_SINKS and call.args and call.args[0] is node:
+        return ""
     if isinstance(func, ast.Attribute) and func.attr in LOG_METHODS:
         return ""
     if isinstance(func, ast.Name):
         target = module_types(ctx).functions.get(func.id)
         if target is not None and _accepts_object(target, call, node, ctx):
             return ""
+    method = _own_method(func, ctx)
+    if method is not None and _accepts_object(method, call, node, ctx, bound=True):
+        return ""
     callee = dotted_name(func) or "a call"
     return f"{shown} is passed to `{callee}`, whose parameter type is not known"
 
 
+def _own_method(func: ast.expr, ctx: Context) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """``self.method`` called inside a class: that class's own (not static) method."""
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self"):
+        return None
+    cls = ctx.enclosing_class()
+    if cls is None:
+        return None
+    for statement in cls.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == func.attr:
+            static = any(last_name(d) == "staticmethod" for d in statement.decorator_list
+                         if isinstance(d, (ast.Name, ast.Attribute)))
+            return None if static else statement
+    return None
+
+
 def _accepts_object(target: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call, node: ast.expr,
-                    ctx: Context) -> bool:
+                    ctx: Context, bound: bool = False) -> bool:
     args = target.args
     param: ast.arg | None = None
     if node in call.args:
         position = call.args.index(node)
-        positional = [*args.posonlyargs, *args.args]
+        positional = [*args.posonlyargs, *args.args][1 if bound else 0:]
         if any(isinstance(a, ast.Starred) for a in call.args[:position]):
             return False
         param = positional[position] if position < len(positional) else args.vararg
