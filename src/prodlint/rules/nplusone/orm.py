@@ -397,7 +397,77 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
     related = _related_source(ctx, base, links, expr, index, depth)
     if related is None and links and (model := single_row_model(ctx, base)) is not None:
         related = _manager_rows(model, links, expr, index)
+    if related is None and links and all(link.call is not None and link.name in LAZY_METHODS for link in links[1:]):
+        returned = model_methods(ctx).get(links[0].name)
+        if returned is not None and returned[0] is not None:
+            eager = returned[1]
+            later = eager_lookups(links[1:])
+            related = QuerySource("django", returned[0], expr, links[1:], False,
+                                  None if eager is None or later is None else eager | later)
     return related
+
+
+def model_methods(ctx: Context) -> dict[str, tuple[str | None, set[str] | None]]:
+    """Methods and properties of this file's models, managers and querysets that return a
+    queryset: name -> (model of the rows, relations loaded eagerly). ``for link in
+    doc.links_to():`` then loops over those rows. A name defined twice, or returning
+    anything else on some path, is left out."""
+    def summarise() -> dict[str, tuple[str | None, set[str] | None]]:
+        index = model_index(ctx)
+        found: dict[str, tuple[str | None, set[str] | None]] = {}
+        twice: set[str] = set()
+        for cls in ctx.tree.body:
+            if not isinstance(cls, ast.ClassDef):
+                continue
+            owner = cls.name if index.is_declared(cls.name) else None
+            if owner is None and not any((last_name(b) or "").endswith(("QuerySet", "Manager")) for b in cls.bases):
+                continue
+            for func in cls.body:
+                if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or func.name.startswith("_"):
+                    continue
+                returned = _returned_rows(func, owner, index)
+                if returned is None:
+                    continue
+                if func.name in found:
+                    twice.add(func.name)
+                found[func.name] = returned
+        return {name: rows for name, rows in found.items() if name not in twice}
+    return ctx.memo("nplusone.model-methods", summarise)
+
+
+def _returned_rows(func: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None,
+                   index: ModelIndex) -> tuple[str | None, set[str] | None] | None:
+    results: list[tuple[str | None, set[str] | None]] = []
+    for node in ast.walk(func):
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return None
+        if not isinstance(node, ast.Return):
+            continue
+        if node.value is None:
+            return None
+        base, links = chain(node.value)
+        if any(link.call is not None and link.name in DJANGO_QUERY_METHODS | VALUE_METHODS for link in links):
+            return None
+        manager = django_manager_at(base, links, index)
+        if manager is not None:
+            owner_node = base if manager == 0 else links[manager - 1].node
+            results.append((model_of_expr(owner_node), eager_lookups(links)))
+        elif (isinstance(base, ast.Name) and base.id == "self" and owner is not None and len(links) >= 2
+              and links[0].call is None and all(link.call is not None and link.name in LAZY_METHODS
+                                               for link in links[1:])):
+            relation = index.relation(owner, links[0].name)
+            if relation is None or not relation.many:
+                return None
+            results.append((relation.target, eager_lookups(links[1:])))
+        else:
+            return None
+    if not results or any(model != results[0][0] for model, _ in results):
+        return None
+    # A relation is loaded when every return loads it; None (cannot tell) wins.
+    eager = results[0][1]
+    for _, loaded in results[1:]:
+        eager = None if eager is None or loaded is None else eager & loaded
+    return results[0][0], eager
 
 
 def _passed_eager(ctx: Context, param: ast.arg) -> set[str] | None:
