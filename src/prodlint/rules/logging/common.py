@@ -77,15 +77,19 @@ class LazyMessage:
 
 
 def string_literal(text: str) -> str:
-    """A double-quoted Python literal for ``text``."""
+    """A Python literal for ``text``: double-quoted, unless single quotes spare escapes."""
     literal = repr(text)
-    if literal.startswith("'"):
+    if literal.startswith("'") and ('"' not in text or "'" in text):
+        # Double quotes as formatters prefer, unless that needs escapes single ones do not.
         body = literal[1:-1].replace("\\'", "'").replace('"', '\\"')
         return f'"{body}"'
     return literal
 
 
 def call_source(template: str, args: tuple[str, ...]) -> str:
+    """The arguments of the logging call; a lone ``%s`` value is the message itself."""
+    if template == "%s" and len(args) == 1:
+        return args[0]
     return ", ".join([string_literal(template), *args])
 
 
@@ -367,6 +371,10 @@ def _arg_source(node: ast.expr, ctx: Context) -> str | None:
     if isinstance(node, _UNSAFE_ARG_NODES):
         return None
     text = ctx.source_of(node)
+    if "\n" in text:
+        # Broken over lines by the brackets it sat in: alone it needs one line (the
+        # callers refuse messages with comments, so none is lost).
+        text = ast.unparse(node)
     return f"({text})" if isinstance(node, ast.NamedExpr) else text
 
 
