@@ -393,11 +393,11 @@ def short(text: str) -> str:
 # --- parameters --------------------------------------------------------------------------
 
 # Callables that accept any object for every argument.
-OBJECT_SINKS = frozenset({"print", "str", "repr", "format", "id", "hash", "bool", "type", "callable",
-                          "isinstance", "ascii", "vars", "dir"})
+OBJECT_SINKS = frozenset({"print", "repr", "id", "hash", "bool", "type", "callable", "ascii", "vars", "dir"})
 TYPED_BY_ARGUMENT = frozenset({"type", "vars"})
-# Builtins whose first argument may be any object (the others may not: ``getattr(o, name)``).
-FIRST_ARGUMENT_SINKS = frozenset({"hasattr", "getattr"})
+# Builtins whose first argument may be any object, the others not (``isinstance(o, cls)``,
+# ``str(data, encoding)`` with bytes).
+FIRST_ARGUMENT_SINKS = frozenset({"hasattr", "getattr", "isinstance", "format", "str"})
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 PROTOCOLS = {
     "iterable": Inferred("Iterable[object]", (("collections.abc", "Iterable"),)),
@@ -662,7 +662,8 @@ def _passed_on(node: ast.expr, call: ast.Call, parents: _ParentMap, ctx: Context
             # used as a mere object too.
             return _object_use(call, parents, ctx, None, f"{func.id}({shown.strip('`')})")
         return ""
-    if isinstance(func, ast.Name) and func.id in FIRST_ARGUMENT_SINKS and call.args and call.args[0] is node:
+    if isinstance(func, ast.Name) and func.id in FIRST_ARGUMENT_SINKS and call.args and call.args[0] is node \
+            and builtin_available(func.id, ctx) and (func.id != "str" or len(call.args) == 1):
         return ""
     if isinstance(func, ast.Attribute) and func.attr in LOG_METHODS:
         return ""
