@@ -235,6 +235,7 @@ PLACEHOLDER_WORDS = frozenset({
 })
 PLACEHOLDER_PREFIXES = ("your", "my-", "insert", "replace", "enter", "put-", "change", "<", "${", "{{", "$(", "%(")
 FILE_VALUE = re.compile(r"^[\w./~-]+\.(?:pem|key|crt|cer|p12|pfx|json|txt|ya?ml|env|ini|cfg|gpg|asc)$", re.IGNORECASE)
+SECRET_WORDS = frozenset({"password", "passwd", "secret", "token", "apikey", "api_key", "credential", "credentials"})
 LABEL_VALUE = re.compile(r"^[a-z_.-]*(?:password|passwd|secret|token|api_?key|credentials?)[a-z_.-]*$")
 
 
@@ -252,6 +253,9 @@ def is_placeholder_secret(value: str, name: str | None) -> bool:
         return True
     if lower.startswith(("/", "./", "~/")) or "://" in lower:
         return True  # a path, or a URL (credentials in URLs are judged on their own)
-    if LABEL_VALUE.match(lower):
-        return True  # "access_token", "csrftoken", "password": the name of a field, not its value
+    name_words = set(re.findall(r"[a-z]+", name.lower())) if name else set()
+    if LABEL_VALUE.match(lower) and (lower not in SECRET_WORDS or lower in name_words):
+        # "access_token", "csrftoken", PASSWORD_FIELD = "password": the name of a field. A
+        # bare "secret" bound to EMAIL_PASSWORD is a (weak) password.
+        return True
     return name is not None and lower.replace("-", "_") == name.lower()

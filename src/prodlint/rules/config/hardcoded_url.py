@@ -100,7 +100,7 @@ fallback keeps local runs working and lets each deployment point the service els
     example = '''
 import requests
 
-USERS_API_URL = "https://users.internal.example-corp.io/v1"
+USERS_API_URL = "https://users.internal/v1"
 
 
 def fetch_user(user_id):
@@ -111,7 +111,7 @@ import os
 
 import requests
 
-USERS_API_URL = os.environ.get("USERS_API_URL", "https://users.internal.example-corp.io/v1")
+USERS_API_URL = os.environ.get("USERS_API_URL", "https://users.internal/v1")
 
 
 def fetch_user(user_id):
