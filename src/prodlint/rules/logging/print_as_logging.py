@@ -33,7 +33,7 @@ OUTPUT_DOCSTRING = re.compile(
 )
 VERBOSITY_WORDS = re.compile(r"verbos|quiet|silent", re.IGNORECASE)
 # ``if DEBUG_SQL:``, ``if self.trace:``: a trace somebody switched on to read it.
-DEBUG_WORDS = re.compile(r"debug|trace", re.IGNORECASE)
+DEBUG_WORDS = re.compile(r"debug|^_*trac(e|ing)_*$|_trac(e|ing)$", re.IGNORECASE)  # not ``trace_id``
 ENVIRONMENT_READS = frozenset({"os.environ", "os.getenv", "os.environb", "os.getenvb"})
 EXIT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
 ERROR_WORDS = ("error", "fail", "fatal", "critical", "exception", "traceback")
