@@ -12,16 +12,21 @@
 3. Typed real projects (httpx, pydantic, rich, attrs sdists): findings per code, how many
    carry a fix, and for the projects in ``--mypy-check`` mypy run on the package before and
    after ``fix --unsafe-fixes --select PRD6``: errors before/after and any new ones.
+4. ``--speed``: what the family adds to checking Django 5.2.8's ``django/`` in one process
+   (CPU time, trees parsed beforehand, best of three): the walk alone, every rule but PRD6,
+   every rule.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -181,12 +186,41 @@ def mypy_errors(folder: Path, package: str) -> set[tuple[str, str]]:
     return errors
 
 
+def speed(django: Path) -> None:
+    trees = []
+    for path in sorted((django / "django").rglob("*.py")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        trees.append((str(path.relative_to(django)), text, ast.parse(text)))
+    rules = all_rules()
+    runs = {
+        "walk only": [],
+        "all rules but PRD6": [rule for code, rule in rules.items() if not code.startswith("PRD6")],
+        "all rules": list(rules.values()),
+    }
+    best: dict[str, float] = {}
+    for label, chosen in runs.items():
+        check = Checker(Config(), rules=chosen)
+        times = []
+        for _ in range(3):
+            start = time.process_time()
+            for relative, text, tree in trees:
+                check.check_text(text, relative, tree=tree)
+            times.append(time.process_time() - start)
+        best[label] = min(times)
+        print(f"django/ {label}: {best[label]:.3f} s CPU")
+    added = best["all rules"] - best["all rules but PRD6"]
+    print(f"PRD6 adds {added:.3f} s = {added / best['all rules but PRD6']:.1%} to the other rules' check")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mypy-check", default="httpx,rich,attrs",
                         help="projects to type-check before/after the fixes (pydantic takes minutes)")
     parser.add_argument("--ruff", type=Path, default=RUFF_MIRROR, help="a clone of astral-sh/ruff")
+    parser.add_argument("--speed", action="store_true", help="time the family on Django's django/ too")
     args = parser.parse_args(argv)
+    if args.speed:
+        speed(sdists.fetch("django==5.2.8"))
     try:
         score_mypy(sdists.fetch(MYPY))
     except sdists.FetchError as error:
