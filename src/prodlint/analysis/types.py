@@ -710,10 +710,21 @@ def _accepts_object(target: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Ca
         param = next((a for a in [*args.args, *args.kwonlyargs] if a.arg == keyword.arg), args.kwarg)
     if param is None:
         return False
-    annotation = param.annotation
-    if annotation is None:
+    if param.annotation is None:
         return True
-    return (isinstance(annotation, ast.Name) and annotation.id == "object") or is_any(annotation, ctx)
+    return any((isinstance(member, ast.Name) and member.id == "object") or is_any(member, ctx)
+               for member in union_members(param.annotation))
+
+
+def union_members(annotation: ast.expr) -> list[ast.expr]:
+    """The alternatives of ``A | B`` / ``Optional[A]`` / ``Union[A, B]``; the annotation
+    itself when it is no union."""
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return [*union_members(annotation.left), *union_members(annotation.right)]
+    if isinstance(annotation, ast.Subscript) and last_name(annotation.value) in ("Optional", "Union"):
+        items = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+        return [member for item in items for member in union_members(item)]
+    return [annotation]
 
 
 def values_are_read(name: str, func: FunctionNode | None, ctx: Context) -> str:

@@ -14,7 +14,7 @@ from prodlint.analysis.context import Context
 from prodlint.analysis.imports import dotted_name, last_name
 from prodlint.analysis.types import (
     ANY_NAMES, OVERRIDE_NAMES, AnyUse, Evidence, Inferred, any_uses, expression_type, is_any, module_types,
-    parameter_type, return_type, short, simple_literal_source, values_are_read,
+    parameter_type, return_type, short, simple_literal_source, union_members, values_are_read,
 )
 from prodlint.model import FixSafety
 from prodlint.registry import Option, Rule
@@ -205,13 +205,10 @@ def _nested_parameter_fix(func: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast
 
 def _union_member(annotation: ast.expr | None, node: ast.expr) -> bool:
     """``Optional[Any]`` / ``Any | None``: a union of ``Any`` and ``None`` only."""
-    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
-        members = [annotation.left, annotation.right]
-    elif isinstance(annotation, ast.Subscript) and last_name(annotation.value) in ("Optional", "Union"):
-        members = list(annotation.slice.elts) if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
-        if last_name(annotation.value) == "Optional":
-            members.append(ast.Constant(None))
-    else:
+    if annotation is None:
+        return False
+    members = union_members(annotation)
+    if len(members) == 1 and not (isinstance(annotation, ast.Subscript) and last_name(annotation.value) == "Optional"):
         return False
     others = [m for m in members if m is not node]
     return len(others) == len(members) - 1 and all(isinstance(m, ast.Constant) and m.value is None for m in others)
