@@ -86,9 +86,9 @@ def _analyse(call: ast.Call, ctx: Context) -> Analysis | None:
         # must splice, reported (like a name) only when it comes from outside.
         ddl = not is_dml("".join(p.text if not p.dynamic else "\0" for p in pieces))
         for where, piece in classify(pieces):
-            if where != "identifier" and (not ddl or flow.is_input(piece.expr)):
+            if where != "identifier" and (not ddl or flow.piece_is_input(piece)):
                 values.append(piece)
-            elif flow.is_input(piece.expr):
+            elif flow.piece_is_input(piece):
                 identifiers.append(piece)
     if not values and not identifiers and not templates and len(sink.sql) == 1:
         values = _formatted_foreign_template(sink.sql[0], flow, ctx)

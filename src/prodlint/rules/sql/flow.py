@@ -51,6 +51,7 @@ class Piece:
     is_str: bool = False  # concatenated with ``+``, so already a str
     constant: ast.expr | None = None  # the constant's name a literal run was read from
     where: str = ""  # position already known from the piece's own template (joined lists)
+    sources: tuple[ast.expr, ...] = ()  # what a variable spliced whole was set to (is it input?)
     formatted: bool = False  # spliced as ``format(expr, "")`` (f-string, ``.format``), not ``str(expr)``
 
     @property
@@ -186,6 +187,9 @@ class Flow:
                 return arg
         return None
 
+    def piece_is_input(self, piece: Piece) -> bool:
+        return any(self.is_input(source) for source in piece.sources) if piece.sources else self.is_input(piece.expr)
+
     def is_input(self, expr: ast.expr | None) -> bool:
         """Whether a value comes from outside: a parameter of a public function (or
         something read from one), or a name bound nowhere in the file. Names and clauses
@@ -223,8 +227,18 @@ class Flow:
         if not defined:
             # ``q += ...`` with no ``q = ...`` we can see: what it started as is unknown.
             result.append(Piece(expr=node, origin=origin))
+        opaque_values = defined
+        sources: list[ast.expr] = []
         for stmt, value, here, _ in contributions:
-            result.extend(self.pieces(value, here, depth + 1, stmt))
+            sources.append(value)
+            own = self.pieces(value, here, depth + 1, stmt)
+            opaque_values = opaque_values and not isinstance(stmt, ast.AugAssign) and len(own) == 1 and (
+                own[0].expr is value and not own[0].safe and own[0].exact)
+            result.extend(own)
+        if opaque_values:
+            # ``address = event["ip"]`` then ``"... '%s'" % address``: the value is the
+            # variable itself wherever it was set, so the fix can bind the variable.
+            return [Piece(expr=node, origin=origin, sources=tuple(sources))]
         if all(not p.dynamic or p.safe for p in result) and any(p.dynamic for p in result):
             # A variable built only from constants and safe values is safe as a whole; keeping
             # it whole means a fix leaves it where it is.
