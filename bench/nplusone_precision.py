@@ -17,6 +17,8 @@
 3. Django 5.2.8's ``django/`` package, checked with the model index of the whole package:
    every PRD2xx finding is listed for review (each one is a false alarm unless judged
    otherwise), with the time the check took.
+4. Two real Django apps (healthchecks, djangoproject.com) from snapshots in ``--mirror``:
+   every PRD2xx finding listed for review (skipped when not fetched).
 
 The sdists come from the shared cache of bench/sdists.py (nothing is committed):
 
@@ -31,6 +33,7 @@ import argparse
 import ast
 import re
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -208,6 +211,32 @@ def measure_django(root: Path) -> None:
             print(f"    {finding.path}:{finding.line}:{finding.col} {finding.code} {finding.message}")
 
 
+# Real Django apps read from fetched snapshots (fetch github:<owner>/<name>): every PRD2xx
+# finding with the project's default roles (tests and migrations left alone), for review.
+APPS = ("healthchecks+healthchecks", "django+djangoproject.com")
+
+
+def measure_apps(mirror: Path | None) -> None:
+    for repo in APPS:
+        git_dir = mirror / repo / "repo" if mirror is not None else None
+        if git_dir is None or not git_dir.is_dir():
+            print(f"{repo}: snapshot not found, skipped")
+            continue
+        with tempfile.TemporaryDirectory(prefix="prodlint-app-") as temp:
+            archive = subprocess.run(["git", "--git-dir", str(git_dir), "archive", "HEAD"],
+                                     capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", temp], input=archive, check=True)
+            root = Path(temp)
+            files = sorted(root.rglob("*.py"))
+            checker = make_checker(Config(), ("PRD201", "PRD202"), build_model_index(files))
+            findings = [finding for path in files
+                        for finding in checker.check_bytes(path.read_bytes(), path.relative_to(root).as_posix())
+                        if finding.code.startswith("PRD2")]
+        print(f"{repo}: {len(findings)} PRD2xx findings in {len(files)} files")
+        for finding in findings:
+            print(f"    {finding.path}:{finding.line} {finding.code} {finding.message[:110]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", type=Path, help="a folder holding the unpacked sdists (skips download)")
@@ -215,6 +244,7 @@ def main() -> None:
                         help="where fetched repository snapshots live (owner+name/repo)")
     args = parser.parse_args()
     measure_django_check(args.mirror)
+    measure_apps(args.mirror)
     if args.src:
         roots = locate(args.src)
         measure_zeal(roots["django-zeal"], args.mirror)

@@ -155,6 +155,9 @@ def _sql_varies_with_loop(ctx: Context, call: ast.Call, sql: ast.expr) -> bool:
     return bool(used & targets)
 
 
+# Related-manager calls that write rather than read.
+WRITES = frozenset({"create", "get_or_create", "update_or_create", "update", "delete", "add", "remove", "set",
+                    "clear", "bulk_create", "bulk_update", "acreate", "aupdate", "adelete"})
 # Tables of the database's own catalog: a loop over the schema's indexes or columns reading
 # them runs as many queries as the schema has objects, not as the data has rows.
 CATALOG_MARKERS = ("sqlite_master", "sqlite_schema", "information_schema", "pg_catalog", "pg_class",
@@ -370,6 +373,8 @@ Other findings have no automatic fix.
                 return None
             if source.model is not None and (relation is not None or not index.is_declared(source.model)):
                 return None  # PRD202 (or PRD203) reports it, with prefetch_related as the remedy
+        if links[-1].name in WRITES:
+            return short(ctx, node), "batch the writes (`bulk_create` / `bulk_update` / one queryset `update()`)"
         return short(ctx, node), f'prefetch the relation (`prefetch_related("{rel}")`) and filter in Python'
 
     def _is_row(self, ctx: Context, name: str) -> bool:
