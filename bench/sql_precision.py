@@ -207,7 +207,9 @@ def tool_lines(tool: str, folder: Path) -> dict[str, set[int]]:
     return found
 
 
-def semgrep_score(repo: Path, workdir: Path) -> list[str]:
+def semgrep_score(repo: Path, workdir: Path, others: tuple[str, ...] = ("ruff", "bandit")) -> tuple[dict[str, list[int]], int, list[str]]:
+    """({tool: [ruleid lines flagged, ok lines flagged]}, ruleid lines that are real
+    injections, report lines)."""
     tests = semgrep_tests(repo)
     folder = workdir / "semgrep-sql-tests"
     for path, text in tests.items():
@@ -217,7 +219,7 @@ def semgrep_score(repo: Path, workdir: Path) -> list[str]:
     flagged: dict[str, dict[str, set[int]]] = {"prodlint": {}}
     for path, text in tests.items():
         flagged["prodlint"][path] = {f.line for f in check.check_text(text, path)}
-    for tool in ("ruff", "bandit"):
+    for tool in others:
         flagged[tool] = tool_lines(tool, folder)
     totals = {tool: [0, 0] for tool in flagged}  # found, false alarms
     positives = negatives = 0
@@ -244,7 +246,7 @@ def semgrep_score(repo: Path, workdir: Path) -> list[str]:
                f" ({right} ruleid lines are not injections, see below)")
     out.append("misses:")
     out.extend(misses)
-    return out
+    return totals, positives - right, out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = args.workdir or Path(temp)
         workdir.mkdir(parents=True, exist_ok=True)
         if args.semgrep_rules.exists():
-            sys.stdout.write("\n".join(semgrep_score(args.semgrep_rules, workdir)) + "\n")
+            sys.stdout.write("\n".join(semgrep_score(args.semgrep_rules, workdir)[2]) + "\n")
         else:
             sys.stdout.write(f"semgrep-rules not found at {args.semgrep_rules}: skipped\n")
         if not args.skip_bandit:
