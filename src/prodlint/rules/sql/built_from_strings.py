@@ -42,8 +42,9 @@ values are spliced into SQL.
 Not flagged: constants (literals, module and function constants, `Final`), values passed
 through identifier quoting (`connection.ops.quote_name`, `psycopg.sql.Identifier`),
 placeholder lists (`",".join(["%s"] * n)`, `"?" * n`), numbers (`int(...)`, `len(...)`,
-`%d`), `"... = %s".format(x)` (no `{}`: nothing is spliced), and strings that never reach a
-database call (log and exception messages).
+`%d`, `n + 1`), `"... = %s".format(x)` (no `{}`: nothing is spliced), values escaped with
+`.replace("'", "''")` inside quotes, strings that never reach a database call (log and
+exception messages), and test files (`test-paths`), which build SQL from their own data.
 """
     why_bad = """
 A value spliced into SQL is parsed as SQL: `' OR '1'='1` in a user name turns a lookup into

@@ -257,6 +257,9 @@ class Flow:
             return self.fstring(expr, path, depth, origin)
         if isinstance(expr, ast.BinOp):
             if isinstance(expr.op, ast.Add):
+                if any(isinstance(side, ast.Constant) and type(side.value) in (int, float) for side in (expr.left, expr.right)):
+                    # ``page_size + 1`` adds numbers (a str would raise TypeError).
+                    return [Piece(expr=expr, safe="number", origin=origin)]
                 left = self.pieces(expr.left, path, depth + 1, origin)
                 right = self.pieces(expr.right, path, depth + 1, origin)
                 if all(p.dynamic and p.safe == "number" for p in left + right):

@@ -22,7 +22,7 @@ whole `WHERE` clause, an `IN (...)` list built from values.
 
 Not flagged: names passed through identifier quoting (`connection.ops.quote_name`,
 `psycopg.sql.Identifier`, `sql.SQL(...).format(...)`, SQLAlchemy's `quote`), constants,
-placeholder lists and numbers.
+placeholder lists, numbers, and test files (`test-paths`).
 """
     why_bad = """
 Table and column names cannot be query parameters, so a name taken from the request is
