@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.imports import dotted_name, last_name
+from prodlint.analysis.signatures import ANY_SIGNATURES, overridden_with_any
 from prodlint.analysis.types import (
     ANY_NAMES, OVERRIDE_NAMES, AnyUse, Evidence, Inferred, any_uses, expression_type, is_any, module_types,
     parameter_type, return_type, short, simple_literal_source, union_members, values_are_read,
@@ -225,8 +226,8 @@ def _json_shape(annotation: ast.expr, use: AnyUse, fix: Inferred | None, reason:
 
 
 def _overrides(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> bool:
-    """``@override``, or a base class of this module whose same-named method uses ``Any``:
-    the signature is the base's to change."""
+    """``@override``, or a base class of this module or of the project whose same-named
+    method uses ``Any``: the signature is the base's to change."""
     if any(ctx.qualified_name(d) in OVERRIDE_NAMES for d in func.decorator_list if isinstance(d, (ast.Name, ast.Attribute))):
         return True
     cls = ctx.enclosing_class()
@@ -246,6 +247,12 @@ def _overrides(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> bo
                 if _signature_mentions_any(statement, ctx):
                     return True
         bases.extend(b for b in definition.bases if isinstance(b, ast.Name))
+    # Bases from other files of the project, from the project facts when the front end
+    # gathered them.
+    project = ctx.settings.get(ANY_SIGNATURES)
+    if isinstance(project, dict):
+        foreign = [name for base in cls.bases if (name := last_name(base)) is not None and name not in classes]
+        return overridden_with_any(foreign, func.name, project)
     return False
 
 
