@@ -236,7 +236,14 @@ PLACEHOLDER_WORDS = frozenset({
 PLACEHOLDER_PREFIXES = ("your", "my-", "insert", "replace", "enter", "put-", "change", "<", "${", "{{", "$(", "%(")
 FILE_VALUE = re.compile(r"^[\w./~-]+\.(?:pem|key|crt|cer|p12|pfx|json|txt|ya?ml|env|ini|cfg|gpg|asc)$", re.IGNORECASE)
 SECRET_WORDS = frozenset({"password", "passwd", "secret", "token", "apikey", "api_key", "credential", "credentials"})
-LABEL_VALUE = re.compile(r"^[a-z_.-]*(?:password|passwd|secret|token|api_?key|credentials?)[a-z_.-]*$")
+LABEL_VALUE = re.compile(r"^[a-z0-9_.-]*(?:password|passwd|secret|token|api_?key|credentials?)[a-z0-9_.-]*$")
+# Names that hold something about a secret, not the secret: ``password_field_name``,
+# ``SECRET_KEY_INSECURE_PREFIX``, ``TOKEN_HEADER``.
+NOT_A_SECRET_NAME = re.compile(
+    r"(?:^|_)(?:names?|prefix|suffix|field|fields|header|param|env|var|path|file|url|length|len|size|type|format"
+    r"|pattern|regex|re|template|label|help|message|msg|hint|attr|column|cookie|policy|validators?|hasher)$",
+    re.IGNORECASE,
+)
 
 
 def is_placeholder_secret(value: str, name: str | None) -> bool:
@@ -251,6 +258,8 @@ def is_placeholder_secret(value: str, name: str | None) -> bool:
         return True
     if " " in text or "{" in text or "%s" in text or "%(" in text or FILE_VALUE.match(text):
         return True
+    if text[-1] in "-_:":
+        return True  # "django-insecure-": a prefix the real value starts with
     if lower.startswith(("/", "./", "~/")) or "://" in lower:
         return True  # a path, or a URL (credentials in URLs are judged on their own)
     name_words = set(re.findall(r"[a-z]+", name.lower())) if name else set()
@@ -259,3 +268,24 @@ def is_placeholder_secret(value: str, name: str | None) -> bool:
         # bare "secret" bound to EMAIL_PASSWORD is a (weak) password.
         return True
     return name is not None and lower.replace("-", "_") == name.lower()
+
+
+def guarded_by(ctx: Context, word: str) -> bool:
+    """Whether the function around the node being visited branches on a name containing
+    ``word``: ``if timeout is not None: ... else: connect(addr)``
+    and ``if not server_hostname: ctx.check_hostname = False`` are the author's decision
+    for that case, not an oversight."""
+    function = ctx.enclosing_function()
+    # The whole function counts: ``if timeout is not None: return connect(a, timeout)``
+    # followed by ``return connect(a)`` has the test before the call, not around it.
+    tests = (
+        [node.test for node in ast.walk(function) if isinstance(node, ast.If)]
+        if function is not None
+        else [node.test for node in ctx.ancestors if isinstance(node, ast.If)]
+    )
+    for test in tests:
+        for inner in ast.walk(test):
+            name = inner.id if isinstance(inner, ast.Name) else inner.attr if isinstance(inner, ast.Attribute) else ""
+            if word in name.lower():
+                return True
+    return False

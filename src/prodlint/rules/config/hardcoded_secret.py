@@ -13,7 +13,8 @@ from prodlint.analysis.environment import in_settings_class, os_module_usable, u
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.config.common import (
-    CREDENTIAL_KINDS, CREDENTIAL_SHAPES, SECRET_NAME, env_name, is_placeholder_secret, parse_address,
+    CREDENTIAL_KINDS, CREDENTIAL_SHAPES, NOT_A_SECRET_NAME, SECRET_NAME, env_name, is_placeholder_secret,
+    parse_address,
 )
 
 if TYPE_CHECKING:
@@ -70,14 +71,14 @@ def _may_hold_secret(node: ast.Constant, ctx: Context) -> bool:
     elif kind is ast.Tuple:
         grandparent = ctx.ancestors[-2] if len(ctx.ancestors) > 1 else None
         return isinstance(grandparent, ast.keyword) and grandparent.arg == "auth"
-    return name is not None and SECRET_NAME.search(name) is not None
+    return name is not None and SECRET_NAME.search(name) is not None and not NOT_A_SECRET_NAME.search(name)
 
 
 def _secret_name(where: Destination) -> str | None:
     if where.kind == "argument" or not where.name or where.element is not None or not where.whole:
         return None
     name = where.name
-    if name.startswith("__") or not SECRET_NAME.search(name):
+    if name.startswith("__") or not SECRET_NAME.search(name) or NOT_A_SECRET_NAME.search(name):
         return None
     return name
 

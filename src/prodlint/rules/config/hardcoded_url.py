@@ -36,8 +36,8 @@ def _host_setting(name: str, where: Destination) -> bool:
     """A bare host counts where a setting holds it (``REDIS_HOST = ...``, ``{"HOST": ...}``);
     a lower-case local or attribute holding one is most often a bind address or a
     fallback computed at run time (``host = "127.0.0.1"``)."""
-    if not name.isupper():
-        return False
+    if not name.isupper() or "LOCAL" in name or "LOOPBACK" in name:
+        return False  # LOCALHOST = "127.0.0.1" names the loopback itself
     return bool(HOST_NAME.search(name)) or (where.kind == "key" and name == "LOCATION")
 
 

@@ -10,6 +10,7 @@ from prodlint.analysis.constants import constant_value
 from prodlint.analysis.context import Context
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Option, Rule
+from prodlint.rules.config.common import guarded_by
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -46,6 +47,8 @@ NONE_ONLY = frozenset({
     *(f"httpx.{verb}" for verb in (*REQUESTS_VERBS, "stream")),
     "httpx.Client", "httpx.AsyncClient",
 })
+# Constructors that connect only when given a host.
+CONNECT_LATER = frozenset({"smtplib.SMTP", "smtplib.SMTP_SSL", "smtplib.LMTP", "ftplib.FTP", "ftplib.FTP_TLS"})
 LAST_NAMES = frozenset(name.rpartition(".")[2] for name in (*BLOCKING_CALLS, *NONE_ONLY))
 
 
@@ -148,9 +151,11 @@ not handle. Choose the value per call where 10 s is wrong (uploads, long polls).
         passed = argument(node, position, keyword)
         if passed is UNKNOWN:
             return
+        if qualified in CONNECT_LATER and not node.args and argument(node, None, "host") is None:
+            return  # ``SMTP()`` / ``FTP()`` connect later, and ``connect()`` takes the timeout
         if passed is None:
-            if qualified in NONE_ONLY:
-                return
+            if qualified in NONE_ONLY or guarded_by(ctx, "timeout"):
+                return  # ``if timeout is not None: ... else: create_connection(address)``
             problem = "has no timeout"
         elif constant_value(passed, ctx) is None:
             problem = "waits for ever with `timeout=None`"

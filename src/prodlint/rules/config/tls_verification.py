@@ -9,6 +9,7 @@ from prodlint.analysis.constants import constant_value
 from prodlint.analysis.context import Context
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
+from prodlint.rules.config.common import guarded_by
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -92,7 +93,7 @@ to the author.
             if isinstance(func, ast.Attribute) and func.attr in UNVERIFIED_NAMES and (
                 ctx.qualified_name(func) in UNVERIFIED_FACTORIES
             ) and not ctx.is_test_file:
-                self.report(ctx, node, what="`ssl._create_unverified_context()`")
+                self.report(ctx, node, what=f"`ssl.{func.attr}()`")
 
     def _check_keyword(self, node: ast.keyword, ctx: Context) -> None:
         if node.arg not in VERIFY_KEYWORDS or constant_value(node.value, ctx) is not False:
@@ -120,7 +121,7 @@ to the author.
         attr = node.targets[0].attr
         if attr not in ("verify", "check_hostname") or constant_value(node.value, ctx) is not False:
             return
-        if not ctx.is_test_file:
+        if not ctx.is_test_file and not guarded_by(ctx, "hostname" if attr == "check_hostname" else "verify"):
             self.report(ctx, node, what=f"`.{attr} = False`")
 
     def _check_cert_none(self, node: ast.Attribute, ctx: Context) -> None:

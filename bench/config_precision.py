@@ -1,0 +1,215 @@
+"""PRD401-405 on real code and on other tools' labelled cases.
+
+False alarms: every PRD4xx finding on requests, urllib3, httpx, Django 5.2.8's ``django/``,
+Flask (pinned sdists, downloaded at run time) and this interpreter's stdlib ``Lib/`` is
+counted and listed for judging, next to bandit's B105/B106/B107 (hardcoded passwords),
+B113 (request without timeout) and B501 (verify=False) on the same trees, outside test
+files (where prodlint does not look by default) and in all files.
+
+Labelled cases: bandit's examples (its sdist, labelled by running the real bandit) and
+semgrep-rules' python tests for jwt/requests/password defaults/Flask/boto3 secrets, read
+from a copy of github.com/semgrep/semgrep-rules (a bare git directory such as the one the
+``fetch`` tool makes, or a checkout; skipped when there is none). Recall and false alarms
+are per labelled statement; prodlint findings on unlabelled lines are listed.
+
+    python bench/config_precision.py [--skip-bandit] [--skip-stdlib] [--semgrep-rules DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import re
+import subprocess
+import sys
+import sysconfig
+import time
+from collections import Counter
+from pathlib import Path
+
+import sdists
+
+from prodlint.analysis.context import DEFAULT_TEST_PATHS, path_matches
+from prodlint.config import Config
+from prodlint.engine import Checker
+from prodlint.model import Finding
+from prodlint.registry import all_rules
+
+TREES = {
+    "requests": ("requests==2.32.3", "src"),
+    "urllib3": ("urllib3==2.2.3", "src"),
+    "httpx": ("httpx==0.27.2", "httpx"),
+    "django": ("django==5.2.8", "django"),
+    "flask": ("flask==3.1.3", "src"),
+}
+BANDIT_TESTS = "B105,B106,B107,B113,B501"
+BANDIT = "bandit==1.9.4"
+BANDIT_EXAMPLES = ("hardcoded-passwords.py", "requests-missing-timeout.py", "requests-ssl-verify-disabled.py",
+                   "flask_debug.py")
+BANDIT_TO_PRODLINT = {"B105": "PRD402", "B106": "PRD402", "B107": "PRD402", "B113": "PRD403", "B501": "PRD404",
+                      "B201": "PRD405"}
+SEMGREP_CASES = {
+    "python/jwt/security/jwt-hardcode.py": {"jwt-python-hardcoded-secret": "PRD402"},
+    "python/requests/best-practice/use-timeout.py": {"use-timeout": "PRD403"},
+    "python/requests/security/disabled-cert-validation.py": {"disabled-cert-validation": "PRD404"},
+    "python/lang/security/audit/hardcoded-password-default-argument.py": {
+        "hardcoded-password-default-argument": "PRD402"},
+    "python/flask/security/audit/hardcoded-config.py": {"avoid_hardcoded_config_SECRET_KEY": "PRD402"},
+    "python/boto3/security/hardcoded-token.py": {"hardcoded-token": "PRD402"},
+}
+SEMGREP_REPOS = (Path("/work/.mirror/semgrep+semgrep-rules/repo"), Path.home() / "src" / "semgrep-rules")
+ANNOTATION = re.compile(r"#\s*(ruleid|ok)\s*:\s*([\w.-]+)")
+
+
+def checker() -> Checker:
+    return Checker(Config(), rules=[rule for code, rule in all_rules().items() if code.startswith("PRD4")])
+
+
+def python_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts and "site-packages" not in p.parts)
+
+
+def prodlint_tree(root: Path) -> tuple[list[Finding], float]:
+    check = checker()
+    found: list[Finding] = []
+    started = time.perf_counter()
+    for path in python_files(root):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        found += check.check_text(text, path.relative_to(root).as_posix())
+    return found, time.perf_counter() - started
+
+
+def bandit_tree(root: Path) -> tuple[Counter[str], Counter[str], float]:
+    """bandit's counts per test id outside test files, and in all files."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "bandit", "-q", "-r", "-f", "json", "-t", BANDIT_TESTS, str(root)],
+                          capture_output=True, text=True, timeout=3600, check=False)
+    results = json.loads(done.stdout or "{}").get("results", [])
+    app: Counter[str] = Counter()
+    every: Counter[str] = Counter()
+    for result in results:
+        relative = Path(result["filename"]).resolve().relative_to(root.resolve()).as_posix()
+        every[result["test_id"]] += 1
+        if not path_matches(relative, DEFAULT_TEST_PATHS):
+            app[result["test_id"]] += 1
+    return app, every, time.perf_counter() - started
+
+
+def statement_spans(text: str) -> dict[int, int]:
+    """First line -> last line of each statement (the span a labelled line stands for)."""
+    spans: dict[int, int] = {}
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.stmt):
+            spans.setdefault(node.lineno, node.end_lineno or node.lineno)
+    return spans
+
+
+def score(name: str, text: str, labels: dict[int, tuple[str, str]]) -> tuple[int, int, int, int, list[str]]:
+    """(ruleid labels, found, ok labels, false alarms, notes) for one labelled file;
+    ``labels`` maps a line to (ruleid/ok, prodlint code)."""
+    findings = checker().check_text(text, name)
+    spans = statement_spans(text)
+    claimed: set[tuple[int, str]] = set()
+    positives = found = negatives = alarms = 0
+    notes: list[str] = []
+    for line, (kind, code) in sorted(labels.items()):
+        end = spans.get(line, line)
+        hits = [f for f in findings if f.code == code and line <= f.line <= end]
+        claimed.update((f.line, f.code) for f in hits)
+        if kind == "ruleid":
+            positives += 1
+            found += bool(hits)
+            if not hits:
+                notes.append(f"  missed {name}:{line} {code}: {text.splitlines()[line - 1].strip()}")
+        else:
+            negatives += 1
+            alarms += bool(hits)
+            if hits:
+                notes.append(f"  flagged ok {name}:{line} {code}: {text.splitlines()[line - 1].strip()}")
+    codes = {code for _, code in labels.values()}
+    for finding in findings:
+        if finding.code in codes and (finding.line, finding.code) not in claimed:
+            notes.append(f"  unlabelled {name}:{finding.line} {finding.code}: {text.splitlines()[finding.line - 1].strip()}")
+    return positives, found, negatives, alarms, notes
+
+
+def bandit_labelled() -> None:
+    examples = sdists.fetch(BANDIT) / "examples"
+    print(f"bandit {BANDIT} examples, labelled by running bandit:")
+    for name in BANDIT_EXAMPLES:
+        path = examples / name
+        done = subprocess.run([sys.executable, "-m", "bandit", "-q", "-f", "json", str(path)],
+                              capture_output=True, text=True, timeout=300, check=False)
+        labels = {r["line_number"]: ("ruleid", BANDIT_TO_PRODLINT[r["test_id"]])
+                  for r in json.loads(done.stdout)["results"] if r["test_id"] in BANDIT_TO_PRODLINT}
+        text = path.read_text(encoding="utf-8")
+        # Every other statement is one bandit leaves alone: an `ok` for the same codes.
+        for line in statement_spans(text):
+            if line not in labels:
+                for code in {code for _, code in labels.values()}:
+                    labels.setdefault(line, ("ok", code))
+        positives, found, negatives, alarms, notes = score(name, text, labels)
+        print(f"  {name}: recall {found}/{positives}, false alarms {alarms}/{negatives} unflagged statements")
+        for note in notes:
+            print("  " + note)
+
+
+def semgrep_labelled(repo: Path | None) -> None:
+    if repo is None:
+        print("semgrep-rules: no copy found (fetch github:semgrep/semgrep-rules); skipped")
+        return
+    print(f"semgrep-rules tests ({repo}):")
+    for path, mapping in SEMGREP_CASES.items():
+        git = repo / "HEAD"
+        if git.is_file() or (repo / "objects").is_dir():
+            text = subprocess.run(["git", "--git-dir", str(repo), "show", f"HEAD:{path}"], capture_output=True,
+                                  text=True, check=True).stdout
+        else:
+            text = (repo / path).read_text(encoding="utf-8")
+        labels: dict[int, tuple[str, str]] = {}
+        lines = text.splitlines()
+        for number, line in enumerate(lines, start=1):
+            match = ANNOTATION.search(line)
+            if match and match.group(2) in mapping:
+                target = number + 1
+                while target <= len(lines) and lines[target - 1].lstrip().startswith("#"):
+                    target += 1
+                labels[target] = (match.group(1), mapping[match.group(2)])
+        positives, found, negatives, alarms, notes = score(Path(path).name, text, labels)
+        print(f"  {path}: recall {found}/{positives}, false alarms {alarms}/{negatives}")
+        for note in notes:
+            print("  " + note)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--skip-bandit", action="store_true", help="do not run bandit on the real trees")
+    parser.add_argument("--skip-stdlib", action="store_true")
+    parser.add_argument("--semgrep-rules", type=Path, help="a copy of github.com/semgrep/semgrep-rules")
+    args = parser.parse_args()
+    trees = {name: sdists.fetch(requirement) / folder for name, (requirement, folder) in TREES.items()}
+    if not args.skip_stdlib:
+        trees["stdlib"] = Path(sysconfig.get_paths()["stdlib"])
+    print("False alarms on real code (prodlint skips test files; bandit counted outside them and in all):")
+    totals: Counter[str] = Counter()
+    for name, root in trees.items():
+        findings, seconds = prodlint_tree(root)
+        codes = Counter(f.code for f in findings)
+        line = f"  {name}: {len(python_files(root))} files, prodlint {sum(codes.values())} {dict(sorted(codes.items()))} ({seconds:.1f} s)"
+        if not args.skip_bandit:
+            app, every, bandit_seconds = bandit_tree(root)
+            totals.update({f"bandit-app-{k}": v for k, v in app.items()})
+            line += f"; bandit outside tests {dict(sorted(app.items()))}, all files {sum(every.values())} ({bandit_seconds:.0f} s)"
+        totals.update(codes)
+        print(line)
+        for finding in findings:
+            print(f"      {name}/{finding.path}:{finding.line} {finding.code} {finding.message}")
+    print(f"  totals: {dict(sorted(totals.items()))}")
+    bandit_labelled()
+    repo = args.semgrep_rules or next((p for p in SEMGREP_REPOS if p.exists()), None)
+    semgrep_labelled(repo)
+
+
+if __name__ == "__main__":
+    main()
