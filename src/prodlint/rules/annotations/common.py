@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.imports import dotted_name, last_name
-from prodlint.analysis.signatures import ANY_SIGNATURES, overridden_with_any
+from prodlint.analysis.signatures import ANY_SIGNATURES, overridden_with_any, signature_mentions_any
 from prodlint.analysis.types import (
     ANY_NAMES, OVERRIDE_NAMES, AnyUse, Evidence, Inferred, any_uses, expression_type, is_any, module_types,
     parameter_type, return_type, short, simple_literal_source, union_members, values_are_read,
@@ -244,7 +244,7 @@ def _overrides(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> bo
         definition = classes[base.id]
         for statement in definition.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == func.name:
-                if _signature_mentions_any(statement, ctx):
+                if signature_mentions_any(statement, ctx.module_scope.imports):
                     return True
         bases.extend(b for b in definition.bases if isinstance(b, ast.Name))
     # Bases from other files of the project, from the project facts when the front end
@@ -254,13 +254,6 @@ def _overrides(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> bo
         foreign = [name for base in cls.bases if (name := last_name(base)) is not None and name not in classes]
         return overridden_with_any(foreign, func.name, project)
     return False
-
-
-def _signature_mentions_any(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> bool:
-    args = func.args
-    annotations = [a.annotation for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
-                   if a is not None and a.annotation is not None]
-    return any(any_uses(a, ctx) for a in [*annotations, *([func.returns] if func.returns else [])])
 
 
 def _annotated_assignment(node: ast.AnnAssign, ctx: Context) -> list[Place]:
