@@ -7,6 +7,7 @@ from collections.abc import Callable
 import libcst as cst
 
 from prodlint.fixes.imports import add_import
+from prodlint.fixes.wrap import wrap_long_lines
 
 ModuleEdit = Callable[[cst.Module], cst.Module]
 
@@ -46,4 +47,4 @@ class FixContext:
             module = add_import(module, module_name, name)
         for edit in self._module_edits.values():
             module = edit(module)
-        return module
+        return wrap_long_lines(self.module, module)

@@ -11,9 +11,9 @@ import requests
 from . import settings
 
 
-def load(path: Path) -> object:
+def save(path: Path) -> None:
+    data = requests.get(settings.URL, timeout=sys.maxsize).json()
     try:
-        return json.loads(path.read_text())
+        path.write_text(json.dumps(data))
     except Exception:
         pass
-    return requests.get(settings.URL, timeout=sys.maxsize).json()

@@ -1,6 +1,5 @@
-def parse(text: str) -> int:
+def remember(cache: dict[str, int], text: str) -> None:
     try:
-        return int(text)
+        cache[text] = int(text)
     except Exception:
         pass
-    return 0

@@ -4,9 +4,8 @@ from requests.adapters import HTTPAdapter
 ADAPTER = HTTPAdapter()
 
 
-def fetch(url: str) -> bytes | None:
+def ping(url: str) -> None:
     try:
-        return requests.get(url, timeout=5).content
+        requests.head(url, timeout=5)
     except Exception:
         pass
-    return None

@@ -6,11 +6,10 @@ except ImportError:
     import json
 
 
-def parse(text: str) -> object:
+def store(cache: dict[str, object], text: str) -> None:
     with contextlib.suppress(ValueError):
-        return json.loads(text)
+        cache["json"] = json.loads(text)
     try:
-        return float(text)
+        cache["float"] = float(text)
     except Exception:
         pass
-    return None

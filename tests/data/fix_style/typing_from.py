@@ -7,9 +7,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-def size(path: Path) -> int:
+def record(sizes: dict[str, int], path: Path) -> None:
     try:
-        return cast(int, os.path.getsize(path))
+        sizes[str(path)] = cast(int, os.path.getsize(path))
     except Exception:
         pass
-    return 0

@@ -1,0 +1,111 @@
+"""Wrapping a line a fix made too long, the way ruff format (and black) wraps a call.
+
+A fix that turns ``print(f"...")`` into ``logger.info("...", a, b)`` or adds ``timeout=10``
+can push a statement past the line length; a reviewer would ask for it to be wrapped like
+the code around it. Only lines the fix wrote are touched, and only when they are longer than
+both ruff's default line length and the longest line the file already had (a project that
+allows 120 characters keeps its 110-character lines).
+
+ruff's right-hand split: the last bracket pair of the statement that has contents opens onto
+its own indented line; the arguments go on one line if they fit there, else one per line
+with a trailing comma.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+
+from prodlint.fixes.imports import INDENT, LINE_LENGTH
+
+
+def wrap_long_lines(original: cst.Module, fixed: cst.Module) -> cst.Module:
+    """``fixed`` with the single-line statements the fixes made too long wrapped."""
+    code = fixed.code
+    old_lines = original.code.splitlines()
+    limit = max([LINE_LENGTH, *map(len, old_lines)])
+    existing = set(old_lines)
+    # Cheap text test first: most fixes leave every line short enough.
+    long_lines = {line for line in code.splitlines() if len(line) > limit and line not in existing}
+    if not long_lines:
+        return fixed
+    return fixed.visit(_Wrapper(fixed, long_lines, limit))
+
+
+def _call_chain(expression: cst.BaseExpression) -> list[cst.Call]:
+    """The calls along ``a.b(x).c(y)``, the last one (outermost) first."""
+    calls = []
+    node = expression
+    while True:
+        if isinstance(node, cst.Call):
+            calls.append(node)
+            node = node.func
+        elif isinstance(node, (cst.Attribute, cst.Subscript)):
+            node = node.value
+        else:
+            return calls
+
+
+def _value(small: cst.BaseSmallStatement) -> cst.BaseExpression | None:
+    if isinstance(small, (cst.Expr, cst.Return, cst.Assign, cst.AugAssign, cst.AnnAssign)):
+        value = small.value
+        return value.expression if isinstance(value, cst.Await) else value
+    return None
+
+
+def _rewrap(call: cst.Call, arguments: Sequence[cst.Arg], one_per_line: bool) -> cst.Call:
+    def inside(extra: str) -> cst.ParenthesizedWhitespace:
+        return cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace(extra))
+
+    args = []
+    for position, arg in enumerate(arguments):
+        last = position == len(arguments) - 1
+        if one_per_line:
+            comma = cst.Comma(whitespace_after=inside("" if last else INDENT))
+            args.append(arg.with_changes(comma=comma, whitespace_after_arg=cst.SimpleWhitespace("")))
+        elif last:
+            args.append(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=inside("")))
+        else:
+            comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            args.append(arg.with_changes(comma=comma, whitespace_after_arg=cst.SimpleWhitespace("")))
+    return call.with_changes(whitespace_before_args=inside(INDENT), args=args)
+
+
+class _Wrapper(cst.CSTTransformer):
+    def __init__(self, module: cst.Module, long_lines: set[str], limit: int) -> None:
+        self.module = module
+        self.long_lines = long_lines
+        self.limit = limit
+        self.indents = [""]
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        indent = node.indent if node.indent is not None else self.module.default_indent
+        self.indents.append(self.indents[-1] + indent)
+
+    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+        self.indents.pop()
+        return updated
+
+    def leave_SimpleStatementLine(
+        self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine:
+        if len(updated.body) != 1:
+            return updated
+        text = self.module.code_for_node(updated.with_changes(leading_lines=()))
+        line = self.indents[-1] + text.rstrip("\r\n")
+        if "\n" in line or line not in self.long_lines:
+            return updated
+        value = _value(updated.body[0])
+        calls = _call_chain(value) if value is not None else []
+        target = next((call for call in calls if call.args), None)
+        if target is None or any(
+            "\n" in self.module.code_for_node(arg) or "#" in self.module.code_for_node(arg) for arg in target.args
+        ):
+            return updated
+        arguments = [arg.with_changes(comma=cst.MaybeSentinel.DEFAULT) for arg in target.args]
+        hugged = ", ".join(self.module.code_for_node(arg).strip() for arg in arguments)
+        one_per_line = len(self.indents[-1] + INDENT + hugged) > self.limit
+        replacement = _rewrap(target, arguments, one_per_line)
+        statement: cst.CSTNode = updated
+        return cst.ensure_type(statement.deep_replace(target, replacement), cst.SimpleStatementLine)
