@@ -141,7 +141,7 @@ def _stdin_checker(args: argparse.Namespace, configs: Configs) -> tuple[Checker,
 
     where = Path(args.stdin_filename or "stdin.py")
     config = configs.for_path(where)
-    project = project_facts(where, configs, use_cache=not args.no_cache) if args.stdin_filename else None
+    project = project_facts(where, configs, use_cache=not args.no_cache, write_cache=True) if args.stdin_filename else None
     return Checker(config, project=project), args.stdin_filename or "<stdin>"
 
 

@@ -66,15 +66,24 @@ def _excluded_file(path: Path, root: Path, excluded: re.Pattern[str]) -> bool:
     return any(excluded.match(part) or excluded.match("/".join(parts[: i + 1])) for i, part in enumerate(parts))
 
 
-def discover(paths: Sequence[Path], configs: Configs) -> list[SourceFile]:
+def _test_folders(test_paths: Sequence[str]) -> tuple[str, ...]:
+    """The folders a test-paths glob names whole (``tests/*`` -> ``tests``)."""
+    return tuple(glob[:-2] for glob in test_paths if glob.endswith("/*") and len(glob) > 2)
+
+
+def discover(paths: Sequence[Path], configs: Configs, *, skip_test_folders: bool = False,
+             walked: frozenset[str] = frozenset()) -> list[SourceFile]:
     """Python files under ``paths``, skipping excluded and (optionally) git-ignored ones,
     by the config that governs each given path. A file named explicitly is always checked,
-    as in ruff (unless force-exclude). Each file appears once."""
+    as in ruff (unless force-exclude). Each file appears once. ``skip_test_folders`` does
+    not even walk the folders test-paths names (what project facts leave out anyway), nor
+    the folders in ``walked`` (absolute, resolved: already listed by the caller)."""
     cwd = Path.cwd().resolve()
     found: dict[str, SourceFile] = {}
     for given in paths:
         config = configs.for_path(given)
-        excluded = _glob_pattern((*config.exclude, *config.extend_exclude))
+        skipped = _test_folders(config.test_paths) if skip_test_folders else ()
+        excluded = _glob_pattern((*config.exclude, *config.extend_exclude, *skipped))
         root = config.root.resolve()
         if given.is_file():
             if config.force_exclude and excluded is not None and _excluded_file(given, root, excluded):
@@ -120,7 +129,8 @@ def discover(paths: Sequence[Path], configs: Configs) -> list[SourceFile]:
                 ):
                     continue
                 if is_dir:
-                    stack.append((relative, entry.path))
+                    if not walked or f"{key_root}/{relative}" not in walked:
+                        stack.append((relative, entry.path))
                     continue
                 if visible is not None and relative not in visible:
                     continue
@@ -131,28 +141,35 @@ def discover(paths: Sequence[Path], configs: Configs) -> list[SourceFile]:
     return sorted(found.values(), key=lambda f: f.key)
 
 
-def fact_files(roots: Sequence[Path], configs: Configs, checked: Sequence[SourceFile]) -> list[SourceFile]:
+def fact_files(roots: Sequence[Path], configs: Configs, checked: Sequence[SourceFile],
+               walked: frozenset[str] = frozenset()) -> list[SourceFile]:
     """The files project facts are read from: the checked files and the rest of the
     projects ``roots``, test files left out. Production code never imports test models,
     and leaving them out everywhere keeps one file checked alone and ``check .`` equal."""
-    test_patterns: dict[int, tuple[str, re.Pattern[str] | None]] = {}
+    by_config: dict[int, tuple[str, re.Pattern[str] | None]] = {}
+    # Per folder: the test pattern and the folder's own tails relative to its project
+    # (``a/b``, ``b``), so each file costs one match per tail and no string splitting.
+    by_folder: dict[str, tuple[re.Pattern[str] | None, list[str]]] = {}
 
     def is_test(file: SourceFile) -> bool:
-        config = configs.for_folder(os.path.dirname(file.key))
-        if id(config) not in test_patterns:
-            test_patterns[id(config)] = (f"{config.root.resolve()}/", _glob_pattern(config.test_paths))
-        root, pattern = test_patterns[id(config)]
-        if pattern is None:
-            return False
-        # Relative to the project: the folders above it (a checkout under /tmp/test_x/)
-        # say nothing about the file's role, and the answer must not depend on the cwd.
-        parts = file.key.removeprefix(root).split("/")
+        folder, _, name = file.key.rpartition("/")
+        found = by_folder.get(folder)
+        if found is None:
+            config = configs.for_folder(folder)
+            if id(config) not in by_config:
+                by_config[id(config)] = (f"{config.root.resolve()}/", _glob_pattern(config.test_paths))
+            root, pattern = by_config[id(config)]
+            parts = f"{folder}/".removeprefix(root).split("/")[:-1]
+            found = by_folder[folder] = (pattern, ["/".join(parts[i:]) + "/" for i in range(len(parts))])
+        pattern, tails = found
         # Each tail, as the semantic layer's path_matches does: ``tests/*`` at any depth.
-        return any(pattern.match("/".join(parts[i:])) for i in range(len(parts)))
+        return pattern is not None and (pattern.match(name) is not None
+                                        or any(pattern.match(tail + name) for tail in tails))
 
     seen: set[str] = set()
     kept: list[SourceFile] = []
-    for file in (*checked, *(discover(roots, configs) if roots else ())):
+    extra = discover(roots, configs, skip_test_folders=True, walked=walked) if roots else []
+    for file in (*checked, *extra):
         if file.key not in seen:
             seen.add(file.key)
             if not is_test(file):

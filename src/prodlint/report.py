@@ -8,8 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import prodlint
-from prodlint.baseline import read_lines
-from prodlint.model import Finding, FixSafety, Severity
+from prodlint.model import UNCHECKABLE_CODE, Finding, FixSafety, Severity
 from prodlint.registry import all_rules
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -34,7 +33,8 @@ def summary(findings: Sequence[Finding]) -> str:
 # points at the command that prints the page (offline, for the installed version) and SARIF
 # carries the whole page in each rule's help.markdown (what code-scanning UIs show).
 def docs_hint(code: str) -> str | None:
-    return f"prodlint rule {code}" if code in all_rules() else None
+    # Not by asking the registry: that imports every rule, which a warm run never needs.
+    return None if code == UNCHECKABLE_CODE else f"prodlint rule {code}"
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,12 @@ def render_rows(findings: Sequence[Finding], style: Style = PLAIN,
         if style.snippets:
             if f.path not in read:
                 text = (sources or {}).get(f.path)
-                read[f.path] = (text.split("\n") if text is not None else read_lines(f.path))
+                if text is None:
+                    from prodlint.baseline import read_lines  # only when there is a snippet to show
+
+                    read[f.path] = read_lines(f.path)
+                else:
+                    read[f.path] = text.split("\n")
             snippet = _snippet(f, read[f.path], style)
             if snippet:
                 rows.extend([*snippet, ""])

@@ -175,23 +175,27 @@ def _fact_files(paths: Sequence[Path], files: list[SourceFile], configs: Configs
     asks: the facts come from the checked files and the rest of their projects."""
     given = {path.resolve() for path in paths}
     roots = sorted({root for path in paths if (root := find_project_root(path)) is not None and root not in given})
-    return fact_files(roots, configs, files)
+    # The given folders were listed already: the walk of their project skips them.
+    walked = frozenset(str(path) for path in given if path.is_dir())
+    return fact_files(roots, configs, files, walked)
 
 
 def _cache_for(config: Config, use_cache: bool) -> Cache:
     return Cache(Path(config.root, config.cache_dir) if use_cache else None, code_fingerprint())
 
 
-def project_facts(path: Path, configs: Configs, *, use_cache: bool = True) -> ProjectFacts:
+def project_facts(path: Path, configs: Configs, *, use_cache: bool = True, write_cache: bool = False) -> ProjectFacts:
     """The project facts ``prodlint check .`` at the project root would use, for a front end
-    that checks ``path`` alone (stdin, flake8, the codemod)."""
+    that checks ``path`` alone (stdin, flake8, the codemod). They read the cache ``prodlint
+    check`` keeps; only the CLI writes it (an editor's flake8 run must not leave files in
+    the project it looks at)."""
     root = find_project_root(path)
     if root is None:
         return {}
     cache = _cache_for(configs.for_path(root), use_cache)
     gathered = gather(fact_files([root], configs, ()), cache, 1)
     project = gathered.build()
-    if use_cache:
+    if use_cache and write_cache:
         cache.save()
     return project
 
