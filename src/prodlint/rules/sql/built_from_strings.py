@@ -76,7 +76,8 @@ The fix turns a value that sat inside quotes into a parameter, in the driver's p
 known from the file's imports (sqlite3, aiosqlite and duckdb `?`; psycopg2, psycopg, aiopg,
 pymysql, MySQLdb, mysql.connector, aiomysql, pymssql and Django `%s`; clickhouse-driver and
 snowflake-connector `%(name)s` with a dict; oracledb `:name` with a dict; pg8000's `run`
-`:name` with keywords; asyncpg `$1`; SQLAlchemy `text()` `:name` binds the text does not
+`:name` with keywords; duckdb's `.sql()` `?` with `params=[...]`; Spark's `.sql()` `:name`
+with `args={...}` (Spark 3.4+, so unsafe); asyncpg `$1`; SQLAlchemy `text()` `:name` binds the text does not
 use yet, with `.bindparams(...)`): the quotes go, text
 quoted with the value (`LIKE` wildcards) moves into the parameter, literal `%` is doubled
 for `%s` drivers, and existing parameters keep their order. The parameter is the exact text

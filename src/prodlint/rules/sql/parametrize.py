@@ -55,7 +55,7 @@ class Renderer:
     unquoted: bool = False
 
     def placeholder(self, expr: ast.expr | None) -> str:
-        if self.style == "qmark":
+        if self.style in ("qmark", "qmark-params"):
             return "?"
         if self.style == "format":
             return "%s"
@@ -303,7 +303,7 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
     elif sink.style == "clause":
         if len(call.args) > 1 or call.keywords or not _text_is_free(ctx):
             return None
-    elif sink.style in ("named", "values", "keywords", "pyformat") or isinstance(call.func, ast.Name) and call.func.id == "text":
+    elif sink.style in ("named", "values", "keywords", "pyformat", "spark-args", "qmark-params") or isinstance(call.func, ast.Name) and call.func.id == "text":
         if len(call.args) > 1 or call.keywords and sink.style != "values" or any(k.arg in ("values", "params", "parameters") for k in call.keywords):
             return None
     elif "read_sql" in sink.label:
@@ -382,6 +382,10 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
         edits.append((sql, "after", f", values={mapping}"))
     elif sink.style in ("named", "pyformat"):  # DB-API: a mapping after the SQL
         edits.append((sql, "after", f", {mapping}"))
+    elif sink.style == "spark-args":
+        edits.append((sql, "after", f", args={mapping}"))
+    elif sink.style == "qmark-params":
+        edits.append((sql, "after", ", params=[" + ", ".join(params) + "]"))
     elif sink.style == "keywords":  # pg8000.native ``run``
         edits.append((sql, "after", "".join(f", {n}={p}" for n, p in zip(names, params))))
     elif sink.style == "dollar":

@@ -57,7 +57,8 @@ class Sink:
     sql: tuple[ast.expr, ...]  # the SQL argument(s)
     # The fix's paramstyle: qmark, format, pyformat, named (DB-API mapping, or SQLAlchemy
     # text()), values (databases), keywords (pg8000 run), dollar (asyncpg), clause (a
-    # SQLAlchemy Query string clause, wrapped in text()); None: no fix.
+    # SQLAlchemy Query string clause, wrapped in text()), spark-args (``args={...}``),
+    # qmark-params (duckdb ``.sql(..., params=[...])``); None: no fix.
     style: str | None
     needs_sql_words: bool = True
     # A bound str may not match what the quoted literal it replaces did: the driver types
@@ -209,7 +210,13 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
         if not ("spark" in name or "pyspark" in modules or "duckdb" in modules and _is_db_receiver(receiver, ctx)):
             return None
         sql = argument_of(call, 0, "sqlQuery", "query")
-        return Sink(call, label, (sql,), None) if sql is not None else None
+        if sql is None:
+            return None
+        if "duckdb" in modules and "spark" not in name:
+            return Sink(call, label, (sql,), "qmark-params", binds_may_differ=True)
+        # Spark 3.4+ binds ``:name`` from ``args=``; older Spark raises on ``args``, and
+        # Spark reads backslash escapes in literals.
+        return Sink(call, label, (sql,), "spark-args", binds_may_differ=True)
     if not _is_db_receiver(receiver, ctx):
         return None
     sql = argument_of(call, 0, "sql", "query", "operation", "statement", "sql_script")
