@@ -8,6 +8,7 @@ Schema it exports, validated with jsonschema.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -16,11 +17,14 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 from pydantic_sarif.model import StaticAnalysisResultsFormatSarifVersion210JsonSchema as SarifLog
 
 from corpus import FIXTURES
 
 BIN = Path(sys.executable).parent
+# Offline and quiet: no metrics, no version check against the network.
+SEMGREP_ENV = {**os.environ, "SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off"}
 
 
 def check(cwd: Path, fmt: str, *paths: str) -> str:
@@ -83,3 +87,47 @@ def test_github_format_prints_one_annotation_per_finding(corpus: Path) -> None:
         assert match, line
         assert (match[2], int(match[3]), int(match[4]), match[5]) == (
             finding["path"], finding["line"], finding["col"], finding["code"])
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "frontends.md"
+FINDING = "import logging\n\nlog = logging.getLogger(__name__)\n\n\ndef f(name):\n    log.info(f\"hi {name}\")\n"
+
+
+def documented_ci_steps(marker: str) -> tuple[str, list[str]]:
+    """The CI file of docs/frontends.md that starts with ``marker`` and its prodlint/semgrep
+    commands (the install and checkout steps are the CI provider's)."""
+    [block] = [b for b in re.findall(r"```yaml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+               if b.startswith(marker)]
+    data = yaml.safe_load(block)
+    if "jobs" in data:
+        steps = [step["run"] for job in data["jobs"].values() for step in job["steps"] if "run" in step]
+    else:
+        steps = [line for job in data.values() for line in job["script"]]
+    return block, [step for step in steps if step.startswith(("prodlint ", "semgrep "))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("marker", "report"), [("# .github/workflows/semgrep.yml", "semgrep.sarif"),
+                                                  ("# .gitlab-ci.yml", "gl-sast-report.json")])
+def test_documented_ci_jobs_run_as_written(tmp_path: Path, marker: str, report: str) -> None:
+    """Each documented CI job's commands, run in a repository with a finding: the job fails
+    (``--error``) and the report it uploads is there anyway."""
+    block, commands = documented_ci_steps(marker)
+    assert len(commands) == 2
+    if marker.endswith(".gitlab-ci.yml"):
+        job = next(iter(yaml.safe_load(block).values()))
+        # --error fails the job exactly when there are findings: the report must be kept then.
+        assert job["artifacts"]["when"] == "always"
+    else:
+        upload = next(step for job in yaml.safe_load(block)["jobs"].values() for step in job["steps"]
+                      if "upload-sarif" in str(step.get("uses", "")))
+        assert upload["if"] == "always()"
+    (tmp_path / "app.py").write_text(FINDING, encoding="utf-8")
+    results = []
+    for command in commands:
+        words = command.split()
+        done = subprocess.run([str(BIN / words[0]), *words[1:]], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=600, env={**SEMGREP_ENV, "PATH": f"{BIN}:{os.environ.get('PATH', '')}"})
+        results.append(done.returncode)
+    assert results == [0, 1], results
+    assert (tmp_path / report).is_file() and "PRD502" in (tmp_path / report).read_text(encoding="utf-8")
