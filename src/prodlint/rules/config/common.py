@@ -49,6 +49,7 @@ CONFIG_NAME = re.compile(
     r"|^api_|^(?:base|root)_?url",
     re.IGNORECASE,
 )
+DEFAULT_NAME = re.compile(r"^_?default_|_default$|^fallback_|_fallback$", re.IGNORECASE)
 HOST_NAME = re.compile(r"(?:^|_)(?:host|hostname|server)$", re.IGNORECASE)
 # Keywords that carry a service address into any call.
 ADDRESS_KEYWORDS = frozenset({
@@ -193,6 +194,8 @@ def config_name(where: Destination) -> str | None:
         name = where.name
         if name.startswith("__") and name.endswith("__"):
             return None  # ``__url__`` and other package metadata
+        if DEFAULT_NAME.search(name):
+            return None  # DEFAULT_API_URL: the fallback an environment lookup is given
         if CONFIG_NAME.search(name):
             return name
     return None
@@ -236,7 +239,7 @@ PLACEHOLDER_WORDS = frozenset({
 PLACEHOLDER_PREFIXES = ("your", "my-", "insert", "replace", "enter", "put-", "change", "<", "${", "{{", "$(", "%(")
 FILE_VALUE = re.compile(r"^[\w./~-]+\.(?:pem|key|crt|cer|p12|pfx|json|txt|ya?ml|env|ini|cfg|gpg|asc)$", re.IGNORECASE)
 SECRET_WORDS = frozenset({"password", "passwd", "secret", "token", "apikey", "api_key", "credential", "credentials"})
-LABEL_VALUE = re.compile(r"^[a-z0-9_.-]*(?:password|passwd|secret|token|api_?key|credentials?)[a-z0-9_.-]*$")
+LABEL_VALUE = re.compile(r"^[a-z0-9_.:-]*(?:password|passwd|secret|token|api_?key|credentials?)[a-z0-9_.:-]*$")
 # Names that hold something about a secret, not the secret: ``password_field_name``,
 # ``SECRET_KEY_INSECURE_PREFIX``, ``TOKEN_HEADER``.
 NOT_A_SECRET_NAME = re.compile(
@@ -270,12 +273,15 @@ def is_placeholder_secret(value: str, name: str | None) -> bool:
     return name is not None and lower.replace("-", "_") == name.lower()
 
 
-def guarded_by(ctx: Context, word: str) -> bool:
-    """Whether the function around the node being visited branches on a name containing
-    ``word``: ``if timeout is not None: ... else: connect(addr)``
-    and ``if not server_hostname: ctx.check_hostname = False`` are the author's decision
-    for that case, not an oversight."""
+def guarded_by(ctx: Context, *words: str) -> bool:
+    """Whether the function around the node being visited is named for, or branches on, a
+    name containing one of ``words``: ``if timeout is not None: ... else: connect(addr)``,
+    ``if not server_hostname: ctx.check_hostname = False`` and ``def
+    load_ssl_context_no_verify()`` are the author's decision for that case (often the
+    implementation of the user's own option), not an oversight."""
     function = ctx.enclosing_function()
+    if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(w in function.name.lower() for w in words):
+        return True
     # The whole function counts: ``if timeout is not None: return connect(a, timeout)``
     # followed by ``return connect(a)`` has the test before the call, not around it.
     tests = (
@@ -286,6 +292,17 @@ def guarded_by(ctx: Context, word: str) -> bool:
     for test in tests:
         for inner in ast.walk(test):
             name = inner.id if isinstance(inner, ast.Name) else inner.attr if isinstance(inner, ast.Attribute) else ""
-            if word in name.lower():
+            if any(word in name.lower() for word in words):
                 return True
     return False
+
+
+ENUM_BASES = ("Enum", "Choices", "Flag")
+
+
+def in_enum_class(ctx: Context) -> bool:
+    """Directly in an enum or Django choices class: its members are labels, not settings."""
+    cls = ctx.enclosing_class()
+    return cls is not None and ctx.enclosing_function() is None and any(
+        (last_name(base) or "").endswith(ENUM_BASES) for base in cls.bases
+    )

@@ -13,7 +13,7 @@ from prodlint.analysis.environment import in_settings_class, os_module_usable, u
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.config.common import (
-    CREDENTIAL_KINDS, CREDENTIAL_SHAPES, NOT_A_SECRET_NAME, SECRET_NAME, env_name, is_placeholder_secret,
+    CREDENTIAL_KINDS, CREDENTIAL_SHAPES, NOT_A_SECRET_NAME, in_enum_class, SECRET_NAME, env_name, is_placeholder_secret,
     parse_address,
 )
 
@@ -199,7 +199,7 @@ positionally, or where `os` means something else.
             what = f"credential in the `{where.name}` header"
         else:
             return
-        if ctx.is_test_file or under_env_lookup(ctx) or in_settings_class(ctx):
+        if ctx.is_test_file or under_env_lookup(ctx) or in_settings_class(ctx) or in_enum_class(ctx):
             return
         self._report(node, ctx, what, where)
 

@@ -12,7 +12,7 @@ from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.config.common import (
-    HOST_NAME, IPV4, LOCAL_HOSTS, Address, config_name, env_name, is_reference_host, parse_address,
+    HOST_NAME, IPV4, LOCAL_HOSTS, Address, config_name, env_name, in_enum_class, is_reference_host, parse_address,
     receives_address,
 )
 
@@ -154,7 +154,7 @@ means something else.
             return
         if not client and is_reference_host(address.host):
             return
-        if under_env_lookup(ctx) or in_settings_class(ctx):
+        if under_env_lookup(ctx) or in_settings_class(ctx) or in_enum_class(ctx):
             return
         what = "host" if address.scheme is None else "service URL"
         in_class = isinstance(ctx.parent, (ast.Assign, ast.AnnAssign)) and isinstance(ctx.enclosing(ast.ClassDef, *FUNCTION_NODES), ast.ClassDef)

@@ -26,6 +26,8 @@ CLIENT_METHODS = frozenset({
 })
 VERIFY_KEYWORDS = frozenset({"verify", "ssl", "verify_ssl"})
 UNVERIFIED_FACTORIES = frozenset({"ssl._create_unverified_context", "ssl._create_stdlib_context"})
+# Code that branches on these, or is named for them, implements the user's own opt-out.
+OPT_OUT_WORDS = ("verify", "cert", "hostname", "insecure")
 UNVERIFIED_NAMES = frozenset(name.rpartition(".")[2] for name in UNVERIFIED_FACTORIES)
 
 
@@ -121,13 +123,18 @@ to the author.
         attr = node.targets[0].attr
         if attr not in ("verify", "check_hostname") or constant_value(node.value, ctx) is not False:
             return
-        if not ctx.is_test_file and not guarded_by(ctx, "hostname" if attr == "check_hostname" else "verify"):
+        target = node.targets[0]
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+            return  # a context or session class initialising its own attribute
+        if not ctx.is_test_file and not guarded_by(ctx, *OPT_OUT_WORDS):
             self.report(ctx, node, what=f"`.{attr} = False`")
 
     def _check_cert_none(self, node: ast.Attribute, ctx: Context) -> None:
         """``cert_reqs=ssl.CERT_NONE`` or ``ctx.verify_mode = ssl.CERT_NONE``; a comparison
         with it is code handling the setting."""
-        if node.attr == "CERT_NONE" and ctx.qualified_name(node) == "ssl.CERT_NONE" and not ctx.is_test_file:
+        if node.attr != "CERT_NONE" or ctx.qualified_name(node) != "ssl.CERT_NONE" or ctx.is_test_file:
+            return
+        if not guarded_by(ctx, *OPT_OUT_WORDS):
             self.report(ctx, node, what="`ssl.CERT_NONE`")
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
