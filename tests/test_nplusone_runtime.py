@@ -48,7 +48,7 @@ DJANGO_VIEWS = ["book_authors", "book_credits", "author_book_counts", "book_tags
 # Reported without a fix (the queryset is built elsewhere, is one object's related manager,
 # or only() left the field out): still a query per row, which the test shows.
 DJANGO_REPORTED_ONLY = ["all_publisher_names", "tag_publishers", "publisher_labels", "recent_titles",
-                        "first_reviews", "tag_catalogue", "review_counts_by_id"]
+                        "first_reviews", "tag_catalogue", "review_counts_by_id", "publishers_by_tag"]
 # N+1 views where the eager load would raise (only() + select_related: FieldError; iterator()
 # + prefetch_related without chunk_size: ValueError; select_related on one side of a union:
 # column-count error): PRD202 reports them without a fix, so the fixed file runs as before.
@@ -197,6 +197,19 @@ def test_django_back_reference_from_related_manager_is_free(django_views: tuple[
         module.Book.objects.create(title=f"More{i}", author=author, publisher=module.Publisher.objects.get())
     count, rows = django_queries(lambda: module.author_titles(author.pk))
     assert len(rows) == 6 and count == 2  # the author, then its books: no query per book
+
+
+def test_django_nested_prefetch_is_constant(django_views: tuple[ModuleType, dict[str, object]]) -> None:
+    """Not flagged: ``prefetch_related("book_set__publisher")`` serves the inner loop."""
+    module, _ = django_views
+    counts, results = [], []
+    for rows in (3, 6):
+        seed_django(module, rows)
+        count, data = django_queries(module.publishers_by_tag_loaded)
+        counts.append(count)
+        results.append((data, module.publishers_by_tag()))
+    assert counts == [3, 3]
+    assert all(loaded == lazy for loaded, lazy in results)
 
 
 def test_django_manager_attribute_runs_nothing_and_is_not_iterable(

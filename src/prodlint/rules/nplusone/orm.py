@@ -189,6 +189,15 @@ def string_args(call: ast.Call) -> set[str] | None:
                 found.add(lookup.value)
             else:
                 return None
+            queryset = arg.args[1] if len(arg.args) > 1 else next(
+                (kw.value for kw in arg.keywords if kw.arg == "queryset"), None)
+            if queryset is not None:
+                # Prefetch("books", queryset=Book.objects.select_related("publisher")):
+                # the prefetched rows come with their own eager loads.
+                inner = eager_lookups(chain(queryset)[1])
+                if inner is None:
+                    return None
+                found |= {f"{lookup.value}__{name}" for name in inner}
         else:
             return None
     return found
@@ -585,8 +594,17 @@ def _related_source(ctx: Context, base: ast.expr, links: list[Link], expr: ast.e
     relation = index.relation(owner.model, links[0].name)
     if relation is None or not relation.many:
         return None
-    return QuerySource(owner.framework, relation.target, expr, links[1:], False,
-                       eager_lookups(links[1:]), nested=True, via=relation)
+    eager = eager_lookups(links[1:])
+    if eager is not None and len(links) == 2 and links[1].name in PREFETCH_SERVED:
+        # ``a.books.all()`` is served by the outer prefetch, with what it loaded below it
+        # (``prefetch_related("books__publisher")``).
+        if owner.eager is None:
+            eager = None
+        else:
+            head = links[0].name + "__"
+            eager |= {lookup[len(head):] for lookup in owner.eager if lookup.startswith(head)}
+    return QuerySource(owner.framework, relation.target, expr, links[1:], False, eager, nested=True,
+                       via=relation)
 
 
 def binding_loop(ctx: Context, name: str) -> ast.AST | None:
