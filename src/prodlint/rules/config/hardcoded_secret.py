@@ -112,8 +112,9 @@ API keys, `-----BEGIN PRIVATE KEY-----` blocks).
 
 Not flagged: empty and placeholder values (`"changeme"`, `"xxx"`, `"<your-key>"`,
 `"${TOKEN}"`, `"test"`, `"dummy"`), templates, file names, sentences, values that repeat
-the name (`PASSWORD_FIELD = "password"`), fallbacks of environment lookups, defaults of
-pydantic-settings classes, comparisons, and test files.
+the name (`PASSWORD_FIELD = "password"`), names about a secret rather than holding one
+(`password_field_name`, `SECRET_KEY_PREFIX`), enum members, fallbacks of environment
+lookups, defaults of pydantic-settings classes, comparisons, and test files.
 """
     why_bad = """
 A secret in the source is in every clone, fork, CI log and container image, for ever:

@@ -88,8 +88,10 @@ Not flagged: the fallback of an environment lookup (`os.environ.get("API_URL",
 "http://localhost:3000")`, `os.getenv`, django-environ / environs / decouple readers),
 defaults of pydantic-settings classes, strings in docstrings, comments, messages and
 comparisons (`url.startswith("http://")`), URL templates (`"http://%s:%d"`),
-`__url__`-style metadata, XML/schema namespaces (`http://www.w3.org/...`),
-documentation links and RFC 2606 example domains outside a client call, and test files.
+`__url__`-style metadata, `DEFAULT_*` constants (the fallback an environment lookup is
+given), enum members, `LOCALHOST`-style names for the loopback, XML/schema namespaces
+(`http://www.w3.org/...`), documentation links and RFC 2606 example domains outside a
+client call, and test files.
 """
     why_bad = """
 An address written into the code is the same in every environment: staging talks to the

@@ -108,7 +108,9 @@ default is five minutes). `httpx` calls and clients are flagged only for an expl
 `timeout=None` (httpx defaults to 5 s); so is `timeout=None` anywhere else.
 
 Not flagged: calls that pass `timeout` positionally or may pass it through `*args` /
-`**kwargs`, and test files.
+`**kwargs`, `SMTP()` / `FTP()` without a host (they connect later, and `connect()` takes
+the timeout), functions that branch on a timeout (`if timeout is not None: ...`: the
+caller chose), and test files.
 """
     why_bad = """
 Without a timeout a peer that accepts the connection and never answers blocks the

@@ -43,8 +43,10 @@ constant; `session.verify = False`; `ssl._create_unverified_context()`; `ssl.CER
 assigned or passed (`ctx.verify_mode = ssl.CERT_NONE`, `cert_reqs=ssl.CERT_NONE`); and
 `ctx.check_hostname = False`.
 
-Not flagged: comparisons with `CERT_NONE` (code that handles the setting), and test
-files.
+Not flagged: comparisons with `CERT_NONE`, code that is named for or branches on
+verification (`def load_ssl_context_no_verify()`, `if not server_hostname:`, `if
+cert_reqs == ...`: a library implementing its users' own opt-out), a context class
+setting `self.check_hostname`, and test files.
 """
     why_bad = """
 Without verification anyone on the network path (a café Wi-Fi, a compromised proxy, a
