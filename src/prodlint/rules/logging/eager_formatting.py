@@ -178,8 +178,9 @@ as L; L.log(L.DEBUG, ...)`), to logger objects (`logger`, `log`, `self.logger`,
 bound logger methods (`debug = log.debug`), whose message is an f-string, a `%`
 expression, a `.format()` call or a `+` concatenation with non-constant parts.
 
-Not flagged: a `+` that only composes a template for arguments passed after it
-(`logger.info("%s: " + fmt, name, *args)`), and messages formatted only from constants
+Not flagged: a `+` or `.format()` that composes a template for arguments passed after it
+(`logger.info("%s: " + fmt, name, *args)`, `logger.debug(fmt.format(msg=msg), *args)`), and
+messages formatted only from constants
 (`f"started {APP_NAME}"` with `APP_NAME = "shop"`, `"%s, %s" % (4, 5)`): they are the
 same text on every call, so there is nothing to group and nothing worth deferring.
 """
@@ -271,8 +272,10 @@ several lines stays on several lines.
         call = logging_call(node, ctx)
         if call is None or formats_only_constants(message, ctx):
             return
-        if kind == "+" and len(node.args) > index + 1:
-            return  # ``"%s " + msg, *args`` composes a template; the values stay lazy
+        if kind in ("+", ".format()") and len(node.args) > index + 1:
+            # ``"%s " + msg, *args``, ``fmt.format(msg=msg), *args``: composing the template
+            # the arguments after it fill; the values stay lazy.
+            return
         logger_kind = call[1]
         fix = self._fix(node, message, kind, index, logger_kind, ctx)
         if fix is None:
