@@ -268,8 +268,17 @@ def _annotated_assignment(node: ast.AnnAssign, ctx: Context) -> list[Place]:
     fix: Inferred | None = None
     reason = "it has no value to infer from"
     cls = ctx.enclosing_class()
-    if cls is not None and ctx.enclosing_function() is None and cls.bases:
-        reason = f"fields of a `{ast.unparse(cls.bases[0])}` subclass may be read at run time"
+    field_of = cls if cls is not None and ctx.enclosing_function() is None else None
+    decorators = [] if field_of is None else [
+        d for d in field_of.decorator_list
+        if last_name(d.func if isinstance(d, ast.Call) else d) not in ("dataclass", "final", "total_ordering")]
+    if field_of is not None and field_of.bases:
+        reason = f"fields of a `{ast.unparse(field_of.bases[0])}` subclass may be read at run time"
+    elif decorators:
+        # ``@attrs.define``, ``@pydantic.dataclasses.dataclass`` validate or convert by the
+        # annotations; a plain ``@dataclass`` does not.
+        shown = dotted_name(decorators[0].func if isinstance(decorators[0], ast.Call) else decorators[0])
+        reason = f"`@{shown or 'a decorator'}` may read the class's annotations at run time"
     elif node.value is not None:
         found = expression_type(node.value, ctx, top)
         if found is None or found.text == "None":
