@@ -121,20 +121,6 @@ def nplusone_applies(ctx: Context) -> bool:
     )
 
 
-# Line widths projects hold to: black's and ruff's default, then common wider settings.
-LINE_WIDTHS = (88, 99, 100, 110, 119, 120)
-
-
-def line_width(ctx: Context) -> int:
-    """The narrowest common line width the file already keeps to (at least the formatters'
-    default 88, which a file of short lines gives no reason to go below): what a fix that
-    writes a new line must fit in, so it wraps like the code around it."""
-    def measure() -> int:
-        longest = max((len(line) for line in ctx.lines), default=0)
-        return next((width for width in LINE_WIDTHS if longest <= width), longest)
-    return ctx.memo("nplusone.width", measure)
-
-
 def is_sqla_name(ctx: Context, expr: ast.expr, name: str) -> bool:
     """``select`` / ``selectinload``... imported from SQLAlchemy (or not imported at all,
     as in a snippet)."""

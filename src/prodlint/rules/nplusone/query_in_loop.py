@@ -24,7 +24,6 @@ from prodlint.rules.nplusone.orm import (
     is_model_expr,
     is_session,
     last_name,
-    line_width,
     loop_source,
     model_index,
     repeating_loop,
@@ -418,7 +417,7 @@ Other findings have no automatic fix.
         if (func.attr == "create" and len(body) == 1 and isinstance(body[0], ast.Expr)
                 and body[0].value is node and not node.args and _no_await(node)):
             return FixSafety.UNSAFE, {"kind": "bulk_create", "model": model_src, "manager": manager_src,
-                                      "width": line_width(ctx) - loop.col_offset,
+                                      "indent": loop.col_offset,
                                       "remedy": f"create all rows with one `{manager_src}.bulk_create([...])`"}
         if (func.attr == "get" and isinstance(body[0], ast.Assign) and body[0].value is node
                 and len(body[0].targets) == 1 and isinstance(body[0].targets[0], ast.Name)
@@ -448,10 +447,14 @@ Other findings have no automatic fix.
             call = statement.value
             if not isinstance(call, cst.Call):
                 return None
+            from prodlint.fixes.imports import LINE_LENGTH
+
             code = fixes.module.code_for_node
             instance = code(call.with_changes(func=cst.parse_expression(str(hint["model"]))))
+            # The width fixes keep to (fixes/wrap.py): ruff's default, or the file's longest line.
+            width = max([LINE_LENGTH, *map(len, fixes.module.code.splitlines())]) - int(str(hint.get("indent", 0)))
             text = _bulk_create_text(f"{hint['manager']}.bulk_create", instance, code(node.target),
-                                     code(node.iter), int(str(hint.get("width", 88))))
+                                     code(node.iter), width)
             replacement = cst.parse_statement(text)
             return replacement.with_changes(leading_lines=[*node.leading_lines, *_comments_of(node)])
         if hint.get("kind") == "in_bulk" and isinstance(statement, cst.Assign):
