@@ -565,3 +565,10 @@ def test_unused_noqa_is_reported_and_a_used_one_is_not(project: Path, capsys: py
     [finding] = json.loads(run(capsys, "check", "--no-cache", "--format", "json", "--select", "PRD0,PRD5",
                                "app.py")[1])["findings"]
     assert "`PRD201` (not enabled)" in finding["message"]
+
+
+def test_check_fix_reports_what_is_left_in_the_chosen_format(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "app.py").write_text(FIXABLE)
+    code, out, err = run(capsys, "check", "--fix", "--format", "json", "app.py")
+    assert code == 1 and "Fixed 1 finding in 1 file" in err
+    assert [(f["line"], f["code"]) for f in json.loads(out)["findings"]] == [(19, "PRD503")]

@@ -345,8 +345,12 @@ def _fix(args: argparse.Namespace) -> int:
         remaining = check_with_baseline(remaining, root, args.baseline, None, found.checked)
     # What is left is listed (one report per finding: a pre-commit hook that fixes needs no
     # second hook to say what it could not fix); a diff keeps stdout for the diff.
-    out = sys.stderr if args.diff else sys.stdout
-    if remaining and not args.diff:
+    fmt = getattr(args, "format", "text")
+    # A machine format (``check --fix --format json``) owns stdout: the summary goes aside.
+    out = sys.stderr if args.diff or fmt != "text" else sys.stdout
+    if fmt != "text" and not args.diff:
+        sys.stdout.write(render(remaining, fmt))
+    elif remaining and not args.diff:
         out.write(render_rows(remaining, _style(sys.stdout)))
     if args.show_fixes and applied:
         out.write(render_fixes(applied, "Would fix" if args.diff else "Fixed"))
