@@ -479,6 +479,8 @@ def parameter_type(func: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg, c
 
 
 def _rejects_others(func: FunctionNode) -> bool:
+    if not isinstance(func, ast.Lambda) and func.body and isinstance(func.body[-1], ast.Raise):
+        return True  # past the isinstance checks, anything else is refused
     for node in own_nodes(func):
         if isinstance(node, ast.Raise) and node.exc is not None:
             raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc

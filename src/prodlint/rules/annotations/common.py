@@ -150,6 +150,11 @@ def _signature(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context, rule:
             elif not use.nested:
                 evidence = evidence or parameter_type(func, arg, ctx, top)
                 fix, reason = evidence.inferred, evidence.reason
+                base = _possible_base(func, ctx)
+                if fix is not None and fix.text != "object" and base:
+                    # A narrower parameter than the base method's breaks substitutability;
+                    # ``object`` never does.
+                    fix, reason = None, f"it may override a method of `{base}`, which a narrower type would break"
             else:
                 fix, reason = _nested_parameter_fix(func, arg, use, ctx, top)
             found.append(Place(use, f"in parameter `{arg.arg}`", fix, reason, _outer(arg.annotation)))
@@ -166,6 +171,14 @@ def _signature(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context, rule:
                     fix, reason = _json_shape(func.returns, use, fix, reason)
             found.append(Place(use, f"in the return type of `{func.name}`", fix, reason, _outer(func.returns)))
     return found + type_comment_places(func, ctx)
+
+
+def _possible_base(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> str:
+    """The first base of the class ``func`` is a method of, if it has any."""
+    cls = ctx.enclosing_class()
+    if cls is None or ctx.enclosing_function() is not None or not cls.bases:
+        return ""
+    return dotted_name(cls.bases[0]) or ast.unparse(cls.bases[0])
 
 
 def _fix_blocked(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> str:
