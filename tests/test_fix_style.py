@@ -21,6 +21,7 @@ import pytest
 
 from corpus import FIXTURES, ROOT
 from prodlint.fixes.imports import add_definition, add_import
+from prodlint.fixes.wrap import wrap_long_lines
 
 DATA = ROOT / "tests" / "data" / "fix_style"
 RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
@@ -46,7 +47,8 @@ LOGGER = "logger = logging.getLogger(__name__)\n"
 # known, listed so the rest stays held to the rule; an entry that passes shows as XPASS.
 KNOWN = {
     "fixtures/logging/eager_formatting.py": "PRD502 puts a wrapped call's arguments on one line",
-    "fixtures/logging/print_as_logging.py": "PRD501 does not wrap a logging call longer than the line length",
+    "fixtures/resources/databases.py": "PRD30x joins context managers into one `with` line past the line length "
+    "(wrapping it needs parenthesized context managers, Python 3.10+)",
 }
 
 
@@ -224,3 +226,35 @@ def test_logger_goes_after_the_whole_import_block() -> None:
         "import logging\nimport sys\n\nlogger = logging.getLogger(__name__)\n\n"
         "if __name__ == '__main__':\n    import app\n"
     )
+
+
+def wrapped(before: str, after: str) -> str:
+    return wrap_long_lines(cst.parse_module(before), cst.parse_module(after)).code
+
+
+def test_a_line_a_fix_made_too_long_is_wrapped_like_ruff() -> None:
+    before = "def f(order):\n    print('order', order.id, 'charged', order.amount, 'at', order.rate)\n"
+    after = "def f(order):\n    logger.info('order %s charged %s at %s', order.id, order.amount_due, order.exchange_rate)\n"
+    assert wrapped(before, after) == (
+        "def f(order):\n    logger.info(\n        'order %s charged %s at %s', order.id, order.amount_due, order.exchange_rate\n    )\n"
+    )
+    after = "x = session.query(User).filter(text('name = :name').bindparams(name=str(name), other=other)).all()\n"
+    assert wrapped("x = 1\n", after) == (
+        "x = session.query(User).filter(\n    text('name = :name').bindparams(name=str(name), other=other)\n).all()\n"
+    )
+    after = "async def f():\n    async with Session(timeout=ClientTimeout(total=10), connector=tcp_connector) as sess:\n        pass\n"
+    assert wrapped("x = 1\n", after) == (
+        "async def f():\n    async with Session(\n        timeout=ClientTimeout(total=10), connector=tcp_connector\n"
+        "    ) as sess:\n        pass\n"
+    )
+    # Arguments that do not fit on one line go one per line, with a trailing comma.
+    after = f"call({'a' * 40}, {'b' * 40}, {'c' * 40})\n"
+    assert wrapped("x = 1\n", after) == f"call(\n    {'a' * 40},\n    {'b' * 40},\n    {'c' * 40},\n)\n"
+
+
+def test_lines_as_long_as_the_file_already_has_stay() -> None:
+    long_line = f"x = [{', '.join(['1'] * 40)}]\n"
+    after = long_line + f"y = call({'a' * 40}, {'b' * 40})\n"
+    assert wrapped(long_line, after) == after
+    # A line the user wrote long is not the fix's to rewrap.
+    assert wrapped(after, after) == after

@@ -87,25 +87,36 @@ class _Wrapper(cst.CSTTransformer):
         self.indents.pop()
         return updated
 
+    def _first_line_is_new_and_long(self, node: cst.CSTNode) -> bool:
+        text = self.module.code_for_node(node)
+        return self.indents[-1] + text.split("\n", 1)[0].rstrip("\r") in self.long_lines
+
+    def _split(self, statement: cst.CSTNode, expression: cst.BaseExpression | None) -> cst.CSTNode:
+        """``statement`` with the last call of ``expression`` that has arguments wrapped."""
+        calls = _call_chain(expression) if expression is not None else []
+        target = next((call for call in calls if call.args), None)
+        if target is None or any(
+            "\n" in self.module.code_for_node(arg) or "#" in self.module.code_for_node(arg) for arg in target.args
+        ):
+            return statement
+        arguments = [arg.with_changes(comma=cst.MaybeSentinel.DEFAULT) for arg in target.args]
+        hugged = ", ".join(self.module.code_for_node(arg).strip() for arg in arguments)
+        one_per_line = len(self.indents[-1] + INDENT + hugged) > self.limit
+        return statement.deep_replace(target, _rewrap(target, arguments, one_per_line))
+
     def leave_SimpleStatementLine(
         self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
     ) -> cst.SimpleStatementLine:
         if len(updated.body) != 1:
             return updated
-        text = self.module.code_for_node(updated.with_changes(leading_lines=()))
-        line = self.indents[-1] + text.rstrip("\r\n")
-        if "\n" in line or line not in self.long_lines:
+        alone = updated.with_changes(leading_lines=())
+        if self.module.code_for_node(alone).rstrip("\r\n").count("\n") or not self._first_line_is_new_and_long(alone):
             return updated
-        value = _value(updated.body[0])
-        calls = _call_chain(value) if value is not None else []
-        target = next((call for call in calls if call.args), None)
-        if target is None or any(
-            "\n" in self.module.code_for_node(arg) or "#" in self.module.code_for_node(arg) for arg in target.args
-        ):
+        return cst.ensure_type(self._split(updated, _value(updated.body[0])), cst.SimpleStatementLine)
+
+    def leave_With(self, original: cst.With, updated: cst.With) -> cst.With:
+        # One context manager: its call is split like a statement's. Several would need
+        # parenthesized context managers, which not every Python the project runs on reads.
+        if len(updated.items) != 1 or not self._first_line_is_new_and_long(updated.with_changes(leading_lines=())):
             return updated
-        arguments = [arg.with_changes(comma=cst.MaybeSentinel.DEFAULT) for arg in target.args]
-        hugged = ", ".join(self.module.code_for_node(arg).strip() for arg in arguments)
-        one_per_line = len(self.indents[-1] + INDENT + hugged) > self.limit
-        replacement = _rewrap(target, arguments, one_per_line)
-        statement: cst.CSTNode = updated
-        return cst.ensure_type(statement.deep_replace(target, replacement), cst.SimpleStatementLine)
+        return cst.ensure_type(self._split(updated, updated.items[0].item), cst.With)
