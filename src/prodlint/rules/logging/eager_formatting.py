@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from prodlint.fixes.base import FixContext
     from prodlint.model import Finding
 
+# What an eagerly formatted message can be: f-string, ``%``/``+``, ``.format()`` call.
+EAGER_NODES = frozenset({ast.JoinedStr, ast.BinOp, ast.Call})
 # Python 3.12 tokenizes an f-string as FSTRING_START ... FSTRING_END instead of one STRING.
 FSTRING_START = getattr(tokenize, "FSTRING_START", None)
 FSTRING_END = getattr(tokenize, "FSTRING_END", None)
@@ -250,7 +252,10 @@ several lines stays on several lines.
             # ``debug = log.debug; debug(f"...")``: only worth resolving for an eager message
             # and a name bound at module level or named like a level (``ValueError(f"...")``
             # must not cost a scope index).
-            if not any(eager_kind(arg) for arg in node.args[:2]):
+            first = node.args[0]
+            second = node.args[1] if len(node.args) > 1 else None
+            if not ((type(first) in EAGER_NODES and eager_kind(first))
+                    or (second is not None and type(second) in EAGER_NODES and eager_kind(second))):
                 return
             alias = ctx.module_scope.only_assignment(func.id)
             if func.id not in LOG_METHODS and not (isinstance(alias, ast.Attribute) and alias.attr in LOG_METHODS):
