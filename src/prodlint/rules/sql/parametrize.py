@@ -371,7 +371,7 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
     if sink.style == "clause":
         bind = ", ".join(f"{n}={p}" for n, p in zip(names, params))
         edits = [(sql, "replace", f"text({new_sql}).bindparams({bind})")]
-        replacement = wrapped(ctx, call, splice(ctx, call, edits))
+        replacement = splice(ctx, call, edits)
         hint: dict[str, object] = {"replacement": replacement, "statements": statement_edits, "import": ["sqlalchemy", "text"]}
         return _checked(hint, renderer, sink)
     if is_text:
@@ -411,54 +411,8 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
         if any(position != total for position in renderer.positions):
             return None
         edits.append((existing, "replace", f"(*{ctx.source_of(existing)}, {', '.join(params)})"))
-    replacement = wrapped(ctx, call, splice(ctx, call, edits))
+    replacement = splice(ctx, call, edits)
     return _checked({"replacement": replacement, "statements": statement_edits}, renderer, sink)
-
-
-LINE_LENGTH = 88  # ruff's and black's default
-
-
-def wrapped(ctx: Context, call: ast.Call, replacement: str) -> str:
-    """The new call split over lines the way ruff format would, when it made a line that
-    fitted too long: arguments on one indented line, else one per line."""
-    if call.lineno != call.end_lineno or "\n" in replacement or not _outermost(ctx, call):
-        return replacement
-    line = ctx.lines[call.lineno - 1]
-    start = ctx.char_col(call.lineno, call.col_offset)
-    end = ctx.char_col(call.lineno, call.end_col_offset or 0)
-    if len(line[:start]) + len(replacement) + len(line[end:]) <= LINE_LENGTH:
-        return replacement
-    try:
-        tree = ast.parse(replacement, mode="eval").body
-    except SyntaxError:
-        return replacement
-    if not isinstance(tree, ast.Call) or any(isinstance(a, ast.Starred) for a in tree.args):
-        return replacement
-    head = ast.get_source_segment(replacement, tree.func)
-    arguments = [ast.get_source_segment(replacement, a) for a in [*tree.args, *tree.keywords]]
-    if head is None or any(a is None for a in arguments):
-        return replacement
-    # Relative to the statement: libcst indents the new lines by the block they sit in.
-    indent = len(line) - len(line.lstrip())
-    together = ", ".join(a for a in arguments if a)
-    if indent + 4 + len(together) <= LINE_LENGTH:
-        return f"{head}(\n    {together}\n)"
-    return head + "(\n" + "".join(f"    {a},\n" for a in arguments) + ")"
-
-
-def _outermost(ctx: Context, call: ast.Call) -> bool:
-    """The call is what its statement's line is made of (``return cur.execute(...).fetchall()``,
-    ``rows = await conn.fetch(...)``), so splitting its own arguments is the split to make."""
-    child: ast.AST = call
-    for parent in reversed(ctx.ancestors):
-        if isinstance(parent, ast.stmt):
-            return isinstance(parent, (ast.Expr, ast.Return, ast.Assign, ast.AnnAssign, ast.AugAssign)) and (
-                getattr(parent, "value", None) is child)
-        if isinstance(parent, ast.Await) or isinstance(parent, ast.Attribute) and parent.value is child or isinstance(parent, ast.Call) and parent.func is child and not parent.args and not parent.keywords:
-            child = parent
-        else:
-            return False
-    return False
 
 
 def _checked(hint: dict[str, object], renderer: Renderer, sink: Sink) -> tuple[dict[str, object], bool] | None:
