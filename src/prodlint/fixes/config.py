@@ -38,12 +38,18 @@ def set_keyword(call: cst.Call, name: str, value: cst.BaseExpression) -> cst.Cal
     new = cst.Arg(value, keyword=cst.Name(name), equal=no_space)
     if args:
         last = args[-1]
+        between = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
         if isinstance(last.comma, cst.Comma):
-            new = new.with_changes(comma=last.comma)  # a multi-line call keeps its layout
+            # A trailing comma stays last; in a call with one argument per line the new one
+            # gets the line break and indent the others have.
+            new = new.with_changes(comma=last.comma)
             if isinstance(last.comma.whitespace_after, cst.ParenthesizedWhitespace):
-                args[-1] = last.with_changes(comma=last.comma)
-            else:
-                new = new.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        else:
-            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                before = args[-2].comma if len(args) > 1 else None
+                if isinstance(before, cst.Comma):
+                    between = before
+                elif isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
+                    between = cst.Comma(whitespace_after=call.whitespace_before_args)
+        # What followed the last argument (the line break before ``)``) now follows the new one.
+        new = new.with_changes(whitespace_after_arg=last.whitespace_after_arg)
+        args[-1] = last.with_changes(comma=between, whitespace_after_arg=cst.SimpleWhitespace(""))
     return call.with_changes(args=[*args, new])
