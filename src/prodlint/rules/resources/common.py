@@ -138,20 +138,15 @@ RESOURCE_OPTION = Option(
     "`name:method` names the closing method when it is not `close`.",
 )
 _LAST_NAMES = frozenset(name.rpartition(".")[2] for name in RESOURCES) | frozenset(METHOD_RESOURCES)
+_MODULE_HEADS = frozenset(name.partition(".")[0] for name in RESOURCES if "." in name)
 
 
 def resource_of(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> tuple[str, Resource] | None:
     """(qualified name, kind) when ``call`` acquires a resource. Reads the callee's last
     name first: most calls are rejected by one set lookup."""
+    if not _candidate(call.func, ctx, extra):
+        return None
     last = last_name(call.func)
-    if last is None:
-        return None
-    if (
-        last not in _LAST_NAMES
-        and not any(entry.partition(":")[0].rpartition(".")[2] == last for entry in extra)
-        and not (isinstance(call.func, ast.Name) and last in _aliases(ctx))
-    ):
-        return None
     qualified = ctx.qualified_name(call.func)
     if qualified is None:
         return None
@@ -169,13 +164,42 @@ def resource_of(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> tuple[s
     return None
 
 
-def _aliases(ctx: Context) -> frozenset[str]:
-    """Local names a module-level import gives a resource factory (``from tarfile import
-    TarFile as TF``)."""
-    return ctx.memo("resources:aliases", lambda: frozenset(
-        local for local, qualified in ctx.module_scope.imports.items()
-        if qualified.rpartition(".")[2] in _LAST_NAMES and local not in _LAST_NAMES
-    ))
+def _candidate(func: ast.expr, ctx: Context, extra: tuple[str, ...]) -> bool:
+    """Whether the callee can name a resource factory, from its spelling and the module's
+    imports alone (resolving names costs a scope index per function): ``x.connect`` is
+    only a candidate when ``x`` is a resource module or imported, ``connect`` only when
+    imported (``open`` is the builtin)."""
+    if isinstance(func, ast.Attribute):
+        last = func.attr
+        if last not in _LAST_NAMES:
+            return _named_elsewhere(func, last, ctx, extra)
+        if last in METHOD_RESOURCES:
+            return True
+        head = func.value
+        while isinstance(head, ast.Attribute):
+            head = head.value
+        return isinstance(head, ast.Name) and (
+            head.id in _MODULE_HEADS or head.id in ctx.module_scope.imports or bool(extra)
+        )
+    if isinstance(func, ast.Name):
+        last = func.id
+        if last == "open":
+            return True
+        if last in _LAST_NAMES:
+            return last in ctx.module_scope.imports or bool(extra)
+        return _named_elsewhere(func, last, ctx, extra)
+    return False
+
+
+def _named_elsewhere(func: ast.expr, last: str, ctx: Context, extra: tuple[str, ...]) -> bool:
+    """A factory the rule knows under another local name: one from the option, or a
+    module-level import alias (``from tarfile import TarFile as TF``)."""
+    if extra and any(entry.partition(":")[0].rpartition(".")[2] == last for entry in extra):
+        return True
+    if not isinstance(func, ast.Name):
+        return False
+    imported = ctx.module_scope.imports.get(last)
+    return imported is not None and imported.rpartition(".")[2] in _LAST_NAMES
 
 
 @dataclass(frozen=True)
@@ -198,7 +222,10 @@ CLOSED_ON_SUCCESS_ONLY = "PRD302"
 
 def judge(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> Verdict | None:
     """The verdict on the resource ``call`` acquires (memoised: PRD301 and PRD302 ask the
-    same question of the same call)."""
+    same question of the same call). The callee's name is checked first: most calls are
+    no resource, and that must cost no more than a set lookup."""
+    if not _candidate(call.func, ctx, extra):
+        return None
     return ctx.memo(f"resources:{id(call)}", lambda: _judge(call, ctx, extra))
 
 
