@@ -142,11 +142,9 @@ _MODULE_HEADS = frozenset(name.partition(".")[0] for name in RESOURCES if "." in
 
 
 def resource_of(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> tuple[str, Resource] | None:
-    """(qualified name, kind) when ``call`` acquires a resource. Reads the callee's last
-    name first: most calls are rejected by one set lookup."""
+    """(qualified name, kind) when ``call`` acquires a resource."""
     if not _candidate(call.func, ctx, extra):
         return None
-    last = last_name(call.func)
     qualified = ctx.qualified_name(call.func)
     if qualified is None:
         return None
@@ -159,8 +157,11 @@ def resource_of(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> tuple[s
     found = RESOURCES.get(qualified)
     if found is not None:
         return qualified, found
-    if isinstance(call.func, ast.Attribute) and last in METHOD_RESOURCES:
-        return f"{ast.unparse(call.func.value)}.{last}" if len(ast.unparse(call.func.value)) < 30 else last, METHOD_RESOURCES[last]
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in METHOD_RESOURCES:
+        receiver = ast.unparse(func.value)
+        shown = f"{receiver}.{func.attr}" if len(receiver) < 30 else func.attr
+        return shown, METHOD_RESOURCES[func.attr]
     return None
 
 
