@@ -7,7 +7,7 @@ import ast
 import dataclasses
 import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.scopes import FUNCTION_NODES, SCOPE_NODES
@@ -67,15 +67,6 @@ def _as_str(piece: Piece, operand: ast.expr) -> Piece:
 
 Block = list[ast.stmt]
 Path = tuple[tuple[Block, int], ...]
-
-
-@dataclass
-class Build:
-    """The statements that built the sink's SQL variable (``q = ...``, ``q += ...``)."""
-
-    name: str
-    statements: list[ast.stmt] = field(default_factory=list)
-    same_block: bool = True
 
 
 def statement_path(ctx: Context, node: ast.AST) -> tuple[Path, ast.AST | None]:
@@ -141,7 +132,6 @@ class Flow:
         self.ctx = ctx
         self.path = path
         self.function = function
-        self.build: Build | None = None
 
     # Reaching definitions, by walking back through the blocks that enclose the use.
     def definitions(self, name: str, path: Path) -> tuple[list[tuple[ast.stmt, ast.expr, Path, bool]], bool, bool]:
