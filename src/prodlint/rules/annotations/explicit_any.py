@@ -60,12 +60,15 @@ comprehensions, the module's own annotated functions and classes), the union of
 (`Iterable[object]`, `Callable[..., object]`, `Awaitable[object]`, `Mapping[str, object]`
 for str-keyed reads), and `object` for a parameter that is only passed on to callables
 taking any object, printed, logged, formatted or compared. Otherwise there is no fix and
-the message says what stopped inference. No fix where annotations may be read at run time
+the message says what stopped inference. A function that also deals with other values
+(a fallback after the `isinstance` checks, a trailing `raise`, `return NotImplemented`)
+gets `object`, and a method of a class with bases gets nothing narrower than `object`
+(it may override the base's). No fix where annotations may be read at run time
 (functions with decorators other than `property`/`staticmethod`/`lru_cache`-style ones,
-fields of classes with bases such as pydantic models), nor in `# type:` comments. Needed
-imports are added (`collections.abc`), an `Any` import left unused is removed, and a
-class name is only used where it is defined before the annotation is evaluated (or under
-`from __future__ import annotations`).
+fields of classes with bases such as pydantic models or with class decorators other than
+`@dataclass`), nor in `# type:` comments. Needed imports are added (`collections.abc`),
+an `Any` import left unused is removed, and a class name is only used where it is defined
+before the annotation is evaluated (or under `from __future__ import annotations`).
 """
     severity = Severity.WARNING
     nested = False
