@@ -293,7 +293,7 @@ def test_ddl_message_says_no_parameters() -> None:
     assert "takes no parameters" in finding.message and finding.fix is FixSafety.NONE
 
 
-def test_semgrep_rules_sql_suite() -> None:
+def test_semgrep_rules_sql_suite(tmp_path: Path) -> None:
     """semgrep-rules' SQL-injection tests, read from a fetched copy (CI has no GitHub)."""
     path = Path(__file__).resolve().parent.parent / "bench" / "sql_precision.py"
     spec = importlib.util.spec_from_file_location("sql_precision", path)
@@ -302,7 +302,6 @@ def test_semgrep_rules_sql_suite() -> None:
     spec.loader.exec_module(bench)
     if not bench.SEMGREP_RULES.exists():
         pytest.skip(f"no copy of semgrep-rules at {bench.SEMGREP_RULES}")
-    workdir = Path(__file__).resolve().parent.parent / ".pytest_cache" / "sql_bench"
-    totals, real, report = bench.semgrep_score(bench.SEMGREP_RULES, workdir, others=())
+    totals, real, report = bench.semgrep_score(bench.SEMGREP_RULES, tmp_path, others=())
     found, false_alarms = totals["prodlint"]
     assert found == real and false_alarms == 0, "\n".join(report)
