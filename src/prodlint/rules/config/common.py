@@ -7,7 +7,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from prodlint.analysis.context import Context
+from prodlint.analysis.context import Context, path_matches
 from prodlint.analysis.destinations import Destination
 from prodlint.analysis.imports import last_name
 
@@ -50,6 +50,11 @@ CONFIG_NAME = re.compile(
     re.IGNORECASE,
 )
 DEFAULT_NAME = re.compile(r"^_?default_|_default$|^fallback_|_fallback$", re.IGNORECASE)
+LINK_NAME = re.compile(
+    r"(?:^|_)(?:docs?|documentation|help|wiki|issues?|bugs?|repo|repository|homepage|home_page|license|changelog"
+    r"|source|github|gitlab|website|project|download|donate|support|faq|tutorial)(?:_|$)",
+    re.IGNORECASE,
+)
 HOST_NAME = re.compile(r"(?:^|_)(?:host|hostname|server)$", re.IGNORECASE)
 # Keywords that carry a service address into any call.
 ADDRESS_KEYWORDS = frozenset({
@@ -196,6 +201,8 @@ def config_name(where: Destination) -> str | None:
             return None  # ``__url__`` and other package metadata
         if DEFAULT_NAME.search(name):
             return None  # DEFAULT_API_URL: the fallback an environment lookup is given
+        if LINK_NAME.search(name):
+            return None  # DOCS_URL, ISSUES_URL: a page for people to read, not a service
         if CONFIG_NAME.search(name):
             return name
     return None
@@ -235,6 +242,8 @@ PLACEHOLDER_WORDS = frozenset({
     "changeme", "change-me", "change_me", "changethis", "todo", "tbd", "fixme", "none", "null",
     "nil", "test", "testing", "dummy", "fake", "example", "sample", "placeholder", "redacted",
     "default", "unset", "notset", "not-set", "empty", "mask", "masked", "hidden", "secret-here",
+    # RabbitMQ's built-in account, accepted only from localhost.
+    "guest",
 })
 PLACEHOLDER_PREFIXES = ("your", "my-", "insert", "replace", "enter", "put-", "change", "<", "${", "{{", "$(", "%(")
 FILE_VALUE = re.compile(r"^[\w./~-]+\.(?:pem|key|crt|cer|p12|pfx|json|txt|ya?ml|env|ini|cfg|gpg|asc)$", re.IGNORECASE)
@@ -306,3 +315,12 @@ def in_enum_class(ctx: Context) -> bool:
     return cls is not None and ctx.enclosing_function() is None and any(
         (last_name(base) or "").endswith(ENUM_BASES) for base in cls.bases
     )
+
+
+# Demonstration code, never deployed: examples and documentation sources.
+DEMO_PATHS = ("examples/*", "example/*", "docs/*", "doc/*", "docs_src/*", "samples/*")
+
+
+def not_deployed(ctx: Context) -> bool:
+    """Test files and demonstration code: nothing there reaches a deployment."""
+    return ctx.memo("config.not_deployed", lambda: ctx.is_test_file or path_matches(ctx.path, DEMO_PATHS))

@@ -12,6 +12,7 @@ from prodlint.analysis.context import Context
 from prodlint.analysis.environment import os_module_usable
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
+from prodlint.rules.config.common import not_deployed
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -108,7 +109,7 @@ right hosts and origins are the deployment's to list.
                 self._check_call(node, ctx.parent, ctx)
             return
         assert isinstance(node, ast.Module)
-        if _is_production_settings(ctx.path):
+        if _is_production_settings(ctx.path) and not not_deployed(ctx):
             for statement in node.body:
                 if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
                     self._check_setting(statement, ctx)
@@ -137,7 +138,7 @@ right hosts and origins are the deployment's to list.
         if not isinstance(func, ast.Attribute) or constant_value(keyword.value, ctx) is not True:
             return
         if keyword.arg == "debug" and func.attr == "run":
-            if not _is_flask_app(func.value, ctx):
+            if not _is_flask_app(func.value, ctx) or not_deployed(ctx):
                 return
             fixable = isinstance(keyword.value, ast.Constant) and os_module_usable(ctx)
             self.report(ctx, keyword, fix=FixSafety.UNSAFE if fixable else FixSafety.NONE,

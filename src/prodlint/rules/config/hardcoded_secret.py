@@ -13,8 +13,8 @@ from prodlint.analysis.environment import in_settings_class, os_module_usable, u
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.config.common import (
-    CREDENTIAL_KINDS, CREDENTIAL_SHAPES, NOT_A_SECRET_NAME, in_enum_class, SECRET_NAME, env_name, is_placeholder_secret,
-    parse_address,
+    CREDENTIAL_KINDS, CREDENTIAL_SHAPES, NOT_A_SECRET_NAME, SECRET_NAME, env_name, in_enum_class,
+    is_placeholder_secret, not_deployed, parse_address,
 )
 
 if TYPE_CHECKING:
@@ -173,13 +173,13 @@ positionally, or where `os` means something else.
         # Tokens have no spaces; a text with spaces can only hold a key block.
         if len(value) >= 16 and (" " not in value or "-----BEGIN" in value):
             shape = CREDENTIAL_SHAPES.search(value)
-            if shape is not None and "EXAMPLE" not in value and not ctx.is_test_file:
+            if shape is not None and "EXAMPLE" not in value and not not_deployed(ctx):
                 self._report(node, ctx, CREDENTIAL_KINDS[str(shape.lastgroup)], destination(node, ctx))
                 return
         if "@" in value and "://" in value:
             address = parse_address(value)
             if address is not None and address.password and not is_placeholder_secret(address.password, None):
-                if not ctx.is_test_file and not under_env_lookup(ctx):
+                if not not_deployed(ctx) and not under_env_lookup(ctx):
                     self._report(node, ctx, "password in a URL", None)
                 return
         if len(value) > 200 or not _may_hold_secret(node, ctx):
@@ -200,7 +200,7 @@ positionally, or where `os` means something else.
             what = f"credential in the `{where.name}` header"
         else:
             return
-        if ctx.is_test_file or under_env_lookup(ctx) or in_settings_class(ctx) or in_enum_class(ctx):
+        if not_deployed(ctx) or under_env_lookup(ctx) or in_settings_class(ctx) or in_enum_class(ctx):
             return
         self._report(node, ctx, what, where)
 
@@ -217,7 +217,7 @@ positionally, or where `os` means something else.
         if slot is None:
             return
         passed = argument(call, *slot)
-        if not isinstance(passed, ast.expr) or ctx.is_test_file:
+        if not isinstance(passed, ast.expr) or not_deployed(ctx):
             return
         value = string_value(passed, ctx)
         if value is None or not value.strip():

@@ -12,8 +12,8 @@ from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.config.common import (
-    HOST_NAME, IPV4, LOCAL_HOSTS, Address, config_name, env_name, in_enum_class, is_reference_host, parse_address,
-    receives_address,
+    HOST_NAME, IPV4, LOCAL_HOSTS, Address, config_name, env_name, in_enum_class, is_reference_host,
+    not_deployed, parse_address, receives_address,
 )
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ means something else.
         if where is None:
             return
         address = parse_address(value)
-        if address is None or ctx.is_test_file:
+        if address is None or not_deployed(ctx):
             return
         client = receives_address(where, ctx)
         bound = None if client else config_name(where)

@@ -10,7 +10,7 @@ from prodlint.analysis.constants import constant_value
 from prodlint.analysis.context import Context
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Option, Rule
-from prodlint.rules.config.common import guarded_by
+from prodlint.rules.config.common import guarded_by, not_deployed
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -147,7 +147,7 @@ not handle. Choose the value per call where 10 s is wrong (uploads, long polls).
     def check(self, node: ast.AST, ctx: Context) -> None:
         assert isinstance(node, ast.Call)
         found = blocking_call(node, ctx)
-        if found is None or ctx.is_test_file:
+        if found is None or not_deployed(ctx):
             return
         qualified, (position, keyword) = found
         passed = argument(node, position, keyword)

@@ -9,7 +9,7 @@ from prodlint.analysis.constants import constant_value
 from prodlint.analysis.context import Context
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
-from prodlint.rules.config.common import guarded_by
+from prodlint.rules.config.common import guarded_by, not_deployed
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -96,14 +96,14 @@ to the author.
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr in UNVERIFIED_NAMES and (
                 ctx.qualified_name(func) in UNVERIFIED_FACTORIES
-            ) and not ctx.is_test_file:
+            ) and not not_deployed(ctx):
                 self.report(ctx, node, what=f"`ssl.{func.attr}()`")
 
     def _check_keyword(self, node: ast.keyword, ctx: Context) -> None:
         if node.arg not in VERIFY_KEYWORDS or constant_value(node.value, ctx) is not False:
             return
         call = ctx.parent
-        if not isinstance(call, ast.Call) or ctx.is_test_file:
+        if not isinstance(call, ast.Call) or not_deployed(ctx):
             return
         qualified = ctx.qualified_name(call.func) or ""
         func = call.func
@@ -128,13 +128,13 @@ to the author.
         target = node.targets[0]
         if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
             return  # a context or session class initialising its own attribute
-        if not ctx.is_test_file and not guarded_by(ctx, *OPT_OUT_WORDS):
+        if not not_deployed(ctx) and not guarded_by(ctx, *OPT_OUT_WORDS):
             self.report(ctx, node, what=f"`.{attr} = False`")
 
     def _check_cert_none(self, node: ast.Attribute, ctx: Context) -> None:
         """``cert_reqs=ssl.CERT_NONE`` or ``ctx.verify_mode = ssl.CERT_NONE``; a comparison
         with it is code handling the setting."""
-        if node.attr != "CERT_NONE" or ctx.qualified_name(node) != "ssl.CERT_NONE" or ctx.is_test_file:
+        if node.attr != "CERT_NONE" or ctx.qualified_name(node) != "ssl.CERT_NONE" or not_deployed(ctx):
             return
         if not guarded_by(ctx, *OPT_OUT_WORDS):
             self.report(ctx, node, what="`ssl.CERT_NONE`")
