@@ -26,7 +26,7 @@ from typing import Literal
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.flow import FunctionFlow, Use, flow_of, value_role
-from prodlint.analysis.imports import last_name
+from prodlint.analysis.imports import dotted_name, last_name
 from prodlint.model import FixSafety
 from prodlint.registry import Option
 
@@ -113,16 +113,21 @@ RESOURCES: Mapping[str, Resource] = {
 # Any ``<ssl context>.wrap_socket(sock)``: the context is rarely resolvable by name.
 METHOD_RESOURCES: Mapping[str, Resource] = {"wrap_socket": SOCKET}
 
-# Calls that read or write through a resource without keeping it (so it still needs closing).
+# Calls that read or write through a resource without keeping it (so it still needs
+# closing), and whose result does not need it open.
 BORROWING_CALLS = frozenset({
-    "print", "len", "str", "repr", "bool", "isinstance", "id", "hash", "iter", "next", "list",
-    "tuple", "sorted", "enumerate", "zip", "hasattr", "getattr", "type", "vars", "dir",
+    "print", "len", "str", "repr", "bool", "isinstance", "id", "hash", "list", "tuple", "next",
+    "sorted", "hasattr", "getattr", "type", "vars", "dir",
     "json.load", "json.dump", "pickle.load", "pickle.dump", "marshal.load", "marshal.dump",
-    "csv.reader", "csv.writer", "csv.DictReader", "csv.DictWriter", "shutil.copyfileobj",
+    "shutil.copyfileobj",
     "yaml.load", "yaml.safe_load", "yaml.dump", "yaml.safe_dump", "tomllib.load", "tomli.load",
     "plistlib.load", "plistlib.dump", "select.select", "os.fstat", "os.fsync", "fcntl.flock",
     "fcntl.fcntl", "fcntl.ioctl", "fcntl.lockf",
 })
+# Calls that return a view over the resource: still a use (the resource stays to close),
+# but their result needs it open.
+WRAPPING_CALLS = frozenset({"iter", "enumerate", "zip", "csv.reader", "csv.writer", "csv.DictReader",
+                            "csv.DictWriter", "io.TextIOWrapper", "codecs.getreader", "codecs.getwriter"})
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 # Uses that hand the value (or its closer) to something else, which then owns it.
 HANDED_ON = frozenset({"returned", "yielded", "stored", "aliased", "contained", "captured", "deleted"})
@@ -310,7 +315,7 @@ def _borrows(call: ast.Call, ctx: Context) -> bool:
         if isinstance(call.func.value, ast.Constant):
             return True  # ``"...".format(f)``
     qualified = ctx.qualified_name(call.func)
-    return qualified in BORROWING_CALLS
+    return qualified in BORROWING_CALLS or qualified in WRAPPING_CALLS
 
 
 def _judge_binding(
@@ -335,6 +340,15 @@ def _judge_binding(
             return None  # ``atexit.register(f.close)``: the closer is handed on
         if use.kind == "method" and is_close(kind, use.attr, use.call):
             closes.append(use.statement)
+    # Returning something that needs it open (a cursor, ``csv.reader(f)``) hands it on too.
+    dependent = _dependent_names(func.body, name) | {name}
+    rebinds = {id(s) for s in flow.rebinding_reached_from(stmt, name)}
+    later = flow.reachable_from(stmt, stop=lambda s: id(s) in rebinds)
+    if any(
+        id(s) in later and id(s) not in rebinds and not isinstance(s, COMPOUND) and _returns_dependent(s, dependent)
+        for s in flow.nodes if s is not None
+    ):
+        return None
     through = _with_guards(closes, name, flow) + _impossible_branches(reached, name)
     touching = {id(use.statement) for use in flow.uses(name)}
     ends = flow.rebinding_reached_from(stmt, name)
@@ -425,6 +439,8 @@ def _guarded_against_reopening(stmt: ast.stmt, name: str, flow: FunctionFlow) ->
     return block is not None and isinstance(block.owner, ast.If) and _mentions(block.owner.test, name)
 
 
+COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match,
+            ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 ANCHOR_TYPES: Mapping[type[ast.AST], str] = {
     ast.FunctionDef: "FunctionDef", ast.AsyncFunctionDef: "FunctionDef", ast.For: "For",
     ast.AsyncFor: "For", ast.While: "While", ast.If: "If", ast.With: "With", ast.AsyncWith: "With",
@@ -467,12 +483,99 @@ def _plan_fix(
     drop_last = closer is not None and closer in kind.closers and closer not in READS_TO_END
     if drop_last and last == start + 1:
         return None  # nothing left to put in the block
+    # Values that still need the resource open (a cursor, a response, a socket's file)
+    # must not outlive the block: it is stretched over their uses, and none is returned.
+    dependent = _dependent_names(statements[start:last + 1], name)
+    names = dependent | {name}
+    if not drop_last:
+        for other in sorted(dependent):
+            for use in flow.uses(other):
+                index = flow.index_in(use.statement, block)
+                if index is None or index < start:
+                    return None
+                last = max(last, index)
+    if any(_returns_dependent(s, names) for s in statements[start:last + 1]):
+        return None
     expected = kind.exit_closer if kind.wrap == "with" else "close"
     other_closes = [c for c in closes if c is not tail]
     safe = code == CLOSED_ON_SUCCESS_ONLY and drop_last and closer == expected and not other_closes
     hint = {"start": start, "end": last, "name": name, "mode": kind.wrap, "async": is_async,
             "drop_last": drop_last}
     return (FixSafety.SAFE if safe else FixSafety.UNSAFE), hint, (block.owner, anchor_type)
+
+
+# Methods whose result no longer needs the resource (data, a count, None): the rest (a
+# cursor, a response to read, a file over the socket, a file descriptor) do.
+DATA_METHODS = frozenset({
+    "read", "read1", "readline", "readlines", "recv", "recvfrom", "recv_into", "send", "sendall",
+    "sendto", "write", "writelines", "flush", "seek", "tell", "fetchone", "fetchall", "fetchmany",
+    "getvalue", "getcode", "geturl", "getheader", "getheaders", "namelist", "getnames", "infolist",
+    "getinfo", "communicate", "poll", "wait", "json", "get", "post", "put", "patch", "delete", "head",
+    "request", "options", "login", "sendmail", "send_message", "quit", "retrlines", "retrbinary",
+    "storbinary", "nlst", "pwd", "size", "commit", "rollback", "getpeername", "getsockname",
+})
+DATA_ATTRIBUTES = frozenset({"name", "closed", "mode", "encoding", "status", "status_code", "text",
+                             "content", "returncode", "pid", "headers", "url", "reason"})
+
+
+def _depends(expr: ast.AST, names: set[str]) -> bool:
+    """Whether the value of ``expr`` can still need one of ``names`` open."""
+    if isinstance(expr, ast.Name):
+        return expr.id in names
+    if isinstance(expr, ast.Call):
+        func = expr.func
+        arguments = [*expr.args, *(k.value for k in expr.keywords)]
+        if isinstance(func, ast.Attribute) and func.attr in DATA_METHODS:
+            # ``conn.execute(sql).fetchall()``: rows, whatever produced them.
+            return any(_depends(a, names) for a in arguments)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in names:
+            return True
+        if dotted_name(func) in BORROWING_CALLS:
+            return any(_depends(a, names) for a in arguments if not (isinstance(a, ast.Name) and a.id in names))
+    if (
+        isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name)
+        and expr.value.id in names and expr.attr in DATA_ATTRIBUTES
+    ):
+        return False
+    if isinstance(expr, (ast.ListComp, ast.SetComp, ast.DictComp)):
+        # Built eagerly: the elements are what is kept, not what was iterated.
+        kept: list[ast.expr] = [expr.key, expr.value] if isinstance(expr, ast.DictComp) else [expr.elt]
+        return any(_depends(e, names) for e in kept)
+    return any(_depends(child, names) for child in ast.iter_child_nodes(expr))
+
+
+def _dependent_names(statements: list[ast.stmt], name: str) -> set[str]:
+    """Names bound, in these statements, to something that needs ``name`` open."""
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for statement in statements:
+            for node in ast.walk(statement):
+                targets: list[ast.expr] = []
+                value: ast.AST | None = None
+                if isinstance(node, ast.Assign):
+                    targets, value = node.targets, node.value
+                elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
+                    targets, value = [node.target], node.value
+                elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                    targets, value = [node.optional_vars], node.context_expr
+                if value is None or not _depends(value, found | {name}):
+                    continue
+                for target in targets:
+                    for bound in ast.walk(target):
+                        if isinstance(bound, ast.Name) and bound.id != name and bound.id not in found:
+                            found.add(bound.id)
+                            changed = True
+    return found
+
+
+def _returns_dependent(statement: ast.stmt, names: set[str]) -> bool:
+    return any(
+        isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)) and node.value is not None
+        and _depends(node.value, names)
+        for node in ast.walk(statement)
+    )
 
 
 def _starts_line(stmt: ast.stmt, ctx: Context) -> bool:
