@@ -32,7 +32,11 @@ after an early `return`, or reopened before the previous one was closed. It foll
 value: handing it on (returning or yielding it, storing it on `self` or in a container,
 entering it in a `with` or an `ExitStack`, passing it to a call that may keep it) is not a
 leak, while passing it to a call that only reads through it (`json.load(f)`,
-`print(..., file=f)`) still is. `open(path).read()` is flagged too.
+`print(..., file=f)`) still is, and returning something that needs it open (a cursor,
+`csv.reader(f)`) hands it on. `open(path).read()` and `open(path)` as a statement are
+flagged too. A subprocess counts only when started with pipes (without them, not waiting
+is how a background process is started), and an HTTP response read to the end has
+released its connection.
 
 Module-level clients and connections are meant to live as long as the process and are
 not flagged; neither are resources created in `__init__`/`__enter__` of a class that
