@@ -101,6 +101,7 @@ INFERRED = {
         "only_logged.payload": "object",
         "checked.value": "int | float | str",
         "validated.value": "object",
+        "bytes_validator.value": "object",
         "hook.event": "Any",
         "iterated.items": "Iterable[object]",
         "called.callback": "Callable[..., object]",

@@ -478,8 +478,18 @@ def parameter_type(func: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg, c
     return Evidence(Inferred("object"))
 
 
+def _ends_in_raise(body: list[ast.stmt]) -> bool:
+    """The body's last statement raises, or is an if/elif chain whose final else does."""
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, ast.Raise):
+        return True
+    return isinstance(last, ast.If) and _ends_in_raise(last.orelse)
+
+
 def _rejects_others(func: FunctionNode) -> bool:
-    if not isinstance(func, ast.Lambda) and func.body and isinstance(func.body[-1], ast.Raise):
+    if not isinstance(func, ast.Lambda) and _ends_in_raise(func.body):
         return True  # past the isinstance checks, anything else is refused
     for node in own_nodes(func):
         if isinstance(node, ast.Raise) and node.exc is not None:
