@@ -225,6 +225,15 @@ class Configs:
         self._by_key: dict[Path, Config] = {}
         self._tables: dict[str, Path | None] = {}
         self._roots: dict[str, Path | None] = {}
+        # Project markers present in folders discovery has listed (the others are probed).
+        self._markers: dict[str, frozenset[str]] = {}
+
+    def saw_folder(self, folder: str, markers: frozenset[str]) -> None:
+        self._markers[folder] = markers
+
+    def _has(self, folder: str, marker: str) -> bool:
+        listed = self._markers.get(folder)
+        return marker in listed if listed is not None else os.path.exists(os.path.join(folder, marker))
 
     def for_path(self, path: Path) -> Config:
         return self.for_folder(str(_folder_of(path)))
@@ -246,9 +255,9 @@ class Configs:
 
     def _nearest_table(self, folder: str) -> Path | None:
         if folder not in self._tables:
-            candidate = Path(folder, "pyproject.toml")
-            if candidate.is_file() and _has_prodlint_table(candidate):
-                self._tables[folder] = candidate
+            candidate = os.path.join(folder, "pyproject.toml")
+            if self._has(folder, "pyproject.toml") and os.path.isfile(candidate) and _has_prodlint_table(Path(candidate)):
+                self._tables[folder] = Path(candidate)
             else:
                 parent = os.path.dirname(folder)
                 self._tables[folder] = self._nearest_table(parent) if parent != folder else None
@@ -256,7 +265,7 @@ class Configs:
 
     def _nearest_root(self, folder: str) -> Path | None:
         if folder not in self._roots:
-            if any(os.path.exists(os.path.join(folder, marker)) for marker in PROJECT_MARKERS):
+            if any(self._has(folder, marker) for marker in PROJECT_MARKERS):
                 self._roots[folder] = Path(folder)
             else:
                 parent = os.path.dirname(folder)

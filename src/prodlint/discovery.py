@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from prodlint.config import Config, Configs
+from prodlint.config import PROJECT_MARKERS, Config, Configs
 
 
 class SourceFile(NamedTuple):
@@ -115,6 +115,10 @@ def discover(paths: Sequence[Path], configs: Configs, *, skip_test_folders: bool
                     entries = list(listing)
             except OSError:
                 continue
+            # The listing says which project markers the folder holds: resolving each
+            # file's configuration then costs no stat per folder.
+            configs.saw_folder(f"{key_root}/{sub}" if sub else key_root,
+                               frozenset(e.name for e in entries if e.name in PROJECT_MARKERS))
             for entry in entries:
                 name = entry.name
                 try:
