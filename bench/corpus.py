@@ -137,11 +137,20 @@ def changed_lines(before: str, after: str) -> set[int]:
 
 
 def format_lines(diff: str) -> set[int]:
-    """Lines of the file (1-based, before formatting) that ruff format would change."""
+    """Lines of the file (1-based, before formatting) that ruff format would change: the
+    ``-`` lines of its diff, or the line an insertion goes after (not the context lines)."""
     lines: set[int] = set()
-    for match in re.finditer(r"^@@ -(\d+)(?:,(\d+))? ", diff, re.MULTILINE):
-        start, count = int(match.group(1)), int(match.group(2) or 1)
-        lines.update(range(start, start + max(count, 1)))
+    number = 0
+    for line in diff.splitlines():
+        if match := re.match(r"@@ -(\d+)", line):
+            number = int(match.group(1)) - 1
+        elif line.startswith("-") and not line.startswith("---"):
+            number += 1
+            lines.add(number)
+        elif line.startswith("+") and not line.startswith("+++"):
+            lines.add(max(number, 1))
+        elif line.startswith(" "):
+            number += 1
     return lines
 
 
