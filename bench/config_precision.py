@@ -12,6 +12,10 @@ from a copy of github.com/semgrep/semgrep-rules (a bare git directory such as th
 ``fetch`` tool makes, or a checkout; skipped when there is none). Recall and false alarms
 are per labelled statement; prodlint findings on unlabelled lines are listed.
 
+Speed: CPU time of one parse and of the engine's walk over Django's ``django/`` with every
+default rule but PRD4xx, and with them (best of five, so other load on the machine counts
+least).
+
     python bench/config_precision.py [--skip-bandit] [--skip-stdlib] [--semgrep-rules DIR]
 """
 
@@ -30,7 +34,7 @@ from pathlib import Path
 
 import sdists
 
-from prodlint.analysis.context import DEFAULT_TEST_PATHS, path_matches
+from prodlint.analysis.context import DEFAULT_TEST_PATHS, Context, path_matches
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.model import Finding
@@ -182,11 +186,43 @@ def semgrep_labelled(repo: Path | None) -> None:
             print("  " + note)
 
 
+def speed(root: Path, rounds: int = 5) -> None:
+    trees = []
+    parse = float("inf")
+    texts = [(p.relative_to(root).as_posix(), p.read_text(encoding="utf-8", errors="replace")) for p in python_files(root)]
+    for _ in range(rounds):
+        started = time.process_time()
+        parsed = []
+        for path, text in texts:
+            try:
+                parsed.append((path, text, ast.parse(text)))
+            except SyntaxError:
+                continue
+        parse = min(parse, time.process_time() - started)
+        trees = parsed
+    rules = [rule for rule in all_rules().values() if rule.default_enabled]
+    sets = {"without PRD4xx": [r for r in rules if not r.code.startswith("PRD4")], "with PRD4xx": rules}
+    best = {name: float("inf") for name in sets}
+    for _ in range(rounds):
+        for name, chosen in sets.items():
+            check = Checker(Config(), rules=chosen)
+            started = time.process_time()
+            for path, text, tree in trees:
+                check.walk(tree, Context(path, text, tree, check.settings))
+            best[name] = min(best[name], time.process_time() - started)
+    added = best["with PRD4xx"] - best["without PRD4xx"]
+    base = parse + best["without PRD4xx"]
+    print(f"Speed on {root.name}/ ({len(trees)} files, CPU s, best of {rounds}): parse {parse:.2f}, walk without "
+          f"PRD4xx {best['without PRD4xx']:.2f}, with {best['with PRD4xx']:.2f}: +{added:.2f} s, "
+          f"{100 * added / base:.0f}% of parse + walk")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--skip-bandit", action="store_true", help="do not run bandit on the real trees")
     parser.add_argument("--skip-stdlib", action="store_true")
     parser.add_argument("--semgrep-rules", type=Path, help="a copy of github.com/semgrep/semgrep-rules")
+    parser.add_argument("--skip-speed", action="store_true")
     args = parser.parse_args()
     trees = {name: sdists.fetch(requirement) / folder for name, (requirement, folder) in TREES.items()}
     if not args.skip_stdlib:
@@ -209,6 +245,8 @@ def main() -> None:
     bandit_labelled()
     repo = args.semgrep_rules or next((p for p in SEMGREP_REPOS if p.exists()), None)
     semgrep_labelled(repo)
+    if not args.skip_speed:
+        speed(trees["django"])
 
 
 if __name__ == "__main__":
