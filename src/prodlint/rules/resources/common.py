@@ -259,6 +259,10 @@ def _judge(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> Verdict | No
     value = ancestors[-1] if depth == 2 else call
     shown = f"{qualified}()"
     kind_of_use, used_by, attr = value_role(value, parent, grand)  # type: ignore[arg-type]
+    if ctx.is_test_file and kind_of_use != "aliased":
+        # ``socket.socket(fileno=bad)`` under ``assertRaises``: a test calling a factory to see
+        # it fail, or a throwaway; only bound resources are judged in tests.
+        return None
     if kind_of_use == "method":
         if is_close(kind, attr, used_by) or attr in MANUAL_LIFETIME or attr in kind.handovers:
             return None
