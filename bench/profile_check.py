@@ -1,0 +1,187 @@
+"""(Not named profile.py: that would shadow the stdlib module cProfile imports.)
+Where prodlint's time goes on a cold check of Django 5.2.8's ``django/`` (issue 13).
+
+    python bench/profile_check.py                  # fetches the sdist (bench/sdists.py)
+    python bench/profile_check.py --src DIR        # DIR holds an unpacked django-5.2.8
+    python bench/profile_check.py --top 25         # more rules in the per-rule table
+
+Four parts, each its own measurement:
+
+1. import time: ``python -X importtime`` of what a check imports (the engine, every rule,
+   the fact providers), the total and the slowest modules by their own time;
+2. one ``check --no-cache --jobs 1 --select ALL`` under cProfile, in this process: the
+   split between discovery, the project-facts pre-pass (reading models and settings from
+   every file that may hold some), ``ast.parse``, the walk's own dispatch, and each rule's
+   ``check`` (cumulative, so the shared analyses a rule asks for first are billed to it);
+3. the cost of going parallel: starting a forked 2-worker pool and running one empty task
+   on each, and pickling what crosses the process boundary (the job list out, the
+   findings back; the configuration and the project facts reach forked workers for free,
+   and what pickling them would cost under spawn is printed for scale);
+4. CPU time (user + system, whole process tree) of ``--jobs 1`` and ``--jobs N`` as
+   separate processes, which stays comparable on a machine busy with other work.
+
+cProfile inflates the cost of many small calls, so read part 2 as proportions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pickle
+import pstats
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from sdists import fetch
+
+DJANGO = "django==5.2.8"
+ROOT = Path(__file__).resolve().parent.parent
+CHECK = ["check", "--no-cache", "--select", "ALL", "--output-format", "json"]
+IMPORTS = "import prodlint.runner, prodlint.engine, prodlint.facts, prodlint.registry as r; r.all_rules()"
+CPU = """
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(usage.ru_utime + usage.ru_stime)
+"""
+
+
+def import_time(top: int) -> None:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", IMPORTS], capture_output=True, text=True,
+                          check=True)
+    rows: list[tuple[int, int, str]] = []
+    total = 0
+    for line in done.stderr.splitlines():
+        found = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
+        if found:
+            rows.append((int(found[1]), int(found[2]), found[4]))
+            if len(found[3]) == 1:  # imported by the command itself: these add up to the whole
+                total += int(found[2])
+    mine = sum(own for own, _, name in rows if name.startswith("prodlint"))
+    print(f"1. import time of a check (engine, all rules, fact providers): {total / 1e6:.3f} s "
+          f"(prodlint's own modules {mine / 1e6:.3f} s, the rest stdlib)")
+    for own, cumulative, name in sorted(rows, reverse=True)[:top]:
+        print(f"   {own / 1e3:8.1f} ms own  {cumulative / 1e3:8.1f} ms cumulative  {name}")
+
+
+def rule_of_module() -> dict[str, str]:
+    from prodlint.registry import all_rules
+
+    found: dict[str, str] = {}
+    for code, rule in all_rules().items():
+        module = sys.modules[rule.__module__].__file__ or ""
+        found[module] = f"{found[module]}+{code}" if module in found else code
+    return found
+
+
+def profiled(package: Path, top: int) -> None:
+    from prodlint.cli import main
+
+    profile = cProfile.Profile()
+    start = time.perf_counter()
+    with open(os.devnull, "w") as sink:
+        stdout, sys.stdout = sys.stdout, sink
+        try:
+            profile.runcall(main, [*CHECK, "--jobs", "1", str(package)])
+        finally:
+            sys.stdout = stdout
+    wall = time.perf_counter() - start
+    stats = pstats.Stats(profile, stream=io.StringIO())
+    table = stats.stats  # type: ignore[attr-defined]
+
+    def cumulative(file_suffix: str, function: str) -> float:
+        return sum(entry[3] for (file, _, name), entry in table.items()
+                   if file.endswith(file_suffix) and name == function)
+
+    parse = sum(entry[3] for (file, _, name), entry in table.items() if file.endswith("ast.py") and name == "parse")
+    facts_parse = cumulative("prodlint/facts.py", "read_facts")
+    walk = cumulative("prodlint/engine.py", "walk")
+    rules = rule_of_module()
+    per_rule = sorted(((entry[3], entry[0], rules[file]) for (file, _, name), entry in table.items()
+                       if name == "check" and file in rules), reverse=True)
+    in_rules = sum(cost for cost, _, _ in per_rule)
+    print(f"\n2. cProfile of check --jobs 1 --select ALL: {wall:.2f} s under the profiler")
+    for label, cost in (("discovery", cumulative("prodlint/discovery.py", "discover")
+                         + cumulative("prodlint/discovery.py", "fact_files")),
+                        ("project facts pre-pass (gather)", cumulative("prodlint/runner.py", "gather")),
+                        ("  of which reading facts (parses again)", facts_parse),
+                        ("ast.parse, all callers", parse),
+                        ("walk, rules included", walk),
+                        ("  rules' check(), cumulative", in_rules),
+                        ("  walk's own dispatch", walk - in_rules)):
+        print(f"   {label:<42} {cost:7.2f} s  {100 * cost / wall:5.1f} %")
+    print(f"   slowest {top} rules by check() cumulative time (calls):")
+    for cost, calls, code in per_rule[:top]:
+        print(f"   {code:<14} {cost:7.3f} s  {calls:>8} calls  {1e6 * cost / max(calls, 1):6.2f} us/call")
+
+
+def parallel_cost(package: Path) -> None:
+    from prodlint.config import Configs
+    from prodlint.discovery import discover
+    from prodlint.parallel import pool
+    from prodlint.runner import check_paths
+
+    configs = Configs(None, lambda config: config.override(select=("ALL",)))
+    start = time.perf_counter()
+    files = discover([package], configs)
+    found = time.perf_counter() - start
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        with pool(2) as executor:
+            list(executor.map(abs, [0, 0]))
+        runs.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    sent = pickle.dumps(files)
+    pickle.loads(sent)
+    jobs_cost = time.perf_counter() - start
+    result = check_paths([package], configs, use_cache=False, jobs=1, want_project=True)
+    start = time.perf_counter()
+    back = pickle.dumps(result.findings)
+    pickle.loads(back)
+    findings_cost = time.perf_counter() - start
+    project = result.project
+    start = time.perf_counter()
+    facts = pickle.dumps(project)
+    pickle.loads(facts)
+    facts_cost = time.perf_counter() - start
+    print(f"\n3. going parallel ({len(files)} files; discovery {found:.3f} s)")
+    print(f"   fork a 2-worker pool, one empty task each, shut down: best {min(runs):.3f} s of 3")
+    print(f"   pickle + unpickle the file list: {jobs_cost * 1e3:.1f} ms ({len(sent) / 1024:.0f} KB)")
+    print(f"   pickle + unpickle the findings: {findings_cost * 1e3:.1f} ms ({len(back) / 1024:.0f} KB, "
+          f"{len(result.findings)} findings)")
+    print(f"   (spawn only) pickle + unpickle the project facts: {facts_cost * 1e3:.1f} ms "
+          f"({len(facts) / 1024:.0f} KB)")
+
+
+def cpu_times(package: Path) -> None:
+    prodlint = str(Path(sys.executable).parent / "prodlint")
+    cores = os.cpu_count() or 1
+    print(f"\n4. CPU time, user + system, process tree (best of 3; {cores} cores)")
+    for jobs in sorted({1, cores}):
+        best = min(float(subprocess.run([sys.executable, "-c", CPU, prodlint, *CHECK, "--jobs", str(jobs),
+                                         str(package)], capture_output=True, text=True, check=True).stdout)
+                   for _ in range(3))
+        print(f"   --jobs {jobs}: {best:.2f} s")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--src", type=Path, help="an unpacked django-5.2.8 sdist (skips the download)")
+    parser.add_argument("--top", type=int, default=15, help="rows in the import and per-rule tables")
+    args = parser.parse_args(argv)
+    package = (args.src if args.src is not None else fetch(DJANGO)) / "django"
+    import_time(args.top)
+    profiled(package, args.top)
+    parallel_cost(package)
+    cpu_times(package)
+
+
+if __name__ == "__main__":
+    main()
