@@ -126,8 +126,9 @@ BORROWING_CALLS = frozenset({
 })
 # Calls that return a view over the resource: still a use (the resource stays to close),
 # but their result needs it open.
+# (``io.TextIOWrapper(f)`` is not one: closing the wrapper closes ``f``, so it takes it.)
 WRAPPING_CALLS = frozenset({"iter", "enumerate", "zip", "csv.reader", "csv.writer", "csv.DictReader",
-                            "csv.DictWriter", "io.TextIOWrapper", "codecs.getreader", "codecs.getwriter"})
+                            "csv.DictWriter"})
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 # Uses that hand the value (or its closer) to something else, which then owns it.
 HANDED_ON = frozenset({"returned", "yielded", "stored", "aliased", "contained", "captured", "deleted"})
