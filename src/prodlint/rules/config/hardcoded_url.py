@@ -32,12 +32,14 @@ SCHEME_VARIABLES = {
 GENERIC_LABELS = frozenset({"api", "app", "service", "services", "gateway", "internal", "rest", "ws"})
 
 
-def _host_setting(name: str, where: Destination) -> bool:
+def _host_setting(name: str, where: Destination, address: Address) -> bool:
     """A bare host counts where a setting holds it (``REDIS_HOST = ...``, ``{"HOST": ...}``);
     a lower-case local or attribute holding one is most often a bind address or a
     fallback computed at run time (``host = "127.0.0.1"``)."""
     if not name.isupper() or "LOCAL" in name or "LOOPBACK" in name:
         return False  # LOCALHOST = "127.0.0.1" names the loopback itself
+    if "_" not in name and address.host in LOCAL_HOSTS | {"127.0.0.1"}:
+        return False  # HOST = "127.0.0.1": where the program's own server listens
     return bool(HOST_NAME.search(name)) or (where.kind == "key" and name == "LOCATION")
 
 
@@ -152,7 +154,7 @@ means something else.
         bound = None if client else config_name(where)
         if not client and bound is None:
             return
-        if address.scheme is None and not client and not _host_setting(bound or "", where):
+        if address.scheme is None and not client and not _host_setting(bound or "", where, address):
             return
         if not client and is_reference_host(address.host):
             return

