@@ -64,8 +64,14 @@ def relation_access(node: ast.AST, ctx: Context, guess: bool = False) -> Access 
         return None
     if type(node.ctx) is not ast.Load:
         return None
-    if not guess and attr not in relation_names(ctx):
-        return None  # no model has a relation of that name: the cheap test before any loop analysis
+    if attr not in relation_names(ctx):
+        if not guess:
+            return None  # no model has a relation of that name: the cheap test before any loop analysis
+        # A guess needs the relation used (row.rel.x, row.rel.all()); plain row.name reads
+        # of unknown attributes are the bulk of all attributes and cannot be one.
+        parent = ctx.ancestors[-1] if ctx.ancestors else None
+        if type(value) is not ast.Name or type(parent) is not ast.Attribute or parent.value is not node:
+            return None
     if type(value) is ast.Attribute:
         return _chained(node, value, ctx) if nplusone_applies(ctx) else None
     if type(value) is not ast.Name or not nplusone_applies(ctx):
