@@ -36,11 +36,14 @@ def fuzz_settings(examples: int) -> settings:
                     database=None)
 
 
-def parses(source: str) -> bool:
+def parses(source: str, *, compiles: bool = False) -> bool:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ast.parse(source)
+            if compiles:  # also the checks after parsing: await or return outside a function...
+                compile(source, "fuzzed.py", "exec", dont_inherit=True)
+            else:
+                ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
@@ -54,6 +57,8 @@ def check_and_fix(source: str, path: str = "app/module.py") -> None:
     try:
         fixed = fix_text(source, path, CHECKER, unsafe=True)
     except FixFailed as error:  # a fix that raised, broke the code or never settled
+        if not parses(source, compiles=True):
+            return  # code that never compiled: the fixer refuses to touch it, as it should
         raise AssertionError(f"fix failed on:\n{source}\n{error}") from None
     if fixed.text != source:
         with warnings.catch_warnings():
