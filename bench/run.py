@@ -164,6 +164,11 @@ def commit() -> str:
     return (done.stdout.strip() or "unknown") + ("-dirty" if dirty else "")
 
 
+def shown(command: list[str]) -> list[str]:
+    return ["<bench/run.py PARSE_ONLY>" if part == PARSE_ONLY else part.replace(str(BIN) + os.sep, "")
+            for part in command]
+
+
 def version(command: list[str]) -> str:
     done = subprocess.run(command, env=environment(), capture_output=True, text=True, check=False)
     return (done.stdout.strip() or done.stderr.strip()).splitlines()[0] if done.returncode == 0 else "absent"
@@ -260,7 +265,7 @@ def run(source: Path, repeat: int, semgrep: bool, save: bool) -> None:
     print()
     print("commands:")
     for row in rows:
-        print(f"  {row.label}: {' '.join(row.command).replace(str(BIN) + os.sep, '')}")
+        print(f"  {row.label}: {' '.join(shown(row.command))}")
     print()
     for goal in checked:
         print(f"{goal.name:<20} {goal.value:7.3f}   (goal <= {goal.limit}: {'ok' if goal.met else 'MISSED'})")
@@ -279,7 +284,7 @@ def run(source: Path, repeat: int, semgrep: bool, save: bool) -> None:
                          "semgrep": version([tool("semgrep"), "--version"]),
                          "ruff": version([tool("ruff"), "--version"]),
                          "flake8": version([tool("flake8"), "--version"])},
-            "rows": [{"label": row.label, "command": [part.replace(str(BIN) + os.sep, "") for part in row.command],
+            "rows": [{"label": row.label, "command": shown(row.command),
                       "wall_seconds": round(row.seconds, 4), "cpu_seconds": round(row.cpu_seconds, 4),
                       "runs": row.runs, "peak_rss_mb": round(row.maxrss_kb / 1024, 1), "exit": row.returncode}
                      for row in rows],
