@@ -27,7 +27,8 @@ from prodlint.runner import PARALLEL_THRESHOLD
 from prodlint.source import MAX_FILE_BYTES
 
 # One eager-formatting logging call: a finding with a safe fix, known to every checkout.
-FLAGGED = 'import logging\nlogger = logging.getLogger(__name__)\ndef f(name):\n    logger.info(f"hello {name}")\n'
+# A %-tuple message to a stdlib logger: the one PRD502 rewrite that is exact, so safe.
+FLAGGED = 'import logging\nlogger = logging.getLogger(__name__)\ndef f(name):\n    logger.info("hello %s" % (name,))\n'
 FLAGGED_LINE = 4
 
 
@@ -154,7 +155,7 @@ def test_fix_keeps_line_endings_encoding_and_bom(project: Path, capsys: pytest.C
     code, _ = fix(["crlf.py", "latin1.py", "bom.py", "ok.py"], capsys)
     assert code == 0
     fixed = (project / "ok.py").read_bytes()
-    assert fixed != BAD_FILES["ok.py"] and b'f"' not in fixed
+    assert fixed != BAD_FILES["ok.py"] and b'" % (' not in fixed
     assert (project / "crlf.py").read_bytes() == fixed.replace(b"\n", b"\r\n")
     assert (project / "bom.py").read_bytes() == b"\xef\xbb\xbf" + fixed
     latin = (project / "latin1.py").read_bytes()
