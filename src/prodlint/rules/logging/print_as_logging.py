@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 
 OUTPUT_FUNCTION = re.compile(r"_*(dump|print|pprint|show|display|echo)", re.IGNORECASE)
 # Words in a function's name that say it talks to the terminal: ``safe_say``,
-# ``emit_banner``, ``report_progress``.
-OUTPUT_WORDS = frozenset({"dump", "print", "pprint", "show", "display", "echo", "say", "banner", "usage", "progress"})
+# ``emit_banner``, ``report_progress``, ``filter_status`` (a status-line callback).
+OUTPUT_WORDS = frozenset(
+    {"dump", "print", "pprint", "show", "display", "echo", "say", "banner", "usage", "progress", "status"}
+)
 # A docstring whose first sentence says the function prints: "Output completion
 # suggestions", "..., displaying the fields of each feature".
 OUTPUT_DOCSTRING = re.compile(
