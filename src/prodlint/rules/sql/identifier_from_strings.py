@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from prodlint.analysis.context import Context
+from prodlint.analysis.guards import checked_against_allow_list
 from prodlint.model import Severity
 from prodlint.registry import Rule
 from prodlint.rules.sql.common import analyse, describe
@@ -22,7 +23,9 @@ whole `WHERE` clause, an `IN (...)` list built from values.
 
 Not flagged: names passed through identifier quoting (`connection.ops.quote_name`,
 `psycopg.sql.Identifier`, `sql.SQL(...).format(...)`, SQLAlchemy's `quote`), constants,
-placeholder lists, numbers, and test files (`test-paths`).
+placeholder lists, numbers, a name that passed an allow-list test first
+(`if column not in ALLOWED: raise ...`, `assert column in ALLOWED`, or the call inside
+`if column in ALLOWED:`), and test files (`test-paths`).
 """
     why_bad = """
 Table and column names cannot be query parameters, so a name taken from the request is
@@ -54,4 +57,9 @@ There is no fix: whether a name is allowed is a decision about the application. 
         analysis = analyse(node, ctx)  # returns at once for calls not named like a sink
         if analysis is None or not analysis.identifiers:
             return
-        self.report(ctx, node, sink=analysis.sink.label, values=describe(ctx, analysis.identifiers))
+        unchecked = [
+            piece for piece in analysis.identifiers
+            if not (isinstance(piece.expr, ast.Name) and checked_against_allow_list(piece.expr.id, ctx.ancestors))
+        ]
+        if unchecked:
+            self.report(ctx, node, sink=analysis.sink.label, values=describe(ctx, unchecked))
