@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import ast
-from typing import TYPE_CHECKING
-
-from prodlint.analysis.context import Context
 from prodlint.model import FixSafety, Severity
-from prodlint.registry import Rule
-from prodlint.rules.resources.common import CLOSED_ON_SUCCESS_ONLY, RESOURCE_OPTION, judge
-
-if TYPE_CHECKING:
-    import libcst as cst
-
-    from prodlint.fixes.base import FixContext
-    from prodlint.model import Finding
+from prodlint.rules.resources.common import CLOSED_ON_SUCCESS_ONLY, JudgedResourceRule
 
 
-class ClosedOnlyOnSuccess(Rule):
+class ClosedOnlyOnSuccess(JudgedResourceRule):
     code = CLOSED_ON_SUCCESS_ONLY
     name = "ClosedOnlyOnSuccess"
     summary = "A resource closed on the happy path only: it leaks when an exception is raised"
@@ -62,19 +51,3 @@ would `quit()`) it is unsafe; there is no fix when the resource is used after th
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE
-    options = (RESOURCE_OPTION,)
-    node_types = (ast.Call,)
-    fix_node_types = ("FunctionDef", "For", "While", "If", "With", "Try", "ExceptHandler")
-
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        assert isinstance(node, ast.Call)
-        verdict = judge(node, ctx, self.settings[RESOURCE_OPTION.name])  # type: ignore[arg-type]
-        if verdict is None or verdict.code != self.code:
-            return
-        self.report(ctx, node, fix=verdict.fix, hint=verdict.hint, anchor=verdict.anchor,
-                    resource=verdict.resource)
-
-    def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
-        from prodlint.fixes.resources import wrap_in_with
-
-        return wrap_in_with(node, finding, fixes)

@@ -22,13 +22,19 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.flow import FunctionFlow, Use, flow_of, value_role
 from prodlint.analysis.imports import dotted_name, last_name
 from prodlint.model import FixSafety
-from prodlint.registry import Option
+from prodlint.registry import Option, Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from prodlint.fixes.base import FixContext
+    from prodlint.model import Finding
 
 Wrap = Literal["with", "closing", "none"]
 
@@ -604,3 +610,28 @@ def _closer_called(stmt: ast.stmt, name: str) -> str | None:
     ):
         return value.func.attr
     return None
+
+
+class JudgedResourceRule(Rule):
+    """PRD301 and PRD302: one verdict per acquiring call (``judge``) says which of the two
+    codes it is; each rule reports its own and fixes by wrapping the uses in ``with``."""
+
+    options: ClassVar[tuple[Option, ...]] = (RESOURCE_OPTION,)
+    node_types = (ast.Call,)
+    fix_node_types = ("FunctionDef", "For", "While", "If", "With", "Try", "ExceptHandler")
+
+    def message_fields(self, verdict: Verdict) -> Mapping[str, str]:
+        return {"resource": verdict.resource}
+
+    def check(self, node: ast.AST, ctx: Context) -> None:
+        assert isinstance(node, ast.Call)
+        verdict = judge(node, ctx, self.settings[RESOURCE_OPTION.name])  # type: ignore[arg-type]
+        if verdict is None or verdict.code != self.code:
+            return
+        self.report(ctx, node, fix=verdict.fix, hint=verdict.hint, anchor=verdict.anchor,
+                    **self.message_fields(verdict))
+
+    def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
+        from prodlint.fixes.resources import wrap_in_with
+
+        return wrap_in_with(node, finding, fixes)

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import ast
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
-from prodlint.analysis.context import Context
 from prodlint.model import FixSafety, Severity
-from prodlint.registry import Rule
-from prodlint.rules.resources.common import NOT_CLOSED, RESOURCE_OPTION, judge
-
-if TYPE_CHECKING:
-    import libcst as cst
-
-    from prodlint.fixes.base import FixContext
-    from prodlint.model import Finding
+from prodlint.rules.resources.common import NOT_CLOSED, JudgedResourceRule, Verdict
 
 STATES = {"never": "never closed", "some": "not closed on every path"}
 
 
-class ResourceNotClosed(Rule):
+class ResourceNotClosed(JudgedResourceRule):
     code = NOT_CLOSED
     name = "ResourceNotClosed"
     summary = "A socket, connection, session or file that some path never closes"
@@ -79,19 +70,6 @@ other end can notice. There is no fix when the resource is used outside that blo
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.UNSAFE
-    options = (RESOURCE_OPTION,)
-    node_types = (ast.Call,)
-    fix_node_types = ("FunctionDef", "For", "While", "If", "With", "Try", "ExceptHandler")
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        assert isinstance(node, ast.Call)
-        verdict = judge(node, ctx, self.settings[RESOURCE_OPTION.name])  # type: ignore[arg-type]
-        if verdict is None or verdict.code != self.code:
-            return
-        self.report(ctx, node, fix=verdict.fix, hint=verdict.hint, anchor=verdict.anchor,
-                    resource=verdict.resource, state=STATES[verdict.state])
-
-    def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
-        from prodlint.fixes.resources import wrap_in_with
-
-        return wrap_in_with(node, finding, fixes)
+    def message_fields(self, verdict: Verdict) -> Mapping[str, str]:
+        return {"resource": verdict.resource, "state": STATES[verdict.state]}
