@@ -63,3 +63,29 @@ def all_fixtures() -> list[Fixture]:
         for path in sorted(FIXTURES.rglob("*.py"))
         if not path.name.endswith(".fixed.py")
     ]
+
+
+# A module with a safe fix (PRD202: select_related) and a finding only an unsafe fix removes
+# (PRD503), for the CLI and pre-commit fix tests: they do not depend on the logging rules'
+# fix safety.
+FIXABLE = """from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Book(models.Model):
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+
+def names():
+    return [book.author.name for book in Book.objects.all()]
+
+
+def charge(order):
+    try:
+        order.pay()
+    except Exception:
+        pass
+"""

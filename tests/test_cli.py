@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from corpus import FIXABLE
 from prodlint.cli import main
 
 APP = '''import logging
@@ -227,31 +228,6 @@ def test_stdin(project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: p
 
 
 # --- fix -----------------------------------------------------------------------------------
-
-
-# A safe fix (PRD202) and a finding only an unsafe fix removes (PRD503): the fix tests do
-# not depend on the logging rules' fix safety.
-FIXABLE = """from django.db import models
-
-
-class Author(models.Model):
-    name = models.CharField(max_length=50)
-
-
-class Book(models.Model):
-    author = models.ForeignKey(Author, on_delete=models.CASCADE)
-
-
-def names():
-    return [book.author.name for book in Book.objects.all()]
-
-
-def charge(order):
-    try:
-        order.pay()
-    except Exception:
-        pass
-"""
 
 
 def test_fix_diff_writes_nothing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus import ROOT
+from corpus import FIXABLE, ROOT
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.fixer import fix_text
@@ -52,28 +52,6 @@ def test_documented_remote_hook_pinned_to_a_commit(tmp_path: Path) -> None:
         assert output.count(f"app.py:{finding.line}:{finding.col}: {finding.code}") == 1, output
 
 
-# A safe fix (PRD202: select_related) and a finding only an unsafe fix removes (PRD503).
-FIXABLE = '''from django.db import models
-
-
-class Author(models.Model):
-    name = models.CharField(max_length=50)
-
-
-class Book(models.Model):
-    author = models.ForeignKey(Author, on_delete=models.CASCADE)
-
-
-def names():
-    return [book.author.name for book in Book.objects.all()]
-
-
-def charge(order):
-    try:
-        order.pay()
-    except Exception:
-        pass
-'''
 DOCS = ROOT / "docs" / "frontends.md"
 LEGACY = "def charge(order):\n    try:\n        order.pay()\n    except Exception:\n        pass\n"
 NEW = "\n\ndef refund(order):\n    try:\n        order.refund()\n    except Exception:\n        pass\n"
