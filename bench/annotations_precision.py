@@ -38,12 +38,23 @@ from prodlint.fixer import FixFailed, fix_text
 from prodlint.registry import all_rules
 
 MYPY = "mypy==1.13.0"
-PROJECTS = {"httpx==0.27.2": "httpx", "pydantic==2.9.2": "pydantic", "rich==13.9.4": "rich", "attrs==24.2.0": "src"}
+PROJECTS = {
+    "httpx==0.27.2": "httpx",
+    "pydantic==2.9.2": "pydantic",
+    "rich==13.9.4": "rich",
+    "attrs==24.2.0": "src",
+}
 RUFF_MIRROR = Path("/work/.mirror/astral-sh+ruff/repo")
 RUFF_CASES = {
     # snapshot -> fixture it reports on, and whether ruff's setting allows *args: Any
-    "ruff_linter__rules__flake8_annotations__tests__defaults.snap": ("annotation_presence.py", False),
-    "ruff_linter__rules__flake8_annotations__tests__allow_star_arg_any.snap": ("allow_star_arg_any.py", True),
+    "ruff_linter__rules__flake8_annotations__tests__defaults.snap": (
+        "annotation_presence.py",
+        False,
+    ),
+    "ruff_linter__rules__flake8_annotations__tests__allow_star_arg_any.snap": (
+        "allow_star_arg_any.py",
+        True,
+    ),
 }
 MYPY_LABEL = 'Explicit "Any" is not allowed'
 
@@ -81,8 +92,10 @@ def score_mypy(mypy: Path) -> None:
         for number in sorted(labelled ^ flagged):
             kind = "missed" if number in labelled else "extra"
             differences.append(f"  {kind:6s} {name}:{number}: {lines[number - 1].strip()}")
-    print(f"mypy testDisallowAnyExplicit*: {len(mypy_cases(mypy))} cases, {positives} labelled lines, "
-          f"recall {hits}/{positives} = {hits / max(positives, 1):.0%}, false alarms {false_alarms}")
+    print(
+        f"mypy testDisallowAnyExplicit*: {len(mypy_cases(mypy))} cases, {positives} labelled lines, "
+        f"recall {hits}/{positives} = {hits / max(positives, 1):.0%}, false alarms {false_alarms}"
+    )
     print("\n".join(differences))
 
 
@@ -95,8 +108,18 @@ def ruff_snapshot_positions(snapshot: str) -> set[tuple[int, int]]:
 
 
 def git_show(repo: Path, path: str) -> str:
-    return subprocess.run(["git", "--git-dir", str(repo / ".git") if (repo / ".git").exists() else str(repo),
-                           "show", f"HEAD:{path}"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        [
+            "git",
+            "--git-dir",
+            str(repo / ".git") if (repo / ".git").exists() else str(repo),
+            "show",
+            f"HEAD:{path}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def score_ruff(repo: Path) -> None:
@@ -106,17 +129,24 @@ def score_ruff(repo: Path) -> None:
         source = git_show(repo, f"{base}/resources/test/fixtures/flake8_annotations/{fixture}")
         truth = Counter(line for line, _ in ruff_snapshot_positions(snapshot))
         lines = source.splitlines()
-        for label, options in (("prodlint defaults", {}), ("same star-args setting as ruff",
-                                                           {"allow-star-args": allow_star})):
+        for label, options in (
+            ("prodlint defaults", {}),
+            ("same star-args setting as ruff", {"allow-star-args": allow_star}),
+        ):
             # ANN401 covers what prodlint splits into PRD601 (bare) and PRD602 (in a union),
             # and points at the annotation where prodlint points at the `Any`: compared per
             # line, as many findings as ruff reports there.
-            found = Counter(f.line for f in checker(**options).check_text(source, fixture)
-                            if f.code in ("PRD601", "PRD602"))
+            found = Counter(
+                f.line
+                for f in checker(**options).check_text(source, fixture)
+                if f.code in ("PRD601", "PRD602")
+            )
             hits = sum((truth & found).values())
             total = sum(truth.values())
-            print(f"ruff ANN401 {fixture} ({label}): {total} labelled, recall {hits}/{total}"
-                  f" = {hits / max(total, 1):.0%}, extra {sum((found - truth).values())}")
+            print(
+                f"ruff ANN401 {fixture} ({label}): {total} labelled, recall {hits}/{total}"
+                f" = {hits / max(total, 1):.0%}, extra {sum((found - truth).values())}"
+            )
             for line in sorted(set(truth - found) | set(found - truth)):
                 kind = "missed" if truth[line] > found[line] else "extra"
                 print(f"  {kind:6s} {fixture}:{line}: {lines[line - 1].strip()}")
@@ -134,11 +164,15 @@ def real_projects(mypy_check: set[str]) -> None:
         fixable = 0
         files = sorted(root.rglob("*.py"))
         for path in files:
-            for finding in check.check_text(path.read_text(encoding="utf-8"), str(path.relative_to(root))):
+            for finding in check.check_text(
+                path.read_text(encoding="utf-8"), str(path.relative_to(root))
+            ):
                 counts[finding.code] += 1
                 fixable += finding.fixable
         shown = ", ".join(f"{code} {n}" for code, n in sorted(counts.items()))
-        print(f"{requirement}: {len(files)} files, {sum(counts.values())} findings ({shown}), {fixable} with a fix")
+        print(
+            f"{requirement}: {len(files)} files, {sum(counts.values())} findings ({shown}), {fixable} with a fix"
+        )
         name = requirement.split("==")[0]
         if name in mypy_check:
             mypy_before_after(root, package if package != "src" else "attr", check)
@@ -166,17 +200,31 @@ def mypy_before_after(root: Path, package: str, check: Checker) -> None:
                 fixed += len(result.applied)
         errors = {side: mypy_errors(Path(work) / side, package) for side in ("before", "after")}
         new = sorted(errors["after"] - errors["before"])
-        print(f"  mypy on {package}: {fixed} fixes applied ({failed} files refused), errors before "
-              f"{len(errors['before'])}, after {len(errors['after'])}, new {len(new)}")
+        print(
+            f"  mypy on {package}: {fixed} fixes applied ({failed} files refused), errors before "
+            f"{len(errors['before'])}, after {len(errors['after'])}, new {len(new)}"
+        )
         for error in new:
             print(f"    new: {error[0]}: {error[1]}")
 
 
 def mypy_errors(folder: Path, package: str) -> set[tuple[str, str]]:
     done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--ignore-missing-imports", "--no-incremental",
-         "--cache-dir", str(folder / ".mypy_cache"), "-p", package],
-        cwd=folder, capture_output=True, text=True, timeout=1800,
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--ignore-missing-imports",
+            "--no-incremental",
+            "--cache-dir",
+            str(folder / ".mypy_cache"),
+            "-p",
+            package,
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     errors = set()
     for line in done.stdout.splitlines():
@@ -209,15 +257,22 @@ def speed(django: Path) -> None:
         best[label] = min(times)
         print(f"django/ {label}: {best[label]:.3f} s CPU")
     added = best["all rules"] - best["all rules but PRD6"]
-    print(f"PRD6 adds {added:.3f} s = {added / best['all rules but PRD6']:.1%} to the other rules' check")
+    print(
+        f"PRD6 adds {added:.3f} s = {added / best['all rules but PRD6']:.1%} to the other rules' check"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mypy-check", default="httpx,rich,attrs",
-                        help="projects to type-check before/after the fixes (pydantic takes minutes)")
+    parser.add_argument(
+        "--mypy-check",
+        default="httpx,rich,attrs",
+        help="projects to type-check before/after the fixes (pydantic takes minutes)",
+    )
     parser.add_argument("--ruff", type=Path, default=RUFF_MIRROR, help="a clone of astral-sh/ruff")
-    parser.add_argument("--speed", action="store_true", help="time the family on Django's django/ too")
+    parser.add_argument(
+        "--speed", action="store_true", help="time the family on Django's django/ too"
+    )
     args = parser.parse_args(argv)
     if args.speed:
         speed(sdists.fetch("django==5.2.8"))

@@ -49,29 +49,51 @@ TREES = {
 }
 BANDIT_TESTS = "B105,B106,B107,B113,B501"
 BANDIT = "bandit==1.9.4"
-BANDIT_EXAMPLES = ("hardcoded-passwords.py", "requests-missing-timeout.py", "requests-ssl-verify-disabled.py",
-                   "flask_debug.py")
-BANDIT_TO_PRODLINT = {"B105": "PRD402", "B106": "PRD402", "B107": "PRD402", "B113": "PRD403", "B501": "PRD404",
-                      "B201": "PRD405"}
+BANDIT_EXAMPLES = (
+    "hardcoded-passwords.py",
+    "requests-missing-timeout.py",
+    "requests-ssl-verify-disabled.py",
+    "flask_debug.py",
+)
+BANDIT_TO_PRODLINT = {
+    "B105": "PRD402",
+    "B106": "PRD402",
+    "B107": "PRD402",
+    "B113": "PRD403",
+    "B501": "PRD404",
+    "B201": "PRD405",
+}
 SEMGREP_CASES = {
     "python/jwt/security/jwt-hardcode.py": {"jwt-python-hardcoded-secret": "PRD402"},
     "python/requests/best-practice/use-timeout.py": {"use-timeout": "PRD403"},
     "python/requests/security/disabled-cert-validation.py": {"disabled-cert-validation": "PRD404"},
     "python/lang/security/audit/hardcoded-password-default-argument.py": {
-        "hardcoded-password-default-argument": "PRD402"},
-    "python/flask/security/audit/hardcoded-config.py": {"avoid_hardcoded_config_SECRET_KEY": "PRD402"},
+        "hardcoded-password-default-argument": "PRD402"
+    },
+    "python/flask/security/audit/hardcoded-config.py": {
+        "avoid_hardcoded_config_SECRET_KEY": "PRD402"
+    },
     "python/boto3/security/hardcoded-token.py": {"hardcoded-token": "PRD402"},
 }
-SEMGREP_REPOS = (Path("/work/.mirror/semgrep+semgrep-rules/repo"), Path.home() / "src" / "semgrep-rules")
+SEMGREP_REPOS = (
+    Path("/work/.mirror/semgrep+semgrep-rules/repo"),
+    Path.home() / "src" / "semgrep-rules",
+)
 ANNOTATION = re.compile(r"#\s*(ruleid|ok)\s*:\s*([\w.-]+)")
 
 
 def checker() -> Checker:
-    return Checker(Config(), rules=[rule for code, rule in all_rules().items() if code.startswith("PRD4")])
+    return Checker(
+        Config(), rules=[rule for code, rule in all_rules().items() if code.startswith("PRD4")]
+    )
 
 
 def python_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts and "site-packages" not in p.parts)
+    return sorted(
+        p
+        for p in root.rglob("*.py")
+        if "__pycache__" not in p.parts and "site-packages" not in p.parts
+    )
 
 
 def prodlint_tree(root: Path) -> tuple[list[Finding], float]:
@@ -88,8 +110,13 @@ def prodlint_tree(root: Path) -> tuple[list[Finding], float]:
 def bandit_tree(root: Path) -> tuple[Counter[str], Counter[str], float]:
     """bandit's counts per test id outside test files, and in all files."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "bandit", "-q", "-r", "-f", "json", "-t", BANDIT_TESTS, str(root)],
-                          capture_output=True, text=True, timeout=3600, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bandit", "-q", "-r", "-f", "json", "-t", BANDIT_TESTS, str(root)],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
     results = json.loads(done.stdout or "{}").get("results", [])
     app: Counter[str] = Counter()
     every: Counter[str] = Counter()
@@ -110,7 +137,9 @@ def statement_spans(text: str) -> dict[int, int]:
     return spans
 
 
-def score(name: str, text: str, labels: dict[int, tuple[str, str]]) -> tuple[int, int, int, int, list[str]]:
+def score(
+    name: str, text: str, labels: dict[int, tuple[str, str]]
+) -> tuple[int, int, int, int, list[str]]:
     """(ruleid labels, found, ok labels, false alarms, notes) for one labelled file;
     ``labels`` maps a line to (ruleid/ok, prodlint code)."""
     findings = checker().check_text(text, name)
@@ -126,16 +155,22 @@ def score(name: str, text: str, labels: dict[int, tuple[str, str]]) -> tuple[int
             positives += 1
             found += bool(hits)
             if not hits:
-                notes.append(f"  missed {name}:{line} {code}: {text.splitlines()[line - 1].strip()}")
+                notes.append(
+                    f"  missed {name}:{line} {code}: {text.splitlines()[line - 1].strip()}"
+                )
         else:
             negatives += 1
             alarms += bool(hits)
             if hits:
-                notes.append(f"  flagged ok {name}:{line} {code}: {text.splitlines()[line - 1].strip()}")
+                notes.append(
+                    f"  flagged ok {name}:{line} {code}: {text.splitlines()[line - 1].strip()}"
+                )
     codes = {code for _, code in labels.values()}
     for finding in findings:
         if finding.code in codes and (finding.line, finding.code) not in claimed:
-            notes.append(f"  unlabelled {name}:{finding.line} {finding.code}: {text.splitlines()[finding.line - 1].strip()}")
+            notes.append(
+                f"  unlabelled {name}:{finding.line} {finding.code}: {text.splitlines()[finding.line - 1].strip()}"
+            )
     return positives, found, negatives, alarms, notes
 
 
@@ -144,10 +179,18 @@ def bandit_labelled() -> None:
     print(f"bandit {BANDIT} examples, labelled by running bandit:")
     for name in BANDIT_EXAMPLES:
         path = examples / name
-        done = subprocess.run([sys.executable, "-m", "bandit", "-q", "-f", "json", str(path)],
-                              capture_output=True, text=True, timeout=300, check=False)
-        labels = {r["line_number"]: ("ruleid", BANDIT_TO_PRODLINT[r["test_id"]])
-                  for r in json.loads(done.stdout)["results"] if r["test_id"] in BANDIT_TO_PRODLINT}
+        done = subprocess.run(
+            [sys.executable, "-m", "bandit", "-q", "-f", "json", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        labels = {
+            r["line_number"]: ("ruleid", BANDIT_TO_PRODLINT[r["test_id"]])
+            for r in json.loads(done.stdout)["results"]
+            if r["test_id"] in BANDIT_TO_PRODLINT
+        }
         text = path.read_text(encoding="utf-8")
         # Every other statement is one bandit leaves alone: an `ok` for the same codes.
         for line in statement_spans(text):
@@ -155,7 +198,9 @@ def bandit_labelled() -> None:
                 for code in {code for _, code in labels.values()}:
                     labels.setdefault(line, ("ok", code))
         positives, found, negatives, alarms, notes = score(name, text, labels)
-        print(f"  {name}: recall {found}/{positives}, false alarms {alarms}/{negatives} unflagged statements")
+        print(
+            f"  {name}: recall {found}/{positives}, false alarms {alarms}/{negatives} unflagged statements"
+        )
         for note in notes:
             print("  " + note)
 
@@ -168,8 +213,12 @@ def semgrep_labelled(repo: Path | None) -> None:
     for path, mapping in SEMGREP_CASES.items():
         git = repo / "HEAD"
         if git.is_file() or (repo / "objects").is_dir():
-            text = subprocess.run(["git", "--git-dir", str(repo), "show", f"HEAD:{path}"], capture_output=True,
-                                  text=True, check=True).stdout
+            text = subprocess.run(
+                ["git", "--git-dir", str(repo), "show", f"HEAD:{path}"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
         else:
             text = (repo / path).read_text(encoding="utf-8")
         labels: dict[int, tuple[str, str]] = {}
@@ -190,7 +239,10 @@ def semgrep_labelled(repo: Path | None) -> None:
 def speed(root: Path, rounds: int = 5) -> None:
     trees = []
     parse = float("inf")
-    texts = [(p.relative_to(root).as_posix(), p.read_text(encoding="utf-8", errors="replace")) for p in python_files(root)]
+    texts = [
+        (p.relative_to(root).as_posix(), p.read_text(encoding="utf-8", errors="replace"))
+        for p in python_files(root)
+    ]
     for _ in range(rounds):
         started = time.process_time()
         parsed = []
@@ -202,7 +254,10 @@ def speed(root: Path, rounds: int = 5) -> None:
         parse = min(parse, time.process_time() - started)
         trees = parsed
     rules = [rule for rule in all_rules().values() if rule.default_enabled]
-    sets = {"without PRD4xx": [r for r in rules if not r.code.startswith("PRD4")], "with PRD4xx": rules}
+    sets = {
+        "without PRD4xx": [r for r in rules if not r.code.startswith("PRD4")],
+        "with PRD4xx": rules,
+    }
     best = {name: float("inf") for name in sets}
     for _ in range(rounds):
         for name, chosen in sets.items():
@@ -213,22 +268,32 @@ def speed(root: Path, rounds: int = 5) -> None:
             best[name] = min(best[name], time.process_time() - started)
     added = best["with PRD4xx"] - best["without PRD4xx"]
     base = parse + best["without PRD4xx"]
-    print(f"Speed on {root.name}/ ({len(trees)} files, CPU s, best of {rounds}): parse {parse:.2f}, walk without "
-          f"PRD4xx {best['without PRD4xx']:.2f}, with {best['with PRD4xx']:.2f}: +{added:.2f} s, "
-          f"{100 * added / base:.0f}% of parse + walk")
+    print(
+        f"Speed on {root.name}/ ({len(trees)} files, CPU s, best of {rounds}): parse {parse:.2f}, walk without "
+        f"PRD4xx {best['without PRD4xx']:.2f}, with {best['with PRD4xx']:.2f}: +{added:.2f} s, "
+        f"{100 * added / base:.0f}% of parse + walk"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--skip-bandit", action="store_true", help="do not run bandit on the real trees")
+    parser.add_argument(
+        "--skip-bandit", action="store_true", help="do not run bandit on the real trees"
+    )
     parser.add_argument("--skip-stdlib", action="store_true")
-    parser.add_argument("--semgrep-rules", type=Path, help="a copy of github.com/semgrep/semgrep-rules")
+    parser.add_argument(
+        "--semgrep-rules", type=Path, help="a copy of github.com/semgrep/semgrep-rules"
+    )
     parser.add_argument("--skip-speed", action="store_true")
     args = parser.parse_args()
-    trees = {name: sdists.fetch(requirement) / folder for name, (requirement, folder) in TREES.items()}
+    trees = {
+        name: sdists.fetch(requirement) / folder for name, (requirement, folder) in TREES.items()
+    }
     if not args.skip_stdlib:
         trees["stdlib"] = Path(sysconfig.get_paths()["stdlib"])
-    print("False alarms on real code (prodlint skips test files; bandit counted outside them and in all):")
+    print(
+        "False alarms on real code (prodlint skips test files; bandit counted outside them and in all):"
+    )
     totals: Counter[str] = Counter()
     for name, root in trees.items():
         findings, seconds = prodlint_tree(root)

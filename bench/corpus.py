@@ -43,8 +43,16 @@ from pathlib import Path
 import sdists
 from run import measure_once
 
-SDISTS = ("django==5.2.8", "sqlalchemy==2.1.9", "requests==2.34.2", "flask==3.1.3", "urllib3==2.2.3",
-          "httpx==0.27.2", "celery==5.3.6", "sympy==1.13.3")
+SDISTS = (
+    "django==5.2.8",
+    "sqlalchemy==2.1.9",
+    "requests==2.34.2",
+    "flask==3.1.3",
+    "urllib3==2.2.3",
+    "httpx==0.27.2",
+    "celery==5.3.6",
+    "sympy==1.13.3",
+)
 PRODLINT = [sys.executable, "-m", "prodlint"]
 RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent)) or "ruff"
 # Every .py file, whatever its folder is called, except the interpreter's installed packages.
@@ -58,8 +66,12 @@ def trees() -> dict[str, Path]:
 
 
 def python_files(root: Path) -> list[Path]:
-    return sorted(path for path in root.rglob("*.py")
-                  if path.is_file() and not {"site-packages", "__pycache__"} & set(path.relative_to(root).parts))
+    return sorted(
+        path
+        for path in root.rglob("*.py")
+        if path.is_file()
+        and not {"site-packages", "__pycache__"} & set(path.relative_to(root).parts)
+    )
 
 
 def count_lines(paths: Sequence[Path]) -> int:
@@ -76,24 +88,52 @@ def compiles(data: bytes, name: str) -> bool:
     return True
 
 
-def check(folder: Path, config: Path, output: Path, paths: Sequence[str] = (".",),
-          ) -> tuple[float, int, list[dict[str, object]]]:
-    command = [*PRODLINT, "check", "--select", "ALL", "--no-cache", "--config", str(config), "--format", "json",
-               "-o", str(output), *paths]
+def check(
+    folder: Path,
+    config: Path,
+    output: Path,
+    paths: Sequence[str] = (".",),
+) -> tuple[float, int, list[dict[str, object]]]:
+    command = [
+        *PRODLINT,
+        "check",
+        "--select",
+        "ALL",
+        "--no-cache",
+        "--config",
+        str(config),
+        "--format",
+        "json",
+        "-o",
+        str(output),
+        *paths,
+    ]
     seconds, peak_kb, _ = measure_once(command, folder)
     findings: list[dict[str, object]] = json.loads(output.read_text())["findings"]
     return seconds, peak_kb, findings
 
 
 def digests(root: Path) -> dict[str, str]:
-    return {path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in python_files(root)}
+    return {
+        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in python_files(root)
+    }
 
 
 def fix(folder: Path, config: Path) -> tuple[float, Counter[tuple[str, str]], str]:
     """Fix everything under ``folder``; the time, the fixes claimed per (file, code), stderr."""
-    command = [*PRODLINT, "fix", "--unsafe-fixes", "--show-fixes", "--select", "ALL", "--no-cache", "--config",
-               str(config), "."]
+    command = [
+        *PRODLINT,
+        "fix",
+        "--unsafe-fixes",
+        "--show-fixes",
+        "--select",
+        "ALL",
+        "--no-cache",
+        "--config",
+        str(config),
+        ".",
+    ]
     start = time.perf_counter()
     done = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
     if done.returncode not in (0, 1) or "Traceback" in done.stderr:
@@ -114,8 +154,13 @@ def unformatted(folder: Path, names: Sequence[str]) -> dict[str, str]:
         return {}
     diffs: dict[str, str] = {}
     for start in range(0, len(names), 500):
-        done = subprocess.run([RUFF, "format", "--isolated", "--no-cache", "--diff", *names[start:start + 500]],
-                              cwd=folder, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [RUFF, "format", "--isolated", "--no-cache", "--diff", *names[start : start + 500]],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         current = ""
         for line in done.stdout.splitlines(keepends=True):
             if line.startswith("--- "):
@@ -170,16 +215,26 @@ class FixReport:
     format_broken_outside_fix: list[str]
 
     def print(self) -> None:
-        print(f"fix --unsafe-fixes --select ALL: {self.files_changed} files changed in {self.fix_seconds} s "
-              f"(second fix {self.second_fix_seconds} s); not fixed (contained failures) {len(self.not_fixed)}; "
-              f"no longer compiling {len(self.broken)}; changed by a second fix {len(self.unsettled)}")
-        print(f"  fixes claimed {self.claimed}, claimed but still reported {len(self.claimed_not_removed)}; "
-              f"offered fixes declined at fix time {sum(self.fixable_left.values())} {self.fixable_left}")
-        print(f"  ruff-format-clean files touched {self.format_clean_touched}: unformatted only on lines prodlint "
-              f"wrote {self.format_changed_on_fixed_lines}, unformatted elsewhere {len(self.format_broken_outside_fix)}")
-        for label, items in (("not fixed", self.not_fixed), ("broken", self.broken), ("unsettled", self.unsettled),
-                             ("unformatted elsewhere", self.format_broken_outside_fix),
-                             ("claimed, still reported", [f"{k}: {v}" for k, v in self.claimed_not_removed.items()])):
+        print(
+            f"fix --unsafe-fixes --select ALL: {self.files_changed} files changed in {self.fix_seconds} s "
+            f"(second fix {self.second_fix_seconds} s); not fixed (contained failures) {len(self.not_fixed)}; "
+            f"no longer compiling {len(self.broken)}; changed by a second fix {len(self.unsettled)}"
+        )
+        print(
+            f"  fixes claimed {self.claimed}, claimed but still reported {len(self.claimed_not_removed)}; "
+            f"offered fixes declined at fix time {sum(self.fixable_left.values())} {self.fixable_left}"
+        )
+        print(
+            f"  ruff-format-clean files touched {self.format_clean_touched}: unformatted only on lines prodlint "
+            f"wrote {self.format_changed_on_fixed_lines}, unformatted elsewhere {len(self.format_broken_outside_fix)}"
+        )
+        for label, items in (
+            ("not fixed", self.not_fixed),
+            ("broken", self.broken),
+            ("unsettled", self.unsettled),
+            ("unformatted elsewhere", self.format_broken_outside_fix),
+            ("claimed, still reported", [f"{k}: {v}" for k, v in self.claimed_not_removed.items()]),
+        ):
             for item in items[:20]:
                 print(f"  {label}: {item}")
 
@@ -188,8 +243,12 @@ def fix_run(sources: dict[str, Path], workdir: Path, config: Path) -> FixReport:
     copies = workdir / "fix"
     shutil.rmtree(copies, ignore_errors=True)
     for name, root in sources.items():
-        shutil.copytree(root, copies / name, ignore=shutil.ignore_patterns("site-packages", "__pycache__"),
-                        symlinks=True)
+        shutil.copytree(
+            root,
+            copies / name,
+            ignore=shutil.ignore_patterns("site-packages", "__pycache__"),
+            symlinks=True,
+        )
     before = digests(copies)
     texts_before = {name: (copies / name).read_bytes() for name in before}
     format_before = unformatted(copies, sorted(before))
@@ -203,28 +262,40 @@ def fix_run(sources: dict[str, Path], workdir: Path, config: Path) -> FixReport:
     broken = [name for name in changed if not compiles((copies / name).read_bytes(), name)]
 
     seconds_again, _, _ = fix(copies, config)
-    unsettled = sorted(name for name, digest in digests(copies).items() if after.get(name) != digest)
+    unsettled = sorted(
+        name for name, digest in digests(copies).items() if after.get(name) != digest
+    )
 
     _, _, remaining = check(copies, config, workdir / "fix-after.json")
     count_after = Counter((str(f["path"]), str(f["code"])) for f in remaining)
     # A fix that claimed a finding must have removed it: no more left than before less claimed.
-    not_removed = {f"{path} {code}": f"{count_before[(path, code)]} - {number} claimed -> {count_after[(path, code)]}"
-                   for (path, code), number in claimed.items()
-                   if count_after[(path, code)] > count_before[(path, code)] - number}
+    not_removed = {
+        f"{path} {code}": f"{count_before[(path, code)]} - {number} claimed -> {count_after[(path, code)]}"
+        for (path, code), number in claimed.items()
+        if count_after[(path, code)] > count_before[(path, code)] - number
+    }
     # Offered fixes the rule's fix() declined at fix time (no libcst node, a comment inside...).
     left = Counter(str(f["code"]) for f in remaining if f.get("fix") is not None)
 
     newly_unformatted = []
     format_after = unformatted(copies, [name for name in changed if name not in format_before])
     for name, diff in format_after.items():
-        written = changed_lines(texts_before[name].decode("utf-8", "replace"),
-                                (copies / name).read_text(encoding="utf-8", errors="replace"))
+        written = changed_lines(
+            texts_before[name].decode("utf-8", "replace"),
+            (copies / name).read_text(encoding="utf-8", errors="replace"),
+        )
         if not format_lines(diff) <= written:
             newly_unformatted.append(name)
     return FixReport(
-        files_changed=len(changed), fix_seconds=round(seconds, 1), second_fix_seconds=round(seconds_again, 1),
-        not_fixed=failed, broken=broken, unsettled=unsettled, claimed=sum(claimed.values()),
-        claimed_not_removed=not_removed, fixable_left=dict(left),
+        files_changed=len(changed),
+        fix_seconds=round(seconds, 1),
+        second_fix_seconds=round(seconds_again, 1),
+        not_fixed=failed,
+        broken=broken,
+        unsettled=unsettled,
+        claimed=sum(claimed.values()),
+        claimed_not_removed=not_removed,
+        fixable_left=dict(left),
         format_clean_touched=len([name for name in changed if name not in format_before]),
         format_changed_on_fixed_lines=len(format_after) - len(newly_unformatted),
         format_broken_outside_fix=newly_unformatted,
@@ -232,16 +303,31 @@ def fix_run(sources: dict[str, Path], workdir: Path, config: Path) -> FixReport:
 
 
 def versions() -> dict[str, str]:
-    prodlint = subprocess.run([*PRODLINT, "--version"], capture_output=True, text=True, check=False).stdout.strip()
-    ruff = subprocess.run([RUFF, "--version"], capture_output=True, text=True, check=False).stdout.strip()
-    return {"python": platform.python_version(), "prodlint": prodlint, "ruff": ruff, "sdists": ", ".join(SDISTS)}
+    prodlint = subprocess.run(
+        [*PRODLINT, "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    ruff = subprocess.run(
+        [RUFF, "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return {
+        "python": platform.python_version(),
+        "prodlint": prodlint,
+        "ruff": ruff,
+        "sdists": ", ".join(SDISTS),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "prodlint-corpus")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "prodlint-corpus"
+    )
     parser.add_argument("--skip-fix", action="store_true", help="only the check run")
-    parser.add_argument("--only", nargs="*", help="some of the trees (names as in the table), e.g. a quick run")
+    parser.add_argument(
+        "--only", nargs="*", help="some of the trees (names as in the table), e.g. a quick run"
+    )
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     config = args.workdir / "pyproject.toml"
@@ -255,28 +341,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     total_files = sum(row[1] for row in rows)
     total_lines = sum(row[2] for row in rows)
     # One run over every tree (absolute paths: findings come back absolute).
-    seconds, peak_kb, findings = check(args.workdir, config, args.workdir / "check.json",
-                                       [str(root) for root in sources.values()])
+    seconds, peak_kb, findings = check(
+        args.workdir, config, args.workdir / "check.json", [str(root) for root in sources.values()]
+    )
     uncheckable = [f for f in findings if f["code"] == "PRD000"]
     crashes = [f for f in uncheckable if "internal error" in str(f["message"])]
-    wrong = [f for f in uncheckable if f not in crashes
-             and compiles((args.workdir / str(f["path"])).read_bytes(), str(f["path"]))]
+    wrong = [
+        f
+        for f in uncheckable
+        if f not in crashes
+        and compiles((args.workdir / str(f["path"])).read_bytes(), str(f["path"]))
+    ]
     by_code = Counter(str(f["code"]) for f in findings)
 
     print("corpus")
     for name, files, lines in rows:
         print(f"  {name:<12} {files:>6} files {lines:>9} lines")
     print(f"  {'total':<12} {total_files:>6} files {total_lines:>9} lines")
-    print(f"check --select ALL: {seconds:.1f} s, {total_lines / seconds:,.0f} lines/s, peak {peak_kb / 1024:.0f} MB, "
-          f"{len(findings)} findings; crashes {len(crashes)}, PRD000 on compilable files {len(wrong)}, "
-          f"PRD000 on files CPython rejects {len(uncheckable) - len(crashes) - len(wrong)}")
-    print("  findings per code: " + ", ".join(f"{code} {count}" for code, count in sorted(by_code.items())))
+    print(
+        f"check --select ALL: {seconds:.1f} s, {total_lines / seconds:,.0f} lines/s, peak {peak_kb / 1024:.0f} MB, "
+        f"{len(findings)} findings; crashes {len(crashes)}, PRD000 on compilable files {len(wrong)}, "
+        f"PRD000 on files CPython rejects {len(uncheckable) - len(crashes) - len(wrong)}"
+    )
+    print(
+        "  findings per code: "
+        + ", ".join(f"{code} {count}" for code, count in sorted(by_code.items()))
+    )
     for finding in crashes + wrong:
         print(f"  ! {finding['path']}:{finding['line']}: {finding['message']}")
     result: dict[str, object] = {
-        "versions": versions(), "files": total_files, "lines": total_lines, "check_seconds": round(seconds, 2),
-        "lines_per_second": round(total_lines / seconds), "peak_mb": round(peak_kb / 1024), "findings": dict(by_code),
-        "crashes": crashes, "prd000_on_compilable": wrong,
+        "versions": versions(),
+        "files": total_files,
+        "lines": total_lines,
+        "check_seconds": round(seconds, 2),
+        "lines_per_second": round(total_lines / seconds),
+        "peak_mb": round(peak_kb / 1024),
+        "findings": dict(by_code),
+        "crashes": crashes,
+        "prd000_on_compilable": wrong,
     }
     if not args.skip_fix:
         fixed = fix_run(sources, args.workdir, config)

@@ -21,23 +21,45 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Examples per property in the CI run (tests/test_fuzz.py), multiplied by --scale.
-CI_EXAMPLES = {"mutated corpus files": 40, "grammar-generated programs": 20, "libcst-generated programs": 8}
+CI_EXAMPLES = {
+    "mutated corpus files": 40,
+    "grammar-generated programs": 20,
+    "libcst-generated programs": 8,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=int, default=20, help="examples per property, as a multiple of CI's")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--scale", type=int, default=20, help="examples per property, as a multiple of CI's"
+    )
     args = parser.parse_args(argv)
     env = {**os.environ, "PRODLINT_FUZZ_EXAMPLES": str(args.scale)}
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "--hypothesis-show-statistics", str(ROOT / "tests" / "test_fuzz.py")],
-                          cwd=ROOT, env=env, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--hypothesis-show-statistics",
+            str(ROOT / "tests" / "test_fuzz.py"),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
     seconds = time.perf_counter() - start
     total = sum(CI_EXAMPLES.values()) * args.scale
-    print(f"\nfuzz run: scale {args.scale}, up to {total} examples "
-          f"({', '.join(f'{n * args.scale} {what}' for what, n in CI_EXAMPLES.items())}), "
-          f"{seconds:.0f} s, {'all properties held' if done.returncode == 0 else 'FAILED'}")
+    print(
+        f"\nfuzz run: scale {args.scale}, up to {total} examples "
+        f"({', '.join(f'{n * args.scale} {what}' for what, n in CI_EXAMPLES.items())}), "
+        f"{seconds:.0f} s, {'all properties held' if done.returncode == 0 else 'FAILED'}"
+    )
     return done.returncode
 
 

@@ -32,7 +32,9 @@ PACKAGES = (
 
 
 def check_tree(root: Path, folder: str) -> tuple[list[Finding], float]:
-    checker = Checker(Config(), rules=[rule for code, rule in all_rules().items() if code.startswith("PRD5")])
+    checker = Checker(
+        Config(), rules=[rule for code, rule in all_rules().items() if code.startswith("PRD5")]
+    )
     findings: list[Finding] = []
     start = time.perf_counter()
     for path in sorted((root / folder).rglob("*.py")):
@@ -42,9 +44,15 @@ def check_tree(root: Path, folder: str) -> tuple[list[Finding], float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", type=Path, help="where sdists go (default: the shared sdist cache)")
-    parser.add_argument("--list", action="append", default=[], metavar="CODE", help="print these findings")
-    parser.add_argument("--only", action="append", default=[], metavar="NAME", help="only these packages")
+    parser.add_argument(
+        "--cache", type=Path, help="where sdists go (default: the shared sdist cache)"
+    )
+    parser.add_argument(
+        "--list", action="append", default=[], metavar="CODE", help="print these findings"
+    )
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="NAME", help="only these packages"
+    )
     args = parser.parse_args(argv)
     for requirement, folder in PACKAGES:
         if args.only and requirement.partition("==")[0] not in args.only:
@@ -53,12 +61,18 @@ def main(argv: list[str] | None = None) -> int:
         findings, seconds = check_tree(root, folder)
         counts = collections.Counter((f.code, f.fix.value) for f in findings)
         summary = ", ".join(f"{code} {fix}: {n}" for (code, fix), n in sorted(counts.items()))
-        sys.stdout.write(f"{requirement} {folder}/: {len(findings)} findings ({summary}) in {seconds:.2f} s\n")
+        sys.stdout.write(
+            f"{requirement} {folder}/: {len(findings)} findings ({summary}) in {seconds:.2f} s\n"
+        )
         for finding in findings:
             if any(finding.code.startswith(code) for code in args.list):
-                line = (root / finding.path).read_text(encoding="utf-8").splitlines()[finding.line - 1]
-                sys.stdout.write(f"  {finding.path}:{finding.line}: {finding.code} [{finding.fix.value}] "
-                                 f"{line.strip()[:110]}\n")
+                line = (
+                    (root / finding.path).read_text(encoding="utf-8").splitlines()[finding.line - 1]
+                )
+                sys.stdout.write(
+                    f"  {finding.path}:{finding.line}: {finding.code} [{finding.fix.value}] "
+                    f"{line.strip()[:110]}\n"
+                )
     return 0
 
 

@@ -80,8 +80,12 @@ class Case:
 def _raises_nplusone(node: ast.With) -> bool:
     for item in node.items:
         call = item.context_expr
-        if (isinstance(call, ast.Call) and ast.unparse(call.func) == "pytest.raises" and call.args
-                and ast.unparse(call.args[0]) == "NPlusOneError"):
+        if (
+            isinstance(call, ast.Call)
+            and ast.unparse(call.func) == "pytest.raises"
+            and call.args
+            and ast.unparse(call.args[0]) == "NPlusOneError"
+        ):
             return True
     return False
 
@@ -108,7 +112,11 @@ def make_checker(config: Config, codes: tuple[str, ...], index: ModelIndex | Non
     """A checker of the given rules that knows the models in ``index`` (the one place the
     bench hands project facts to the engine)."""
     rules = all_rules()
-    return Checker(config, rules=[rules[code] for code in codes], project={PROJECT_MODELS: index} if index else None)
+    return Checker(
+        config,
+        rules=[rules[code] for code in codes],
+        project={PROJECT_MODELS: index} if index else None,
+    )
 
 
 def zeal_models(mirror: Path | None) -> ModelIndex | None:
@@ -121,8 +129,9 @@ def read_snapshot(mirror: Path | None, repo: str, path: str) -> str | None:
     git_dir = mirror / repo / "repo" if mirror is not None else None
     if git_dir is None or not git_dir.is_dir():
         return None
-    done = subprocess.run(["git", "--git-dir", str(git_dir), "show", f"HEAD:{path}"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "show", f"HEAD:{path}"], capture_output=True, text=True
+    )
     return done.stdout if done.returncode == 0 else None
 
 
@@ -132,9 +141,13 @@ def measure_zeal(root: Path, mirror: Path | None) -> None:
     cases = list(zeal_cases(ast.parse(text), text))
     rules = all_rules()
     index = zeal_models(mirror)
-    print(f"zeal models: {'from the repository snapshot' if index else 'not found (no model facts)'}")
-    for label, codes in (("default rules (PRD201, PRD202)", ("PRD201", "PRD202")),
-                         ("with opt-in PRD203", ("PRD201", "PRD202", "PRD203"))):
+    print(
+        f"zeal models: {'from the repository snapshot' if index else 'not found (no model facts)'}"
+    )
+    for label, codes in (
+        ("default rules (PRD201, PRD202)", ("PRD201", "PRD202")),
+        ("with opt-in PRD203", ("PRD201", "PRD202", "PRD203")),
+    ):
         # zeal's cases live in its test module but stand for application code: nothing
         # counts as a test file here.
         checker = make_checker(Config(test_paths=()), codes, index)
@@ -143,31 +156,48 @@ def measure_zeal(root: Path, mirror: Path | None) -> None:
         negatives = [c for c in cases if not c.n_plus_one]
         found = [c for c in positives if c.hit(findings)]
         alarms = [c for c in negatives if c.hit(findings)]
-        print(f"zeal {label}: recall {len(found)}/{len(positives)} N+1 loops; "
-              f"false alarms {len(alarms)}/{len(negatives)} prefetch/select loops")
+        print(
+            f"zeal {label}: recall {len(found)}/{len(positives)} N+1 loops; "
+            f"false alarms {len(alarms)}/{len(negatives)} prefetch/select loops"
+        )
         for case in positives:
             if case not in found:
                 print(f"    missed  {case.test} (line {case.line})")
         for case in alarms:
             for finding in case.hit(findings):
-                print(f"    alarm   {case.test} line {finding.line}: {finding.code} {finding.message}")
+                print(
+                    f"    alarm   {case.test} line {finding.line}: {finding.code} {finding.message}"
+                )
 
 
 DJANGO_CHECK = ("richardhapb+django-check", "crates/django-check_semantic/src/passes/n_plus_one.rs")
-TEST = re.compile(r'fn (?P<name>\w+)\(\) \{\s*(?://[^\n]*\s*)*let source = r#"(?P<source>.*?)"#;(?P<checks>.*?)\n    \}',
-                  re.S)
+TEST = re.compile(
+    r'fn (?P<name>\w+)\(\) \{\s*(?://[^\n]*\s*)*let source = r#"(?P<source>.*?)"#;(?P<checks>.*?)\n    \}',
+    re.S,
+)
 # Labels that say N+1 where Django runs no query: a row of ``obj.rel.all()`` (or of a
 # filter() on it) has its back-reference to ``obj`` set by the related manager.
-BACK_REFERENCE = frozenset({"detect_n1_after_get_object_or_404", "detect_n1_directly_all_in_for",
-                            "detect_n1_directly_in_for", "detect_n1_filter_directly_in_for"})
+BACK_REFERENCE = frozenset(
+    {
+        "detect_n1_after_get_object_or_404",
+        "detect_n1_directly_all_in_for",
+        "detect_n1_directly_in_for",
+        "detect_n1_filter_directly_in_for",
+    }
+)
 
 
 # Positive labels whose snippet runs no N+1 in Django (tests/test_nplusone_runtime.py shows
 # both facts): ``perfs = t.relative_performances`` only builds a manager, and the other two
 # iterate a manager or read a queryset attribute that does not exist (TypeError /
 # AttributeError), then only read managers. Reported both ways below.
-NO_QUERY = frozenset({"reverse_lookup_detection", "detect_n1_nested_relation_access_in_for",
-                      "prefetch_object_with_nested_queryset_missing_inner_prefetch"})
+NO_QUERY = frozenset(
+    {
+        "reverse_lookup_detection",
+        "detect_n1_nested_relation_access_in_for",
+        "prefetch_object_with_nested_queryset_missing_inner_prefetch",
+    }
+)
 
 
 def measure_django_check(mirror: Path | None) -> None:
@@ -193,15 +223,19 @@ def measure_django_check(mirror: Path | None) -> None:
             alarms.append(name)
             for finding in findings:
                 print(f"    alarm   {name} line {finding.line}: {finding.code} {finding.message}")
-    print(f"django-check: recall {len(found)}/{len(positives)} N+1 snippets; "
-          f"false alarms {len(alarms)}/{len(negatives)} clean snippets "
-          f"({len(BACK_REFERENCE)} relabelled clean: Django fills the back-reference)")
+    print(
+        f"django-check: recall {len(found)}/{len(positives)} N+1 snippets; "
+        f"false alarms {len(alarms)}/{len(negatives)} clean snippets "
+        f"({len(BACK_REFERENCE)} relabelled clean: Django fills the back-reference)"
+    )
     for name in positives:
         if name not in found:
             print(f"    missed  {name}{' (runs no N+1 in Django)' if name in NO_QUERY else ''}")
     real = [name for name in positives if name not in NO_QUERY]
-    print(f"django-check, labels checked against Django: recall {len([n for n in found if n in real])}/{len(real)}; "
-          f"false alarms {len(alarms) + len([n for n in found if n in NO_QUERY])}/{len(negatives) + len(NO_QUERY)}")
+    print(
+        f"django-check, labels checked against Django: recall {len([n for n in found if n in real])}/{len(real)}; "
+        f"false alarms {len(alarms) + len([n for n in found if n in NO_QUERY])}/{len(negatives) + len(NO_QUERY)}"
+    )
 
 
 def measure_django(root: Path) -> None:
@@ -215,11 +249,15 @@ def measure_django(root: Path) -> None:
         for path in sorted(package.rglob("*.py")):
             display = path.relative_to(root).as_posix()
             findings += checker.check_bytes(path.read_bytes(), display)
-        print(f"django/ {label}: {len(findings)} findings "
-              f"({len(index.models)} models indexed, {time.perf_counter() - started:.2f} s)")
+        print(
+            f"django/ {label}: {len(findings)} findings "
+            f"({len(index.models)} models indexed, {time.perf_counter() - started:.2f} s)"
+        )
         started = time.perf_counter()
         for finding in findings:
-            print(f"    {finding.path}:{finding.line}:{finding.col} {finding.code} {finding.message}")
+            print(
+                f"    {finding.path}:{finding.line}:{finding.col} {finding.code} {finding.message}"
+            )
 
 
 # Real Django apps read from fetched snapshots (fetch github:<owner>/<name>): every PRD2xx
@@ -234,15 +272,23 @@ def measure_apps(mirror: Path | None) -> None:
             print(f"{repo}: snapshot not found, skipped")
             continue
         with tempfile.TemporaryDirectory(prefix="prodlint-app-") as temp:
-            archive = subprocess.run(["git", "--git-dir", str(git_dir), "archive", "HEAD"],
-                                     capture_output=True, check=True).stdout
+            archive = subprocess.run(
+                ["git", "--git-dir", str(git_dir), "archive", "HEAD"],
+                capture_output=True,
+                check=True,
+            ).stdout
             subprocess.run(["tar", "-x", "-C", temp], input=archive, check=True)
             root = Path(temp)
             files = sorted(root.rglob("*.py"))
             checker = make_checker(Config(), ("PRD201", "PRD202"), build_model_index(files))
-            findings = [finding for path in files
-                        for finding in checker.check_bytes(path.read_bytes(), path.relative_to(root).as_posix())
-                        if finding.code.startswith("PRD2")]
+            findings = [
+                finding
+                for path in files
+                for finding in checker.check_bytes(
+                    path.read_bytes(), path.relative_to(root).as_posix()
+                )
+                if finding.code.startswith("PRD2")
+            ]
         print(f"{repo}: {len(findings)} PRD2xx findings in {len(files)} files")
         for finding in findings:
             print(f"    {finding.path}:{finding.line} {finding.code} {finding.message[:110]}")
@@ -250,9 +296,15 @@ def measure_apps(mirror: Path | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--src", type=Path, help="a folder holding the unpacked sdists (skips download)")
-    parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"),
-                        help="where fetched repository snapshots live (owner+name/repo)")
+    parser.add_argument(
+        "--src", type=Path, help="a folder holding the unpacked sdists (skips download)"
+    )
+    parser.add_argument(
+        "--mirror",
+        type=Path,
+        default=Path("/work/.mirror"),
+        help="where fetched repository snapshots live (owner+name/repo)",
+    )
     args = parser.parse_args()
     measure_django_check(args.mirror)
     measure_apps(args.mirror)

@@ -43,7 +43,9 @@ from sdists import fetch
 DJANGO = "django==5.2.8"
 ROOT = Path(__file__).resolve().parent.parent
 CHECK = ["check", "--no-cache", "--select", "ALL", "--output-format", "json"]
-IMPORTS = "import prodlint.runner, prodlint.engine, prodlint.facts, prodlint.registry as r; r.all_rules()"
+IMPORTS = (
+    "import prodlint.runner, prodlint.engine, prodlint.facts, prodlint.registry as r; r.all_rules()"
+)
 CPU = """
 import resource, subprocess, sys
 subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -53,8 +55,12 @@ print(usage.ru_utime + usage.ru_stime)
 
 
 def import_time(top: int) -> None:
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", IMPORTS], capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", IMPORTS],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     rows: list[tuple[int, int, str]] = []
     total = 0
     for line in done.stderr.splitlines():
@@ -64,8 +70,10 @@ def import_time(top: int) -> None:
             if len(found[3]) == 1:  # imported by the command itself: these add up to the whole
                 total += int(found[2])
     mine = sum(own for own, _, name in rows if name.startswith("prodlint"))
-    print(f"1. import time of a check (engine, all rules, fact providers): {total / 1e6:.3f} s "
-          f"(prodlint's own modules {mine / 1e6:.3f} s, the rest stdlib)")
+    print(
+        f"1. import time of a check (engine, all rules, fact providers): {total / 1e6:.3f} s "
+        f"(prodlint's own modules {mine / 1e6:.3f} s, the rest stdlib)"
+    )
     for own, cumulative, name in sorted(rows, reverse=True)[:top]:
         print(f"   {own / 1e3:8.1f} ms own  {cumulative / 1e3:8.1f} ms cumulative  {name}")
 
@@ -96,29 +104,49 @@ def profiled(package: Path, top: int) -> None:
     table = stats.stats  # type: ignore[attr-defined]
 
     def cumulative(file_suffix: str, function: str) -> float:
-        return sum(entry[3] for (file, _, name), entry in table.items()
-                   if file.endswith(file_suffix) and name == function)
+        return sum(
+            entry[3]
+            for (file, _, name), entry in table.items()
+            if file.endswith(file_suffix) and name == function
+        )
 
-    parse = sum(entry[3] for (file, _, name), entry in table.items() if file.endswith("ast.py") and name == "parse")
+    parse = sum(
+        entry[3]
+        for (file, _, name), entry in table.items()
+        if file.endswith("ast.py") and name == "parse"
+    )
     facts_parse = cumulative("prodlint/facts.py", "read_facts")
     walk = cumulative("prodlint/engine.py", "walk")
     rules = rule_of_module()
-    per_rule = sorted(((entry[3], entry[0], rules[file]) for (file, _, name), entry in table.items()
-                       if name == "check" and file in rules), reverse=True)
+    per_rule = sorted(
+        (
+            (entry[3], entry[0], rules[file])
+            for (file, _, name), entry in table.items()
+            if name == "check" and file in rules
+        ),
+        reverse=True,
+    )
     in_rules = sum(cost for cost, _, _ in per_rule)
     print(f"\n2. cProfile of check --jobs 1 --select ALL: {wall:.2f} s under the profiler")
-    for label, cost in (("discovery", cumulative("prodlint/discovery.py", "discover")
-                         + cumulative("prodlint/discovery.py", "fact_files")),
-                        ("project facts pre-pass (gather)", cumulative("prodlint/runner.py", "gather")),
-                        ("  of which reading facts (parses again)", facts_parse),
-                        ("ast.parse, all callers", parse),
-                        ("walk, rules included", walk),
-                        ("  rules' check(), cumulative", in_rules),
-                        ("  walk's own dispatch", walk - in_rules)):
+    for label, cost in (
+        (
+            "discovery",
+            cumulative("prodlint/discovery.py", "discover")
+            + cumulative("prodlint/discovery.py", "fact_files"),
+        ),
+        ("project facts pre-pass (gather)", cumulative("prodlint/runner.py", "gather")),
+        ("  of which reading facts (parses again)", facts_parse),
+        ("ast.parse, all callers", parse),
+        ("walk, rules included", walk),
+        ("  rules' check(), cumulative", in_rules),
+        ("  walk's own dispatch", walk - in_rules),
+    ):
         print(f"   {label:<42} {cost:7.2f} s  {100 * cost / wall:5.1f} %")
     print(f"   slowest {top} rules by check() cumulative time (calls):")
     for cost, calls, code in per_rule[:top]:
-        print(f"   {code:<14} {cost:7.3f} s  {calls:>8} calls  {1e6 * cost / max(calls, 1):6.2f} us/call")
+        print(
+            f"   {code:<14} {cost:7.3f} s  {calls:>8} calls  {1e6 * cost / max(calls, 1):6.2f} us/call"
+        )
 
 
 def parallel_cost(package: Path) -> None:
@@ -153,11 +181,17 @@ def parallel_cost(package: Path) -> None:
     facts_cost = time.perf_counter() - start
     print(f"\n3. going parallel ({len(files)} files; discovery {found:.3f} s)")
     print(f"   fork a 2-worker pool, one empty task each, shut down: best {min(runs):.3f} s of 3")
-    print(f"   pickle + unpickle the file list: {jobs_cost * 1e3:.1f} ms ({len(sent) / 1024:.0f} KB)")
-    print(f"   pickle + unpickle the findings: {findings_cost * 1e3:.1f} ms ({len(back) / 1024:.0f} KB, "
-          f"{len(result.findings)} findings)")
-    print(f"   (spawn only) pickle + unpickle the project facts: {facts_cost * 1e3:.1f} ms "
-          f"({len(facts) / 1024:.0f} KB)")
+    print(
+        f"   pickle + unpickle the file list: {jobs_cost * 1e3:.1f} ms ({len(sent) / 1024:.0f} KB)"
+    )
+    print(
+        f"   pickle + unpickle the findings: {findings_cost * 1e3:.1f} ms ({len(back) / 1024:.0f} KB, "
+        f"{len(result.findings)} findings)"
+    )
+    print(
+        f"   (spawn only) pickle + unpickle the project facts: {facts_cost * 1e3:.1f} ms "
+        f"({len(facts) / 1024:.0f} KB)"
+    )
 
 
 def cpu_times(package: Path) -> None:
@@ -165,16 +199,39 @@ def cpu_times(package: Path) -> None:
     cores = os.cpu_count() or 1
     print(f"\n4. CPU time, user + system, process tree (best of 3; {cores} cores)")
     for jobs in sorted({1, cores}):
-        best = min(float(subprocess.run([sys.executable, "-c", CPU, prodlint, *CHECK, "--jobs", str(jobs),
-                                         str(package)], capture_output=True, text=True, check=True).stdout)
-                   for _ in range(3))
+        best = min(
+            float(
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-c",
+                        CPU,
+                        prodlint,
+                        *CHECK,
+                        "--jobs",
+                        str(jobs),
+                        str(package),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            )
+            for _ in range(3)
+        )
         print(f"   --jobs {jobs}: {best:.2f} s")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--src", type=Path, help="an unpacked django-5.2.8 sdist (skips the download)")
-    parser.add_argument("--top", type=int, default=15, help="rows in the import and per-rule tables")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--src", type=Path, help="an unpacked django-5.2.8 sdist (skips the download)"
+    )
+    parser.add_argument(
+        "--top", type=int, default=15, help="rows in the import and per-rule tables"
+    )
     args = parser.parse_args(argv)
     package = (args.src if args.src is not None else fetch(DJANGO)) / "django"
     import_time(args.top)

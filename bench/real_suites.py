@@ -66,35 +66,100 @@ class Project:
 
 
 PROJECTS = [
-    Project("mkdocs", "mkdocs==1.6.0", ["pytest", "babel"], "pytest", "mkdocs/tests",
-            ["-o", "python_files=*tests.py", "--ignore=mkdocs/tests/integration"], entry_points=["mkdocs/__main__.py"]),
+    Project(
+        "mkdocs",
+        "mkdocs==1.6.0",
+        ["pytest", "babel"],
+        "pytest",
+        "mkdocs/tests",
+        ["-o", "python_files=*tests.py", "--ignore=mkdocs/tests/integration"],
+        entry_points=["mkdocs/__main__.py"],
+    ),
     # kombu's requirements/test.txt, and the transports' libraries its unit tests import.
-    Project("kombu", "kombu==5.3.4", ["-r", "requirements/test.txt", "boto3", "PyYAML", "msgpack", "redis",
-                                      "sqlalchemy", "pymongo"], "pytest", "t/unit"),
+    Project(
+        "kombu",
+        "kombu==5.3.4",
+        [
+            "-r",
+            "requirements/test.txt",
+            "boto3",
+            "PyYAML",
+            "msgpack",
+            "redis",
+            "sqlalchemy",
+            "pymongo",
+        ],
+        "pytest",
+        "t/unit",
+    ),
     # celery's requirements/test.txt, less mypy and pre-commit (not used by the unit tests).
-    Project("celery", "celery==5.3.6",
-            ["pytest==7.4.3", "pytest-celery==0.0.0", "pytest-subtests==0.11.0", "pytest-timeout==2.2.0",
-             "pytest-click==1.1.0", "pytest-order==1.2.0", "boto3>=1.26.143", "moto>=4.1.11,<5", "PyYAML",
-             "msgpack"],
-            "pytest", "t/unit", whole_suite=False, entry_points=["celery/__main__.py"]),
+    Project(
+        "celery",
+        "celery==5.3.6",
+        [
+            "pytest==7.4.3",
+            "pytest-celery==0.0.0",
+            "pytest-subtests==0.11.0",
+            "pytest-timeout==2.2.0",
+            "pytest-click==1.1.0",
+            "pytest-order==1.2.0",
+            "boto3>=1.26.143",
+            "moto>=4.1.11,<5",
+            "PyYAML",
+            "msgpack",
+        ],
+        "pytest",
+        "t/unit",
+        whole_suite=False,
+        entry_points=["celery/__main__.py"],
+    ),
     # Django's tests/requirements/py3.txt needs system libraries (pylibmc, ...); the tests
     # whose optional dependencies are missing skip the same way before and after a fix.
-    Project("django", "django==4.2.16", ["tblib", "Jinja2", "PyYAML", "Pillow", "argon2-cffi", "bcrypt"], "django",
-            "tests", whole_suite=False, timeout=2400, entry_points=["django/__main__.py"]),
+    Project(
+        "django",
+        "django==4.2.16",
+        ["tblib", "Jinja2", "PyYAML", "Pillow", "argon2-cffi", "bcrypt"],
+        "django",
+        "tests",
+        whole_suite=False,
+        timeout=2400,
+        entry_points=["django/__main__.py"],
+    ),
 ]
 
 Outcomes = dict[str, str]  # test id -> passed / failed / error / skipped
 
 
-def run(command: Sequence[str], cwd: Path, timeout: float, env: dict[str, str] | None = None,
-        ) -> subprocess.CompletedProcess[str]:
+def run(
+    command: Sequence[str],
+    cwd: Path,
+    timeout: float,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(list(command), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
-                              check=False)
+        return subprocess.run(
+            list(command),
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired as error:
-        out = error.stdout.decode("utf-8", "replace") if isinstance(error.stdout, bytes) else (error.stdout or "")
-        err = error.stderr.decode("utf-8", "replace") if isinstance(error.stderr, bytes) else (error.stderr or "")
-        return subprocess.CompletedProcess(list(command), -9, out, err + f"\n[timed out after {timeout} s]")
+        out = (
+            error.stdout.decode("utf-8", "replace")
+            if isinstance(error.stdout, bytes)
+            else (error.stdout or "")
+        )
+        err = (
+            error.stderr.decode("utf-8", "replace")
+            if isinstance(error.stderr, bytes)
+            else (error.stderr or "")
+        )
+        return subprocess.CompletedProcess(
+            list(command), -9, out, err + f"\n[timed out after {timeout} s]"
+        )
 
 
 def project_named(name: str) -> Project:
@@ -115,11 +180,17 @@ def venv_for(project: Project, source: Path, workdir: Path) -> Path:
         if not python.exists():
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        for arguments in (["-U", "pip", "setuptools", "wheel"], [str(source)], project.test_requirements):
+        for arguments in (
+            ["-U", "pip", "setuptools", "wheel"],
+            [str(source)],
+            project.test_requirements,
+        ):
             done = run([*pip, *arguments], cwd=source, timeout=1800)
             if done.returncode != 0:
-                raise sdists.FetchError(f"{project.name}: pip install {' '.join(arguments)} failed:\n"
-                                        f"{done.stderr[-3000:]}")
+                raise sdists.FetchError(
+                    f"{project.name}: pip install {' '.join(arguments)} failed:\n"
+                    f"{done.stderr[-3000:]}"
+                )
         marker.write_text(wanted)
     return python
 
@@ -134,7 +205,9 @@ def python_files(root: Path) -> dict[str, str]:
     found = {}
     for path in sorted(root.rglob("*.py")):
         if path.is_file() and not path.is_symlink():
-            found[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8", errors="surrogateescape")
+            found[path.relative_to(root).as_posix()] = path.read_text(
+                encoding="utf-8", errors="surrogateescape"
+            )
     return found
 
 
@@ -144,14 +217,19 @@ def fix(tree: Path, unsafe: bool) -> dict[str, tuple[str, str]]:
     command = [*PRODLINT, "fix", "--no-cache", *(["--unsafe-fixes"] if unsafe else []), "."]
     done = run(command, cwd=tree, timeout=3600)
     if done.returncode not in (0, 1) or "Traceback" in done.stderr:
-        raise SystemExit(f"prodlint fix failed in {tree}:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+        raise SystemExit(
+            f"prodlint fix failed in {tree}:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
+        )
     after = python_files(tree)
     return {name: (before[name], after[name]) for name in before if after.get(name) != before[name]}
 
 
 def hunks(before: str, after: str, name: str) -> list[str]:
-    lines = list(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"a/{name}", f"b/{name}",
-                                      n=1))
+    lines = list(
+        difflib.unified_diff(
+            before.splitlines(True), after.splitlines(True), f"a/{name}", f"b/{name}", n=1
+        )
+    )
     found: list[str] = []
     for line in lines[2:]:
         if line.startswith("@@"):
@@ -175,7 +253,9 @@ def related_tests(project: Project, root: Path, touched: Sequence[str]) -> list[
         parent, _, leaf = module.rpartition(".")
         patterns.append(re.compile(rf"\b{re.escape(module)}\b"))
         if parent:
-            patterns.append(re.compile(rf"from\s+{re.escape(parent)}\s+import\s+[^\n]*\b{re.escape(leaf)}\b"))
+            patterns.append(
+                re.compile(rf"from\s+{re.escape(parent)}\s+import\s+[^\n]*\b{re.escape(leaf)}\b")
+            )
     scores: dict[str, int] = {}
     for path in sorted(tests_root.rglob("*.py")):
         relative = path.relative_to(root).as_posix()
@@ -188,15 +268,21 @@ def related_tests(project: Project, root: Path, touched: Sequence[str]) -> list[
         else:
             unit = relative
         text = path.read_text(encoding="utf-8", errors="replace")
-        score = sum(1 for pattern in patterns if pattern.search(text)) + (10 if relative in touched else 0)
+        score = sum(1 for pattern in patterns if pattern.search(text)) + (
+            10 if relative in touched else 0
+        )
         if score:
             scores[unit] = scores.get(unit, 0) + score
     ranked = sorted(scores, key=lambda unit: (-scores[unit], unit))
     if project.runner == "pytest":
-        python_files_pattern = next((a.split("=", 1)[1] for a in project.pytest_args if a.startswith("python_files=")),
-                                    "test_*.py")
+        python_files_pattern = next(
+            (a.split("=", 1)[1] for a in project.pytest_args if a.startswith("python_files=")),
+            "test_*.py",
+        )
         suffix = python_files_pattern.replace("*", "")
-        ranked = [unit for unit in ranked if unit.endswith(suffix) or Path(unit).name.startswith("test_")]
+        ranked = [
+            unit for unit in ranked if unit.endswith(suffix) or Path(unit).name.startswith("test_")
+        ]
     return ranked[:MAX_SELECTED]
 
 
@@ -224,15 +310,30 @@ def pytest_outcomes(report: Path) -> Outcomes:
 DJANGO_NEEDS_SERVICES = frozenset({"gis_tests"})
 DJANGO_LINE = re.compile(
     r"^(?P<name>\w+) \((?P<where>[\w.]+)\)(?:\n.*?)? \.\.\. (?P<outcome>ok|FAIL|ERROR|skipped|expected failure|"
-    r"unexpected success)", re.MULTILINE)
-DJANGO_OUTCOMES = {"ok": "passed", "FAIL": "failed", "ERROR": "error", "skipped": "skipped",
-                   "expected failure": "passed", "unexpected success": "failed"}
+    r"unexpected success)",
+    re.MULTILINE,
+)
+DJANGO_OUTCOMES = {
+    "ok": "passed",
+    "FAIL": "failed",
+    "ERROR": "error",
+    "skipped": "skipped",
+    "expected failure": "passed",
+    "unexpected success": "failed",
+}
 
 
-def run_tests(project: Project, python: Path, tree: Path, selection: Sequence[str] | None,
-              ids: Sequence[str] | None = None) -> tuple[Outcomes, float, str]:
+def run_tests(
+    project: Project,
+    python: Path,
+    tree: Path,
+    selection: Sequence[str] | None,
+    ids: Sequence[str] | None = None,
+) -> tuple[Outcomes, float, str]:
     """Run the tests (all, a selection of modules/apps, or given test ids) in ``tree``."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "PYTHON"))}
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "PYTHON"))
+    }
     env["PYTHONPATH"] = str(tree)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     start = time.perf_counter()
@@ -243,17 +344,39 @@ def run_tests(project: Project, python: Path, tree: Path, selection: Sequence[st
             targets = [pytest_node(tree, test_id) for test_id in ids]
         else:
             targets = list(selection) if selection is not None else [project.tests]
-        command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-                   "--continue-on-collection-errors",
-                   *project.pytest_args, f"--junitxml={report}", *targets]
+        command = [
+            str(python),
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "--continue-on-collection-errors",
+            *project.pytest_args,
+            f"--junitxml={report}",
+            *targets,
+        ]
         done = run(command, cwd=tree, timeout=project.timeout, env=env)
         outcomes = pytest_outcomes(report)
     else:
         labels = list(ids) if ids is not None else list(selection or [])
-        command = [str(python), "runtests.py", "--settings=test_sqlite", "--parallel=2", "-v", "2", "--noinput",
-                   *labels]
+        command = [
+            str(python),
+            "runtests.py",
+            "--settings=test_sqlite",
+            "--parallel=2",
+            "-v",
+            "2",
+            "--noinput",
+            *labels,
+        ]
         done = run(command, cwd=tree / project.tests, timeout=project.timeout, env=env)
-        outcomes = {f"{m['where']}": DJANGO_OUTCOMES[m["outcome"]] for m in DJANGO_LINE.finditer(done.stderr)}
+        outcomes = {
+            f"{m['where']}": DJANGO_OUTCOMES[m["outcome"]]
+            for m in DJANGO_LINE.finditer(done.stderr)
+        }
     return outcomes, time.perf_counter() - start, done.stdout[-1500:] + done.stderr[-1500:]
 
 
@@ -269,8 +392,11 @@ def pytest_node(tree: Path, test_id: str) -> str:
 
 
 def compare(before: Outcomes, after: Outcomes) -> dict[str, tuple[str, str]]:
-    return {test: (before.get(test, "missing"), after.get(test, "missing"))
-            for test in sorted(set(before) | set(after)) if before.get(test) != after.get(test)}
+    return {
+        test: (before.get(test, "missing"), after.get(test, "missing"))
+        for test in sorted(set(before) | set(after))
+        if before.get(test) != after.get(test)
+    }
 
 
 @dataclass
@@ -288,8 +414,13 @@ class Side:
         return sum(len(hunks(before, after, name)) for name, (before, after) in self.files.items())
 
 
-def confirm(project: Project, python: Path, base: Path, tree: Path, differing: dict[str, tuple[str, str]],
-            ) -> dict[str, tuple[str, str]]:
+def confirm(
+    project: Project,
+    python: Path,
+    base: Path,
+    tree: Path,
+    differing: dict[str, tuple[str, str]],
+) -> dict[str, tuple[str, str]]:
     """Rerun differing tests on both trees; only differences that hold are kept."""
     if not differing:
         return {}
@@ -297,7 +428,9 @@ def confirm(project: Project, python: Path, base: Path, tree: Path, differing: d
     again_base, _, _ = run_tests(project, python, base, None, ids=ids)
     again_fixed, _, _ = run_tests(project, python, tree, None, ids=ids)
     held = compare(again_base, again_fixed)
-    return {test: differing[test] for test in ids if test in held or not again_base or not again_fixed}
+    return {
+        test: differing[test] for test in ids if test in held or not again_base or not again_fixed
+    }
 
 
 def blame(project: Project, python: Path, base: Path, workdir: Path, side: Side) -> None:
@@ -310,12 +443,16 @@ def blame(project: Project, python: Path, base: Path, workdir: Path, side: Side)
 
     def changed_by(names: Sequence[str]) -> dict[str, tuple[str, str]]:
         for name in names:
-            (trial / name).write_text(side.files[name][1], encoding="utf-8", errors="surrogateescape")
+            (trial / name).write_text(
+                side.files[name][1], encoding="utf-8", errors="surrogateescape"
+            )
         try:
             outcomes, _, _ = run_tests(project, python, trial, None, ids=ids)
         finally:
             for name in names:
-                (trial / name).write_text(side.files[name][0], encoding="utf-8", errors="surrogateescape")
+                (trial / name).write_text(
+                    side.files[name][0], encoding="utf-8", errors="surrogateescape"
+                )
         return compare(reference, outcomes)
 
     def search(names: Sequence[str]) -> None:
@@ -336,7 +473,10 @@ def blame(project: Project, python: Path, base: Path, workdir: Path, side: Side)
 
 
 def is_entry_point(text: str) -> bool:
-    return text.startswith("#!") or re.search(r"^if\s+__name__\s*==\s*['\"]__main__['\"]", text, re.MULTILINE) is not None
+    return (
+        text.startswith("#!")
+        or re.search(r"^if\s+__name__\s*==\s*['\"]__main__['\"]", text, re.MULTILINE) is not None
+    )
 
 
 def script_command(python: Path, root: Path, relative: str) -> list[str]:
@@ -361,8 +501,17 @@ def check_scripts(project: Project, python: Path, base: Path, tree: Path, side: 
     touched = [name for name, (before, _) in side.files.items() if is_entry_point(before)]
     for name in sorted({*touched, *project.entry_points}):
         old, new = script_output(python, base, name), script_output(python, tree, name)
-        side.scripts.append((name, old == new, "".join(difflib.unified_diff(
-            old.splitlines(True), new.splitlines(True), "before", "after", n=2))))
+        side.scripts.append(
+            (
+                name,
+                old == new,
+                "".join(
+                    difflib.unified_diff(
+                        old.splitlines(True), new.splitlines(True), "before", "after", n=2
+                    )
+                ),
+            )
+        )
 
 
 def summarise(outcomes: Outcomes) -> str:
@@ -387,7 +536,9 @@ def measure(project: Project, workdir: Path, log: Callable[[str], None]) -> dict
     selection = None if project.whole_suite else related_tests(project, base, touched)
     if selection is not None and not selection:
         log(f"{project.name}: no test module is related to the {len(touched)} fixed files")
-    log(f"{project.name}: tests on the untouched tree ({'all' if selection is None else len(selection)}) ...")
+    log(
+        f"{project.name}: tests on the untouched tree ({'all' if selection is None else len(selection)}) ..."
+    )
     reference, seconds, tail = run_tests(project, python, base, selection)
     if not reference:
         log(f"{project.name}: no test results; the runner said:\n{tail}")
@@ -399,7 +550,9 @@ def measure(project: Project, workdir: Path, log: Callable[[str], None]) -> dict
         side.outcomes, side.seconds, _ = run_tests(project, python, tree, selection)
         side.differences = confirm(project, python, base, tree, compare(reference, side.outcomes))
         if side.differences:
-            log(f"{project.name}: {len(side.differences)} tests differ after the {side.label} fix; finding the files ...")
+            log(
+                f"{project.name}: {len(side.differences)} tests differ after the {side.label} fix; finding the files ..."
+            )
             blame(project, python, base, root, side)
         if side.label == "safe":
             check_scripts(project, python, base, tree, side)
@@ -414,10 +567,20 @@ def measure(project: Project, workdir: Path, log: Callable[[str], None]) -> dict
                 "hunks": side.hunk_count,
                 "result": summarise(side.outcomes),
                 "differences": {test: list(change) for test, change in side.differences.items()},
-                "blame": {key: {"tests": tests, "hunks": [hunk for name in key.split(" + ")
-                                                          for hunk in hunks(*side.files[name], name)]}
-                          for key, tests in side.blame.items()},
-                "scripts": [{"file": name, "same": same, "diff": diff} for name, same, diff in side.scripts],
+                "blame": {
+                    key: {
+                        "tests": tests,
+                        "hunks": [
+                            hunk
+                            for name in key.split(" + ")
+                            for hunk in hunks(*side.files[name], name)
+                        ],
+                    }
+                    for key, tests in side.blame.items()
+                },
+                "scripts": [
+                    {"file": name, "same": same, "diff": diff} for name, same, diff in side.scripts
+                ],
             }
             for side, _ in sides
         },
@@ -425,8 +588,17 @@ def measure(project: Project, workdir: Path, log: Callable[[str], None]) -> dict
 
 
 def table(results: Sequence[dict[str, object]]) -> str:
-    header = ("project", "tests", "before p/f/e/s", "fix", "files", "hunks", "after p/f/e/s", "changed tests",
-              "scripts same")
+    header = (
+        "project",
+        "tests",
+        "before p/f/e/s",
+        "fix",
+        "files",
+        "hunks",
+        "after p/f/e/s",
+        "changed tests",
+        "scripts same",
+    )
     rows = [header]
     for result in results:
         selection = result["selection"]
@@ -435,11 +607,23 @@ def table(results: Sequence[dict[str, object]]) -> str:
         assert isinstance(sides, dict)
         for label, side in sides.items():
             scripts = side["scripts"]
-            rows.append((str(result["project"]), tests, str(result["base"]), label, str(side["files"]),
-                         str(side["hunks"]), side["result"], str(len(side["differences"])),
-                         f"{sum(s['same'] for s in scripts)}/{len(scripts)}" if label == "safe" else "-"))
+            rows.append(
+                (
+                    str(result["project"]),
+                    tests,
+                    str(result["base"]),
+                    label,
+                    str(side["files"]),
+                    str(side["hunks"]),
+                    side["result"],
+                    str(len(side["differences"])),
+                    f"{sum(s['same'] for s in scripts)}/{len(scripts)}" if label == "safe" else "-",
+                )
+            )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows)
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows
+    )
 
 
 def details(results: Sequence[dict[str, object]]) -> str:
@@ -451,17 +635,23 @@ def details(results: Sequence[dict[str, object]]) -> str:
             for test, (old, new) in side["differences"].items():
                 out.append(f"{result['project']} {label}: {test}: {old} -> {new}")
             for name, blamed in side["blame"].items():
-                out.append(f"{result['project']} {label}: {name} changes {len(blamed['tests'])} tests: "
-                           + ", ".join(blamed["tests"][:5]))
+                out.append(
+                    f"{result['project']} {label}: {name} changes {len(blamed['tests'])} tests: "
+                    + ", ".join(blamed["tests"][:5])
+                )
                 out.extend("    " + line for hunk in blamed["hunks"] for line in hunk.splitlines())
             for script in side["scripts"]:
                 if not script["same"]:
-                    out.append(f"{result['project']} {label}: {script['file']} prints differently:\n{script['diff']}")
+                    out.append(
+                        f"{result['project']} {label}: {script['file']} prints differently:\n{script['diff']}"
+                    )
     return "\n".join(out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--only", nargs="*", choices=[project.name for project in PROJECTS])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/prodlint-real-suites"))
     args = parser.parse_args(argv)

@@ -46,11 +46,17 @@ DEFAULT_RUFF_REPOS = (Path("/work/.mirror/astral-sh+ruff/repo"), Path.home() / "
 
 
 def checker() -> Checker:
-    return Checker(Config(), rules=[ResourceNotClosed, ClosedOnlyOnSuccess, ConnectionWithDoesNotClose])
+    return Checker(
+        Config(), rules=[ResourceNotClosed, ClosedOnlyOnSuccess, ConnectionWithDoesNotClose]
+    )
 
 
 def python_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.py") if "site-packages" not in p.parts and "__pycache__" not in p.parts)
+    return sorted(
+        p
+        for p in root.rglob("*.py")
+        if "site-packages" not in p.parts and "__pycache__" not in p.parts
+    )
 
 
 def prodlint_findings(root: Path) -> tuple[list[Finding], float]:
@@ -63,20 +69,40 @@ def prodlint_findings(root: Path) -> tuple[list[Finding], float]:
         except (UnicodeDecodeError, OSError):
             continue
         # Paths relative to the tree's parent, so test-paths see `test/`, `tests/` folders.
-        found += [f for f in check.check_text(text, path.relative_to(root.parent).as_posix()) if f.code.startswith("PRD3")]
+        found += [
+            f
+            for f in check.check_text(text, path.relative_to(root.parent).as_posix())
+            if f.code.startswith("PRD3")
+        ]
     return found, time.perf_counter() - started
 
 
 def is_test(finding: Finding) -> bool:
     parts = finding.path.split("/")
-    return any(p in ("test", "tests", "testing", "idle_test") for p in parts) or parts[-1].startswith("test_")
+    return any(p in ("test", "tests", "testing", "idle_test") for p in parts) or parts[
+        -1
+    ].startswith("test_")
 
 
 def ruff_count(root: Path) -> Counter[str]:
     done = subprocess.run(
-        [str(BIN / "ruff"), "check", "--isolated", "--no-cache", "--select", "SIM115", "--output-format", "json",
-         "--exit-zero", "--extend-exclude", "site-packages", str(root)],
-        capture_output=True, text=True, timeout=600,
+        [
+            str(BIN / "ruff"),
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--select",
+            "SIM115",
+            "--output-format",
+            "json",
+            "--exit-zero",
+            "--extend-exclude",
+            "site-packages",
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     results = json.loads(done.stdout or "[]")
     return Counter("test" if _test_path(str(r["filename"])) else "app" for r in results)
@@ -89,21 +115,37 @@ def pylint_count(root: Path, app_only: bool) -> Counter[str] | None:
         return None
     ignored = "site-packages,test,tests,idle_test" if app_only else "site-packages"
     done = subprocess.run(
-        [str(BIN / "pylint"), "--disable=all", "--enable=consider-using-with", "--output-format=json",
-         "--jobs=2", "--recursive=y", "--score=n", f"--ignore={ignored}", str(root)],
-        capture_output=True, text=True, timeout=3600,
+        [
+            str(BIN / "pylint"),
+            "--disable=all",
+            "--enable=consider-using-with",
+            "--output-format=json",
+            "--jobs=2",
+            "--recursive=y",
+            "--score=n",
+            f"--ignore={ignored}",
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=3600,
     )
     try:
         results = json.loads(done.stdout or "[]")
     except json.JSONDecodeError:
         return None
-    return Counter("test" if _test_path(str(r["path"])) else "app" for r in results
-                   if r.get("symbol") == "consider-using-with")
+    return Counter(
+        "test" if _test_path(str(r["path"])) else "app"
+        for r in results
+        if r.get("symbol") == "consider-using-with"
+    )
 
 
 def _test_path(path: str) -> bool:
     parts = Path(path).parts
-    return any(p in ("test", "tests", "testing", "idle_test") for p in parts) or Path(path).name.startswith("test_")
+    return any(p in ("test", "tests", "testing", "idle_test") for p in parts) or Path(
+        path
+    ).name.startswith("test_")
 
 
 def trees(skip_stdlib: bool) -> dict[str, Path]:
@@ -119,9 +161,13 @@ def trees(skip_stdlib: bool) -> dict[str, Path]:
 
 
 def false_alarms(skip_pylint: bool, skip_stdlib: bool) -> None:
-    print("== PRD3xx findings on real code (app code / test files), next to ruff SIM115 and pylint R1732")
-    print(f"{'tree':12} {'prodlint app':>12} {'prodlint test':>13} {'ruff app':>9} {'ruff test':>9} "
-          f"{'pylint app':>10} {'pylint test':>11}  seconds")
+    print(
+        "== PRD3xx findings on real code (app code / test files), next to ruff SIM115 and pylint R1732"
+    )
+    print(
+        f"{'tree':12} {'prodlint app':>12} {'prodlint test':>13} {'ruff app':>9} {'ruff test':>9} "
+        f"{'pylint app':>10} {'pylint test':>11}  seconds"
+    )
     listed: list[Finding] = []
     for name, root in trees(skip_stdlib).items():
         found, seconds = prodlint_findings(root)
@@ -129,9 +175,15 @@ def false_alarms(skip_pylint: bool, skip_stdlib: bool) -> None:
         ruff = ruff_count(root)
         app_only = name == "stdlib Lib"
         pylint = None if skip_pylint else pylint_count(root, app_only)
-        shown = ("-", "-") if pylint is None else (str(pylint["app"]), "not run" if app_only else str(pylint["test"]))
-        print(f"{name:12} {len(app):>12} {len(found) - len(app):>13} {ruff['app']:>9} {ruff['test']:>9} "
-              f"{shown[0]:>10} {shown[1]:>11}  {seconds:.1f}")
+        shown = (
+            ("-", "-")
+            if pylint is None
+            else (str(pylint["app"]), "not run" if app_only else str(pylint["test"]))
+        )
+        print(
+            f"{name:12} {len(app):>12} {len(found) - len(app):>13} {ruff['app']:>9} {ruff['test']:>9} "
+            f"{shown[0]:>10} {shown[1]:>11}  {seconds:.1f}"
+        )
         listed += app
     print("\n== every PRD3xx finding in application code (to judge)")
     for finding in sorted(listed, key=Finding.sort_key):
@@ -148,15 +200,34 @@ def ruff_repo(explicit: str | None) -> Path | None:
 def read_repo_file(repo: Path, path: str) -> str:
     if (repo / path).is_file():
         return (repo / path).read_text(encoding="utf-8")
-    return subprocess.run(["git", "--git-dir", str(repo), "show", f"HEAD:{path}"], capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["git", "--git-dir", str(repo), "show", f"HEAD:{path}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def ruff_lines(text: str) -> set[int]:
     done = subprocess.run(
-        [str(BIN / "ruff"), "check", "--isolated", "--no-cache", "--select", "SIM115", "--output-format", "json",
-         "--exit-zero", "--stdin-filename", "SIM115.py", "-"],
-        input=text, capture_output=True, text=True, timeout=120,
+        [
+            str(BIN / "ruff"),
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--select",
+            "SIM115",
+            "--output-format",
+            "json",
+            "--exit-zero",
+            "--stdin-filename",
+            "SIM115.py",
+            "-",
+        ],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     return {int(r["location"]["row"]) for r in json.loads(done.stdout or "[]")}
 
@@ -184,15 +255,26 @@ def ruff_fixture(explicit: str | None) -> None:
     # The module's own statements as a function body: one header line, every line one
     # further down; its functions and classes are blanked out (they stay judged as they are
     # in the first run), else a nested ``def`` naming ``f`` would make every ``f`` captured.
-    wrapped = "def module_body():\n" + textwrap.indent(blank_definitions(text), "    ") + "    pass\n"
-    in_function = as_is | {f.line - 1 for f in check.check_text(wrapped, "SIM115.py") if f.code.startswith("PRD3")}
+    wrapped = (
+        "def module_body():\n" + textwrap.indent(blank_definitions(text), "    ") + "    pass\n"
+    )
+    in_function = as_is | {
+        f.line - 1 for f in check.check_text(wrapped, "SIM115.py") if f.code.startswith("PRD3")
+    }
     lines = text.splitlines()
-    print(f"ruff flags {len(labelled)} lines; prodlint as is: {len(as_is & labelled)} of them "
-          f"(+{len(as_is - labelled)} others); as a function body: {len(in_function & labelled)} "
-          f"(+{len(in_function - labelled)} others)")
+    print(
+        f"ruff flags {len(labelled)} lines; prodlint as is: {len(as_is & labelled)} of them "
+        f"(+{len(as_is - labelled)} others); as a function body: {len(in_function & labelled)} "
+        f"(+{len(in_function - labelled)} others)"
+    )
     for line in sorted(labelled | in_function):
-        mark = ("both" if line in labelled and line in in_function else "ruff only" if line in labelled
-                else "prodlint only")
+        mark = (
+            "both"
+            if line in labelled and line in in_function
+            else "ruff only"
+            if line in labelled
+            else "prodlint only"
+        )
         print(f"  {line:4} {mark:13} {lines[line - 1].strip()[:70]}")
 
 

@@ -42,8 +42,12 @@ from sdists import fetch
 
 DJANGO = "django==5.2.8"
 BIN = Path(sys.executable).parent
-BANDIT_TESTS = "B608,B105,B106,B107,B110,B113,B501"  # SQL, secrets, try/except/pass, timeout, verify
-RUFF_RULES = "S608,S105,S106,S107,S110,S113,S501,T201,G004"  # the same, plus print and f-string logging
+BANDIT_TESTS = (
+    "B608,B105,B106,B107,B110,B113,B501"  # SQL, secrets, try/except/pass, timeout, verify
+)
+RUFF_RULES = (
+    "S608,S105,S106,S107,S110,S113,S501,T201,G004"  # the same, plus print and f-string logging
+)
 BANDIT_LABEL = "bandit -r (its SQL/secret/... tests)"
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -107,71 +111,131 @@ def tool(name: str) -> str:
 
 
 def measure_once(command: Sequence[str], cwd: Path) -> tuple[float, int, int, float]:
-    done = subprocess.run([sys.executable, "-c", WRAPPER, *command], cwd=cwd, env=environment(),
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *command],
+        cwd=cwd,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result = json.loads(done.stdout)
     if result["returncode"] not in (0, 1):
-        raise SystemExit(f"{' '.join(command)} failed ({result['returncode']}):\n{result['stderr']}")
-    return float(result["seconds"]), int(result["maxrss_kb"]), int(result["returncode"]), float(result["cpu"])
+        raise SystemExit(
+            f"{' '.join(command)} failed ({result['returncode']}):\n{result['stderr']}"
+        )
+    return (
+        float(result["seconds"]),
+        int(result["maxrss_kb"]),
+        int(result["returncode"]),
+        float(result["cpu"]),
+    )
 
 
-def measure(label: str, command: list[str], cwd: Path, runs: int, before_each: list[str] | None = None) -> Measurement:
+def measure(
+    label: str, command: list[str], cwd: Path, runs: int, before_each: list[str] | None = None
+) -> Measurement:
     """Best wall time of ``runs``; ``before_each`` (untimed) resets state, e.g. a cache."""
     best = float("inf")
     peak = code = 0
     cpu = 0.0
     for _ in range(runs):
         if before_each:
-            subprocess.run(before_each, cwd=cwd, env=environment(), capture_output=True, check=False)
+            subprocess.run(
+                before_each, cwd=cwd, env=environment(), capture_output=True, check=False
+            )
         seconds, rss, code, used = measure_once(command, cwd)
         if seconds < best:
             best, cpu = seconds, used
         peak = max(peak, rss)
     row = Measurement(label, command, best, runs, peak, code, cpu)
-    print(f"  {label:<34} {best:7.2f} s  cpu {cpu:6.2f} s  (best of {runs}, peak {peak / 1024:6.1f} MB)",
-          file=sys.stderr)
+    print(
+        f"  {label:<34} {best:7.2f} s  cpu {cpu:6.2f} s  (best of {runs}, peak {peak / 1024:6.1f} MB)",
+        file=sys.stderr,
+    )
     return row
 
 
 def flake8_has_prodlint(cwd: Path) -> bool:
     probe = cwd / "_prodlint_probe.py"
-    probe.write_text('import logging\nlogger = logging.getLogger(__name__)\nlogger.info(f"x {probe}")\n')
+    probe.write_text(
+        'import logging\nlogger = logging.getLogger(__name__)\nlogger.info(f"x {probe}")\n'
+    )
     try:
-        done = subprocess.run([tool("flake8"), "--select", "PRD", str(probe)], cwd=cwd, env=environment(),
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [tool("flake8"), "--select", "PRD", str(probe)],
+            cwd=cwd,
+            env=environment(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     finally:
         probe.unlink()
     return "PRD" in done.stdout
 
 
 def count_findings(cwd: Path) -> tuple[int, int]:
-    done = subprocess.run([tool("prodlint"), "check", "--no-cache", "--select", "ALL", "--output-format", "json",
-                           "django"], cwd=cwd, env=environment(), capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            tool("prodlint"),
+            "check",
+            "--no-cache",
+            "--select",
+            "ALL",
+            "--output-format",
+            "json",
+            "django",
+        ],
+        cwd=cwd,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     findings = json.loads(done.stdout)["findings"]
     return len(findings), sum(f["code"] == "PRD000" for f in findings)
 
 
 def rules_present() -> list[str]:
-    done = subprocess.run([tool("prodlint"), "rules", "--format", "json"], env=environment(),
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [tool("prodlint"), "rules", "--format", "json"],
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return [rule["code"] for rule in json.loads(done.stdout)]
 
 
 def commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "src"], cwd=ROOT,
-                           capture_output=True, text=True, check=False).stdout.strip()
+    done = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no", "src"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
     return (done.stdout.strip() or "unknown") + ("-dirty" if dirty else "")
 
 
 def shown(command: list[str]) -> list[str]:
-    return ["<bench/run.py PARSE_ONLY>" if part == PARSE_ONLY else part.replace(str(BIN) + os.sep, "")
-            for part in command]
+    return [
+        "<bench/run.py PARSE_ONLY>" if part == PARSE_ONLY else part.replace(str(BIN) + os.sep, "")
+        for part in command
+    ]
 
 
 def version(command: list[str]) -> str:
     done = subprocess.run(command, env=environment(), capture_output=True, text=True, check=False)
-    return (done.stdout.strip() or done.stderr.strip()).splitlines()[0] if done.returncode == 0 else "absent"
+    return (
+        (done.stdout.strip() or done.stderr.strip()).splitlines()[0]
+        if done.returncode == 0
+        else "absent"
+    )
 
 
 @dataclass
@@ -195,10 +259,17 @@ def goals(by_label: dict[str, Measurement]) -> list[Goal]:
         Goal("cold / bandit", cold / by_label[BANDIT_LABEL].seconds, GOAL_COLD_VS_BANDIT),
     ]
     if SEMGREP_LABEL in by_label:
-        found.append(Goal("cold / semgrep", cold / by_label[SEMGREP_LABEL].seconds, GOAL_COLD_VS_SEMGREP))
+        found.append(
+            Goal("cold / semgrep", cold / by_label[SEMGREP_LABEL].seconds, GOAL_COLD_VS_SEMGREP)
+        )
     if "flake8 --select PRD" in by_label:
-        found.append(Goal("flake8 PRD / E999", by_label["flake8 --select PRD"].seconds
-                          / by_label["flake8 --select E999"].seconds, GOAL_FLAKE8_OVERHEAD))
+        found.append(
+            Goal(
+                "flake8 PRD / E999",
+                by_label["flake8 --select PRD"].seconds / by_label["flake8 --select E999"].seconds,
+                GOAL_FLAKE8_OVERHEAD,
+            )
+        )
     return found
 
 
@@ -210,39 +281,103 @@ def run(source: Path, repeat: int, semgrep: bool, save: bool) -> None:
     prodlint = tool("prodlint")
     every = ["--select", "ALL"]
     # Untimed warm-up: bytecode caches for every tool, the tree in the page cache.
-    for warm in ([prodlint, "rules"], [prodlint, "check", "--no-cache", *every, "django"], [tool("bandit"), "--version"],
-                 [tool("ruff"), "--version"], [tool("flake8"), "--version"]):
+    for warm in (
+        [prodlint, "rules"],
+        [prodlint, "check", "--no-cache", *every, "django"],
+        [tool("bandit"), "--version"],
+        [tool("ruff"), "--version"],
+        [tool("flake8"), "--version"],
+    ):
         subprocess.run(warm, cwd=source, env=environment(), capture_output=True, check=False)
 
     print(f"measuring on {package} ({files} files, {lines} lines) ...", file=sys.stderr)
     rows = [
         measure(PARSE_LABEL, [sys.executable, "-c", PARSE_ONLY, "django"], source, repeat),
         measure(COLD_LABEL, [prodlint, "check", "--no-cache", *every, "django"], source, repeat),
-        measure(JOBS1_LABEL, [prodlint, "check", "--jobs", "1", "--no-cache", *every, "django"], source, repeat),
-        measure("prodlint check (empty cache)", [prodlint, "check", "--cache-dir", str(cache), *every, "django"],
-                source, repeat,
-                before_each=[sys.executable, "-c", f"import shutil; shutil.rmtree({str(cache)!r}, True)"]),
+        measure(
+            JOBS1_LABEL,
+            [prodlint, "check", "--jobs", "1", "--no-cache", *every, "django"],
+            source,
+            repeat,
+        ),
+        measure(
+            "prodlint check (empty cache)",
+            [prodlint, "check", "--cache-dir", str(cache), *every, "django"],
+            source,
+            repeat,
+            before_each=[
+                sys.executable,
+                "-c",
+                f"import shutil; shutil.rmtree({str(cache)!r}, True)",
+            ],
+        ),
     ]
-    subprocess.run([prodlint, "check", "--cache-dir", str(cache), *every, "django"], cwd=source, env=environment(),
-                   capture_output=True, check=False)
-    rows.append(measure(WARM_LABEL, [prodlint, "check", "--cache-dir", str(cache), *every, "django"],
-                        source, max(repeat, 5)))
-    rows.append(measure(BANDIT_LABEL, [tool("bandit"), "-q", "-r", "django", "-t", BANDIT_TESTS,
-                                       "-f", "json"], source, 1))
+    subprocess.run(
+        [prodlint, "check", "--cache-dir", str(cache), *every, "django"],
+        cwd=source,
+        env=environment(),
+        capture_output=True,
+        check=False,
+    )
+    rows.append(
+        measure(
+            WARM_LABEL,
+            [prodlint, "check", "--cache-dir", str(cache), *every, "django"],
+            source,
+            max(repeat, 5),
+        )
+    )
+    rows.append(
+        measure(
+            BANDIT_LABEL,
+            [tool("bandit"), "-q", "-r", "django", "-t", BANDIT_TESTS, "-f", "json"],
+            source,
+            1,
+        )
+    )
     # semgrep --version alone takes seconds: asked once.
     semgrep_version = version([tool("semgrep"), "--version"]) if semgrep else "not measured"
     if semgrep_version not in ("absent", "not measured"):
-        rows.append(measure(SEMGREP_LABEL, [tool("semgrep"), "scan", "--config", str(ROOT / "rules"), "--metrics=off",
-                                            "--disable-version-check", "--quiet", "--jobs", str(os.cpu_count() or 1),
-                                            "django"], source, 1))
-    rows.append(measure("ruff check --no-cache --select ...", [tool("ruff"), "check", "--no-cache", "--select",
-                                                                RUFF_RULES, "-q", "django"], source, repeat))
+        rows.append(
+            measure(
+                SEMGREP_LABEL,
+                [
+                    tool("semgrep"),
+                    "scan",
+                    "--config",
+                    str(ROOT / "rules"),
+                    "--metrics=off",
+                    "--disable-version-check",
+                    "--quiet",
+                    "--jobs",
+                    str(os.cpu_count() or 1),
+                    "django",
+                ],
+                source,
+                1,
+            )
+        )
+    rows.append(
+        measure(
+            "ruff check --no-cache --select ...",
+            [tool("ruff"), "check", "--no-cache", "--select", RUFF_RULES, "-q", "django"],
+            source,
+            repeat,
+        )
+    )
     # Best of 2: one flake8 run is long enough for a busy machine to skew a single sample.
-    rows.append(measure("flake8 --select E999", [tool("flake8"), "--select", "E999", "django"], source, 2))
+    rows.append(
+        measure("flake8 --select E999", [tool("flake8"), "--select", "E999", "django"], source, 2)
+    )
     if flake8_has_prodlint(source):
-        rows.append(measure("flake8 --select PRD", [tool("flake8"), "--select", "PRD", "django"], source, 2))
+        rows.append(
+            measure("flake8 --select PRD", [tool("flake8"), "--select", "PRD", "django"], source, 2)
+        )
     else:
-        print("  flake8 --select PRD: the prodlint flake8 plugin is not installed; skipped", file=sys.stderr)
+        print(
+            "  flake8 --select PRD: the prodlint flake8 plugin is not installed; skipped",
+            file=sys.stderr,
+        )
     shutil.rmtree(cache, ignore_errors=True)
 
     findings, uncheckable = count_findings(source)
@@ -253,24 +388,34 @@ def run(source: Path, repeat: int, semgrep: bool, save: bool) -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
 
     print()
-    print(f"prodlint bench: Django 5.2.8 django/ ({files} .py files, {lines} lines), commit {commit()}")
-    print(f"machine: {cores} cores, {platform.machine()}, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}, load average {load:.1f} at the end")
+    print(
+        f"prodlint bench: Django 5.2.8 django/ ({files} .py files, {lines} lines), commit {commit()}"
+    )
+    print(
+        f"machine: {cores} cores, {platform.machine()}, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}, load average {load:.1f} at the end"
+    )
     print(f"prodlint rules enabled ({len(codes)}, --select ALL): {', '.join(codes)}")
     print(f"prodlint findings on django/: {findings} ({uncheckable} PRD000)")
     print()
-    print(f"| {'measurement':<36} | {'wall s':>7} | {'cpu s':>7} | {'runs':>4} | {'peak RSS MB':>11} | exit |")
+    print(
+        f"| {'measurement':<36} | {'wall s':>7} | {'cpu s':>7} | {'runs':>4} | {'peak RSS MB':>11} | exit |"
+    )
     print(f"|{'-' * 38}|{'-' * 9}|{'-' * 9}|{'-' * 6}|{'-' * 13}|------|")
     for row in rows:
-        print(f"| {row.label:<36} | {row.seconds:7.2f} | {row.cpu_seconds:7.2f} | {row.runs:>4} | "
-              f"{row.maxrss_kb / 1024:11.1f} | {row.returncode:>4} |")
+        print(
+            f"| {row.label:<36} | {row.seconds:7.2f} | {row.cpu_seconds:7.2f} | {row.runs:>4} | "
+            f"{row.maxrss_kb / 1024:11.1f} | {row.returncode:>4} |"
+        )
     print()
     print("commands:")
     for row in rows:
         print(f"  {row.label}: {' '.join(shown(row.command))}")
     print()
     for goal in checked:
-        print(f"{goal.name:<20} {goal.value:7.3f}   (goal <= {goal.limit}: {'ok' if goal.met else 'MISSED'})")
+        print(
+            f"{goal.name:<20} {goal.value:7.3f}   (goal <= {goal.limit}: {'ok' if goal.met else 'MISSED'})"
+        )
     jobs2 = by_label[COLD_LABEL].seconds
     print(f"--jobs {cores} vs --jobs 1: {jobs2:.2f} s vs {by_label[JOBS1_LABEL].seconds:.2f} s")
     peak = max(row.maxrss_kb for row in rows if row.label.startswith("prodlint"))
@@ -279,19 +424,43 @@ def run(source: Path, repeat: int, semgrep: bool, save: bool) -> None:
         RESULTS.mkdir(parents=True, exist_ok=True)
         measured = commit()
         table = {
-            "commit": measured, "cores": cores, "load_average_at_end": load, "machine": platform.machine(),
-            "python": platform.python_version(), "files": files, "lines": lines, "rules": codes,
-            "findings": findings, "uncheckable": uncheckable,
-            "versions": {"bandit": version([tool("bandit"), "--version"]),
-                         "semgrep": semgrep_version,
-                         "ruff": version([tool("ruff"), "--version"]),
-                         "flake8": version([tool("flake8"), "--version"])},
-            "rows": [{"label": row.label, "command": shown(row.command),
-                      "wall_seconds": round(row.seconds, 4), "cpu_seconds": round(row.cpu_seconds, 4),
-                      "runs": row.runs, "peak_rss_mb": round(row.maxrss_kb / 1024, 1), "exit": row.returncode}
-                     for row in rows],
-            "goals": [{"name": goal.name, "value": round(goal.value, 4), "limit": goal.limit, "met": goal.met}
-                      for goal in checked],
+            "commit": measured,
+            "cores": cores,
+            "load_average_at_end": load,
+            "machine": platform.machine(),
+            "python": platform.python_version(),
+            "files": files,
+            "lines": lines,
+            "rules": codes,
+            "findings": findings,
+            "uncheckable": uncheckable,
+            "versions": {
+                "bandit": version([tool("bandit"), "--version"]),
+                "semgrep": semgrep_version,
+                "ruff": version([tool("ruff"), "--version"]),
+                "flake8": version([tool("flake8"), "--version"]),
+            },
+            "rows": [
+                {
+                    "label": row.label,
+                    "command": shown(row.command),
+                    "wall_seconds": round(row.seconds, 4),
+                    "cpu_seconds": round(row.cpu_seconds, 4),
+                    "runs": row.runs,
+                    "peak_rss_mb": round(row.maxrss_kb / 1024, 1),
+                    "exit": row.returncode,
+                }
+                for row in rows
+            ],
+            "goals": [
+                {
+                    "name": goal.name,
+                    "value": round(goal.value, 4),
+                    "limit": goal.limit,
+                    "met": goal.met,
+                }
+                for goal in checked
+            ],
         }
         target = RESULTS / f"{measured}.json"
         target.write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
@@ -299,13 +468,26 @@ def run(source: Path, repeat: int, semgrep: bool, save: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--src", type=Path, help="an unpacked django-5.2.8 sdist (skips the download)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each cheap measurement (best is kept)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--src", type=Path, help="an unpacked django-5.2.8 sdist (skips the download)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each cheap measurement (best is kept)"
+    )
     parser.add_argument("--no-semgrep", action="store_true", help="skip the semgrep measurement")
-    parser.add_argument("--no-save", action="store_true", help="do not write bench/results/<commit>.json")
+    parser.add_argument(
+        "--no-save", action="store_true", help="do not write bench/results/<commit>.json"
+    )
     args = parser.parse_args(argv)
-    run(args.src if args.src is not None else fetch(DJANGO), args.repeat, not args.no_semgrep, not args.no_save)
+    run(
+        args.src if args.src is not None else fetch(DJANGO),
+        args.repeat,
+        not args.no_semgrep,
+        not args.no_save,
+    )
 
 
 if __name__ == "__main__":

@@ -42,7 +42,11 @@ def cache_root() -> Path:
 
 def _pinned(requirement: str) -> tuple[str, str]:
     name, separator, version = requirement.partition("==")
-    if not separator or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) or not version.strip():
+    if (
+        not separator
+        or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name)
+        or not version.strip()
+    ):
         raise ValueError(f"pin the sdist exactly (name==version), not {requirement!r}")
     return re.sub(r"[-_.]+", "-", name).lower(), version.strip()
 
@@ -96,15 +100,34 @@ def fetch(requirement: str, cache: Path | None = None, timeout: float = 900) -> 
             download = work / "download"
             try:
                 done = subprocess.run(
-                    [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                     "--disable-pip-version-check", "-q", "-d", str(download), f"{name}=={version}"],
-                    capture_output=True, text=True, timeout=timeout, check=False,
+                    [
+                        sys.executable,
+                        "-m",
+                        "pip",
+                        "download",
+                        "--no-deps",
+                        "--no-binary",
+                        ":all:",
+                        "--disable-pip-version-check",
+                        "-q",
+                        "-d",
+                        str(download),
+                        f"{name}=={version}",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                    check=False,
                 )
             except subprocess.TimeoutExpired:
-                raise FetchError(f"pip took over {timeout} s to download {name}=={version}") from None
+                raise FetchError(
+                    f"pip took over {timeout} s to download {name}=={version}"
+                ) from None
             archives = sorted(download.glob("*")) if download.is_dir() else []
             if done.returncode != 0 or len(archives) != 1:
-                raise FetchError(f"pip could not download {name}=={version}: {done.stderr.strip()[-2000:]}")
+                raise FetchError(
+                    f"pip could not download {name}=={version}: {done.stderr.strip()[-2000:]}"
+                )
             unpacked = work / "unpacked"
             _unpack(archives[0], unpacked)
             (unpacked / DONE).write_text(archives[0].name + "\n")

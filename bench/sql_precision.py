@@ -30,7 +30,11 @@ from prodlint.engine import Checker
 from prodlint.model import Finding
 from prodlint.registry import all_rules
 
-BANDIT_EXAMPLES = ("sql_statements.py", "django_sql_injection_raw.py", "django_sql_injection_extra.py")
+BANDIT_EXAMPLES = (
+    "sql_statements.py",
+    "django_sql_injection_raw.py",
+    "django_sql_injection_extra.py",
+)
 SINKS = frozenset({"execute", "executemany", "executescript", "raw", "extra", "RawSQL"})
 
 
@@ -40,7 +44,9 @@ def fetch(package: str, workdir: Path | None = None) -> Path:
 
 
 def checker() -> Checker:
-    return Checker(Config(), rules=[rule for code, rule in all_rules().items() if code.startswith("PRD1")])
+    return Checker(
+        Config(), rules=[rule for code, rule in all_rules().items() if code.startswith("PRD1")]
+    )
 
 
 def dynamic_sink_lines(text: str) -> set[int]:
@@ -49,7 +55,10 @@ def dynamic_sink_lines(text: str) -> set[int]:
 
     def constant(node: ast.expr, bound: dict[str, ast.expr]) -> bool:
         return all(
-            not isinstance(n, ast.Name) or n.id == "dict" or n.id in bound and constant(bound[n.id], {})
+            not isinstance(n, ast.Name)
+            or n.id == "dict"
+            or n.id in bound
+            and constant(bound[n.id], {})
             for n in ast.walk(node)
         )
 
@@ -57,12 +66,20 @@ def dynamic_sink_lines(text: str) -> set[int]:
     bound: dict[str, ast.expr] = {}
     tree = ast.parse(text)
     for statement in tree.body:
-        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+        ):
             bound[statement.targets[0].id] = statement.value
         for node in ast.walk(statement):
             if not isinstance(node, ast.Call):
                 continue
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            name = (
+                node.func.attr
+                if isinstance(node.func, ast.Attribute)
+                else getattr(node.func, "id", "")
+            )
             if name not in SINKS:
                 continue
             args = [*node.args, *(k.value for k in node.keywords if k.arg != "params")]
@@ -85,8 +102,10 @@ def recall(bandit: Path) -> tuple[int, int, list[str]]:
         found = {f.line for f in check.check_text(text, name)}
         expected_total += len(expected)
         found_total += len(expected & found)
-        report.append(f"  {name}: {len(expected & found)}/{len(expected)} sink calls with non-constant SQL flagged"
-                      f"; missed lines {sorted(expected - found)}; extra lines {sorted(found - expected)}")
+        report.append(
+            f"  {name}: {len(expected & found)}/{len(expected)} sink calls with non-constant SQL flagged"
+            f"; missed lines {sorted(expected - found)}; extra lines {sorted(found - expected)}"
+        )
     return found_total, expected_total, report
 
 
@@ -104,23 +123,33 @@ SEMGREP_RULES = Path("/work/.mirror/semgrep+semgrep-rules/repo")
 NOT_INJECTION = ("/correctness/", "/performance/", "custom-expression-as-sql")
 ANNOTATION = re.compile(r"#\s*(ruleid|ok)\s*:")
 # Annotated lines prodlint leaves alone on purpose, with why (path suffix, line).
-UNCHANGED = "`\"... = %s\".format(x)` has no `{}`: the text is not changed, nothing is spliced"
+UNCHANGED = '`"... = %s".format(x)` has no `{}`: the text is not changed, nothing is spliced'
 QUOTED = "`ext.quote_ident(...)` quotes the identifier properly"
 RIGHT_MISSES: dict[tuple[str, int], str] = {
     ("python/django/security/injection/sql/sql-injection-rawsql.py", 21): UNCHANGED,
     ("python/django/security/injection/sql/sql-injection-rawsql.py", 28): UNCHANGED,
-    ("python/django/security/injection/sql/sql-injection-using-db-cursor-execute.py", 11): UNCHANGED,
-    ("python/django/security/injection/sql/sql-injection-using-db-cursor-execute.py", 34): UNCHANGED,
+    (
+        "python/django/security/injection/sql/sql-injection-using-db-cursor-execute.py",
+        11,
+    ): UNCHANGED,
+    (
+        "python/django/security/injection/sql/sql-injection-using-db-cursor-execute.py",
+        34,
+    ): UNCHANGED,
     ("python/django/security/injection/sql/sql-injection-using-raw.py", 25): UNCHANGED,
     ("python/django/security/injection/tainted-sql-string.py", 33): UNCHANGED,
     ("python/lang/security/audit/formatted-sql-query.py", 39): UNCHANGED,
     ("python/lang/security/audit/sqli/aiopg-sqli.py", 80): QUOTED,
     ("python/lang/security/audit/sqli/asyncpg-sqli.py", 58): QUOTED,
     ("python/lang/security/audit/sqli/psycopg-sqli.py", 66): QUOTED,
-    ("python/sqlalchemy/security/sqlalchemy-execute-raw-query.py", 248):
-        "`insert(table) + 'test'` is no string building (it raises TypeError)",
-    ("python/aws-lambda/security/tainted-sql-string.py", 13):
-        "semgrep marks the string; prodlint flags the execute() it reaches, line 18",
+    (
+        "python/sqlalchemy/security/sqlalchemy-execute-raw-query.py",
+        248,
+    ): "`insert(table) + 'test'` is no string building (it raises TypeError)",
+    (
+        "python/aws-lambda/security/tainted-sql-string.py",
+        13,
+    ): "semgrep marks the string; prodlint flags the execute() it reaches, line 18",
 }
 
 
@@ -130,17 +159,29 @@ def semgrep_tests(repo: Path) -> dict[str, str]:
     if checkout:
         paths = sorted(p.relative_to(repo).as_posix() for p in (repo / "python").rglob("*.py"))
     else:
-        listing = subprocess.run(["git", "--git-dir", str(repo), "ls-tree", "-r", "--name-only", "HEAD", "python"],
-                                 check=True, capture_output=True, text=True).stdout
+        listing = subprocess.run(
+            ["git", "--git-dir", str(repo), "ls-tree", "-r", "--name-only", "HEAD", "python"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         paths = sorted(listing.split())
 
     def read(path: str) -> str:
         if checkout:
             return (repo / path).read_text(encoding="utf-8")
-        return subprocess.run(["git", "--git-dir", str(repo), "show", f"HEAD:{path}"],
-                              check=True, capture_output=True, text=True).stdout
+        return subprocess.run(
+            ["git", "--git-dir", str(repo), "show", f"HEAD:{path}"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
 
-    chosen = [p for p in paths if p.endswith(".py") and "sql" in p.lower() and not any(n in p for n in NOT_INJECTION)]
+    chosen = [
+        p
+        for p in paths
+        if p.endswith(".py") and "sql" in p.lower() and not any(n in p for n in NOT_INJECTION)
+    ]
     return {path: read(path) for path in chosen}
 
 
@@ -150,11 +191,13 @@ def annotated(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     mark covers the lines from it to the next mark or the end of its function."""
     tree = ast.parse(text)
     function_ends = sorted(
-        (node.lineno, node.end_lineno or node.lineno) for node in ast.walk(tree)
+        (node.lineno, node.end_lineno or node.lineno)
+        for node in ast.walk(tree)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     )
     statements = [
-        (node.lineno, node.end_lineno or node.lineno) for node in ast.walk(tree)
+        (node.lineno, node.end_lineno or node.lineno)
+        for node in ast.walk(tree)
         if isinstance(node, (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return))
     ]
     lines = text.splitlines()
@@ -180,19 +223,51 @@ def annotated(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
             following = [end for start, end in function_ends if start == target]
             last = min(last, following[0]) if following else last
         # A mark inside a statement (an argument line) covers the whole statement.
-        first = min([start for start, end in statements if start <= target <= end and start < target] or [target])
+        first = min(
+            [start for start, end in statements if start <= target <= end and start < target]
+            or [target]
+        )
         # An ``ok`` mark is about its own statement only.
-        marked[kind].append((first, max(target, last) if kind == "ruleid" else max(
-            [end for start, end in statements if start == first] or [target])))
+        marked[kind].append(
+            (
+                first,
+                max(target, last)
+                if kind == "ruleid"
+                else max([end for start, end in statements if start == first] or [target]),
+            )
+        )
     return marked["ruleid"], marked["ok"]
 
 
 def tool_lines(tool: str, folder: Path) -> dict[str, set[int]]:
     """Lines ruff S608 or bandit B608 flag, by file."""
     if tool == "ruff":
-        command = [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "S608", "--output-format", "json", "--exit-zero", str(folder)]
+        command = [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--isolated",
+            "--select",
+            "S608",
+            "--output-format",
+            "json",
+            "--exit-zero",
+            str(folder),
+        ]
     else:
-        command = [sys.executable, "-m", "bandit", "-q", "-r", "-t", "B608", "-f", "json", str(folder)]
+        command = [
+            sys.executable,
+            "-m",
+            "bandit",
+            "-q",
+            "-r",
+            "-t",
+            "B608",
+            "-f",
+            "json",
+            str(folder),
+        ]
     # Both exit non-zero when they report something.
     output = subprocess.run(command, capture_output=True, text=True, check=False).stdout
     found: dict[str, set[int]] = {}
@@ -207,7 +282,9 @@ def tool_lines(tool: str, folder: Path) -> dict[str, set[int]]:
     return found
 
 
-def semgrep_score(repo: Path, workdir: Path, others: tuple[str, ...] = ("ruff", "bandit")) -> tuple[dict[str, list[int]], int, list[str]]:
+def semgrep_score(
+    repo: Path, workdir: Path, others: tuple[str, ...] = ("ruff", "bandit")
+) -> tuple[dict[str, list[int]], int, list[str]]:
     """({tool: [ruleid lines flagged, ok lines flagged]}, ruleid lines that are real
     injections, report lines)."""
     tests = semgrep_tests(repo)
@@ -239,11 +316,17 @@ def semgrep_score(repo: Path, workdir: Path, others: tuple[str, ...] = ("ruff", 
                 label = f"prodlint right: {why}" if why else "real miss"
                 misses.append(f"  {path}:{a}: {label}: {text.splitlines()[a - 1].strip()[:100]}")
     right = sum("prodlint right" in m for m in misses)
-    out = [f"semgrep-rules SQL-injection tests: {len(tests)} files, {positives} ruleid, {negatives} ok lines"]
+    out = [
+        f"semgrep-rules SQL-injection tests: {len(tests)} files, {positives} ruleid, {negatives} ok lines"
+    ]
     for tool, (found, false) in totals.items():
-        out.append(f"  {tool:9} flags {found}/{positives} ruleid lines, {false} false alarms on ok lines")
-    out.append(f"  prodlint recall on real positives: {totals['prodlint'][0]}/{positives - right}"
-               f" ({right} ruleid lines are not injections, see below)")
+        out.append(
+            f"  {tool:9} flags {found}/{positives} ruleid lines, {false} false alarms on ok lines"
+        )
+    out.append(
+        f"  prodlint recall on real positives: {totals['prodlint'][0]}/{positives - right}"
+        f" ({right} ruleid lines are not injections, see below)"
+    )
     out.append("misses:")
     out.extend(misses)
     return totals, positives - right, out
@@ -251,11 +334,19 @@ def semgrep_score(repo: Path, workdir: Path, others: tuple[str, ...] = ("ruff", 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", type=Path, help="where sdists and scratch files go (default: the shared sdist cache, a temp dir)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="where sdists and scratch files go (default: the shared sdist cache, a temp dir)",
+    )
     parser.add_argument("--skip-django", action="store_true")
     parser.add_argument("--skip-bandit", action="store_true")
-    parser.add_argument("--semgrep-rules", type=Path, default=SEMGREP_RULES,
-                        help="a checkout or bare git dir of github.com/semgrep/semgrep-rules")
+    parser.add_argument(
+        "--semgrep-rules",
+        type=Path,
+        default=SEMGREP_RULES,
+        help="a checkout or bare git dir of github.com/semgrep/semgrep-rules",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as temp:
         workdir = args.workdir or Path(temp)
@@ -266,12 +357,16 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(f"semgrep-rules not found at {args.semgrep_rules}: skipped\n")
         if not args.skip_bandit:
             found, expected, report = recall(fetch("bandit==1.9.4", args.workdir))
-            sys.stdout.write(f"recall on bandit 1.9.4 examples: {found}/{expected}\n" + "\n".join(report) + "\n")
+            sys.stdout.write(
+                f"recall on bandit 1.9.4 examples: {found}/{expected}\n" + "\n".join(report) + "\n"
+            )
         if not args.skip_django:
             findings = django_findings(fetch("django==5.2.8", args.workdir))
             sys.stdout.write(f"PRD1 findings on django 5.2.8 django/: {len(findings)}\n")
             for finding in findings:
-                sys.stdout.write(f"  {finding.path}:{finding.line}: {finding.code} {finding.message}\n")
+                sys.stdout.write(
+                    f"  {finding.path}:{finding.line}: {finding.code} {finding.message}\n"
+                )
     return 0
 
 

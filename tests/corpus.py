@@ -14,14 +14,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-ANNOTATION = re.compile(r"#\s*(?P<kind>todoruleid|todook|ruleid|ok)\s*:\s*(?P<codes>[A-Z0-9_,\s-]+?)\s*$")
+ANNOTATION = re.compile(
+    r"#\s*(?P<kind>todoruleid|todook|ruleid|ok)\s*:\s*(?P<codes>[A-Z0-9_,\s-]+?)\s*$"
+)
 
 
 @dataclass
 class Fixture:
     path: Path
     flagged: set[tuple[int, str]] = field(default_factory=set)  # (line, code) prodlint must report
-    clean: set[tuple[int, str]] = field(default_factory=set)  # (line, code) prodlint must not report
+    clean: set[tuple[int, str]] = field(
+        default_factory=set
+    )  # (line, code) prodlint must not report
     semgrep_todo: set[tuple[int, str]] = field(default_factory=set)
 
     @property

@@ -24,5 +24,7 @@ def sdist(requirement: str) -> Path:
         return sdists.fetch(requirement)
     except sdists.FetchError as error:
         if os.environ.get("CI"):
-            pytest.fail(f"cannot download {requirement} (CI has PyPI: this must run there): {error}")
+            pytest.fail(
+                f"cannot download {requirement} (CI has PyPI: this must run there): {error}"
+            )
         pytest.skip(f"cannot download {requirement} (offline?)")

@@ -27,18 +27,32 @@ def context_at(source: str, predicate: object) -> tuple[Context, ast.AST]:
 
 
 def is_call_to(name: str) -> object:
-    return lambda n: isinstance(n, ast.Call) and isinstance(n.func, (ast.Name, ast.Attribute)) and ast.unparse(n.func) == name
+    return lambda n: (
+        isinstance(n, ast.Call)
+        and isinstance(n.func, (ast.Name, ast.Attribute))
+        and ast.unparse(n.func) == name
+    )
 
 
 def test_import_bindings() -> None:
-    tree = ast.parse("import os.path\nimport numpy as np\nfrom requests import get as g, post\nfrom . import models\nfrom .x import y")
+    tree = ast.parse(
+        "import os.path\nimport numpy as np\nfrom requests import get as g, post\nfrom . import models\nfrom .x import y"
+    )
     bound = [b for stmt in tree.body for b in import_bindings(stmt)]  # type: ignore[arg-type]
-    assert bound == [("os", "os"), ("np", "numpy"), ("g", "requests.get"), ("post", "requests.post"),
-                     ("models", ".models"), ("y", ".x.y")]
+    assert bound == [
+        ("os", "os"),
+        ("np", "numpy"),
+        ("g", "requests.get"),
+        ("post", "requests.post"),
+        ("models", ".models"),
+        ("y", ".x.y"),
+    ]
 
 
 def test_qualified_names_follow_aliases_and_local_imports() -> None:
-    source = "from requests import get as g\n\ndef f():\n    import sqlite3 as db\n    g(db.connect())\n"
+    source = (
+        "from requests import get as g\n\ndef f():\n    import sqlite3 as db\n    g(db.connect())\n"
+    )
     ctx, call = context_at(source, is_call_to("g"))
     assert ctx.qualified_name(call.func) == "requests.get"  # type: ignore[attr-defined]
     assert ctx.qualified_name(call.args[0].func) == "sqlite3.connect"  # type: ignore[attr-defined]

@@ -23,7 +23,9 @@ from prodlint.registry import all_rules
 
 BIN = Path(sys.executable).parent
 CORPUS = FIXTURES / "annotations"
-CHECKER = Checker(Config(), rules=[rule for code, rule in all_rules().items() if code.startswith("PRD6")])
+CHECKER = Checker(
+    Config(), rules=[rule for code, rule in all_rules().items() if code.startswith("PRD6")]
+)
 MYPY_ERROR = re.compile(r"^(?P<path>[^:]+):\d+: error: (?P<text>.*)$")
 
 
@@ -31,8 +33,18 @@ def mypy_errors(root: Path) -> set[tuple[str, str]]:
     """(file, message) of each mypy --strict error; line numbers left out, since a fix
     that drops an import moves every line after it."""
     done = subprocess.run(
-        [str(BIN / "mypy"), "--strict", "--no-incremental", "--cache-dir", str(root / ".mypy_cache"), "."],
-        cwd=root, capture_output=True, text=True, timeout=600,
+        [
+            str(BIN / "mypy"),
+            "--strict",
+            "--no-incremental",
+            "--cache-dir",
+            str(root / ".mypy_cache"),
+            ".",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode in (0, 1), done.stderr + done.stdout
     errors = set()
@@ -54,11 +66,18 @@ def test_mypy_strict_finds_no_new_error_after_the_fix(tmp_path: Path) -> None:
     after_root = corpus_copy(tmp_path / "after")
     done = subprocess.run(
         [str(BIN / "prodlint"), "fix", "--unsafe-fixes", "--select", "PRD6", "--no-cache", "."],
-        cwd=after_root, capture_output=True, text=True, timeout=300,
+        cwd=after_root,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode in (0, 1), done.stderr
-    changed = [p for p in after_root.rglob("*.py")
-               if p.read_text(encoding="utf-8") != (before_root / p.relative_to(after_root)).read_text(encoding="utf-8")]
+    changed = [
+        p
+        for p in after_root.rglob("*.py")
+        if p.read_text(encoding="utf-8")
+        != (before_root / p.relative_to(after_root)).read_text(encoding="utf-8")
+    ]
     assert len(changed) >= 4, "the fix changed (almost) nothing: the comparison would prove nothing"
     before = mypy_errors(before_root)
     after = mypy_errors(after_root)
@@ -74,8 +93,12 @@ def annotation_of(tree: ast.Module, qualname: str) -> str:
     scope: list[ast.stmt] = tree.body
     func: ast.FunctionDef | ast.AsyncFunctionDef | None = None
     for owner in owners:
-        node = next(n for n in scope if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                    and n.name == owner)
+        node = next(
+            n
+            for n in scope
+            if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and n.name == owner
+        )
         scope = node.body
         func = node if not isinstance(node, ast.ClassDef) else None
     if func is not None and leaf == "return":
@@ -149,7 +172,9 @@ INFERRED = {
 @pytest.mark.parametrize("name", sorted(INFERRED))
 def test_inferred_types_per_case(name: str) -> None:
     path = CORPUS / name
-    result = fix_text(path.read_text(encoding="utf-8"), f"fixtures/annotations/{name}", CHECKER, unsafe=True)
+    result = fix_text(
+        path.read_text(encoding="utf-8"), f"fixtures/annotations/{name}", CHECKER, unsafe=True
+    )
     tree = ast.parse(result.text)
     found = {qualname: annotation_of(tree, qualname) for qualname in INFERRED[name]}
     assert found == INFERRED[name]
@@ -161,7 +186,9 @@ def test_fixed_module_imports_and_its_annotations_resolve(name: str, tmp_path: P
     the fixed module must import, and ``get_type_hints`` must resolve every name the fix
     wrote, including the imports it added."""
     path = CORPUS / name
-    result = fix_text(path.read_text(encoding="utf-8"), f"fixtures/annotations/{name}", CHECKER, unsafe=True)
+    result = fix_text(
+        path.read_text(encoding="utf-8"), f"fixtures/annotations/{name}", CHECKER, unsafe=True
+    )
     target = tmp_path / name
     target.write_text(result.text, encoding="utf-8")
     spec = importlib.util.spec_from_file_location(f"fixed_{target.stem}", target)
@@ -191,8 +218,9 @@ def fixed(source: str) -> str:
 
 def test_unused_any_import_is_dropped_and_used_one_kept() -> None:
     assert fixed("from typing import Any\n\nLIMIT: Any = 3\n") == "LIMIT: int = 3\n"
-    assert fixed("from typing import Any, Optional\n\nLIMIT: Any = 3\nX: Optional[int] = None\n") == (
-        "from typing import Optional\n\nLIMIT: int = 3\nX: Optional[int] = None\n")
+    assert fixed(
+        "from typing import Any, Optional\n\nLIMIT: Any = 3\nX: Optional[int] = None\n"
+    ) == ("from typing import Optional\n\nLIMIT: int = 3\nX: Optional[int] = None\n")
     # Still used elsewhere, re-exported through __all__, or named in a type comment: kept.
     for tail in ("Y: Any\n", '__all__ = ["Any"]\n', "y = []  # type: list[Any]\n"):
         source = "from typing import Any\n\nLIMIT: Any = 3\n" + tail
@@ -200,8 +228,10 @@ def test_unused_any_import_is_dropped_and_used_one_kept() -> None:
 
 
 def test_protocol_import_is_added_once_or_reused() -> None:
-    source = ("from typing import Any\n\n\ndef a(items: Any) -> None:\n    for item in items:\n        print(item)\n\n\n"
-              "def b(items: Any) -> None:\n    for item in items:\n        print(item)\n")
+    source = (
+        "from typing import Any\n\n\ndef a(items: Any) -> None:\n    for item in items:\n        print(item)\n\n\n"
+        "def b(items: Any) -> None:\n    for item in items:\n        print(item)\n"
+    )
     result = fixed(source)
     assert result.count("from collections.abc import Iterable") == 1 and "Any" not in result
     reuse = "from typing import Any, Iterable\n\n\ndef a(items: Any) -> None:\n    for item in items:\n        print(item)\n"
@@ -213,7 +243,9 @@ def test_protocol_import_is_added_once_or_reused() -> None:
 
 def test_messages_say_what_stopped_inference() -> None:
     findings = CHECKER.check_text(
-        "from typing import Any\n\n\ndef f(request: Any) -> Any:\n    return request.user\n", "views.py")
+        "from typing import Any\n\n\ndef f(request: Any) -> Any:\n    return request.user\n",
+        "views.py",
+    )
     messages = {f.message for f in findings}
     assert any("`request` is used through `.user`" in m for m in messages)
     assert any("`return request.user` has no obvious type" in m for m in messages)

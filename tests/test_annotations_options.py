@@ -33,8 +33,10 @@ def test_stubs_and_tests_are_options() -> None:
 
 
 def test_alias_is_flagged_once_not_at_each_use() -> None:
-    source = ("from typing import Any\n\nJSON = dict[str, Any]\n\n\ndef load(raw: JSON) -> JSON:\n"
-              "    return raw\n\n\ndef dump(data: JSON) -> None:\n    print(data)\n")
+    source = (
+        "from typing import Any\n\nJSON = dict[str, Any]\n\n\ndef load(raw: JSON) -> JSON:\n"
+        "    return raw\n\n\ndef dump(data: JSON) -> None:\n    print(data)\n"
+    )
     assert findings(source) == [(3, "PRD602")]
 
 
@@ -42,11 +44,15 @@ def test_any_must_resolve_to_typing() -> None:
     # A local class called Any, and `Any` never imported, are not typing.Any.
     assert findings("class Any:\n    pass\n\n\ndef f(x: Any) -> None:\n    print(x)\n") == []
     assert findings("def f(x: 'Any') -> None:\n    print(x)\n") == []
-    assert findings("import typing as t\n\n\ndef f(x: t.Any) -> None:\n    print(x)\n") == [(4, "PRD601")]
+    assert findings("import typing as t\n\n\ndef f(x: t.Any) -> None:\n    print(x)\n") == [
+        (4, "PRD601")
+    ]
 
 
 def test_dunder_signatures_fixed_by_the_data_model_are_left_alone() -> None:
-    source = ("from typing import Any\n\n\nclass P:\n    def __eq__(self, other: Any) -> bool:\n"
-              "        return self is other\n\n    def __getattr__(self, name: str) -> Any:\n        return name\n\n"
-              "    def __call__(self, value: Any) -> None:\n        print(value)\n")
+    source = (
+        "from typing import Any\n\n\nclass P:\n    def __eq__(self, other: Any) -> bool:\n"
+        "        return self is other\n\n    def __getattr__(self, name: str) -> Any:\n        return name\n\n"
+        "    def __call__(self, value: Any) -> None:\n        print(value)\n"
+    )
     assert findings(source) == [(11, "PRD601")]

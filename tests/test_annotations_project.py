@@ -29,8 +29,22 @@ def project(tmp_path: Path) -> Path:
 
 
 def prodlint(project: Path, target: str) -> set[tuple[str, int]]:
-    done = subprocess.run([str(BIN / "prodlint"), "check", "--no-cache", "--select", "PRD6", "--format", "json", target],
-                          cwd=project, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            str(BIN / "prodlint"),
+            "check",
+            "--no-cache",
+            "--select",
+            "PRD6",
+            "--format",
+            "json",
+            target,
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode in (0, 1), done.stderr
     return {(f["path"], f["line"]) for f in json.loads(done.stdout)["findings"]}
 
@@ -38,6 +52,13 @@ def prodlint(project: Path, target: str) -> set[tuple[str, int]]:
 def test_override_of_a_base_in_another_file_is_left_alone(project: Path) -> None:
     assert prodlint(project, ".") == {("app/base.py", 5), ("app/audit.py", 10)}
     assert prodlint(project, "app/audit.py") == {("app/audit.py", 10)}
-    done = subprocess.run([str(BIN / "flake8"), "--select", "PRD6", "app/audit.py"],
-                          cwd=project, capture_output=True, text=True, timeout=120)
-    assert [line.split(":")[1] for line in done.stdout.splitlines()] == ["10"], done.stdout + done.stderr
+    done = subprocess.run(
+        [str(BIN / "flake8"), "--select", "PRD6", "app/audit.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert [line.split(":")[1] for line in done.stdout.splitlines()] == ["10"], (
+        done.stdout + done.stderr
+    )

@@ -43,7 +43,9 @@ BAD_FILES: dict[str, bytes] = {
     "binary.py": b"\x00\x01\x02\x03binary\x00",
     "empty.py": b"",
     "huge.py": b"x = 1\n" * (MAX_FILE_BYTES // 6 + 10),
-    "latin1.py": ("# -*- coding: latin-1 -*-\n" + FLAGGED.replace("hello", "café")).encode("latin-1"),
+    "latin1.py": ("# -*- coding: latin-1 -*-\n" + FLAGGED.replace("hello", "café")).encode(
+        "latin-1"
+    ),
     "crlf.py": FLAGGED.replace("\n", "\r\n").encode(),
     "bom.py": b"\xef\xbb\xbf" + FLAGGED.encode(),
     "nested_parens.py": ("x = " + "(" * 150 + "1" + ")" * 150 + "\n").encode(),
@@ -53,7 +55,9 @@ BAD_FILES: dict[str, bytes] = {
 }
 
 
-def run_json(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, list[dict[str, object]]]]:
+def run_json(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> tuple[int, dict[str, list[dict[str, object]]]]:
     code = main(["check", "--format", "json", *args])
     out, err = capsys.readouterr()
     assert "Traceback" not in err, err
@@ -102,13 +106,17 @@ def assert_reported(by_path: dict[str, list[dict[str, object]]], prefix: str = "
     ]
 
 
-def test_each_bad_file_is_reported_and_the_run_goes_on(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_each_bad_file_is_reported_and_the_run_goes_on(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, by_path = run_json(["--no-cache", "."], capsys)
     assert code == 1
     assert_reported(by_path)
 
 
-def test_bad_files_in_worker_processes_and_from_the_cache(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_files_in_worker_processes_and_from_the_cache(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Enough files for the process pool; then the same again from the cache."""
     many = project / "many"
     many.mkdir()
@@ -131,7 +139,9 @@ def test_huge_file_is_not_read_as_code(project: Path, capsys: pytest.CaptureFixt
     only_uncheckable(by_path["huge.py"], str(MAX_FILE_BYTES))
 
 
-def test_stdin_with_bad_input(project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stdin_with_bad_input(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import io
     import sys
 
@@ -151,7 +161,9 @@ def fix(paths: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
     return code, out + err
 
 
-def test_fix_keeps_line_endings_encoding_and_bom(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fix_keeps_line_endings_encoding_and_bom(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _ = fix(["crlf.py", "latin1.py", "bom.py", "ok.py"], capsys)
     assert code == 0
     fixed = (project / "ok.py").read_bytes()
@@ -159,14 +171,26 @@ def test_fix_keeps_line_endings_encoding_and_bom(project: Path, capsys: pytest.C
     assert (project / "crlf.py").read_bytes() == fixed.replace(b"\n", b"\r\n")
     assert (project / "bom.py").read_bytes() == b"\xef\xbb\xbf" + fixed
     latin = (project / "latin1.py").read_bytes()
-    assert latin == b"# -*- coding: latin-1 -*-\n" + fixed.replace(b"hello", "café".encode("latin-1"))
+    assert latin == b"# -*- coding: latin-1 -*-\n" + fixed.replace(
+        b"hello", "café".encode("latin-1")
+    )
 
 
-def test_fix_skips_uncheckable_files_and_fixes_the_rest(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fix_skips_uncheckable_files_and_fixes_the_rest(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = {name: (project / name).read_bytes() for name in BAD_FILES}
     code, output = fix(["."], capsys)
     assert code == 1  # the PRD000 findings remain
-    for name in ("syntax.py", "undecodable.py", "binary.py", "empty.py", "huge.py", "too_deep.py", "long_chain.py"):
+    for name in (
+        "syntax.py",
+        "undecodable.py",
+        "binary.py",
+        "empty.py",
+        "huge.py",
+        "too_deep.py",
+        "long_chain.py",
+    ):
         assert (project / name).read_bytes() == before[name], name
     assert (project / "ok.py").read_bytes() != before["ok.py"]
     assert "remaining" in output
@@ -215,7 +239,9 @@ class RaisingCheck(BrokenOutput):
 
 @pytest.mark.parametrize("rule", [BrokenOutput, RaisingFix], ids=["invalid-output", "raising-fix"])
 @pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
-def test_failed_fix_leaves_the_file_unchanged(tmp_path: Path, rule: type[Rule], newline: str) -> None:
+def test_failed_fix_leaves_the_file_unchanged(
+    tmp_path: Path, rule: type[Rule], newline: str
+) -> None:
     path = tmp_path / "target.py"
     data = f"target = 1{newline}print(target){newline}".encode()
     path.write_bytes(data)
@@ -227,7 +253,9 @@ def test_failed_fix_leaves_the_file_unchanged(tmp_path: Path, rule: type[Rule], 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["target.py"]  # no temp file left
 
 
-def test_failed_fix_through_the_cli(project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_fix_through_the_cli(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import prodlint.engine
 
     monkeypatch.setattr(prodlint.engine, "selected_rules", lambda *args: [RaisingFix])
@@ -239,7 +267,9 @@ def test_failed_fix_through_the_cli(project: Path, capsys: pytest.CaptureFixture
     assert (project / "a.py").read_text() == "target = 1\n"
 
 
-def test_a_crashing_rule_costs_one_file(project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crashing_rule_costs_one_file(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import prodlint.engine
 
     monkeypatch.setattr(prodlint.engine, "selected_rules", lambda *args: [RaisingCheck])

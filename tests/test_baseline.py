@@ -10,7 +10,7 @@ from pathlib import Path
 from prodlint.baseline import normalise
 
 BIN = Path(sys.executable).parent
-LEGACY = '''\
+LEGACY = """\
 def charge(order):
     print("charging", order.id)
 
@@ -18,13 +18,16 @@ def charge(order):
 def refund(order):
     print("refunding", order.id)
     print("refunding", order.id)
-'''
+"""
 
 
 def check(project: Path, *args: str) -> tuple[int, list[tuple[int, str]], str]:
     done = subprocess.run(
         [str(BIN / "prodlint"), "check", "--format", "json", "--no-cache", *args, "app.py"],
-        cwd=project, capture_output=True, text=True, timeout=120,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode in (0, 1), done.stderr
     found = [(f["line"], f["code"]) for f in json.loads(done.stdout)["findings"]]
@@ -73,7 +76,9 @@ def test_new_findings_fail_and_fixed_ones_drop_out(tmp_path: Path) -> None:
     code, found, _ = check(project, "--baseline", "baseline.json")
     assert code == 1 and found == [(8, "PRD501"), (9, "PRD501")]
     # Fixing the charge print leaves the baseline with an entry nothing matches.
-    app.write_text(LEGACY.replace('    print("charging", order.id)\n', "    pass\n"), encoding="utf-8")
+    app.write_text(
+        LEGACY.replace('    print("charging", order.id)\n', "    pass\n"), encoding="utf-8"
+    )
     code, found, note = check(project, "--baseline", "baseline.json")
     assert (code, found) == (0, []) and "1 baselined finding fixed" in note
     check(project, "--write-baseline", "baseline.json")
@@ -86,13 +91,19 @@ def test_baseline_works_from_another_directory(tmp_path: Path) -> None:
     (project / "app.py").rename(project / "pkg" / "app.py")
     done = subprocess.run(
         [str(BIN / "prodlint"), "check", "--no-cache", "--write-baseline", "b.json", "pkg"],
-        cwd=project, capture_output=True, text=True, timeout=120,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     # Run from inside pkg/: paths differ on screen, the baseline still matches.
     done = subprocess.run(
         [str(BIN / "prodlint"), "check", "--no-cache", "--baseline", "../b.json", "."],
-        cwd=project / "pkg", capture_output=True, text=True, timeout=120,
+        cwd=project / "pkg",
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -102,7 +113,10 @@ def test_unreadable_baseline_is_a_usage_error(tmp_path: Path) -> None:
     (project / "baseline.json").write_text("[]", encoding="utf-8")
     done = subprocess.run(
         [str(BIN / "prodlint"), "check", "--no-cache", "--baseline", "baseline.json", "app.py"],
-        cwd=project, capture_output=True, text=True, timeout=120,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 2 and "not a prodlint baseline" in done.stderr
 
@@ -113,8 +127,13 @@ def test_normalise_ignores_layout_not_code() -> None:
 
 
 def run_prodlint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / "prodlint"), *args, "--no-cache"], cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [str(BIN / "prodlint"), *args, "--no-cache"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_baseline_matches_from_the_project_root_without_a_prodlint_table(tmp_path: Path) -> None:
@@ -125,7 +144,9 @@ def test_baseline_matches_from_the_project_root_without_a_prodlint_table(tmp_pat
     (project / "setup.cfg").write_text("[metadata]\nname = legacy\n", encoding="utf-8")
     (project / "app" / "billing.py").write_text(LEGACY, encoding="utf-8")
     assert run_prodlint(project, "check", "--write-baseline", "b.json", ".").returncode == 0
-    assert {e["path"] for e in json.loads((project / "b.json").read_text())["findings"]} == {"app/billing.py"}
+    assert {e["path"] for e in json.loads((project / "b.json").read_text())["findings"]} == {
+        "app/billing.py"
+    }
     inside = run_prodlint(project / "app", "check", "--baseline", "../b.json", "billing.py")
     assert inside.returncode == 0, inside.stdout + inside.stderr
     assert "3 findings in the baseline" in inside.stderr
@@ -143,7 +164,9 @@ def test_a_partial_run_judges_only_the_files_it_checked(tmp_path: Path) -> None:
     assert "3 baselined findings fixed" in done.stderr
 
 
-SWALLOWED = "def charge(order):\n    try:\n        order.pay()\n    except Exception:\n        pass\n"
+SWALLOWED = (
+    "def charge(order):\n    try:\n        order.pay()\n    except Exception:\n        pass\n"
+)
 
 
 def test_fix_with_a_baseline_fails_only_on_new_findings(tmp_path: Path) -> None:
@@ -155,8 +178,12 @@ def test_fix_with_a_baseline_fails_only_on_new_findings(tmp_path: Path) -> None:
     assert run_prodlint(project, "check", "--write-baseline", "b.json", "app.py").returncode == 0
     done = run_prodlint(project, "fix", "--baseline", "b.json", "app.py")
     assert done.returncode == 0 and "PRD503" not in done.stdout, done.stdout + done.stderr
-    (project / "app.py").write_text(SWALLOWED + "\n\n" + SWALLOWED.replace("charge", "refund"), encoding="utf-8")
+    (project / "app.py").write_text(
+        SWALLOWED + "\n\n" + SWALLOWED.replace("charge", "refund"), encoding="utf-8"
+    )
     done = run_prodlint(project, "fix", "--baseline", "b.json", "app.py")
     assert done.returncode == 1, done.stdout + done.stderr
-    assert [line.split(" ")[0] for line in done.stdout.splitlines() if line.startswith("app.py:")] == ["app.py:11:5:"]
+    assert [
+        line.split(" ")[0] for line in done.stdout.splitlines() if line.startswith("app.py:")
+    ] == ["app.py:11:5:"]
     assert run_prodlint(project, "fix", "--exit-zero", "app.py").returncode == 0

@@ -18,7 +18,7 @@ import pytest
 from corpus import FIXABLE
 from prodlint.cli import main
 
-APP = '''import logging
+APP = """import logging
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def handle(name):
     except Exception:
         pass
     print("done", name)
-'''
+"""
 # (line, code) of what APP holds: eager formatting, a swallowed exception, a print.
 APP_FINDINGS = [(8, "PRD502"), (9, "PRD503"), (11, "PRD501")]
 CLEAN = "import logging\n\nlogger = logging.getLogger(__name__)\n"
@@ -77,7 +77,9 @@ def test_exit_codes(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "check", "clean.py")[0] == 2
 
 
-def test_unknown_selector_on_the_command_line(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_selector_on_the_command_line(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["check", "--select", "PRD9", "app.py"])
     assert exited.value.code == 2
@@ -100,21 +102,36 @@ def test_unknown_selector_on_the_command_line(project: Path, capsys: pytest.Capt
     ],
 )
 def test_select_ignore_extend_select(
-    project: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], expected: tuple[str, ...]
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: tuple[str, ...],
+    expected: tuple[str, ...],
 ) -> None:
     assert found(capsys, "--no-cache", *args, "app.py") == app(*expected)
 
 
-def test_config_selection_and_cli_extension(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_selection_and_cli_extension(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (project / "pyproject.toml").write_text('[tool.prodlint]\nselect = ["PRD502"]\n')
     assert found(capsys, "app.py") == app("PRD502")
     assert found(capsys, "--extend-select", "PRD503", "app.py") == app("PRD502", "PRD503")
     assert found(capsys, "--select", "PRD501", "app.py") == app("PRD501")
 
 
-@pytest.mark.parametrize("args", [("check", "nope.py"), ("check", "src/"), ("fix", "nope.py"),
-                                  ("check", "app.py", "nope.py"), ("fix", "--diff", "src")])
-def test_missing_paths_are_an_error(project: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("check", "nope.py"),
+        ("check", "src/"),
+        ("fix", "nope.py"),
+        ("check", "app.py", "nope.py"),
+        ("fix", "--diff", "src"),
+    ],
+)
+def test_missing_paths_are_an_error(
+    project: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
     """A typo in a CI job must fail it, not pass with "All checks passed!"."""
     code, out, err = run(capsys, *args)
     assert code == 2 and out == ""
@@ -131,14 +148,17 @@ def test_jobs_is_validated(project: Path, capsys: pytest.CaptureFixture[str], jo
 
 @pytest.mark.parametrize(
     ("code", "version"),
-    [("type Number = int | float\n", (3, 12)),
-     ("def first[T](items: list[T]) -> T:\n    return items[0]\n", (3, 12)),
-     ("try:\n    pass\nexcept ValueError, TypeError:\n    pass\n", (3, 14)),
-     ('name = "x"\ngreeting = t"hello {name}"\n', (3, 14))],
+    [
+        ("type Number = int | float\n", (3, 12)),
+        ("def first[T](items: list[T]) -> T:\n    return items[0]\n", (3, 12)),
+        ("try:\n    pass\nexcept ValueError, TypeError:\n    pass\n", (3, 14)),
+        ('name = "x"\ngreeting = t"hello {name}"\n', (3, 14)),
+    ],
     ids=["type-alias", "type-params", "except-without-parens", "t-string"],
 )
-def test_newer_python_syntax_says_which_python(project: Path, capsys: pytest.CaptureFixture[str],
-                                               code: str, version: tuple[int, int]) -> None:
+def test_newer_python_syntax_says_which_python(
+    project: Path, capsys: pytest.CaptureFixture[str], code: str, version: tuple[int, int]
+) -> None:
     if sys.version_info[:2] >= version:
         pytest.skip(f"this interpreter parses Python {version[0]}.{version[1]} syntax")
     (project / "new.py").write_text(code)
@@ -150,7 +170,9 @@ def test_newer_python_syntax_says_which_python(project: Path, capsys: pytest.Cap
     assert f"run prodlint under Python {wanted}" in finding["message"]
 
 
-def test_plain_syntax_error_blames_no_python_version(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_plain_syntax_error_blames_no_python_version(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (project / "broken.py").write_text('x = = 1\ny = "a t"\n')
     _, out, _ = run(capsys, "check", "--no-cache", "--format", "json", "broken.py")
     [finding] = json.loads(out)["findings"]
@@ -160,8 +182,9 @@ def test_plain_syntax_error_blames_no_python_version(project: Path, capsys: pyte
 # --- reports -------------------------------------------------------------------------------
 
 
-def test_json_schema_and_paths_relative_to_cwd(project: Path, capsys: pytest.CaptureFixture[str],
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_json_schema_and_paths_relative_to_cwd(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, out, _ = run(capsys, "check", "--format", "json", str(project / "app.py"))
     payload = json.loads(out)
     assert code == 1 and set(payload) == {"version", "findings"}
@@ -190,7 +213,9 @@ def test_output_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_output_into_a_missing_folder(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "check", "--format", "sarif", "--output", "reports/ci/x.sarif", "app.py")
+    code, out, err = run(
+        capsys, "check", "--format", "sarif", "--output", "reports/ci/x.sarif", "app.py"
+    )
     assert code == 1 and out == "", err
     assert json.loads((project / "reports" / "ci" / "x.sarif").read_text())["version"] == "2.1.0"
 
@@ -213,8 +238,12 @@ def test_text_format(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
 # --- stdin --------------------------------------------------------------------------------
 
 
-def test_stdin(project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    (project / "pyproject.toml").write_text('[tool.prodlint]\nper-file-ignores = {"legacy/*.py" = ["PRD503"]}\n')
+def test_stdin(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "pyproject.toml").write_text(
+        '[tool.prodlint]\nper-file-ignores = {"legacy/*.py" = ["PRD503"]}\n'
+    )
 
     def check_stdin(*args: str) -> list[tuple[str, int, str]]:
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(APP.encode())))
@@ -222,9 +251,13 @@ def test_stdin(project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: p
 
     assert check_stdin("-") == [("<stdin>", line, code) for line, code in APP_FINDINGS]
     assert check_stdin("-", "--stdin-filename", "src/views.py") == [
-        ("src/views.py", line, code) for line, code in APP_FINDINGS]
+        ("src/views.py", line, code) for line, code in APP_FINDINGS
+    ]
     # The stdin filename picks per-file settings.
-    assert [code for _, _, code in check_stdin("-", "--stdin-filename", "legacy/old.py")] == ["PRD502", "PRD501"]
+    assert [code for _, _, code in check_stdin("-", "--stdin-filename", "legacy/old.py")] == [
+        "PRD502",
+        "PRD501",
+    ]
 
 
 # --- fix -----------------------------------------------------------------------------------
@@ -243,7 +276,9 @@ def test_fix_diff_writes_nothing(project: Path, capsys: pytest.CaptureFixture[st
     assert (after.st_mtime_ns, after.st_size) == (before.st_mtime_ns, before.st_size)
 
 
-def test_fix_writes_atomically_and_keeps_the_mode(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fix_writes_atomically_and_keeps_the_mode(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = project / "app.py"
     target.write_text(FIXABLE)
     target.chmod(0o754)
@@ -254,7 +289,10 @@ def test_fix_writes_atomically_and_keeps_the_mode(project: Path, capsys: pytest.
     assert stat.S_IMODE(target.stat().st_mode) == 0o754
     assert 'Book.objects.select_related("author")' in target.read_text()
     assert sorted(p.name for p in project.iterdir() if not p.name.startswith(".prodlint")) == [
-        "app.py", "clean.py", "pyproject.toml"]
+        "app.py",
+        "clean.py",
+        "pyproject.toml",
+    ]
     assert run(capsys, "fix", "--unsafe-fixes", "app.py")[0] == 0
     assert found(capsys, "app.py") == []
 
@@ -262,7 +300,9 @@ def test_fix_writes_atomically_and_keeps_the_mode(project: Path, capsys: pytest.
 # --- the cache -----------------------------------------------------------------------------
 
 
-def test_warm_cache_gives_the_same_output(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_warm_cache_gives_the_same_output(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for number in range(30):  # enough files for worker processes
         (project / f"m{number}.py").write_text(APP if number % 3 else CLEAN)
     outputs = [run(capsys, "check", "--format", "json", *args) for args in ([], [], ["--no-cache"])]
@@ -274,10 +314,14 @@ def test_warm_cache_gives_the_same_output(project: Path, capsys: pytest.CaptureF
     (project / "m1.py").write_text(CLEAN)
     after = json.loads(run(capsys, "check", "--format", "json")[1])["findings"]
     assert not any(f["path"] == "m1.py" for f in after)
-    assert after == json.loads(run(capsys, "check", "--format", "json", "--no-cache")[1])["findings"]
+    assert (
+        after == json.loads(run(capsys, "check", "--format", "json", "--no-cache")[1])["findings"]
+    )
 
 
-def test_cache_dir_is_configurable_and_safe_to_delete(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cache_dir_is_configurable_and_safe_to_delete(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import shutil
 
     (project / "pyproject.toml").write_text('[tool.prodlint]\ncache-dir = "build-cache/prodlint"\n')
@@ -291,7 +335,9 @@ def test_cache_dir_is_configurable_and_safe_to_delete(project: Path, capsys: pyt
     assert not (project / "unused").exists()
 
 
-def test_cache_follows_models_declared_in_other_files(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cache_follows_models_declared_in_other_files(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A view's N+1 finding depends on models.py: editing only models.py must change it."""
     (project / "models.py").write_text(
         "from django.db import models\n\n\n"
@@ -306,8 +352,11 @@ def test_cache_follows_models_declared_in_other_files(project: Path, capsys: pyt
     # Only the view is checked: the project's models are still known.
     assert found(capsys, "--select", "PRD2", "views.py") == relation
     text = (project / "models.py").read_text()
-    (project / "models.py").write_text(text.replace("models.ForeignKey(Author, on_delete=models.CASCADE)",
-                                                    "models.CharField(max_length=50)"))
+    (project / "models.py").write_text(
+        text.replace(
+            "models.ForeignKey(Author, on_delete=models.CASCADE)", "models.CharField(max_length=50)"
+        )
+    )
     assert found(capsys, "--select", "PRD2", "views.py", "models.py") == []
     assert found(capsys, "--select", "PRD2", "views.py") == []
 
@@ -349,58 +398,94 @@ def test_per_file_ignores(project: Path, capsys: pytest.CaptureFixture[str]) -> 
     (project / "legacy").mkdir()
     (project / "legacy" / "old.py").write_text(APP)
     (project / "pyproject.toml").write_text(
-        '[tool.prodlint]\nper-file-ignores = {"legacy/*.py" = ["PRD50"], "app.py" = ["PRD503"]}\n')
+        '[tool.prodlint]\nper-file-ignores = {"legacy/*.py" = ["PRD50"], "app.py" = ["PRD503"]}\n'
+    )
     assert found(capsys) == app("PRD501", "PRD502")
 
 
-def test_force_exclude_applies_to_named_files(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_force_exclude_applies_to_named_files(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (project / "migrations").mkdir()
     (project / "migrations" / "0001.py").write_text(APP)
     (project / "pyproject.toml").write_text('[tool.prodlint]\nextend-exclude = ["migrations"]\n')
     named = ("app.py", "migrations/0001.py")
     assert {path for path, _, _ in found(capsys, *named)} == {"app.py", "migrations/0001.py"}
     assert {path for path, _, _ in found(capsys, "--force-exclude", *named)} == {"app.py"}
-    (project / "pyproject.toml").write_text('[tool.prodlint]\nextend-exclude = ["migrations"]\nforce-exclude = true\n')
+    (project / "pyproject.toml").write_text(
+        '[tool.prodlint]\nextend-exclude = ["migrations"]\nforce-exclude = true\n'
+    )
     assert {path for path, _, _ in found(capsys, *named)} == {"app.py"}
 
 
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
-        (lambda text: text.replace('f"hello {name}")', 'f"hello {name}")  # noqa'), ("PRD501", "PRD503")),
-        (lambda text: text.replace('print("done", name)', 'print("done", name)  # noqa: PRD501'),
-         ("PRD502", "PRD503")),
-        (lambda text: text.replace('print("done", name)', 'print("done", name)  # noqa: PRD502'), ALL),
-        (lambda text: text.replace('print("done", name)', 'print("done", name)  # noqa:PRD5'), ("PRD502", "PRD503")),
+        (
+            lambda text: text.replace('f"hello {name}")', 'f"hello {name}")  # noqa'),
+            ("PRD501", "PRD503"),
+        ),
+        (
+            lambda text: text.replace('print("done", name)', 'print("done", name)  # noqa: PRD501'),
+            ("PRD502", "PRD503"),
+        ),
+        (
+            lambda text: text.replace('print("done", name)', 'print("done", name)  # noqa: PRD502'),
+            ALL,
+        ),
+        (
+            lambda text: text.replace('print("done", name)', 'print("done", name)  # noqa:PRD5'),
+            ("PRD502", "PRD503"),
+        ),
         (lambda text: "# prodlint: noqa\n" + text, ()),
         (lambda text: text + "# prodlint: noqa: PRD5\n", ()),
         (lambda text: text + "# prodlint: noqa: PRD501, PRD503\n", ("PRD502",)),
         (lambda text: text + "# prodlint: noqa: PRD1\n", ALL),
     ],
-    ids=["noqa", "noqa-code", "noqa-other-code", "noqa-prefix", "file-noqa", "file-noqa-prefix",
-         "file-noqa-codes", "file-noqa-other"],
+    ids=[
+        "noqa",
+        "noqa-code",
+        "noqa-other-code",
+        "noqa-prefix",
+        "file-noqa",
+        "file-noqa-prefix",
+        "file-noqa-codes",
+        "file-noqa-other",
+    ],
 )
-def test_noqa(project: Path, capsys: pytest.CaptureFixture[str], edit: Callable[[str], str],
-              expected: tuple[str, ...]) -> None:
+def test_noqa(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    edit: Callable[[str], str],
+    expected: tuple[str, ...],
+) -> None:
     (project / "app.py").write_text(edit(APP))
     shift = 1 if edit(APP).startswith("#") else 0
     # PRD001 (a noqa naming a code not reported there) has its own test.
     assert [f for f in found(capsys, "app.py") if f[2] != "PRD001"] == [
-        (p, line + shift, code) for p, line, code in app(*expected)]
+        (p, line + shift, code) for p, line, code in app(*expected)
+    ]
 
 
 # --- the real process ---------------------------------------------------------------------
 
 
 def prodlint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "prodlint", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "prodlint", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_subprocess_check_and_fix(project: Path) -> None:
     done = prodlint(project, "check", "--format", "json")
     assert done.returncode == 1 and done.stderr == ""  # no progress bar: stderr is not a terminal
-    assert [(f["path"], f["line"], f["code"]) for f in json.loads(done.stdout)["findings"]] == app(*ALL)
+    assert [(f["path"], f["line"], f["code"]) for f in json.loads(done.stdout)["findings"]] == app(
+        *ALL
+    )
     fixed = prodlint(project, "fix", "--unsafe-fixes")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert prodlint(project, "check").returncode == 0
@@ -417,8 +502,12 @@ def test_subprocess_config_error(project: Path) -> None:
 # --- ruff's spellings ----------------------------------------------------------------------
 
 
-def test_check_fix_and_check_diff_are_fix(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "check", "--diff", "app.py")[1:] == run(capsys, "fix", "--diff", "app.py")[1:]
+def test_check_fix_and_check_diff_are_fix(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        run(capsys, "check", "--diff", "app.py")[1:] == run(capsys, "fix", "--diff", "app.py")[1:]
+    )
     assert (project / "app.py").read_text() == APP
     fixed = run(capsys, "fix", "--unsafe-fixes", "app.py")
     by_fix = (project / "app.py").read_text()
@@ -427,8 +516,12 @@ def test_check_fix_and_check_diff_are_fix(project: Path, capsys: pytest.CaptureF
     assert (project / "app.py").read_text() == by_fix != APP
 
 
-def test_output_format_quiet_and_exit_zero(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "check", "--output-format", "json", "app.py") == run(capsys, "check", "--format", "json", "app.py")
+def test_output_format_quiet_and_exit_zero(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "check", "--output-format", "json", "app.py") == run(
+        capsys, "check", "--format", "json", "app.py"
+    )
     assert run(capsys, "check", "-q", "clean.py") == (0, "", "")
     code, out, _ = run(capsys, "check", "--quiet", "app.py")
     assert code == 1 and "app.py:8:9: PRD502" in out and "Found" not in out
@@ -437,19 +530,29 @@ def test_output_format_quiet_and_exit_zero(project: Path, capsys: pytest.Capture
     assert run(capsys, "fix", "--exit-zero", "app.py")[0] == 0
 
 
-SWALLOWED = "def charge(order):\n    try:\n        order.pay()\n    except Exception:\n        pass\n"
+SWALLOWED = (
+    "def charge(order):\n    try:\n        order.pay()\n    except Exception:\n        pass\n"
+)
 
 
 def test_exclude_and_extend_exclude(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "legacy").mkdir()
     (project / "legacy" / "old.py").write_text(SWALLOWED)
     assert "legacy/old.py" in {path for path, _, _ in found(capsys, "--no-cache", ".")}
-    assert "legacy/old.py" not in {path for path, _, _ in found(capsys, "--no-cache", "--extend-exclude", "legacy", ".")}
-    assert {path for path, _, _ in found(capsys, "--no-cache", "--exclude", "legacy,app.py", ".")} == set()
+    assert "legacy/old.py" not in {
+        path for path, _, _ in found(capsys, "--no-cache", "--extend-exclude", "legacy", ".")
+    }
+    assert {
+        path for path, _, _ in found(capsys, "--no-cache", "--exclude", "legacy,app.py", ".")
+    } == set()
 
 
-def test_add_noqa_silences_every_finding_where_it_is(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (project / "strings.py").write_text('def f(x):\n    print("""first\n    second""", x)\n    print(x)  # noqa: E501\n')
+def test_add_noqa_silences_every_finding_where_it_is(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "strings.py").write_text(
+        'def f(x):\n    print("""first\n    second""", x)\n    print(x)  # noqa: E501\n'
+    )
     before = found(capsys, "--no-cache", ".")
     assert before
     code, out, _ = run(capsys, "check", "--add-noqa", ".")
@@ -478,22 +581,39 @@ def test_rule_by_name_and_rules_listing(project: Path, capsys: pytest.CaptureFix
         assert ("opt-in" in line) == (not rule.default_enabled), line
 
 
-def test_text_output_has_a_snippet_with_a_caret(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_text_output_has_a_snippet_with_a_caret(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (project / "app.py").write_text(SWALLOWED)
     _, out, _ = run(capsys, "check", "--no-cache", "app.py")
     lines = out.splitlines()
     assert lines[0].startswith("app.py:4:5: PRD503 ")
-    assert lines[1:6] == ["  |", "3 |         order.pay()", "4 |     except Exception:",
-                          "  |     ^^^^^^^^^^^^^^^^^ PRD503", "5 |         pass"]
+    assert lines[1:6] == [
+        "  |",
+        "3 |         order.pay()",
+        "4 |     except Exception:",
+        "  |     ^^^^^^^^^^^^^^^^^ PRD503",
+        "5 |         pass",
+    ]
     assert "= docs: `prodlint rule PRD503`" in out
 
 
-@pytest.mark.parametrize(("env", "coloured"), [({}, False), ({"FORCE_COLOR": "1"}, True),
-                                                ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, False)])
-def test_colour_follows_no_color_and_force_color(project: Path, env: dict[str, str], coloured: bool) -> None:
+@pytest.mark.parametrize(
+    ("env", "coloured"),
+    [({}, False), ({"FORCE_COLOR": "1"}, True), ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, False)],
+)
+def test_colour_follows_no_color_and_force_color(
+    project: Path, env: dict[str, str], coloured: bool
+) -> None:
     environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
-    done = subprocess.run([sys.executable, "-m", "prodlint", "check", "--no-cache", "app.py"], cwd=project,
-                          capture_output=True, text=True, timeout=300, env={**environment, **env})
+    done = subprocess.run(
+        [sys.executable, "-m", "prodlint", "check", "--no-cache", "app.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**environment, **env},
+    )
     assert done.returncode == 1
     assert ("\x1b[" in done.stdout) == coloured
 
@@ -501,15 +621,20 @@ def test_colour_follows_no_color_and_force_color(project: Path, env: dict[str, s
 def test_show_fixes(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "fix", "--unsafe-fixes", "--show-fixes", "app.py")
     assert code == 0
-    listed = out[out.index("Fixed 3 findings:"):].splitlines()
+    listed = out[out.index("Fixed 3 findings:") :].splitlines()
     assert listed[1] == "- app.py:" and len([row for row in listed if " x PRD5" in row]) == 3
 
 
 def test_watch_checks_again_when_a_file_changes(project: Path) -> None:
     import time
 
-    watcher = subprocess.Popen([sys.executable, "-m", "prodlint", "check", "--watch", "--no-cache", "clean.py"],
-                               cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "prodlint", "check", "--watch", "--no-cache", "clean.py"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert watcher.stdout is not None
         assert "checking 1 files" in watcher.stdout.readline()
@@ -523,27 +648,36 @@ def test_watch_checks_again_when_a_file_changes(project: Path) -> None:
         watcher.wait(timeout=30)
 
 
-def test_unused_noqa_is_reported_and_a_used_one_is_not(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unused_noqa_is_reported_and_a_used_one_is_not(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (project / "app.py").write_text(
         "def f(x):\n"
-        "    print(x)  # noqa: PRD501\n"          # used
+        "    print(x)  # noqa: PRD501\n"  # used
         "    print(x)  # noqa: PRD501, PRD503\n"  # PRD503 unused
         "    return x  # noqa: PRD5, E501, PRD999\n"  # PRD5 unused, E501 not ours, PRD999 unknown
-        '    text = "# noqa: PRD501"\n'         # a string, not a comment
+        '    text = "# noqa: PRD501"\n'  # a string, not a comment
     )
     code, out, _ = run(capsys, "check", "--no-cache", "--format", "json", "app.py")
     rows = [(f["line"], f["code"], f["message"]) for f in json.loads(out)["findings"]]
     assert code == 1 and [(line, rule) for line, rule, _ in rows] == [(3, "PRD001"), (4, "PRD001")]
     assert "`PRD503`" in rows[0][2] and "PRD501" not in rows[0][2]
-    assert "`PRD5`" in rows[1][2] and "`PRD999` (unknown code)" in rows[1][2] and "E501" not in rows[1][2]
+    assert (
+        "`PRD5`" in rows[1][2]
+        and "`PRD999` (unknown code)" in rows[1][2]
+        and "E501" not in rows[1][2]
+    )
     # A rule left out of the run: its noqa may still be needed elsewhere, and says so.
     (project / "app.py").write_text("def f(x):\n    return x  # noqa: PRD201\n")
-    [finding] = json.loads(run(capsys, "check", "--no-cache", "--format", "json", "--select", "PRD0,PRD5",
-                               "app.py")[1])["findings"]
+    [finding] = json.loads(
+        run(capsys, "check", "--no-cache", "--format", "json", "--select", "PRD0,PRD5", "app.py")[1]
+    )["findings"]
     assert "`PRD201` (not enabled)" in finding["message"]
 
 
-def test_check_fix_reports_what_is_left_in_the_chosen_format(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_fix_reports_what_is_left_in_the_chosen_format(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (project / "app.py").write_text(FIXABLE)
     code, out, err = run(capsys, "check", "--fix", "--format", "json", "app.py")
     assert code == 1 and "Fixed 1 finding in 1 file" in err

@@ -22,7 +22,9 @@ CHECKER = Checker(Config(), rules=list(all_rules().values()))
 
 def fixable_codes(fixture: Fixture) -> set[str]:
     text = fixture.path.read_text(encoding="utf-8")
-    return {f.code for f in CHECKER.check_text(text, fixture.relative) if f.fix is not FixSafety.NONE}
+    return {
+        f.code for f in CHECKER.check_text(text, fixture.relative) if f.fix is not FixSafety.NONE
+    }
 
 
 # Fixtures whose every fix comes from one rule: the command for that rule alone must turn
@@ -38,11 +40,22 @@ def command_for(code: str) -> type[RuleFixCommand]:
     return COMMANDS[all_rules()[code].name]
 
 
-def run_codemod(command: type[RuleFixCommand], before: str, after: str, filename: str,
-                pyproject: Path, unsafe: bool) -> None:
+def run_codemod(
+    command: type[RuleFixCommand],
+    before: str,
+    after: str,
+    filename: str,
+    pyproject: Path,
+    unsafe: bool,
+) -> None:
     case = type("Case", (CodemodTest,), {"TRANSFORM": command, "runTest": lambda self: None})()
-    case.assertCodemod(before, after, unsafe_fixes=unsafe, config=str(pyproject),
-                       context_override=CodemodContext(filename=filename))
+    case.assertCodemod(
+        before,
+        after,
+        unsafe_fixes=unsafe,
+        config=str(pyproject),
+        context_override=CodemodContext(filename=filename),
+    )
 
 
 @pytest.fixture
@@ -65,15 +78,21 @@ def test_the_corpus_has_single_rule_cases() -> None:
     assert {code for _, code in SINGLE_RULE} >= {"PRD501", "PRD503"}
 
 
-@pytest.mark.parametrize("fixture, code", SINGLE_RULE, ids=lambda value: getattr(value, "relative", value))
+@pytest.mark.parametrize(
+    "fixture, code", SINGLE_RULE, ids=lambda value: getattr(value, "relative", value)
+)
 def test_command_makes_the_fixed_file(fixture: Fixture, code: str, pyproject: Path) -> None:
     before = fixture.path.read_text(encoding="utf-8")
     after = fixture.fixed_path.read_text(encoding="utf-8")
     run_codemod(command_for(code), before, after, fixture.relative, pyproject, unsafe=True)
 
 
-@pytest.mark.parametrize("fixture, code", SINGLE_RULE, ids=lambda value: getattr(value, "relative", value))
-def test_other_rules_commands_leave_the_file_alone(fixture: Fixture, code: str, pyproject: Path) -> None:
+@pytest.mark.parametrize(
+    "fixture, code", SINGLE_RULE, ids=lambda value: getattr(value, "relative", value)
+)
+def test_other_rules_commands_leave_the_file_alone(
+    fixture: Fixture, code: str, pyproject: Path
+) -> None:
     before = fixture.path.read_text(encoding="utf-8")
     for other in COMMANDS.values():
         if other.rule().code != code:
@@ -81,8 +100,11 @@ def test_other_rules_commands_leave_the_file_alone(fixture: Fixture, code: str, 
 
 
 def test_unsafe_fixes_need_the_flag(pyproject: Path) -> None:
-    unsafe = [(fixture, code) for fixture, code in SINGLE_RULE
-              if all_rules()[code].fix_safety is FixSafety.UNSAFE]
+    unsafe = [
+        (fixture, code)
+        for fixture, code in SINGLE_RULE
+        if all_rules()[code].fix_safety is FixSafety.UNSAFE
+    ]
     assert unsafe, "the corpus must hold an unsafe-only fix"
     fixture, code = unsafe[0]
     before = fixture.path.read_text(encoding="utf-8")
@@ -90,7 +112,7 @@ def test_unsafe_fixes_need_the_flag(pyproject: Path) -> None:
 
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "frontends.md"
-SAMPLE = '''import logging
+SAMPLE = """import logging
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +124,7 @@ def charge(order):
         pass
     logger.info("charged %s" % order.id)
     print("done", order.id)
-'''
+"""
 
 
 @pytest.mark.slow
@@ -122,13 +144,33 @@ def test_documented_codemod_setup_works_as_written(tmp_path: Path) -> None:
     (project / ".libcst.codemod.yaml").write_text(config, encoding="utf-8")
     for command in commands:
         words = command.split()
-        done = subprocess.run([sys.executable, *words[1:]], cwd=project, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0 and "Failed to codemod 0 files" in done.stderr, command + done.stderr
-        name = next(word for word in words if word.startswith(("rules.", "prodlint.codemods.rules."))).rsplit(".", 1)[1]
+        done = subprocess.run(
+            [sys.executable, *words[1:]], cwd=project, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0 and "Failed to codemod 0 files" in done.stderr, (
+            command + done.stderr
+        )
+        name = next(
+            word for word in words if word.startswith(("rules.", "prodlint.codemods.rules."))
+        ).rsplit(".", 1)[1]
         code = COMMANDS[name].rule().code
-        fixed = subprocess.run([str(Path(sys.executable).parent / "prodlint"), "fix", "--no-cache", "--select", code,
-                                *(["--unsafe-fixes"] if "--unsafe-fixes" in words else []), "src/"],
-                               cwd=expected, capture_output=True, text=True, timeout=300)
+        fixed = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "prodlint"),
+                "fix",
+                "--no-cache",
+                "--select",
+                code,
+                *(["--unsafe-fixes"] if "--unsafe-fixes" in words else []),
+                "src/",
+            ],
+            cwd=expected,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert fixed.returncode in (0, 1), fixed.stderr
-        assert (project / "src" / "billing.py").read_text() == (expected / "src" / "billing.py").read_text(), command
+        assert (project / "src" / "billing.py").read_text() == (
+            expected / "src" / "billing.py"
+        ).read_text(), command
     assert (project / "src" / "billing.py").read_text() != SAMPLE

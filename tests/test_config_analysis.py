@@ -34,10 +34,15 @@ def test_argument_by_position_keyword_and_hidden() -> None:
 
 
 def test_constant_value_through_bindings() -> None:
-    tree, ctx = context('A = "x"\nB = A + "y"\nC = not True\nD = -3\nE = f"{B}!"\nF = b"k" + b"v"\nG = None\n'
-                        'H = 1\nH = 2\nI = f"{D:>4}"\n')
-    values = {stmt.targets[0].id: constant_value(stmt.value, ctx)  # type: ignore[attr-defined]
-              for stmt in tree.body if isinstance(stmt, ast.Assign)}
+    tree, ctx = context(
+        'A = "x"\nB = A + "y"\nC = not True\nD = -3\nE = f"{B}!"\nF = b"k" + b"v"\nG = None\n'
+        'H = 1\nH = 2\nI = f"{D:>4}"\n'
+    )
+    values = {
+        stmt.targets[0].id: constant_value(stmt.value, ctx)  # type: ignore[attr-defined]
+        for stmt in tree.body
+        if isinstance(stmt, ast.Assign)
+    }
     assert values["B"] == "xy" and values["C"] is False and values["D"] == -3
     assert values["E"] == "xy!" and values["F"] == b"kv" and values["G"] is None
     assert constant_value(ast.Name("H"), ctx) is NOT_CONSTANT  # bound twice
@@ -75,9 +80,22 @@ def test_destination_names_what_a_literal_is_bound_or_passed_to() -> None:
     assert kinds[0] == ("name", "API_URL", True, None)
     assert kinds[1] == ("attribute", "token", True, None)
     assert kinds[2] is None and kinds[3] is None  # dict keys go nowhere
-    assert kinds[4] == ("key", "HOST", True, None) and found[4] is not None and found[4].outer == ("default", "DATABASES")
-    assert kinds[5] == ("argument", None, True, None) and found[5] is not None and found[5].position == 0
+    assert (
+        kinds[4] == ("key", "HOST", True, None)
+        and found[4] is not None
+        and found[4].outer == ("default", "DATABASES")
+    )
+    assert (
+        kinds[5] == ("argument", None, True, None)
+        and found[5] is not None
+        and found[5].position == 0
+    )
     assert kinds[6] == ("keyword", "auth", True, 0) and kinds[7] == ("keyword", "auth", True, 1)
-    assert kinds[8] == ("default", "key", True, None) and kinds[9] == ("default", "password", True, None)
+    assert kinds[8] == ("default", "key", True, None) and kinds[9] == (
+        "default",
+        "password",
+        True,
+        None,
+    )
     assert kinds[10] == ("name", "URL", False, None)
     assert kinds[11] == ("argument", None, True, None)  # a method argument, not a binding

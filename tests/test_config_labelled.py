@@ -19,10 +19,14 @@ from prodlint.registry import all_rules
 pytestmark = pytest.mark.slow
 
 BANDIT = "bandit==1.9.4"
-CHECKER = Checker(Config(), rules=[rule for code, rule in all_rules().items() if code.startswith("PRD4")])
+CHECKER = Checker(
+    Config(), rules=[rule for code, rule in all_rules().items() if code.startswith("PRD4")]
+)
 # Which bandit check stands for which prodlint rule.
 BANDIT_TO_PRODLINT = {
-    "B105": "PRD402", "B106": "PRD402", "B107": "PRD402",
+    "B105": "PRD402",
+    "B106": "PRD402",
+    "B107": "PRD402",
     "B113": "PRD403",
     "B501": "PRD404",
     "B201": "PRD405",
@@ -30,14 +34,21 @@ BANDIT_TO_PRODLINT = {
 # Lines bandit labels that prodlint leaves alone on purpose, and why.
 EXPLAINED_MISSES = {
     ("hardcoded-passwords.py", 4): "'class_password' reads as the name of a field, not a password",
-    ("hardcoded-passwords.py", 14): "a comparison (`password == 'root'`) checks a value, it configures nothing",
+    (
+        "hardcoded-passwords.py",
+        14,
+    ): "a comparison (`password == 'root'`) checks a value, it configures nothing",
     ("hardcoded-passwords.py", 20): "a comparison with '' (bandit's own example calls it noMatch)",
     ("hardcoded-passwords.py", 26): "a comparison checks a value, it configures nothing",
     ("hardcoded-passwords.py", 33): "a comparison, and a value with spaces (a sentence)",
     ("hardcoded-passwords.py", 62): "'emails_secret' reads as the name of a field, not a secret",
 }
-EXAMPLES = ("hardcoded-passwords.py", "requests-missing-timeout.py", "requests-ssl-verify-disabled.py",
-            "flask_debug.py")
+EXAMPLES = (
+    "hardcoded-passwords.py",
+    "requests-missing-timeout.py",
+    "requests-ssl-verify-disabled.py",
+    "flask_debug.py",
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +57,19 @@ def examples() -> Path:
 
 
 def bandit_labels(path: Path) -> set[tuple[int, str]]:
-    done = subprocess.run([sys.executable, "-m", "bandit", "-q", "-f", "json", str(path)],
-                          capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bandit", "-q", "-f", "json", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     results = json.loads(done.stdout)["results"]
-    return {(r["line_number"], BANDIT_TO_PRODLINT[r["test_id"]]) for r in results if r["test_id"] in BANDIT_TO_PRODLINT}
+    return {
+        (r["line_number"], BANDIT_TO_PRODLINT[r["test_id"]])
+        for r in results
+        if r["test_id"] in BANDIT_TO_PRODLINT
+    }
 
 
 def prodlint_lines(path: Path, codes: set[str]) -> set[tuple[int, str]]:
@@ -67,6 +87,10 @@ def test_bandit_examples(examples: Path, name: str) -> None:
     missed = {line for line, _ in labels - found}
     explained = {line for (file, line) in EXPLAINED_MISSES if file == name}
     assert not false_alarms, f"prodlint flags lines bandit does not: {sorted(false_alarms)}"
-    assert missed == explained, f"unexplained misses {sorted(missed - explained)}, now found {sorted(explained - missed)}"
+    assert missed == explained, (
+        f"unexplained misses {sorted(missed - explained)}, now found {sorted(explained - missed)}"
+    )
     recall = len(labels & found) / len(labels)
-    print(f"\n{name}: bandit {len(labels)} labels, prodlint {len(found)} found, recall {recall:.0%}, 0 false alarms")
+    print(
+        f"\n{name}: bandit {len(labels)} labels, prodlint {len(found)} found, recall {recall:.0%}, 0 false alarms"
+    )

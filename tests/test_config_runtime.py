@@ -21,7 +21,7 @@ from prodlint.registry import all_rules
 
 RULES = [rule for code, rule in all_rules().items() if code.startswith("PRD4")]
 
-SERVICES = textwrap.dedent('''
+SERVICES = textwrap.dedent("""
     USERS_API_URL = "https://users.internal/v1"
     CACHES = {"default": {"LOCATION": "redis://cache.internal:6379/1"}}
 
@@ -36,7 +36,7 @@ SERVICES = textwrap.dedent('''
 
     def endpoint(requests):
         return requests.get("https://rates.internal/latest", timeout=5)
-''')
+""")
 READ_BACK = (
     "import services\n"
     "class R:\n"
@@ -44,14 +44,34 @@ READ_BACK = (
     "print(services.USERS_API_URL, services.CACHES['default']['LOCATION'], services.BillingClient.BASE_URL,"
     " services.connect(), services.endpoint(R()))\n"
 )
-OLD = ["https://users.internal/v1", "redis://cache.internal:6379/1", "https://billing.internal/api",
-       "http://localhost:8080", "https://rates.internal/latest"]
-VARIABLES = ["USERS_API_URL", "CACHES_LOCATION", "BILLING_CLIENT_BASE_URL", "SERVICE_URL", "RATES_URL"]
+OLD = [
+    "https://users.internal/v1",
+    "redis://cache.internal:6379/1",
+    "https://billing.internal/api",
+    "http://localhost:8080",
+    "https://rates.internal/latest",
+]
+VARIABLES = [
+    "USERS_API_URL",
+    "CACHES_LOCATION",
+    "BILLING_CLIENT_BASE_URL",
+    "SERVICE_URL",
+    "RATES_URL",
+]
 
 
-def run(folder: Path, code: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", code], cwd=folder, env={"PATH": "/usr/bin:/bin", **env},
-                          capture_output=True, text=True, timeout=timeout, check=False)
+def run(
+    folder: Path, code: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=folder,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def test_safe_url_fix_keeps_the_literal_until_the_variable_is_set(tmp_path: Path) -> None:

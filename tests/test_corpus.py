@@ -60,7 +60,9 @@ def test_safe_fixes_leave_unsafe_findings(fixture: Fixture) -> None:
 
 @pytest.mark.parametrize("code", list(all_rules()))
 def test_every_rule_has_flagged_and_clean_cases(code: str) -> None:
-    assert any(code == c for f in FIXTURES for _, c in f.flagged), f"no `# ruleid: {code}` in fixtures/"
+    assert any(code == c for f in FIXTURES for _, c in f.flagged), (
+        f"no `# ruleid: {code}` in fixtures/"
+    )
     assert any(code == c for f in FIXTURES for _, c in f.clean), f"no `# ok: {code}` in fixtures/"
 
 
@@ -70,13 +72,17 @@ def test_declared_fix_safety_matches_emitted_fixes(code: str) -> None:
     emitted = {
         finding.fix
         for fixture in FIXTURES
-        for finding in CHECKER.check_text(fixture.path.read_text(encoding="utf-8"), fixture.relative)
+        for finding in CHECKER.check_text(
+            fixture.path.read_text(encoding="utf-8"), fixture.relative
+        )
         if finding.code == code
     }
     if rule.fix_safety is FixSafety.NONE:
         assert emitted <= {FixSafety.NONE}
     else:
-        assert rule.fix_safety in emitted, f"{code} declares {rule.fix_safety.value} fixes; the corpus shows none"
+        assert rule.fix_safety in emitted, (
+            f"{code} declares {rule.fix_safety.value} fixes; the corpus shows none"
+        )
         if rule.fix_safety is FixSafety.UNSAFE:
             assert FixSafety.SAFE not in emitted
 

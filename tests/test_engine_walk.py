@@ -35,7 +35,9 @@ def test_walk_reaches_every_node_with_its_ancestors(path: object) -> None:
     expected = [n for n in ast.walk(tree) if not isinstance(n, SKIPPED)]
     assert {id(n) for n, _ in seen} == {id(n) for n in expected}
     assert len(seen) == len(expected)
-    parents = {id(child): id(parent) for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+    parents = {
+        id(child): id(parent) for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)
+    }
     for node, ancestors in seen:
         if node is not tree:
             assert ancestors and ancestors[-1] == parents[id(node)]

@@ -20,7 +20,7 @@ import yaml
 from corpus import ROOT
 
 BIN = Path(sys.executable).parent
-MODELS = '''from django.db import models
+MODELS = """from django.db import models
 
 
 class Author(models.Model):
@@ -29,13 +29,13 @@ class Author(models.Model):
 
 class Book(models.Model):
     author = models.ForeignKey(Author, on_delete=models.CASCADE)
-'''
-VIEWS = '''from .models import Book
+"""
+VIEWS = """from .models import Book
 
 
 def names():
     return [book.author.name for book in Book.objects.all()]
-'''
+"""
 VIEW = "app/catalog/views.py"
 Row = tuple[str, int, int, str, str]
 MARKERS = {
@@ -47,8 +47,13 @@ MARKERS = {
 
 
 def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=prodlint tests", "-c", "user.email=tests@prodlint.invalid", *args],
-                   cwd=repo, check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["git", "-c", "user.name=prodlint tests", "-c", "user.email=tests@prodlint.invalid", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture(params=sorted(MARKERS))
@@ -67,10 +72,19 @@ def project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 
 
 def prodlint_json(cwd: Path, *args: str, stdin: str | None = None) -> list[Row]:
-    done = subprocess.run([str(BIN / "prodlint"), "check", "--format", "json", *args], cwd=cwd,
-                          input=stdin, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(BIN / "prodlint"), "check", "--format", "json", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode in (0, 1), done.stderr
-    return sorted((f["path"], f["line"], f["col"], f["code"], f["message"]) for f in json.loads(done.stdout)["findings"])
+    return sorted(
+        (f["path"], f["line"], f["col"], f["code"], f["message"])
+        for f in json.loads(done.stdout)["findings"]
+    )
 
 
 def test_every_entry_point_sees_the_models_of_the_project(project: Path) -> None:
@@ -83,26 +97,54 @@ def test_every_entry_point_sees_the_models_of_the_project(project: Path) -> None
     inside = prodlint_json(project / "app", "--no-cache", "catalog/views.py")
     assert [(f"app/{path}", *rest) for path, *rest in inside] == whole
 
-    flake8 = subprocess.run([str(BIN / "flake8"), "--select", "PRD", "--format=%(path)s\t%(row)d\t%(col)d\t%(code)s %(text)s",
-                             VIEW], cwd=project, capture_output=True, text=True, timeout=300)
+    flake8 = subprocess.run(
+        [
+            str(BIN / "flake8"),
+            "--select",
+            "PRD",
+            "--format=%(path)s\t%(row)d\t%(col)d\t%(code)s %(text)s",
+            VIEW,
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "Traceback" not in flake8.stderr, flake8.stderr
     rows = [line.split("\t") for line in flake8.stdout.splitlines()]
     assert [(path, int(line), int(col), text) for path, line, col, text in rows] == [
-        (path, line, col, f"{code} {message}") for path, line, col, code, message in whole]
+        (path, line, col, f"{code} {message}") for path, line, col, code, message in whole
+    ]
 
 
 def test_codemod_applies_the_fix_prodlint_fix_makes(project: Path, tmp_path: Path) -> None:
     expected_dir = tmp_path / "expected"
     subprocess.run(["cp", "-r", str(project), str(expected_dir)], check=True)
-    fixed = subprocess.run([str(BIN / "prodlint"), "fix", "--no-cache", VIEW], cwd=expected_dir,
-                           capture_output=True, text=True, timeout=300)
+    fixed = subprocess.run(
+        [str(BIN / "prodlint"), "fix", "--no-cache", VIEW],
+        cwd=expected_dir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     expected = (expected_dir / VIEW).read_text()
     assert "select_related" in expected
     done = subprocess.run(
-        [sys.executable, "-m", "libcst.tool", "codemod", "--no-format", "-x",
-         "prodlint.codemods.rules.LazyRelationInLoop", VIEW],
-        cwd=project, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "libcst.tool",
+            "codemod",
+            "--no-format",
+            "-x",
+            "prodlint.codemods.rules.LazyRelationInLoop",
+            VIEW,
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0 and "Transformed 1 files successfully" in done.stderr, done.stderr
     assert (project / VIEW).read_text() == expected
@@ -110,7 +152,9 @@ def test_codemod_applies_the_fix_prodlint_fix_makes(project: Path, tmp_path: Pat
 
 def hook_entry(hook_id: str) -> list[str]:
     """The hook's command as .pre-commit-hooks.yaml declares it, run from this venv."""
-    hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    hooks = {
+        hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    }
     command, *args = hooks[hook_id]["entry"].split()
     return [str(BIN / command), *args]
 
@@ -122,11 +166,18 @@ def test_precommit_with_only_the_view_staged(project: Path, tmp_path: Path) -> N
     entry = " ".join(hook_entry("prodlint"))
     (project / ".pre-commit-config.yaml").write_text(
         "repos:\n- repo: local\n  hooks:\n  - id: prodlint\n    name: prodlint\n"
-        f"    entry: {entry}\n    language: system\n    types_or: [python, pyi]\n    require_serial: true\n")
+        f"    entry: {entry}\n    language: system\n    types_or: [python, pyi]\n    require_serial: true\n"
+    )
     git(project, "add", ".pre-commit-config.yaml", VIEW)
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
-    done = subprocess.run([str(BIN / "pre-commit"), "run"], cwd=project, capture_output=True, text=True,
-                          timeout=300, env=env)
+    done = subprocess.run(
+        [str(BIN / "pre-commit"), "run"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 1 and "Failed" in output, output
     assert f"{VIEW}:5:13: PRD202" in output, output
@@ -142,5 +193,8 @@ def test_config_is_each_files_own_whatever_the_order(tmp_path: Path) -> None:
     (tmp_path / "legacy" / "b.py").write_text(code)
     forward = prodlint_json(tmp_path, "--no-cache", "a.py", "legacy/b.py")
     assert prodlint_json(tmp_path, "--no-cache", "legacy/b.py", "a.py") == forward
-    assert [(path, rule) for path, _, _, rule, _ in forward] == [("a.py", "PRD501"), ("legacy/b.py", "PRD502")]
+    assert [(path, rule) for path, _, _, rule, _ in forward] == [
+        ("a.py", "PRD501"),
+        ("legacy/b.py", "PRD502"),
+    ]
     assert prodlint_json(tmp_path, "--no-cache", ".") == forward

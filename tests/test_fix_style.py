@@ -26,7 +26,8 @@ from prodlint.fixes.wrap import wrap_long_lines
 DATA = ROOT / "tests" / "data" / "fix_style"
 RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
 SOURCES = sorted(
-    [path for path in FIXTURES.rglob("*.py") if not path.name.endswith(".fixed.py")] + sorted(DATA.glob("*.py"))
+    [path for path in FIXTURES.rglob("*.py") if not path.name.endswith(".fixed.py")]
+    + sorted(DATA.glob("*.py"))
 )
 # What fixes ask for today and what the coming families will (contextlib, os, typing.Any).
 REQUESTS: list[tuple[str, str | None]] = [
@@ -59,8 +60,13 @@ def relative(path: Path) -> str:
 def ruff(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     assert RUFF is not None, "ruff is part of the test extra"
     # --isolated: ruff's defaults, not whatever configuration surrounds the copy.
-    return subprocess.run([RUFF, *args, "--isolated", "--no-cache", "."], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [RUFF, *args, "--isolated", "--no-cache", "."],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def lint(root: Path) -> dict[str, list[str]]:
@@ -70,7 +76,9 @@ def lint(root: Path) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for item in json.loads(done.stdout):
         name = Path(item["filename"]).resolve().relative_to(root.resolve()).as_posix()
-        found.setdefault(name, []).append(f"{item['location']['row']}: {item['code']} {item['message']}")
+        found.setdefault(name, []).append(
+            f"{item['location']['row']}: {item['code']} {item['message']}"
+        )
     return found
 
 
@@ -101,14 +109,23 @@ class FixRun:
         copy_sources(root)
         self.lint_before = lint(root)
         self.format_before = unformatted(root)
-        self.texts_before = {relative(source): source.read_text(encoding="utf-8") for source in SOURCES}
-        done = subprocess.run([sys.executable, "-m", "prodlint", "fix", "--unsafe-fixes", "--no-cache", "."],
-                              cwd=root, capture_output=True, text=True, timeout=600)
+        self.texts_before = {
+            relative(source): source.read_text(encoding="utf-8") for source in SOURCES
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "prodlint", "fix", "--unsafe-fixes", "--no-cache", "."],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
         assert "Traceback" not in done.stderr, done.stderr[-3000:]
         self.lint_after = lint(root)
         self.format_after = unformatted(root)
-        self.texts_after = {name: (root / name).read_text(encoding="utf-8") for name in self.texts_before}
+        self.texts_after = {
+            name: (root / name).read_text(encoding="utf-8") for name in self.texts_before
+        }
 
 
 @pytest.fixture(scope="module")
@@ -128,15 +145,22 @@ def test_style_modules_are_ruff_clean_and_get_fixed(fix_run: FixRun) -> None:
     assert all("import logging" in fix_run.texts_after[name] for name in names)
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN[name], strict=False)) if name in KNOWN else name
-    for name in (relative(source) for source in SOURCES)
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN[name], strict=False))
+        if name in KNOWN
+        else name
+        for name in (relative(source) for source in SOURCES)
+    ],
+)
 def test_fix_adds_no_ruff_complaint(fix_run: FixRun, name: str) -> None:
     if name in fix_run.lint_before and name in fix_run.format_before:
         pytest.skip("ruff complains about this file before any fix")
     if name not in fix_run.lint_before:
-        assert not fix_run.lint_after.get(name), "\n".join(fix_run.lint_after[name]) + "\n" + fix_run.texts_after[name]
+        assert not fix_run.lint_after.get(name), (
+            "\n".join(fix_run.lint_after[name]) + "\n" + fix_run.texts_after[name]
+        )
     if name not in fix_run.format_before:
         assert name not in fix_run.format_after, fix_run.format_after[name]
 
@@ -167,7 +191,10 @@ def test_imports_go_in_their_section_in_sorted_order() -> None:
         "import logging\nimport os\nimport sys\n\nimport requests\n\nx = 1\n"
     )
     # `import x` lines before `from x import y` lines in a section; names ordered by type.
-    assert added("import os\nfrom pathlib import Path\n", "zlib") == "import os\nimport zlib\nfrom pathlib import Path\n"
+    assert (
+        added("import os\nfrom pathlib import Path\n", "zlib")
+        == "import os\nimport zlib\nfrom pathlib import Path\n"
+    )
     assert added("import os\nfrom typing import TYPE_CHECKING, cast\n", "typing", "Any") == (
         "import os\nfrom typing import TYPE_CHECKING, Any, cast\n"
     )
@@ -175,7 +202,11 @@ def test_imports_go_in_their_section_in_sorted_order() -> None:
     assert added('"""Doc."""\n\nimport requests\n\nx = 1\n', "contextlib") == (
         '"""Doc."""\n\nimport contextlib\n\nimport requests\n\nx = 1\n'
     )
-    assert added("import os\n\nfrom django.db import models\n\nfrom . import app\n", "django.db.models", "Prefetch") == (
+    assert added(
+        "import os\n\nfrom django.db import models\n\nfrom . import app\n",
+        "django.db.models",
+        "Prefetch",
+    ) == (
         "import os\n\nfrom django.db import models\nfrom django.db.models import Prefetch\n\nfrom . import app\n"
     )
 
@@ -205,7 +236,9 @@ def test_a_long_from_import_is_wrapped_like_ruff() -> None:
 
 
 def logger_added(source: str) -> str:
-    return add_definition(add_import(cst.parse_module(source), "logging"), LOGGER, "logger", "logging").code
+    return add_definition(
+        add_import(cst.parse_module(source), "logging"), LOGGER, "logger", "logging"
+    ).code
 
 
 def test_logger_goes_after_the_whole_import_block() -> None:
@@ -215,7 +248,9 @@ def test_logger_goes_after_the_whole_import_block() -> None:
         "logger = logging.getLogger(__name__)\n\n\ndef f():\n    pass\n"
     )
     # Before a block among the imports that logs once the fix is applied, not after it.
-    source = "import os\n\ntry:\n    import ujson\nexcept ImportError:\n    logger.info('no ujson')\n"
+    source = (
+        "import os\n\ntry:\n    import ujson\nexcept ImportError:\n    logger.info('no ujson')\n"
+    )
     assert logger_added(source) == (
         "import logging\nimport os\n\nlogger = logging.getLogger(__name__)\n\n"
         "try:\n    import ujson\nexcept ImportError:\n    logger.info('no ujson')\n"
@@ -233,7 +268,9 @@ def wrapped(before: str, after: str) -> str:
 
 
 def test_a_line_a_fix_made_too_long_is_wrapped_like_ruff() -> None:
-    before = "def f(order):\n    print('order', order.id, 'charged', order.amount, 'at', order.rate)\n"
+    before = (
+        "def f(order):\n    print('order', order.id, 'charged', order.amount, 'at', order.rate)\n"
+    )
     after = "def f(order):\n    logger.info('order %s charged %s at %s', order.id, order.amount_due, order.exchange_rate)\n"
     assert wrapped(before, after) == (
         "def f(order):\n    logger.info(\n        'order %s charged %s at %s', order.id, order.amount_due, order.exchange_rate\n    )\n"
@@ -249,7 +286,10 @@ def test_a_line_a_fix_made_too_long_is_wrapped_like_ruff() -> None:
     )
     # Arguments that do not fit on one line go one per line, with a trailing comma.
     after = f"call({'a' * 40}, {'b' * 40}, {'c' * 40})\n"
-    assert wrapped("x = 1\n", after) == f"call(\n    {'a' * 40},\n    {'b' * 40},\n    {'c' * 40},\n)\n"
+    assert (
+        wrapped("x = 1\n", after)
+        == f"call(\n    {'a' * 40},\n    {'b' * 40},\n    {'c' * 40},\n)\n"
+    )
 
 
 def test_lines_as_long_as_the_file_already_has_stay() -> None:

@@ -27,7 +27,9 @@ def statement(func: ast.AST, text: str) -> ast.stmt:
     raise AssertionError(f"no statement {text!r}")
 
 
-def exits(source: str, start: str = "x = acquire()", closes: tuple[str, ...] = ("x.close()",)) -> set[str]:
+def exits(
+    source: str, start: str = "x = acquire()", closes: tuple[str, ...] = ("x.close()",)
+) -> set[str]:
     func, flow = function(source)
     through = [statement(func, text) for text in closes]
     return set(flow.exits_avoiding(statement(func, start), through))
@@ -92,17 +94,22 @@ def test_handler_that_closes_and_reraises_covers_the_error_path() -> None:
         return data
     """
     func, flow = function(source)
-    closes = [s for s in ast.walk(func) if isinstance(s, ast.Expr) and ast.unparse(s) == "x.close()"]
+    closes = [
+        s for s in ast.walk(func) if isinstance(s, ast.Expr) and ast.unparse(s) == "x.close()"
+    ]
     assert flow.exits_avoiding(statement(func, "x = acquire()"), closes) == set()
     # A narrower handler lets other errors past it.
     narrow = source.replace("except Exception:", "except OSError:")
     func, flow = function(narrow)
-    closes = [s for s in ast.walk(func) if isinstance(s, ast.Expr) and ast.unparse(s) == "x.close()"]
+    closes = [
+        s for s in ast.walk(func) if isinstance(s, ast.Expr) and ast.unparse(s) == "x.close()"
+    ]
     assert flow.exits_avoiding(statement(func, "x = acquire()"), closes) == {"exception"}
 
 
 def test_break_and_continue_go_through_finally() -> None:
-    assert exits("""
+    assert (
+        exits("""
     def f(items):
         for item in items:
             x = acquire()
@@ -114,18 +121,23 @@ def test_break_and_continue_go_through_finally() -> None:
                 x.use(item)
             finally:
                 x.close()
-    """) == set()
+    """)
+        == set()
+    )
 
 
 def test_continue_skipping_the_close_leaks() -> None:
-    assert exits("""
+    assert exits(
+        """
     def f(items):
         for item in items:
             x = acquire()
             if item:
                 continue
             x.close()
-    """, closes=("x.close()",)) == {"normal", "exception"}
+    """,
+        closes=("x.close()",),
+    ) == {"normal", "exception"}
 
 
 def test_infinite_loop_has_no_normal_exit_but_its_break() -> None:
@@ -214,23 +226,26 @@ def test_reaching_uses_stop_at_a_rebinding() -> None:
     assert flow.rebinding_reached_from(start, "x") == [statement(func, "x = acquire(b)")]
 
 
-@pytest.mark.parametrize(("line", "kind"), [
-    ("return x", "returned"),
-    ("yield x", "yielded"),
-    ("self.conn = x", "stored"),
-    ("cache[key] = x", "stored"),
-    ("y = x", "aliased"),
-    ("pool.append(x)", "argument"),
-    ("json.load(fp=x)", "argument"),
-    ("items = [x, y]", "contained"),
-    ("x.send(data)", "method"),
-    ("print(x.closed)", "attribute"),
-    ("if x is None: pass", "test"),
-    ("for line in x: pass", "iterated"),
-    ("with x: pass", "with_item"),
-    ("del x", "deleted"),
-    ("callback = lambda: x.close()", "captured"),
-])
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("return x", "returned"),
+        ("yield x", "yielded"),
+        ("self.conn = x", "stored"),
+        ("cache[key] = x", "stored"),
+        ("y = x", "aliased"),
+        ("pool.append(x)", "argument"),
+        ("json.load(fp=x)", "argument"),
+        ("items = [x, y]", "contained"),
+        ("x.send(data)", "method"),
+        ("print(x.closed)", "attribute"),
+        ("if x is None: pass", "test"),
+        ("for line in x: pass", "iterated"),
+        ("with x: pass", "with_item"),
+        ("del x", "deleted"),
+        ("callback = lambda: x.close()", "captured"),
+    ],
+)
 def test_each_reference_says_where_the_value_goes(line: str, kind: str) -> None:
     func, flow = function(f"def f(x, y, key, data, cache, pool, self, json):\n    {line}\n")
     assert [use.kind for use in flow.uses("x")] == [kind]

@@ -28,12 +28,21 @@ from prodlint.model import UNCHECKABLE_CODE
 SCALE = max(int(os.environ.get("PRODLINT_FUZZ_EXAMPLES", "1")), 1)
 FIXTURE_TEXTS = [fixture.path.read_text(encoding="utf-8") for fixture in all_fixtures()]
 # Where a mutated file lives decides which rules apply (app code, tests, migrations).
-PATHS = ("app/module.py", "app/tests/test_module.py", "app/migrations/0002_auto.py", "scripts/tool.py")
+PATHS = (
+    "app/module.py",
+    "app/tests/test_module.py",
+    "app/migrations/0002_auto.py",
+    "scripts/tool.py",
+)
 
 
 def fuzz_settings(examples: int) -> settings:
-    return settings(max_examples=examples * SCALE, deadline=None, suppress_health_check=list(HealthCheck),
-                    database=None)
+    return settings(
+        max_examples=examples * SCALE,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
 
 
 def parses(source: str, *, compiles: bool = False) -> bool:
@@ -77,7 +86,11 @@ def mutated_fixture(draw: st.DrawFn) -> str:
         if not lines:
             break
         at = draw(st.integers(0, len(lines) - 1))
-        kind = draw(st.sampled_from(("delete", "duplicate", "swap", "dedent", "indent", "truncate", "splice")))
+        kind = draw(
+            st.sampled_from(
+                ("delete", "duplicate", "swap", "dedent", "indent", "truncate", "splice")
+            )
+        )
         if kind == "delete":
             del lines[at]
         elif kind == "duplicate":
@@ -92,8 +105,24 @@ def mutated_fixture(draw: st.DrawFn) -> str:
         elif kind == "truncate":
             lines[at] = lines[at][: draw(st.integers(0, max(len(lines[at]) - 1, 0)))]
         else:
-            token = draw(st.sampled_from(("None", "await x", "*args", "lambda: 0", "f'{x}'", "%s", "[]",
-                                          "yield", "global x", "del self", "return", "async ")))
+            token = draw(
+                st.sampled_from(
+                    (
+                        "None",
+                        "await x",
+                        "*args",
+                        "lambda: 0",
+                        "f'{x}'",
+                        "%s",
+                        "[]",
+                        "yield",
+                        "global x",
+                        "del self",
+                        "return",
+                        "async ",
+                    )
+                )
+            )
             column = draw(st.integers(0, len(lines[at])))
             lines[at] = lines[at][:column] + token + lines[at][column:]
     return "\n".join(lines)

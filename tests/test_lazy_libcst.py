@@ -21,5 +21,7 @@ print("libcst" in sys.modules)
 
 def test_checking_the_whole_corpus_does_not_import_libcst() -> None:
     fixtures = [str(p) for p in sorted((ROOT / "fixtures").rglob("*.py"))]
-    done = subprocess.run([sys.executable, "-c", PROBE, *fixtures], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *fixtures], capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip() == "False"

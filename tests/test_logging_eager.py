@@ -89,8 +89,14 @@ print(stream.getvalue(), end="")
 def run(files: dict[str, str], tmp_path: Path) -> str:
     for name, text in files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
-    result = subprocess.run([sys.executable, "main.py"], capture_output=True, text=True, timeout=120,
-                            cwd=tmp_path, check=False)
+    result = subprocess.run(
+        [sys.executable, "main.py"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "Logging error" not in result.stderr, result.stderr
     return result.stdout
@@ -108,7 +114,10 @@ def test_safe_fixes_render_the_same_messages(tmp_path: Path) -> None:
     assert after == before
     assert before.count("\n") == 8 * 12
     # Multi-line messages stay multi-line.
-    assert '"a message long enough to be written "\n            "over two lines: %s", str(value)' in fixed.text
+    assert (
+        '"a message long enough to be written "\n            "over two lines: %s", str(value)'
+        in fixed.text
+    )
 
 
 def test_plain_fields_are_unsafe_because_they_can_render_differently(tmp_path: Path) -> None:

@@ -20,11 +20,19 @@ from prodlint.registry import all_rules
 CHECKER = Checker(Config(), rules=[all_rules()["PRD501"]])
 
 
-def run(source: str, tmp_path: Path, name: str = "program.py", *args: str) -> subprocess.CompletedProcess[str]:
+def run(
+    source: str, tmp_path: Path, name: str = "program.py", *args: str
+) -> subprocess.CompletedProcess[str]:
     path = tmp_path / name
     path.write_text(source, encoding="utf-8")
-    return subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True, timeout=60,
-                          cwd=tmp_path, check=False)
+    return subprocess.run(
+        [sys.executable, str(path), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        check=False,
+    )
 
 
 # Programs whose prints are what they are for: each prints the same after `fix --unsafe-fixes`.
@@ -103,7 +111,9 @@ PROGRAMS = {
 @pytest.mark.parametrize("name", list(PROGRAMS))
 def test_program_output_is_not_flagged_and_survives_fix(name: str, tmp_path: Path) -> None:
     source = textwrap.dedent(PROGRAMS[name])
-    (tmp_path / "cryptography_stub.py").write_text("def generate():\n    return 'k3y=='\n", encoding="utf-8")
+    (tmp_path / "cryptography_stub.py").write_text(
+        "def generate():\n    return 'k3y=='\n", encoding="utf-8"
+    )
     before = run(source, tmp_path)
     assert before.returncode == 0, before.stderr
     assert before.stdout.strip(), "the program prints something"
@@ -147,7 +157,7 @@ def test_fix_never_uses_a_logger_bound_later(tmp_path: Path) -> None:
     after = run(fixed.text, tmp_path)
     assert after.returncode == 0, after.stderr
     # The print after the logger's binding may use it; the one before may not.
-    assert "log.info(\"later\")" in fixed.text and "print(\"setting up\")" in fixed.text
+    assert 'log.info("later")' in fixed.text and 'print("setting up")' in fixed.text
 
 
 def test_fix_never_uses_a_logger_bound_on_some_paths(tmp_path: Path) -> None:

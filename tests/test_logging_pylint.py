@@ -72,15 +72,30 @@ def flagged(folder: Path) -> set[tuple[str, int]]:
 
 
 # Literal operands in the labelled calls, and a value read at run time instead.
-VARIED = re.compile(r"\((4|1), (5|2)\)|\(l=123456789\)|'Run!'|\"Run!\"|\"Exceptional!\"|\"junk\"|'info'")
+VARIED = re.compile(
+    r"\((4|1), (5|2)\)|\(l=123456789\)|'Run!'|\"Run!\"|\"Exceptional!\"|\"junk\"|'info'"
+)
 
 
 def variable_copy(text: str) -> str:
     """The same file with its constants read at run time: what the labels mean on real
     code. ``FORMAT_STR`` stays a constant: it is the template."""
-    text = re.sub(r"^(?!FORMAT_STR)(\w+) = (['\"].*['\"]|[0-9.]+|datetime\(.*\))$", r"\1 = input()", text, flags=re.M)
-    return VARIED.sub(lambda m: "(input(), 5)" if m.group().startswith("(") and "l=" not in m.group()
-                      else "(l=input())" if "l=" in m.group() else "input()", text)
+    text = re.sub(
+        r"^(?!FORMAT_STR)(\w+) = (['\"].*['\"]|[0-9.]+|datetime\(.*\))$",
+        r"\1 = input()",
+        text,
+        flags=re.M,
+    )
+    return VARIED.sub(
+        lambda m: (
+            "(input(), 5)"
+            if m.group().startswith("(") and "l=" not in m.group()
+            else "(l=input())"
+            if "l=" in m.group()
+            else "input()"
+        ),
+        text,
+    )
 
 
 def test_recall_on_pylint_functional_tests() -> None:
@@ -90,8 +105,10 @@ def test_recall_on_pylint_functional_tests() -> None:
     found = flagged(folder)
     hits = {key for key in labels if key in found}
     expected = set(labels) - set(NOT_FLAGGED)
-    print(f"\nPRD502 on pylint {PYLINT}: {len(hits)}/{len(labels)} labelled lines flagged; "
-          f"{len(NOT_FLAGGED)} left alone on purpose; misses: {sorted(expected - hits)}")
+    print(
+        f"\nPRD502 on pylint {PYLINT}: {len(hits)}/{len(labels)} labelled lines flagged; "
+        f"{len(NOT_FLAGGED)} left alone on purpose; misses: {sorted(expected - hits)}"
+    )
     assert hits == expected
     # The lines pylint expects nothing on stay clean too (tests of what is fine).
     unlabelled = {key for key in found if key not in labels and (key[0], key[1] - 1) not in labels}
@@ -106,7 +123,9 @@ def test_constant_only_labels_are_found_once_the_values_vary(tmp_path: Path) -> 
     varied.mkdir()
     for path in folder.glob("logging_*"):
         text = path.read_text(encoding="utf-8")
-        (varied / path.name).write_text(variable_copy(text) if path.suffix == ".py" else text, encoding="utf-8")
+        (varied / path.name).write_text(
+            variable_copy(text) if path.suffix == ".py" else text, encoding="utf-8"
+        )
     labels = labelled(varied)
     found = flagged(varied)
     missed = sorted(key for key in labels if key not in found)

@@ -35,8 +35,14 @@ APP = textwrap.dedent("""\
 
 def run(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     (tmp_path / "main.py").write_text(code, encoding="utf-8")
-    return subprocess.run([sys.executable, "main.py"], capture_output=True, text=True, timeout=120,
-                          cwd=tmp_path, check=False)
+    return subprocess.run(
+        [sys.executable, "main.py"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        check=False,
+    )
 
 
 def fixed_app() -> str:
@@ -56,14 +62,18 @@ def test_default_configuration_shows_nothing_new(tmp_path: Path) -> None:
 
 def test_debug_logging_keeps_the_traceback(tmp_path: Path) -> None:
     (tmp_path / "headers.py").write_text(fixed_app(), encoding="utf-8")
-    result = run("import logging, headers\nlogging.basicConfig(level=logging.DEBUG)\nheaders.sync('bad')\n", tmp_path)
+    result = run(
+        "import logging, headers\nlogging.basicConfig(level=logging.DEBUG)\nheaders.sync('bad')\n",
+        tmp_path,
+    )
     assert result.returncode == 0
     assert "Ignored exception" in result.stderr and "TypeError" in result.stderr
 
 
 def test_django_admin_email_handler_sends_no_mail(tmp_path: Path) -> None:
     (tmp_path / "headers.py").write_text(fixed_app(), encoding="utf-8")
-    result = run(textwrap.dedent("""\
+    result = run(
+        textwrap.dedent("""\
         import logging
         import django
         from django.conf import settings
@@ -89,6 +99,8 @@ def test_django_admin_email_handler_sends_no_mail(tmp_path: Path) -> None:
         # The old fix (logger.exception) made an ERROR record per call: a mail each.
         logging.getLogger("headers").exception("control")
         print(len(mail.outbox))
-        """), tmp_path)
+        """),
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "1\n"

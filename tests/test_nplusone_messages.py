@@ -6,7 +6,7 @@ from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.model import FixSafety
 
-GENERIC = '''
+GENERIC = """
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 
@@ -19,7 +19,7 @@ class Note(models.Model):
 
 def targets():
     return [n.target for n in Note.objects.all()]
-'''
+"""
 
 
 def test_generic_foreign_key_remedy_is_prefetch_related() -> None:
@@ -32,7 +32,7 @@ def test_generic_foreign_key_remedy_is_prefetch_related() -> None:
 
 
 def test_migration_files_have_no_nplusone_findings_unless_configured() -> None:
-    loop = '''
+    loop = """
 from django.db import models
 
 
@@ -44,6 +44,9 @@ def forwards(apps, schema_editor):
     for book in Book.objects.all():
         book.author.name
         book.save()
-'''
+"""
     assert not Checker(Config()).check_text(loop, "shop/migrations/0003_backfill.py")
-    assert {f.code for f in Checker(Config()).check_text(loop, "shop/backfill.py")} == {"PRD201", "PRD202"}
+    assert {f.code for f in Checker(Config()).check_text(loop, "shop/backfill.py")} == {
+        "PRD201",
+        "PRD202",
+    }

@@ -35,7 +35,11 @@ def fixed_functions(path: Path, module: ModuleType) -> dict[str, object]:
     """The fixed file's imports and functions, bound to the original module's classes (the
     models cannot be declared twice in one process)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    kept = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef))]
+    kept = [
+        node
+        for node in tree.body
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef))
+    ]
     namespace: dict[str, object] = dict(vars(module))
     exec(compile(ast.Module(body=kept, type_ignores=[]), str(path), "exec"), namespace)  # noqa: S102
     return namespace
@@ -43,12 +47,28 @@ def fixed_functions(path: Path, module: ModuleType) -> dict[str, object]:
 
 # --- Django ------------------------------------------------------------------------------
 
-DJANGO_VIEWS = ["book_authors", "book_credits", "author_book_counts", "book_tags", "publisher_catalogue",
-                "note_targets", "review_authors", "review_publishers"]
+DJANGO_VIEWS = [
+    "book_authors",
+    "book_credits",
+    "author_book_counts",
+    "book_tags",
+    "publisher_catalogue",
+    "note_targets",
+    "review_authors",
+    "review_publishers",
+]
 # Reported without a fix (the queryset is built elsewhere, is one object's related manager,
 # or only() left the field out): still a query per row, which the test shows.
-DJANGO_REPORTED_ONLY = ["all_publisher_names", "tag_publishers", "publisher_labels", "recent_titles",
-                        "first_reviews", "tag_catalogue", "review_counts_by_id", "publishers_by_tag"]
+DJANGO_REPORTED_ONLY = [
+    "all_publisher_names",
+    "tag_publishers",
+    "publisher_labels",
+    "recent_titles",
+    "first_reviews",
+    "tag_catalogue",
+    "review_counts_by_id",
+    "publishers_by_tag",
+]
 # N+1 views where the eager load would raise (only() + select_related: FieldError; iterator()
 # + prefetch_related without chunk_size: ValueError; select_related on one side of a union:
 # column-count error): PRD202 reports them without a fix, so the fixed file runs as before.
@@ -81,13 +101,27 @@ def django_views() -> Iterator[tuple[ModuleType, dict[str, object]]]:
 
     with connection.schema_editor() as editor:
         editor.create_model(ContentType)
-        for model in (module.Author, module.Publisher, module.Tag, module.Book, module.Review, module.Note):
+        for model in (
+            module.Author,
+            module.Publisher,
+            module.Tag,
+            module.Book,
+            module.Review,
+            module.Note,
+        ):
             editor.create_model(model)
     yield module, fixed_functions(HERE / "django_views.fixed.py", module)
 
 
 def seed_django(module: ModuleType, rows: int) -> list[int]:
-    for model in (module.Note, module.Review, module.Book, module.Tag, module.Author, module.Publisher):
+    for model in (
+        module.Note,
+        module.Review,
+        module.Book,
+        module.Tag,
+        module.Author,
+        module.Publisher,
+    ):
         model.objects.all().delete()
     tags = [module.Tag.objects.create(name=f"tag{i}") for i in range(3)]
     ids = []
@@ -141,7 +175,9 @@ def test_django_view_an_eager_load_would_break_is_left_as_is(
     assert after == before >= 3  # still the N+1 the finding reports
 
 
-def test_django_loop_that_writes_gets_only_an_unsafe_fix(django_views: tuple[ModuleType, dict[str, object]]) -> None:
+def test_django_loop_that_writes_gets_only_an_unsafe_fix(
+    django_views: tuple[ModuleType, dict[str, object]],
+) -> None:
     """The loop updates authors before reading each book's author: loaded with the books,
     the names are the ones before the loop, so the fix changes the result (unsafe)."""
     from prodlint.config import Config
@@ -150,10 +186,19 @@ def test_django_loop_that_writes_gets_only_an_unsafe_fix(django_views: tuple[Mod
 
     module, fixed = django_views
     path = HERE / "django_views.py"
-    findings = Checker(Config()).check_text(path.read_text(encoding="utf-8"), "fixtures/nplusone/django_views.py")
-    view = next(node for node in ast.parse(path.read_text(encoding="utf-8")).body
-                if isinstance(node, ast.FunctionDef) and node.name == "tick_authors")
-    tiers = {f.fix for f in findings if f.code == "PRD202" and view.lineno <= f.line <= (view.end_lineno or 0)}
+    findings = Checker(Config()).check_text(
+        path.read_text(encoding="utf-8"), "fixtures/nplusone/django_views.py"
+    )
+    view = next(
+        node
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.FunctionDef) and node.name == "tick_authors"
+    )
+    tiers = {
+        f.fix
+        for f in findings
+        if f.code == "PRD202" and view.lineno <= f.line <= (view.end_lineno or 0)
+    }
     assert tiers == {FixSafety.UNSAFE}
     seed_django(module, 3)
     lazy = module.tick_authors()
@@ -163,7 +208,9 @@ def test_django_loop_that_writes_gets_only_an_unsafe_fix(django_views: tuple[Mod
     assert eager == ["author0", "author1", "author2"]
 
 
-def test_django_sliced_queryset_fix_keeps_the_slice(django_views: tuple[ModuleType, dict[str, object]]) -> None:
+def test_django_sliced_queryset_fix_keeps_the_slice(
+    django_views: tuple[ModuleType, dict[str, object]],
+) -> None:
     """``top = reviews[0:5]`` then a loop: the fix loads the book with the reviews (the five
     rows stay the same), so 1 query instead of 1 + 5."""
     module, fixed = django_views
@@ -184,22 +231,30 @@ def test_django_reported_without_fix_is_a_query_per_row(
         seed_django(module, rows)
         tag = module.Tag.objects.get(name="tag0")  # on every book
         call = getattr(module, view)
-        counts.append(django_queries(lambda: call(tag.pk) if view.startswith("tag_") else call())[0])
+        counts.append(
+            django_queries(lambda: call(tag.pk) if view.startswith("tag_") else call())[0]
+        )
     assert counts[1] - counts[0] >= 3, counts
 
 
-def test_django_back_reference_from_related_manager_is_free(django_views: tuple[ModuleType, dict[str, object]]) -> None:
+def test_django_back_reference_from_related_manager_is_free(
+    django_views: tuple[ModuleType, dict[str, object]],
+) -> None:
     """Not flagged, and rightly: rows of ``author.books`` have ``.author`` filled in."""
     module, _ = django_views
     seed_django(module, 1)
     author = module.Author.objects.get()
     for i in range(5):
-        module.Book.objects.create(title=f"More{i}", author=author, publisher=module.Publisher.objects.get())
+        module.Book.objects.create(
+            title=f"More{i}", author=author, publisher=module.Publisher.objects.get()
+        )
     count, rows = django_queries(lambda: module.author_titles(author.pk))
     assert len(rows) == 6 and count == 2  # the author, then its books: no query per book
 
 
-def test_django_nested_prefetch_is_constant(django_views: tuple[ModuleType, dict[str, object]]) -> None:
+def test_django_nested_prefetch_is_constant(
+    django_views: tuple[ModuleType, dict[str, object]],
+) -> None:
     """Not flagged: ``prefetch_related("book_set__publisher")`` serves the inner loop."""
     module, _ = django_views
     counts, results = [], []
@@ -213,7 +268,7 @@ def test_django_nested_prefetch_is_constant(django_views: tuple[ModuleType, dict
 
 
 def test_django_manager_attribute_runs_nothing_and_is_not_iterable(
-    django_views: tuple[ModuleType, dict[str, object]]
+    django_views: tuple[ModuleType, dict[str, object]],
 ) -> None:
     """Why three of django-check's positive labels are not N+1 in Django (the bench counts
     them as misses): reading ``row.rel`` without calling it runs no query, and iterating
@@ -227,7 +282,9 @@ def test_django_manager_attribute_runs_nothing_and_is_not_iterable(
         iter(authors[0].books)  # type: ignore[call-overload]
 
 
-def test_django_get_per_id_becomes_one_in_bulk(django_views: tuple[ModuleType, dict[str, object]]) -> None:
+def test_django_get_per_id_becomes_one_in_bulk(
+    django_views: tuple[ModuleType, dict[str, object]],
+) -> None:
     module, fixed = django_views
     ids = seed_django(module, 6)
     before, titles = django_queries(lambda: module.titles_by_id(ids))
@@ -236,15 +293,21 @@ def test_django_get_per_id_becomes_one_in_bulk(django_views: tuple[ModuleType, d
     assert fixed_titles == titles
 
 
-def test_django_create_per_row_becomes_one_bulk_create(django_views: tuple[ModuleType, dict[str, object]]) -> None:
+def test_django_create_per_row_becomes_one_bulk_create(
+    django_views: tuple[ModuleType, dict[str, object]],
+) -> None:
     module, fixed = django_views
     names = [f"new{i}" for i in range(5)]
     seed_django(module, 1)
     before, _ = django_queries(lambda: module.create_tags(names))
-    created = sorted(module.Tag.objects.filter(name__startswith="new").values_list("name", flat=True))
+    created = sorted(
+        module.Tag.objects.filter(name__startswith="new").values_list("name", flat=True)
+    )
     module.Tag.objects.filter(name__startswith="new").delete()
     after, _ = django_queries(lambda: fixed["create_tags"](names))  # type: ignore[operator]
-    fixed_created = sorted(module.Tag.objects.filter(name__startswith="new").values_list("name", flat=True))
+    fixed_created = sorted(
+        module.Tag.objects.filter(name__startswith="new").values_list("name", flat=True)
+    )
     # bulk_create runs inside a savepoint on sqlite: SAVEPOINT, INSERT, RELEASE.
     assert before == 5 and after <= 3
     assert fixed_created == created == names
@@ -285,11 +348,15 @@ def seed_sqla(module: ModuleType, engine: object, rows: int) -> None:
             user = module.User(name=f"user{i}")
             session.add(user)
             session.flush()
-            session.add_all([module.Post(title=f"post{i}-{j}", author_id=user.id) for j in range(2)])
+            session.add_all(
+                [module.Post(title=f"post{i}-{j}", author_id=user.id) for j in range(2)]
+            )
         session.commit()
 
 
-def sqla_queries(engine: object, statements: list[int], view: Callable[..., object]) -> tuple[int, object]:
+def sqla_queries(
+    engine: object, statements: list[int], view: Callable[..., object]
+) -> tuple[int, object]:
     from sqlalchemy.orm import Session
 
     with Session(engine) as session:  # type: ignore[arg-type]
@@ -328,14 +395,19 @@ def test_sqlalchemy_view_a_loader_option_would_break_is_left_as_is(
     assert after == before >= 4
 
 
-def test_django_wrapped_bulk_create_makes_the_same_rows(django_views: tuple[ModuleType, dict[str, object]]) -> None:
+def test_django_wrapped_bulk_create_makes_the_same_rows(
+    django_views: tuple[ModuleType, dict[str, object]],
+) -> None:
     """The wrapped, comment-keeping bulk_create rewrites create what the loops created."""
     module, fixed = django_views
-    rows = [{"name": f"  padded{i} ", "stars": str(1 + i % 5)} for i in range(4)] + [{"name": "x", "stars": ""}]
+    rows = [{"name": f"  padded{i} ", "stars": str(1 + i % 5)} for i in range(4)] + [
+        {"name": "x", "stars": ""}
+    ]
 
     def made() -> list[tuple[object, ...]]:
-        return sorted(module.Tag.objects.filter(name__startswith=("padded", "x")[0]).values_list("name")) + sorted(
-            module.Review.objects.values_list("book__title", "stars"))
+        return sorted(
+            module.Tag.objects.filter(name__startswith=("padded", "x")[0]).values_list("name")
+        ) + sorted(module.Review.objects.values_list("book__title", "stars"))
 
     results = []
     for functions in (vars(module), fixed):

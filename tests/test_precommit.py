@@ -19,8 +19,13 @@ BIN = Path(sys.executable).parent
 
 
 def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=prodlint tests", "-c", "user.email=tests@prodlint.invalid",
-                    *args], cwd=repo, check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["git", "-c", "user.name=prodlint tests", "-c", "user.email=tests@prodlint.invalid", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.slow
@@ -28,8 +33,9 @@ def test_documented_remote_hook_pinned_to_a_commit(tmp_path: Path) -> None:
     """The remote snippet as written, with this checkout as the repository and its HEAD as
     the pinned commit: pre-commit clones it and installs prodlint into its own env."""
     [config] = [c for c in documented_configs() if "<prodlint git URL>" in c]
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                          check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     config = config.replace("<prodlint git URL>", str(ROOT)).replace("<commit SHA>", head)
     repo = tmp_path / "project"
     repo.mkdir()
@@ -41,7 +47,9 @@ def test_documented_remote_hook_pinned_to_a_commit(tmp_path: Path) -> None:
     git(repo, "commit", "-q", "-m", "legacy code")
     original = target.read_text(encoding="utf-8")
     expected = fix_text(original, "app.py", Checker(Config()), unsafe=False)
-    assert expected.changed and expected.remaining, "the sample must have safe fixes and findings they leave"
+    assert expected.changed and expected.remaining, (
+        "the sample must have safe fixes and findings they leave"
+    )
     done = pre_commit(repo, tmp_path / "pre-commit-home", "--all-files")
     output = done.stdout + done.stderr
     assert done.returncode == 1 and "Failed" in output, output
@@ -59,17 +67,29 @@ NEW = "\n\ndef refund(order):\n    try:\n        order.refund()\n    except Exce
 
 def documented_configs() -> list[str]:
     """The .pre-commit-config.yaml blocks of docs/frontends.md, as written."""
-    blocks = re.findall(r"```yaml\n(# \.pre-commit-config\.yaml\n.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+    blocks = re.findall(
+        r"```yaml\n(# \.pre-commit-config\.yaml\n.*?)```", DOCS.read_text(encoding="utf-8"), re.S
+    )
     assert len(blocks) >= 3, "the docs lost their pre-commit snippets"
     return blocks
 
 
 def pre_commit(repo: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-           "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(home),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     env.pop("VIRTUAL_ENV", None)
-    return subprocess.run([str(BIN / "pre-commit"), "run", *args], cwd=repo, capture_output=True, text=True,
-                          timeout=900, env=env)
+    return subprocess.run(
+        [str(BIN / "pre-commit"), "run", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
 
 
 def legacy_repo(tmp_path: Path, config: str) -> Path:
@@ -79,8 +99,13 @@ def legacy_repo(tmp_path: Path, config: str) -> Path:
     (repo / "pyproject.toml").write_text('[project]\nname = "legacy"\n')
     (repo / "billing.py").write_text(LEGACY)
     if "--baseline" in config:
-        done = subprocess.run([str(BIN / "prodlint"), "check", "--write-baseline", ".prodlint-baseline.json"],
-                              cwd=repo, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [str(BIN / "prodlint"), "check", "--write-baseline", ".prodlint-baseline.json"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
     (repo / ".pre-commit-config.yaml").write_text(config)
     git(repo, "add", ".")
@@ -89,8 +114,11 @@ def legacy_repo(tmp_path: Path, config: str) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("config", [c for c in documented_configs() if "repo: local" in c],
-                         ids=lambda c: "baseline" if "--baseline" in c else "plain")
+@pytest.mark.parametrize(
+    "config",
+    [c for c in documented_configs() if "repo: local" in c],
+    ids=lambda c: "baseline" if "--baseline" in c else "plain",
+)
 def test_documented_local_hook_works_as_written(tmp_path: Path, config: str) -> None:
     repo = legacy_repo(tmp_path, config)
     home = tmp_path / "home"

@@ -45,8 +45,13 @@ def tree(request: pytest.FixtureRequest) -> Path:
 
 
 def prodlint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "prodlint", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-m", "prodlint", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
     assert "Traceback" not in done.stderr, done.stderr[-5000:]
     return done
@@ -100,11 +105,15 @@ def fix_sample(tree: Path, findings: list[dict[str, object]]) -> list[str]:
             by_code.setdefault(str(finding["code"]), set()).add(str(finding["path"]))
     sample: set[str] = set()
     for paths in by_code.values():
-        sample.update(sorted(paths, key=lambda p: ((tree / p).stat().st_size, p))[:FIX_SAMPLE_PER_CODE])
+        sample.update(
+            sorted(paths, key=lambda p: ((tree / p).stat().st_size, p))[:FIX_SAMPLE_PER_CODE]
+        )
     return sorted(sample)
 
 
-def test_fix_never_breaks_code(tree: Path, config: Path, findings: list[dict[str, object]], tmp_path: Path) -> None:
+def test_fix_never_breaks_code(
+    tree: Path, config: Path, findings: list[dict[str, object]], tmp_path: Path
+) -> None:
     sample = fix_sample(tree, findings)
     if not sample:
         pytest.skip("no fixable findings in this sdist")
@@ -113,11 +122,17 @@ def test_fix_never_breaks_code(tree: Path, config: Path, findings: list[dict[str
         shutil.copy2(tree / relative, tmp_path / relative)
     before = {relative: digest(tmp_path / relative) for relative in sample}
 
-    preview = prodlint(tmp_path, "fix", "--diff", "--unsafe-fixes", "--no-cache", "--config", str(config), *sample)
-    assert {relative: digest(tmp_path / relative) for relative in sample} == before, "--diff wrote files"
+    preview = prodlint(
+        tmp_path, "fix", "--diff", "--unsafe-fixes", "--no-cache", "--config", str(config), *sample
+    )
+    assert {relative: digest(tmp_path / relative) for relative in sample} == before, (
+        "--diff wrote files"
+    )
     assert preview.stdout.count("\n--- a/") + preview.stdout.startswith("--- a/") >= 1
 
-    done = prodlint(tmp_path, "fix", "--unsafe-fixes", "--no-cache", "--config", str(config), *sample)
+    done = prodlint(
+        tmp_path, "fix", "--unsafe-fixes", "--no-cache", "--config", str(config), *sample
+    )
     failed = [line for line in done.stderr.splitlines() if "not fixed" in line]
     # A failed fix is contained (the file is left alone), but a fix that raises is a bug.
     assert not [line for line in failed if " raised " in line], failed

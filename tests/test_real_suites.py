@@ -38,25 +38,33 @@ def test_safe_fixes_keep_mkdocs_tests_green(tmp_path: Path) -> None:
     fixed = real_suites.copy_tree(source, tmp_path / "fixed")
     files = real_suites.fix(fixed, unsafe=False)
     touched = sorted(name for name in files if not name.startswith(project.tests + "/"))
-    assert touched, "the safe fixes no longer touch mkdocs' code: this test needs a project they do touch"
+    assert touched, (
+        "the safe fixes no longer touch mkdocs' code: this test needs a project they do touch"
+    )
 
     before, _, tail = real_suites.run_tests(project, python, base, None)
     assert sum(outcome == "passed" for outcome in before.values()) > 500, tail
     after, _, _ = real_suites.run_tests(project, python, fixed, None)
-    differences = real_suites.confirm(project, python, base, fixed, real_suites.compare(before, after))
+    differences = real_suites.confirm(
+        project, python, base, fixed, real_suites.compare(before, after)
+    )
     assert not differences, differences
 
     side = real_suites.Side("safe", files)
     real_suites.check_scripts(project, python, base, fixed, side)
     assert "mkdocs/__main__.py" in [name for name, _, _ in side.scripts]
-    assert all(same for _, same, _ in side.scripts), [diff for _, same, diff in side.scripts if not same]
+    assert all(same for _, same, _ in side.scripts), [
+        diff for _, same, diff in side.scripts if not same
+    ]
     help_text = real_suites.script_output(python, fixed, "mkdocs/__main__.py")
     assert "exit 0" in help_text and "Usage:" in help_text, help_text
 
     # The same comparison on a module broken on purpose must see a difference.
     broken = real_suites.copy_tree(source, tmp_path / "broken")
     victim = "mkdocs/commands/build.py"
-    (broken / victim).write_text('raise ImportError("broken on purpose")\n' + (source / victim).read_text())
+    (broken / victim).write_text(
+        'raise ImportError("broken on purpose")\n' + (source / victim).read_text()
+    )
     selection = real_suites.related_tests(project, base, [victim])
     assert selection
     reference, _, _ = real_suites.run_tests(project, python, base, selection)

@@ -26,7 +26,8 @@ NOT_A_RESOURCE_HERE = "a kind prodlint does not track"
 NO_PIPES = "a process started without pipes and not waited for: how a background process starts"
 # pylint flags, prodlint does not: (file, line) -> why.
 PYLINT_ONLY: Mapping[tuple[str, int], str] = {
-    ("consider_using_with.py", 17): NOT_A_RESOURCE_HERE + " (pathlib.Path.open: a method on any path object)",
+    ("consider_using_with.py", 17): NOT_A_RESOURCE_HERE
+    + " (pathlib.Path.open: a method on any path object)",
     ("consider_using_with.py", 18): NOT_A_RESOURCE_HERE + " (pathlib.Path.open)",
     ("consider_using_with.py", 20): NOT_A_RESOURCE_HERE + " (pathlib.Path.open)",
     ("consider_using_with.py", 26): CLOSED_NEXT,
@@ -53,14 +54,24 @@ PYLINT_ONLY: Mapping[tuple[str, int], str] = {
 }
 # prodlint flags, pylint does not: (file, line) -> why prodlint is right.
 PRODLINT_ONLY: Mapping[tuple[str, int], str] = {
-    ("consider_using_with.py", 35): "tempfile.TemporaryFile() dropped unclosed; pylint skips it as 'ambiguous', it is a file all the same",
-    ("consider_using_with_open.py", 117): "the file opened on the if branch is dropped by `file_handle = None`; pylint only sees the else branch",
+    (
+        "consider_using_with.py",
+        35,
+    ): "tempfile.TemporaryFile() dropped unclosed; pylint skips it as 'ambiguous', it is a file all the same",
+    (
+        "consider_using_with_open.py",
+        117,
+    ): "the file opened on the if branch is dropped by `file_handle = None`; pylint only sees the else branch",
 }
 
 
 def expected_lines(folder: Path, name: str) -> set[int]:
     report = (folder / name).with_suffix(".txt").read_text(encoding="utf-8")
-    return {int(line.split(":")[1]) for line in report.splitlines() if line.startswith("consider-using-with:")}
+    return {
+        int(line.split(":")[1])
+        for line in report.splitlines()
+        if line.startswith("consider-using-with:")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +98,9 @@ def test_every_disagreement_with_pylint_is_explained(cases: Path) -> None:
     assert pylint_only == set(PYLINT_ONLY), "unexplained misses or stale explanations"
     assert ours_only == set(PRODLINT_ONLY), "unexplained extra findings or stale explanations"
     recall = agreed / shared
-    print(f"\nrecall on pylint's consider-using-with cases of shared kinds: {agreed}/{shared} = {recall:.0%}")
+    print(
+        f"\nrecall on pylint's consider-using-with cases of shared kinds: {agreed}/{shared} = {recall:.0%}"
+    )
     # The misses on shared kinds are all closes on the next line, module level or pipe-less
     # processes (explained above); anything else would change this figure.
     assert (agreed, shared) == (10, 22)

@@ -58,8 +58,10 @@ class Handler(socketserver.BaseRequestHandler):
         if self.server.garbage:  # type: ignore[attr-defined]
             conn.sendall(b"NOT HTTP AT ALL\r\n\r\n")  # the client raises BadStatusLine
             return
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n"
-                     b"Content-Length: %d\r\n\r\n%s" % (len(BODY), BODY))
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(BODY), BODY)
+        )
 
 
 class Server(socketserver.ThreadingTCPServer):
@@ -101,7 +103,9 @@ def flagged_functions() -> dict[str, str]:
     found: dict[str, str] = {}
     for finding in findings:
         for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.lineno <= finding.line <= (node.end_lineno or 0):
+            if isinstance(node, ast.FunctionDef) and node.lineno <= finding.line <= (
+                node.end_lineno or 0
+            ):
                 found[node.name] = finding.code
     return found
 
@@ -164,7 +168,9 @@ def test_flagged_function_leaks_and_its_fix_does_not(name: str, server: Server) 
     assert before == after
 
 
-@pytest.mark.parametrize("name", ["banner", "banner_closed_on_success", "http_status", *sorted(SILENT)])
+@pytest.mark.parametrize(
+    "name", ["banner", "banner_closed_on_success", "http_status", *sorted(SILENT)]
+)
 def test_fixed_function_returns_the_same_data(name: str, server: Server) -> None:
     host, port = server.server_address[:2]
     extra = CASES[name][0] if name in CASES else ()
@@ -173,7 +179,16 @@ def test_fixed_function_returns_the_same_data(name: str, server: Server) -> None
     assert expected in (b"PONG\n", BODY, BODY[:5], 200)
 
 
-@pytest.mark.parametrize("name", ["banner_try_finally", "banner_guarded_finally", "banner_with", "on_error_close_and_raise", "url_body"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "banner_try_finally",
+        "banner_guarded_finally",
+        "banner_with",
+        "on_error_close_and_raise",
+        "url_body",
+    ],
+)
 def test_functions_left_alone_do_not_leak(name: str, server: Server) -> None:
     host, port = server.server_address[:2]
     for reset in (False, True):

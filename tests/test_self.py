@@ -25,11 +25,16 @@ def test_no_any_in_annotations() -> None:
     ``*args: Any`` and test-file leniency do not hide one."""
     strict = {"allow-star-args": False, "check-stubs": True, "check-tests": True}
     config = Config(rule_options={code: strict for code in all_rules() if code.startswith("PRD6")})
-    checker = Checker(config, rules=[rule for code, rule in all_rules().items() if code.startswith("PRD6")])
+    checker = Checker(
+        config, rules=[rule for code, rule in all_rules().items() if code.startswith("PRD6")]
+    )
     offenders = []
     checked = 0
     for path in sorted((ROOT / "src").rglob("*.py")):
         relative = path.relative_to(ROOT).as_posix()
-        offenders += [f"{relative}:{f.line} {f.code}" for f in checker.check_text(path.read_text(encoding="utf-8"), relative)]
+        offenders += [
+            f"{relative}:{f.line} {f.code}"
+            for f in checker.check_text(path.read_text(encoding="utf-8"), relative)
+        ]
         checked += 1
     assert checked > 20 and not offenders

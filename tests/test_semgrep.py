@@ -80,7 +80,10 @@ def test_pack_parses_in_semgrep_core(pack: Path, tmp_path: Path) -> None:
     no_lints.write_text("rules: []\n", encoding="utf-8")
     done = subprocess.run(
         [str(semgrep_core()), "-json", "-check_rules", str(no_lints), str(pack)],
-        capture_output=True, text=True, timeout=120, env=SEMGREP_ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=SEMGREP_ENV,
     )
     assert done.returncode == 0, done.stderr
     # semgrep-core prints progress dots before the JSON line.
@@ -98,7 +101,9 @@ def test_pack_ids_are_prodlint_codes_of_that_family(pack: Path) -> None:
         assert families.get(code) == pack.stem, f"{code} is not a {pack.stem} rule of prodlint"
         assert rule.get("message") and rule.get("severity") in ("ERROR", "WARNING", "INFO")
         metadata = rule.get("metadata")
-        assert isinstance(metadata, dict) and metadata.get("references"), f"{code}: metadata.references"
+        assert isinstance(metadata, dict) and metadata.get("references"), (
+            f"{code}: metadata.references"
+        )
 
 
 def without_unpacked_codes(text: str, pack_ids: set[str]) -> str:
@@ -142,31 +147,49 @@ def build_test_tree(fixtures: list[Fixture], workdir: Path) -> None:
         target = workdir / fixture.path.relative_to(FIXTURES)
         target.parent.mkdir(parents=True, exist_ok=True)
         wanted = {family_of(fixture)} | {families.get(code, "") for code in fixture.codes}
-        rules = [rule for name in sorted(wanted) if (RULES / f"{name}.yaml").is_file()
-                 for rule in rules_of(RULES / f"{name}.yaml")]
+        rules = [
+            rule
+            for name in sorted(wanted)
+            if (RULES / f"{name}.yaml").is_file()
+            for rule in rules_of(RULES / f"{name}.yaml")
+        ]
         text = fixture.path.read_text(encoding="utf-8")
-        target.write_text(without_unpacked_codes(text, {str(rule["id"]) for rule in rules}), encoding="utf-8")
-        target.with_suffix(".yaml").write_text(yaml.safe_dump({"rules": rules}, sort_keys=False), encoding="utf-8")
+        target.write_text(
+            without_unpacked_codes(text, {str(rule["id"]) for rule in rules}), encoding="utf-8"
+        )
+        target.with_suffix(".yaml").write_text(
+            yaml.safe_dump({"rules": rules}, sort_keys=False), encoding="utf-8"
+        )
 
 
 def semgrep_test(workdir: Path) -> dict[str, object]:
     done = subprocess.run(
         [str(BIN / "semgrep"), "--test", "--metrics=off", "--json", str(workdir)],
-        capture_output=True, text=True, timeout=300, env=SEMGREP_ENV, cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=SEMGREP_ENV,
+        cwd=workdir,
     )
     try:
         return dict(json.loads(done.stdout))
     except json.JSONDecodeError:
         # A rule firing in a file that never mentions its id, or an annotation naming a rule
         # the pack lacks, stops semgrep --test before any result: show why.
-        reasons = [line for line in done.stderr.splitlines() if "mismatch" in line or "rror" in line]
-        raise AssertionError(f"semgrep --test failed ({done.returncode}):\n" + "\n".join(reasons)) from None
+        reasons = [
+            line for line in done.stderr.splitlines() if "mismatch" in line or "rror" in line
+        ]
+        raise AssertionError(
+            f"semgrep --test failed ({done.returncode}):\n" + "\n".join(reasons)
+        ) from None
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("family", FAMILIES)
 def test_corpus_through_semgrep_test(family: str, tmp_path: Path) -> None:
-    assert (RULES / f"{family}.yaml").is_file(), f"every family ships a semgrep pack: add rules/{family}.yaml"
+    assert (RULES / f"{family}.yaml").is_file(), (
+        f"every family ships a semgrep pack: add rules/{family}.yaml"
+    )
     fixtures = [fixture for fixture in CORPUS if family_of(fixture) == family]
     build_test_tree(fixtures, tmp_path)
     report = semgrep_test(tmp_path)
@@ -181,12 +204,16 @@ def test_corpus_through_semgrep_test(family: str, tmp_path: Path) -> None:
                 wrong = sorted(set(lines["reported_lines"]) - set(lines["expected_lines"]))
                 if missed or wrong:
                     shown = Path(path).relative_to(tmp_path.resolve())
-                    failures.append(f"{shown} {code}: missed lines {missed}, flagged ok lines {wrong}")
+                    failures.append(
+                        f"{shown} {code}: missed lines {missed}, flagged ok lines {wrong}"
+                    )
     assert not failures, "\n".join(failures)
     counts = todo_counts()[family]
     # The gap is part of the report: `pytest -s` shows it per family.
-    print(f"\nsemgrep on fixtures/{family}: {counts['ruleid']} ruleid, {counts['ok']} ok, "
-          f"{counts['todoruleid']} todoruleid, {counts['todook']} todook")
+    print(
+        f"\nsemgrep on fixtures/{family}: {counts['ruleid']} ruleid, {counts['ok']} ok, "
+        f"{counts['todoruleid']} todoruleid, {counts['todook']} todook"
+    )
 
 
 def test_todo_annotations_only_where_a_pack_exists_or_none_matches() -> None:
@@ -202,7 +229,9 @@ def test_todo_annotations_only_where_a_pack_exists_or_none_matches() -> None:
 def test_semgrep_rules_command_writes_the_pack(tmp_path: Path) -> None:
     done = subprocess.run(
         [str(BIN / "prodlint"), "semgrep-rules", "--output", str(tmp_path / "pack")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     written = {path.name: path.read_bytes() for path in (tmp_path / "pack").iterdir()}
@@ -220,15 +249,34 @@ def test_wheel_ships_the_same_pack(tmp_path: Path) -> None:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
     shutil.copytree(ROOT / "rules", source / "rules")
-    shutil.copytree(ROOT / "src", source / "src", symlinks=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copytree(
+        ROOT / "src",
+        source / "src",
+        symlinks=True,
+        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
+    )
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"), str(source)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "-w",
+            str(tmp_path / "dist"),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     (wheel,) = (tmp_path / "dist").glob("prodlint-*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        shipped = {Path(name).name: archive.read(name) for name in archive.namelist()
-                   if name.startswith("prodlint/semgrep_rules/")}
+        shipped = {
+            Path(name).name: archive.read(name)
+            for name in archive.namelist()
+            if name.startswith("prodlint/semgrep_rules/")
+        }
     assert shipped == {pack.name: pack.read_bytes() for pack in PACKS}

@@ -43,7 +43,18 @@ class Money:
 
 BENIGN: list[object] = ["bob", None, True, 5, Color.RED, Money()]
 # Rows whose names are the texts the benign values splice in, so a changed binding shows.
-ROWS = [(1, "alice"), (2, "bob"), (3, "None"), (4, "True"), (5, "5"), (6, "red"), (7, "Color.RED"), (8, "   bob"), (9, "5.00"), (10, "5.00 EUR")]
+ROWS = [
+    (1, "alice"),
+    (2, "bob"),
+    (3, "None"),
+    (4, "True"),
+    (5, "5"),
+    (6, "red"),
+    (7, "Color.RED"),
+    (8, "   bob"),
+    (9, "5.00"),
+    (10, "5.00 EUR"),
+]
 
 
 @dataclass(frozen=True)
@@ -59,77 +70,133 @@ class Case:
 SQLITE = "import sqlite3\n\n\n"
 CASES = {
     # Parameters are not allowed in DDL, views, CHECK/DEFAULT clauses and PRAGMA.
-    "ddl_default": Case(SQLITE + '''
+    "ddl_default": Case(
+        SQLITE
+        + """
 def query(conn, value):
     conn.execute("CREATE TABLE t (a TEXT DEFAULT '" + value + "')")
     conn.execute("INSERT INTO t DEFAULT VALUES")
     return conn.execute("SELECT a FROM t").fetchall()
-''', "none"),
-    "ddl_check": Case(SQLITE + '''
+""",
+        "none",
+    ),
+    "ddl_check": Case(
+        SQLITE
+        + """
 def query(conn, value):
     conn.execute("CREATE TABLE t (a TEXT CHECK (a <> '%s'))" % value)
     return conn.execute("SELECT name FROM sqlite_master WHERE name = 't'").fetchall()
-''', "none"),
-    "create_view": Case(SQLITE + '''
+""",
+        "none",
+    ),
+    "create_view": Case(
+        SQLITE
+        + """
 def query(conn, value):
     conn.execute(f"CREATE TEMP VIEW v AS SELECT id, name FROM users WHERE name = '{value}'")
     return conn.execute("SELECT id, name FROM v").fetchall()
-''', "none"),
-    "pragma": Case(SQLITE + '''
+""",
+        "none",
+    ),
+    "pragma": Case(
+        SQLITE
+        + """
 def query(conn, value):
     return conn.execute("PRAGMA table_info('" + value + "')").fetchall()
-''', "none"),
+""",
+        "none",
+    ),
     # ``%6s`` right-aligns; ``{value:6}`` would left-align a str.
-    "width": Case(SQLITE + '''
+    "width": Case(
+        SQLITE
+        + """
 def query(conn, value):
     return conn.execute("SELECT id, name FROM users WHERE name = '%6s'" % value).fetchall()
-''', "none"),
+""",
+        "none",
+    ),
     # The quotes come from elsewhere than the literal text.
-    "chr_quote": Case(SQLITE + '''
+    "chr_quote": Case(
+        SQLITE
+        + """
 def query(conn, value):
     return conn.execute("SELECT id, name FROM users WHERE name = " + chr(39) + value + chr(39)).fetchall()
-''', "safe"),
-    "quote_constant": Case(SQLITE + '''
+""",
+        "safe",
+    ),
+    "quote_constant": Case(
+        SQLITE
+        + """
 QUOTE = "'"
 
 
 def query(conn, value):
     return conn.execute("SELECT id, name FROM users WHERE name = " + QUOTE + value + QUOTE).fetchall()
-''', "safe"),
-    "unknown_quote": Case(SQLITE + '''
+""",
+        "safe",
+    ),
+    "unknown_quote": Case(
+        SQLITE
+        + """
 def quote():
     return "'"
 
 
 def query(conn, value):
     return conn.execute("SELECT id, name FROM users WHERE name = " + quote() + value + quote()).fetchall()
-''', "none"),
+""",
+        "none",
+    ),
     # An apostrophe in an SQL comment opens no string.
-    "sql_comment": Case(SQLITE + '''
+    "sql_comment": Case(
+        SQLITE
+        + '''
 def query(conn, value):
     return conn.execute("""SELECT id, name FROM users -- the user's row
         WHERE name = '""" + value + "'").fetchall()
-''', "safe"),
+''',
+        "safe",
+    ),
     # None, True and 5 are spliced as 'None', 'True' and '5'.
-    "percent": Case(SQLITE + '''
+    "percent": Case(
+        SQLITE
+        + """
 def query(conn, value):
     return conn.execute("SELECT id, name FROM users WHERE name = '%s'" % value).fetchall()
-''', "safe"),
+""",
+        "safe",
+    ),
     # An f-string splices format(value, ""), not str(value).
-    "fstring": Case(SQLITE + '''
+    "fstring": Case(
+        SQLITE
+        + """
 def query(conn, value):
     return conn.execute(f"SELECT id, name FROM users WHERE name = '{value}'").fetchall()
-''', "safe"),
-    "like": Case(SQLITE + '''
+""",
+        "safe",
+    ),
+    "like": Case(
+        SQLITE
+        + """
 def query(conn, value):
     return conn.execute("SELECT id, name FROM users WHERE name LIKE '%%%s%%'" % value).fetchall()
-''', "safe"),
-    "unquoted": Case(SQLITE + '''
+""",
+        "safe",
+    ),
+    "unquoted": Case(
+        SQLITE
+        + """
 def query(conn, value):
     return conn.execute("SELECT id, name FROM users WHERE id = " + value).fetchall()
-''', "unsafe", unsafe_values=("2",), sample="2", hostile="0 OR 1 = 1"),
+""",
+        "unsafe",
+        unsafe_values=("2",),
+        sample="2",
+        hostile="0 OR 1 = 1",
+    ),
     # Unsafe: Django may run on MySQL, which read backslashes in the literal as escapes.
-    "django_percent": Case('''
+    "django_percent": Case(
+        """
 from django.db import connection
 
 
@@ -137,8 +204,13 @@ def query(conn, value):
     with connection.cursor() as cursor:
         cursor.execute("SELECT id, name FROM users WHERE name = '%s'" % value)
         return cursor.fetchall()
-''', "unsafe", db="django", unsafe_values=tuple(BENIGN)),
-    "django_fstring": Case('''
+""",
+        "unsafe",
+        db="django",
+        unsafe_values=tuple(BENIGN),
+    ),
+    "django_fstring": Case(
+        """
 from django.db import connection
 
 
@@ -146,26 +218,38 @@ def query(conn, value):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id, name FROM users WHERE name = '{value}' AND id > 0")
         return cursor.fetchall()
-''', "unsafe", db="django", unsafe_values=tuple(BENIGN)),
+""",
+        "unsafe",
+        db="django",
+        unsafe_values=tuple(BENIGN),
+    ),
     # ``:value`` is taken: the new bind needs another name. Unsafe: dialects that cast bound
     # strings (asyncpg, psycopg 3) type it as VARCHAR; sqlite agrees for every value.
-    "sqlalchemy_bind_clash": Case('''
+    "sqlalchemy_bind_clash": Case(
+        """
 from sqlalchemy import text
 
 
 def query(conn, value):
     sql = text("SELECT id, name FROM users WHERE id > :value AND name = '" + value + "'")
     return conn.execute(sql, {"value": 0}).fetchall()
-''', "unsafe", db="sqlalchemy", unsafe_values=tuple(BENIGN)),
+""",
+        "unsafe",
+        db="sqlalchemy",
+        unsafe_values=tuple(BENIGN),
+    ),
 }
 # A Python comment inside the SQL expression stays, or there is no fix.
-COMMENTED = SQLITE + '''
+COMMENTED = (
+    SQLITE
+    + """
 def query(conn, value):
     return conn.execute(
         "SELECT id, name FROM users "  # every column
         "WHERE name = '%s'" % value
     ).fetchall()
-'''
+"""
+)
 
 
 def connect(kind: str) -> Iterator[object]:
@@ -191,7 +275,9 @@ def connect(kind: str) -> Iterator[object]:
         from django.conf import settings
 
         if not settings.configured:
-            settings.configure(DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}})
+            settings.configure(
+                DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+            )
             django.setup()
         from django.db import connection as django_connection
 
@@ -247,21 +333,30 @@ def test_a_comment_inside_the_sql_is_kept() -> None:
 
 
 def test_a_comment_elsewhere_in_the_call_is_kept() -> None:
-    source = SQLITE + '''
+    source = (
+        SQLITE
+        + """
 def query(conn, value):
     return conn.execute(
         "SELECT id, name FROM users WHERE name = '%s'" % value,  # the user's own row
     ).fetchall()
-'''
+"""
+    )
     result = fixed(source, unsafe=False)
     assert result != source and "# the user's own row" in result
     assert run(result, "sqlite", "bob") == run(source, "sqlite", "bob") == [(2, "bob")]
 
 
-@pytest.mark.parametrize("template", [
-    "SELECT a FROM t WHERE b = '{}'", "with x as (select 1) SELECT * FROM x WHERE b = '{}'",
-    "INSERT INTO t VALUES ('{}')", "UPDATE t SET a = '{}'", "DELETE FROM t WHERE a = '{}'",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "SELECT a FROM t WHERE b = '{}'",
+        "with x as (select 1) SELECT * FROM x WHERE b = '{}'",
+        "INSERT INTO t VALUES ('{}')",
+        "UPDATE t SET a = '{}'",
+        "DELETE FROM t WHERE a = '{}'",
+    ],
+)
 def test_dml_is_fixed(template: str) -> None:
     source = textwrap.dedent(f"""
         import sqlite3
@@ -271,10 +366,15 @@ def test_dml_is_fixed(template: str) -> None:
     assert fixed(source, unsafe=False) != source
 
 
-@pytest.mark.parametrize("template", [
-    "ALTER TABLE t ADD COLUMN c TEXT DEFAULT '{}'", "CREATE INDEX i ON t (a) WHERE a = '{}'",
-    "DROP TABLE t; SELECT * FROM t WHERE a = '{}'", "SET search_path = '{}'",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "ALTER TABLE t ADD COLUMN c TEXT DEFAULT '{}'",
+        "CREATE INDEX i ON t (a) WHERE a = '{}'",
+        "DROP TABLE t; SELECT * FROM t WHERE a = '{}'",
+        "SET search_path = '{}'",
+    ],
+)
 def test_ddl_is_flagged_not_fixed(template: str) -> None:
     source = textwrap.dedent(f"""
         import sqlite3
@@ -285,14 +385,13 @@ def test_ddl_is_flagged_not_fixed(template: str) -> None:
     assert fixed(source, unsafe=True) == source
 
 
-
-TEXTUAL_CLAUSE = '''
+TEXTUAL_CLAUSE = """
 from sqlalchemy.orm import Session
 
 
 def query(session, model, value):
     return [row.name for row in session.query(model).filter("name = '" + value + "'").order_by(model.id)]
-'''
+"""
 
 
 def test_textual_clause_fix_binds_with_text() -> None:
@@ -312,12 +411,17 @@ def test_textual_clause_fix_binds_with_text() -> None:
     Base.metadata.create_all(engine)
     result = fixed(TEXTUAL_CLAUSE, unsafe=True)
     assert fixed(TEXTUAL_CLAUSE, unsafe=False) == TEXTUAL_CLAUSE
-    assert "from sqlalchemy import text" in result and 'text("name = :value").bindparams(value=value)' in result
+    assert (
+        "from sqlalchemy import text" in result
+        and 'text("name = :value").bindparams(value=value)' in result
+    )
     with Session(engine) as session:
         session.add_all([User(id=i, name=n) for i, n in ROWS])
         session.commit()
         for source, value, expected in [
-            (TEXTUAL_CLAUSE, "bob", "ArgumentError"), (result, "bob", ["bob"]), (result, HOSTILE, []),
+            (TEXTUAL_CLAUSE, "bob", "ArgumentError"),
+            (result, "bob", ["bob"]),
+            (result, HOSTILE, []),
         ]:
             namespace: dict[str, object] = {}
             exec(compile(source, "case.py", "exec"), namespace)  # noqa: S102 - the case under test

@@ -36,7 +36,11 @@ def load(path: Path) -> ModuleType:
 ORIGINAL = load(FIXTURE)
 FIXED = load(FIXTURE.with_name("sqlite3_queries.fixed.py"))
 NAMES = [name for name, value in vars(ORIGINAL).items() if inspect.isfunction(value)]
-CHANGED = [n for n in NAMES if inspect.getsource(getattr(ORIGINAL, n)) != inspect.getsource(getattr(FIXED, n))]
+CHANGED = [
+    n
+    for n in NAMES
+    if inspect.getsource(getattr(ORIGINAL, n)) != inspect.getsource(getattr(FIXED, n))
+]
 
 
 @pytest.fixture
@@ -64,7 +68,9 @@ def test_benign_input_gives_the_same_rows(name: str, conn: sqlite3.Connection) -
 
 
 @pytest.mark.parametrize("name", CHANGED)
-def test_hostile_input_leaks_before_the_fix_and_not_after(name: str, conn: sqlite3.Connection) -> None:
+def test_hostile_input_leaks_before_the_fix_and_not_after(
+    name: str, conn: sqlite3.Connection
+) -> None:
     original: Query = getattr(ORIGINAL, name)
     fixed: Query = getattr(FIXED, name)
     assert run(original, conn, HOSTILE) == ROWS
@@ -131,7 +137,9 @@ def aiosqlite_run(query: DriverQuery, value: str) -> object:
 
 
 RUNNERS: dict[str, Callable[[DriverQuery, str], object]] = {
-    "duckdb": in_process_run(duckdb_connect), "aiosqlite": aiosqlite_run, "pandas": in_process_run(sqlite_connect),
+    "duckdb": in_process_run(duckdb_connect),
+    "aiosqlite": aiosqlite_run,
+    "pandas": in_process_run(sqlite_connect),
 }
 
 
@@ -144,7 +152,11 @@ def cases() -> list[tuple[str, str]]:
 
 
 def _function_names(text: str) -> list[str]:
-    return [n.name for n in ast.parse(text).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return [
+        n.name
+        for n in ast.parse(text).body
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
 
 
 def run_driver(driver: str, module: ModuleType, name: str, value: str) -> object:
@@ -161,7 +173,11 @@ def test_fixed_function_keeps_rows_and_stops_injection(driver: str, name: str) -
     pytest.importorskip(driver)
     original = load(FIXTURE.with_name(f"{driver}_queries.py"))
     fixed = load(FIXTURE.with_name(f"{driver}_queries.fixed.py"))
-    assert run_driver(driver, original, name, "bob") == run_driver(driver, fixed, name, "bob") == [(2, "bob")]
+    assert (
+        run_driver(driver, original, name, "bob")
+        == run_driver(driver, fixed, name, "bob")
+        == [(2, "bob")]
+    )
     if inspect.getsource(getattr(original, name)) != inspect.getsource(getattr(fixed, name)):
         assert run_driver(driver, original, name, HOSTILE) == ROWS
         assert run_driver(driver, fixed, name, HOSTILE) == []

@@ -26,10 +26,16 @@ from prodlint.model import Finding
 from prodlint.source import UncheckableSource, decode_source
 
 FORMAT_VERSION = 1
-_SKIPPED_TOKENS = frozenset({
-    tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
-    tokenize.ENDMARKER,
-})
+_SKIPPED_TOKENS = frozenset(
+    {
+        tokenize.COMMENT,
+        tokenize.NL,
+        tokenize.NEWLINE,
+        tokenize.INDENT,
+        tokenize.DEDENT,
+        tokenize.ENDMARKER,
+    }
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -62,7 +68,7 @@ def flagged_source(finding: Finding, lines: Sequence[str]) -> str:
     if not 0 < finding.line <= len(lines):
         return finding.message
     last = min(max(finding.end_line, finding.line), len(lines))
-    return "\n".join(lines[finding.line - 1:last])
+    return "\n".join(lines[finding.line - 1 : last])
 
 
 def project_path(path: str, root: Path) -> str:
@@ -130,7 +136,10 @@ def load_baseline(file: Path) -> Counter[Fingerprint]:
 
 
 def apply_baseline(
-    findings: Sequence[Finding], baseline: Counter[Fingerprint], root: Path, checked: Sequence[str] | None = None
+    findings: Sequence[Finding],
+    baseline: Counter[Fingerprint],
+    root: Path,
+    checked: Sequence[str] | None = None,
 ) -> BaselineResult:
     """Drop the findings the baseline accounts for. With more findings of one fingerprint
     than recorded, the later ones (in file order) are the new ones. ``checked`` (paths as
@@ -152,7 +161,10 @@ def apply_baseline(
 
 
 def check_with_baseline(
-    findings: Sequence[Finding], root: Path, baseline: Path | None, write: Path | None,
+    findings: Sequence[Finding],
+    root: Path,
+    baseline: Path | None,
+    write: Path | None,
     checked: Sequence[str] | None = None,
 ) -> list[Finding]:
     """What ``prodlint check --baseline / --write-baseline`` reports. Writing records every
@@ -160,7 +172,9 @@ def check_with_baseline(
     away from machine formats on stdout."""
     if write is not None:
         count = write_baseline(write, findings, root)
-        sys.stderr.write(f"prodlint: recorded {count} finding{'s' if count != 1 else ''} in {write}\n")
+        sys.stderr.write(
+            f"prodlint: recorded {count} finding{'s' if count != 1 else ''} in {write}\n"
+        )
         return []
     if baseline is None:
         return list(findings)

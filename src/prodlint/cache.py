@@ -54,10 +54,27 @@ class Cache:
             with self.file.open("rb") as handle:
                 loaded = pickle.load(handle)
             entries, facts_files, fingerprint = loaded
-            if isinstance(entries, dict) and isinstance(facts_files, frozenset) and isinstance(fingerprint, str):
-                self.entries, self.facts_files, self.facts_fingerprint = entries, facts_files, fingerprint
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError,
-                IndexError, KeyError):
+            if (
+                isinstance(entries, dict)
+                and isinstance(facts_files, frozenset)
+                and isinstance(fingerprint, str)
+            ):
+                self.entries, self.facts_files, self.facts_fingerprint = (
+                    entries,
+                    facts_files,
+                    fingerprint,
+                )
+        except (
+            OSError,
+            pickle.PickleError,
+            EOFError,
+            AttributeError,
+            ImportError,
+            TypeError,
+            ValueError,
+            IndexError,
+            KeyError,
+        ):
             pass
         finally:
             if enabled:
@@ -77,8 +94,11 @@ class Cache:
                 gitignore.write_text("# created by prodlint\n*\n")
             temp = self.file.with_suffix(f".{os.getpid()}.tmp")
             with temp.open("wb") as handle:
-                pickle.dump((self.entries, self.facts_files, self.facts_fingerprint), handle,
-                            protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(
+                    (self.entries, self.facts_files, self.facts_fingerprint),
+                    handle,
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                )
             os.replace(temp, self.file)
         except OSError:
             pass

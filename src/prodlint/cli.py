@@ -38,7 +38,9 @@ def _jobs(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of worker processes, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of worker processes, got {text!r}"
+        ) from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected at least 1 worker process, got {value}")
     return value
@@ -60,30 +62,52 @@ def _globs(text: str) -> tuple[str, ...]:
 
 def _add_selection(parser: argparse.ArgumentParser) -> None:
     """Options both ``check`` and ``fix`` take (ruff's spellings where they mean the same)."""
-    parser.add_argument("paths", nargs="*", type=str, help="files or folders (default: .); - reads stdin")
-    parser.add_argument("--select", type=_codes, help="only these codes or prefixes (comma-separated)")
+    parser.add_argument(
+        "paths", nargs="*", type=str, help="files or folders (default: .); - reads stdin"
+    )
+    parser.add_argument(
+        "--select", type=_codes, help="only these codes or prefixes (comma-separated)"
+    )
     parser.add_argument("--ignore", type=_codes, help="skip these codes or prefixes")
-    parser.add_argument("--extend-select", type=_codes, help="add codes or prefixes to the selection")
-    parser.add_argument("--exclude", type=_globs, help="globs to skip, replacing exclude (comma-separated)")
+    parser.add_argument(
+        "--extend-select", type=_codes, help="add codes or prefixes to the selection"
+    )
+    parser.add_argument(
+        "--exclude", type=_globs, help="globs to skip, replacing exclude (comma-separated)"
+    )
     parser.add_argument("--extend-exclude", type=_globs, help="globs to skip on top of exclude")
     parser.add_argument("--config", type=Path, help="pyproject.toml to use instead of searching")
-    parser.add_argument("--stdin-filename", help="the path stdin stands for (picks per-file settings)")
+    parser.add_argument(
+        "--stdin-filename", help="the path stdin stands for (picks per-file settings)"
+    )
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--cache-dir", help="where the cache lives (default .prodlint_cache)")
     parser.add_argument("--jobs", type=_jobs, help="worker processes (default: one per core)")
-    parser.add_argument("--force-exclude", action="store_true", default=None,
-                        help="apply exclude to files named on the command line too (for pre-commit)")
+    parser.add_argument(
+        "--force-exclude",
+        action="store_true",
+        default=None,
+        help="apply exclude to files named on the command line too (for pre-commit)",
+    )
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings left")
     parser.add_argument("--baseline", type=Path, help="ignore the findings recorded in this file")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print findings only, no summary"
+    )
 
 
 def _add_fixing(parser: argparse.ArgumentParser, *, in_check: bool) -> None:
     if in_check:
         parser.add_argument("--fix", action="store_true", help="apply fixes (as `prodlint fix`)")
-    parser.add_argument("--diff", action="store_true", help="print a unified diff of the fixes, write nothing")
-    parser.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that may change behaviour")
-    parser.add_argument("--show-fixes", action="store_true", help="list the fixes applied, per file and rule")
+    parser.add_argument(
+        "--diff", action="store_true", help="print a unified diff of the fixes, write nothing"
+    )
+    parser.add_argument(
+        "--unsafe-fixes", action="store_true", help="also apply fixes that may change behaviour"
+    )
+    parser.add_argument(
+        "--show-fixes", action="store_true", help="list the fixes applied, per file and rule"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,12 +118,17 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="report findings (with --fix: fix them)")
     _add_selection(check)
     _add_fixing(check, in_check=True)
-    check.add_argument("--format", "--output-format", dest="format", choices=FORMATS, default="text")
+    check.add_argument(
+        "--format", "--output-format", dest="format", choices=FORMATS, default="text"
+    )
     check.add_argument("-o", "--output", type=Path, help="write the report to this file")
     check.add_argument("--statistics", action="store_true", help="count findings per rule")
     check.add_argument("--write-baseline", type=Path, help="record today's findings in this file")
-    check.add_argument("--add-noqa", action="store_true",
-                       help="add `# noqa: CODE` to every line with a finding (and fix nothing)")
+    check.add_argument(
+        "--add-noqa",
+        action="store_true",
+        help="add `# noqa: CODE` to every line with a finding (and fix nothing)",
+    )
     check.add_argument("--watch", action="store_true", help="check again whenever a file changes")
 
     fix = commands.add_parser("fix", help="apply fixes and report what is left")
@@ -107,12 +136,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fixing(fix, in_check=False)
 
     rules = commands.add_parser("rules", help="list every rule")
-    rules.add_argument("--format", "--output-format", dest="format", choices=("text", "json", "markdown"),
-                       default="text")
+    rules.add_argument(
+        "--format",
+        "--output-format",
+        dest="format",
+        choices=("text", "json", "markdown"),
+        default="text",
+    )
     commands.add_parser("rule", help="show one rule's documentation").add_argument(
-        "code", help="a rule code (PRD501) or name (PrintUsedAsLogging)")
-    commands.add_parser("semgrep-rules", help="write the semgrep rule pack (one YAML per family)").add_argument(
-        "--output", type=Path, required=True, help="folder to write the YAML files into")
+        "code", help="a rule code (PRD501) or name (PrintUsedAsLogging)"
+    )
+    commands.add_parser(
+        "semgrep-rules", help="write the semgrep rule pack (one YAML per family)"
+    ).add_argument("--output", type=Path, required=True, help="folder to write the YAML files into")
     return parser
 
 
@@ -123,11 +159,15 @@ def _configs(args: argparse.Namespace) -> Configs:
         return config.override(
             select=args.select,
             ignore=(*config.ignore, *args.ignore) if args.ignore else None,
-            extend_select=(*config.extend_select, *args.extend_select) if args.extend_select else None,
+            extend_select=(*config.extend_select, *args.extend_select)
+            if args.extend_select
+            else None,
             cache_dir=args.cache_dir,
             force_exclude=args.force_exclude,
             exclude=args.exclude,
-            extend_exclude=(*config.extend_exclude, *args.extend_exclude) if args.extend_exclude else None,
+            extend_exclude=(*config.extend_exclude, *args.extend_exclude)
+            if args.extend_exclude
+            else None,
         )
 
     return Configs(args.config.resolve() if args.config else None, adjust)
@@ -141,7 +181,11 @@ def _stdin_checker(args: argparse.Namespace, configs: Configs) -> tuple[Checker,
 
     where = Path(args.stdin_filename or "stdin.py")
     config = configs.for_path(where)
-    project = project_facts(where, configs, use_cache=not args.no_cache, write_cache=True) if args.stdin_filename else None
+    project = (
+        project_facts(where, configs, use_cache=not args.no_cache, write_cache=True)
+        if args.stdin_filename
+        else None
+    )
     return Checker(config, project=project), args.stdin_filename or "<stdin>"
 
 
@@ -198,7 +242,9 @@ def _run_check(args: argparse.Namespace, configs: Configs) -> Checked:
         root = find_project_root(Path(args.stdin_filename or ".")) or Path.cwd()
         return Checked(findings, [shown], root, {shown: _as_text(data)})
     paths = [Path(p) for p in (args.paths or ["."])]
-    result = check_paths(paths, configs, use_cache=not args.no_cache, jobs=args.jobs, progress=_progress())
+    result = check_paths(
+        paths, configs, use_cache=not args.no_cache, jobs=args.jobs, progress=_progress()
+    )
     return Checked(result.findings, result.checked, find_project_root(paths[0]) or Path.cwd(), {})
 
 
@@ -208,10 +254,17 @@ def _check_once(args: argparse.Namespace) -> int:
     if args.baseline or args.write_baseline:
         from prodlint.baseline import check_with_baseline
 
-        findings = check_with_baseline(findings, checked.root, args.baseline, args.write_baseline, checked.files)
+        findings = check_with_baseline(
+            findings, checked.root, args.baseline, args.write_baseline, checked.files
+        )
     to_file = args.output is not None
-    text = render(findings, args.format, quiet=args.quiet, style=None if to_file else _style(sys.stdout),
-                  sources=checked.stdin)
+    text = render(
+        findings,
+        args.format,
+        quiet=args.quiet,
+        style=None if to_file else _style(sys.stdout),
+        sources=checked.stdin,
+    )
     if args.statistics and args.format == "text":
         text = render_statistics(findings)
     if to_file:
@@ -317,13 +370,22 @@ def _fix(args: argparse.Namespace) -> int:
         return EXIT_FINDINGS if result.remaining and not args.exit_zero else EXIT_CLEAN
 
     paths = [Path(p) for p in (args.paths or ["."])]
-    found = check_paths(paths, configs, use_cache=not args.no_cache, jobs=args.jobs, want_project=True)
+    found = check_paths(
+        paths, configs, use_cache=not args.no_cache, jobs=args.jobs, want_project=True
+    )
     targets = sorted({f.path for f in found.findings if wanted(f, args.unsafe_fixes)})
     remaining: list[Finding] = [f for f in found.findings if f.path not in targets]
     applied: list[Finding] = []
     files_changed = failures = 0
     # Re-checks during fixing see the same project facts as the run did.
-    outcomes = fix_paths(targets, configs, found.project, unsafe=args.unsafe_fixes, write=not args.diff, jobs=args.jobs)
+    outcomes = fix_paths(
+        targets,
+        configs,
+        found.project,
+        unsafe=args.unsafe_fixes,
+        write=not args.diff,
+        jobs=args.jobs,
+    )
     for shown, outcome in outcomes:
         if isinstance(outcome, str):
             failures += 1
@@ -380,16 +442,26 @@ def _as_text(data: bytes) -> str:
 
 
 def _diff(name: str, old: str, new: str) -> str:
-    return "".join(difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{name}", f"b/{name}"))
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{name}", f"b/{name}"
+        )
+    )
 
 
 def _rules(args: argparse.Namespace) -> int:
     rules = all_rules()
     if args.format == "json":
         payload = [
-            {"code": r.code, "name": r.name, "summary": r.summary, "message": r.message, "severity": r.severity.value,
-             "fix": r.fix_safety.value, "default_enabled": r.default_enabled}
+            {
+                "code": r.code,
+                "name": r.name,
+                "summary": r.summary,
+                "message": r.message,
+                "severity": r.severity.value,
+                "fix": r.fix_safety.value,
+                "default_enabled": r.default_enabled,
+            }
             for r in rules.values()
         ]
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
@@ -412,14 +484,17 @@ def rules_table() -> str:
     for rule in all_rules().values():
         fix = {"safe": "safe", "unsafe": "unsafe", "none": "—"}[rule.fix_safety.value]
         opt_in = " (opt-in)" if not rule.default_enabled else ""
-        rows.append(f"| {rule.code} | {rule.name}{opt_in} | {rule.summary.replace('|', '/')} | {fix} |")
+        rows.append(
+            f"| {rule.code} | {rule.name}{opt_in} | {rule.summary.replace('|', '/')} | {fix} |"
+        )
     return "\n".join(rows) + "\n"
 
 
 def _rule(args: argparse.Namespace) -> int:
     rules = all_rules()
     rule = rules.get(canonical_code(args.code.upper())) or next(
-        (r for r in rules.values() if r.name.lower() == args.code.lower()), None)
+        (r for r in rules.values() if r.name.lower() == args.code.lower()), None
+    )
     if rule is None:
         print(f"prodlint: unknown rule {args.code}", file=sys.stderr)
         return EXIT_ERROR
@@ -437,7 +512,13 @@ def _semgrep_rules(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"check": _check, "fix": _fix, "rules": _rules, "rule": _rule, "semgrep-rules": _semgrep_rules}
+    handlers = {
+        "check": _check,
+        "fix": _fix,
+        "rules": _rules,
+        "rule": _rule,
+        "semgrep-rules": _semgrep_rules,
+    }
     try:
         _existing(getattr(args, "paths", None) or ())
         return handlers[args.command](args)

@@ -19,9 +19,26 @@ else:  # pragma: no cover - exercised only on 3.10
     import tomli as tomllib
 
 DEFAULT_EXCLUDE = (
-    ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", ".tox", ".nox", ".eggs", "*.egg-info",
-    "__pycache__", "build", "dist", "node_modules", "site-packages", ".mypy_cache",
-    ".pytest_cache", ".ruff_cache", ".prodlint_cache",
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".env",
+    "env",
+    ".tox",
+    ".nox",
+    ".eggs",
+    "*.egg-info",
+    "__pycache__",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".prodlint_cache",
 )
 
 
@@ -68,9 +85,17 @@ class Config:
     def fingerprint(self) -> str:
         """Identifies everything that changes findings, for the cache key."""
         payload = json.dumps(
-            [self.select, self.ignore, self.extend_select, self.per_file_ignores,
-             self.test_paths, self.migration_paths, {k: dict(v) for k, v in sorted(self.rule_options.items())}],
-            sort_keys=True, default=list,
+            [
+                self.select,
+                self.ignore,
+                self.extend_select,
+                self.per_file_ignores,
+                self.test_paths,
+                self.migration_paths,
+                {k: dict(v) for k, v in sorted(self.rule_options.items())},
+            ],
+            sort_keys=True,
+            default=list,
         )
         return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
 
@@ -121,7 +146,9 @@ def find_pyproject(start: Path) -> Path | None:
 
 def _strings(value: object, key: str, where: Path) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ConfigError(f"{where}: [tool.prodlint] {key}: expected a list of strings, got {value!r}")
+        raise ConfigError(
+            f"{where}: [tool.prodlint] {key}: expected a list of strings, got {value!r}"
+        )
     return tuple(value)
 
 
@@ -129,7 +156,9 @@ def _selectors(value: object, key: str, where: Path) -> tuple[str, ...]:
     codes = _strings(value, key, where)
     for code in codes:
         if not is_valid_selector(code):
-            raise ConfigError(f"{where}: [tool.prodlint] {key}: unknown rule code or prefix {code!r}")
+            raise ConfigError(
+                f"{where}: [tool.prodlint] {key}: unknown rule code or prefix {code!r}"
+            )
     return tuple(canonical_code(code) for code in codes)
 
 
@@ -144,13 +173,18 @@ def parse_table(table: Mapping[str, object], where: Path) -> Config:
             changes[key.replace("-", "_")] = _strings(value, key, where)
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
-                raise ConfigError(f"{where}: [tool.prodlint] per-file-ignores: expected a table of glob = [codes]")
+                raise ConfigError(
+                    f"{where}: [tool.prodlint] per-file-ignores: expected a table of glob = [codes]"
+                )
             changes["per_file_ignores"] = tuple(
-                (glob, _selectors(codes, f"per-file-ignores.{glob!r}", where)) for glob, codes in value.items()
+                (glob, _selectors(codes, f"per-file-ignores.{glob!r}", where))
+                for glob, codes in value.items()
             )
         elif key == "cache-dir":
             if not isinstance(value, str):
-                raise ConfigError(f"{where}: [tool.prodlint] cache-dir: expected a string, got {value!r}")
+                raise ConfigError(
+                    f"{where}: [tool.prodlint] cache-dir: expected a string, got {value!r}"
+                )
             changes["cache_dir"] = value
         elif key in ("respect-gitignore", "force-exclude"):
             if not isinstance(value, bool):
@@ -179,11 +213,15 @@ def _rule_options(value: object, where: Path) -> Mapping[str, Mapping[str, objec
         for name, setting in settings.items():
             if name not in declared:
                 known = ", ".join(sorted(declared)) or "none"
-                raise ConfigError(f"{where}: [tool.prodlint.rules.{code}] unknown option {name!r} (known: {known})")
+                raise ConfigError(
+                    f"{where}: [tool.prodlint.rules.{code}] unknown option {name!r} (known: {known})"
+                )
             try:
                 resolved[name] = declared[name].validate(setting)
             except ValueError as error:
-                raise ConfigError(f"{where}: [tool.prodlint.rules.{code}] {name}: {error}") from None
+                raise ConfigError(
+                    f"{where}: [tool.prodlint.rules.{code}] {name}: {error}"
+                ) from None
         options[rule.code] = resolved
     return options
 
@@ -218,7 +256,9 @@ class Configs:
     Lookups are memoised per folder (and the walk up shares its answers with the folders
     above), so a run over a large tree reads each pyproject.toml once."""
 
-    def __init__(self, explicit: Path | None = None, adjust: Callable[[Config], Config] | None = None) -> None:
+    def __init__(
+        self, explicit: Path | None = None, adjust: Callable[[Config], Config] | None = None
+    ) -> None:
         self.explicit = explicit
         self.adjust = adjust
         self._by_folder: dict[str, Config] = {}
@@ -233,7 +273,9 @@ class Configs:
 
     def _has(self, folder: str, marker: str) -> bool:
         listed = self._markers.get(folder)
-        return marker in listed if listed is not None else os.path.exists(os.path.join(folder, marker))
+        return (
+            marker in listed if listed is not None else os.path.exists(os.path.join(folder, marker))
+        )
 
     def for_path(self, path: Path) -> Config:
         return self.for_folder(str(_folder_of(path)))
@@ -245,7 +287,9 @@ class Configs:
             pyproject = self.explicit or self._nearest_table(folder)
             # Keyed by the pyproject.toml, or by the project root for the defaults (its
             # cache and excludes live there): files sharing one share one Config object.
-            key = pyproject if pyproject is not None else (self._nearest_root(folder) or Path(folder))
+            key = (
+                pyproject if pyproject is not None else (self._nearest_root(folder) or Path(folder))
+            )
             found = self._by_key.get(key)
             if found is None:
                 config = read_config(pyproject) if pyproject is not None else Config(project=key)
@@ -256,7 +300,11 @@ class Configs:
     def _nearest_table(self, folder: str) -> Path | None:
         if folder not in self._tables:
             candidate = os.path.join(folder, "pyproject.toml")
-            if self._has(folder, "pyproject.toml") and os.path.isfile(candidate) and _has_prodlint_table(Path(candidate)):
+            if (
+                self._has(folder, "pyproject.toml")
+                and os.path.isfile(candidate)
+                and _has_prodlint_table(Path(candidate))
+            ):
                 self._tables[folder] = Path(candidate)
             else:
                 parent = os.path.dirname(folder)

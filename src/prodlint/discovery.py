@@ -49,7 +49,9 @@ def _git_visible(folder: str) -> set[str] | None:
     try:
         listed = subprocess.run(
             ["git", "-C", folder, "ls-files", "-co", "--exclude-standard", "-z"],
-            capture_output=True, timeout=30, check=True,
+            capture_output=True,
+            timeout=30,
+            check=True,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
@@ -63,7 +65,10 @@ def _excluded_file(path: Path, root: Path, excluded: re.Pattern[str]) -> bool:
         parts = path.resolve().relative_to(root).parts
     except ValueError:
         parts = path.parts
-    return any(excluded.match(part) or excluded.match("/".join(parts[: i + 1])) for i, part in enumerate(parts))
+    return any(
+        excluded.match(part) or excluded.match("/".join(parts[: i + 1]))
+        for i, part in enumerate(parts)
+    )
 
 
 def _test_folders(test_paths: Sequence[str]) -> tuple[str, ...]:
@@ -71,8 +76,13 @@ def _test_folders(test_paths: Sequence[str]) -> tuple[str, ...]:
     return tuple(glob[:-2] for glob in test_paths if glob.endswith("/*") and len(glob) > 2)
 
 
-def discover(paths: Sequence[Path], configs: Configs, *, skip_test_folders: bool = False,
-             walked: frozenset[str] = frozenset()) -> list[SourceFile]:
+def discover(
+    paths: Sequence[Path],
+    configs: Configs,
+    *,
+    skip_test_folders: bool = False,
+    walked: frozenset[str] = frozenset(),
+) -> list[SourceFile]:
     """Python files under ``paths``, skipping excluded and (optionally) git-ignored ones,
     by the config that governs each given path. A file named explicitly is always checked,
     as in ruff (unless force-exclude). Each file appears once. ``skip_test_folders`` does
@@ -86,7 +96,11 @@ def discover(paths: Sequence[Path], configs: Configs, *, skip_test_folders: bool
         excluded = _glob_pattern((*config.exclude, *config.extend_exclude, *skipped))
         root = config.root.resolve()
         if given.is_file():
-            if config.force_exclude and excluded is not None and _excluded_file(given, root, excluded):
+            if (
+                config.force_exclude
+                and excluded is not None
+                and _excluded_file(given, root, excluded)
+            ):
                 continue
             key = str(given.resolve())
             found.setdefault(key, SourceFile(str(given), key, display_path(given)))
@@ -117,8 +131,10 @@ def discover(paths: Sequence[Path], configs: Configs, *, skip_test_folders: bool
                 continue
             # The listing says which project markers the folder holds: resolving each
             # file's configuration then costs no stat per folder.
-            configs.saw_folder(f"{key_root}/{sub}" if sub else key_root,
-                               frozenset(e.name for e in entries if e.name in PROJECT_MARKERS))
+            configs.saw_folder(
+                f"{key_root}/{sub}" if sub else key_root,
+                frozenset(e.name for e in entries if e.name in PROJECT_MARKERS),
+            )
             for entry in entries:
                 name = entry.name
                 try:
@@ -145,8 +161,12 @@ def discover(paths: Sequence[Path], configs: Configs, *, skip_test_folders: bool
     return sorted(found.values(), key=lambda f: f.key)
 
 
-def fact_files(roots: Sequence[Path], configs: Configs, checked: Sequence[SourceFile],
-               walked: frozenset[str] = frozenset()) -> list[SourceFile]:
+def fact_files(
+    roots: Sequence[Path],
+    configs: Configs,
+    checked: Sequence[SourceFile],
+    walked: frozenset[str] = frozenset(),
+) -> list[SourceFile]:
     """The files project facts are read from: the checked files and the rest of the
     projects ``roots``, test files left out. Production code never imports test models,
     and leaving them out everywhere keeps one file checked alone and ``check .`` equal."""
@@ -161,14 +181,21 @@ def fact_files(roots: Sequence[Path], configs: Configs, checked: Sequence[Source
         if found is None:
             config = configs.for_folder(folder)
             if id(config) not in by_config:
-                by_config[id(config)] = (f"{config.root.resolve()}/", _glob_pattern(config.test_paths))
+                by_config[id(config)] = (
+                    f"{config.root.resolve()}/",
+                    _glob_pattern(config.test_paths),
+                )
             root, pattern = by_config[id(config)]
             parts = f"{folder}/".removeprefix(root).split("/")[:-1]
-            found = by_folder[folder] = (pattern, ["/".join(parts[i:]) + "/" for i in range(len(parts))])
+            found = by_folder[folder] = (
+                pattern,
+                ["/".join(parts[i:]) + "/" for i in range(len(parts))],
+            )
         pattern, tails = found
         # Each tail, as the semantic layer's path_matches does: ``tests/*`` at any depth.
-        return pattern is not None and (pattern.match(name) is not None
-                                        or any(pattern.match(tail + name) for tail in tails))
+        return pattern is not None and (
+            pattern.match(name) is not None or any(pattern.match(tail + name) for tail in tails)
+        )
 
     seen: set[str] = set()
     kept: list[SourceFile] = []

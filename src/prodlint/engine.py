@@ -37,8 +37,10 @@ class Checker:
         """``project`` holds the project facts (``prodlint.facts``) gathered before checking,
         by provider key; rules read them from ``ctx.settings[key]``."""
         self.config = config
-        chosen = rules if rules is not None else selected_rules(
-            config.select, config.ignore, config.extend_select
+        chosen = (
+            rules
+            if rules is not None
+            else selected_rules(config.select, config.ignore, config.extend_select)
         )
         self.rules: list[Rule] = [rule(config.rule_options.get(rule.code)) for rule in chosen]
         self.dispatch: dict[type[ast.AST], list[Handler]] = {}
@@ -74,15 +76,25 @@ class Checker:
                     warnings.simplefilter("ignore")
                     tree = ast.parse(text, filename=path)
             except SyntaxError as error:
-                return [uncheckable(path, syntax_error_message(error, text), error.lineno or 1,
-                                    error.offset or 1)]
+                return [
+                    uncheckable(
+                        path,
+                        syntax_error_message(error, text),
+                        error.lineno or 1,
+                        error.offset or 1,
+                    )
+                ]
             except (ValueError, RecursionError, MemoryError) as error:
                 return [uncheckable(path, f"cannot parse: {type(error).__name__}: {error}")]
         ctx = Context(path, text, tree, self.settings)
         try:
             self.walk(tree, ctx)
         except RecursionError:
-            return [uncheckable(path, f"cannot check: code nested deeper than {DEEP_RECURSION_LIMIT} levels")]
+            return [
+                uncheckable(
+                    path, f"cannot check: code nested deeper than {DEEP_RECURSION_LIMIT} levels"
+                )
+            ]
         found = ctx.findings
         if self.unused_noqa is not None:
             # Judged on every finding before suppression: those are what a noqa silences.
@@ -142,8 +154,6 @@ def _deep_recursion() -> Iterator[None]:
         yield
     finally:
         sys.setrecursionlimit(limit)
-
-
 
 
 def uncheckable(path: str, why: str, line: int = 1, col: int = 1) -> Finding:

@@ -64,8 +64,12 @@ def all_providers() -> tuple[FactProvider[object, object], ...]:
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             module = importlib.import_module(info.name)
             for value in vars(module).values():
-                if (isinstance(value, type) and issubclass(value, FactProvider)
-                        and value.__module__ == module.__name__ and "key" in vars(value)):
+                if (
+                    isinstance(value, type)
+                    and issubclass(value, FactProvider)
+                    and value.__module__ == module.__name__
+                    and "key" in vars(value)
+                ):
                     if value.key in found:
                         raise RuntimeError(f"project facts {value.key!r} declared twice")
                     found[value.key] = value()
@@ -84,8 +88,11 @@ def read_facts(data: bytes, path: str) -> FileFacts | None:
             tree = ast.parse(data, filename=path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    facts = {provider.key: extracted for provider in wanting
-             if (extracted := provider.extract(tree)) is not None}
+    facts = {
+        provider.key: extracted
+        for provider in wanting
+        if (extracted := provider.extract(tree)) is not None
+    }
     return facts or None
 
 

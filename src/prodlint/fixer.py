@@ -55,7 +55,9 @@ def fix_text(text: str, path: str, checker: Checker, unsafe: bool = False) -> Fi
         except FixFailed:
             raise
         except Exception as error:  # noqa: BLE001 - a broken fix must cost one file, not the run
-            raise FixFailed(f"a fix raised {type(error).__name__}: {error}; file left unchanged") from None
+            raise FixFailed(
+                f"a fix raised {type(error).__name__}: {error}; file left unchanged"
+            ) from None
         if not done or new_text == text:
             break
         applied.extend(done)
@@ -81,7 +83,9 @@ def _check(checker: Checker, text: str, path: str) -> list[Finding]:
         raise FixFailed(f"checking raised {type(error).__name__}: {error}") from None
 
 
-def _apply_pass(text: str, targets: list[Finding], checker: Checker, unsafe: bool) -> tuple[str, list[Finding]]:
+def _apply_pass(
+    text: str, targets: list[Finding], checker: Checker, unsafe: bool
+) -> tuple[str, list[Finding]]:
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
@@ -134,14 +138,16 @@ def _apply_pass(text: str, targets: list[Finding], checker: Checker, unsafe: boo
     new_module = wrapper.module.visit(Applier())
     if not done:
         return text, []
-    new_module = fixes.finish(new_module)  # type: ignore[arg-type]
+    new_module = fixes.finish(new_module)
     return new_module.code, done
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace the file in one step so a crash never leaves half a file; keep its mode."""
     mode = path.stat().st_mode
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".prodlint")
+    handle, temp_name = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".prodlint"
+    )
     try:
         with os.fdopen(handle, "wb") as temp:
             temp.write(data)
@@ -153,7 +159,9 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def fix_file(path: Path, display_path: str, checker: Checker, unsafe: bool, write: bool) -> tuple[bytes, bytes, FixResult]:
+def fix_file(
+    path: Path, display_path: str, checker: Checker, unsafe: bool, write: bool
+) -> tuple[bytes, bytes, FixResult]:
     """Fix one file; returns (old bytes, new bytes, result). Writes only when asked."""
     data = path.read_bytes()
     try:
@@ -164,7 +172,9 @@ def fix_file(path: Path, display_path: str, checker: Checker, unsafe: bool, writ
     try:
         new_data = encode_source(result.text, source) if result.changed else data
     except UnicodeEncodeError as error:
-        raise FixFailed(f"the fixed code cannot be written in the file's encoding {source.encoding}: {error}") from None
+        raise FixFailed(
+            f"the fixed code cannot be written in the file's encoding {source.encoding}: {error}"
+        ) from None
     if write and new_data != data:
         write_atomic(path, new_data)
     return data, new_data, result

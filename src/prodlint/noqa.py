@@ -88,7 +88,7 @@ def add_noqa(text: str, findings: Iterable[Finding]) -> tuple[str, int]:
             continue
         line = lines[number - 1]
         body = line.rstrip("\r\n")
-        ending = line[len(body):]
+        ending = line[len(body) :]
         match = LINE_NOQA.search(body)
         if match is not None and not match.group("codes"):
             continue  # a bare ``# noqa`` already silences everything
@@ -98,7 +98,7 @@ def add_noqa(text: str, findings: Iterable[Finding]) -> tuple[str, int]:
             if not missing:
                 continue
             merged = ", ".join([*sorted(listed), *missing])
-            body = body[:match.start()] + f"# noqa: {merged}" + body[match.end():]
+            body = body[: match.start()] + f"# noqa: {merged}" + body[match.end() :]
         else:
             body = f"{body.rstrip()}  # noqa: {', '.join(sorted(codes))}"
         lines[number - 1] = body + ending
@@ -135,8 +135,11 @@ def noqa_comments(text: str) -> list[NoqaComment]:
             match = LINE_NOQA.search(token.string)
             if match is None or not match.group("codes"):
                 continue
-            codes = tuple(code for code in re.split(r"[,\s]+", match.group("codes").strip().upper())
-                          if code.startswith("PRD"))
+            codes = tuple(
+                code
+                for code in re.split(r"[,\s]+", match.group("codes").strip().upper())
+                if code.startswith("PRD")
+            )
             if codes:
                 line, col = token.start
                 found.append(NoqaComment(line, col + match.start(), col + match.end(), codes))
@@ -145,7 +148,9 @@ def noqa_comments(text: str) -> list[NoqaComment]:
     return found
 
 
-def unused_noqa(comments: Iterable[NoqaComment], findings: Iterable[Finding]) -> list[tuple[NoqaComment, list[str]]]:
+def unused_noqa(
+    comments: Iterable[NoqaComment], findings: Iterable[Finding]
+) -> list[tuple[NoqaComment, list[str]]]:
     """Each comment with the codes it lists that silence no finding on its line."""
     on_line: dict[int, set[str]] = {}
     for finding in findings:
@@ -153,7 +158,9 @@ def unused_noqa(comments: Iterable[NoqaComment], findings: Iterable[Finding]) ->
     unused: list[tuple[NoqaComment, list[str]]] = []
     for comment in comments:
         reported = on_line.get(comment.line, set())
-        idle = [code for code in comment.codes if not any(found.startswith(code) for found in reported)]
+        idle = [
+            code for code in comment.codes if not any(found.startswith(code) for found in reported)
+        ]
         if idle:
             unused.append((comment, idle))
     return unused

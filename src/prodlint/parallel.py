@@ -22,7 +22,9 @@ CHUNKS_PER_WORKER = 6
 MAX_CHUNK_FILES = 64
 
 
-def chunks(sizes: Sequence[int], workers: int, max_files: int = MAX_CHUNK_FILES) -> Iterator[list[int]]:
+def chunks(
+    sizes: Sequence[int], workers: int, max_files: int = MAX_CHUNK_FILES
+) -> Iterator[list[int]]:
     """Positions into ``sizes``, largest first, in chunks of about equal bytes."""
     order = sorted(range(len(sizes)), key=lambda i: -sizes[i])
     target = max(sum(sizes) // (workers * CHUNKS_PER_WORKER), 1)
@@ -38,14 +40,18 @@ def chunks(sizes: Sequence[int], workers: int, max_files: int = MAX_CHUNK_FILES)
         yield chunk
 
 
-def pool(workers: int, initializer: Callable[..., None] | None = None,
-         initargs: tuple[object, ...] = ()) -> ProcessPoolExecutor:
+def pool(
+    workers: int, initializer: Callable[..., None] | None = None, initargs: tuple[object, ...] = ()
+) -> ProcessPoolExecutor:
     method = "fork" if sys.platform == "linux" else None
     context = multiprocessing.get_context(method)
     if initializer is None:
         return ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                               initializer=functools.partial(initializer, *initargs))
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=functools.partial(initializer, *initargs),
+    )
 
 
 def map_chunked(
@@ -63,8 +69,10 @@ def map_chunked(
     completes (in no particular order). ``while_waiting`` runs in this process once the
     workers are busy."""
     with pool(workers, initializer, initargs) as executor:
-        futures = [executor.submit(work, [items[i] for i in chunk])
-                   for chunk in chunks(sizes, workers, max_files)]
+        futures = [
+            executor.submit(work, [items[i] for i in chunk])
+            for chunk in chunks(sizes, workers, max_files)
+        ]
         if while_waiting is not None:
             while_waiting()
         for future in as_completed(futures):

@@ -16,16 +16,30 @@ import tokenize
 
 # (first Python that accepts it, what it is, pattern on the failing line or the message)
 _LINE_FEATURES: tuple[tuple[tuple[int, int], str, re.Pattern[str]], ...] = (
-    ((3, 14), "`except A, B:` without parentheses", re.compile(r"^\s*except\*?\s+[^\s(][^:]*,[^:]*:")),
+    (
+        (3, 14),
+        "`except A, B:` without parentheses",
+        re.compile(r"^\s*except\*?\s+[^\s(][^:]*,[^:]*:"),
+    ),
     ((3, 12), "a `type` alias statement", re.compile(r"^\s*type\s+\w+\s*(?:\[[^\]]*\])?\s*=")),
-    ((3, 12), "type parameters (`def f[T]()` / `class C[T]`)",
-     re.compile(r"^\s*(?:async\s+def|def|class)\s+\w+\s*\[")),
+    (
+        (3, 12),
+        "type parameters (`def f[T]()` / `class C[T]`)",
+        re.compile(r"^\s*(?:async\s+def|def|class)\s+\w+\s*\["),
+    ),
     ((3, 11), "`except*`", re.compile(r"^\s*except\s*\*")),
 )
 _MESSAGE_FEATURES: tuple[tuple[tuple[int, int], str, re.Pattern[str]], ...] = (
-    ((3, 14), "`except A, B:` without parentheses", re.compile(r"multiple exception types must be parenthesized")),
-    ((3, 12), "an f-string that older Pythons reject (nested quotes, backslashes or comments inside)",
-     re.compile(r"^f-string")),
+    (
+        (3, 14),
+        "`except A, B:` without parentheses",
+        re.compile(r"multiple exception types must be parenthesized"),
+    ),
+    (
+        (3, 12),
+        "an f-string that older Pythons reject (nested quotes, backslashes or comments inside)",
+        re.compile(r"^f-string"),
+    ),
 )
 
 
@@ -51,8 +65,13 @@ def _has_template_string(line: str) -> bool:
     previous: tokenize.TokenInfo | None = None
     try:
         for token in tokenize.generate_tokens(io.StringIO(line).readline):
-            if (token.type == tokenize.STRING and previous is not None and previous.type == tokenize.NAME
-                    and previous.string.lower() in ("t", "tr", "rt") and previous.end == token.start):
+            if (
+                token.type == tokenize.STRING
+                and previous is not None
+                and previous.type == tokenize.NAME
+                and previous.string.lower() in ("t", "tr", "rt")
+                and previous.end == token.start
+            ):
                 return True
             previous = token
     except (tokenize.TokenError, IndentationError, SyntaxError):
@@ -71,6 +90,8 @@ def syntax_error_message(error: SyntaxError, text: str) -> str:
         return message
     (major, minor), feature = guess
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    return (f"{message}; this looks like Python {major}.{minor} syntax ({feature}) and prodlint runs on "
-            f"Python {running}: run prodlint under Python {major}.{minor} or newer "
-            f"(e.g. `python{major}.{minor} -m pip install prodlint`, or `uvx --python {major}.{minor} prodlint`)")
+    return (
+        f"{message}; this looks like Python {major}.{minor} syntax ({feature}) and prodlint runs on "
+        f"Python {running}: run prodlint under Python {major}.{minor} or newer "
+        f"(e.g. `python{major}.{minor} -m pip install prodlint`, or `uvx --python {major}.{minor} prodlint`)"
+    )

@@ -148,8 +148,13 @@ class Rule:
             "```",
         ]
         if cls.fixed_example is not None:
-            parts += ["", "What `prodlint fix` makes of the example:", "```python",
-                      cls.fixed_example.strip("\n"), "```"]
+            parts += [
+                "",
+                "What `prodlint fix` makes of the example:",
+                "```python",
+                cls.fixed_example.strip("\n"),
+                "```",
+            ]
         parts += ["", "## Fix safety", cls.fix_safety_note.strip()]
         if cls.options:
             parts += ["", "## Options"]

@@ -78,8 +78,9 @@ def _snippet(finding: Finding, lines: list[str], style: Style) -> list[str]:
     return out
 
 
-def render_rows(findings: Sequence[Finding], style: Style = PLAIN,
-                sources: Mapping[str, str] | None = None) -> str:
+def render_rows(
+    findings: Sequence[Finding], style: Style = PLAIN, sources: Mapping[str, str] | None = None
+) -> str:
     """One line per finding (``path:line:col: CODE message``), each followed by its source
     snippet when the style asks for them; ``sources`` gives text not on disk (stdin)."""
     rows: list[str] = []
@@ -103,8 +104,12 @@ def render_rows(findings: Sequence[Finding], style: Style = PLAIN,
     return "".join(row + "\n" for row in rows)
 
 
-def render_text(findings: Sequence[Finding], style: Style = PLAIN, quiet: bool = False,
-                sources: Mapping[str, str] | None = None) -> str:
+def render_text(
+    findings: Sequence[Finding],
+    style: Style = PLAIN,
+    quiet: bool = False,
+    sources: Mapping[str, str] | None = None,
+) -> str:
     text = render_rows(findings, style, sources)
     return text if quiet else text + summary(findings) + "\n"
 
@@ -163,57 +168,78 @@ def render_sarif(findings: Sequence[Finding]) -> str:
     for code in used:
         rule = rules.get(code)
         if rule is None:
-            descriptors.append({
-                "id": code, "name": "Uncheckable",
-                "shortDescription": {"text": "The file could not be checked."},
-                "defaultConfiguration": {"level": "error"},
-            })
+            descriptors.append(
+                {
+                    "id": code,
+                    "name": "Uncheckable",
+                    "shortDescription": {"text": "The file could not be checked."},
+                    "defaultConfiguration": {"level": "error"},
+                }
+            )
             continue
-        descriptors.append({
-            "id": code,
-            "name": rule.name,
-            "shortDescription": {"text": rule.summary},
-            "fullDescription": {"text": " ".join(rule.what_it_does.split())},
-            "help": {"text": " ".join(rule.why_bad.split()), "markdown": rule.docs()},
-            "defaultConfiguration": {"level": SARIF_LEVEL[rule.severity]},
-            "properties": {"tags": [code[:4] + "xx"], "fix": rule.fix_safety.value},
-        })
+        descriptors.append(
+            {
+                "id": code,
+                "name": rule.name,
+                "shortDescription": {"text": rule.summary},
+                "fullDescription": {"text": " ".join(rule.what_it_does.split())},
+                "help": {"text": " ".join(rule.why_bad.split()), "markdown": rule.docs()},
+                "defaultConfiguration": {"level": SARIF_LEVEL[rule.severity]},
+                "properties": {"tags": [code[:4] + "xx"], "fix": rule.fix_safety.value},
+            }
+        )
     index = {d["id"]: i for i, d in enumerate(descriptors)}
     results = []
     for f in findings:
-        results.append({
-            "ruleId": f.code,
-            "ruleIndex": index[f.code],
-            "level": SARIF_LEVEL[f.severity],
-            "message": {"text": f.message},
-            "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
-                    "region": {
-                        "startLine": f.line, "startColumn": f.col,
-                        "endLine": max(f.end_line, f.line), "endColumn": max(f.end_col, 1),
-                    },
-                }
-            }],
-        })
+        results.append(
+            {
+                "ruleId": f.code,
+                "ruleIndex": index[f.code],
+                "level": SARIF_LEVEL[f.severity],
+                "message": {"text": f.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                            "region": {
+                                "startLine": f.line,
+                                "startColumn": f.col,
+                                "endLine": max(f.end_line, f.line),
+                                "endColumn": max(f.end_col, 1),
+                            },
+                        }
+                    }
+                ],
+            }
+        )
     document = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "prodlint",
-                "version": prodlint.__version__,
-                "informationUri": "https://github.com/prodlint/prodlint",
-                "rules": descriptors,
-            }},
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "prodlint",
+                        "version": prodlint.__version__,
+                        "informationUri": "https://github.com/prodlint/prodlint",
+                        "rules": descriptors,
+                    }
+                },
+                "results": results,
+            }
+        ],
     }
     return json.dumps(document, indent=2) + "\n"
 
 
-def render(findings: Sequence[Finding], fmt: str, *, quiet: bool = False, style: Style | None = None,
-           sources: Mapping[str, str] | None = None) -> str:
+def render(
+    findings: Sequence[Finding],
+    fmt: str,
+    *,
+    quiet: bool = False,
+    style: Style | None = None,
+    sources: Mapping[str, str] | None = None,
+) -> str:
     """``style`` None: plain text without snippets (a report written to a file)."""
     if fmt == "json":
         return render_json(findings)
@@ -222,4 +248,3 @@ def render(findings: Sequence[Finding], fmt: str, *, quiet: bool = False, style:
     if fmt == "github":
         return render_github(findings)
     return render_text(findings, style or PLAIN, quiet, sources)
-

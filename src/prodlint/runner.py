@@ -79,7 +79,9 @@ def _load_rules() -> None:
     all_providers()
 
 
-def _extract_all(files: list[SourceFile], sizes: dict[str, int], workers: int) -> list[tuple[str, FileFacts | None]]:
+def _extract_all(
+    files: list[SourceFile], sizes: dict[str, int], workers: int
+) -> list[tuple[str, FileFacts | None]]:
     pairs = [(f.key, f.path) for f in files]
     if workers == 1 or len(files) < PARALLEL_FACTS_THRESHOLD:
         return _read_facts_chunk(pairs)
@@ -115,7 +117,9 @@ def _build(cache: Cache, files: Iterable[SourceFile]) -> tuple[ProjectFacts, str
     from prodlint.facts import build_project
 
     return build_project(
-        facts for f in files if (entry := cache.entries.get(f.key)) is not None and (facts := entry.facts)
+        facts
+        for f in files
+        if (entry := cache.entries.get(f.key)) is not None and (facts := entry.facts)
     )
 
 
@@ -170,11 +174,19 @@ def gather(files: list[SourceFile], cache: Cache, workers: int) -> Gathered:
     return Gathered(cache, files, sizes, expected, cache.facts_fingerprint, project)
 
 
-def _fact_files(paths: Sequence[Path], files: list[SourceFile], configs: Configs) -> list[SourceFile]:
+def _fact_files(
+    paths: Sequence[Path], files: list[SourceFile], configs: Configs
+) -> list[SourceFile]:
     """Checking one view must see the models of the app it belongs to, whichever front end
     asks: the facts come from the checked files and the rest of their projects."""
     given = {path.resolve() for path in paths}
-    roots = sorted({root for path in paths if (root := find_project_root(path)) is not None and root not in given})
+    roots = sorted(
+        {
+            root
+            for path in paths
+            if (root := find_project_root(path)) is not None and root not in given
+        }
+    )
     # The given folders were listed already: the walk of their project skips them.
     walked = frozenset(str(path) for path in given if path.is_dir())
     return fact_files(roots, configs, files, walked)
@@ -184,7 +196,9 @@ def _cache_for(config: Config, use_cache: bool) -> Cache:
     return Cache(Path(config.root, config.cache_dir) if use_cache else None, code_fingerprint())
 
 
-def project_facts(path: Path, configs: Configs, *, use_cache: bool = True, write_cache: bool = False) -> ProjectFacts:
+def project_facts(
+    path: Path, configs: Configs, *, use_cache: bool = True, write_cache: bool = False
+) -> ProjectFacts:
     """The project facts ``prodlint check .`` at the project root would use, for a front end
     that checks ``path`` alone (stdin, flake8, the codemod). They read the cache ``prodlint
     check`` keeps; only the CLI writes it (an editor's flake8 run must not leave files in
@@ -256,11 +270,17 @@ def _check_one(checker: Checker, job: Job) -> tuple[CacheEntry | None, list[Find
     except RecursionError:
         return None, [uncheckable(file.shown, "cannot check: the code is nested too deeply")]
     except Exception as error:  # noqa: BLE001 - one broken file or rule must not end the run
-        return None, [uncheckable(file.shown, f"internal error while checking: {type(error).__name__}: {error}")]
+        return None, [
+            uncheckable(
+                file.shown, f"internal error while checking: {type(error).__name__}: {error}"
+            )
+        ]
     digest = digest_of(data)
     if job.expected and digest != job.expected:
         return None, findings
-    return CacheEntry(stat.st_mtime_ns, stat.st_size, digest, job.facts, tuple(findings), job.made_with), findings
+    return CacheEntry(
+        stat.st_mtime_ns, stat.st_size, digest, job.facts, tuple(findings), job.made_with
+    ), findings
 
 
 def _check_chunk(chunk: list[Job]) -> list[tuple[str, CacheEntry | None, list[Finding]]]:
@@ -270,7 +290,11 @@ def _check_chunk(chunk: list[Job]) -> list[tuple[str, CacheEntry | None, list[Fi
 
 
 def _run(
-    todo: list[Job], sizes: dict[str, int], checkers: Checkers, workers: int, progress: ProgressCallback | None,
+    todo: list[Job],
+    sizes: dict[str, int],
+    checkers: Checkers,
+    workers: int,
+    progress: ProgressCallback | None,
 ) -> Iterable[tuple[str, CacheEntry | None, list[Finding]]]:
     if not todo:
         return
@@ -284,8 +308,14 @@ def _run(
 
     _load_rules()  # once here, inherited by every forked worker
     done = 0
-    for chunk in map_chunked(_check_chunk, todo, [sizes.get(job.file.key, 0) for job in todo], workers,
-                             initializer=_init_worker, initargs=(checkers.configs, checkers.project)):
+    for chunk in map_chunked(
+        _check_chunk,
+        todo,
+        [sizes.get(job.file.key, 0) for job in todo],
+        workers,
+        initializer=_init_worker,
+        initargs=(checkers.configs, checkers.project),
+    ):
         yield from chunk
         done += len(chunk)
         if progress:
@@ -318,19 +348,32 @@ def check_paths(
         config = configs.for_folder(os.path.dirname(file.key))
         known = positions.get(id(config))
         if known is None:
-            known = positions[id(config)] = (len(run_configs), f"{config.fingerprint()}-{gathered.fingerprint}")
+            known = positions[id(config)] = (
+                len(run_configs),
+                f"{config.fingerprint()}-{gathered.fingerprint}",
+            )
             run_configs.append(config)
         position, made_with = known
         entry = cache.entries.get(file.key)
         if entry is not None and entry.findings is not None and entry.made_with == made_with:
             result.from_cache += 1
             shown = file.shown
-            result.findings.extend(f if f.path == shown else replace(f, path=shown) for f in entry.findings)
+            result.findings.extend(
+                f if f.path == shown else replace(f, path=shown) for f in entry.findings
+            )
             continue
         if entry is None:
             todo.append(Job(file, position, made_with, gathered.expected.get(file.key, b""), None))
         else:
-            todo.append(Job(file, position, made_with, gathered.expected.get(file.key, entry.digest), entry.facts))
+            todo.append(
+                Job(
+                    file,
+                    position,
+                    made_with,
+                    gathered.expected.get(file.key, entry.digest),
+                    entry.facts,
+                )
+            )
     if todo or want_project:
         result.project = gathered.build()
     checkers = Checkers(run_configs, result.project)
@@ -371,12 +414,20 @@ class FixJob(NamedTuple):
 def _fix_chunk(chunk: list[FixJob]) -> list[tuple[int, FixOutcome]]:
     checkers = _worker_checkers
     assert checkers is not None
-    return [(job.position, _fix_one(checkers[job.config], job.shown, job.unsafe, job.write)) for job in chunk]
+    return [
+        (job.position, _fix_one(checkers[job.config], job.shown, job.unsafe, job.write))
+        for job in chunk
+    ]
 
 
 def fix_paths(
-    targets: Sequence[str], configs: Configs, project: ProjectFacts | None, *,
-    unsafe: bool, write: bool, jobs: int | None = None,
+    targets: Sequence[str],
+    configs: Configs,
+    project: ProjectFacts | None,
+    *,
+    unsafe: bool,
+    write: bool,
+    jobs: int | None = None,
 ) -> Iterator[tuple[str, FixOutcome]]:
     """Fix each file (paths as shown to the user), in parallel when there are several:
     libcst costs seconds on a large file. Results come back in the order given."""
@@ -399,8 +450,15 @@ def fix_paths(
 
     sizes = [_size(shown) for shown in targets]
     outcomes: dict[int, FixOutcome] = {}
-    for chunk in map_chunked(_fix_chunk, work, sizes, workers, initializer=_init_worker,
-                             initargs=(run_configs, project), max_files=1):
+    for chunk in map_chunked(
+        _fix_chunk,
+        work,
+        sizes,
+        workers,
+        initializer=_init_worker,
+        initargs=(run_configs, project),
+        max_files=1,
+    ):
         outcomes.update(chunk)
     for job in work:
         yield job.shown, outcomes[job.position]

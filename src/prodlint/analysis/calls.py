@@ -36,4 +36,3 @@ def argument(call: ast.Call, position: int | None, name: str | None) -> Argument
     if name is not None and any(keyword.arg is None for keyword in call.keywords):
         hidden = True
     return UNKNOWN if hidden else None
-

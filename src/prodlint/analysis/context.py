@@ -21,7 +21,15 @@ LOOP_NODES = (ast.For, ast.AsyncFor, ast.While)
 COMPREHENSION_NODES = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
-DEFAULT_TEST_PATHS = ("test_*.py", "*_test.py", "tests.py", "conftest.py", "tests/*", "test/*", "testing/*")
+DEFAULT_TEST_PATHS = (
+    "test_*.py",
+    "*_test.py",
+    "tests.py",
+    "conftest.py",
+    "tests/*",
+    "test/*",
+    "testing/*",
+)
 # Schema and data migrations (Django, Alembic) run once, offline: per-row loops and prints
 # there are not production request code.
 DEFAULT_MIGRATION_PATHS = ("migrations/*.py", "alembic/versions/*.py", "migrations/versions/*.py")
@@ -49,7 +57,9 @@ def path_matches(path: str, patterns: tuple[str, ...] | list[str]) -> bool:
 
 
 class Context:
-    def __init__(self, path: str, text: str, tree: ast.Module, settings: Mapping[str, object]) -> None:
+    def __init__(
+        self, path: str, text: str, tree: ast.Module, settings: Mapping[str, object]
+    ) -> None:
         self.path = path
         self.text = text
         self.tree = tree
@@ -223,13 +233,14 @@ class Context:
     def source_of(self, node: ast.AST) -> str:
         """The exact source text of a node (what ``ast.get_source_segment`` gives, without
         re-splitting the file on every call)."""
-        start, end = node.lineno, node.end_lineno or node.lineno  # type: ignore[attr-defined]
+        start: int = node.lineno  # type: ignore[attr-defined]
+        end: int = node.end_lineno or start  # type: ignore[attr-defined]
         first = self.lines[start - 1].encode("utf-8")
-        begin = node.col_offset  # type: ignore[attr-defined]
-        stop = node.end_col_offset  # type: ignore[attr-defined]
+        begin: int = node.col_offset  # type: ignore[attr-defined]
+        stop: int = node.end_col_offset  # type: ignore[attr-defined]
         if start == end:
             return first[begin:stop].decode("utf-8")
-        middle = self.lines[start:end - 1]
+        middle = self.lines[start : end - 1]
         last = self.lines[end - 1].encode("utf-8")[:stop].decode("utf-8")
         return "\n".join([first[begin:].decode("utf-8"), *middle, last])
 
@@ -258,8 +269,21 @@ class Context:
         fix_anchor = None
         if anchor is not None:
             fix_anchor = FixAnchor(*self.char_range(anchor[0]), anchor[1])
-        self.findings.append(Finding(self.path, line, col + 1, end_line, end_col + 1, code,
-                                     message, severity, fix, hint, fix_anchor))
+        self.findings.append(
+            Finding(
+                self.path,
+                line,
+                col + 1,
+                end_line,
+                end_col + 1,
+                code,
+                message,
+                severity,
+                fix,
+                hint,
+                fix_anchor,
+            )
+        )
 
     def char_range(self, node: ast.AST) -> tuple[int, int, int, int]:
         """(line, col, end line, end col) of a node, columns 0-based characters."""

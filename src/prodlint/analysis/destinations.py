@@ -98,10 +98,18 @@ def destination(node: ast.expr, ctx: Context) -> Destination | None:
         if (
             isinstance(holder, ast.JoinedStr)
             or (isinstance(holder, ast.BinOp) and isinstance(holder.op, (ast.Add, ast.Mod)))
-            or (isinstance(holder, ast.Attribute) and holder.attr == "format" and holder.value is child)
+            or (
+                isinstance(holder, ast.Attribute)
+                and holder.attr == "format"
+                and holder.value is child
+            )
         ):
             whole = False  # a piece of a built string
-        elif isinstance(holder, ast.Call) and isinstance(child, ast.Attribute) and holder.func is child:
+        elif (
+            isinstance(holder, ast.Call)
+            and isinstance(child, ast.Attribute)
+            and holder.func is child
+        ):
             pass  # the ``.format(...)`` call around a template
         elif isinstance(holder, (ast.Tuple, ast.List)) and element is None and whole:
             element = next(i for i, item in enumerate(holder.elts) if item is child)
@@ -127,12 +135,24 @@ def destination(node: ast.expr, ctx: Context) -> Destination | None:
         elif isinstance(holder, ast.Dict):
             for key, value in zip(holder.keys, holder.values):
                 if value is child and isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    return Destination("key", key.value, None, None, whole, element, holder,
-                                       _outer_names(ancestors, index, holder))
+                    return Destination(
+                        "key",
+                        key.value,
+                        None,
+                        None,
+                        whole,
+                        element,
+                        holder,
+                        _outer_names(ancestors, index, holder),
+                    )
             return None
         elif isinstance(holder, ast.arguments):
             name = _default_name(holder, child)
-            return None if name is None else Destination("default", name, None, None, whole, element, holder)
+            return (
+                None
+                if name is None
+                else Destination("default", name, None, None, whole, element, holder)
+            )
         else:
             return None
         child = holder

@@ -46,7 +46,9 @@ def _decorator_is_cli(decorator: ast.expr, ctx: Context) -> bool:
 
 
 def _is_parser_call(node: ast.AST, ctx: Context) -> bool:
-    return isinstance(node, ast.Call) and _module_qualified(node.func, ctx).endswith(PARSER_SUFFIXES)
+    return isinstance(node, ast.Call) and _module_qualified(node.func, ctx).endswith(
+        PARSER_SUFFIXES
+    )
 
 
 def builds_argparse(func: ast.AST, ctx: Context) -> bool:
@@ -77,7 +79,9 @@ def _cli_functions(ctx: Context) -> set[int]:
             if is_entry_point(statement, ctx):
                 roots.append(statement)
         elif isinstance(statement, ast.ClassDef):
-            methods = [m for m in statement.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            methods = [
+                m for m in statement.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
+            ]
             if is_command_class(statement):
                 roots.extend(m for m in methods if m.name == "handle")
             elif any(builds_argparse(m, ctx) for m in methods):
@@ -126,7 +130,10 @@ def _is_script(ctx: Context) -> bool:
     if ctx.text.startswith("#!"):
         return True
     for node in _module_level_nodes(ctx.tree):
-        if isinstance(node, (ast.Name, ast.Attribute)) and _module_qualified(node, ctx) in PROGRAM_INPUTS:
+        if (
+            isinstance(node, (ast.Name, ast.Attribute))
+            and _module_qualified(node, ctx) in PROGRAM_INPUTS
+        ):
             return True
         if _is_parser_call(node, ctx):
             return True

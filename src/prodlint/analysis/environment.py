@@ -11,10 +11,18 @@ from prodlint.analysis.scopes import FUNCTION_NODES
 if TYPE_CHECKING:
     from prodlint.analysis.context import Context
 
-ENV_FUNCTIONS = frozenset({
-    "os.getenv", "os.getenvb", "os.environ.get", "os.environ.setdefault", "os.environ.pop",
-    "os.environb.get", "decouple.config", "decouple.AutoConfig",
-})
+ENV_FUNCTIONS = frozenset(
+    {
+        "os.getenv",
+        "os.getenvb",
+        "os.environ.get",
+        "os.environ.setdefault",
+        "os.environ.pop",
+        "os.environb.get",
+        "decouple.config",
+        "decouple.AutoConfig",
+    }
+)
 # django-environ, environs and python-decouple objects are conventionally named so:
 # ``env("API_URL", default=...)``, ``env.str(...)``, ``config("API_URL", default=...)``.
 ENV_OBJECT_NAMES = frozenset({"env", "environ", "environs", "config", "getenv"})
@@ -52,7 +60,10 @@ def in_settings_class(ctx: Context) -> bool:
         if isinstance(node, FUNCTION_NODES):
             return False
         if isinstance(node, ast.ClassDef):
-            return any((dotted_name(base) or "").rpartition(".")[2] in SETTINGS_BASES for base in node.bases)
+            return any(
+                (dotted_name(base) or "").rpartition(".")[2] in SETTINGS_BASES
+                for base in node.bases
+            )
     return False
 
 
@@ -63,4 +74,7 @@ def os_module_usable(ctx: Context) -> bool:
         if "os" in ctx.scope_of(func).bindings:
             return False
     bindings = ctx.module_scope.bindings.get("os", [])
-    return all(b.kind == "import" for b in bindings) and ctx.module_scope.imports.get("os", "os") == "os"
+    return (
+        all(b.kind == "import" for b in bindings)
+        and ctx.module_scope.imports.get("os", "os") == "os"
+    )

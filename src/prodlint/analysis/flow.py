@@ -48,8 +48,22 @@ ExitKind = Literal["normal", "exception"]
 #   test        an operand of a comparison, boolean operator, ``not`` or an ``if`` test
 #   other       anything else (subscripted, formatted, an operand of arithmetic...)
 UseKind = Literal[
-    "method", "attribute", "argument", "returned", "yielded", "awaited", "stored", "aliased",
-    "contained", "with_item", "iterated", "captured", "bound", "deleted", "test", "other",
+    "method",
+    "attribute",
+    "argument",
+    "returned",
+    "yielded",
+    "awaited",
+    "stored",
+    "aliased",
+    "contained",
+    "with_item",
+    "iterated",
+    "captured",
+    "bound",
+    "deleted",
+    "test",
+    "other",
 ]
 
 # Statements that cannot raise whatever their operands (their exception edge would only add
@@ -139,7 +153,9 @@ class FunctionFlow:
             current = self.parents.get(id(current))
         return None
 
-    def reachable_from(self, stmt: ast.stmt, *, stop: Callable[[ast.stmt], bool] | None = None) -> set[int]:
+    def reachable_from(
+        self, stmt: ast.stmt, *, stop: Callable[[ast.stmt], bool] | None = None
+    ) -> set[int]:
         """Statements (by id) that can run after ``stmt`` completes normally; ``stop``
         statements are included but not passed."""
         seen: set[int] = set()
@@ -169,8 +185,10 @@ class FunctionFlow:
         rebinds = {id(s) for s in self.bindings.get(name, []) if s is not stmt}
         reached = self.reachable_from(stmt, stop=lambda s: id(s) in rebinds)
         return [
-            use for use in self.uses(name)
-            if id(use.statement) in reached and not (use.kind == "bound" and id(use.statement) in rebinds)
+            use
+            for use in self.uses(name)
+            if id(use.statement) in reached
+            and not (use.kind == "bound" and id(use.statement) in rebinds)
         ]
 
     def rebinding_reached_from(self, stmt: ast.stmt, name: str) -> list[ast.stmt]:
@@ -179,8 +197,13 @@ class FunctionFlow:
         return [s for key, s in rebinds.items() if key in reached]
 
     def exits_avoiding(
-        self, stmt: ast.stmt, through: Collection[ast.stmt], *, ends: Collection[ast.stmt] = (),
-        cleanup_raises: bool = True, raises: Callable[[ast.stmt], bool] | None = None,
+        self,
+        stmt: ast.stmt,
+        through: Collection[ast.stmt],
+        *,
+        ends: Collection[ast.stmt] = (),
+        cleanup_raises: bool = True,
+        raises: Callable[[ast.stmt], bool] | None = None,
     ) -> set[ExitKind]:
         """How control can leave the function from just after ``stmt`` completes without
         running any statement in ``through``: ``normal`` (a return, falling off the end, or
@@ -240,7 +263,9 @@ class FunctionFlow:
             self.node_of[id(statement)] = node
         return node
 
-    def _block(self, owner: ast.AST, name: str, statements: list[ast.stmt], after: int, targets: _Targets) -> int:
+    def _block(
+        self, owner: ast.AST, name: str, statements: list[ast.stmt], after: int, targets: _Targets
+    ) -> int:
         entry = after
         for index in range(len(statements) - 1, -1, -1):
             statement = statements[index]
@@ -267,13 +292,19 @@ class FunctionFlow:
         elif isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
             loop = _Targets(targets.raise_to, targets.return_to, after, node)
             normal.append(self._block(stmt, "body", stmt.body, node, loop))
-            infinite = isinstance(stmt, ast.While) and isinstance(stmt.test, ast.Constant) and bool(stmt.test.value)
+            infinite = (
+                isinstance(stmt, ast.While)
+                and isinstance(stmt.test, ast.Constant)
+                and bool(stmt.test.value)
+            )
             if not infinite:
                 normal.append(self._block(stmt, "orelse", stmt.orelse, after, targets))
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
             # The manager may swallow what the body raises (``suppress``): a raise inside
             # can also continue after the block.
-            inner = _Targets((*targets.raise_to, after), targets.return_to, targets.break_to, targets.continue_to)
+            inner = _Targets(
+                (*targets.raise_to, after), targets.return_to, targets.break_to, targets.continue_to
+            )
             normal.append(self._block(stmt, "body", stmt.body, after, inner))
         elif isinstance(stmt, TRY_NODES):
             normal.append(self._try(stmt, after, targets))
@@ -301,8 +332,12 @@ class FunctionFlow:
             first = len(self.nodes)
             final = self._block(stmt, "finalbody", stmt.finalbody, leave, targets)
             self.in_finally.update(range(first, len(self.nodes)))
-            outer = _Targets((final,), final, final if targets.break_to is not None else None,
-                             final if targets.continue_to is not None else None)
+            outer = _Targets(
+                (final,),
+                final,
+                final if targets.break_to is not None else None,
+                final if targets.continue_to is not None else None,
+            )
             done = final
         else:
             outer = targets
@@ -325,7 +360,10 @@ def _can_raise(stmt: ast.stmt) -> bool:
     if isinstance(stmt, ast.Return):
         return stmt.value is not None and not isinstance(stmt.value, _SIMPLE_VALUES)
     if isinstance(stmt, ast.Assign):
-        return not (isinstance(stmt.value, _SIMPLE_VALUES) and all(isinstance(t, ast.Name) for t in stmt.targets))
+        return not (
+            isinstance(stmt.value, _SIMPLE_VALUES)
+            and all(isinstance(t, ast.Name) for t in stmt.targets)
+        )
     return not isinstance(stmt, TRY_NODES)
 
 
@@ -354,8 +392,16 @@ def _jumps_in(stmt: ast.stmt) -> set[type[ast.stmt]]:
         nested = in_loop or isinstance(node, (ast.For, ast.AsyncFor, ast.While))
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.stmt):
-                stack.append((child, nested and not (isinstance(node, (ast.For, ast.AsyncFor, ast.While))
-                                                    and child in node.orelse)))
+                stack.append(
+                    (
+                        child,
+                        nested
+                        and not (
+                            isinstance(node, (ast.For, ast.AsyncFor, ast.While))
+                            and child in node.orelse
+                        ),
+                    )
+                )
     return found
 
 
@@ -389,7 +435,9 @@ def _index_references(flow: FunctionFlow) -> None:
             _record_binding(flow, node)
         if isinstance(node, ast.Name):
             assert statement is not None
-            flow.references.setdefault(node.id, []).append(_classify(node, parent, grand, statement, nested))
+            flow.references.setdefault(node.id, []).append(
+                _classify(node, parent, grand, statement, nested)
+            )
             continue
         scope = isinstance(node, SCOPE_NODES)
         for name in reversed(CHILD_FIELDS[type(node)]):
@@ -441,7 +489,9 @@ def _names_in_target(target: ast.expr) -> Iterator[str]:
         yield from _names_in_target(target.value)
 
 
-def _classify(name: ast.Name, parent: ast.AST | None, grand: ast.AST | None, statement: ast.stmt, nested: bool) -> Use:
+def _classify(
+    name: ast.Name, parent: ast.AST | None, grand: ast.AST | None, statement: ast.stmt, nested: bool
+) -> Use:
     if nested:
         return Use(name, "captured", statement)
     if isinstance(name.ctx, ast.Store):
@@ -452,7 +502,9 @@ def _classify(name: ast.Name, parent: ast.AST | None, grand: ast.AST | None, sta
     return Use(name, kind, statement, call, attr)
 
 
-def value_role(expr: ast.expr, parent: ast.AST | None, grand: ast.AST | None) -> tuple[UseKind, ast.Call | None, str | None]:
+def value_role(
+    expr: ast.expr, parent: ast.AST | None, grand: ast.AST | None
+) -> tuple[UseKind, ast.Call | None, str | None]:
     """What happens to the value of ``expr``, read from its parent (and grandparent):
     (kind, the call involved, the attribute named). Shared by references and by rules that
     ask where a call's result goes."""

@@ -20,7 +20,9 @@ def _membership(test: ast.expr, name: str, negated: bool) -> bool:
     if isinstance(test, ast.BoolOp):
         # ``if not col or col not in ALLOWED: raise``: any operand failing leaves.
         wanted = ast.Or if negated else ast.And
-        return isinstance(test.op, wanted) and any(_membership(v, name, negated) for v in test.values)
+        return isinstance(test.op, wanted) and any(
+            _membership(v, name, negated) for v in test.values
+        )
     if not isinstance(test, ast.Compare) or len(test.ops) != 1:
         return False
     operator = ast.NotIn if negated else ast.In
@@ -63,7 +65,9 @@ def checked_against_allow_list(name: str, ancestors: Sequence[ast.AST]) -> bool:
     passed an allow-list test in the enclosing function."""
     for depth in range(len(ancestors) - 1, 0, -1):
         holder, inner = ancestors[depth - 1], ancestors[depth]
-        if isinstance(holder, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module)):
+        if isinstance(
+            holder, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module)
+        ):
             # Only the enclosing function's own statements count; stop at its def.
             statements = getattr(holder, "body", [])
             if isinstance(statements, list) and inner in statements:
@@ -71,7 +75,11 @@ def checked_against_allow_list(name: str, ancestors: Sequence[ast.AST]) -> bool:
                 if any(_guards(s, name) for s in before if isinstance(s, ast.stmt)):
                     return True
             return False
-        if isinstance(holder, ast.If) and inner in holder.body and _membership(holder.test, name, negated=False):
+        if (
+            isinstance(holder, ast.If)
+            and inner in holder.body
+            and _membership(holder.test, name, negated=False)
+        ):
             return True
         for field in STATEMENT_LISTS:
             statements = getattr(holder, field, None)

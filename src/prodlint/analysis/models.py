@@ -28,8 +28,13 @@ from prodlint.facts import FactProvider
 PROJECT_MODELS = "project-models"
 # A file without one of these cannot declare a relation (the pre-filter of the index).
 MODEL_MARKERS = (
-    b"ForeignKey", b"OneToOneField", b"ManyToManyField", b"relationship(", b"GenericRelation",
-    b"GenericForeignKey", b"models.Model",
+    b"ForeignKey",
+    b"OneToOneField",
+    b"ManyToManyField",
+    b"relationship(",
+    b"GenericRelation",
+    b"GenericForeignKey",
+    b"models.Model",
 )
 
 DJANGO_FORWARD = {
@@ -48,8 +53,9 @@ MANY_KINDS = frozenset({"m2m", "reverse_fk", "reverse_m2m", "generic_rel", "sa_m
 SELECTABLE_KINDS = frozenset({"fk", "o2o", "reverse_o2o"})
 DJANGO_FIELD_SUFFIXES = ("Field", "Key")
 # SQLAlchemy loader strategies that load the relation with its parent, so access is free.
-EAGER_LAZY = frozenset({"selectin", "joined", "subquery", "immediate", "noload", "raise",
-                        "raise_on_sql", "False", "0"})
+EAGER_LAZY = frozenset(
+    {"selectin", "joined", "subquery", "immediate", "noload", "raise", "raise_on_sql", "False", "0"}
+)
 # Loader strategies whose attribute is a query object, not loaded rows: a loader option such
 # as selectinload() on them raises InvalidRequestError.
 QUERY_LAZY = frozenset({"dynamic", "write_only"})
@@ -61,7 +67,9 @@ class Relation:
     name: str
     kind: str  # fk, o2o, m2m, reverse_fk, reverse_o2o, reverse_m2m, generic_fk, generic_rel, sa_one, sa_many
     target: str | None  # the related model's class name, when known
-    eager: bool = False  # SQLAlchemy relationship(lazy="selectin"|"joined"|...): loaded with the parent
+    eager: bool = (
+        False  # SQLAlchemy relationship(lazy="selectin"|"joined"|...): loaded with the parent
+    )
     # SQLAlchemy relationship(lazy="dynamic"|"write_only"): a query per access that no
     # loader option can replace.
     query_only: bool = False
@@ -101,9 +109,15 @@ class ModelIndex:
     def add(self, info: ModelInfo) -> None:
         known = self.models.get(info.name)
         if known is None:
-            self.models[info.name] = ModelInfo(info.name, info.framework, dict(info.relations),
-                                               set(info.fields), set(info.managers), info.bases,
-                                               info.declared)
+            self.models[info.name] = ModelInfo(
+                info.name,
+                info.framework,
+                dict(info.relations),
+                set(info.fields),
+                set(info.managers),
+                info.bases,
+                info.declared,
+            )
             return
         known.declared = known.declared or info.declared
         for name, relation in info.relations.items():
@@ -163,9 +177,19 @@ class ModelIndex:
         digest = hashlib.blake2b(digest_size=8)
         for name in sorted(self.models):
             info = self.models[name]
-            digest.update(repr((name, info.framework, sorted(info.relations.items()),
-                                sorted(info.fields), sorted(info.managers), info.bases,
-                                info.declared)).encode())
+            digest.update(
+                repr(
+                    (
+                        name,
+                        info.framework,
+                        sorted(info.relations.items()),
+                        sorted(info.fields),
+                        sorted(info.managers),
+                        info.bases,
+                        info.declared,
+                    )
+                ).encode()
+            )
         return digest.hexdigest()
 
 
@@ -212,11 +236,19 @@ def _assignments(cls: ast.ClassDef) -> Iterable[tuple[str, ast.expr | None, ast.
 
 def _mapped_target(annotation: ast.expr | None) -> tuple[str | None, bool]:
     """``Mapped[list["Post"]]`` -> ("Post", True); ``Mapped["User"]`` -> ("User", False)."""
-    if not isinstance(annotation, ast.Subscript) or _base_name(annotation.value) not in MAPPED_WRAPPERS:
+    if (
+        not isinstance(annotation, ast.Subscript)
+        or _base_name(annotation.value) not in MAPPED_WRAPPERS
+    ):
         return None, False
     inner = annotation.slice
     many = False
-    if isinstance(inner, ast.Subscript) and _base_name(inner.value) in ("list", "List", "set", "Set"):
+    if isinstance(inner, ast.Subscript) and _base_name(inner.value) in (
+        "list",
+        "List",
+        "set",
+        "Set",
+    ):
         inner = inner.slice
         many = True
     if isinstance(inner, ast.BinOp):  # Optional spelled ``"User" | None``
@@ -230,8 +262,13 @@ def _mapped_target(annotation: ast.expr | None) -> tuple[str | None, bool]:
     return None, many
 
 
-def _sa_relationship(attr: str, call: ast.Call, annotation: ast.expr | None, owner: str,
-                     reverse: list[tuple[str, Relation]]) -> Relation:
+def _sa_relationship(
+    attr: str,
+    call: ast.Call,
+    annotation: ast.expr | None,
+    owner: str,
+    reverse: list[tuple[str, Relation]],
+) -> Relation:
     target = _model_name(call.args[0], owner) if call.args else None
     annotated, annotated_many = _mapped_target(annotation)
     target = target or annotated
@@ -244,7 +281,10 @@ def _sa_relationship(attr: str, call: ast.Call, annotation: ast.expr | None, own
     lazy = _keyword(call, "lazy")
     eager = isinstance(lazy, ast.Constant) and str(lazy.value) in EAGER_LAZY
     query_only = isinstance(lazy, ast.Constant) and str(lazy.value) in QUERY_LAZY
-    if isinstance(annotation, ast.Subscript) and _base_name(annotation.value) in MAPPED_WRAPPERS[1:]:
+    if (
+        isinstance(annotation, ast.Subscript)
+        and _base_name(annotation.value) in MAPPED_WRAPPERS[1:]
+    ):
         query_only = True
     backref = _keyword(call, "backref")
     if backref is not None and target:
@@ -282,13 +322,25 @@ def extract_models(tree: ast.Module) -> list[tuple[ModelInfo, list[tuple[str, Re
         bases = tuple(name for name in map(_base_name, statement.bases) if name)
         info = ModelInfo(statement.name, "django", bases=bases)
         reverse: list[tuple[str, Relation]] = []
-        ormish = any(b in ("Model", "Base", "DeclarativeBase", "AbstractUser", "AbstractBaseUser",
-                           "PermissionsMixin") for b in bases)
+        ormish = any(
+            b
+            in (
+                "Model",
+                "Base",
+                "DeclarativeBase",
+                "AbstractUser",
+                "AbstractBaseUser",
+                "PermissionsMixin",
+            )
+            for b in bases
+        )
         for attr, value, annotation in _assignments(statement):
             kind_name = _callee(value) if isinstance(value, ast.Call) else None
             if kind_name in DJANGO_FORWARD and isinstance(value, ast.Call):
                 kind = DJANGO_FORWARD[kind_name]
-                target = _model_name(value.args[0] if value.args else _keyword(value, "to"), statement.name)
+                target = _model_name(
+                    value.args[0] if value.args else _keyword(value, "to"), statement.name
+                )
                 if kind == "generic_fk":
                     target = None
                 info.relations[attr] = Relation(attr, kind, target)
@@ -300,20 +352,31 @@ def extract_models(tree: ast.Module) -> list[tuple[ModelInfo, list[tuple[str, Re
                 ormish = True
             elif kind_name == "relationship" and isinstance(value, ast.Call):
                 info.framework = "sqlalchemy"
-                info.relations[attr] = _sa_relationship(attr, value, annotation, statement.name, reverse)
+                info.relations[attr] = _sa_relationship(
+                    attr, value, annotation, statement.name, reverse
+                )
                 ormish = True
-            elif kind_name and (kind_name.endswith("Manager") or kind_name == "as_manager"
-                                or kind_name == "from_queryset"):
+            elif kind_name and (
+                kind_name.endswith("Manager")
+                or kind_name == "as_manager"
+                or kind_name == "from_queryset"
+            ):
                 info.managers.add(attr)
-            elif kind_name and (kind_name.endswith(DJANGO_FIELD_SUFFIXES) or kind_name in (
-                    "Column", "mapped_column", "column_property", "hybrid_property")):
+            elif kind_name and (
+                kind_name.endswith(DJANGO_FIELD_SUFFIXES)
+                or kind_name in ("Column", "mapped_column", "column_property", "hybrid_property")
+            ):
                 info.fields.add(attr)
                 if kind_name in ("Column", "mapped_column"):
                     info.framework = "sqlalchemy"
             elif annotation is not None and _base_name(annotation) == "Mapped":
                 target, _ = _mapped_target(annotation)
-                if value is None and target and target[:1].isupper() and target not in (
-                        "Optional", "Any", "Decimal", "UUID"):
+                if (
+                    value is None
+                    and target
+                    and target[:1].isupper()
+                    and target not in ("Optional", "Any", "Decimal", "UUID")
+                ):
                     continue
                 info.fields.add(attr)
                 info.framework = "sqlalchemy"

@@ -12,7 +12,10 @@ from prodlint.analysis.walk import CHILD_FIELDS
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 SCOPE_NODES = (*FUNCTION_NODES, ast.ClassDef)
 # ``try/except*`` (3.11+) has the same fields as ``try``.
-TRY_NODES: tuple[type[ast.Try], ...] = (ast.Try, *([getattr(ast, "TryStar")] if hasattr(ast, "TryStar") else []))
+TRY_NODES: tuple[type[ast.Try], ...] = (
+    ast.Try,
+    *([getattr(ast, "TryStar")] if hasattr(ast, "TryStar") else []),
+)
 
 
 @dataclass(frozen=True)
@@ -69,11 +72,19 @@ def _record_statement(index: ScopeIndex, node: ast.AST) -> None:
         simple = len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
         for target in node.targets:
             for name in _target_names(target):
-                index.add(Binding(name.id, "assign" if simple else "other", node,
-                                  node.value if simple else None))
+                index.add(
+                    Binding(
+                        name.id,
+                        "assign" if simple else "other",
+                        node,
+                        node.value if simple else None,
+                    )
+                )
     elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
         if node.value is not None:
-            index.add(Binding(node.target.id, "assign", node, node.value, _is_final(node.annotation)))
+            index.add(
+                Binding(node.target.id, "assign", node, node.value, _is_final(node.annotation))
+            )
     elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
         index.add(Binding(node.target.id, "augassign", node, node.value))
     elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
@@ -142,6 +153,14 @@ def index_module(tree: ast.Module) -> ScopeIndex:
         elif isinstance(node, TRY_NODES):
             for handler in node.handlers:
                 _record_statement(index, handler)
-            stack.extend(reversed([*node.body, *(s for h in node.handlers for s in h.body),
-                                   *node.orelse, *node.finalbody]))
+            stack.extend(
+                reversed(
+                    [
+                        *node.body,
+                        *(s for h in node.handlers for s in h.body),
+                        *node.orelse,
+                        *node.finalbody,
+                    ]
+                )
+            )
     return index

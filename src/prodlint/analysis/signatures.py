@@ -49,10 +49,15 @@ def _mentions_any(annotation: ast.expr, imports: dict[str, str]) -> bool:
     return False
 
 
-def signature_mentions_any(func: ast.FunctionDef | ast.AsyncFunctionDef, imports: dict[str, str]) -> bool:
+def signature_mentions_any(
+    func: ast.FunctionDef | ast.AsyncFunctionDef, imports: dict[str, str]
+) -> bool:
     args = func.args
-    annotations = [a.annotation for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
-                   if a is not None and a.annotation is not None]
+    annotations = [
+        a.annotation
+        for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+        if a is not None and a.annotation is not None
+    ]
     if func.returns is not None:
         annotations.append(func.returns)
     return any(_mentions_any(annotation, imports) for annotation in annotations)
@@ -64,8 +69,12 @@ def extract_signatures(tree: ast.Module) -> FileSignatures:
     for statement in tree.body:
         if not isinstance(statement, ast.ClassDef):
             continue
-        methods = [s.name for s in statement.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-                   and signature_mentions_any(s, imports)]
+        methods = [
+            s.name
+            for s in statement.body
+            if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and signature_mentions_any(s, imports)
+        ]
         bases = [name for base in statement.bases if (name := last_name(base)) is not None]
         if methods or bases:
             found.append((statement.name, bases, methods))
@@ -113,5 +122,7 @@ class AnySignaturesProvider(FactProvider[FileSignatures, ProjectSignatures]):
         digest = hashlib.blake2b(digest_size=8)
         for name in sorted(built):
             entry = built[name]
-            digest.update(f"{name}:{sorted(entry.bases)}:{sorted(entry.methods_with_any)};".encode())
+            digest.update(
+                f"{name}:{sorted(entry.bases)}:{sorted(entry.methods_with_any)};".encode()
+            )
         return digest.hexdigest()

@@ -26,8 +26,14 @@ OVERRIDE_NAMES = frozenset({"typing.override", "typing_extensions.override"})
 # bare ``Any``, ``list[Any]`` is not.
 QUALIFIERS = frozenset({"ClassVar", "Final", "Annotated", "Required", "NotRequired", "ReadOnly"})
 SCALARS = ("bool", "int", "float", "complex", "str", "bytes", "bytearray")
-CONSTANT_TYPES: dict[type, str] = {bool: "bool", int: "int", float: "float", complex: "complex",
-                                   str: "str", bytes: "bytes"}
+CONSTANT_TYPES: dict[type, str] = {
+    bool: "bool",
+    int: "int",
+    float: "float",
+    complex: "complex",
+    str: "str",
+    bytes: "bytes",
+}
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,9 @@ def is_any(expr: ast.expr, ctx: Context) -> bool:
         return False
     # The spelling first: resolving through imports only for names that can be ``Any``.
     name = last_name(expr)
-    if name != "Any" and not (isinstance(expr, ast.Name) and ctx.module_scope.imports.get(name or "") in ANY_NAMES):
+    if name != "Any" and not (
+        isinstance(expr, ast.Name) and ctx.module_scope.imports.get(name or "") in ANY_NAMES
+    ):
         return False
     return ctx.qualified_name(expr) in ANY_NAMES
 
@@ -60,8 +68,14 @@ def any_uses(annotation: ast.expr, ctx: Context) -> list[AnyUse]:
     return found
 
 
-def _collect(expr: ast.expr, ctx: Context, nested: bool, string: ast.Constant | None, base: int,
-             found: list[AnyUse]) -> None:
+def _collect(
+    expr: ast.expr,
+    ctx: Context,
+    nested: bool,
+    string: ast.Constant | None,
+    base: int,
+    found: list[AnyUse],
+) -> None:
     if is_any(expr, ctx):
         found.append(AnyUse(expr, nested, string, base + expr.col_offset if string else 0))
         return
@@ -109,8 +123,12 @@ def parse_quoted(constant: ast.Constant, ctx: Context) -> ast.expr | None:
 
 
 def _aliases_any(ctx: Context) -> bool:
-    return ctx.memo("types:any-alias", lambda: any(
-        q in ANY_NAMES and local != "Any" for local, q in ctx.module_scope.imports.items()))
+    return ctx.memo(
+        "types:any-alias",
+        lambda: any(
+            q in ANY_NAMES and local != "Any" for local, q in ctx.module_scope.imports.items()
+        ),
+    )
 
 
 def simple_literal_source(constant: ast.Constant, ctx: Context) -> str | None:
@@ -177,7 +195,9 @@ def module_types(ctx: Context) -> ModuleTypes:
                 facts.classes[statement.name] = statement
             elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 facts.functions[statement.name] = statement
-        facts.lazy_annotations = ctx.module_scope.imports.get("annotations") == "__future__.annotations"
+        facts.lazy_annotations = (
+            ctx.module_scope.imports.get("annotations") == "__future__.annotations"
+        )
         # A name bound twice at the top level may not be the class or function seen here.
         for name in list(facts.classes) + list(facts.functions):
             if len(ctx.module_scope.bindings.get(name, ())) != 1:
@@ -200,7 +220,9 @@ def class_type(name: str, ctx: Context, at: ast.AST) -> Inferred | None:
         return None
     if any(not isinstance(base, (ast.Name, ast.Attribute)) for base in cls.bases):
         return None  # ``Generic[T]`` / ``Base[int]``: a bare name would need parameters
-    if not module_types(ctx).lazy_annotations and (cls.end_lineno or cls.lineno) >= getattr(at, "lineno", 0):
+    if not module_types(ctx).lazy_annotations and (cls.end_lineno or cls.lineno) >= getattr(
+        at, "lineno", 0
+    ):
         return None
     return Inferred(name)
 
@@ -224,11 +246,17 @@ def expression_type(expr: ast.expr, ctx: Context, at: ast.AST, depth: int = 0) -
         return inner if inner and inner.text in ("int", "float", "complex") else None
     if isinstance(expr, ast.Compare):
         return Inferred("bool") if builtin_available("bool", ctx) else None
-    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod) and isinstance(expr.left, ast.Constant) \
-            and isinstance(expr.left.value, str):
+    if (
+        isinstance(expr, ast.BinOp)
+        and isinstance(expr.op, ast.Mod)
+        and isinstance(expr.left, ast.Constant)
+        and isinstance(expr.left.value, str)
+    ):
         return Inferred("str")
     if isinstance(expr, (ast.List, ast.Set)):
-        return _container("list" if isinstance(expr, ast.List) else "set", expr.elts, ctx, at, depth)
+        return _container(
+            "list" if isinstance(expr, ast.List) else "set", expr.elts, ctx, at, depth
+        )
     if isinstance(expr, ast.Tuple):
         if not expr.elts or len(expr.elts) > 4:
             return None
@@ -249,7 +277,11 @@ def expression_type(expr: ast.expr, ctx: Context, at: ast.AST, depth: int = 0) -
     if isinstance(expr, (ast.ListComp, ast.SetComp)):
         element = expression_type(expr.elt, ctx, at, depth + 1)
         kind = "list" if isinstance(expr, ast.ListComp) else "set"
-        return None if element is None or not builtin_available(kind, ctx) else union_free(kind, [element])
+        return (
+            None
+            if element is None or not builtin_available(kind, ctx)
+            else union_free(kind, [element])
+        )
     if isinstance(expr, ast.DictComp):
         key = expression_type(expr.key, ctx, at, depth + 1)
         value = expression_type(expr.value, ctx, at, depth + 1)
@@ -275,8 +307,14 @@ def _common(types: list[Inferred | None]) -> Inferred | None:
     return joined if joined.text.count("|") < 3 else None
 
 
-def _container(kind: str, elements: list[ast.expr], ctx: Context, at: ast.AST, depth: int) -> Inferred | None:
-    if not elements or any(isinstance(e, ast.Starred) for e in elements) or not builtin_available(kind, ctx):
+def _container(
+    kind: str, elements: list[ast.expr], ctx: Context, at: ast.AST, depth: int
+) -> Inferred | None:
+    if (
+        not elements
+        or any(isinstance(e, ast.Starred) for e in elements)
+        or not builtin_available(kind, ctx)
+    ):
         return None
     element = _common([expression_type(e, ctx, at, depth + 1) for e in elements])
     return None if element is None else union_free(kind, [element])
@@ -313,7 +351,9 @@ def _has_generator_body(func: FunctionNode) -> bool:
 def own_nodes(func: FunctionNode) -> Iterator[ast.AST]:
     """The nodes of a function's body, not of functions, lambdas or classes inside it."""
     # In source order, so unions list types the way the code checks them.
-    stack: list[ast.AST] = [func.body] if isinstance(func, ast.Lambda) else list(reversed(func.body))
+    stack: list[ast.AST] = (
+        [func.body] if isinstance(func, ast.Lambda) else list(reversed(func.body))
+    )
     while stack:
         node = stack.pop()
         yield node
@@ -327,7 +367,9 @@ def own_nodes(func: FunctionNode) -> Iterator[ast.AST]:
                 stack.append(value)
 
 
-def return_type(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context, at: ast.AST) -> Evidence:
+def return_type(
+    func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context, at: ast.AST
+) -> Evidence:
     """The union of the obvious types of everything the function returns."""
     returns: list[ast.Return] = []
     for node in own_nodes(func):
@@ -342,7 +384,9 @@ def return_type(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context, at: 
             continue
         found = expression_type(statement.value, ctx, at)
         if found is None:
-            return Evidence(reason=f"`return {short(ctx.source_of(statement.value))}` has no obvious type")
+            return Evidence(
+                reason=f"`return {short(ctx.source_of(statement.value))}` has no obvious type"
+            )
         types.append(found)
     if _can_fall_off(func.body):
         types.append(Inferred("None"))
@@ -376,12 +420,18 @@ def _can_fall_off(body: list[ast.stmt]) -> bool:
         return False
     if isinstance(last, ast.If):
         return _can_fall_off(last.body) or _can_fall_off(last.orelse)
-    if isinstance(last, ast.While) and isinstance(last.test, ast.Constant) and last.test.value is True:
+    if (
+        isinstance(last, ast.While)
+        and isinstance(last.test, ast.Constant)
+        and last.test.value is True
+    ):
         return any(isinstance(n, ast.Break) for n in ast.walk(last))
     if isinstance(last, (ast.With, ast.AsyncWith)):
         return _can_fall_off(last.body)
     if isinstance(last, ast.Try) and not last.finalbody:
-        return _can_fall_off(last.orelse or last.body) or any(_can_fall_off(h.body) for h in last.handlers)
+        return _can_fall_off(last.orelse or last.body) or any(
+            _can_fall_off(h.body) for h in last.handlers
+        )
     return True
 
 
@@ -393,12 +443,16 @@ def short(text: str) -> str:
 # --- parameters --------------------------------------------------------------------------
 
 # Callables that accept any object for every argument.
-OBJECT_SINKS = frozenset({"print", "repr", "id", "hash", "bool", "type", "callable", "ascii", "vars", "dir"})
+OBJECT_SINKS = frozenset(
+    {"print", "repr", "id", "hash", "bool", "type", "callable", "ascii", "vars", "dir"}
+)
 TYPED_BY_ARGUMENT = frozenset({"type", "vars"})
 # Builtins whose first argument may be any object, the others not (``isinstance(o, cls)``,
 # ``str(data, encoding)`` with bytes).
 FIRST_ARGUMENT_SINKS = frozenset({"hasattr", "getattr", "isinstance", "format", "str"})
-LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
+LOG_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
+)
 PROTOCOLS = {
     "iterable": Inferred("Iterable[object]", (("collections.abc", "Iterable"),)),
     "callable": Inferred("Callable[..., object]", (("collections.abc", "Callable"),)),
@@ -426,7 +480,9 @@ def parent_map(func: FunctionNode, ctx: Context) -> _ParentMap:
     return ctx.memo(f"types:parents:{id(func)}", lambda: _ParentMap(func))
 
 
-def parameter_type(func: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg, ctx: Context, at: ast.AST) -> Evidence:
+def parameter_type(
+    func: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg, ctx: Context, at: ast.AST
+) -> Evidence:
     """The type a parameter's uses call for: its default's type, the union of the types it
     is ``isinstance``-checked against, the one protocol it is used through, or ``object``
     when it is only passed on, printed, logged, formatted or compared."""
@@ -463,7 +519,9 @@ def parameter_type(func: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg, c
     found: list[Inferred] = list(checked)
     if default is not None:
         if default_type is None:
-            return Evidence(reason=f"the default `{short(ctx.source_of(default))}` has no obvious type")
+            return Evidence(
+                reason=f"the default `{short(ctx.source_of(default))}` has no obvious type"
+            )
         if default_type.text != "None" or found or protocols:
             found.append(default_type)
     if protocols:
@@ -496,7 +554,11 @@ def _rejects_others(func: FunctionNode) -> bool:
             raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
             if last_name(raised) in ("TypeError", "ValueError"):
                 return True
-        if isinstance(node, ast.Return) and isinstance(node.value, ast.Name) and node.value.id == "NotImplemented":
+        if (
+            isinstance(node, ast.Return)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "NotImplemented"
+        ):
             return True  # a binary operator declining other operands
     return False
 
@@ -534,8 +596,14 @@ def _narrowed(node: ast.AST, name: str, parents: _ParentMap) -> bool:
 
 
 def _isinstance_of(test: ast.expr, name: str) -> list[ast.expr] | None:
-    if (isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance"
-            and len(test.args) == 2 and isinstance(test.args[0], ast.Name) and test.args[0].id == name):
+    if (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Name)
+        and test.func.id == "isinstance"
+        and len(test.args) == 2
+        and isinstance(test.args[0], ast.Name)
+        and test.args[0].id == name
+    ):
         spec = test.args[1]
         return list(spec.elts) if isinstance(spec, ast.Tuple) else [spec]
     return None
@@ -555,7 +623,9 @@ def _checked_type(expr: ast.expr, ctx: Context, at: ast.AST) -> Inferred | None:
     head = text.split(".")[0]
     # Reached through a module-level import, and not a generic ABC (a bare ``Mapping``
     # would need type parameters).
-    if head not in ctx.module_scope.imports or qualified.startswith(("typing.", "collections.", "builtins.")):
+    if head not in ctx.module_scope.imports or qualified.startswith(
+        ("typing.", "collections.", "builtins.")
+    ):
         return None
     last = text.rsplit(".", 1)[-1]
     return Inferred(text) if last[:1].isupper() or last in DATETIME_CLASSES else None
@@ -564,8 +634,15 @@ def _checked_type(expr: ast.expr, ctx: Context, at: ast.AST) -> Inferred | None:
 DATETIME_CLASSES = frozenset({"datetime", "date", "time", "timedelta", "timezone"})
 
 
-def _classify(use: ast.Name, name: str, parents: _ParentMap, ctx: Context, at: ast.AST,
-              checked: list[Inferred], protocols: set[str]) -> str:
+def _classify(
+    use: ast.Name,
+    name: str,
+    parents: _ParentMap,
+    ctx: Context,
+    at: ast.AST,
+    checked: list[Inferred],
+    protocols: set[str],
+) -> str:
     """Record what one use of a parameter says; return why inference must stop, or ""."""
     parent = parents.of(use)
     if isinstance(parent, ast.Call) and use in parent.args:
@@ -574,7 +651,9 @@ def _classify(use: ast.Name, name: str, parents: _ParentMap, ctx: Context, at: a
             for item in spec:
                 found = _checked_type(item, ctx, at)
                 if found is None:
-                    return f"`isinstance({name}, {short(ctx.source_of(item))})` names no usable class"
+                    return (
+                        f"`isinstance({name}, {short(ctx.source_of(item))})` names no usable class"
+                    )
                 checked.append(found)
             return ""
     if _narrowed(use, name, parents):
@@ -582,8 +661,10 @@ def _classify(use: ast.Name, name: str, parents: _ParentMap, ctx: Context, at: a
     return _object_use(use, parents, ctx, protocols, name)
 
 
-def _object_use(node: ast.expr, parents: _ParentMap, ctx: Context, protocols: set[str] | None, name: str) -> str:
-    """"" when an expression of type ``object`` is fine where ``node`` stands; with
+def _object_use(
+    node: ast.expr, parents: _ParentMap, ctx: Context, protocols: set[str] | None, name: str
+) -> str:
+    """ "" when an expression of type ``object`` is fine where ``node`` stands; with
     ``protocols`` given, a protocol use is recorded instead of refused."""
     parent = parents.of(node)
     shown = f"`{name}`"
@@ -595,22 +676,37 @@ def _object_use(node: ast.expr, parents: _ParentMap, ctx: Context, protocols: se
         return ""
     if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
         return ""
-    if isinstance(parent, ast.BoolOp) and isinstance(parents.of(parent), (ast.If, ast.While, ast.Assert)):
+    if isinstance(parent, ast.BoolOp) and isinstance(
+        parents.of(parent), (ast.If, ast.While, ast.Assert)
+    ):
         return ""
     if isinstance(parent, ast.Compare):
         ops = parent.ops
-        if parent.left is node and all(isinstance(o, (ast.Eq, ast.NotEq, ast.Is, ast.IsNot, ast.In, ast.NotIn))
-                                       for o in ops[:1]):
+        if parent.left is node and all(
+            isinstance(o, (ast.Eq, ast.NotEq, ast.Is, ast.IsNot, ast.In, ast.NotIn))
+            for o in ops[:1]
+        ):
             return ""
-        if parent.left is not node and all(isinstance(o, (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)) for o in ops):
+        if parent.left is not node and all(
+            isinstance(o, (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)) for o in ops
+        ):
             return ""
         return f"{shown} is compared by order or membership"
-    if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mod) and parent.right is node \
-            and isinstance(parent.left, ast.Constant) and isinstance(parent.left.value, str):
+    if (
+        isinstance(parent, ast.BinOp)
+        and isinstance(parent.op, ast.Mod)
+        and parent.right is node
+        and isinstance(parent.left, ast.Constant)
+        and isinstance(parent.left.value, str)
+    ):
         return ""
     if isinstance(parent, ast.Tuple) and isinstance(parents.of(parent), ast.BinOp):
         outer = parents.of(parent)
-        if isinstance(outer, ast.BinOp) and isinstance(outer.op, ast.Mod) and isinstance(outer.left, ast.Constant):
+        if (
+            isinstance(outer, ast.BinOp)
+            and isinstance(outer.op, ast.Mod)
+            and isinstance(outer.left, ast.Constant)
+        ):
             return ""
     call = parent if isinstance(parent, ast.Call) else None
     if isinstance(parent, ast.keyword):
@@ -634,8 +730,13 @@ def _object_use(node: ast.expr, parents: _ParentMap, ctx: Context, protocols: se
             return reason
         protocols.add("iterable")
         return ""
-    if isinstance(parent, ast.Subscript) and parent.value is node and isinstance(parent.ctx, ast.Load) \
-            and isinstance(parent.slice, ast.Constant) and isinstance(parent.slice.value, str):
+    if (
+        isinstance(parent, ast.Subscript)
+        and parent.value is node
+        and isinstance(parent.ctx, ast.Load)
+        and isinstance(parent.slice, ast.Constant)
+        and isinstance(parent.slice.value, str)
+    ):
         reason = _object_use(parent, parents, ctx, None, f"{name}[...]")
         if reason:
             return reason
@@ -645,8 +746,11 @@ def _object_use(node: ast.expr, parents: _ParentMap, ctx: Context, protocols: se
         return f"{shown} is used through `.{parent.attr}`"
     if isinstance(parent, ast.Return):
         return f"{shown} is returned"
-    return f"{shown} is used in `{short(ctx.source_of(parent))}`" if parent is not None and hasattr(parent, "lineno") \
+    return (
+        f"{shown} is used in `{short(ctx.source_of(parent))}`"
+        if parent is not None and hasattr(parent, "lineno")
         else f"{shown} is used in a way inference does not follow"
+    )
 
 
 def _target_is_object(loop: ast.For | ast.comprehension, parents: _ParentMap, ctx: Context) -> str:
@@ -665,7 +769,9 @@ def _target_is_object(loop: ast.For | ast.comprehension, parents: _ParentMap, ct
     return ""
 
 
-def _passed_on(node: ast.expr, call: ast.Call, parents: _ParentMap, ctx: Context, shown: str) -> str:
+def _passed_on(
+    node: ast.expr, call: ast.Call, parents: _ParentMap, ctx: Context, shown: str
+) -> str:
     """Passing an ``object`` on is fine to callables that take any object."""
     func = call.func
     if isinstance(func, ast.Name) and func.id in OBJECT_SINKS and builtin_available(func.id, ctx):
@@ -674,8 +780,14 @@ def _passed_on(node: ast.expr, call: ast.Call, parents: _ParentMap, ctx: Context
             # used as a mere object too.
             return _object_use(call, parents, ctx, None, f"{func.id}({shown.strip('`')})")
         return ""
-    if isinstance(func, ast.Name) and func.id in FIRST_ARGUMENT_SINKS and call.args and call.args[0] is node \
-            and builtin_available(func.id, ctx) and (func.id != "str" or len(call.args) == 1):
+    if (
+        isinstance(func, ast.Name)
+        and func.id in FIRST_ARGUMENT_SINKS
+        and call.args
+        and call.args[0] is node
+        and builtin_available(func.id, ctx)
+        and (func.id != "str" or len(call.args) == 1)
+    ):
         return ""
     if isinstance(func, ast.Attribute) and func.attr in LOG_METHODS:
         return ""
@@ -692,26 +804,41 @@ def _passed_on(node: ast.expr, call: ast.Call, parents: _ParentMap, ctx: Context
 
 def _own_method(func: ast.expr, ctx: Context) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     """``self.method`` called inside a class: that class's own (not static) method."""
-    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self"):
+    if not (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "self"
+    ):
         return None
     cls = ctx.enclosing_class()
     if cls is None:
         return None
     for statement in cls.body:
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == func.attr:
-            static = any(last_name(d) == "staticmethod" for d in statement.decorator_list
-                         if isinstance(d, (ast.Name, ast.Attribute)))
+        if (
+            isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and statement.name == func.attr
+        ):
+            static = any(
+                last_name(d) == "staticmethod"
+                for d in statement.decorator_list
+                if isinstance(d, (ast.Name, ast.Attribute))
+            )
             return None if static else statement
     return None
 
 
-def _accepts_object(target: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call, node: ast.expr,
-                    ctx: Context, bound: bool = False) -> bool:
+def _accepts_object(
+    target: ast.FunctionDef | ast.AsyncFunctionDef,
+    call: ast.Call,
+    node: ast.expr,
+    ctx: Context,
+    bound: bool = False,
+) -> bool:
     args = target.args
     param: ast.arg | None = None
     if node in call.args:
         position = call.args.index(node)
-        positional = [*args.posonlyargs, *args.args][1 if bound else 0:]
+        positional = [*args.posonlyargs, *args.args][1 if bound else 0 :]
         if any(isinstance(a, ast.Starred) for a in call.args[:position]):
             return False
         param = positional[position] if position < len(positional) else args.vararg
@@ -719,13 +846,17 @@ def _accepts_object(target: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Ca
         keyword = next((k for k in call.keywords if k.value is node), None)
         if keyword is None or keyword.arg is None:
             return False
-        param = next((a for a in [*args.args, *args.kwonlyargs] if a.arg == keyword.arg), args.kwarg)
+        param = next(
+            (a for a in [*args.args, *args.kwonlyargs] if a.arg == keyword.arg), args.kwarg
+        )
     if param is None:
         return False
     if param.annotation is None:
         return True
-    return any((isinstance(member, ast.Name) and member.id == "object") or is_any(member, ctx)
-               for member in union_members(param.annotation))
+    return any(
+        (isinstance(member, ast.Name) and member.id == "object") or is_any(member, ctx)
+        for member in union_members(param.annotation)
+    )
 
 
 def union_members(annotation: ast.expr) -> list[ast.expr]:
@@ -733,8 +864,13 @@ def union_members(annotation: ast.expr) -> list[ast.expr]:
     itself when it is no union."""
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
         return [*union_members(annotation.left), *union_members(annotation.right)]
-    if isinstance(annotation, ast.Subscript) and last_name(annotation.value) in ("Optional", "Union"):
-        items = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+    if isinstance(annotation, ast.Subscript) and last_name(annotation.value) in (
+        "Optional",
+        "Union",
+    ):
+        items = (
+            annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+        )
         return [member for item in items for member in union_members(item)]
     return [annotation]
 
@@ -756,9 +892,19 @@ def values_are_read(name: str, func: FunctionNode | None, ctx: Context) -> str:
         if not (isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)):
             continue
         parent = parent_of(node)
-        if isinstance(parent, ast.Subscript) and parent.value is node and isinstance(parent.ctx, ast.Load):
+        if (
+            isinstance(parent, ast.Subscript)
+            and parent.value is node
+            and isinstance(parent.ctx, ast.Load)
+        ):
             return f"`{name}[...]` values are read"
-        if isinstance(parent, ast.Attribute) and parent.attr in ("get", "pop", "values", "items", "setdefault"):
+        if isinstance(parent, ast.Attribute) and parent.attr in (
+            "get",
+            "pop",
+            "values",
+            "items",
+            "setdefault",
+        ):
             call = parent_of(parent)
             if not isinstance(parent_of(call) if call is not None else None, ast.Expr):
                 return f"`{name}.{parent.attr}()` values are read"

@@ -49,17 +49,27 @@ def _checker(code: str, pyproject: Path | None, folder: Path) -> Checker:
 class RuleFixCommand(CodemodCommand):
     """Applies the fixes of one prodlint rule to a module."""
 
-    def __init__(self, context: CodemodContext, unsafe_fixes: bool = False, config: str | None = None) -> None:
+    def __init__(
+        self, context: CodemodContext, unsafe_fixes: bool = False, config: str | None = None
+    ) -> None:
         super().__init__(context)
         self.unsafe_fixes = unsafe_fixes
         self.config = Path(config).resolve() if config else None
 
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
-        arg_parser.add_argument("--unsafe-fixes", action="store_true", dest="unsafe_fixes",
-                                help="also apply fixes that may change behaviour")
-        arg_parser.add_argument("--config", dest="config", default=None,
-                                help="pyproject.toml to read [tool.prodlint] from")
+        arg_parser.add_argument(
+            "--unsafe-fixes",
+            action="store_true",
+            dest="unsafe_fixes",
+            help="also apply fixes that may change behaviour",
+        )
+        arg_parser.add_argument(
+            "--config",
+            dest="config",
+            default=None,
+            help="pyproject.toml to read [tool.prodlint] from",
+        )
 
     @classmethod
     @abstractmethod
@@ -84,13 +94,17 @@ class RuleFixCommand(CodemodCommand):
 
 def _make_command(rule: type[Rule]) -> type[RuleFixCommand]:
     safety = "safe" if rule.fix_safety is FixSafety.SAFE else "unsafe: needs --unsafe-fixes"
-    return type(rule.name, (RuleFixCommand,), {
-        "DESCRIPTION": f"{rule.code} {rule.name}: apply prodlint's fix ({safety}).",
-        "__module__": __name__,
-        "__qualname__": rule.name,
-        "__doc__": f"prodlint {rule.code}: {rule.message}",
-        "rule": classmethod(lambda cls, _rule=rule: _rule),
-    })
+    return type(
+        rule.name,
+        (RuleFixCommand,),
+        {
+            "DESCRIPTION": f"{rule.code} {rule.name}: apply prodlint's fix ({safety}).",
+            "__module__": __name__,
+            "__qualname__": rule.name,
+            "__doc__": f"prodlint {rule.code}: {rule.message}",
+            "rule": classmethod(lambda cls, _rule=rule: _rule),
+        },
+    )
 
 
 COMMANDS: dict[str, type[RuleFixCommand]] = {

@@ -29,7 +29,9 @@ def replace_any(node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.C
         fixes.add_import(module, name)
     drop = str(hint.get("drop") or "")
     if drop:
-        fixes.add_module_edit(f"annotations:drop:{drop}", lambda module: drop_unused_import(module, drop))
+        fixes.add_module_edit(
+            f"annotations:drop:{drop}", lambda module: drop_unused_import(module, drop)
+        )
     return replacement
 
 
@@ -44,7 +46,11 @@ def drop_unused_import(module: cst.Module, local: str) -> cst.Module:
         small = statement.body[0]
         if not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar):
             continue
-        if small.relative or small.module is None or cst.Module([]).code_for_node(small.module) not in ANY_MODULES:
+        if (
+            small.relative
+            or small.module is None
+            or cst.Module([]).code_for_node(small.module) not in ANY_MODULES
+        ):
             continue
         names = list(small.names)
         kept = [a for a in names if (a.evaluated_alias or a.evaluated_name) != local]
@@ -61,7 +67,8 @@ def drop_unused_import(module: cst.Module, local: str) -> cst.Module:
                 # The comments above the import stay, above what now comes first.
                 following = body[index]
                 body[index] = following.with_changes(
-                    leading_lines=[*statement.leading_lines, *following.leading_lines])
+                    leading_lines=[*statement.leading_lines, *following.leading_lines]
+                )
             if index == 0 and body:
                 # The file now opens with what followed the import: no blank lines first.
                 lines = list(body[0].leading_lines)

@@ -7,7 +7,9 @@ import libcst as cst
 from prodlint.fixes.base import FixContext
 
 
-def env_lookup(literal: cst.BaseExpression, name: str, fixes: FixContext, *, required: bool) -> cst.BaseExpression:
+def env_lookup(
+    literal: cst.BaseExpression, name: str, fixes: FixContext, *, required: bool
+) -> cst.BaseExpression:
     """``os.environ.get("NAME", <literal>)``, keeping the literal's text as the fallback,
     or ``os.environ["NAME"]`` when the value must come from the environment."""
     fixes.add_import("os")

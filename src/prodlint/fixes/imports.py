@@ -103,13 +103,20 @@ def _describe(statement: cst.BaseStatement, index: int) -> ImportLine | None:
     first = statement.body[0]
     if isinstance(first, cst.Import):
         module = _dotted(first.names[0].name) or ""
-        return ImportLine(index, section_of(module), import_key(module, None), module.partition(".")[0])
+        return ImportLine(
+            index, section_of(module), import_key(module, None), module.partition(".")[0]
+        )
     assert isinstance(first, cst.ImportFrom)
     module = _module_name(first)
     level = len(first.relative)
     names = first.names
     member = "*" if isinstance(names, cst.ImportStar) else (_dotted(names[0].name) or "")
-    return ImportLine(index, section_of(module, level), import_key(module, member, level), module.partition(".")[0])
+    return ImportLine(
+        index,
+        section_of(module, level),
+        import_key(module, member, level),
+        module.partition(".")[0],
+    )
 
 
 def is_docstring(statement: cst.BaseStatement) -> bool:
@@ -141,13 +148,22 @@ def _keeps_import_block(statement: cst.BaseStatement) -> bool:
     for small in statement.body:
         if isinstance(small, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
             targets = (
-                [target.target for target in small.targets] if isinstance(small, cst.Assign) else [small.target]
+                [target.target for target in small.targets]
+                if isinstance(small, cst.Assign)
+                else [small.target]
             )
             for target in targets:
-                if isinstance(target, cst.Name) and target.value.startswith("__") and target.value.endswith("__"):
+                if (
+                    isinstance(target, cst.Name)
+                    and target.value.startswith("__")
+                    and target.value.endswith("__")
+                ):
                     continue
                 where = target.value if isinstance(target, cst.Subscript) else target
-                if not isinstance(where, cst.BaseExpression) or _dotted(where) not in ("os.environ", "sys.path"):
+                if not isinstance(where, cst.BaseExpression) or _dotted(where) not in (
+                    "os.environ",
+                    "sys.path",
+                ):
                     return False
         elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
             name = _dotted(small.value.func)
@@ -247,12 +263,16 @@ def has_import(module: cst.Module, name: str, member: str | None = None) -> bool
             continue
         for small in statement.body:
             if member is None and isinstance(small, cst.Import):
-                if any(alias.asname is None and _dotted(alias.name) == name for alias in small.names):
+                if any(
+                    alias.asname is None and _dotted(alias.name) == name for alias in small.names
+                ):
                     return True
             elif member is not None and isinstance(small, cst.ImportFrom) and not small.relative:
                 if _module_name(small) != name or isinstance(small.names, cst.ImportStar):
                     continue
-                if any(alias.asname is None and _dotted(alias.name) == member for alias in small.names):
+                if any(
+                    alias.asname is None and _dotted(alias.name) == member for alias in small.names
+                ):
                     return True
     return False
 
@@ -272,13 +292,19 @@ def _merged_from(statement: cst.SimpleStatementLine, member: str) -> cst.SimpleS
     """``from m import a, c`` with ``b`` in its sorted place, wrapped the way ruff wraps it;
     None where the line has comments inside (rewriting it would lose them)."""
     node = statement.body[0]
-    if len(statement.body) != 1 or not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
+    if (
+        len(statement.body) != 1
+        or not isinstance(node, cst.ImportFrom)
+        or isinstance(node.names, cst.ImportStar)
+    ):
         return None
     if _has_comment(node):
         return None
     names = [_alias_text(alias) for alias in node.names]
     keys = [member_key(name.split(" as ")[0]) for name in names]
-    position = next((index for index, key in enumerate(keys) if key > member_key(member)), len(names))
+    position = next(
+        (index for index, key in enumerate(keys) if key > member_key(member)), len(names)
+    )
     names.insert(position, member)
     module = _module_name(node)
     # A trailing comma after the last name keeps the import wrapped (ruff's split-on-trailing-comma).
@@ -306,7 +332,11 @@ def add_import(module: cst.Module, name: str, member: str | None = None) -> cst.
             statement = body[line.index]
             assert isinstance(statement, cst.SimpleStatementLine)
             first = statement.body[0]
-            if isinstance(first, cst.ImportFrom) and not first.relative and _module_name(first) == name:
+            if (
+                isinstance(first, cst.ImportFrom)
+                and not first.relative
+                and _module_name(first) == name
+            ):
                 merged = _merged_from(statement, member)
                 if merged is not None:
                     body[line.index] = merged
@@ -322,7 +352,9 @@ def add_import(module: cst.Module, name: str, member: str | None = None) -> cst.
         # Into an existing section, before the first line that sorts after it.
         later = [line for line in group if (line.section, line.key) > key]
         if later:
-            return _insert_before(module, body, later[0].index, new, same_group=later[0] is group[0])
+            return _insert_before(
+                module, body, later[0].index, new, same_group=later[0] is group[0]
+            )
         index = group[-1].index + 1
         body.insert(index, new)
         return module.with_changes(body=body)
@@ -413,7 +445,9 @@ def add_definition(module: cst.Module, source: str, name: str, needs: str) -> cs
         if line is not None and has_import(cst.Module(body=[body[index]]), needs):
             needed_from = index + 1
     # Only what runs before the definition can trip over it missing.
-    position = next((index for index in range(block.start, position) if _uses(body[index], name)), position)
+    position = next(
+        (index for index in range(block.start, position) if _uses(body[index], name)), position
+    )
     if position < needed_from:
         raise ValueError(f"{name} is used at the top of the module before {needs} is imported")
     definition = cst.parse_statement(source, config=module.config_for_parsing)

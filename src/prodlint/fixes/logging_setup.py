@@ -14,4 +14,6 @@ def use_logger(fixes: FixContext, name: str, define: bool) -> None:
     if define:
         fixes.add_import("logging")
         source = f"{name} = logging.getLogger(__name__)\n"
-        fixes.add_module_edit(f"logger:{name}", lambda module: add_definition(module, source, name, "logging"))
+        fixes.add_module_edit(
+            f"logger:{name}", lambda module: add_definition(module, source, name, "logging")
+        )

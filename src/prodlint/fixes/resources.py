@@ -60,7 +60,7 @@ def wrap_in_with(owner: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst
         value = value.expression
     if hint["mode"] == "closing":
         value = closing_call(value, fixes)
-    inner = body[start + 1:end + 1]
+    inner = body[start + 1 : end + 1]
     footer: list[cst.EmptyLine] = []
     if hint["drop_last"]:
         closed = inner.pop()
@@ -78,5 +78,5 @@ def wrap_in_with(owner: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst
         asynchronous=cst.Asynchronous() if hint["async"] else None,
         leading_lines=acquire.leading_lines,
     )
-    new_body = [*body[:start], block, *body[end + 1:]]
+    new_body = [*body[:start], block, *body[end + 1 :]]
     return owner.with_changes(body=owner.body.with_changes(body=new_body))

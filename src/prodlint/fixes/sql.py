@@ -33,7 +33,9 @@ def _statement_at(fixes: FixContext, line: int, col: int) -> cst.SimpleStatement
 
 
 class _ReplaceStatements(cst.CSTTransformer):
-    def __init__(self, swaps: Sequence[tuple[cst.SimpleStatementLine, cst.SimpleStatementLine]]) -> None:
+    def __init__(
+        self, swaps: Sequence[tuple[cst.SimpleStatementLine, cst.SimpleStatementLine]]
+    ) -> None:
         self.swaps = swaps
 
     def leave_SimpleStatementLine(
@@ -59,7 +61,11 @@ def apply_hint(node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CS
         if old is None:
             return None
         # The rewrite finds the statement again by its text: it must be the only one.
-        twins = [n for n in _positions(fixes) if isinstance(n, cst.SimpleStatementLine) and n.deep_equals(old)]
+        twins = [
+            n
+            for n in _positions(fixes)
+            if isinstance(n, cst.SimpleStatementLine) and n.deep_equals(old)
+        ]
         if len(twins) != 1:
             return None
         new_small = cst.parse_statement(str(edit["statement"]) + "\n")
@@ -76,4 +82,8 @@ def apply_hint(node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CS
     if swaps:
         key = "sql-build:" + ";".join(f"{e['line']}:{e['col']}" for e in statements)
         fixes.add_module_edit(key, lambda module: module.visit(_ReplaceStatements(swaps)))
-    return new_call.with_changes(lpar=node.lpar, rpar=node.rpar) if isinstance(new_call, cst.Call) else new_call
+    return (
+        new_call.with_changes(lpar=node.lpar, rpar=node.rpar)
+        if isinstance(new_call, cst.Call)
+        else new_call
+    )

@@ -63,12 +63,18 @@ def _rewrap(call: cst.Call, arguments: Sequence[cst.Arg], one_per_line: bool) ->
         last = position == len(arguments) - 1
         if one_per_line:
             comma = cst.Comma(whitespace_after=inside("" if last else INDENT))
-            args.append(arg.with_changes(comma=comma, whitespace_after_arg=cst.SimpleWhitespace("")))
+            args.append(
+                arg.with_changes(comma=comma, whitespace_after_arg=cst.SimpleWhitespace(""))
+            )
         elif last:
-            args.append(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=inside("")))
+            args.append(
+                arg.with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=inside(""))
+            )
         else:
             comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-            args.append(arg.with_changes(comma=comma, whitespace_after_arg=cst.SimpleWhitespace("")))
+            args.append(
+                arg.with_changes(comma=comma, whitespace_after_arg=cst.SimpleWhitespace(""))
+            )
     return call.with_changes(whitespace_before_args=inside(INDENT), args=args)
 
 
@@ -83,7 +89,9 @@ class _Wrapper(cst.CSTTransformer):
         indent = node.indent if node.indent is not None else self.module.default_indent
         self.indents.append(self.indents[-1] + indent)
 
-    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+    def leave_IndentedBlock(
+        self, original: cst.IndentedBlock, updated: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
         self.indents.pop()
         return updated
 
@@ -96,7 +104,8 @@ class _Wrapper(cst.CSTTransformer):
         calls = _call_chain(expression) if expression is not None else []
         target = next((call for call in calls if call.args), None)
         if target is None or any(
-            "\n" in self.module.code_for_node(arg) or "#" in self.module.code_for_node(arg) for arg in target.args
+            "\n" in self.module.code_for_node(arg) or "#" in self.module.code_for_node(arg)
+            for arg in target.args
         ):
             return statement
         arguments = [arg.with_changes(comma=cst.MaybeSentinel.DEFAULT) for arg in target.args]
@@ -110,13 +119,19 @@ class _Wrapper(cst.CSTTransformer):
         if len(updated.body) != 1:
             return updated
         alone = updated.with_changes(leading_lines=())
-        if self.module.code_for_node(alone).rstrip("\r\n").count("\n") or not self._first_line_is_new_and_long(alone):
+        if self.module.code_for_node(alone).rstrip("\r\n").count(
+            "\n"
+        ) or not self._first_line_is_new_and_long(alone):
             return updated
-        return cst.ensure_type(self._split(updated, _value(updated.body[0])), cst.SimpleStatementLine)
+        return cst.ensure_type(
+            self._split(updated, _value(updated.body[0])), cst.SimpleStatementLine
+        )
 
     def leave_With(self, original: cst.With, updated: cst.With) -> cst.With:
         # One context manager: its call is split like a statement's. Several would need
         # parenthesized context managers, which not every Python the project runs on reads.
-        if len(updated.items) != 1 or not self._first_line_is_new_and_long(updated.with_changes(leading_lines=())):
+        if len(updated.items) != 1 or not self._first_line_is_new_and_long(
+            updated.with_changes(leading_lines=())
+        ):
             return updated
         return cst.ensure_type(self._split(updated, updated.items[0].item), cst.With)

@@ -38,16 +38,24 @@ def _rule_option_table(text: str) -> dict[str, object]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"flake8 option prodlint-rule-options: not TOML key = value lines: {error}") from None
+        raise ConfigError(
+            f"flake8 option prodlint-rule-options: not TOML key = value lines: {error}"
+        ) from None
 
 
-def with_flake8_options(config: Config, rule_options: str = "", test_paths: tuple[str, ...] = (),
-                        migration_paths: tuple[str, ...] = ()) -> Config:
+def with_flake8_options(
+    config: Config,
+    rule_options: str = "",
+    test_paths: tuple[str, ...] = (),
+    migration_paths: tuple[str, ...] = (),
+) -> Config:
     """``config`` with the flake8 options applied over it (flake8 options win, option by
     option)."""
     if rule_options.strip():
         # Validated exactly like [tool.prodlint.rules], so a typo fails the same way.
-        extra = parse_table({"rules": _rule_option_table(rule_options)}, config.source or Path("setup.cfg"))
+        extra = parse_table(
+            {"rules": _rule_option_table(rule_options)}, config.source or Path("setup.cfg")
+        )
         merged = {code: dict(settings) for code, settings in config.rule_options.items()}
         for code, settings in extra.rule_options.items():
             merged[code] = {**merged.get(code, {}), **settings}
@@ -88,18 +96,35 @@ class Flake8Checker:
     @classmethod
     def add_options(cls, parser: object) -> None:
         add = parser.add_option  # type: ignore[attr-defined]
-        add("--prodlint-config", default=None, parse_from_config=True, normalize_paths=True,
+        add(
+            "--prodlint-config",
+            default=None,
+            parse_from_config=True,
+            normalize_paths=True,
             help="pyproject.toml to read [tool.prodlint] from (default: the nearest one "
-                 "above each file that has the table)")
-        add("--prodlint-rule-options", default="", parse_from_config=True,
+            "above each file that has the table)",
+        )
+        add(
+            "--prodlint-rule-options",
+            default="",
+            parse_from_config=True,
             help='Rule options as TOML lines, e.g. PRD501.level = "warning"; they override '
-                 "[tool.prodlint.rules]")
-        add("--prodlint-test-paths", default="", parse_from_config=True,
+            "[tool.prodlint.rules]",
+        )
+        add(
+            "--prodlint-test-paths",
+            default="",
+            parse_from_config=True,
             comma_separated_list=True,
-            help="Globs of test files (overrides [tool.prodlint] test-paths)")
-        add("--prodlint-migration-paths", default="", parse_from_config=True,
+            help="Globs of test files (overrides [tool.prodlint] test-paths)",
+        )
+        add(
+            "--prodlint-migration-paths",
+            default="",
+            parse_from_config=True,
             comma_separated_list=True,
-            help="Globs of migration files (overrides [tool.prodlint] migration-paths)")
+            help="Globs of migration files (overrides [tool.prodlint] migration-paths)",
+        )
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
@@ -119,7 +144,9 @@ class Flake8Checker:
     def checker_for(cls, path: Path) -> Checker:
         if cls._configs is None:
             options = (cls.rule_options, cls.test_paths, cls.migration_paths)
-            cls._configs = Configs(cls.explicit_config, lambda config: with_flake8_options(config, *options))
+            cls._configs = Configs(
+                cls.explicit_config, lambda config: with_flake8_options(config, *options)
+            )
         config = cls._configs.for_path(path)
         root = find_project_root(path)
         checker = cls._checkers.get((id(config), root))
@@ -140,7 +167,12 @@ class Flake8Checker:
             problem = str(error)
             if problem not in Flake8Checker._reported:
                 Flake8Checker._reported.add(problem)
-                yield 1, 0, f"{UNCHECKABLE_CODE} prodlint configuration error: {problem}", type(self)
+                yield (
+                    1,
+                    0,
+                    f"{UNCHECKABLE_CODE} prodlint configuration error: {problem}",
+                    type(self),
+                )
             return
         for finding in self.findings(checker, path):
             # flake8 adds 1 to the column a plugin reports; prodlint columns are 1-based.
@@ -150,4 +182,3 @@ class Flake8Checker:
         # The same path the CLI hands the engine (relative to the working directory), so
         # path globs in the config (test-paths, per-file-ignores) pick the same files.
         return checker.check_text("".join(self.lines), display_path(path), tree=self.tree)
-

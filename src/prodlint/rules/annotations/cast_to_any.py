@@ -15,7 +15,9 @@ class CastToAny(Rule):
     code = "PRD603"
     name = "CastToAny"
     summary = "`cast(Any, value)` throws a value's type away"
-    message = "`cast(Any, ...)` turns type checking off for this value; cast to the type it really has"
+    message = (
+        "`cast(Any, ...)` turns type checking off for this value; cast to the type it really has"
+    )
     what_it_does = """
 Flags `typing.cast(Any, value)` and casts to a type with `Any` inside
 (`cast(list[Any], value)`), also `typing_extensions.cast`, a quoted `"Any"`, however
@@ -26,20 +28,20 @@ The cast silences whatever the checker knew about the value, so every later use 
 unchecked. It is usually a workaround for one wrong declaration elsewhere, better fixed
 there or cast to the real type.
 """
-    example = '''
+    example = """
 from typing import Any, cast
 
 
 def port(settings: dict[str, object]) -> int:
     return cast(Any, settings["port"]) + 1
-'''
-    use_instead = '''
+"""
+    use_instead = """
 from typing import cast
 
 
 def port(settings: dict[str, object]) -> int:
     return cast(int, settings["port"]) + 1
-'''
+"""
     fix_safety_note = """
 This rule has no fix: which type the value has is exactly what the cast hides.
 """
@@ -50,7 +52,13 @@ This rule has no fix: which type the value has is exactly what the cast hides.
     def check(self, node: ast.AST, ctx: Context) -> None:
         assert isinstance(node, ast.Call)
         func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        name = (
+            func.attr
+            if isinstance(func, ast.Attribute)
+            else func.id
+            if isinstance(func, ast.Name)
+            else None
+        )
         if name != "cast" or not node.args or not wanted_file(self, ctx):
             return
         # ``cast(Any, x)`` and ``cast(list[Any], x)`` alike (mypy's --disallow-any-explicit

@@ -14,8 +14,21 @@ from prodlint.analysis.context import Context
 from prodlint.analysis.imports import dotted_name, last_name
 from prodlint.analysis.signatures import ANY_SIGNATURES, overridden_with_any, signature_mentions_any
 from prodlint.analysis.types import (
-    ANY_NAMES, OVERRIDE_NAMES, AnyUse, Evidence, Inferred, any_uses, expression_type, is_any, module_types,
-    parameter_type, return_type, short, simple_literal_source, union_members, values_are_read,
+    ANY_NAMES,
+    OVERRIDE_NAMES,
+    AnyUse,
+    Evidence,
+    Inferred,
+    any_uses,
+    expression_type,
+    is_any,
+    module_types,
+    parameter_type,
+    return_type,
+    short,
+    simple_literal_source,
+    union_members,
+    values_are_read,
 )
 from prodlint.model import FixSafety
 from prodlint.registry import Option, Rule
@@ -28,18 +41,52 @@ if TYPE_CHECKING:
 
 # Signatures fixed by the data model: ``__eq__(self, other)`` must take anything, and
 # ``__getattr__``/``__setattr__``/``__exit__`` are dynamic by nature.
-DYNAMIC_DUNDERS = frozenset({
-    "__getattr__", "__getattribute__", "__setattr__", "__delattr__", "__eq__", "__ne__", "__lt__",
-    "__le__", "__gt__", "__ge__", "__contains__", "__exit__", "__aexit__", "__get__", "__set__",
-    "__set_name__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__", "__class_getitem__",
-    "__init_subclass__",
-})
+DYNAMIC_DUNDERS = frozenset(
+    {
+        "__getattr__",
+        "__getattribute__",
+        "__setattr__",
+        "__delattr__",
+        "__eq__",
+        "__ne__",
+        "__lt__",
+        "__le__",
+        "__gt__",
+        "__ge__",
+        "__contains__",
+        "__exit__",
+        "__aexit__",
+        "__get__",
+        "__set__",
+        "__set_name__",
+        "__reduce__",
+        "__reduce_ex__",
+        "__getstate__",
+        "__setstate__",
+        "__class_getitem__",
+        "__init_subclass__",
+    }
+)
 # Decorators that leave annotations to type checkers; any other decorator (a web route, a
 # CLI command, a validator) may read them at run time, so no fix is offered there.
-INERT_DECORATORS = frozenset({
-    "staticmethod", "classmethod", "property", "setter", "getter", "deleter", "abstractmethod",
-    "cached_property", "wraps", "lru_cache", "cache", "final", "contextmanager", "asynccontextmanager",
-})
+INERT_DECORATORS = frozenset(
+    {
+        "staticmethod",
+        "classmethod",
+        "property",
+        "setter",
+        "getter",
+        "deleter",
+        "abstractmethod",
+        "cached_property",
+        "wraps",
+        "lru_cache",
+        "cache",
+        "final",
+        "contextmanager",
+        "asynccontextmanager",
+    }
+)
 GENERIC_ALIAS_BASES = frozenset({"dict", "list", "set", "frozenset", "tuple", "type"})
 TYPE_ALIAS_NAMES = frozenset({"typing.TypeAlias", "typing_extensions.TypeAlias"})
 
@@ -71,9 +118,15 @@ def wanted_file(rule: Rule, ctx: Context) -> bool:
     globs are costly to match on every node)."""
     if not mentions_any(ctx):
         return False
-    return ctx.memo(f"annotations:wanted:{rule.code}", lambda: not (
-        (ctx.path.endswith(".pyi") and not rule.settings.get("check-stubs"))
-        or (ctx.is_test_file and not rule.settings.get("check-tests"))))
+    return ctx.memo(
+        f"annotations:wanted:{rule.code}",
+        lambda: (
+            not (
+                (ctx.path.endswith(".pyi") and not rule.settings.get("check-stubs"))
+                or (ctx.is_test_file and not rule.settings.get("check-tests"))
+            )
+        ),
+    )
 
 
 def places(node: ast.AST, ctx: Context, rule: Rule) -> list[Place]:
@@ -95,9 +148,16 @@ def _places(node: ast.AST, ctx: Context, rule: Rule) -> list[Place]:
     type_alias = getattr(ast, "TypeAlias", None)
     if type_alias is not None and isinstance(node, type_alias):
         name = getattr(node, "name", None)
-        label = f"in type alias `{ast.unparse(name)}`" if isinstance(name, ast.expr) else "in a type alias"
+        label = (
+            f"in type alias `{ast.unparse(name)}`"
+            if isinstance(name, ast.expr)
+            else "in a type alias"
+        )
         value: ast.expr = getattr(node, "value")
-        return [Place(use, label, None, "an alias is named where it is used") for use in any_uses(value, ctx)]
+        return [
+            Place(use, label, None, "an alias is named where it is used")
+            for use in any_uses(value, ctx)
+        ]
     return []
 
 
@@ -127,7 +187,9 @@ def _outer(annotation: ast.expr) -> str:
     return text or ast.unparse(head)
 
 
-def _signature(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context, rule: Rule) -> list[Place]:
+def _signature(
+    func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context, rule: Rule
+) -> list[Place]:
     if func.name in DYNAMIC_DUNDERS or _overrides(func, ctx):
         return []
     top = _top_statement(func, ctx)
@@ -154,10 +216,15 @@ def _signature(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context, rule:
                 if fix is not None and fix.text != "object" and base:
                     # A narrower parameter than the base method's breaks substitutability;
                     # ``object`` never does.
-                    fix, reason = None, f"it may override a method of `{base}`, which a narrower type would break"
+                    fix, reason = (
+                        None,
+                        f"it may override a method of `{base}`, which a narrower type would break",
+                    )
             else:
                 fix, reason = _nested_parameter_fix(func, arg, use, ctx, top)
-            found.append(Place(use, f"in parameter `{arg.arg}`", fix, reason, _outer(arg.annotation)))
+            found.append(
+                Place(use, f"in parameter `{arg.arg}`", fix, reason, _outer(arg.annotation))
+            )
     if func.returns is not None:
         uses = any_uses(func.returns, ctx)
         result: Evidence | None = None
@@ -169,7 +236,11 @@ def _signature(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context, rule:
                 fix, reason = result.inferred, result.reason
                 if use.nested:
                     fix, reason = _json_shape(func.returns, use, fix, reason)
-            found.append(Place(use, f"in the return type of `{func.name}`", fix, reason, _outer(func.returns)))
+            found.append(
+                Place(
+                    use, f"in the return type of `{func.name}`", fix, reason, _outer(func.returns)
+                )
+            )
     return found + type_comment_places(func, ctx)
 
 
@@ -194,17 +265,29 @@ def _fix_blocked(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> 
     return ""
 
 
-def _nested_parameter_fix(func: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg, use: AnyUse,
-                          ctx: Context, top: ast.AST) -> tuple[Inferred | None, str]:
+def _nested_parameter_fix(
+    func: ast.FunctionDef | ast.AsyncFunctionDef,
+    arg: ast.arg,
+    use: AnyUse,
+    ctx: Context,
+    top: ast.AST,
+) -> tuple[Inferred | None, str]:
     """``Callable[..., Any]`` for a callback whose result is never used: ``object``."""
     annotation = arg.annotation
     if isinstance(annotation, ast.Constant):
         return None, "the annotation is quoted"
-    if (isinstance(annotation, ast.Subscript) and last_name(annotation.value) == "Callable"
-            and isinstance(annotation.slice, ast.Tuple) and len(annotation.slice.elts) == 2
-            and annotation.slice.elts[1] is use.node):
+    if (
+        isinstance(annotation, ast.Subscript)
+        and last_name(annotation.value) == "Callable"
+        and isinstance(annotation.slice, ast.Tuple)
+        and len(annotation.slice.elts) == 2
+        and annotation.slice.elts[1] is use.node
+    ):
         evidence = parameter_type(func, arg, ctx, top)
-        if evidence.inferred is not None and evidence.inferred.text in ("object", "Callable[..., object]"):
+        if evidence.inferred is not None and evidence.inferred.text in (
+            "object",
+            "Callable[..., object]",
+        ):
             return Inferred("object"), ""
         return None, evidence.reason or "the callback's result is used"
     if _union_member(annotation, use.node):
@@ -222,18 +305,29 @@ def _union_member(annotation: ast.expr | None, node: ast.expr) -> bool:
     if annotation is None:
         return False
     members = union_members(annotation)
-    if len(members) == 1 and not (isinstance(annotation, ast.Subscript) and last_name(annotation.value) == "Optional"):
+    if len(members) == 1 and not (
+        isinstance(annotation, ast.Subscript) and last_name(annotation.value) == "Optional"
+    ):
         return False
     others = [m for m in members if m is not node]
-    return len(others) == len(members) - 1 and all(isinstance(m, ast.Constant) and m.value is None for m in others)
+    return len(others) == len(members) - 1 and all(
+        isinstance(m, ast.Constant) and m.value is None for m in others
+    )
 
 
-def _json_shape(annotation: ast.expr, use: AnyUse, fix: Inferred | None, reason: str) -> tuple[Inferred | None, str]:
+def _json_shape(
+    annotation: ast.expr, use: AnyUse, fix: Inferred | None, reason: str
+) -> tuple[Inferred | None, str]:
     """``dict[str, Any]`` filled from str-keyed dict displays: ``dict[str, object]``."""
-    if (isinstance(annotation, ast.Subscript) and last_name(annotation.value) in ("dict", "Dict")
-            and isinstance(annotation.slice, ast.Tuple) and len(annotation.slice.elts) == 2
-            and annotation.slice.elts[1] is use.node and fix is not None
-            and fix.text.startswith("dict[str, ")):
+    if (
+        isinstance(annotation, ast.Subscript)
+        and last_name(annotation.value) in ("dict", "Dict")
+        and isinstance(annotation.slice, ast.Tuple)
+        and len(annotation.slice.elts) == 2
+        and annotation.slice.elts[1] is use.node
+        and fix is not None
+        and fix.text.startswith("dict[str, ")
+    ):
         return Inferred("object"), ""
     return None, reason or "nothing in the code says what the values are"
 
@@ -241,7 +335,11 @@ def _json_shape(annotation: ast.expr, use: AnyUse, fix: Inferred | None, reason:
 def _overrides(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> bool:
     """``@override``, or a base class of this module or of the project whose same-named
     method uses ``Any``: the signature is the base's to change."""
-    if any(ctx.qualified_name(d) in OVERRIDE_NAMES for d in func.decorator_list if isinstance(d, (ast.Name, ast.Attribute))):
+    if any(
+        ctx.qualified_name(d) in OVERRIDE_NAMES
+        for d in func.decorator_list
+        if isinstance(d, (ast.Name, ast.Attribute))
+    ):
         return True
     cls = ctx.enclosing_class()
     if cls is None or ctx.enclosing_function() is not None:
@@ -256,7 +354,10 @@ def _overrides(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> bo
         seen.add(base.id)
         definition = classes[base.id]
         for statement in definition.body:
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == func.name:
+            if (
+                isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and statement.name == func.name
+            ):
                 if signature_mentions_any(statement, ctx.module_scope.imports):
                     return True
         bases.extend(b for b in definition.bases if isinstance(b, ast.Name))
@@ -264,7 +365,11 @@ def _overrides(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> bo
     # gathered them.
     project = ctx.settings.get(ANY_SIGNATURES)
     if isinstance(project, dict):
-        foreign = [name for base in cls.bases if (name := last_name(base)) is not None and name not in classes]
+        foreign = [
+            name
+            for base in cls.bases
+            if (name := last_name(base)) is not None and name not in classes
+        ]
         return overridden_with_any(foreign, func.name, project)
     return False
 
@@ -272,8 +377,16 @@ def _overrides(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> bo
 def _annotated_assignment(node: ast.AnnAssign, ctx: Context) -> list[Place]:
     target = ast.unparse(node.target)
     if ctx.qualified_name(node.annotation) in TYPE_ALIAS_NAMES and node.value is not None:
-        return [Place(use, f"in type alias `{target}`", None, "an alias is named where it is used",
-                      _outer(node.value)) for use in any_uses(node.value, ctx)]
+        return [
+            Place(
+                use,
+                f"in type alias `{target}`",
+                None,
+                "an alias is named where it is used",
+                _outer(node.value),
+            )
+            for use in any_uses(node.value, ctx)
+        ]
     uses = any_uses(node.annotation, ctx)
     if not uses:
         return []
@@ -282,15 +395,24 @@ def _annotated_assignment(node: ast.AnnAssign, ctx: Context) -> list[Place]:
     reason = "it has no value to infer from"
     cls = ctx.enclosing_class()
     field_of = cls if cls is not None and ctx.enclosing_function() is None else None
-    decorators = [] if field_of is None else [
-        d for d in field_of.decorator_list
-        if last_name(d.func if isinstance(d, ast.Call) else d) not in ("dataclass", "final", "total_ordering")]
+    decorators = (
+        []
+        if field_of is None
+        else [
+            d
+            for d in field_of.decorator_list
+            if last_name(d.func if isinstance(d, ast.Call) else d)
+            not in ("dataclass", "final", "total_ordering")
+        ]
+    )
     if field_of is not None and field_of.bases:
         reason = f"fields of a `{ast.unparse(field_of.bases[0])}` subclass may be read at run time"
     elif decorators:
         # ``@attrs.define``, ``@pydantic.dataclasses.dataclass`` validate or convert by the
         # annotations; a plain ``@dataclass`` does not.
-        shown = dotted_name(decorators[0].func if isinstance(decorators[0], ast.Call) else decorators[0])
+        shown = dotted_name(
+            decorators[0].func if isinstance(decorators[0], ast.Call) else decorators[0]
+        )
         reason = f"`@{shown or 'a decorator'}` may read the class's annotations at run time"
     elif node.value is not None:
         found = expression_type(node.value, ctx, top)
@@ -303,10 +425,22 @@ def _annotated_assignment(node: ast.AnnAssign, ctx: Context) -> list[Place]:
         use_fix, use_reason = fix, reason
         if use.nested:
             use_fix, use_reason = _json_shape(node.annotation, use, fix, reason)
-            read = values_are_read(target, ctx.enclosing_function(), ctx) if use_fix is not None else ""
+            read = (
+                values_are_read(target, ctx.enclosing_function(), ctx)
+                if use_fix is not None
+                else ""
+            )
             if read:
                 use_fix, use_reason = None, read
-        result.append(Place(use, f"in the annotation of `{target}`", use_fix, use_reason, _outer(node.annotation)))
+        result.append(
+            Place(
+                use,
+                f"in the annotation of `{target}`",
+                use_fix,
+                use_reason,
+                _outer(node.annotation),
+            )
+        )
     return result
 
 
@@ -317,7 +451,10 @@ def _alias(node: ast.Assign, ctx: Context) -> list[Place]:
     value = node.value
     if isinstance(value, ast.Subscript):
         base = ctx.qualified_name(value.value) or ""
-        if not (base in GENERIC_ALIAS_BASES or base.startswith(("typing.", "typing_extensions.", "collections.abc."))):
+        if not (
+            base in GENERIC_ALIAS_BASES
+            or base.startswith(("typing.", "typing_extensions.", "collections.abc."))
+        ):
             return []
     elif isinstance(value, ast.BinOp):
         if not isinstance(value.op, ast.BitOr):
@@ -325,14 +462,25 @@ def _alias(node: ast.Assign, ctx: Context) -> list[Place]:
     elif not is_any(value, ctx):
         return []
     name = node.targets[0].id
-    return [Place(use, f"in type alias `{name}`", None, "an alias is named where it is used", _outer(value))
-            for use in any_uses(value, ctx)]
+    return [
+        Place(
+            use,
+            f"in type alias `{name}`",
+            None,
+            "an alias is named where it is used",
+            _outer(value),
+        )
+        for use in any_uses(value, ctx)
+    ]
 
 
-TYPE_FACTORIES = frozenset({
-    f"{module}.{name}" for module in ("typing", "typing_extensions", "mypy_extensions")
-    for name in ("TypeVar", "NewType", "NamedTuple", "TypedDict")
-})
+TYPE_FACTORIES = frozenset(
+    {
+        f"{module}.{name}"
+        for module in ("typing", "typing_extensions", "mypy_extensions")
+        for name in ("TypeVar", "NewType", "NamedTuple", "TypedDict")
+    }
+)
 
 
 def _type_factory(node: ast.Assign, ctx: Context) -> list[Place]:
@@ -346,17 +494,25 @@ def _type_factory(node: ast.Assign, ctx: Context) -> list[Place]:
     kind = ctx.qualified_name(call.func) or ""
     if kind not in TYPE_FACTORIES:
         return []
-    types: list[ast.expr] = [*call.args[1:], *(k.value for k in call.keywords if k.arg in ("bound", "default"))]
+    types: list[ast.expr] = [
+        *call.args[1:],
+        *(k.value for k in call.keywords if k.arg in ("bound", "default")),
+    ]
     if kind.endswith(("NamedTuple", "TypedDict")):
         fields = call.args[1] if len(call.args) > 1 else None
         types = [k.value for k in call.keywords if k.arg not in ("total", "closed")]
         if isinstance(fields, (ast.List, ast.Tuple)):
-            types += [f.elts[1] for f in fields.elts if isinstance(f, ast.Tuple) and len(f.elts) == 2]
+            types += [
+                f.elts[1] for f in fields.elts if isinstance(f, ast.Tuple) and len(f.elts) == 2
+            ]
         elif isinstance(fields, ast.Dict):
             types += fields.values
     label = f"in `{ast.unparse(node.targets[0])}`, a `{kind.rsplit('.', 1)[1]}`"
-    return [Place(use, label, None, "the type is declared where it is used", _outer(expression))
-            for expression in types for use in any_uses(expression, ctx)]
+    return [
+        Place(use, label, None, "the type is declared where it is used", _outer(expression))
+        for expression in types
+        for use in any_uses(expression, ctx)
+    ]
 
 
 # --- ``# type:`` comments ----------------------------------------------------------------
@@ -375,7 +531,11 @@ def type_comment_places(node: ast.AST, ctx: Context) -> list[Place]:
         mode = "func_type"
     elif isinstance(node, ast.Assign):
         first = last = node.end_lineno or node.lineno
-        start_col = len(ctx.lines[first - 1].encode("utf-8")[: node.end_col_offset or 0].decode("utf-8", "replace"))
+        start_col = len(
+            ctx.lines[first - 1]
+            .encode("utf-8")[: node.end_col_offset or 0]
+            .decode("utf-8", "replace")
+        )
         mode = "eval"
     else:
         return []
@@ -385,13 +545,16 @@ def type_comment_places(node: ast.AST, ctx: Context) -> list[Place]:
         at = line.find("# type:", start_col)
         if at < 0:
             continue
-        text = line[at + len("# type:"):]
+        text = line[at + len("# type:") :]
         comment = text.split("#", 1)[0].rstrip()
         if not comment.strip() or comment.strip().startswith("ignore"):
             continue
         offset = at + len("# type:") + len(comment) - len(comment.lstrip())
         try:
-            tree = ast.parse(comment.strip(), mode=mode if comment.strip().startswith("(") or mode == "eval" else "eval")
+            tree = ast.parse(
+                comment.strip(),
+                mode=mode if comment.strip().startswith("(") or mode == "eval" else "eval",
+            )
         except (SyntaxError, ValueError):
             continue
         expressions: list[ast.expr]
@@ -403,13 +566,28 @@ def type_comment_places(node: ast.AST, ctx: Context) -> list[Place]:
         for expression in expressions:
             for use in any_uses(expression, ctx):
                 column = offset + use.node.col_offset
-                marker = ast.Name(id="Any", ctx=ast.Load(), lineno=number,
-                                  col_offset=len(line[:column].encode("utf-8")), end_lineno=number,
-                                  end_col_offset=len(line[: column + (use.node.end_col_offset or 0)
-                                                          - use.node.col_offset].encode("utf-8")))
-                found.append(Place(AnyUse(marker, use.nested), "in a `# type:` comment", None,
-                                   "type comments are left to be rewritten as annotations",
-                                   _outer(expression), comment=True))
+                marker = ast.Name(
+                    id="Any",
+                    ctx=ast.Load(),
+                    lineno=number,
+                    col_offset=len(line[:column].encode("utf-8")),
+                    end_lineno=number,
+                    end_col_offset=len(
+                        line[
+                            : column + (use.node.end_col_offset or 0) - use.node.col_offset
+                        ].encode("utf-8")
+                    ),
+                )
+                found.append(
+                    Place(
+                        AnyUse(marker, use.nested),
+                        "in a `# type:` comment",
+                        None,
+                        "type comments are left to be rewritten as annotations",
+                        _outer(expression),
+                        comment=True,
+                    )
+                )
     return found
 
 
@@ -451,11 +629,22 @@ def report_places(rule: Rule, node: ast.AST, ctx: Context, nested: bool) -> None
         hint = hint_for(place, ctx)
         shown: ast.AST = place.use.string if place.use.string is not None else place.use.node
         if hint is None:
-            advice = f"no narrower type was inferred ({place.reason})" if place.reason else "name the real type"
+            advice = (
+                f"no narrower type was inferred ({place.reason})"
+                if place.reason
+                else "name the real type"
+            )
             rule.report(ctx, shown, where=place.where, outer=place.outer, advice=advice)
         else:
-            rule.report(ctx, shown, fix=FixSafety.UNSAFE, hint=hint, where=place.where, outer=place.outer,
-                        advice=f"use `{place.fix.text if place.fix else ''}`")
+            rule.report(
+                ctx,
+                shown,
+                fix=FixSafety.UNSAFE,
+                hint=hint,
+                where=place.where,
+                outer=place.outer,
+                advice=f"use `{place.fix.text if place.fix else ''}`",
+            )
 
 
 class AnyAnnotationRule(Rule):
@@ -466,7 +655,10 @@ class AnyAnnotationRule(Rule):
     fix_safety = FixSafety.UNSAFE
     options = OPTIONS
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (
-        ast.FunctionDef, ast.AsyncFunctionDef, ast.AnnAssign, ast.Module,
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.AnnAssign,
+        ast.Module,
         *([getattr(ast, "TypeAlias")] if hasattr(ast, "TypeAlias") else []),
     )
     fix_node_types = ("Name", "Attribute", "SimpleString")

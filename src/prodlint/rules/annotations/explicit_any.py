@@ -29,7 +29,7 @@ any operation on the value and any value in its place: typos in attribute names,
 argument orders and `None` slipping through all go unreported, and the editor offers no
 completion. It spreads, too: whatever is computed from an `Any` is `Any`.
 """
-    example = '''
+    example = """
 import logging
 from typing import Any
 
@@ -39,8 +39,8 @@ def describe(order: Any, retries: Any = 3) -> Any:
     if retries is None:
         return "never"
     return f"{retries} times"
-'''
-    use_instead = '''
+"""
+    use_instead = """
 import logging
 
 
@@ -49,7 +49,7 @@ def describe(order: object, retries: int = 3) -> str:
     if retries is None:
         return "never"
     return f"{retries} times"
-'''
+"""
     fixed_example = use_instead
     fix_safety_note = """
 The fix is unsafe: it changes what type checkers accept (callers passing other types are

@@ -23,17 +23,17 @@ The container is checked but what is in it is not: `payload["user"]["nmae"]` pas
 so does calling the result of a `Callable[..., Any]` as if it returned anything. It is
 less severe than a bare `Any` because the outer type still holds.
 """
-    example = '''
+    example = """
 from typing import Any
 
 
 def summary(order_id: int) -> dict[str, Any]:
     return {"id": order_id, "status": "paid"}
-'''
-    use_instead = '''
+"""
+    use_instead = """
 def summary(order_id: int) -> dict[str, object]:
     return {"id": order_id, "status": "paid"}
-'''
+"""
     fixed_example = use_instead
     fix_safety_note = """
 The fix is unsafe: it changes what type checkers accept. It is offered in two shapes the

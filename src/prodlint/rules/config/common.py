@@ -22,25 +22,69 @@ URL = re.compile(
     r"(?::(?P<port>[0-9]{1,5}))?(?:[/?#]\S*)?$",
     re.IGNORECASE,
 )
-IPV4 = re.compile(r"^(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$")
-HOSTNAME = re.compile(r"^(?=.{4,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$")
+IPV4 = re.compile(
+    r"^(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$"
+)
+HOSTNAME = re.compile(
+    r"^(?=.{4,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$"
+)
 # Hosts that name a namespace, a schema or documentation rather than a service to call
 # (XML namespaces, JSON schema ids, RFC 2606 example domains).
-NAMESPACE_HOSTS = frozenset({
-    "www.w3.org", "w3.org", "purl.org", "json-schema.org", "xmlns.com", "ns.adobe.com",
-    "schemas.xmlsoap.org", "schemas.microsoft.com", "schemas.openxmlformats.org",
-    "schemas.android.com", "www.opengis.net", "docs.oasis-open.org", "relaxng.org",
-    "www.iana.org", "xml.org", "www.xml.org", "ogp.me", "schema.org",
-})
-RESERVED_SUFFIXES = (".example", ".invalid", ".test", ".example.com", ".example.org", ".example.net")
+NAMESPACE_HOSTS = frozenset(
+    {
+        "www.w3.org",
+        "w3.org",
+        "purl.org",
+        "json-schema.org",
+        "xmlns.com",
+        "ns.adobe.com",
+        "schemas.xmlsoap.org",
+        "schemas.microsoft.com",
+        "schemas.openxmlformats.org",
+        "schemas.android.com",
+        "www.opengis.net",
+        "docs.oasis-open.org",
+        "relaxng.org",
+        "www.iana.org",
+        "xml.org",
+        "www.xml.org",
+        "ogp.me",
+        "schema.org",
+    }
+)
+RESERVED_SUFFIXES = (
+    ".example",
+    ".invalid",
+    ".test",
+    ".example.com",
+    ".example.org",
+    ".example.net",
+)
 RESERVED_HOSTS = frozenset({"example.com", "example.org", "example.net"})
 # Sites a URL links to for people to read (docs, code hosting): a link, not a service.
-LINK_HOSTS = frozenset({
-    "github.com", "gitlab.com", "bitbucket.org", "docs.python.org", "www.python.org", "python.org",
-    "pypi.org", "en.wikipedia.org", "stackoverflow.com", "bugs.python.org", "peps.python.org",
-    "docs.djangoproject.com", "www.djangoproject.com", "code.djangoproject.com", "tools.ietf.org",
-    "datatracker.ietf.org", "www.rfc-editor.org", "developer.mozilla.org", "readthedocs.org",
-})
+LINK_HOSTS = frozenset(
+    {
+        "github.com",
+        "gitlab.com",
+        "bitbucket.org",
+        "docs.python.org",
+        "www.python.org",
+        "python.org",
+        "pypi.org",
+        "en.wikipedia.org",
+        "stackoverflow.com",
+        "bugs.python.org",
+        "peps.python.org",
+        "docs.djangoproject.com",
+        "www.djangoproject.com",
+        "code.djangoproject.com",
+        "tools.ietf.org",
+        "datatracker.ietf.org",
+        "www.rfc-editor.org",
+        "developer.mozilla.org",
+        "readthedocs.org",
+    }
+)
 LOCAL_HOSTS = frozenset({"localhost", "0.0.0.0", "::1", "[::1]"})
 
 # Names a deployment sets: ``API_URL``, ``REDIS_HOST``, ``SENTRY_DSN``, ``base_url``.
@@ -57,12 +101,26 @@ LINK_NAME = re.compile(
 )
 HOST_NAME = re.compile(r"(?:^|_)(?:host|hostname|server)$", re.IGNORECASE)
 # Keywords that carry a service address into any call.
-ADDRESS_KEYWORDS = frozenset({
-    "base_url", "endpoint_url", "api_url", "broker_url", "server_url", "api_base", "webhook_url",
-    "dsn", "broker", "backend_url", "redis_url", "database_url",
-})
+ADDRESS_KEYWORDS = frozenset(
+    {
+        "base_url",
+        "endpoint_url",
+        "api_url",
+        "broker_url",
+        "server_url",
+        "api_base",
+        "webhook_url",
+        "dsn",
+        "broker",
+        "backend_url",
+        "redis_url",
+        "database_url",
+    }
+)
 
-HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"})
+HTTP_VERBS = frozenset(
+    {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"}
+)
 # Client constructors and calls, and the position/keyword of the address they take.
 CLIENT_ADDRESS: dict[str, tuple[int | None, str | None]] = {
     **{f"requests.{verb}": (0, "url") for verb in HTTP_VERBS - {"request", "stream"}},
@@ -143,8 +201,13 @@ def parse_address(text: str) -> Address | None:
             return None
         host = match.group("host").lower()
         scheme = match.group("scheme").lower()
-        if not ("." in host or host in LOCAL_HOSTS or IPV4.match(host) or match.group("port")
-                or not scheme.startswith("http")):
+        if not (
+            "." in host
+            or host in LOCAL_HOSTS
+            or IPV4.match(host)
+            or match.group("port")
+            or not scheme.startswith("http")
+        ):
             return None  # ``http://foo``: a placeholder, not a deployment's address
         return Address(host, scheme, match.group("user"), match.group("password"))
     host = text.lower()
@@ -156,8 +219,11 @@ def parse_address(text: str) -> Address | None:
 def is_reference_host(host: str) -> bool:
     """Namespaces, documentation links and RFC 2606 example domains."""
     return (
-        host in NAMESPACE_HOSTS or host in RESERVED_HOSTS or host in LINK_HOSTS
-        or host.endswith(RESERVED_SUFFIXES) or host.startswith("docs.")
+        host in NAMESPACE_HOSTS
+        or host in RESERVED_HOSTS
+        or host in LINK_HOSTS
+        or host.endswith(RESERVED_SUFFIXES)
+        or host.startswith("docs.")
     )
 
 
@@ -171,7 +237,11 @@ def client_address_slot(call: ast.Call, ctx: Context) -> tuple[int | None, str |
         return slot
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr in HTTP_VERBS:
-        receiver = last_name(func.value) if not isinstance(func.value, ast.Call) else last_name(func.value.func)
+        receiver = (
+            last_name(func.value)
+            if not isinstance(func.value, ast.Call)
+            else last_name(func.value.func)
+        )
         if receiver and CLIENT_RECEIVER.search(receiver):
             return (1, "url") if func.attr in ("request", "stream") else (0, "url")
     return None
@@ -215,13 +285,18 @@ def env_name(*words: str) -> str:
     up a value nobody meant for the program."""
     parts = [p for word in words for p in re.split(r"[^A-Za-z0-9]+", word) if p]
     # camelCase words split at the humps.
-    parts = [q for part in parts for q in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+|[A-Z]", part) or [part]]
+    parts = [
+        q
+        for part in parts
+        for q in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+|[A-Z]", part) or [part]
+    ]
     name = "_".join(part.upper() for part in parts) or "SERVICE"
     if name[0].isdigit():
         name = "_" + name
     if "_" not in name.strip("_"):
         name = "APP_" + name
     return name
+
 
 # Credential formats that are secrets whatever they are bound to.
 CREDENTIAL_SHAPES = re.compile(
@@ -235,20 +310,69 @@ CREDENTIAL_SHAPES = re.compile(
     r"(?:\s|\\n)*[A-Za-z0-9+/]{32})"
 )
 CREDENTIAL_KINDS = {
-    "aws": "AWS access key id", "stripe": "Stripe live key", "github": "GitHub token",
-    "slack": "Slack token", "google": "Google API key", "private_key": "private key",
+    "aws": "AWS access key id",
+    "stripe": "Stripe live key",
+    "github": "GitHub token",
+    "slack": "Slack token",
+    "google": "Google API key",
+    "private_key": "private key",
 }
-PLACEHOLDER_WORDS = frozenset({
-    "changeme", "change-me", "change_me", "changethis", "todo", "tbd", "fixme", "none", "null",
-    "nil", "test", "testing", "dummy", "fake", "example", "sample", "placeholder", "redacted",
-    "default", "unset", "notset", "not-set", "empty", "mask", "masked", "hidden", "secret-here",
-    # RabbitMQ's built-in account, accepted only from localhost.
-    "guest",
-})
-PLACEHOLDER_PREFIXES = ("your", "my-", "insert", "replace", "enter", "put-", "change", "<", "${", "{{", "$(", "%(")
-FILE_VALUE = re.compile(r"^[\w./~-]+\.(?:pem|key|crt|cer|p12|pfx|json|txt|ya?ml|env|ini|cfg|gpg|asc)$", re.IGNORECASE)
-SECRET_WORDS = frozenset({"password", "passwd", "secret", "token", "apikey", "api_key", "credential", "credentials"})
-LABEL_VALUE = re.compile(r"^[a-z0-9_.:-]*(?:password|passwd|secret|token|api_?key|credentials?)[a-z0-9_.:-]*$")
+PLACEHOLDER_WORDS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "change_me",
+        "changethis",
+        "todo",
+        "tbd",
+        "fixme",
+        "none",
+        "null",
+        "nil",
+        "test",
+        "testing",
+        "dummy",
+        "fake",
+        "example",
+        "sample",
+        "placeholder",
+        "redacted",
+        "default",
+        "unset",
+        "notset",
+        "not-set",
+        "empty",
+        "mask",
+        "masked",
+        "hidden",
+        "secret-here",
+        # RabbitMQ's built-in account, accepted only from localhost.
+        "guest",
+    }
+)
+PLACEHOLDER_PREFIXES = (
+    "your",
+    "my-",
+    "insert",
+    "replace",
+    "enter",
+    "put-",
+    "change",
+    "<",
+    "${",
+    "{{",
+    "$(",
+    "%(",
+)
+FILE_VALUE = re.compile(
+    r"^[\w./~-]+\.(?:pem|key|crt|cer|p12|pfx|json|txt|ya?ml|env|ini|cfg|gpg|asc)$", re.IGNORECASE
+)
+SECRET_WORDS = frozenset(
+    {"password", "passwd", "secret", "token", "apikey", "api_key", "credential", "credentials"}
+)
+LABEL_VALUE = re.compile(
+    r"^[a-z0-9_.:-]*(?:password|passwd|secret|token|api_?key|credentials?)[a-z0-9_.:-]*$"
+)
 # Names that hold something about a secret, not the secret: ``password_field_name``,
 # ``SECRET_KEY_INSECURE_PREFIX``, ``TOKEN_HEADER``.
 NOT_A_SECRET_NAME = re.compile(
@@ -289,7 +413,9 @@ def guarded_by(ctx: Context, *words: str) -> bool:
     load_ssl_context_no_verify()`` are the author's decision for that case (often the
     implementation of the user's own option), not an oversight."""
     function = ctx.enclosing_function()
-    if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(w in function.name.lower() for w in words):
+    if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+        w in function.name.lower() for w in words
+    ):
         return True
     # The whole function counts: ``if timeout is not None: return connect(a, timeout)``
     # followed by ``return connect(a)`` has the test before the call, not around it.
@@ -300,7 +426,13 @@ def guarded_by(ctx: Context, *words: str) -> bool:
     )
     for test in tests:
         for inner in ast.walk(test):
-            name = inner.id if isinstance(inner, ast.Name) else inner.attr if isinstance(inner, ast.Attribute) else ""
+            name = (
+                inner.id
+                if isinstance(inner, ast.Name)
+                else inner.attr
+                if isinstance(inner, ast.Attribute)
+                else ""
+            )
             if any(word in name.lower() for word in words):
                 return True
     return False
@@ -312,8 +444,10 @@ ENUM_BASES = ("Enum", "Choices", "Flag")
 def in_enum_class(ctx: Context) -> bool:
     """Directly in an enum or Django choices class: its members are labels, not settings."""
     cls = ctx.enclosing_class()
-    return cls is not None and ctx.enclosing_function() is None and any(
-        (last_name(base) or "").endswith(ENUM_BASES) for base in cls.bases
+    return (
+        cls is not None
+        and ctx.enclosing_function() is None
+        and any((last_name(base) or "").endswith(ENUM_BASES) for base in cls.bases)
     )
 
 
@@ -323,4 +457,6 @@ DEMO_PATHS = ("examples/*", "example/*", "docs/*", "doc/*", "docs_src/*", "sampl
 
 def not_deployed(ctx: Context) -> bool:
     """Test files and demonstration code: nothing there reaches a deployment."""
-    return ctx.memo("config.not_deployed", lambda: ctx.is_test_file or path_matches(ctx.path, DEMO_PATHS))
+    return ctx.memo(
+        "config.not_deployed", lambda: ctx.is_test_file or path_matches(ctx.path, DEMO_PATHS)
+    )

@@ -22,15 +22,22 @@ if TYPE_CHECKING:
 
 # A settings module for a deployed environment, not the one for a laptop or CI.
 SETTINGS_FILE = re.compile(r"(?:^|/)(?:[^/]*settings[^/]*\.py|settings/[^/]+\.py)$")
-NON_PRODUCTION = re.compile(r"(?:^|[/_.-])(?:dev|devel|development|local|test|tests|testing|ci|debug|example|sample)", re.IGNORECASE)
-OPEN_SETTINGS = frozenset({"DEBUG", "ALLOWED_HOSTS", "CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL"})
+NON_PRODUCTION = re.compile(
+    r"(?:^|[/_.-])(?:dev|devel|development|local|test|tests|testing|ci|debug|example|sample)",
+    re.IGNORECASE,
+)
+OPEN_SETTINGS = frozenset(
+    {"DEBUG", "ALLOWED_HOSTS", "CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL"}
+)
 
 
 def _is_production_settings(path: str) -> bool:
     path = path.replace("\\", "/")
     name = path.rsplit("/", 2)
     tail = "/".join(name[-2:])
-    return bool(SETTINGS_FILE.search(path)) and not NON_PRODUCTION.search(tail.replace("settings", ""))
+    return bool(SETTINGS_FILE.search(path)) and not NON_PRODUCTION.search(
+        tail.replace("settings", "")
+    )
 
 
 def _contains_star(expr: ast.expr, ctx: Context) -> bool:
@@ -70,15 +77,15 @@ triggers an error; Werkzeug's debugger even runs code typed into the browser.
 attacker's site), and a CORS policy that allows every origin with credentials lets any
 web page act as the logged-in user.
 """
-    example = '''
+    example = """
 from flask import Flask
 
 app = Flask(__name__)
 
 if __name__ == "__main__":
     app.run(debug=True)
-'''
-    use_instead = '''
+"""
+    use_instead = """
 import os
 
 from flask import Flask
@@ -87,7 +94,7 @@ app = Flask(__name__)
 
 if __name__ == "__main__":
     app.run(debug=os.environ.get("FLASK_DEBUG") == "1")
-'''
+"""
     fixed_example = use_instead
     fix_safety_note = """
 The fix is unsafe: `debug=True` becomes `debug=os.environ.get("FLASK_DEBUG") == "1"` and
@@ -122,14 +129,31 @@ right hosts and origins are the deployment's to list.
         value = constant_value(node.value, ctx)
         if name == "DEBUG" and value is True:
             imports = ctx.module_scope.imports.values()
-            django = any(q.startswith("django") for q in imports) or "INSTALLED_APPS" in ctx.module_scope.bindings
+            django = (
+                any(q.startswith("django") for q in imports)
+                or "INSTALLED_APPS" in ctx.module_scope.bindings
+            )
             variable = "DJANGO_DEBUG" if django else "APP_DEBUG"
-            fix = FixSafety.UNSAFE if isinstance(node.value, ast.Constant) and os_module_usable(ctx) else FixSafety.NONE
-            self.report(ctx, node.value, fix=fix, hint={"variable": variable}, what="`DEBUG = True` in a settings module",
-                        why="error pages show source, settings and local variables to anyone")
+            fix = (
+                FixSafety.UNSAFE
+                if isinstance(node.value, ast.Constant) and os_module_usable(ctx)
+                else FixSafety.NONE
+            )
+            self.report(
+                ctx,
+                node.value,
+                fix=fix,
+                hint={"variable": variable},
+                what="`DEBUG = True` in a settings module",
+                why="error pages show source, settings and local variables to anyone",
+            )
         elif name == "ALLOWED_HOSTS" and _contains_star(node.value, ctx):
-            self.report(ctx, node, what='`ALLOWED_HOSTS` allows "*"',
-                        why="any Host header is accepted, so links the site builds can point anywhere")
+            self.report(
+                ctx,
+                node,
+                what='`ALLOWED_HOSTS` allows "*"',
+                why="any Host header is accepted, so links the site builds can point anywhere",
+            )
         elif name.startswith("CORS_") and value is True:
             self.report(ctx, node, what=f"`{name} = True`", why="every web origin may call the API")
 
@@ -141,15 +165,28 @@ right hosts and origins are the deployment's to list.
             if not _is_flask_app(func.value, ctx) or not_deployed(ctx):
                 return
             fixable = isinstance(keyword.value, ast.Constant) and os_module_usable(ctx)
-            self.report(ctx, keyword, fix=FixSafety.UNSAFE if fixable else FixSafety.NONE,
-                        hint={"variable": "FLASK_DEBUG"}, what="`debug=True`",
-                        why="the Werkzeug debugger lets anyone who sees an error page run code")
+            self.report(
+                ctx,
+                keyword,
+                fix=FixSafety.UNSAFE if fixable else FixSafety.NONE,
+                hint={"variable": "FLASK_DEBUG"},
+                what="`debug=True`",
+                why="the Werkzeug debugger lets anyone who sees an error page run code",
+            )
         elif keyword.arg == "allow_credentials" and func.attr == "add_middleware" and call.args:
             middleware = ctx.qualified_name(call.args[0]) or ""
             origins = argument(call, None, "allow_origins")
-            if middleware.endswith("CORSMiddleware") and isinstance(origins, ast.expr) and _contains_star(origins, ctx):
-                self.report(ctx, call, what='CORS allows every origin ("*") with credentials',
-                            why="any web page can make requests as the logged-in user")
+            if (
+                middleware.endswith("CORSMiddleware")
+                and isinstance(origins, ast.expr)
+                and _contains_star(origins, ctx)
+            ):
+                self.report(
+                    ctx,
+                    call,
+                    what='CORS allows every origin ("*") with credentials',
+                    why="any web page can make requests as the logged-in user",
+                )
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
         import libcst as cst

@@ -13,8 +13,15 @@ from prodlint.analysis.environment import in_settings_class, os_module_usable, u
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.config.common import (
-    CREDENTIAL_KINDS, CREDENTIAL_SHAPES, NOT_A_SECRET_NAME, SECRET_NAME, env_name, in_enum_class,
-    is_placeholder_secret, not_deployed, parse_address,
+    CREDENTIAL_KINDS,
+    CREDENTIAL_SHAPES,
+    NOT_A_SECRET_NAME,
+    SECRET_NAME,
+    env_name,
+    in_enum_class,
+    is_placeholder_secret,
+    not_deployed,
+    parse_address,
 )
 
 if TYPE_CHECKING:
@@ -26,8 +33,22 @@ if TYPE_CHECKING:
 HEADER_NAMES = frozenset({"authorization", "x-api-key", "api-key"})
 # Where most string literals sit (call arguments, comparisons, docstrings, subscripts): never
 # a bound secret.
-NEVER_HOLDERS = frozenset({ast.Call, ast.Compare, ast.Expr, ast.Subscript, ast.List, ast.BinOp, ast.JoinedStr,
-                           ast.Return, ast.FormattedValue, ast.Set, ast.IfExp, ast.BoolOp})
+NEVER_HOLDERS = frozenset(
+    {
+        ast.Call,
+        ast.Compare,
+        ast.Expr,
+        ast.Subscript,
+        ast.List,
+        ast.BinOp,
+        ast.JoinedStr,
+        ast.Return,
+        ast.FormattedValue,
+        ast.Set,
+        ast.IfExp,
+        ast.BoolOp,
+    }
+)
 # Calls whose key parameter is a secret whatever its value: (position, keyword).
 KEY_PARAMETERS: dict[str, tuple[int, str]] = {
     "jwt.encode": (1, "key"),
@@ -42,8 +63,14 @@ KEY_PARAMETERS: dict[str, tuple[int, str]] = {
     "httpx.BasicAuth": (1, "password"),
     "aiohttp.BasicAuth": (1, "password"),
 }
-KEY_CALL_NAMES = {"encode": "jwt", "decode": "jwt", "new": "hmac", "HTTPBasicAuth": "", "HTTPDigestAuth": "",
-                  "BasicAuth": ""}
+KEY_CALL_NAMES = {
+    "encode": "jwt",
+    "decode": "jwt",
+    "new": "hmac",
+    "HTTPBasicAuth": "",
+    "HTTPDigestAuth": "",
+    "BasicAuth": "",
+}
 AUTH_SCHEMES = ("bearer ", "basic ", "token ")
 
 
@@ -71,7 +98,11 @@ def _may_hold_secret(node: ast.Constant, ctx: Context) -> bool:
     elif kind is ast.Tuple:
         grandparent = ctx.ancestors[-2] if len(ctx.ancestors) > 1 else None
         return isinstance(grandparent, ast.keyword) and grandparent.arg == "auth"
-    return name is not None and SECRET_NAME.search(name) is not None and not NOT_A_SECRET_NAME.search(name)
+    return (
+        name is not None
+        and SECRET_NAME.search(name) is not None
+        and not NOT_A_SECRET_NAME.search(name)
+    )
 
 
 def _secret_name(where: Destination) -> str | None:
@@ -85,13 +116,17 @@ def _secret_name(where: Destination) -> str | None:
 
 def _authorization_value(value: str, where: Destination) -> bool:
     """``{"Authorization": "Bearer 3f9a..."}``: a token written into a header."""
-    if where.kind != "key" or (where.name or "").lower() not in ("authorization", "x-api-key", "api-key"):
+    if where.kind != "key" or (where.name or "").lower() not in (
+        "authorization",
+        "x-api-key",
+        "api-key",
+    ):
         return False
     token = value
     lower = value.lower()
     for scheme in AUTH_SCHEMES:
         if lower.startswith(scheme):
-            token = value[len(scheme):]
+            token = value[len(scheme) :]
     return len(token) >= 8 and not is_placeholder_secret(token, None)
 
 
@@ -122,7 +157,7 @@ it cannot be rotated without a release and anyone with read access to the reposi
 can use it. Secrets belong in the environment or a secret manager, injected per
 deployment.
 """
-    example = '''
+    example = """
 import jwt
 
 JWT_SECRET = "k9$Vd2!xQ7pLm4#Rt8"
@@ -130,8 +165,8 @@ JWT_SECRET = "k9$Vd2!xQ7pLm4#Rt8"
 
 def token_for(user_id):
     return jwt.encode({"sub": user_id}, JWT_SECRET, algorithm="HS256")
-'''
-    use_instead = '''
+"""
+    use_instead = """
 import os
 
 import jwt
@@ -141,7 +176,7 @@ JWT_SECRET = os.environ["JWT_SECRET"]
 
 def token_for(user_id):
     return jwt.encode({"sub": user_id}, JWT_SECRET, algorithm="HS256")
-'''
+"""
     fixed_example = use_instead
     fix_safety_note = """
 The fix is unsafe: the literal becomes `os.environ["NAME"]` (`NAME` from the bound name,
@@ -174,11 +209,17 @@ positionally, or where `os` means something else.
         if len(value) >= 16 and (" " not in value or "-----BEGIN" in value):
             shape = CREDENTIAL_SHAPES.search(value)
             if shape is not None and "EXAMPLE" not in value and not not_deployed(ctx):
-                self._report(node, ctx, CREDENTIAL_KINDS[str(shape.lastgroup)], destination(node, ctx))
+                self._report(
+                    node, ctx, CREDENTIAL_KINDS[str(shape.lastgroup)], destination(node, ctx)
+                )
                 return
         if "@" in value and "://" in value:
             address = parse_address(value)
-            if address is not None and address.password and not is_placeholder_secret(address.password, None):
+            if (
+                address is not None
+                and address.password
+                and not is_placeholder_secret(address.password, None)
+            ):
                 if not not_deployed(ctx) and not under_env_lookup(ctx):
                     self._report(node, ctx, "password in a URL", None)
                 return
@@ -200,13 +241,24 @@ positionally, or where `os` means something else.
             what = f"credential in the `{where.name}` header"
         else:
             return
-        if not_deployed(ctx) or under_env_lookup(ctx) or in_settings_class(ctx) or in_enum_class(ctx):
+        if (
+            not_deployed(ctx)
+            or under_env_lookup(ctx)
+            or in_settings_class(ctx)
+            or in_enum_class(ctx)
+        ):
             return
         self._report(node, ctx, what, where)
 
     def _check_key_parameter(self, call: ast.Call, ctx: Context) -> None:
         func = call.func
-        name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+        name = (
+            func.attr
+            if type(func) is ast.Attribute
+            else func.id
+            if type(func) is ast.Name
+            else None
+        )
         if name not in KEY_CALL_NAMES:
             return
         # ``.encode()`` is mostly ``str.encode``: resolve it only in files that use jwt/hmac.
@@ -222,27 +274,51 @@ positionally, or where `os` means something else.
         value = string_value(passed, ctx)
         if value is None or not value.strip():
             return
-        if isinstance(passed, ast.Constant) and slot[1] == "password" and is_placeholder_secret(value, None):
+        if (
+            isinstance(passed, ast.Constant)
+            and slot[1] == "password"
+            and is_placeholder_secret(value, None)
+        ):
             return
         # A literal key bound to a secret name is reported where it is bound, once.
-        bound = not isinstance(passed, ast.Constant) and SECRET_NAME.search(getattr(passed, "id", ""))
+        bound = not isinstance(passed, ast.Constant) and SECRET_NAME.search(
+            getattr(passed, "id", "")
+        )
         if bound and not is_placeholder_secret(value, getattr(passed, "id", None)):
             return
-        what = "password" if slot[1] == "password" else f"key passed to `{ctx.qualified_name(func)}`"
+        what = (
+            "password" if slot[1] == "password" else f"key passed to `{ctx.qualified_name(func)}`"
+        )
         self.report(ctx, passed, what=what)
 
-    def _report(self, node: ast.Constant, ctx: Context, what: str, where: Destination | None) -> None:
+    def _report(
+        self, node: ast.Constant, ctx: Context, what: str, where: Destination | None
+    ) -> None:
         fixable = (
-            where is not None and where.whole and where.element is None and where.name
+            where is not None
+            and where.whole
+            and where.element is None
+            and where.name
             and where.kind in ("name", "attribute", "subscript", "key", "keyword")
-            and isinstance(node.value, str) and os_module_usable(ctx)
+            and isinstance(node.value, str)
+            and os_module_usable(ctx)
         )
         if not fixable:
             self.report(ctx, node, what=what)
             return
         assert where is not None and where.name is not None
-        words = [w for w in reversed(where.outer) if w.lower() != "default"] if where.kind == "key" else []
-        self.report(ctx, node, fix=FixSafety.UNSAFE, hint={"variable": env_name(*words, where.name)}, what=what)
+        words = (
+            [w for w in reversed(where.outer) if w.lower() != "default"]
+            if where.kind == "key"
+            else []
+        )
+        self.report(
+            ctx,
+            node,
+            fix=FixSafety.UNSAFE,
+            hint={"variable": env_name(*words, where.name)},
+            what=what,
+        )
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
         import libcst as cst

@@ -12,8 +12,17 @@ from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.config.common import (
-    HOST_NAME, IPV4, LOCAL_HOSTS, Address, config_name, env_name, in_enum_class, is_reference_host,
-    not_deployed, parse_address, receives_address,
+    HOST_NAME,
+    IPV4,
+    LOCAL_HOSTS,
+    Address,
+    config_name,
+    env_name,
+    in_enum_class,
+    is_reference_host,
+    not_deployed,
+    parse_address,
+    receives_address,
 )
 
 if TYPE_CHECKING:
@@ -23,13 +32,24 @@ if TYPE_CHECKING:
     from prodlint.model import Finding
 
 SCHEME_VARIABLES = {
-    "postgres": "DATABASE_URL", "postgresql": "DATABASE_URL", "mysql": "DATABASE_URL",
-    "mariadb": "DATABASE_URL", "mssql": "DATABASE_URL", "oracle": "DATABASE_URL",
-    "cockroachdb": "DATABASE_URL", "redis": "REDIS_URL", "rediss": "REDIS_URL",
-    "amqp": "BROKER_URL", "amqps": "BROKER_URL", "mongodb": "MONGODB_URL", "mongodb+srv": "MONGODB_URL",
+    "postgres": "DATABASE_URL",
+    "postgresql": "DATABASE_URL",
+    "mysql": "DATABASE_URL",
+    "mariadb": "DATABASE_URL",
+    "mssql": "DATABASE_URL",
+    "oracle": "DATABASE_URL",
+    "cockroachdb": "DATABASE_URL",
+    "redis": "REDIS_URL",
+    "rediss": "REDIS_URL",
+    "amqp": "BROKER_URL",
+    "amqps": "BROKER_URL",
+    "mongodb": "MONGODB_URL",
+    "mongodb+srv": "MONGODB_URL",
 }
 
-GENERIC_LABELS = frozenset({"api", "app", "service", "services", "gateway", "internal", "rest", "ws"})
+GENERIC_LABELS = frozenset(
+    {"api", "app", "service", "services", "gateway", "internal", "rest", "ws"}
+)
 
 
 def _host_setting(name: str, where: Destination, address: Address) -> bool:
@@ -101,7 +121,7 @@ production API, the container talks to `localhost` where nothing listens, and ch
 host means a release. Reading it from the environment with the current value as the
 fallback keeps local runs working and lets each deployment point the service elsewhere.
 """
-    example = '''
+    example = """
 import requests
 
 USERS_API_URL = "https://users.internal/v1"
@@ -109,8 +129,8 @@ USERS_API_URL = "https://users.internal/v1"
 
 def fetch_user(user_id):
     return requests.get(f"{USERS_API_URL}/users/{user_id}", timeout=5)
-'''
-    use_instead = '''
+"""
+    use_instead = """
 import os
 
 import requests
@@ -120,7 +140,7 @@ USERS_API_URL = os.environ.get("USERS_API_URL", "https://users.internal/v1")
 
 def fetch_user(user_id):
     return requests.get(f"{USERS_API_URL}/users/{user_id}", timeout=5)
-'''
+"""
     fixed_example = use_instead
     fix_safety_note = """
 The fix is safe: the literal becomes `os.environ.get("NAME", "<literal>")`, the same
@@ -161,15 +181,28 @@ means something else.
         if under_env_lookup(ctx) or in_settings_class(ctx) or in_enum_class(ctx):
             return
         what = "host" if address.scheme is None else "service URL"
-        in_class = isinstance(ctx.parent, (ast.Assign, ast.AnnAssign)) and isinstance(ctx.enclosing(ast.ClassDef, *FUNCTION_NODES), ast.ClassDef)
+        in_class = isinstance(ctx.parent, (ast.Assign, ast.AnnAssign)) and isinstance(
+            ctx.enclosing(ast.ClassDef, *FUNCTION_NODES), ast.ClassDef
+        )
         variable = variable_name(where, address, ctx.enclosing_class() if in_class else None)
         shown = value if len(value) <= 60 else value[:57] + "..."
         # A password in the URL is PRD402's: hiding it behind an environment fallback would
         # keep the secret in the code and silence that finding.
-        fixable = not isinstance(ctx.parent, ast.JoinedStr) and not address.password and os_module_usable(ctx)
+        fixable = (
+            not isinstance(ctx.parent, ast.JoinedStr)
+            and not address.password
+            and os_module_usable(ctx)
+        )
         if fixable:
-            self.report(ctx, node, fix=FixSafety.SAFE, hint={"variable": variable},
-                        what=what, value=shown, variable=variable)
+            self.report(
+                ctx,
+                node,
+                fix=FixSafety.SAFE,
+                hint={"variable": variable},
+                what=what,
+                value=shown,
+                variable=variable,
+            )
         else:
             self.report(ctx, node, what=what, value=shown, variable=variable)
 

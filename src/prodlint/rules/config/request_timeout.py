@@ -43,12 +43,17 @@ BLOCKING_CALLS: dict[str, tuple[int | None, str]] = {
     "aiohttp.request": (None, "timeout"),
 }
 # httpx times out after 5 s by default: only an explicit ``timeout=None`` waits for ever.
-NONE_ONLY = frozenset({
-    *(f"httpx.{verb}" for verb in (*REQUESTS_VERBS, "stream")),
-    "httpx.Client", "httpx.AsyncClient",
-})
+NONE_ONLY = frozenset(
+    {
+        *(f"httpx.{verb}" for verb in (*REQUESTS_VERBS, "stream")),
+        "httpx.Client",
+        "httpx.AsyncClient",
+    }
+)
 # Constructors that connect only when given a host.
-CONNECT_LATER = frozenset({"smtplib.SMTP", "smtplib.SMTP_SSL", "smtplib.LMTP", "ftplib.FTP", "ftplib.FTP_TLS"})
+CONNECT_LATER = frozenset(
+    {"smtplib.SMTP", "smtplib.SMTP_SSL", "smtplib.LMTP", "ftplib.FTP", "ftplib.FTP_TLS"}
+)
 LAST_NAMES = frozenset(name.rpartition(".")[2] for name in (*BLOCKING_CALLS, *NONE_ONLY))
 
 
@@ -80,15 +85,27 @@ def _is_requests_session(expr: ast.expr, ctx: Context) -> bool:
 def blocking_call(call: ast.Call, ctx: Context) -> tuple[str, tuple[int | None, str]] | None:
     """The qualified name and timeout slot of a network call that takes a timeout."""
     func = call.func
-    attr = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    attr = (
+        func.attr
+        if isinstance(func, ast.Attribute)
+        else func.id
+        if isinstance(func, ast.Name)
+        else None
+    )
     if attr not in LAST_NAMES:
         return None
-    if attr in HTTP_METHOD_NAMES and not ctx.memo("config.mentions_http_client", lambda: _mentions_http_client(ctx)):
+    if attr in HTTP_METHOD_NAMES and not ctx.memo(
+        "config.mentions_http_client", lambda: _mentions_http_client(ctx)
+    ):
         return None  # ``.get()`` is mostly ``dict.get``: resolve it only where requests or httpx is used
     qualified = ctx.qualified_name(func) or ""
     if qualified in BLOCKING_CALLS or qualified in NONE_ONLY:
         return qualified, BLOCKING_CALLS.get(qualified, (None, "timeout"))
-    if isinstance(func, ast.Attribute) and attr in REQUESTS_VERBS and _is_requests_session(func.value, ctx):
+    if (
+        isinstance(func, ast.Attribute)
+        and attr in REQUESTS_VERBS
+        and _is_requests_session(func.value, ctx)
+    ):
         return f"requests.Session.{attr}", (None, "timeout")
     return None
 
@@ -117,20 +134,20 @@ Without a timeout a peer that accepts the connection and never answers blocks th
 calling thread or worker for ever; under load every worker ends up waiting on the same
 stalled service and the whole application stops answering.
 """
-    example = '''
+    example = """
 import requests
 
 
 def fetch_rates():
     return requests.get("https://rates.internal/api/latest").json()
-'''
-    use_instead = '''
+"""
+    use_instead = """
 import requests
 
 
 def fetch_rates():
     return requests.get("https://rates.internal/api/latest", timeout=10).json()
-'''
+"""
     fixed_example = use_instead
     fix_safety_note = """
 The fix is unsafe: it adds `timeout=<seconds>` (the `timeout` option, 10 by default;
@@ -168,7 +185,14 @@ not handle. Choose the value per call where 10 s is wrong (uploads, long polls).
         if positional_none:
             self.report(ctx, node, call=qualified, problem=problem)
             return
-        self.report(ctx, node, fix=FixSafety.UNSAFE, hint={"aiohttp": aiohttp}, call=qualified, problem=problem)
+        self.report(
+            ctx,
+            node,
+            fix=FixSafety.UNSAFE,
+            hint={"aiohttp": aiohttp},
+            call=qualified,
+            problem=problem,
+        )
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
         import libcst as cst

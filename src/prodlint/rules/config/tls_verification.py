@@ -20,10 +20,22 @@ if TYPE_CHECKING:
 # Libraries whose calls take ``verify=`` (requests, httpx) or ``ssl=``/``verify_ssl=`` (aiohttp).
 HTTP_LIBRARIES = ("requests.", "httpx.", "aiohttp.")
 # Methods that take ``verify=`` on a session or client object of those libraries.
-CLIENT_METHODS = frozenset({
-    "get", "post", "put", "patch", "delete", "head", "options", "request", "send", "stream",
-    "merge_environment_settings", "ws_connect",
-})
+CLIENT_METHODS = frozenset(
+    {
+        "get",
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "head",
+        "options",
+        "request",
+        "send",
+        "stream",
+        "merge_environment_settings",
+        "ws_connect",
+    }
+)
 VERIFY_KEYWORDS = frozenset({"verify", "ssl", "verify_ssl"})
 # ``ssl._create_stdlib_context`` is the same function, but only the stdlib calls it, as the
 # documented default of its own protocol clients: the explicit opt-out is what users write.
@@ -55,20 +67,20 @@ Without verification anyone on the network path (a café Wi-Fi, a compromised pr
 misrouted DNS name) can present any certificate and read or change the traffic,
 credentials included. A self-signed internal CA belongs in `verify="/path/to/ca.pem"`.
 """
-    example = '''
+    example = """
 import requests
 
 
 def push(payload):
     return requests.post("https://hooks.internal/ingest", json=payload, timeout=5, verify=False)
-'''
-    use_instead = '''
+"""
+    use_instead = """
 import requests
 
 
 def push(payload):
     return requests.post("https://hooks.internal/ingest", json=payload, timeout=5, verify=True)
-'''
+"""
     fixed_example = use_instead
     fix_safety_note = """
 The fix is unsafe: `verify=False` becomes `verify=True`, so a server with a self-signed
@@ -96,9 +108,12 @@ to the author.
                 self._check_assign(node, ctx)
         elif isinstance(node, ast.Call):
             func = node.func
-            if isinstance(func, ast.Attribute) and func.attr in UNVERIFIED_NAMES and (
-                ctx.qualified_name(func) in UNVERIFIED_FACTORIES
-            ) and not not_deployed(ctx):
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr in UNVERIFIED_NAMES
+                and (ctx.qualified_name(func) in UNVERIFIED_FACTORIES)
+                and not not_deployed(ctx)
+            ):
                 self.report(ctx, node, what=f"`ssl.{func.attr}()`")
 
     def _check_keyword(self, node: ast.keyword, ctx: Context) -> None:
@@ -112,8 +127,11 @@ to the author.
         is_client = qualified.startswith(HTTP_LIBRARIES) or (
             isinstance(func, ast.Attribute) and func.attr in CLIENT_METHODS and node.arg == "verify"
         )
-        if not is_client or (node.arg != "verify" and not qualified.startswith("aiohttp.")
-                             and not (isinstance(func, ast.Attribute) and func.attr == "ws_connect")):
+        if not is_client or (
+            node.arg != "verify"
+            and not qualified.startswith("aiohttp.")
+            and not (isinstance(func, ast.Attribute) and func.attr == "ws_connect")
+        ):
             return
         literal = isinstance(node.value, ast.Constant) and node.arg == "verify"
         if literal:
@@ -128,7 +146,11 @@ to the author.
         if attr not in ("verify", "check_hostname") or constant_value(node.value, ctx) is not False:
             return
         target = node.targets[0]
-        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+        if (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "self"
+        ):
             return  # a context or session class initialising its own attribute
         if not not_deployed(ctx) and not guarded_by(ctx, *OPT_OUT_WORDS):
             self.report(ctx, node, what=f"`.{attr} = False`")
@@ -136,7 +158,11 @@ to the author.
     def _check_cert_none(self, node: ast.Attribute, ctx: Context) -> None:
         """``cert_reqs=ssl.CERT_NONE`` or ``ctx.verify_mode = ssl.CERT_NONE``; a comparison
         with it is code handling the setting."""
-        if node.attr != "CERT_NONE" or ctx.qualified_name(node) != "ssl.CERT_NONE" or not_deployed(ctx):
+        if (
+            node.attr != "CERT_NONE"
+            or ctx.qualified_name(node) != "ssl.CERT_NONE"
+            or not_deployed(ctx)
+        ):
             return
         if not guarded_by(ctx, *OPT_OUT_WORDS):
             self.report(ctx, node, what="`ssl.CERT_NONE`")

@@ -15,12 +15,32 @@ from prodlint.analysis.context import Context
 from prodlint.analysis.entrypoints import module_qualified_name
 from prodlint.analysis.imports import dotted_name
 
-LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"})
+LOG_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
+)
 LOGGER_NAME = re.compile(r"^_*(?:log|logger|LOG|LOGGER|Log|Logger)$|_(?:log|logger|LOG|LOGGER)$")
 DEFAULT_LOGGER = "logger"
 # Builtins that never return a tuple, so ``"..." % f(x)`` formats exactly one value, and
 # whose results format the same under ``format(v, "")`` and ``str(v)``.
-SCALAR_BUILTINS = frozenset({"len", "int", "str", "float", "repr", "round", "abs", "bool", "ord", "hex", "oct", "bin", "format", "ascii", "chr"})
+SCALAR_BUILTINS = frozenset(
+    {
+        "len",
+        "int",
+        "str",
+        "float",
+        "repr",
+        "round",
+        "abs",
+        "bool",
+        "ord",
+        "hex",
+        "oct",
+        "bin",
+        "format",
+        "ascii",
+        "chr",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -54,18 +74,24 @@ class LazyMessage:
         if has_args is None:
             has_args = any(piece.is_arg for piece in pieces)
         template = "".join(
-            f"%{piece.conversion}" if piece.is_arg else (piece.text.replace("%", "%%") if has_args else piece.text)
+            f"%{piece.conversion}"
+            if piece.is_arg
+            else (piece.text.replace("%", "%%") if has_args else piece.text)
             for piece in pieces
         )
-        return cls(template, tuple(piece.text for piece in pieces if piece.is_arg),
-                   all(piece.exact for piece in pieces))
+        return cls(
+            template,
+            tuple(piece.text for piece in pieces if piece.is_arg),
+            all(piece.exact for piece in pieces),
+        )
 
     @classmethod
     def brace_from_pieces(cls, pieces: list[Piece]) -> LazyMessage:
         """A ``str.format`` template (what loguru applies to its arguments): the fields keep
         their conversion and spec, so the text is exactly the f-string's."""
         template = "".join(
-            piece.brace if piece.is_arg else piece.text.replace("{", "{{").replace("}", "}}") for piece in pieces
+            piece.brace if piece.is_arg else piece.text.replace("{", "{{").replace("}", "}}")
+            for piece in pieces
         )
         return cls(template, tuple(piece.value or piece.text for piece in pieces if piece.is_arg))
 
@@ -106,10 +132,16 @@ UNKNOWN = "unknown"
 
 # Calls that return a standard library logger or adapter. celery's loggers are stdlib
 # ``logging.Logger`` objects too.
-STDLIB_LOGGER_FACTORIES = frozenset({
-    "logging.getLogger", "logging.LoggerAdapter", "logging.Logger", "logging.RootLogger",
-    "celery.utils.log.get_task_logger", "celery.utils.log.get_logger",
-})
+STDLIB_LOGGER_FACTORIES = frozenset(
+    {
+        "logging.getLogger",
+        "logging.LoggerAdapter",
+        "logging.Logger",
+        "logging.RootLogger",
+        "celery.utils.log.get_task_logger",
+        "celery.utils.log.get_logger",
+    }
+)
 STDLIB_LOGGER_OBJECTS = frozenset({"logging.root", "flask.current_app.logger"})
 STDLIB_LOGGER_BASES = frozenset({"logging.Logger", "logging.LoggerAdapter"})
 LOGURU_LOGGER = "loguru.logger"
@@ -132,7 +164,9 @@ def _local_logger_classes(ctx: Context) -> frozenset[str]:
                     continue
                 for base in cls.bases:
                     text = dotted_name(base)
-                    if text is not None and (text in found or module_qualified_name(base, ctx) in STDLIB_LOGGER_BASES):
+                    if text is not None and (
+                        text in found or module_qualified_name(base, ctx) in STDLIB_LOGGER_BASES
+                    ):
                         found.add(cls.name)
                         changed = True
                         break
@@ -202,11 +236,19 @@ def _class_attribute_values(cls: ast.ClassDef, ctx: Context) -> dict[str, list[a
                 if isinstance(node, ast.Assign):
                     targets, value = node.targets, node.value
                 elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-                    targets, value = [node.target], node.value if isinstance(node, ast.AnnAssign) else None
+                    targets, value = (
+                        [node.target],
+                        node.value if isinstance(node, ast.AnnAssign) else None,
+                    )
                 for target in targets:
-                    if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                            and target.value.id in ("self", "cls")):
-                        found.setdefault(target.attr, []).append(value if len(targets) == 1 else None)
+                    if (
+                        isinstance(target, ast.Attribute)
+                        and isinstance(target.value, ast.Name)
+                        and target.value.id in ("self", "cls")
+                    ):
+                        found.setdefault(target.attr, []).append(
+                            value if len(targets) == 1 else None
+                        )
         return found
 
     return ctx.memo(f"logging.class_attributes:{id(cls)}", collect)
@@ -216,7 +258,9 @@ def logger_kind(expr: ast.expr, ctx: Context) -> str | None:
     """What ``expr`` is as a logger (one of the kinds above), or None when it is not one."""
     if isinstance(expr, ast.Call):
         return _call_kind(expr, ctx.qualified_name(expr.func), ctx)
-    if isinstance(expr, ast.Attribute) and not (LOGGER_NAME.search(expr.attr) or expr.attr == "root"):
+    if isinstance(expr, ast.Attribute) and not (
+        LOGGER_NAME.search(expr.attr) or expr.attr == "root"
+    ):
         return None  # ``parser.error(...)``, ``self.fail(...)``: not worth resolving
     qualified = ctx.qualified_name(expr)
     if qualified is None:
@@ -233,7 +277,11 @@ def logger_kind(expr: ast.expr, ctx: Context) -> str | None:
         return UNKNOWN if LOGGER_NAME.search(expr.id) else None
     if isinstance(expr, ast.Attribute):
         cls = ctx.enclosing_class()
-        if cls is not None and isinstance(expr.value, ast.Name) and expr.value.id in ("self", "cls"):
+        if (
+            cls is not None
+            and isinstance(expr.value, ast.Name)
+            and expr.value.id in ("self", "cls")
+        ):
             values = _class_attribute_values(cls, ctx).get(expr.attr, [])
             kinds = {None if v is None else value_logger_kind(v, ctx) for v in values}
             if len(kinds) == 1 and None not in kinds:
@@ -274,8 +322,10 @@ def is_logging_machinery(cls: ast.ClassDef, ctx: Context) -> bool:
             if LOGGING_MACHINERY.match(qualified) or qualified == "logging.Filterer":
                 return True
         return any(
-            isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name in RECORD_METHODS
-            and len(m.args.args) == 2 and m.args.args[1].arg == "record"
+            isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and m.name in RECORD_METHODS
+            and len(m.args.args) == 2
+            and m.args.args[1].arg == "record"
             for m in cls.body
         )
 
@@ -283,7 +333,9 @@ def is_logging_machinery(cls: ast.ClassDef, ctx: Context) -> bool:
 
 
 def in_logging_machinery(ctx: Context) -> bool:
-    return any(isinstance(node, ast.ClassDef) and is_logging_machinery(node, ctx) for node in ctx.ancestors)
+    return any(
+        isinstance(node, ast.ClassDef) and is_logging_machinery(node, ctx) for node in ctx.ancestors
+    )
 
 
 def module_logger(ctx: Context) -> tuple[str, int] | None:
@@ -326,7 +378,11 @@ def logger_for_fix(ctx: Context) -> tuple[str, bool] | None:
     position = next((i for i, s in enumerate(ctx.tree.body) if s is statement), None)
     if existing is not None and (position is None or existing[1] >= position):
         return None  # bound later in the file: a second logger would be a reviewer's no
-    if existing is None and position is not None and not any(True for _ in ctx.enclosing_functions()):
+    if (
+        existing is None
+        and position is not None
+        and not any(True for _ in ctx.enclosing_functions())
+    ):
         # Module-level code among the imports runs before the logger the fix would add
         # after them.
         if any(_has_import(s) for s in ctx.tree.body[position:]):
@@ -348,8 +404,10 @@ def has_comment_inside(node: ast.AST, ctx: Context) -> bool:
     if "#" not in text:
         return False
     try:
-        return any(token.type == tokenize.COMMENT
-                   for token in tokenize.generate_tokens(io.StringIO(text).readline))
+        return any(
+            token.type == tokenize.COMMENT
+            for token in tokenize.generate_tokens(io.StringIO(text).readline)
+        )
     except (tokenize.TokenError, SyntaxError):
         return True
 
@@ -378,8 +436,26 @@ def _arg_source(node: ast.expr, ctx: Context) -> str | None:
     return f"({text})" if isinstance(node, ast.NamedExpr) else text
 
 
-STR_RESULT_METHODS = frozenset({"join", "format", "upper", "lower", "strip", "lstrip", "rstrip", "replace", "title",
-                                "capitalize", "casefold", "center", "ljust", "rjust", "zfill", "decode"})
+STR_RESULT_METHODS = frozenset(
+    {
+        "join",
+        "format",
+        "upper",
+        "lower",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "replace",
+        "title",
+        "capitalize",
+        "casefold",
+        "center",
+        "ljust",
+        "rjust",
+        "zfill",
+        "decode",
+    }
+)
 
 
 def formats_like_str(node: ast.expr, need_str: bool = False) -> bool:
@@ -387,7 +463,9 @@ def formats_like_str(node: ast.expr, need_str: bool = False) -> bool:
     results of builtins and str methods, whose ``__format__`` is ``__str__``. With
     ``need_str`` (an operand of ``+``) only values that are ``str`` qualify."""
     if isinstance(node, ast.Constant):
-        return isinstance(node.value, str) or (not need_str and isinstance(node.value, (int, float)))
+        return isinstance(node.value, str) or (
+            not need_str and isinstance(node.value, (int, float))
+        )
     if isinstance(node, ast.JoinedStr):
         return True
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
@@ -395,8 +473,11 @@ def formats_like_str(node: ast.expr, need_str: bool = False) -> bool:
     if isinstance(node, ast.Call):
         func = node.func
         if isinstance(func, ast.Name):
-            return func.id in (("str", "repr", "ascii", "format", "chr", "hex", "oct", "bin") if need_str
-                               else SCALAR_BUILTINS)
+            return func.id in (
+                ("str", "repr", "ascii", "format", "chr", "hex", "oct", "bin")
+                if need_str
+                else SCALAR_BUILTINS
+            )
         if isinstance(func, ast.Attribute) and func.attr in STR_RESULT_METHODS:
             return is_text(func.value) or func.attr == "decode"
     return False
@@ -409,8 +490,12 @@ def _field(source: str, value: ast.expr, conversion: str, spec: str) -> Piece:
         # format() keeps the exact formatting; only the %-interpolation becomes lazy. A
         # conversion is applied first, as the f-string does (``format(x, ">5")`` without
         # ``str()`` raised TypeError for types that take no spec).
-        converted = {"s": f"str({source})", "r": f"repr({source})", "a": f"ascii({source})"}.get(conversion, source)
-        return Piece(f"format({converted}, {string_literal(spec)})", True, value=source, brace=brace)
+        converted = {"s": f"str({source})", "r": f"repr({source})", "a": f"ascii({source})"}.get(
+            conversion, source
+        )
+        return Piece(
+            f"format({converted}, {string_literal(spec)})", True, value=source, brace=brace
+        )
     if conversion:
         return Piece(source, True, conversion, value=source, brace=brace)
     return Piece(source, True, exact=formats_like_str(value), value=source, brace=brace)
@@ -476,7 +561,9 @@ def _format_text_pieces(text: str, call: ast.Call, state: _FormatState) -> list[
             value = keywords[index]
         else:
             return None
-        if any(value is seen for seen in state.used) and not isinstance(value, (ast.Name, ast.Constant)):
+        if any(value is seen for seen in state.used) and not isinstance(
+            value, (ast.Name, ast.Constant)
+        ):
             return None  # the value would be evaluated twice
         state.used.append(value)
         source = _inner_source(value) if state.ctx is None else _arg_source(value, state.ctx)
@@ -489,8 +576,11 @@ def _format_text_pieces(text: str, call: ast.Call, state: _FormatState) -> list[
 def _format_call_ok(call: ast.Call) -> bool:
     func = call.func
     return (
-        isinstance(func, ast.Attribute) and isinstance(func.value, ast.Constant) and isinstance(func.value.value, str)
-        and not any(isinstance(a, ast.Starred) for a in call.args) and not any(k.arg is None for k in call.keywords)
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Constant)
+        and isinstance(func.value.value, str)
+        and not any(isinstance(a, ast.Starred) for a in call.args)
+        and not any(k.arg is None for k in call.keywords)
     )
 
 
@@ -502,7 +592,9 @@ def format_call_pieces(call: ast.Call, ctx: Context | None = None) -> list[Piece
     return _format_text_pieces(str(call.func.value.value), call, _FormatState(ctx))
 
 
-def format_call_leaf_pieces(call: ast.Call, leaves: list[str], ctx: Context) -> list[list[Piece]] | None:
+def format_call_leaf_pieces(
+    call: ast.Call, leaves: list[str], ctx: Context
+) -> list[list[Piece]] | None:
     """The same, one list per literal of an implicitly concatenated template (each literal
     must hold whole fields)."""
     if not _format_call_ok(call):
@@ -521,20 +613,26 @@ def concat_operands(node: ast.expr) -> Iterator[ast.expr]:
 
 
 def is_text(node: ast.expr) -> bool:
-    return (isinstance(node, ast.Constant) and isinstance(node.value, str)) or isinstance(node, ast.JoinedStr)
+    return (isinstance(node, ast.Constant) and isinstance(node.value, str)) or isinstance(
+        node, ast.JoinedStr
+    )
 
 
 def eager_kind(node: ast.expr) -> str | None:
     """How a message is formatted before the logging call sees it: ``f-string``, ``%``,
     ``.format()`` or ``+``; None for a plain value."""
-    if isinstance(node, ast.JoinedStr) and any(isinstance(v, ast.FormattedValue) for v in node.values):
+    if isinstance(node, ast.JoinedStr) and any(
+        isinstance(v, ast.FormattedValue) for v in node.values
+    ):
         return "f-string"
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, ast.Mod) and is_text(node.left):
             return "%"
         if isinstance(node.op, ast.Add):
             operands = list(concat_operands(node))
-            if any(is_text(o) for o in operands) and not all(isinstance(o, ast.Constant) for o in operands):
+            if any(is_text(o) for o in operands) and not all(
+                isinstance(o, ast.Constant) for o in operands
+            ):
                 return "+"
     if (
         isinstance(node, ast.Call)
@@ -565,7 +663,11 @@ def message_pieces(node: ast.expr, ctx: Context) -> list[Piece] | None:
     if kind == "+":
         pieces: list[Piece] = []
         for operand in concat_operands(node):
-            inner = message_pieces(operand, ctx) if is_text(operand) else concat_value_pieces(operand, ctx)
+            inner = (
+                message_pieces(operand, ctx)
+                if is_text(operand)
+                else concat_value_pieces(operand, ctx)
+            )
             if inner is None:
                 return None
             pieces.extend(inner)
@@ -595,6 +697,10 @@ def percent_message(node: ast.BinOp, ctx: Context) -> tuple[LazyMessage, bool] |
     exact = (
         isinstance(right, (ast.Dict, ast.JoinedStr))
         or (isinstance(right, ast.Constant) and not isinstance(right.value, tuple))
-        or (isinstance(right, ast.Call) and isinstance(right.func, ast.Name) and right.func.id in SCALAR_BUILTINS)
+        or (
+            isinstance(right, ast.Call)
+            and isinstance(right.func, ast.Name)
+            and right.func.id in SCALAR_BUILTINS
+        )
     )
     return LazyMessage(template, (source,)), exact

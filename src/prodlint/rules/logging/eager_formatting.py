@@ -11,8 +11,21 @@ from prodlint.analysis.context import Context
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.logging.common import (
-    FOREIGN, LOG_METHODS, LOGURU, STDLIB, LazyMessage, Piece, concat_operands, concat_value_pieces, eager_kind,
-    format_call_leaf_pieces, has_comment_inside, is_text, logging_call, message_pieces, percent_message,
+    FOREIGN,
+    LOG_METHODS,
+    LOGURU,
+    STDLIB,
+    LazyMessage,
+    Piece,
+    concat_operands,
+    concat_value_pieces,
+    eager_kind,
+    format_call_leaf_pieces,
+    has_comment_inside,
+    is_text,
+    logging_call,
+    message_pieces,
+    percent_message,
     string_literal,
 )
 
@@ -49,22 +62,37 @@ def formats_only_constants(message: ast.expr, ctx: Context) -> bool:
     """The message is the same text on every call: nothing to group, nothing worth
     deferring (``f"started {APP_NAME}"``, ``"%s, %s" % (4, 5)``)."""
     if isinstance(message, ast.JoinedStr):
-        return all(_is_constant(v.value, ctx) for v in message.values if isinstance(v, ast.FormattedValue))
+        return all(
+            _is_constant(v.value, ctx) for v in message.values if isinstance(v, ast.FormattedValue)
+        )
     if isinstance(message, ast.BinOp):
-        return _is_constant(message.left, ctx) and _is_constant(message.right, ctx) or (
-            isinstance(message.op, ast.Add) and ctx.static_string(message) is not None)
+        return (
+            _is_constant(message.left, ctx)
+            and _is_constant(message.right, ctx)
+            or (isinstance(message.op, ast.Add) and ctx.static_string(message) is not None)
+        )
     if isinstance(message, ast.Call) and isinstance(message.func, ast.Attribute):
         return _is_constant(message.func.value, ctx) and all(
-            _is_constant(a, ctx) for a in [*message.args, *(k.value for k in message.keywords)])
+            _is_constant(a, ctx) for a in [*message.args, *(k.value for k in message.keywords)]
+        )
     return False
 
 
 def _named_template_kind(message: ast.expr, ctx: Context) -> str | None:
     """``FORMAT % (a, b)`` and ``FORMAT.format(a)`` with ``FORMAT`` a module string."""
-    if isinstance(message, ast.BinOp) and isinstance(message.op, ast.Mod) and isinstance(message.left, ast.Name):
+    if (
+        isinstance(message, ast.BinOp)
+        and isinstance(message.op, ast.Mod)
+        and isinstance(message.left, ast.Name)
+    ):
         return "%" if ctx.static_string(message.left) is not None else None
-    if (isinstance(message, ast.Call) and isinstance(message.func, ast.Attribute) and message.func.attr == "format"
-            and isinstance(message.func.value, ast.Name) and ctx.static_string(message.func.value) is not None):
+    if (
+        isinstance(message, ast.Call)
+        and isinstance(message.func, ast.Attribute)
+        and message.func.attr == "format"
+        and isinstance(message.func.value, ast.Name)
+        and ctx.static_string(message.func.value) is not None
+    ):
         return ".format()"
     return None
 
@@ -78,9 +106,9 @@ def _string_leaves(source: str) -> list[str] | None:
     lines = source.splitlines(keepends=True)
 
     def text(begin: tuple[int, int], end: tuple[int, int]) -> str:
-        chunk = "".join(lines[begin[0] - 1:end[0]])
+        chunk = "".join(lines[begin[0] - 1 : end[0]])
         end_offset = len(chunk) - len(lines[end[0] - 1]) + end[1]
-        return chunk[begin[1]:end_offset]
+        return chunk[begin[1] : end_offset]
 
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
@@ -98,8 +126,14 @@ def _string_leaves(source: str) -> list[str] | None:
                 leaves.append(token.string)
             elif token.type == tokenize.OP and token.string in "()":
                 continue  # ``("a " "b").format(...)``
-            elif token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.ENDMARKER,
-                                    tokenize.INDENT, tokenize.DEDENT):
+            elif token.type not in (
+                tokenize.NL,
+                tokenize.NEWLINE,
+                tokenize.COMMENT,
+                tokenize.ENDMARKER,
+                tokenize.INDENT,
+                tokenize.DEDENT,
+            ):
                 return None
     except (tokenize.TokenError, SyntaxError):
         return None
@@ -132,7 +166,9 @@ def _leaf_groups(message: ast.expr, kind: str, ctx: Context) -> list[list[Piece]
     elif kind == ".format()":
         assert isinstance(message, ast.Call) and isinstance(message.func, ast.Attribute)
         leaves = _parsed_leaves(ctx.source_of(message.func.value))
-        if leaves is None or not all(isinstance(v, ast.Constant) and isinstance(v.value, str) for v in leaves):
+        if leaves is None or not all(
+            isinstance(v, ast.Constant) and isinstance(v.value, str) for v in leaves
+        ):
             return None
         split = format_call_leaf_pieces(message, [str(v.value) for v in leaves], ctx)  # type: ignore[attr-defined]
         groups = split or []
@@ -146,7 +182,11 @@ def _leaf_groups(message: ast.expr, kind: str, ctx: Context) -> list[list[Piece]
                         return None
                     groups.append(pieces)
                 continue
-            pieces = message_pieces(operand, ctx) if is_text(operand) else concat_value_pieces(operand, ctx)
+            pieces = (
+                message_pieces(operand, ctx)
+                if is_text(operand)
+                else concat_value_pieces(operand, ctx)
+            )
             if pieces is None:
                 return None
             if not groups:
@@ -192,7 +232,7 @@ and every distinct value makes a distinct message, so log aggregation (Sentry, D
 ELK) cannot group the occurrences. Passing the values as arguments defers formatting to
 the handler and keeps one message template.
 """
-    example = '''
+    example = """
 import logging
 
 logger = logging.getLogger(__name__)
@@ -200,8 +240,8 @@ logger = logging.getLogger(__name__)
 
 def refund(order, amount):
     logger.info("refunding %s on order %s" % (amount, order.id))
-'''
-    use_instead = '''
+"""
+    use_instead = """
 import logging
 
 logger = logging.getLogger(__name__)
@@ -209,7 +249,7 @@ logger = logging.getLogger(__name__)
 
 def refund(order, amount):
     logger.info("refunding %s on order %s", amount, order.id)
-'''
+"""
     fixed_example = use_instead
     fix_safety_note = """
 The fix is safe only where the logger is proven to be the standard library's (the
@@ -254,11 +294,15 @@ several lines stays on several lines.
             # must not cost a scope index).
             first = node.args[0]
             second = node.args[1] if len(node.args) > 1 else None
-            if not ((type(first) in EAGER_NODES and eager_kind(first))
-                    or (second is not None and type(second) in EAGER_NODES and eager_kind(second))):
+            if not (
+                (type(first) in EAGER_NODES and eager_kind(first))
+                or (second is not None and type(second) in EAGER_NODES and eager_kind(second))
+            ):
                 return
             alias = ctx.module_scope.only_assignment(func.id)
-            if func.id not in LOG_METHODS and not (isinstance(alias, ast.Attribute) and alias.attr in LOG_METHODS):
+            if func.id not in LOG_METHODS and not (
+                isinstance(alias, ast.Attribute) and alias.attr in LOG_METHODS
+            ):
                 return
             bound = ctx.value_of(func.id)
             if not isinstance(bound, ast.Attribute) or bound.attr not in LOG_METHODS:
@@ -289,20 +333,35 @@ several lines stays on several lines.
         safety, hint = fix
         self.report(ctx, node, fix=safety, kind=kind, hint=hint)
 
-    def _fix(self, call: ast.Call, message: ast.expr, kind: str, index: int, logger_kind: str,
-             ctx: Context) -> tuple[FixSafety, dict[str, object]] | None:
+    def _fix(
+        self,
+        call: ast.Call,
+        message: ast.expr,
+        kind: str,
+        index: int,
+        logger_kind: str,
+        ctx: Context,
+    ) -> tuple[FixSafety, dict[str, object]] | None:
         if logger_kind == FOREIGN or len(call.args) != index + 1:
             return None
         if logger_kind == LOGURU:
             # loguru formats ``message.format(*args, **kwargs)``: other keywords would be
             # formatted in too, and ``%`` / ``+`` have no exact brace form.
-            if call.keywords or kind not in ("f-string", ".format()") or has_comment_inside(message, ctx):
+            if (
+                call.keywords
+                or kind not in ("f-string", ".format()")
+                or has_comment_inside(message, ctx)
+            ):
                 return None
             pieces = message_pieces(message, ctx)
             if pieces is None:
                 return None
             lazy = LazyMessage.brace_from_pieces(pieces)
-            return FixSafety.SAFE, {"index": index, "template": lazy.template, "args": list(lazy.args)}
+            return FixSafety.SAFE, {
+                "index": index,
+                "template": lazy.template,
+                "args": list(lazy.args),
+            }
         hint: dict[str, object] = {"index": index}
         if kind == "%":
             assert isinstance(message, ast.BinOp)
@@ -316,7 +375,9 @@ several lines stays on several lines.
                 hint["keep_template"] = True  # the literal (or its name) is the template already
         else:
             commented = has_comment_inside(message, ctx)
-            if (commented and kind != "f-string") or (kind == ".format()" and _named_template_kind(message, ctx)):
+            if (commented and kind != "f-string") or (
+                kind == ".format()" and _named_template_kind(message, ctx)
+            ):
                 return None  # comments would be lost; a named template would be inlined
             pieces = message_pieces(message, ctx)
             if pieces is None:
@@ -325,7 +386,11 @@ several lines stays on several lines.
             if message.lineno != message.end_lineno:
                 groups = _leaf_groups(message, kind, ctx)
                 has_args = any(p.is_arg for p in pieces)
-                leaves = None if groups is None else [LazyMessage.from_pieces(g, has_args).template for g in groups]
+                leaves = (
+                    None
+                    if groups is None
+                    else [LazyMessage.from_pieces(g, has_args).template for g in groups]
+                )
                 if leaves is not None and "".join(leaves) == lazy.template:
                     hint["leaves"] = leaves
                     hint["indent"] = ctx.char_col(message.lineno, message.col_offset)
@@ -343,8 +408,8 @@ several lines stays on several lines.
         comments elsewhere in ``template % values`` would be lost."""
         if has_comment_inside(message.right, ctx):
             return True
-        between = ctx.source_of(message)[len(ctx.source_of(message.left)):]
-        return "#" in between[:len(between) - len(ctx.source_of(message.right))]
+        between = ctx.source_of(message)[len(ctx.source_of(message.left)) :]
+        return "#" in between[: len(between) - len(ctx.source_of(message.right))]
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
         import libcst as cst
@@ -367,25 +432,32 @@ several lines stays on several lines.
                 values = [right]
         elif "leaves" in hint:
             leaves = [str(leaf) for leaf in hint["leaves"]]  # type: ignore[attr-defined]
-            template = self._leaves(original, leaves) if isinstance(original, cst.ConcatenatedString) else None
+            template = (
+                self._leaves(original, leaves)
+                if isinstance(original, cst.ConcatenatedString)
+                else None
+            )
             if template is None:
                 # A new concatenation, one literal per line of the original, aligned on it.
                 indent = "\n" + " " * int(hint["indent"])  # type: ignore[call-overload]
-                joined = cst.parse_expression("(" + indent.join(string_literal(leaf) for leaf in leaves) + ")")
+                joined = cst.parse_expression(
+                    "(" + indent.join(string_literal(leaf) for leaf in leaves) + ")"
+                )
                 template = _absolute_indent(joined.with_changes(lpar=[], rpar=[]))
         elif hint["template"]:
             template = cst.parse_expression(string_literal(str(hint["template"])))
         else:
             template = None  # the value alone is the message
-        replacement = ([cst.Arg(template, comma=comma)] if template is not None else [])
+        replacement = [cst.Arg(template, comma=comma)] if template is not None else []
         replacement += [cst.Arg(value, comma=comma) for value in values]
         # The message's own comma and what follows it (a comment before the closing
         # parenthesis) stay with the last argument.
         replacement[-1] = replacement[-1].with_changes(
-            comma=args[index].comma, whitespace_after_arg=args[index].whitespace_after_arg)
+            comma=args[index].comma, whitespace_after_arg=args[index].whitespace_after_arg
+        )
         if index + 1 < len(args) and args[index].comma is cst.MaybeSentinel.DEFAULT:
             replacement[-1] = replacement[-1].with_changes(comma=comma)
-        return node.with_changes(args=[*args[:index], *replacement, *args[index + 1:]])
+        return node.with_changes(args=[*args[:index], *replacement, *args[index + 1 :]])
 
     @staticmethod
     def _leaves(original: cst.BaseExpression, templates: list[str]) -> cst.BaseExpression | None:

@@ -7,13 +7,26 @@ import re
 from typing import TYPE_CHECKING
 
 from prodlint.analysis.context import Context, path_matches
-from prodlint.analysis.entrypoints import cli_functions, is_command_class, is_script, module_qualified_name
+from prodlint.analysis.entrypoints import (
+    cli_functions,
+    is_command_class,
+    is_script,
+    module_qualified_name,
+)
 from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Option, Rule
 from prodlint.rules.logging.common import (
-    LOG_METHODS, LazyMessage, Piece, call_source, eager_kind, has_comment_inside, in_logging_machinery, logger_for_fix,
-    message_pieces, percent_message,
+    LOG_METHODS,
+    LazyMessage,
+    Piece,
+    call_source,
+    eager_kind,
+    has_comment_inside,
+    in_logging_machinery,
+    logger_for_fix,
+    message_pieces,
+    percent_message,
 )
 
 if TYPE_CHECKING:
@@ -26,23 +39,40 @@ OUTPUT_FUNCTION = re.compile(r"_*(dump|print|pprint|show|display|echo)", re.IGNO
 # Words in a function's name that say it talks to the terminal: ``safe_say``,
 # ``emit_banner``, ``report_progress``, ``filter_status`` (a status-line callback).
 OUTPUT_WORDS = frozenset(
-    {"dump", "print", "pprint", "show", "display", "echo", "say", "banner", "usage", "progress", "status"}
+    {
+        "dump",
+        "print",
+        "pprint",
+        "show",
+        "display",
+        "echo",
+        "say",
+        "banner",
+        "usage",
+        "progress",
+        "status",
+    }
 )
 # A docstring whose first sentence says the function prints: "Output completion
 # suggestions", "..., displaying the fields of each feature".
 OUTPUT_DOCSTRING = re.compile(
-    r"^\s*output\b|\b(prints?|printing|display(s|ing)?|shows?|showing|dumps?|dumping)\b", re.IGNORECASE
+    r"^\s*output\b|\b(prints?|printing|display(s|ing)?|shows?|showing|dumps?|dumping)\b",
+    re.IGNORECASE,
 )
 VERBOSITY_WORDS = re.compile(r"verbos|quiet|silent", re.IGNORECASE)
 # ``if DEBUG_SQL:``, ``if self.trace:``: a trace somebody switched on to read it.
-DEBUG_WORDS = re.compile(r"debug|^_*trac(e|ing)_*$|_trac(e|ing)$", re.IGNORECASE)  # not ``trace_id``
+DEBUG_WORDS = re.compile(
+    r"debug|^_*trac(e|ing)_*$|_trac(e|ing)$", re.IGNORECASE
+)  # not ``trace_id``
 ENVIRONMENT_READS = frozenset({"os.environ", "os.getenv", "os.environb", "os.getenvb"})
 EXIT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
 ERROR_WORDS = ("error", "fail", "fatal", "critical", "exception", "traceback")
 # What flake8-print (and ruff's T20 rules) call a print; a noqa for them is false once
 # the print is gone.
 PRINT_NOQA_CODES = frozenset({"T201", "T203", "T001", "T003"})
-NOQA_COMMENT = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
+NOQA_COMMENT = re.compile(
+    r"#\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.IGNORECASE
+)
 
 
 def _documented_as_output(func: ast.AST) -> bool:
@@ -54,7 +84,9 @@ def _documented_as_output(func: ast.AST) -> bool:
 
 def _named_for_output(func: ast.AST) -> bool:
     name = getattr(func, "name", "")
-    return bool(OUTPUT_FUNCTION.match(name)) or bool(OUTPUT_WORDS.intersection(name.lower().split("_")))
+    return bool(OUTPUT_FUNCTION.match(name)) or bool(
+        OUTPUT_WORDS.intersection(name.lower().split("_"))
+    )
 
 
 def _reads_environment(test: ast.expr, ctx: Context, depth: int = 0) -> bool:
@@ -63,7 +95,9 @@ def _reads_environment(test: ast.expr, ctx: Context, depth: int = 0) -> bool:
     for node in ast.walk(test):
         if isinstance(node, (ast.Name, ast.Attribute)):
             qualified = module_qualified_name(node, ctx)
-            if qualified is not None and any(qualified == r or qualified.startswith(r + ".") for r in ENVIRONMENT_READS):
+            if qualified is not None and any(
+                qualified == r or qualified.startswith(r + ".") for r in ENVIRONMENT_READS
+            ):
                 return True
             if isinstance(node, ast.Name) and depth < 3:
                 value = ctx.module_scope.only_assignment(node.id)
@@ -116,8 +150,11 @@ def _class_prints(cls: ast.ClassDef) -> dict[str, set[str]]:
             if isinstance(node, ast.Call):
                 if isinstance(node.func, ast.Name) and node.func.id == "print":
                     facts.add("print")
-                elif isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
-                        and node.func.value.id == "self":
+                elif (
+                    isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "self"
+                ):
                     facts.add("self." + node.func.attr)
         found[method.name] = facts
     return found
@@ -129,7 +166,9 @@ def _is_logger_class(cls: ast.ClassDef) -> bool:
     methods = _class_prints(cls)
     for name in LOG_METHODS & methods.keys():
         facts = methods[name]
-        if "print" in facts or any("print" in methods.get(f[5:], ()) for f in facts if f.startswith("self.")):
+        if "print" in facts or any(
+            "print" in methods.get(f[5:], ()) for f in facts if f.startswith("self.")
+        ):
             return True
     return False
 
@@ -173,7 +212,7 @@ def _without_print_noqa(comment: str) -> str | None:
     if len(kept) == len(codes):
         return comment
     replacement = f"# noqa: {', '.join(kept)}" if kept else ""
-    text = (comment[:match.start()] + replacement + comment[match.end():]).strip()
+    text = (comment[: match.start()] + replacement + comment[match.end() :]).strip()
     if text.startswith("#") and not text.lstrip("#").strip():
         return None
     return text or None
@@ -209,11 +248,11 @@ Output from `print` has no level, no timestamp, no logger name and cannot be rou
 filtered or silenced in production: it ends up interleaved on stdout or lost. Logging
 calls go through the handlers the deployment configures.
 """
-    example = '''
+    example = """
 def charge(order):
     print("charging order", order.id)
-'''
-    use_instead = '''
+"""
+    use_instead = """
 import logging
 
 logger = logging.getLogger(__name__)
@@ -221,7 +260,7 @@ logger = logging.getLogger(__name__)
 
 def charge(order):
     logger.info("charging order %s", order.id)
-'''
+"""
     fixed_example = use_instead
     fix_safety_note = """
 The fix is unsafe: it changes what the program outputs. The message goes to the logging
@@ -242,13 +281,33 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
     severity = Severity.WARNING
     fix_safety = FixSafety.UNSAFE
     options = (
-        Option("level", str, "info", "The logging method a plain `print` becomes.",
-               choices=("debug", "info", "warning", "error", "critical")),
+        Option(
+            "level",
+            str,
+            "info",
+            "The logging method a plain `print` becomes.",
+            choices=("debug", "info", "warning", "error", "critical"),
+        ),
         Option(
             "script-paths",
             tuple,
-            ("setup.py", "manage.py", "noxfile.py", "scripts/*", "*/scripts/*", "bin/*", "docs/*", "examples/*",
-             "e2e/*", "*_e2e/*", "e2e_*/*", "*playwright*/*", "*selenium*/*", "cypress/*", "browser_tests/*"),
+            (
+                "setup.py",
+                "manage.py",
+                "noxfile.py",
+                "scripts/*",
+                "*/scripts/*",
+                "bin/*",
+                "docs/*",
+                "examples/*",
+                "e2e/*",
+                "*_e2e/*",
+                "e2e_*/*",
+                "*playwright*/*",
+                "*selenium*/*",
+                "cypress/*",
+                "browser_tests/*",
+            ),
             "Globs of files whose prints are output: scripts, and helpers of browser/end-to-end tests.",
         ),
     )
@@ -270,14 +329,26 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
             self.report(ctx, node, logger=logger[0] if logger else "logger", level=level)
             return
         message = LazyMessage.from_pieces(pieces)
-        if len(node.args) == 1 and isinstance(node.args[0], ast.BinOp) and eager_kind(node.args[0]) == "%":
+        if (
+            len(node.args) == 1
+            and isinstance(node.args[0], ast.BinOp)
+            and eager_kind(node.args[0]) == "%"
+        ):
             percent = percent_message(node.args[0], ctx)
             if percent is not None and percent[1]:
                 message = percent[0]
         self.report(
-            ctx, node, fix=FixSafety.UNSAFE, logger=logger[0], level=level, anchor=self._statement_anchor(node, ctx),
-            hint={"call": f"{logger[0]}.{level}({call_source(message.template, message.args)})",
-                  "logger": logger[0], "define_logger": logger[1]},
+            ctx,
+            node,
+            fix=FixSafety.UNSAFE,
+            logger=logger[0],
+            level=level,
+            anchor=self._statement_anchor(node, ctx),
+            hint={
+                "call": f"{logger[0]}.{level}({call_source(message.template, message.args)})",
+                "logger": logger[0],
+                "define_logger": logger[1],
+            },
         )
 
     @staticmethod
@@ -295,8 +366,8 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
             return None
         first = ctx.lines[node.lineno - 1]
         last = ctx.lines[(node.end_lineno or node.lineno) - 1]
-        before = first.encode("utf-8")[:node.col_offset].decode("utf-8", "replace")
-        after = last.encode("utf-8")[node.end_col_offset or 0:].decode("utf-8", "replace").strip()
+        before = first.encode("utf-8")[: node.col_offset].decode("utf-8", "replace")
+        after = last.encode("utf-8")[node.end_col_offset or 0 :].decode("utf-8", "replace").strip()
         if before.strip() or (after and not after.startswith("#")):
             return None  # ``x = 1; print(x)``: one of several statements on the line
         return parent, "SimpleStatementLine"
@@ -309,8 +380,10 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
         if self._under_switch(ctx) or self._before_exit(node, ctx) or is_script(ctx):
             return True
         cls = ctx.enclosing_class()
-        if cls is not None and (is_command_class(cls) or ctx.memo(
-                f"logging.print_class:{id(cls)}", lambda: _is_logger_class(cls))):
+        if cls is not None and (
+            is_command_class(cls)
+            or ctx.memo(f"logging.print_class:{id(cls)}", lambda: _is_logger_class(cls))
+        ):
             # A management command's methods write to the terminal; a logger class prints
             # because it is the logging.
             return True
@@ -324,7 +397,9 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
         if any(DEBUG_WORDS.search(getattr(f, "name", "")) for f in functions):
             return True  # ``debug_import()``, ``_app_or_default_trace()``: a trace
         outermost = functions[-1]
-        if getattr(outermost, "name", None) in ctx.memo("logging.trace_functions", lambda: _trace_functions(ctx)):
+        if getattr(outermost, "name", None) in ctx.memo(
+            "logging.trace_functions", lambda: _trace_functions(ctx)
+        ):
             return True
         return id(outermost) in cli_functions(ctx)
 
@@ -356,16 +431,20 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
             block = getattr(block_owner, field, None)
             if isinstance(block, list) and any(s is statement for s in block):
                 index = next(i for i, s in enumerate(block) if s is statement)
-                return any(isinstance(s, ast.stmt) and _is_exit(s, ctx) for s in block[index + 1:])
+                return any(isinstance(s, ast.stmt) and _is_exit(s, ctx) for s in block[index + 1 :])
         return False
 
-    def _conversion(self, call: ast.Call, ctx: Context, where: str) -> tuple[str, list[Piece] | None]:
+    def _conversion(
+        self, call: ast.Call, ctx: Context, where: str
+    ) -> tuple[str, list[Piece] | None]:
         """The logging level, and the message pieces (None when no exact rewrite exists)."""
         separator: str | None = " "
         for keyword in call.keywords:
             if keyword.arg == "sep":
                 value = keyword.value
-                if isinstance(value, ast.Constant) and (value.value is None or isinstance(value.value, str)):
+                if isinstance(value, ast.Constant) and (
+                    value.value is None or isinstance(value.value, str)
+                ):
                     separator = " " if value.value is None else value.value
                 else:
                     separator = None
@@ -387,8 +466,14 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
         if where == "stderr":
             level = "error" if any(word in text for word in ERROR_WORDS) else "warning"
         handler = ctx.enclosing(ast.ExceptHandler, stop_at_function=True)
-        if isinstance(handler, ast.ExceptHandler) and handler.name and any(
-            isinstance(inner, ast.Name) and inner.id == handler.name for arg in call.args for inner in ast.walk(arg)
+        if (
+            isinstance(handler, ast.ExceptHandler)
+            and handler.name
+            and any(
+                isinstance(inner, ast.Name) and inner.id == handler.name
+                for arg in call.args
+                for inner in ast.walk(arg)
+            )
         ):
             level = "exception"
         return level, pieces
@@ -412,4 +497,6 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
                 trailing = trailing.with_changes(whitespace=cst.SimpleWhitespace(""), comment=None)
             elif kept != comment.value:
                 trailing = trailing.with_changes(comment=cst.Comment(kept))
-        return node.with_changes(body=[statement.with_changes(value=call)], trailing_whitespace=trailing)
+        return node.with_changes(
+            body=[statement.with_changes(value=call)], trailing_whitespace=trailing
+        )

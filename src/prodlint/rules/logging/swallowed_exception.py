@@ -28,13 +28,29 @@ CLEANUP_CALLS = re.compile(
     r"rollback|__exit__)$"
 )
 # Methods that run on the way out, where a failure has nowhere better to go.
-CLEANUP_METHODS = frozenset({"close", "aclose", "__del__", "__exit__", "__aexit__", "shutdown", "cleanup", "dispose",
-                             "release", "stop", "terminate"})
+CLEANUP_METHODS = frozenset(
+    {
+        "close",
+        "aclose",
+        "__del__",
+        "__exit__",
+        "__aexit__",
+        "shutdown",
+        "cleanup",
+        "dispose",
+        "release",
+        "stop",
+        "terminate",
+    }
+)
 # Probes: the except is the "no" answer (an optional import, a format that may not parse).
 PROBE_CALLS = frozenset({"import_module", "import_string", "__import__", "importlib.import_module"})
 # Another linter's suppression on the handler: someone already decided this one.
-SUPPRESSED = re.compile(r"pylint:\s*disable=[\w,\s-]*(broad-except|broad-exception-caught|bare-except|W0703|W0718|W0702)"
-                        r"|noqa:[\w,\s]*(BLE001|S110|E722)|nosec", re.IGNORECASE)
+SUPPRESSED = re.compile(
+    r"pylint:\s*disable=[\w,\s-]*(broad-except|broad-exception-caught|bare-except|W0703|W0718|W0702)"
+    r"|noqa:[\w,\s]*(BLE001|S110|E722)|nosec",
+    re.IGNORECASE,
+)
 
 
 def _is_broad(handler: ast.ExceptHandler, ctx: Context) -> bool:
@@ -42,9 +58,7 @@ def _is_broad(handler: ast.ExceptHandler, ctx: Context) -> bool:
         return True
     types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
     # The spelling first; resolving names (shadowing, aliases) only for a broad-looking one.
-    return any(
-        dotted_name(t) in BROAD and ctx.qualified_name(t) in BROAD for t in types
-    )
+    return any(dotted_name(t) in BROAD and ctx.qualified_name(t) in BROAD for t in types)
 
 
 def _does_nothing(statement: ast.stmt) -> bool:
@@ -97,7 +111,7 @@ A broad handler that does nothing hides every failure, including the ones nobody
 expected: a typo becomes a silent no-op, a lost database connection becomes missing data,
 and nothing in the logs says why.
 """
-    example = '''
+    example = """
 import logging
 
 logger = logging.getLogger(__name__)
@@ -108,8 +122,8 @@ def sync(item):
         push(item)
     except Exception:
         pass
-'''
-    use_instead = '''
+"""
+    use_instead = """
 import logging
 
 logger = logging.getLogger(__name__)
@@ -120,7 +134,7 @@ def sync(item):
         push(item)
     except Exception:
         logger.debug("Ignored exception", exc_info=True)
-'''
+"""
     fixed_example = use_instead
     fix_safety_note = """
 The fix is unsafe: it adds `logger.debug("Ignored exception", exc_info=True)` (replacing
@@ -148,8 +162,13 @@ the handler runs among the imports, before the logger the fix would add).
         if logger is None:
             self.report(ctx, node, clause=clause)
             return
-        self.report(ctx, node, fix=FixSafety.UNSAFE, clause=clause,
-                    hint={"logger": logger[0], "define_logger": logger[1]})
+        self.report(
+            ctx,
+            node,
+            fix=FixSafety.UNSAFE,
+            clause=clause,
+            hint={"logger": logger[0], "define_logger": logger[1]},
+        )
 
     @staticmethod
     def _expected(handler: ast.ExceptHandler, ctx: Context) -> bool:
@@ -166,7 +185,11 @@ the handler runs among the imports, before the logger the fix would add).
         body = statement.body
         if all(_is_cleanup(s) for s in body) or any(_is_probe(s, ctx) for s in body):
             return True
-        if isinstance(body[-1], ast.Return) and body[-1].value is not None and not statement.finalbody:
+        if (
+            isinstance(body[-1], ast.Return)
+            and body[-1].value is not None
+            and not statement.finalbody
+        ):
             return True  # ``try: return parse(x) except: pass`` falls through to a default
         function = ctx.enclosing_function()
         if getattr(function, "name", None) in CLEANUP_METHODS:

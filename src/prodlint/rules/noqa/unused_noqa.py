@@ -47,7 +47,9 @@ def total(prices):
         # reported, so the engine asks ``unused`` after the walk.
         ctx.memo(COMMENTS_MEMO, lambda: noqa_comments(ctx.text))
 
-    def unused(self, ctx: Context, findings: Sequence[Finding], enabled: Sequence[str]) -> list[Finding]:
+    def unused(
+        self, ctx: Context, findings: Sequence[Finding], enabled: Sequence[str]
+    ) -> list[Finding]:
         """Findings for the comments that suppress nothing, given every finding of the file
         before suppression and the codes of the enabled rules."""
         comments: list[NoqaComment] = ctx.memo(COMMENTS_MEMO, lambda: noqa_comments(ctx.text))
@@ -65,8 +67,20 @@ def total(prices):
 
         results = []
         for comment, codes in unused_noqa(comments, findings):
-            listed = ", ".join(f"`{code}`" + ("" if (reason := why(code)) == "unused" else f" ({reason})")
-                               for code in codes)
-            results.append(Finding(ctx.path, comment.line, comment.col + 1, comment.line, comment.end_col + 1,
-                                   self.code, self.message.format(codes=listed), self.severity))
+            listed = ", ".join(
+                f"`{code}`" + ("" if (reason := why(code)) == "unused" else f" ({reason})")
+                for code in codes
+            )
+            results.append(
+                Finding(
+                    ctx.path,
+                    comment.line,
+                    comment.col + 1,
+                    comment.line,
+                    comment.end_col + 1,
+                    self.code,
+                    self.message.format(codes=listed),
+                    self.severity,
+                )
+            )
         return results

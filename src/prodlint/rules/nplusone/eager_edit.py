@@ -45,7 +45,9 @@ def _string_arg(text: str) -> cst.Arg:
     return cst.Arg(cst.SimpleString(f'"{text}"'))
 
 
-def add_eager(expr: cst.BaseExpression, method: str, anchor: int, args: Sequence[cst.Arg]) -> cst.BaseExpression:
+def add_eager(
+    expr: cst.BaseExpression, method: str, anchor: int, args: Sequence[cst.Arg]
+) -> cst.BaseExpression:
     """Make the chain in ``expr`` call ``method(*args)``: extend an existing call of it,
     turn a bare ``.all()`` right after the anchor into it, or insert it right after the
     anchor link (the manager, ``select(...)``, ``session.query(...)``). ``anchor`` is -1
@@ -55,18 +57,28 @@ def add_eager(expr: cst.BaseExpression, method: str, anchor: int, args: Sequence
     base, links = cst_chain(expr)
     for name, _node, call in links:
         if name == method and call is not None:
-            return expr.deep_replace(call, call.with_changes(args=[*call.args, *args]))  # type: ignore[return-value]
+            return expr.deep_replace(call, call.with_changes(args=[*call.args, *args]))
     anchor_node = base if anchor < 0 else links[anchor][1]
     after = links[anchor + 1] if anchor + 1 < len(links) else None
-    if after is not None and after[0] == "all" and after[2] is not None and not after[2].args and method != "options":
+    if (
+        after is not None
+        and after[0] == "all"
+        and after[2] is not None
+        and not after[2].args
+        and method != "options"
+    ):
         call = after[2]
         assert isinstance(call.func, cst.Attribute)
-        replaced = call.with_changes(func=call.func.with_changes(attr=cst.Name(method)), args=list(args))
-        return expr.deep_replace(call, replaced)  # type: ignore[return-value]
-    wrapped = cst.Call(func=cst.Attribute(value=anchor_node, attr=cst.Name(method)), args=list(args))
+        replaced = call.with_changes(
+            func=call.func.with_changes(attr=cst.Name(method)), args=list(args)
+        )
+        return expr.deep_replace(call, replaced)
+    wrapped = cst.Call(
+        func=cst.Attribute(value=anchor_node, attr=cst.Name(method)), args=list(args)
+    )
     if anchor_node is expr:
         return wrapped
-    return expr.deep_replace(anchor_node, wrapped)  # type: ignore[return-value]
+    return expr.deep_replace(anchor_node, wrapped)
 
 
 def request_eager_load(finding: Finding, fixes: FixContext) -> bool:
@@ -96,8 +108,13 @@ def request_eager_load(finding: Finding, fixes: FixContext) -> bool:
     return True
 
 
-def _edit_module(module: cst.Module, where: tuple[int, int, int, int], source: str, anchor: int,
-                 wanted: list[tuple[str, str]]) -> cst.Module:
+def _edit_module(
+    module: cst.Module,
+    where: tuple[int, int, int, int],
+    source: str,
+    anchor: int,
+    wanted: list[tuple[str, str]],
+) -> cst.Module:
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
@@ -128,4 +145,4 @@ def _edit_module(module: cst.Module, where: tuple[int, int, int, int], source: s
         else:
             cst_args = [_string_arg(arg) for arg in args]
         new = add_eager(new, method, anchor, cst_args)
-    return wrapper.module.deep_replace(target, new)  # type: ignore[return-value,arg-type]
+    return wrapper.module.deep_replace(target, new)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from prodlint.analysis.context import Context
+from prodlint.analysis.imports import last_name
 from prodlint.analysis.models import Relation
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
@@ -17,10 +18,9 @@ from prodlint.rules.nplusone.orm import (
     binding_loop,
     covers,
     django_manager_at,
-    nplusone_applies,
-    last_name,
     loop_source,
     model_index,
+    nplusone_applies,
     prefetched_in_function,
     runs_once,
     short,
@@ -33,11 +33,32 @@ if TYPE_CHECKING:
     from prodlint.model import Finding
 
 # Attributes of a model instance that are never relations: bail out before any analysis.
-NOT_RELATIONS = frozenset({
-    "pk", "id", "save", "delete", "refresh_from_db", "full_clean", "clean", "objects", "DoesNotExist",
-    "MultipleObjectsReturned", "get_absolute_url", "name", "title", "slug", "created_at",
-    "updated_at", "email", "username", "is_active", "description", "text", "body",
-})
+NOT_RELATIONS = frozenset(
+    {
+        "pk",
+        "id",
+        "save",
+        "delete",
+        "refresh_from_db",
+        "full_clean",
+        "clean",
+        "objects",
+        "DoesNotExist",
+        "MultipleObjectsReturned",
+        "get_absolute_url",
+        "name",
+        "title",
+        "slug",
+        "created_at",
+        "updated_at",
+        "email",
+        "username",
+        "is_active",
+        "description",
+        "text",
+        "body",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -70,7 +91,11 @@ def relation_access(node: ast.AST, ctx: Context, guess: bool = False) -> Access 
         # A guess needs the relation used (row.rel.x, row.rel.all()); plain row.name reads
         # of unknown attributes are the bulk of all attributes and cannot be one.
         parent = ctx.ancestors[-1] if ctx.ancestors else None
-        if type(value) is not ast.Name or type(parent) is not ast.Attribute or parent.value is not node:
+        if (
+            type(value) is not ast.Name
+            or type(parent) is not ast.Attribute
+            or parent.value is not node
+        ):
             return None
     if type(value) is ast.Attribute:
         return _chained(node, value, ctx) if nplusone_applies(ctx) else None
@@ -80,14 +105,22 @@ def relation_access(node: ast.AST, ctx: Context, guess: bool = False) -> Access 
     return ctx.memo(f"nplusone.access.{id(node)}", lambda: _analyse(node, value, attr, ctx))
 
 
-def deferred_read(node: ast.AST, ctx: Context) -> tuple[ast.Attribute, str, str, QuerySource, str] | None:
+def deferred_read(
+    node: ast.AST, ctx: Context
+) -> tuple[ast.Attribute, str, str, QuerySource, str] | None:
     """``row.field`` (or ``row.rel.field``) that the query left out with ``only()`` /
     ``defer()``: Django loads it with one query per row. (read, model, field, query,
     lookup) when so."""
-    if type(node) is not ast.Attribute or type(node.ctx) is not ast.Load or node.attr in ("pk", "id"):
+    if (
+        type(node) is not ast.Attribute
+        or type(node.ctx) is not ast.Load
+        or node.attr in ("pk", "id")
+    ):
         return None
-    if not ctx.memo("nplusone.defers", lambda: (".only(" in ctx.text or ".defer(" in ctx.text)
-                    and nplusone_applies(ctx)):
+    if not ctx.memo(
+        "nplusone.defers",
+        lambda: (".only(" in ctx.text or ".defer(" in ctx.text) and nplusone_applies(ctx),
+    ):
         return None
     steps = [node.attr]
     inner: ast.expr = node.value
@@ -111,7 +144,11 @@ def deferred_read(node: ast.AST, ctx: Context) -> tuple[ast.Attribute, str, str,
             return None
         model = relation.target
     field = steps[-1]
-    if model is None or index.relation(model, field) is not None or not index.is_known_field(model, field):
+    if (
+        model is None
+        or index.relation(model, field) is not None
+        or not index.is_known_field(model, field)
+    ):
         return None
     prefix = "".join(step + "__" for step in steps[:-1])
     lookup = prefix + field
@@ -129,14 +166,22 @@ def _left_out(source: QuerySource, prefix: str, lookup: str) -> bool:
     for link in source.links:
         if link.call is None or link.name not in ("only", "defer"):
             continue
-        names = {arg.value for arg in link.call.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)}
+        names = {
+            arg.value
+            for arg in link.call.args
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+        }
         if len(names) != len(link.call.args):
             return False  # a lookup this cannot read
         if link.name == "defer" and lookup in names:
             return True
         if link.name == "only":
             # only() names what is loaded: of this model (prefix "") or of the joined relation.
-            mentioned = [name for name in names if name.startswith(prefix) and "__" not in name[len(prefix):]]
+            mentioned = [
+                name
+                for name in names
+                if name.startswith(prefix) and "__" not in name[len(prefix) :]
+            ]
             if mentioned and lookup not in names:
                 return True
     return False
@@ -144,10 +189,14 @@ def _left_out(source: QuerySource, prefix: str, lookup: str) -> bool:
 
 def relation_names(ctx: Context) -> frozenset[str]:
     """Every relation name of every known model (what PRD202 can report at all)."""
+
     def collect() -> frozenset[str]:
         if not nplusone_applies(ctx):
             return frozenset()
-        return frozenset(name for info in model_index(ctx).models.values() for name in info.relations)
+        return frozenset(
+            name for info in model_index(ctx).models.values() for name in info.relations
+        )
+
     return ctx.memo("nplusone.relation-names", collect)
 
 
@@ -163,7 +212,12 @@ def _chained(node: ast.Attribute, value: ast.Attribute, ctx: Context) -> Access 
         return None
     steps.reverse()
     source = loop_source(ctx, inner.id)
-    if source is None or source.model is None or source.framework != "django" or source.eager is None:
+    if (
+        source is None
+        or source.model is None
+        or source.framework != "django"
+        or source.eager is None
+    ):
         return None
     index = model_index(ctx)
     model: str | None = source.model
@@ -174,8 +228,13 @@ def _chained(node: ast.Attribute, value: ast.Attribute, ctx: Context) -> Access 
         model = relation.target
     prefix = "__".join(steps[:-1]) + "__"
     relation = index.relation(model, node.attr) if model else None
-    if relation is None or relation.many or not covers(source.eager, steps[-2], "__".join(steps[:-2]) + "__"
-                                                       if len(steps) > 2 else ""):
+    if (
+        relation is None
+        or relation.many
+        or not covers(
+            source.eager, steps[-2], "__".join(steps[:-2]) + "__" if len(steps) > 2 else ""
+        )
+    ):
         return None
     loop = binding_loop(ctx, inner.id)
     assert loop is not None
@@ -208,8 +267,13 @@ def _analyse(node: ast.Attribute, value: ast.Name, attr: str, ctx: Context) -> A
         if index.is_declared(source.model) or source.framework != "django":
             return None
         many = called and method in PREFETCH_SERVED
-        single = method is not None and not called and method not in SCALAR_ATTRS and attr not in FIELD_LIKE \
+        single = (
+            method is not None
+            and not called
+            and method not in SCALAR_ATTRS
+            and attr not in FIELD_LIKE
             and not attr.endswith(FIELD_SUFFIXES)
+        )
         if not (many or single):
             return None
         access = Access(node, loop, source, None, many)
@@ -223,7 +287,11 @@ def _analyse(node: ast.Attribute, value: ast.Name, attr: str, ctx: Context) -> A
         else:
             many = False
         access = Access(node, loop, source, relation, many)
-    if covers(source.eager, attr) or attr in prefetched_in_function(ctx) or "*" in prefetched_in_function(ctx):
+    if (
+        covers(source.eager, attr)
+        or attr in prefetched_in_function(ctx)
+        or "*" in prefetched_in_function(ctx)
+    ):
         return None
     if runs_once(ctx, loop):
         return None
@@ -237,16 +305,80 @@ def _analyse(node: ast.Attribute, value: ast.Name, attr: str, ctx: Context) -> A
 
 # Without model facts, a chain ``row.x.y`` is only a relation guess; these ``y`` say ``x`` is
 # a plain value (a date, a string, a file, a JSON dict).
-SCALAR_ATTRS = frozenset({
-    "year", "month", "day", "hour", "minute", "second", "date", "time", "isoformat", "strftime",
-    "timestamp", "weekday", "tzinfo", "url", "path", "size", "width", "height", "file", "read",
-    "open", "close", "lower", "upper", "strip", "split", "startswith", "endswith", "format",
-    "replace", "encode", "decode", "get", "items", "keys", "values", "append", "copy", "quantize",
-    "real", "imag", "hex", "total_seconds", "days", "seconds", "label", "choices",
-})
-FIELD_LIKE = frozenset({"data", "json", "meta", "metadata", "extra", "config", "settings", "image",
-                        "photo", "avatar", "attachment", "document", "file", "amount", "price",
-                        "start", "end", "deadline", "timestamp"})
+SCALAR_ATTRS = frozenset(
+    {
+        "year",
+        "month",
+        "day",
+        "hour",
+        "minute",
+        "second",
+        "date",
+        "time",
+        "isoformat",
+        "strftime",
+        "timestamp",
+        "weekday",
+        "tzinfo",
+        "url",
+        "path",
+        "size",
+        "width",
+        "height",
+        "file",
+        "read",
+        "open",
+        "close",
+        "lower",
+        "upper",
+        "strip",
+        "split",
+        "startswith",
+        "endswith",
+        "format",
+        "replace",
+        "encode",
+        "decode",
+        "get",
+        "items",
+        "keys",
+        "values",
+        "append",
+        "copy",
+        "quantize",
+        "real",
+        "imag",
+        "hex",
+        "total_seconds",
+        "days",
+        "seconds",
+        "label",
+        "choices",
+    }
+)
+FIELD_LIKE = frozenset(
+    {
+        "data",
+        "json",
+        "meta",
+        "metadata",
+        "extra",
+        "config",
+        "settings",
+        "image",
+        "photo",
+        "avatar",
+        "attachment",
+        "document",
+        "file",
+        "amount",
+        "price",
+        "start",
+        "end",
+        "deadline",
+        "timestamp",
+    }
+)
 FIELD_SUFFIXES = ("_at", "_on", "_date", "_time", "_file", "_json", "_data")
 
 
@@ -255,8 +387,14 @@ def eager_method(access: Access) -> str:
     foreign key or one-to-one; managers and generic foreign keys (which Django refuses to
     join) need ``prefetch_related``."""
     relation = access.relation
-    if access.many or (relation is not None and (relation.kind == "generic_fk" or not relation.selectable
-                                                 and not relation.kind.startswith("sa_"))):
+    if access.many or (
+        relation is not None
+        and (
+            relation.kind == "generic_fk"
+            or not relation.selectable
+            and not relation.kind.startswith("sa_")
+        )
+    ):
         return "prefetch_related"
     return "select_related"
 
@@ -265,26 +403,110 @@ def eager_method(access: Access) -> str:
 # only()/defer() + select_related raise FieldError (a field both deferred and traversed),
 # union()/intersection()/difference() compare column counts, select_for_update() would lock
 # the joined rows too (and Postgres rejects FOR UPDATE on an outer join's nullable side).
-NO_SELECT = frozenset({"only", "defer", "union", "intersection", "difference", "select_for_update", "raw"})
+NO_SELECT = frozenset(
+    {"only", "defer", "union", "intersection", "difference", "select_for_update", "raw"}
+)
 NO_PREFETCH = frozenset({"only", "defer", "union", "intersection", "difference", "raw"})
 # Calls after which rows loaded with the query may no longer be what a lazy read would see.
-WRITE_METHODS = frozenset({
-    "save", "asave", "delete", "adelete", "create", "acreate", "bulk_create", "abulk_create", "bulk_update",
-    "abulk_update", "get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create", "flush",
-    "commit", "execute", "executemany", "merge", "refresh_from_db", "arefresh_from_db", "aupdate",
-})
+WRITE_METHODS = frozenset(
+    {
+        "save",
+        "asave",
+        "delete",
+        "adelete",
+        "create",
+        "acreate",
+        "bulk_create",
+        "abulk_create",
+        "bulk_update",
+        "abulk_update",
+        "get_or_create",
+        "aget_or_create",
+        "update_or_create",
+        "aupdate_or_create",
+        "flush",
+        "commit",
+        "execute",
+        "executemany",
+        "merge",
+        "refresh_from_db",
+        "arefresh_from_db",
+        "aupdate",
+    }
+)
 # On a plain name these are a dict's / set's; on an attribute chain they can be a related
 # manager's writes (``row.tags.add(...)``, ``Model.objects.update(...)``).
 MANAGER_WRITES = frozenset({"add", "remove", "set", "clear", "update"})
 # Calls that read: handing them a row or calling them on it saves nothing.
-READ_CALLS = frozenset({
-    "print", "len", "str", "repr", "int", "float", "bool", "list", "tuple", "set", "dict", "sorted", "sum",
-    "min", "max", "any", "all", "enumerate", "zip", "isinstance", "getattr", "hasattr", "format", "id",
-    "hash", "round", "abs", "iter", "next", "map", "filter", "reversed", "frozenset", "type",
-    "append", "extend", "insert", "setdefault", "get", "items", "keys", "values", "join", "count",
-    "exists", "first", "last", "earliest", "latest", "aggregate", "in_bulk", "contains", "values_list",
-    "lower", "upper", "strip", "split", "replace", "startswith", "endswith", "isoformat", "strftime",
-}) | LAZY_METHODS
+READ_CALLS = (
+    frozenset(
+        {
+            "print",
+            "len",
+            "str",
+            "repr",
+            "int",
+            "float",
+            "bool",
+            "list",
+            "tuple",
+            "set",
+            "dict",
+            "sorted",
+            "sum",
+            "min",
+            "max",
+            "any",
+            "all",
+            "enumerate",
+            "zip",
+            "isinstance",
+            "getattr",
+            "hasattr",
+            "format",
+            "id",
+            "hash",
+            "round",
+            "abs",
+            "iter",
+            "next",
+            "map",
+            "filter",
+            "reversed",
+            "frozenset",
+            "type",
+            "append",
+            "extend",
+            "insert",
+            "setdefault",
+            "get",
+            "items",
+            "keys",
+            "values",
+            "join",
+            "count",
+            "exists",
+            "first",
+            "last",
+            "earliest",
+            "latest",
+            "aggregate",
+            "in_bulk",
+            "contains",
+            "values_list",
+            "lower",
+            "upper",
+            "strip",
+            "split",
+            "replace",
+            "startswith",
+            "endswith",
+            "isoformat",
+            "strftime",
+        }
+    )
+    | LAZY_METHODS
+)
 READ_PREFIXES = ("get_", "is_", "has_", "to_", "as_", "__")
 
 
@@ -341,8 +563,12 @@ def fix_tier(ctx: Context, access: Access, method: str) -> tuple[FixSafety, str]
         if risky:
             return FixSafety.NONE, ""
         if method == "prefetch_related" and any(
-                link.name == "iterator" and link.call is not None and not link.call.args and not any(
-                    keyword.arg == "chunk_size" for keyword in link.call.keywords) for link in source.links):
+            link.name == "iterator"
+            and link.call is not None
+            and not link.call.args
+            and not any(keyword.arg == "chunk_size" for keyword in link.call.keywords)
+            for link in source.links
+        ):
             return FixSafety.NONE, " with `iterator(chunk_size=...)`"  # Django 5 requires it
         if _reused_risky(ctx, source, method):
             return FixSafety.NONE, ""
@@ -357,13 +583,22 @@ def _reused_risky(ctx: Context, source: QuerySource, method: str) -> bool:
     loop_iter = source.expr
     func = ctx.enclosing_function()
     scope: ast.AST = func if func is not None else ctx.tree
-    names = {target.id for node in ast.walk(scope) if isinstance(node, ast.Assign) and node.value is loop_iter
-             for target in node.targets if isinstance(target, ast.Name)}
+    names = {
+        target.id
+        for node in ast.walk(scope)
+        if isinstance(node, ast.Assign) and node.value is loop_iter
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
     if not names:
         return False
-    return any(isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in names
-               and node.attr in (NO_SELECT if method == "select_related" else NO_PREFETCH | {"iterator"})
-               for node in ast.walk(scope))
+    return any(
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in names
+        and node.attr in (NO_SELECT if method == "select_related" else NO_PREFETCH | {"iterator"})
+        for node in ast.walk(scope)
+    )
 
 
 def eager_hint(ctx: Context, access: Access) -> dict[str, object] | None:
@@ -375,8 +610,12 @@ def eager_hint(ctx: Context, access: Access) -> dict[str, object] | None:
     attr = access.node.attr
     expr = source.expr
     line, end_line = expr.lineno, expr.end_lineno or expr.lineno
-    where = (line, ctx.char_col(line, expr.col_offset), end_line,
-             ctx.char_col(end_line, expr.end_col_offset or 0))
+    where = (
+        line,
+        ctx.char_col(line, expr.col_offset),
+        end_line,
+        ctx.char_col(end_line, expr.end_col_offset or 0),
+    )
     hint: dict[str, object] = {"qs": where, "qs_source": ctx.source_of(expr)}
     if source.framework == "django":
         from prodlint.rules.nplusone.orm import chain
@@ -385,14 +624,22 @@ def eager_hint(ctx: Context, access: Access) -> dict[str, object] | None:
         anchor = django_manager_at(base, links, model_index(ctx))
         if anchor is None:
             return None
-        hint.update(method=eager_method(access), arg=access.path or _longest_path(ctx, access), anchor=anchor)
+        hint.update(
+            method=eager_method(access),
+            arg=access.path or _longest_path(ctx, access),
+            anchor=anchor,
+        )
         return hint
     anchor = _sqla_anchor(expr)
     if anchor is None:
         return None
     model_expr = source.model
-    hint.update(method="options", arg=f"selectinload({model_expr}.{attr})", anchor=anchor,
-                **{"import": "sqlalchemy.orm.selectinload"})
+    hint.update(
+        method="options",
+        arg=f"selectinload({model_expr}.{attr})",
+        anchor=anchor,
+        **{"import": "sqlalchemy.orm.selectinload"},
+    )
     return hint
 
 
@@ -436,8 +683,10 @@ class LazyRelationInLoop(Rule):
     code = "PRD202"
     name = "LazyRelationInLoop"
     summary = "A relation loaded lazily for each row of a query that did not load it eagerly"
-    message = ("`{access}` loads `{model}.{relation}` with one query per row of `{query}`; "
-               "load it with the rows: {remedy}")
+    message = (
+        "`{access}` loads `{model}.{relation}` with one query per row of `{query}`; "
+        "load it with the rows: {remedy}"
+    )
     what_it_does = """
 Flags a relation read on the loop variable of a loop over a Django queryset or a SQLAlchemy
 query (`for b in Book.objects.filter(...)`, `for u in session.scalars(select(User))`,
@@ -467,7 +716,7 @@ books runs 51 queries instead of 1 or 2. Test data with three rows hides it; pro
 data does not. `select_related` joins the relation into the same query, `prefetch_related`
 (and SQLAlchemy's `selectinload`) fetch it for all rows in one more query.
 """
-    example = '''
+    example = """
 from django.db import models
 
 
@@ -478,8 +727,8 @@ class Book(models.Model):
 
 def titles():
     return [(b.title, b.author.name) for b in Book.objects.filter(title__contains="a")]
-'''
-    use_instead = '''
+"""
+    use_instead = """
 from django.db import models
 
 
@@ -491,8 +740,8 @@ class Book(models.Model):
 def titles():
     return [(b.title, b.author.name)
             for b in Book.objects.filter(title__contains="a").select_related("author")]
-'''
-    fixed_example = '''
+"""
+    fixed_example = """
 from django.db import models
 
 
@@ -503,7 +752,7 @@ class Book(models.Model):
 
 def titles():
     return [(b.title, b.author.name) for b in Book.objects.select_related("author").filter(title__contains="a")]
-'''
+"""
     fix_safety_note = """
 The fix adds `select_related("rel")` (foreign key, one-to-one) or `prefetch_related("rel")`
 (reverse and many-to-many managers, generic foreign keys) right after the manager in the
@@ -535,9 +784,15 @@ the relation is fetched changes, so it is safe, except:
         deferred = deferred_read(node, ctx)
         if deferred is not None:
             read, model, field, source, lookup = deferred
-            self.report(ctx, read, access=ctx.source_of(read), model=model, relation=field,
-                        query=short(ctx, source.expr),
-                        remedy=f'name "{lookup}" in `only()` (or leave it out of `defer()`)')
+            self.report(
+                ctx,
+                read,
+                access=ctx.source_of(read),
+                model=model,
+                relation=field,
+                query=short(ctx, source.expr),
+                remedy=f'name "{lookup}" in `only()` (or leave it out of `defer()`)',
+            )
 
     def emit(self, ctx: Context, access: Access) -> None:
         hint = eager_hint(ctx, access)
@@ -546,18 +801,27 @@ the relation is fetched changes, so it is safe, except:
         query_only = access.relation is not None and access.relation.query_only
         method = eager_method(access) if source.framework == "django" else "options"
         fix, caveat = fix_tier(ctx, access, method) if hint else (FixSafety.NONE, "")
-        lookup = (hint or {}).get("arg") or access.path or (
-            _longest_path(ctx, access) if source.framework == "django" else attr)
+        lookup = (
+            (hint or {}).get("arg")
+            or access.path
+            or (_longest_path(ctx, access) if source.framework == "django" else attr)
+        )
         if source.framework == "django":
             remedy = f'{method}("{lookup}"){caveat}'
         elif query_only:
-            remedy = f"`{attr}` is a lazy=\"dynamic\" / write-only query: query the children of all rows at once"
+            remedy = f'`{attr}` is a lazy="dynamic" / write-only query: query the children of all rows at once'
         else:
             remedy = f".options(selectinload({source.model}.{attr}))"
         self.report(
-            ctx, access.node, fix=fix, hint=hint if fix is not FixSafety.NONE else None,
-            access=ctx.source_of(access.node), model=access.model or source.model, relation=attr,
-            query=short(ctx, source.expr), remedy=remedy,
+            ctx,
+            access.node,
+            fix=fix,
+            hint=hint if fix is not FixSafety.NONE else None,
+            access=ctx.source_of(access.node),
+            model=access.model or source.model,
+            relation=attr,
+            query=short(ctx, source.expr),
+            remedy=remedy,
         )
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:

@@ -14,44 +14,167 @@ from dataclasses import dataclass, field
 
 from prodlint.analysis.context import COMPREHENSION_NODES, Context
 from prodlint.analysis.imports import last_name
-from prodlint.analysis.models import PROJECT_MODELS, ModelIndex, Relation, index_tree, may_declare_models
+from prodlint.analysis.models import (
+    PROJECT_MODELS,
+    ModelIndex,
+    Relation,
+    index_tree,
+    may_declare_models,
+)
 from prodlint.analysis.scopes import FUNCTION_NODES
 
 DJANGO_MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 # Queryset methods that return another (lazy) queryset of model instances.
-LAZY_METHODS = frozenset({
-    "all", "filter", "exclude", "order_by", "select_related", "prefetch_related", "only", "defer",
-    "distinct", "annotate", "alias", "using", "reverse", "select_for_update", "extra", "none",
-    "union", "intersection", "difference", "complex_filter", "iterator", "filter_by", "where",
-    "options", "join", "outerjoin", "limit", "offset", "group_by", "having", "order_by",
-    "execution_options", "with_entities", "unique", "params",
-})
+LAZY_METHODS = frozenset(
+    {
+        "all",
+        "filter",
+        "exclude",
+        "order_by",
+        "select_related",
+        "prefetch_related",
+        "only",
+        "defer",
+        "distinct",
+        "annotate",
+        "alias",
+        "using",
+        "reverse",
+        "select_for_update",
+        "extra",
+        "none",
+        "union",
+        "intersection",
+        "difference",
+        "complex_filter",
+        "iterator",
+        "filter_by",
+        "where",
+        "options",
+        "join",
+        "outerjoin",
+        "limit",
+        "offset",
+        "group_by",
+        "having",
+        "order_by",
+        "execution_options",
+        "with_entities",
+        "unique",
+        "params",
+    }
+)
 # Queryset methods whose result is rows of plain values, not model instances.
 VALUE_METHODS = frozenset({"values", "values_list", "dates", "datetimes"})
 # Manager / queryset / query methods that run SQL when called.
-DJANGO_QUERY_METHODS = frozenset({
-    "get", "create", "get_or_create", "update_or_create", "count", "exists", "first", "last",
-    "aggregate", "earliest", "latest", "update", "delete", "in_bulk", "contains", "explain",
-    "bulk_create", "bulk_update", "raw", "aget", "acreate", "aget_or_create", "aupdate_or_create",
-    "acount", "aexists", "afirst", "alast", "aaggregate", "aupdate", "adelete",
-})
-SQLA_QUERY_METHODS = frozenset({
-    "all", "first", "one", "one_or_none", "scalar", "count", "get", "get_or_404",
-    "first_or_404", "one_or_404", "paginate", "update", "delete", "exists",
-})
+DJANGO_QUERY_METHODS = frozenset(
+    {
+        "get",
+        "create",
+        "get_or_create",
+        "update_or_create",
+        "count",
+        "exists",
+        "first",
+        "last",
+        "aggregate",
+        "earliest",
+        "latest",
+        "update",
+        "delete",
+        "in_bulk",
+        "contains",
+        "explain",
+        "bulk_create",
+        "bulk_update",
+        "raw",
+        "aget",
+        "acreate",
+        "aget_or_create",
+        "aupdate_or_create",
+        "acount",
+        "aexists",
+        "afirst",
+        "alast",
+        "aaggregate",
+        "aupdate",
+        "adelete",
+    }
+)
+SQLA_QUERY_METHODS = frozenset(
+    {
+        "all",
+        "first",
+        "one",
+        "one_or_none",
+        "scalar",
+        "count",
+        "get",
+        "get_or_404",
+        "first_or_404",
+        "one_or_404",
+        "paginate",
+        "update",
+        "delete",
+        "exists",
+    }
+)
 SESSION_QUERY_METHODS = frozenset({"get", "execute", "scalars", "scalar", "refresh", "get_one"})
 # Related-manager calls prefetch_related serves from its cache (the rest always query).
 PREFETCH_SERVED = frozenset({"all", "count", "exists"})
 # Builtins and statements that evaluate a lazy queryset.
-EVALUATING_CALLS = frozenset({"list", "tuple", "set", "len", "sorted", "bool", "sum", "any", "all",
-                              "max", "min", "dict", "frozenset", "enumerate", "zip", "next", "iter"})
-SQLA_LOADERS = frozenset({"selectinload", "joinedload", "subqueryload", "immediateload",
-                          "contains_eager", "lazyload", "noload", "raiseload", "defaultload",
-                          "selectin_polymorphic", "Load"})
+EVALUATING_CALLS = frozenset(
+    {
+        "list",
+        "tuple",
+        "set",
+        "len",
+        "sorted",
+        "bool",
+        "sum",
+        "any",
+        "all",
+        "max",
+        "min",
+        "dict",
+        "frozenset",
+        "enumerate",
+        "zip",
+        "next",
+        "iter",
+    }
+)
+SQLA_LOADERS = frozenset(
+    {
+        "selectinload",
+        "joinedload",
+        "subqueryload",
+        "immediateload",
+        "contains_eager",
+        "lazyload",
+        "noload",
+        "raiseload",
+        "defaultload",
+        "selectin_polymorphic",
+        "Load",
+    }
+)
 SQLA_MODULES = ("sqlalchemy", "flask_sqlalchemy", "sqlmodel")
 # Any of these in a file's text is a precondition for the rules to look further.
-ORM_WORDS = ("objects", "_manager", "query", "select(", "scalars", "session", "execute", "_set",
-             "refresh_from_db", "prefetch_related_objects", ".save(", ".delete(")
+ORM_WORDS = (
+    "objects",
+    "_manager",
+    "query",
+    "select(",
+    "scalars",
+    "session",
+    "execute",
+    "_set",
+    "refresh_from_db",
+    "prefetch_related_objects",
+    ".save(",
+    ".delete(",
+)
 
 
 @dataclass(frozen=True)
@@ -102,12 +225,14 @@ def chain(expr: ast.expr) -> tuple[ast.expr, list[Link]]:
 
 def model_index(ctx: Context) -> ModelIndex:
     """The project index merged with the models this file declares itself."""
+
     def build() -> ModelIndex:
         project = ctx.settings.get(PROJECT_MODELS)
         local = ModelIndex()
         if may_declare_models(ctx.text.encode("utf-8", "replace")):
             index_tree(ctx.tree, local)
         return local.merged(project) if isinstance(project, ModelIndex) else local
+
     return ctx.memo("nplusone.models", build)
 
 
@@ -117,7 +242,11 @@ def nplusone_applies(ctx: Context) -> bool:
     serves (``test-paths`` / ``migration-paths`` decide)."""
     return ctx.memo(
         "nplusone.applies",
-        lambda: any(word in ctx.text for word in ORM_WORDS) and not ctx.is_test_file and not ctx.is_migration_file,
+        lambda: (
+            any(word in ctx.text for word in ORM_WORDS)
+            and not ctx.is_test_file
+            and not ctx.is_migration_file
+        ),
     )
 
 
@@ -125,7 +254,9 @@ def is_sqla_name(ctx: Context, expr: ast.expr, name: str) -> bool:
     """``select`` / ``selectinload``... imported from SQLAlchemy (or not imported at all,
     as in a snippet)."""
     qualified = ctx.qualified_name(expr) or ""
-    return qualified == name or (qualified.startswith(SQLA_MODULES) and qualified.endswith("." + name))
+    return qualified == name or (
+        qualified.startswith(SQLA_MODULES) and qualified.endswith("." + name)
+    )
 
 
 def is_session(expr: ast.expr) -> bool:
@@ -169,14 +300,20 @@ def string_args(call: ast.Call) -> set[str] | None:
         if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
             found.add(arg.value)
         elif isinstance(arg, ast.Call) and last_name(arg.func) == "Prefetch":
-            lookup = arg.args[0] if arg.args else next(
-                (kw.value for kw in arg.keywords if kw.arg == "lookup"), None)
+            lookup = (
+                arg.args[0]
+                if arg.args
+                else next((kw.value for kw in arg.keywords if kw.arg == "lookup"), None)
+            )
             if isinstance(lookup, ast.Constant) and isinstance(lookup.value, str):
                 found.add(lookup.value)
             else:
                 return None
-            queryset = arg.args[1] if len(arg.args) > 1 else next(
-                (kw.value for kw in arg.keywords if kw.arg == "queryset"), None)
+            queryset = (
+                arg.args[1]
+                if len(arg.args) > 1
+                else next((kw.value for kw in arg.keywords if kw.arg == "queryset"), None)
+            )
             if queryset is not None:
                 # Prefetch("books", queryset=Book.objects.select_related("publisher")):
                 # the prefetched rows come with their own eager loads.
@@ -278,8 +415,21 @@ def assigned_chain(ctx: Context, name: str) -> tuple[ast.expr | ast.arg, list[Li
 # What a stored queryset or SQLAlchemy result is iterated through.
 RESULT_METHODS = LAZY_METHODS | {"scalars", "unique", "yield_per"}
 # Annotations of a parameter that hand a function rows of a model.
-ROW_CONTAINERS = frozenset({"QuerySet", "Manager", "BaseManager", "Iterable", "Iterator", "Sequence",
-                            "Collection", "list", "List", "AsyncIterable", "AsyncIterator"})
+ROW_CONTAINERS = frozenset(
+    {
+        "QuerySet",
+        "Manager",
+        "BaseManager",
+        "Iterable",
+        "Iterator",
+        "Sequence",
+        "Collection",
+        "list",
+        "List",
+        "AsyncIterable",
+        "AsyncIterator",
+    }
+)
 
 
 def annotated_model(annotation: ast.expr | None) -> str | None:
@@ -289,7 +439,10 @@ def annotated_model(annotation: ast.expr | None) -> str | None:
             annotation = ast.parse(annotation.value, mode="eval").body
         except SyntaxError:
             return None
-    if not isinstance(annotation, ast.Subscript) or last_name(annotation.value) not in ROW_CONTAINERS:
+    if (
+        not isinstance(annotation, ast.Subscript)
+        or last_name(annotation.value) not in ROW_CONTAINERS
+    ):
         return None
     inner = annotation.slice
     if isinstance(inner, ast.Tuple) and inner.elts:
@@ -301,7 +454,9 @@ def annotated_model(annotation: ast.expr | None) -> str | None:
 
 
 # Calls on a manager that return one model instance.
-SINGLE_ROW = frozenset({"get", "first", "last", "earliest", "latest", "aget", "afirst", "alast", "get_or_create"})
+SINGLE_ROW = frozenset(
+    {"get", "first", "last", "earliest", "latest", "aget", "afirst", "alast", "get_or_create"}
+)
 
 
 def single_row_model(ctx: Context, expr: ast.expr) -> str | None:
@@ -314,7 +469,11 @@ def single_row_model(ctx: Context, expr: ast.expr) -> str | None:
         expr = found[0]
     if isinstance(expr, ast.Await):
         expr = expr.value
-    if isinstance(expr, ast.Call) and last_name(expr.func) in ("get_object_or_404", "aget_object_or_404") and expr.args:
+    if (
+        isinstance(expr, ast.Call)
+        and last_name(expr.func) in ("get_object_or_404", "aget_object_or_404")
+        and expr.args
+    ):
         return model_of_expr(expr.args[0])
     base, links = chain(expr)
     manager = django_manager_at(base, links, model_index(ctx))
@@ -329,8 +488,14 @@ def _unwrap(expr: ast.expr) -> ast.expr:
     while True:
         if isinstance(expr, ast.Await):
             expr = expr.value
-        elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.args and (
-                expr.func.id in ("list", "tuple", "enumerate", "reversed", "sorted", "iter", "tqdm")):
+        elif (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Name)
+            and expr.args
+            and (
+                expr.func.id in ("list", "tuple", "enumerate", "reversed", "sorted", "iter", "tqdm")
+            )
+        ):
             expr = expr.args[0]
         else:
             return expr
@@ -372,14 +537,20 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
         links = inner + extra + links
     if any(link.name in VALUE_METHODS for link in links):
         return None
-    single = next((position for position, link in enumerate(links)
-                   if link.call is not None and link.name in DJANGO_QUERY_METHODS - {"raw"}), None)
+    single = next(
+        (
+            position
+            for position, link in enumerate(links)
+            if link.call is not None and link.name in DJANGO_QUERY_METHODS - {"raw"}
+        ),
+        None,
+    )
     if single is not None:
         # ``M.objects.get(...).books.all()``: the related rows of one object.
         if links[single].name in SINGLE_ROW and single + 1 < len(links):
             model = single_row_model(ctx, links[single].node)
             if model is not None:
-                return _manager_rows(model, links[single + 1:], expr, index)
+                return _manager_rows(model, links[single + 1 :], expr, index)
         return None  # get(), count(), first()... is one row or a number, not rows
     manager = django_manager_at(base, links, index)
     if manager is not None:
@@ -392,13 +563,23 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
     related = _related_source(ctx, base, links, expr, index, depth)
     if related is None and links and (model := single_row_model(ctx, base)) is not None:
         related = _manager_rows(model, links, expr, index)
-    if related is None and links and all(link.call is not None and link.name in LAZY_METHODS for link in links[1:]):
+    if (
+        related is None
+        and links
+        and all(link.call is not None and link.name in LAZY_METHODS for link in links[1:])
+    ):
         returned = model_methods(ctx).get(links[0].name)
         if returned is not None and returned[0] is not None:
             eager = returned[1]
             later = eager_lookups(links[1:])
-            related = QuerySource("django", returned[0], expr, links[1:], False,
-                                  None if eager is None or later is None else eager | later)
+            related = QuerySource(
+                "django",
+                returned[0],
+                expr,
+                links[1:],
+                False,
+                None if eager is None or later is None else eager | later,
+            )
     return related
 
 
@@ -407,6 +588,7 @@ def model_methods(ctx: Context) -> dict[str, tuple[str | None, set[str] | None]]
     queryset: name -> (model of the rows, relations loaded eagerly). ``for link in
     doc.links_to():`` then loops over those rows. A name defined twice, or returning
     anything else on some path, is left out."""
+
     def summarise() -> dict[str, tuple[str | None, set[str] | None]]:
         index = model_index(ctx)
         found: dict[str, tuple[str | None, set[str] | None]] = {}
@@ -415,10 +597,14 @@ def model_methods(ctx: Context) -> dict[str, tuple[str | None, set[str] | None]]
             if not isinstance(cls, ast.ClassDef):
                 continue
             owner = cls.name if index.is_declared(cls.name) else None
-            if owner is None and not any((last_name(b) or "").endswith(("QuerySet", "Manager")) for b in cls.bases):
+            if owner is None and not any(
+                (last_name(b) or "").endswith(("QuerySet", "Manager")) for b in cls.bases
+            ):
                 continue
             for func in cls.body:
-                if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or func.name.startswith("_"):
+                if not isinstance(
+                    func, (ast.FunctionDef, ast.AsyncFunctionDef)
+                ) or func.name.startswith("_"):
                     continue
                 returned = _returned_rows(func, owner, index)
                 if returned is None:
@@ -427,11 +613,13 @@ def model_methods(ctx: Context) -> dict[str, tuple[str | None, set[str] | None]]
                     twice.add(func.name)
                 found[func.name] = returned
         return {name: rows for name, rows in found.items() if name not in twice}
+
     return ctx.memo("nplusone.model-methods", summarise)
 
 
-def _returned_rows(func: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None,
-                   index: ModelIndex) -> tuple[str | None, set[str] | None] | None:
+def _returned_rows(
+    func: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None, index: ModelIndex
+) -> tuple[str | None, set[str] | None] | None:
     results: list[tuple[str | None, set[str] | None]] = []
     for node in ast.walk(func):
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
@@ -441,15 +629,23 @@ def _returned_rows(func: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | No
         if node.value is None:
             return None
         base, links = chain(node.value)
-        if any(link.call is not None and link.name in DJANGO_QUERY_METHODS | VALUE_METHODS for link in links):
+        if any(
+            link.call is not None and link.name in DJANGO_QUERY_METHODS | VALUE_METHODS
+            for link in links
+        ):
             return None
         manager = django_manager_at(base, links, index)
         if manager is not None:
             owner_node = base if manager == 0 else links[manager - 1].node
             results.append((model_of_expr(owner_node), eager_lookups(links)))
-        elif (isinstance(base, ast.Name) and base.id == "self" and owner is not None and len(links) >= 2
-              and links[0].call is None and all(link.call is not None and link.name in LAZY_METHODS
-                                               for link in links[1:])):
+        elif (
+            isinstance(base, ast.Name)
+            and base.id == "self"
+            and owner is not None
+            and len(links) >= 2
+            and links[0].call is None
+            and all(link.call is not None and link.name in LAZY_METHODS for link in links[1:])
+        ):
             relation = index.relation(owner, links[0].name)
             if relation is None or not relation.many:
                 return None
@@ -494,10 +690,13 @@ def _passed_eager(ctx: Context, param: ast.arg) -> set[str] | None:
                 return None
             common = loaded if common is None else common & loaded
         return common if common is not None else set()
+
     return ctx.memo(f"nplusone.passed.{id(func)}.{param.arg}", scan)
 
 
-def _manager_rows(model: str, links: list[Link], expr: ast.expr, index: ModelIndex) -> QuerySource | None:
+def _manager_rows(
+    model: str, links: list[Link], expr: ast.expr, index: ModelIndex
+) -> QuerySource | None:
     """Rows of ``obj.rel`` / ``obj.rel.filter(...)`` for one object of ``model``."""
     if links[0].call is not None:
         return None
@@ -506,14 +705,21 @@ def _manager_rows(model: str, links: list[Link], expr: ast.expr, index: ModelInd
         return None
     if len(links) > 1 and (links[1].call is None or links[1].name not in LAZY_METHODS):
         return None
-    return QuerySource("django", relation.target, expr, links[1:], False, eager_lookups(links[1:]),
-                       via=relation)
+    return QuerySource(
+        "django", relation.target, expr, links[1:], False, eager_lookups(links[1:]), via=relation
+    )
 
 
-def _sqla_source(ctx: Context, base: ast.expr, links: list[Link], expr: ast.expr,
-                 index: ModelIndex) -> QuerySource | None:
+def _sqla_source(
+    ctx: Context, base: ast.expr, links: list[Link], expr: ast.expr, index: ModelIndex
+) -> QuerySource | None:
     # select(User)... handed to session.scalars / execute(...).scalars()
-    if links and links[0].call is not None and links[0].name in ("scalars", "execute") and is_session(base):
+    if (
+        links
+        and links[0].call is not None
+        and links[0].name in ("scalars", "execute")
+        and is_session(base)
+    ):
         if links[0].name == "execute" and not any(link.name == "scalars" for link in links[1:]):
             return None
         inner = links[0].call.args[0] if links[0].call.args else None
@@ -529,12 +735,21 @@ def _sqla_source(ctx: Context, base: ast.expr, links: list[Link], expr: ast.expr
         else:
             inner_base, inner_links = chain(inner)
             stmt_expr = inner
-        if not (isinstance(inner_base, ast.Call) and is_sqla_name(ctx, inner_base.func, "select")
-                and len(inner_base.args) == 1):
+        if not (
+            isinstance(inner_base, ast.Call)
+            and is_sqla_name(ctx, inner_base.func, "select")
+            and len(inner_base.args) == 1
+        ):
             return None
         model = last_name(inner_base.args[0])
-        return QuerySource("sqlalchemy", model, stmt_expr, inner_links + links, True,
-                           _sqla_eager(model, inner_links + links, index))
+        return QuerySource(
+            "sqlalchemy",
+            model,
+            stmt_expr,
+            inner_links + links,
+            True,
+            _sqla_eager(model, inner_links + links, index),
+        )
     # session.query(User)...
     if links and links[0].name == "query" and links[0].call is not None and is_session(base):
         args = links[0].call.args
@@ -543,14 +758,29 @@ def _sqla_source(ctx: Context, base: ast.expr, links: list[Link], expr: ast.expr
         model = last_name(args[0])
         return QuerySource("sqlalchemy", model, expr, links, True, _sqla_eager(model, links, index))
     # db.session.query(User)...
-    if (len(links) >= 2 and links[0].name == "session" and links[0].call is None
-            and links[1].name == "query" and links[1].call is not None and len(links[1].call.args) == 1):
+    if (
+        len(links) >= 2
+        and links[0].name == "session"
+        and links[0].call is None
+        and links[1].name == "query"
+        and links[1].call is not None
+        and len(links[1].call.args) == 1
+    ):
         model = last_name(links[1].call.args[0])
         return QuerySource("sqlalchemy", model, expr, links, True, _sqla_eager(model, links, index))
     # User.query... (Flask-SQLAlchemy)
     if links and links[0].name == "query" and links[0].call is None and is_model_expr(base, index):
-        if len(links) < 2 or links[-1].name not in ("all", "filter", "filter_by", "order_by", "options",
-                                                     "limit", "offset", "join", "yield_per"):
+        if len(links) < 2 or links[-1].name not in (
+            "all",
+            "filter",
+            "filter_by",
+            "order_by",
+            "options",
+            "limit",
+            "offset",
+            "join",
+            "yield_per",
+        ):
             return None
         model = last_name(base)
         return QuerySource("sqlalchemy", model, expr, links, True, _sqla_eager(model, links, index))
@@ -567,8 +797,9 @@ def _sqla_eager(model: str | None, links: list[Link], index: ModelIndex) -> set[
     return eager
 
 
-def _related_source(ctx: Context, base: ast.expr, links: list[Link], expr: ast.expr,
-                    index: ModelIndex, depth: int) -> QuerySource | None:
+def _related_source(
+    ctx: Context, base: ast.expr, links: list[Link], expr: ast.expr, index: ModelIndex, depth: int
+) -> QuerySource | None:
     """``for b in author.books.all()`` where ``author`` is itself a row of a query."""
     if not isinstance(base, ast.Name) or len(links) < 2 or links[0].call is not None:
         return None
@@ -588,9 +819,10 @@ def _related_source(ctx: Context, base: ast.expr, links: list[Link], expr: ast.e
             eager = None
         else:
             head = links[0].name + "__"
-            eager |= {lookup[len(head):] for lookup in owner.eager if lookup.startswith(head)}
-    return QuerySource(owner.framework, relation.target, expr, links[1:], False, eager, nested=True,
-                       via=relation)
+            eager |= {lookup[len(head) :] for lookup in owner.eager if lookup.startswith(head)}
+    return QuerySource(
+        owner.framework, relation.target, expr, links[1:], False, eager, nested=True, via=relation
+    )
 
 
 def binding_loop(ctx: Context, name: str) -> ast.AST | None:
@@ -601,7 +833,11 @@ def binding_loop(ctx: Context, name: str) -> ast.AST | None:
         if isinstance(ancestor, FUNCTION_NODES):
             return None
         if isinstance(ancestor, (ast.For, ast.AsyncFor)):
-            if child is not ancestor.iter and child is not ancestor.target and _binds(ancestor.target, name):
+            if (
+                child is not ancestor.iter
+                and child is not ancestor.target
+                and _binds(ancestor.target, name)
+            ):
                 if any(child is stmt for stmt in ancestor.body):
                     return ancestor
                 return None
@@ -638,7 +874,11 @@ def loop_iterable(loop: ast.AST, name: str) -> ast.expr | None:
 
 
 def _is_enumerate(expr: ast.expr) -> bool:
-    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "enumerate"
+    return (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Name)
+        and expr.func.id == "enumerate"
+    )
 
 
 def loop_source(ctx: Context, name: str, depth: int = 0) -> QuerySource | None:
@@ -662,7 +902,10 @@ def runs_once(ctx: Context, loop: ast.AST) -> bool:
             for block in _blocks(ancestor):
                 if any(stmt is child for stmt in block):
                     position = next(i for i, stmt in enumerate(block) if stmt is child)
-                    if any(isinstance(stmt, (ast.Break, ast.Return, ast.Raise)) for stmt in block[position:]):
+                    if any(
+                        isinstance(stmt, (ast.Break, ast.Return, ast.Raise))
+                        for stmt in block[position:]
+                    ):
                         return True
         if ancestor is loop:
             return False
@@ -679,8 +922,16 @@ def _blocks(node: ast.AST) -> Iterator[list[ast.stmt]]:
 
 # Calls that list the models or tables of the project: a loop over them runs one query
 # per table, a fixed number the schema decides, which no single query can replace.
-SCHEMA_LISTINGS = frozenset({"__subclasses__", "get_models", "get_app_configs", "table_names",
-                             "get_table_list", "sorted_tables"})
+SCHEMA_LISTINGS = frozenset(
+    {
+        "__subclasses__",
+        "get_models",
+        "get_app_configs",
+        "table_names",
+        "get_table_list",
+        "sorted_tables",
+    }
+)
 
 
 def bounded_iterable(expr: ast.expr, ctx: Context | None = None, depth: int = 0) -> bool:
@@ -708,15 +959,31 @@ def bounded_iterable(expr: ast.expr, ctx: Context | None = None, depth: int = 0)
     if isinstance(expr, ast.Name) and ctx is not None and depth < 3 and expr.id.isupper():
         # A module constant (assigned once, upper-case by convention) of literal data.
         value = ctx.module_scope.only_assignment(expr.id)
-        return value is not None and _literal_data(value) and bounded_iterable(value, ctx, depth + 1)
+        return (
+            value is not None and _literal_data(value) and bounded_iterable(value, ctx, depth + 1)
+        )
     return False
 
 
 def _literal_data(expr: ast.expr) -> bool:
     return isinstance(expr, (ast.Dict, ast.List, ast.Tuple, ast.Set)) and all(
-        isinstance(node, (ast.Constant, ast.Dict, ast.List, ast.Tuple, ast.Set, ast.Name, ast.Attribute,
-                          ast.Load, ast.UnaryOp, ast.USub))
-        for node in ast.walk(expr))
+        isinstance(
+            node,
+            (
+                ast.Constant,
+                ast.Dict,
+                ast.List,
+                ast.Tuple,
+                ast.Set,
+                ast.Name,
+                ast.Attribute,
+                ast.Load,
+                ast.UnaryOp,
+                ast.USub,
+            ),
+        )
+        for node in ast.walk(expr)
+    )
 
 
 def repeating_loop(ctx: Context, node: ast.AST) -> ast.AST | None:
@@ -726,7 +993,9 @@ def repeating_loop(ctx: Context, node: ast.AST) -> ast.AST | None:
         return None
     if isinstance(loop, (ast.For, ast.AsyncFor)) and bounded_iterable(loop.iter, ctx):
         return None
-    if isinstance(loop, COMPREHENSION_NODES) and all(bounded_iterable(g.iter, ctx) for g in loop.generators):
+    if isinstance(loop, COMPREHENSION_NODES) and all(
+        bounded_iterable(g.iter, ctx) for g in loop.generators
+    ):
         return None
     if runs_once(ctx, loop):
         return None
@@ -749,6 +1018,7 @@ def prefetched_in_function(ctx: Context) -> set[str]:
                 lookups = string_args(ast.Call(func=node.func, args=node.args[1:], keywords=[]))
                 found |= lookups if lookups is not None else {"*"}
         return found
+
     return ctx.memo(f"nplusone.prefetched.{id(func)}", scan)
 
 

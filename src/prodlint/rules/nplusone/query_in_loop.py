@@ -6,6 +6,7 @@ import ast
 from typing import TYPE_CHECKING
 
 from prodlint.analysis.context import COMPREHENSION_NODES, Context
+from prodlint.analysis.imports import last_name
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.nplusone.orm import (
@@ -20,12 +21,11 @@ from prodlint.rules.nplusone.orm import (
     chain,
     covers,
     django_manager_at,
-    nplusone_applies,
     is_model_expr,
     is_session,
-    last_name,
     loop_source,
     model_index,
+    nplusone_applies,
     repeating_loop,
     short,
 )
@@ -38,14 +38,38 @@ if TYPE_CHECKING:
 
 # Method names worth a look at all: the cheap first test on every call in every file.
 CANDIDATE_METHODS = frozenset(
-    DJANGO_QUERY_METHODS | LAZY_METHODS | SQLA_QUERY_METHODS | SESSION_QUERY_METHODS
-    | {"query", "execute", "save", "refresh_from_db", "prefetch_related_objects", "values",
-       "values_list", "iterator"}
+    DJANGO_QUERY_METHODS
+    | LAZY_METHODS
+    | SQLA_QUERY_METHODS
+    | SESSION_QUERY_METHODS
+    | {
+        "query",
+        "execute",
+        "save",
+        "refresh_from_db",
+        "prefetch_related_objects",
+        "values",
+        "values_list",
+        "iterator",
+    }
 )
 CURSOR_NAMES = frozenset({"cursor", "cur", "curs", "conn", "connection", "db_conn", "cnx", "con"})
 # Calls whose argument a lazy queryset is handed to without being run (a subquery).
-LAZY_CONSUMERS = frozenset({"Subquery", "Exists", "OuterRef", "Prefetch", "Q", "union", "filter",
-                            "exclude", "Case", "When", "__in"})
+LAZY_CONSUMERS = frozenset(
+    {
+        "Subquery",
+        "Exists",
+        "OuterRef",
+        "Prefetch",
+        "Q",
+        "union",
+        "filter",
+        "exclude",
+        "Case",
+        "When",
+        "__in",
+    }
+)
 
 
 def _evaluated(ctx: Context, node: ast.expr, up: int = 1) -> bool:
@@ -67,8 +91,13 @@ def _evaluated(ctx: Context, node: ast.expr, up: int = 1) -> bool:
     if isinstance(parent, ast.Subscript) and parent.value is node:
         # qs[0] runs a query; qs[:10] stays lazy until what holds the slice runs it
         return isinstance(parent.slice, ast.Constant) or (
-            isinstance(parent.slice, ast.Slice) and _evaluated(ctx, parent, up + 1))
-    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+            isinstance(parent.slice, ast.Slice) and _evaluated(ctx, parent, up + 1)
+        )
+    if (
+        isinstance(parent, ast.Assign)
+        and len(parent.targets) == 1
+        and isinstance(parent.targets[0], ast.Name)
+    ):
         return _name_evaluated(ctx, parent.targets[0].id, parent)
     return False
 
@@ -80,17 +109,30 @@ def _name_evaluated(ctx: Context, name: str, assignment: ast.Assign) -> bool:
     if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
         return False
     for node in ast.walk(loop):
-        if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and _is_name(node.iter, name):
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and _is_name(
+            node.iter, name
+        ):
             return True
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in EVALUATING_CALLS:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in EVALUATING_CALLS
+        ):
             if any(_is_name(arg, name) for arg in node.args):
                 return True
         if isinstance(node, (ast.If, ast.While)) and _is_name(node.test, name):
             return True
-        if isinstance(node, ast.Subscript) and _is_name(node.value, name) and isinstance(node.slice, ast.Constant):
+        if (
+            isinstance(node, ast.Subscript)
+            and _is_name(node.value, name)
+            and isinstance(node.slice, ast.Constant)
+        ):
             return True
-        if isinstance(node, ast.Attribute) and _is_name(node.value, name) and node.attr in (
-                DJANGO_QUERY_METHODS | SQLA_QUERY_METHODS):
+        if (
+            isinstance(node, ast.Attribute)
+            and _is_name(node.value, name)
+            and node.attr in (DJANGO_QUERY_METHODS | SQLA_QUERY_METHODS)
+        ):
             return True
     return False
 
@@ -149,18 +191,52 @@ def _sql_varies_with_loop(ctx: Context, call: ast.Call, sql: ast.expr) -> bool:
     # One step back through assignments (``number, index = row[:2]``, ``stmt = t % args``).
     for name in list(used):
         for binding in bindings.get(name, ()):
-            if isinstance(binding.node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and binding.node.value:
-                used.update(inner.id for inner in ast.walk(binding.node.value) if isinstance(inner, ast.Name))
+            if (
+                isinstance(binding.node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+                and binding.node.value
+            ):
+                used.update(
+                    inner.id
+                    for inner in ast.walk(binding.node.value)
+                    if isinstance(inner, ast.Name)
+                )
     return bool(used & targets)
 
 
 # Related-manager calls that write rather than read.
-WRITES = frozenset({"create", "get_or_create", "update_or_create", "update", "delete", "add", "remove", "set",
-                    "clear", "bulk_create", "bulk_update", "acreate", "aupdate", "adelete"})
+WRITES = frozenset(
+    {
+        "create",
+        "get_or_create",
+        "update_or_create",
+        "update",
+        "delete",
+        "add",
+        "remove",
+        "set",
+        "clear",
+        "bulk_create",
+        "bulk_update",
+        "acreate",
+        "aupdate",
+        "adelete",
+    }
+)
 # Tables of the database's own catalog: a loop over the schema's indexes or columns reading
 # them runs as many queries as the schema has objects, not as the data has rows.
-CATALOG_MARKERS = ("sqlite_master", "sqlite_schema", "information_schema", "pg_catalog", "pg_class",
-                   "pg_index", "pg_attribute", "pragma ", "all_tab_", "user_tab_", "user_ind")
+CATALOG_MARKERS = (
+    "sqlite_master",
+    "sqlite_schema",
+    "information_schema",
+    "pg_catalog",
+    "pg_class",
+    "pg_index",
+    "pg_attribute",
+    "pragma ",
+    "all_tab_",
+    "user_tab_",
+    "user_ind",
+)
 
 
 def _reads_catalog(ctx: Context, sql: ast.expr) -> bool:
@@ -169,32 +245,62 @@ def _reads_catalog(ctx: Context, sql: ast.expr) -> bool:
 
 
 # Writes whose failure a per-row ``try`` isolates (a batch would fail or succeed as a whole).
-ISOLATED_WRITES = frozenset({"save", "create", "get_or_create", "update_or_create", "delete", "update",
-                             "asave", "acreate", "adelete"})
-BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException", "DatabaseError", "IntegrityError", "Error",
-                              "ValidationError", "SQLAlchemyError"})
+ISOLATED_WRITES = frozenset(
+    {
+        "save",
+        "create",
+        "get_or_create",
+        "update_or_create",
+        "delete",
+        "update",
+        "asave",
+        "acreate",
+        "adelete",
+    }
+)
+BROAD_EXCEPTIONS = frozenset(
+    {
+        "Exception",
+        "BaseException",
+        "DatabaseError",
+        "IntegrityError",
+        "Error",
+        "ValidationError",
+        "SQLAlchemyError",
+    }
+)
 
 
 def _isolates_failures(ctx: Context, loop: ast.AST) -> bool:
     """The loop writes each row inside a ``try`` whose broad handler carries on with the
     next row (an importer that reports bad records): the per-row statement is the point,
     since ``bulk_create`` would reject the whole batch for one bad row."""
+
     def scan() -> bool:
         for node in ast.walk(loop):
-            if not isinstance(node, ast.Try) or not any(_carries_on(handler) for handler in node.handlers):
+            if not isinstance(node, ast.Try) or not any(
+                _carries_on(handler) for handler in node.handlers
+            ):
                 continue
             for inner in (n for statement in node.body for n in ast.walk(statement)):
-                if (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute)
-                        and inner.func.attr in ISOLATED_WRITES):
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Attribute)
+                    and inner.func.attr in ISOLATED_WRITES
+                ):
                     return True
         return False
+
     return ctx.memo(f"nplusone.isolated.{id(loop)}", scan)
 
 
 def _carries_on(handler: ast.ExceptHandler) -> bool:
     caught = handler.type
-    names = [last_name(e) for e in (caught.elts if isinstance(caught, ast.Tuple) else [caught])] if caught else [
-        "BaseException"]
+    names = (
+        [last_name(e) for e in (caught.elts if isinstance(caught, ast.Tuple) else [caught])]
+        if caught
+        else ["BaseException"]
+    )
     if not any(name in BROAD_EXCEPTIONS for name in names):
         return False
     return not any(isinstance(statement, ast.Raise) for statement in handler.body)
@@ -233,19 +339,19 @@ One round trip per row: a loop over 1,000 ids runs 1,000 queries, each paying th
 and parsing cost. It passes review and tests with a handful of rows and dominates response
 time in production.
 """
-    example = '''
+    example = """
 def import_rows(Tag, rows):
     for row in rows:
         Tag.objects.create(name=row["name"], slug=row["slug"])
-'''
-    use_instead = '''
+"""
+    use_instead = """
 def import_rows(Tag, rows):
     Tag.objects.bulk_create([Tag(name=row["name"], slug=row["slug"]) for row in rows])
-'''
-    fixed_example = '''
+"""
+    fixed_example = """
 def import_rows(Tag, rows):
     Tag.objects.bulk_create([Tag(name=row["name"], slug=row["slug"]) for row in rows])
-'''
+"""
     fix_safety_note = """
 The fixes are unsafe because they change what runs besides the SQL:
 - a loop whose whole body is `M.objects.create(**fields)` becomes
@@ -286,15 +392,25 @@ Other findings have no automatic fix.
         if hint:
             remedy = hint.pop("remedy")  # type: ignore[assignment]
         target: ast.AST = loop if hint else node
-        self.report(ctx, target, fix=fix, hint=hint, call=what, loop_line=getattr(loop, "lineno", 0),
-                    remedy=remedy)
+        self.report(
+            ctx,
+            target,
+            fix=fix,
+            hint=hint,
+            call=what,
+            loop_line=getattr(loop, "lineno", 0),
+            remedy=remedy,
+        )
 
     def _query(self, node: ast.Call, ctx: Context) -> tuple[str, str] | None:
         """(what runs the query, how to avoid it), or None when this is not a query."""
         func = node.func
         if isinstance(func, ast.Name):
             if node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
-                return "prefetch_related_objects([...])", "prefetch for all rows at once, before the loop"
+                return (
+                    "prefetch_related_objects([...])",
+                    "prefetch for all rows at once, before the loop",
+                )
             return None
         assert isinstance(func, ast.Attribute)
         index = model_index(ctx)
@@ -305,12 +421,16 @@ Other findings have no automatic fix.
                 return None
             if links[-1].name in ("bulk_create", "bulk_update", "in_bulk"):
                 return None
-            return short(ctx, node), "query once before the loop (`filter(pk__in=...)`, `in_bulk`) or batch the writes"
+            return short(
+                ctx, node
+            ), "query once before the loop (`filter(pk__in=...)`, `in_bulk`) or batch the writes"
         if func.attr == "refresh_from_db":
             return short(ctx, node), "load the fields with the query that fetched the rows"
         if func.attr in ("save", "delete") and not node.args and isinstance(func.value, ast.Name):
             if self._is_row(ctx, func.value.id):
-                return short(ctx, node), "batch with `bulk_update` / `bulk_create` / a queryset `update()` or `delete()`"
+                return short(
+                    ctx, node
+                ), "batch with `bulk_update` / `bulk_create` / a queryset `update()` or `delete()`"
             return None
         if func.attr == "execute" and isinstance(func.value, (ast.Name, ast.Attribute)):
             receiver = (last_name(func.value) or "").lower()
@@ -318,14 +438,18 @@ Other findings have no automatic fix.
                 if node.args and _sql_varies_with_loop(ctx, node, node.args[0]):
                     return None  # a different statement each time: a script, not the same query N times
                 if node.args and _reads_catalog(ctx, node.args[0]):
-                    return None  # one query per index/table of the schema: bounded like get_models()
+                    return (
+                        None  # one query per index/table of the schema: bounded like get_models()
+                    )
                 return short(ctx, node), "use one query with `IN (...)`, or `executemany`"
         found = self._sqlalchemy(node, base, links, ctx)
         if found is not None:
             return found
         return self._related_manager(node, base, links, ctx)
 
-    def _sqlalchemy(self, node: ast.Call, base: ast.expr, links: list[Link], ctx: Context) -> tuple[str, str] | None:
+    def _sqlalchemy(
+        self, node: ast.Call, base: ast.expr, links: list[Link], ctx: Context
+    ) -> tuple[str, str] | None:
         remedy = "load all rows with one `select(...).where(Model.id.in_(...))` before the loop"
         if not links:
             return None
@@ -334,7 +458,11 @@ Other findings have no automatic fix.
             session_at = 0
         elif links[0].name == "session" and links[0].call is None:
             session_at = 1
-        elif links[0].name == "query" and links[0].call is None and is_model_expr(base, model_index(ctx)):
+        elif (
+            links[0].name == "query"
+            and links[0].call is None
+            and is_model_expr(base, model_index(ctx))
+        ):
             # Flask-SQLAlchemy ``Model.query...``
             return (short(ctx, node), remedy) if _runs_query(ctx, node, links, 1) else None
         else:
@@ -348,7 +476,9 @@ Other findings have no automatic fix.
             return short(ctx, node), remedy
         return None
 
-    def _related_manager(self, node: ast.Call, base: ast.expr, links: list[Link], ctx: Context) -> tuple[str, str] | None:
+    def _related_manager(
+        self, node: ast.Call, base: ast.expr, links: list[Link], ctx: Context
+    ) -> tuple[str, str] | None:
         """``row.rel.filter(...)`` where ``rel`` is a many-relation of the row's model."""
         if not isinstance(base, ast.Name) or len(links) < 2 or links[0].call is not None:
             return None
@@ -357,10 +487,14 @@ Other findings have no automatic fix.
             return None
         index = model_index(ctx)
         source = loop_source(ctx, base.id) if binding_loop(ctx, base.id) is not None else None
-        relation = index.relation(source.model, rel) if source is not None and source.model else None
+        relation = (
+            index.relation(source.model, rel) if source is not None and source.model else None
+        )
         if relation is None:
             if not rel.endswith("_set") and not any(
-                    (r := info.relations.get(rel)) is not None and r.many for info in index.models.values()):
+                (r := info.relations.get(rel)) is not None and r.many
+                for info in index.models.values()
+            ):
                 return None
         elif not relation.many or relation.kind.startswith("sa_"):
             return None
@@ -370,11 +504,17 @@ Other findings have no automatic fix.
         if served and source is not None:
             if covers(source.eager, rel):
                 return None
-            if source.model is not None and (relation is not None or not index.is_declared(source.model)):
+            if source.model is not None and (
+                relation is not None or not index.is_declared(source.model)
+            ):
                 return None  # PRD202 (or PRD203) reports it, with prefetch_related as the remedy
         if links[-1].name in WRITES:
-            return short(ctx, node), "batch the writes (`bulk_create` / `bulk_update` / one queryset `update()`)"
-        return short(ctx, node), f'prefetch the relation (`prefetch_related("{rel}")`) and filter in Python'
+            return short(
+                ctx, node
+            ), "batch the writes (`bulk_create` / `bulk_update` / one queryset `update()`)"
+        return short(
+            ctx, node
+        ), f'prefetch the relation (`prefetch_related("{rel}")`) and filter in Python'
 
     def _is_row(self, ctx: Context, name: str) -> bool:
         """The name holds a model instance: a row of a query the loop runs over, or the
@@ -400,7 +540,9 @@ Other findings have no automatic fix.
 
     # --- fixes ------------------------------------------------------------------------
 
-    def _fix_plan(self, node: ast.Call, loop: ast.AST, ctx: Context) -> tuple[FixSafety, dict[str, object]]:
+    def _fix_plan(
+        self, node: ast.Call, loop: ast.AST, ctx: Context
+    ) -> tuple[FixSafety, dict[str, object]]:
         if not isinstance(loop, ast.For) or loop.orelse or isinstance(loop, COMPREHENSION_NODES):
             return FixSafety.NONE, {}
         func = node.func
@@ -414,20 +556,42 @@ Other findings have no automatic fix.
         model_src = ctx.source_of(base if manager == 0 else links[manager - 1].node)
         manager_src = ctx.source_of(links[manager].node)
         body = loop.body
-        if (func.attr == "create" and len(body) == 1 and isinstance(body[0], ast.Expr)
-                and body[0].value is node and not node.args and _no_await(node)):
-            return FixSafety.UNSAFE, {"kind": "bulk_create", "model": model_src, "manager": manager_src,
-                                      "indent": loop.col_offset,
-                                      "remedy": f"create all rows with one `{manager_src}.bulk_create([...])`"}
-        if (func.attr == "get" and isinstance(body[0], ast.Assign) and body[0].value is node
-                and len(body[0].targets) == 1 and isinstance(body[0].targets[0], ast.Name)
-                and isinstance(loop.target, ast.Name) and isinstance(loop.iter, ast.Name)
-                and not node.args and len(node.keywords) == 1 and node.keywords[0].arg in ("pk", "id")
-                and _is_name(node.keywords[0].value, loop.target.id)):
+        if (
+            func.attr == "create"
+            and len(body) == 1
+            and isinstance(body[0], ast.Expr)
+            and body[0].value is node
+            and not node.args
+            and _no_await(node)
+        ):
+            return FixSafety.UNSAFE, {
+                "kind": "bulk_create",
+                "model": model_src,
+                "manager": manager_src,
+                "indent": loop.col_offset,
+                "remedy": f"create all rows with one `{manager_src}.bulk_create([...])`",
+            }
+        if (
+            func.attr == "get"
+            and isinstance(body[0], ast.Assign)
+            and body[0].value is node
+            and len(body[0].targets) == 1
+            and isinstance(body[0].targets[0], ast.Name)
+            and isinstance(loop.target, ast.Name)
+            and isinstance(loop.iter, ast.Name)
+            and not node.args
+            and len(node.keywords) == 1
+            and node.keywords[0].arg in ("pk", "id")
+            and _is_name(node.keywords[0].value, loop.target.id)
+        ):
             field = node.keywords[0].arg
-            return FixSafety.UNSAFE, {"kind": "in_bulk", "manager": manager_src, "field": field,
-                                      "obj": body[0].targets[0].id,
-                                      "remedy": f"fetch them all with one `{manager_src}.in_bulk(...)`"}
+            return FixSafety.UNSAFE, {
+                "kind": "in_bulk",
+                "manager": manager_src,
+                "field": field,
+                "obj": body[0].targets[0].id,
+                "remedy": f"fetch them all with one `{manager_src}.in_bulk(...)`",
+            }
         return FixSafety.NONE, {}
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
@@ -452,21 +616,38 @@ Other findings have no automatic fix.
             code = fixes.module.code_for_node
             instance = code(call.with_changes(func=cst.parse_expression(str(hint["model"]))))
             # The width fixes keep to (fixes/wrap.py): ruff's default, or the file's longest line.
-            width = max([LINE_LENGTH, *map(len, fixes.module.code.splitlines())]) - int(str(hint.get("indent", 0)))
-            text = _bulk_create_text(f"{hint['manager']}.bulk_create", instance, code(node.target),
-                                     code(node.iter), width)
+            width = max([LINE_LENGTH, *map(len, fixes.module.code.splitlines())]) - int(
+                str(hint.get("indent", 0))
+            )
+            text = _bulk_create_text(
+                f"{hint['manager']}.bulk_create",
+                instance,
+                code(node.target),
+                code(node.iter),
+                width,
+            )
             replacement = cst.parse_statement(text)
-            return replacement.with_changes(leading_lines=[*node.leading_lines, *_comments_of(node)])
+            return replacement.with_changes(
+                leading_lines=[*node.leading_lines, *_comments_of(node)]
+            )
         if hint.get("kind") == "in_bulk" and isinstance(statement, cst.Assign):
             ids = node.iter
             args = [cst.Arg(ids)]
             if hint.get("field") != "pk":
-                args.append(cst.Arg(cst.SimpleString(f'"{hint["field"]}"'), keyword=cst.Name("field_name"),
-                                    equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
+                args.append(
+                    cst.Arg(
+                        cst.SimpleString(f'"{hint["field"]}"'),
+                        keyword=cst.Name("field_name"),
+                        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+                    )
+                )
             in_bulk = cst.Call(func=cst.parse_expression(f"{hint['manager']}.in_bulk"), args=args)
             items = cst.Call(func=cst.Attribute(value=in_bulk, attr=cst.Name("items")))
-            target = cst.Tuple(elements=[cst.Element(node.target), cst.Element(cst.Name(str(hint["obj"])))],
-                               lpar=[], rpar=[])
+            target = cst.Tuple(
+                elements=[cst.Element(node.target), cst.Element(cst.Name(str(hint["obj"])))],
+                lpar=[],
+                rpar=[],
+            )
             rest = list(body.body[1:])
             if not rest:
                 rest = [cst.SimpleStatementLine(body=[cst.Pass()])]
@@ -518,4 +699,7 @@ def _comments_of(loop: cst.For) -> list[cst.EmptyLine]:
 
 
 def _no_await(node: ast.AST) -> bool:
-    return not any(isinstance(inner, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)) for inner in ast.walk(node))
+    return not any(
+        isinstance(inner, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr))
+        for inner in ast.walk(node)
+    )

@@ -26,19 +26,19 @@ query, a bad payload. Each failure then also leaks a descriptor or a pooled conn
 so an incident that starts as a burst of errors ends as "too many open files" or an
 exhausted connection pool.
 """
-    example = '''
+    example = """
 def read_config(path):
     handle = open(path)
     text = handle.read()
     handle.close()
     return text
-'''
-    use_instead = '''
+"""
+    use_instead = """
 def read_config(path):
     with open(path) as handle:
         text = handle.read()
     return text
-'''
+"""
     fixed_example = use_instead
     fix_safety_note = """
 The fix wraps the acquisition and the statements up to the explicit close in `with R(...)

@@ -61,9 +61,24 @@ class Resource:
     handovers: frozenset[str] = frozenset()
 
 
-def _r(*closers: str, wrap: Wrap = "with", exit_closer: str = "close", is_async: bool = False,
-       file_like: bool = False, needs_pipes: bool = False, handovers: tuple[str, ...] = ()) -> Resource:
-    return Resource(frozenset(closers), wrap, exit_closer, is_async, file_like, needs_pipes, frozenset(handovers))
+def _r(
+    *closers: str,
+    wrap: Wrap = "with",
+    exit_closer: str = "close",
+    is_async: bool = False,
+    file_like: bool = False,
+    needs_pipes: bool = False,
+    handovers: tuple[str, ...] = (),
+) -> Resource:
+    return Resource(
+        frozenset(closers),
+        wrap,
+        exit_closer,
+        is_async,
+        file_like,
+        needs_pipes,
+        frozenset(handovers),
+    )
 
 
 FILE = _r("close", file_like=True)
@@ -79,41 +94,80 @@ FTP = _r("close", "quit", exit_closer="quit")
 SMTP = _r("close", "quit", exit_closer="")
 
 RESOURCES: Mapping[str, Resource] = {
-    "open": FILE, "io.open": FILE, "builtins.open": FILE, "codecs.open": FILE, "os.fdopen": FILE,
-    "gzip.open": FILE, "gzip.GzipFile": FILE, "bz2.open": FILE, "bz2.BZ2File": FILE,
-    "lzma.open": FILE, "lzma.LZMAFile": FILE,
-    "tempfile.TemporaryFile": FILE, "tempfile.NamedTemporaryFile": FILE,
+    "open": FILE,
+    "io.open": FILE,
+    "builtins.open": FILE,
+    "codecs.open": FILE,
+    "os.fdopen": FILE,
+    "gzip.open": FILE,
+    "gzip.GzipFile": FILE,
+    "bz2.open": FILE,
+    "bz2.BZ2File": FILE,
+    "lzma.open": FILE,
+    "lzma.LZMAFile": FILE,
+    "tempfile.TemporaryFile": FILE,
+    "tempfile.NamedTemporaryFile": FILE,
     "tempfile.SpooledTemporaryFile": FILE,
     "tempfile.TemporaryDirectory": _r("cleanup", exit_closer="cleanup", file_like=True),
-    "zipfile.ZipFile": ZIP, "zipfile.PyZipFile": ZIP, "tarfile.open": FILE, "tarfile.TarFile": FILE,
-    "tarfile.TarFile.open": FILE, "tarfile.TarFile.taropen": FILE, "io.open_code": FILE,
-    "tokenize.open": FILE, "wave.open": FILE, "shelve.open": FILE, "dbm.open": FILE,
-    "dbm.gnu.open": FILE, "dbm.ndbm.open": FILE, "dbm.dumb.open": FILE, "dbm.sqlite3.open": FILE,
-    "fileinput.input": FILE, "fileinput.FileInput": FILE,
-    "socket.socket": SOCKET, "socket.create_connection": SOCKET, "socket.fromfd": SOCKET,
-    "ssl.wrap_socket": SOCKET, "ssl.SSLContext.wrap_socket": SOCKET,
-    "sqlite3.connect": DB, "sqlite3.dbapi2.connect": DB, "psycopg2.connect": DB,
-    "psycopg.connect": DB, "pymysql.connect": DB, "MySQLdb.connect": DB,
-    "redis.Redis": _r("close"), "redis.StrictRedis": _r("close"), "redis.from_url": _r("close"),
-    "redis.Redis.from_url": _r("close"), "redis.ConnectionPool": _r("disconnect", wrap="none"),
+    "zipfile.ZipFile": ZIP,
+    "zipfile.PyZipFile": ZIP,
+    "tarfile.open": FILE,
+    "tarfile.TarFile": FILE,
+    "tarfile.TarFile.open": FILE,
+    "tarfile.TarFile.taropen": FILE,
+    "io.open_code": FILE,
+    "tokenize.open": FILE,
+    "wave.open": FILE,
+    "shelve.open": FILE,
+    "dbm.open": FILE,
+    "dbm.gnu.open": FILE,
+    "dbm.ndbm.open": FILE,
+    "dbm.dumb.open": FILE,
+    "dbm.sqlite3.open": FILE,
+    "fileinput.input": FILE,
+    "fileinput.FileInput": FILE,
+    "socket.socket": SOCKET,
+    "socket.create_connection": SOCKET,
+    "socket.fromfd": SOCKET,
+    "ssl.wrap_socket": SOCKET,
+    "ssl.SSLContext.wrap_socket": SOCKET,
+    "sqlite3.connect": DB,
+    "sqlite3.dbapi2.connect": DB,
+    "psycopg2.connect": DB,
+    "psycopg.connect": DB,
+    "pymysql.connect": DB,
+    "MySQLdb.connect": DB,
+    "redis.Redis": _r("close"),
+    "redis.StrictRedis": _r("close"),
+    "redis.from_url": _r("close"),
+    "redis.Redis.from_url": _r("close"),
+    "redis.ConnectionPool": _r("disconnect", wrap="none"),
     "redis.BlockingConnectionPool": _r("disconnect", wrap="none"),
     "redis.asyncio.Redis": _r("aclose", "close", exit_closer="aclose", is_async=True),
     "redis.asyncio.from_url": _r("aclose", "close", exit_closer="aclose", is_async=True),
     # An HTTP response releases its connection once the body is read to the end.
-    "urllib.request.urlopen": URL, "urllib2.urlopen": URL,
+    "urllib.request.urlopen": URL,
+    "urllib2.urlopen": URL,
     "http.client.HTTPConnection": _r("close", wrap="closing"),
     "http.client.HTTPSConnection": _r("close", wrap="closing"),
-    "ftplib.FTP": FTP, "ftplib.FTP_TLS": FTP, "smtplib.SMTP": SMTP, "smtplib.SMTP_SSL": SMTP,
-    "smtplib.LMTP": SMTP, "poplib.POP3": _r("quit", "close", wrap="none"),
+    "ftplib.FTP": FTP,
+    "ftplib.FTP_TLS": FTP,
+    "smtplib.SMTP": SMTP,
+    "smtplib.SMTP_SSL": SMTP,
+    "smtplib.LMTP": SMTP,
+    "poplib.POP3": _r("quit", "close", wrap="none"),
     "poplib.POP3_SSL": _r("quit", "close", wrap="none"),
     "imaplib.IMAP4": _r("logout", "shutdown", exit_closer="logout"),
     "imaplib.IMAP4_SSL": _r("logout", "shutdown", exit_closer="logout"),
-    "requests.Session": _r("close"), "requests.session": _r("close"),
+    "requests.Session": _r("close"),
+    "requests.session": _r("close"),
     "requests.sessions.Session": _r("close"),
-    "httpx.Client": _r("close"), "httpx.AsyncClient": _r("aclose", exit_closer="aclose", is_async=True),
+    "httpx.Client": _r("close"),
+    "httpx.AsyncClient": _r("aclose", exit_closer="aclose", is_async=True),
     "aiohttp.ClientSession": _r("close", is_async=True),
     "websocket.create_connection": _r("close", "shutdown", wrap="closing"),
-    "websockets.connect": _r("close", is_async=True), "websockets.client.connect": _r("close", is_async=True),
+    "websockets.connect": _r("close", is_async=True),
+    "websockets.client.connect": _r("close", is_async=True),
     "subprocess.Popen": _r("wait", "communicate", wrap="none", needs_pipes=True),
 }
 # Any ``<ssl context>.wrap_socket(sock)``: the context is rarely resolvable by name.
@@ -121,31 +175,76 @@ METHOD_RESOURCES: Mapping[str, Resource] = {"wrap_socket": SOCKET}
 
 # Calls that read or write through a resource without keeping it (so it still needs
 # closing), and whose result does not need it open.
-BORROWING_CALLS = frozenset({
-    "print", "len", "str", "repr", "bool", "isinstance", "id", "hash", "list", "tuple", "next",
-    "sorted", "hasattr", "getattr", "type", "vars", "dir",
-    "json.load", "json.dump", "pickle.load", "pickle.dump", "marshal.load", "marshal.dump",
-    "shutil.copyfileobj",
-    "yaml.load", "yaml.safe_load", "yaml.dump", "yaml.safe_dump", "tomllib.load", "tomli.load",
-    "plistlib.load", "plistlib.dump", "select.select", "os.fstat", "os.fsync", "fcntl.flock",
-    "fcntl.fcntl", "fcntl.ioctl", "fcntl.lockf",
-})
+BORROWING_CALLS = frozenset(
+    {
+        "print",
+        "len",
+        "str",
+        "repr",
+        "bool",
+        "isinstance",
+        "id",
+        "hash",
+        "list",
+        "tuple",
+        "next",
+        "sorted",
+        "hasattr",
+        "getattr",
+        "type",
+        "vars",
+        "dir",
+        "json.load",
+        "json.dump",
+        "pickle.load",
+        "pickle.dump",
+        "marshal.load",
+        "marshal.dump",
+        "shutil.copyfileobj",
+        "yaml.load",
+        "yaml.safe_load",
+        "yaml.dump",
+        "yaml.safe_dump",
+        "tomllib.load",
+        "tomli.load",
+        "plistlib.load",
+        "plistlib.dump",
+        "select.select",
+        "os.fstat",
+        "os.fsync",
+        "fcntl.flock",
+        "fcntl.fcntl",
+        "fcntl.ioctl",
+        "fcntl.lockf",
+    }
+)
 # Calls that return a view over the resource: still a use (the resource stays to close),
 # but their result needs it open.
 # (``io.TextIOWrapper(f)`` is not one: closing the wrapper closes ``f``, so it takes it.)
-WRAPPING_CALLS = frozenset({"iter", "enumerate", "zip", "csv.reader", "csv.writer", "csv.DictReader",
-                            "csv.DictWriter"})
-LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
+WRAPPING_CALLS = frozenset(
+    {"iter", "enumerate", "zip", "csv.reader", "csv.writer", "csv.DictReader", "csv.DictWriter"}
+)
+LOG_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
+)
 # Uses that hand the value (or its closer) to something else, which then owns it.
-HANDED_ON = frozenset({"returned", "yielded", "stored", "aliased", "contained", "captured", "deleted"})
+HANDED_ON = frozenset(
+    {"returned", "yielded", "stored", "aliased", "contained", "captured", "deleted"}
+)
 # Methods whose call takes over the object's lifetime by hand.
 MANUAL_LIFETIME = frozenset({"__enter__", "__aenter__", "__exit__", "__aexit__"})
 # Methods where creating a resource is the point: the object owns it.
-OWNING_METHODS = frozenset({"__init__", "__enter__", "__aenter__", "__new__", "setUp", "setUpClass", "asyncSetUp"})
-CLASS_CLOSERS = frozenset({"close", "__exit__", "__aexit__", "__del__", "aclose", "shutdown", "cleanup"})
+OWNING_METHODS = frozenset(
+    {"__init__", "__enter__", "__aenter__", "__new__", "setUp", "setUpClass", "asyncSetUp"}
+)
+CLASS_CLOSERS = frozenset(
+    {"close", "__exit__", "__aexit__", "__del__", "aclose", "shutdown", "cleanup"}
+)
 
 RESOURCE_OPTION = Option(
-    "extra-resources", tuple, (),
+    "extra-resources",
+    tuple,
+    (),
     "More calls that return something to close, by qualified name (`mylib.connect`); "
     "`name:method` names the closing method when it is not `close`.",
 )
@@ -153,7 +252,9 @@ _LAST_NAMES = frozenset(name.rpartition(".")[2] for name in RESOURCES) | frozens
 _MODULE_HEADS = frozenset(name.partition(".")[0] for name in RESOURCES if "." in name)
 
 
-def resource_of(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> tuple[str, Resource] | None:
+def resource_of(
+    call: ast.Call, ctx: Context, extra: tuple[str, ...]
+) -> tuple[str, Resource] | None:
     """(qualified name, kind) when ``call`` acquires a resource."""
     if not _candidate(call.func, ctx, extra):
         return None
@@ -330,8 +431,13 @@ def _borrows(call: ast.Call, ctx: Context) -> bool:
 
 
 def _judge_binding(
-    stmt: ast.Assign, name: str, func: ast.FunctionDef | ast.AsyncFunctionDef, kind: Resource,
-    shown: str, awaited: bool, ctx: Context,
+    stmt: ast.Assign,
+    name: str,
+    func: ast.FunctionDef | ast.AsyncFunctionDef,
+    kind: Resource,
+    shown: str,
+    awaited: bool,
+    ctx: Context,
 ) -> Verdict | None:
     flow = flow_of(ctx, func)
     if name in flow.declared:
@@ -356,8 +462,12 @@ def _judge_binding(
     rebinds = {id(s) for s in flow.rebinding_reached_from(stmt, name)}
     later = flow.reachable_from(stmt, stop=lambda s: id(s) in rebinds)
     if any(
-        id(s) in later and id(s) not in rebinds and not isinstance(s, COMPOUND) and _returns_dependent(s, dependent)
-        for s in flow.nodes if s is not None
+        id(s) in later
+        and id(s) not in rebinds
+        and not isinstance(s, COMPOUND)
+        and _returns_dependent(s, dependent)
+        for s in flow.nodes
+        if s is not None
     ):
         return None
     through = _with_guards(closes, name, flow) + _impossible_branches(reached, name)
@@ -367,8 +477,9 @@ def _judge_binding(
         ends.append(stmt)
     # Only errors raised by statements that work with the resource count: a leak when an
     # unrelated ``os.path.join`` fails is true but not worth a finding.
-    exits = flow.exits_avoiding(stmt, through, ends=ends, cleanup_raises=False,
-                                raises=lambda s: id(s) in touching)
+    exits = flow.exits_avoiding(
+        stmt, through, ends=ends, cleanup_raises=False, raises=lambda s: id(s) in touching
+    )
     if not exits:
         return None
     if "normal" in exits:
@@ -413,12 +524,24 @@ def _impossible_branches(reached: list[Use], name: str) -> list[ast.stmt]:
         if use.kind != "test" or not isinstance(statement, ast.If):
             continue
         test = statement.test
-        negative = (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _is_name(test.operand, name)) or (
-            isinstance(test, ast.Compare) and _is_name(test.left, name) and len(test.ops) == 1
-            and isinstance(test.ops[0], (ast.Is, ast.Eq)) and _is_none(test.comparators[0]))
+        negative = (
+            isinstance(test, ast.UnaryOp)
+            and isinstance(test.op, ast.Not)
+            and _is_name(test.operand, name)
+        ) or (
+            isinstance(test, ast.Compare)
+            and _is_name(test.left, name)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], (ast.Is, ast.Eq))
+            and _is_none(test.comparators[0])
+        )
         positive = _is_name(test, name) or (
-            isinstance(test, ast.Compare) and _is_name(test.left, name) and len(test.ops) == 1
-            and isinstance(test.ops[0], (ast.IsNot, ast.NotEq)) and _is_none(test.comparators[0]))
+            isinstance(test, ast.Compare)
+            and _is_name(test.left, name)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], (ast.IsNot, ast.NotEq))
+            and _is_none(test.comparators[0])
+        )
         if negative and statement.body:
             found.append(statement.body[0])
         elif positive and statement.orelse:
@@ -447,21 +570,48 @@ def _is_flag(expr: ast.expr) -> bool:
 def _guarded_against_reopening(stmt: ast.stmt, name: str, flow: FunctionFlow) -> bool:
     """``if x is None: x = open(...)`` in a loop: coming round again does not reopen."""
     block = flow.block_of(stmt)
-    return block is not None and isinstance(block.owner, ast.If) and _mentions(block.owner.test, name)
+    return (
+        block is not None and isinstance(block.owner, ast.If) and _mentions(block.owner.test, name)
+    )
 
 
-COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match,
-            ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+COMPOUND = (
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    ast.Match,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+)
 ANCHOR_TYPES: Mapping[type[ast.AST], str] = {
-    ast.FunctionDef: "FunctionDef", ast.AsyncFunctionDef: "FunctionDef", ast.For: "For",
-    ast.AsyncFor: "For", ast.While: "While", ast.If: "If", ast.With: "With", ast.AsyncWith: "With",
-    ast.Try: "Try", ast.ExceptHandler: "ExceptHandler",
+    ast.FunctionDef: "FunctionDef",
+    ast.AsyncFunctionDef: "FunctionDef",
+    ast.For: "For",
+    ast.AsyncFor: "For",
+    ast.While: "While",
+    ast.If: "If",
+    ast.With: "With",
+    ast.AsyncWith: "With",
+    ast.Try: "Try",
+    ast.ExceptHandler: "ExceptHandler",
 }
 
 
 def _plan_fix(
-    stmt: ast.Assign, name: str, func: ast.FunctionDef | ast.AsyncFunctionDef, kind: Resource,
-    awaited: bool, code: str, closes: list[ast.stmt], flow: FunctionFlow, ctx: Context,
+    stmt: ast.Assign,
+    name: str,
+    func: ast.FunctionDef | ast.AsyncFunctionDef,
+    kind: Resource,
+    awaited: bool,
+    code: str,
+    closes: list[ast.stmt],
+    flow: FunctionFlow,
+    ctx: Context,
 ) -> tuple[FixSafety, Mapping[str, object], tuple[ast.AST, str]] | None:
     """How a ``with`` block could replace the acquisition: it wraps the acquisition and
     every statement after it in the same block up to the last one that uses the name, so
@@ -478,7 +628,9 @@ def _plan_fix(
     if anchor_type is None:
         return None
     if any(other is not stmt for other in flow.bindings.get(name, [])):
-        return None  # the name holds something else at some point: the with would close the wrong one
+        return (
+            None  # the name holds something else at some point: the with would close the wrong one
+        )
     start = block.index
     last = start
     for use in flow.uses(name):
@@ -487,7 +639,7 @@ def _plan_fix(
             return None  # used outside the block, or before the acquisition
         last = max(last, index)
     statements = block.statements
-    if last == start or not all(_starts_line(s, ctx) for s in statements[start:last + 2]):
+    if last == start or not all(_starts_line(s, ctx) for s in statements[start : last + 2]):
         return None
     tail = statements[last]
     closer = _closer_called(tail, name)
@@ -496,7 +648,7 @@ def _plan_fix(
         return None  # nothing left to put in the block
     # Values that still need the resource open (a cursor, a response, a socket's file)
     # must not outlive the block: it is stretched over their uses, and none is returned.
-    dependent = _dependent_names(statements[start:last + 1], name)
+    dependent = _dependent_names(statements[start : last + 1], name)
     names = dependent | {name}
     if not drop_last:
         for other in sorted(dependent):
@@ -505,28 +657,98 @@ def _plan_fix(
                 if index is None or index < start:
                     return None
                 last = max(last, index)
-    if any(_returns_dependent(s, names) for s in statements[start:last + 1]):
+    if any(_returns_dependent(s, names) for s in statements[start : last + 1]):
         return None
     expected = kind.exit_closer if kind.wrap == "with" else "close"
     other_closes = [c for c in closes if c is not tail]
     safe = code == CLOSED_ON_SUCCESS_ONLY and drop_last and closer == expected and not other_closes
-    hint = {"start": start, "end": last, "name": name, "mode": kind.wrap, "async": is_async,
-            "drop_last": drop_last}
+    hint = {
+        "start": start,
+        "end": last,
+        "name": name,
+        "mode": kind.wrap,
+        "async": is_async,
+        "drop_last": drop_last,
+    }
     return (FixSafety.SAFE if safe else FixSafety.UNSAFE), hint, (block.owner, anchor_type)
 
 
 # Methods whose result no longer needs the resource (data, a count, None): the rest (a
 # cursor, a response to read, a file over the socket, a file descriptor) do.
-DATA_METHODS = frozenset({
-    "read", "read1", "readline", "readlines", "recv", "recvfrom", "recv_into", "send", "sendall",
-    "sendto", "write", "writelines", "flush", "seek", "tell", "fetchone", "fetchall", "fetchmany",
-    "getvalue", "getcode", "geturl", "getheader", "getheaders", "namelist", "getnames", "infolist",
-    "getinfo", "communicate", "poll", "wait", "json", "get", "post", "put", "patch", "delete", "head",
-    "request", "options", "login", "sendmail", "send_message", "quit", "retrlines", "retrbinary",
-    "storbinary", "nlst", "pwd", "size", "commit", "rollback", "getpeername", "getsockname",
-})
-DATA_ATTRIBUTES = frozenset({"name", "closed", "mode", "encoding", "status", "status_code", "text",
-                             "content", "returncode", "pid", "headers", "url", "reason"})
+DATA_METHODS = frozenset(
+    {
+        "read",
+        "read1",
+        "readline",
+        "readlines",
+        "recv",
+        "recvfrom",
+        "recv_into",
+        "send",
+        "sendall",
+        "sendto",
+        "write",
+        "writelines",
+        "flush",
+        "seek",
+        "tell",
+        "fetchone",
+        "fetchall",
+        "fetchmany",
+        "getvalue",
+        "getcode",
+        "geturl",
+        "getheader",
+        "getheaders",
+        "namelist",
+        "getnames",
+        "infolist",
+        "getinfo",
+        "communicate",
+        "poll",
+        "wait",
+        "json",
+        "get",
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "head",
+        "request",
+        "options",
+        "login",
+        "sendmail",
+        "send_message",
+        "quit",
+        "retrlines",
+        "retrbinary",
+        "storbinary",
+        "nlst",
+        "pwd",
+        "size",
+        "commit",
+        "rollback",
+        "getpeername",
+        "getsockname",
+    }
+)
+DATA_ATTRIBUTES = frozenset(
+    {
+        "name",
+        "closed",
+        "mode",
+        "encoding",
+        "status",
+        "status_code",
+        "text",
+        "content",
+        "returncode",
+        "pid",
+        "headers",
+        "url",
+        "reason",
+    }
+)
 
 
 def _depends(expr: ast.AST, names: set[str]) -> bool:
@@ -539,18 +761,30 @@ def _depends(expr: ast.AST, names: set[str]) -> bool:
         if isinstance(func, ast.Attribute) and func.attr in DATA_METHODS:
             # ``conn.execute(sql).fetchall()``: rows, whatever produced them.
             return any(_depends(a, names) for a in arguments)
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in names:
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in names
+        ):
             return True
         if dotted_name(func) in BORROWING_CALLS:
-            return any(_depends(a, names) for a in arguments if not (isinstance(a, ast.Name) and a.id in names))
+            return any(
+                _depends(a, names)
+                for a in arguments
+                if not (isinstance(a, ast.Name) and a.id in names)
+            )
     if (
-        isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name)
-        and expr.value.id in names and expr.attr in DATA_ATTRIBUTES
+        isinstance(expr, ast.Attribute)
+        and isinstance(expr.value, ast.Name)
+        and expr.value.id in names
+        and expr.attr in DATA_ATTRIBUTES
     ):
         return False
     if isinstance(expr, (ast.ListComp, ast.SetComp, ast.DictComp)):
         # Built eagerly: the elements are what is kept, not what was iterated.
-        kept: list[ast.expr] = [expr.key, expr.value] if isinstance(expr, ast.DictComp) else [expr.elt]
+        kept: list[ast.expr] = (
+            [expr.key, expr.value] if isinstance(expr, ast.DictComp) else [expr.elt]
+        )
         return any(_depends(e, names) for e in kept)
     return any(_depends(child, names) for child in ast.iter_child_nodes(expr))
 
@@ -567,7 +801,10 @@ def _dependent_names(statements: list[ast.stmt], name: str) -> set[str]:
                 value: ast.AST | None = None
                 if isinstance(node, ast.Assign):
                     targets, value = node.targets, node.value
-                elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
+                elif (
+                    isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr))
+                    and node.value is not None
+                ):
                     targets, value = [node.target], node.value
                 elif isinstance(node, ast.withitem) and node.optional_vars is not None:
                     targets, value = [node.optional_vars], node.context_expr
@@ -575,7 +812,11 @@ def _dependent_names(statements: list[ast.stmt], name: str) -> set[str]:
                     continue
                 for target in targets:
                     for bound in ast.walk(target):
-                        if isinstance(bound, ast.Name) and bound.id != name and bound.id not in found:
+                        if (
+                            isinstance(bound, ast.Name)
+                            and bound.id != name
+                            and bound.id not in found
+                        ):
                             found.add(bound.id)
                             changed = True
     return found
@@ -583,7 +824,8 @@ def _dependent_names(statements: list[ast.stmt], name: str) -> set[str]:
 
 def _returns_dependent(statement: ast.stmt, names: set[str]) -> bool:
     return any(
-        isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)) and node.value is not None
+        isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom))
+        and node.value is not None
         and _depends(node.value, names)
         for node in ast.walk(statement)
     )
@@ -603,7 +845,8 @@ def _closer_called(stmt: ast.stmt, name: str) -> str | None:
     value = stmt.value.value if isinstance(stmt.value, ast.Await) else stmt.value
     if (
         isinstance(value, ast.Call)
-        and not value.args and not value.keywords
+        and not value.args
+        and not value.keywords
         and isinstance(value.func, ast.Attribute)
         and isinstance(value.func.value, ast.Name)
         and value.func.value.id == name
@@ -628,8 +871,14 @@ class JudgedResourceRule(Rule):
         verdict = judge(node, ctx, self.settings[RESOURCE_OPTION.name])  # type: ignore[arg-type]
         if verdict is None or verdict.code != self.code:
             return
-        self.report(ctx, node, fix=verdict.fix, hint=verdict.hint, anchor=verdict.anchor,
-                    **self.message_fields(verdict))
+        self.report(
+            ctx,
+            node,
+            fix=verdict.fix,
+            hint=verdict.hint,
+            anchor=verdict.anchor,
+            **self.message_fields(verdict),
+        )
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
         from prodlint.fixes.resources import wrap_in_with

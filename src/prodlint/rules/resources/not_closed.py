@@ -40,7 +40,7 @@ and buffers until the garbage collector happens to run: under load a service run
 descriptors or database connections, and a reopened file may not have its data written
 yet. CPython reports these as `ResourceWarning: unclosed ...`.
 """
-    example = '''
+    example = """
 import socket
 
 
@@ -48,8 +48,8 @@ def fetch_banner(host, port):
     sock = socket.create_connection((host, port))
     sock.sendall(b"HELLO\\n")
     return sock.recv(1024)
-'''
-    use_instead = '''
+"""
+    use_instead = """
 import socket
 
 
@@ -57,7 +57,7 @@ def fetch_banner(host, port):
     with socket.create_connection((host, port)) as sock:
         sock.sendall(b"HELLO\\n")
         return sock.recv(1024)
-'''
+"""
     fixed_example = use_instead
     fix_safety_note = """
 The fix wraps the acquisition and the statements after it, up to the last one that uses

@@ -11,17 +11,65 @@ from prodlint.model import Severity
 from prodlint.registry import Rule
 
 ADDERS = frozenset({"add", "append", "appendleft", "insert", "setdefault", "update", "extend"})
-REMOVERS = frozenset({"remove", "discard", "pop", "popitem", "clear", "difference_update",
-                      "intersection_update", "popleft"})
+REMOVERS = frozenset(
+    {
+        "remove",
+        "discard",
+        "pop",
+        "popitem",
+        "clear",
+        "difference_update",
+        "intersection_update",
+        "popleft",
+    }
+)
 # Containers that forget their members by themselves.
 WEAK = frozenset({"weakref.WeakSet", "weakref.WeakValueDictionary", "weakref.WeakKeyDictionary"})
-CONTAINER_CALLS = frozenset({"set", "list", "dict", "collections.defaultdict", "collections.OrderedDict",
-                             "collections.deque", "defaultdict", "OrderedDict", "deque"})
-CONNECTION_NAMES = frozenset({"websocket", "ws", "socket", "sock", "conn", "connection", "client", "peer",
-                              "transport", "protocol", "channel", "stream", "writer"})
-CONNECTION_TYPES = frozenset({"WebSocket", "WebSocketServerProtocol", "ServerConnection", "ServerProtocol",
-                              "WebSocketResponse", "StreamWriter", "socket", "Transport"})
-CONSUMER_BASES = ("Consumer",)  # Django Channels: WebsocketConsumer, AsyncWebsocketConsumer, JsonWebsocketConsumer...
+CONTAINER_CALLS = frozenset(
+    {
+        "set",
+        "list",
+        "dict",
+        "collections.defaultdict",
+        "collections.OrderedDict",
+        "collections.deque",
+        "defaultdict",
+        "OrderedDict",
+        "deque",
+    }
+)
+CONNECTION_NAMES = frozenset(
+    {
+        "websocket",
+        "ws",
+        "socket",
+        "sock",
+        "conn",
+        "connection",
+        "client",
+        "peer",
+        "transport",
+        "protocol",
+        "channel",
+        "stream",
+        "writer",
+    }
+)
+CONNECTION_TYPES = frozenset(
+    {
+        "WebSocket",
+        "WebSocketServerProtocol",
+        "ServerConnection",
+        "ServerProtocol",
+        "WebSocketResponse",
+        "StreamWriter",
+        "socket",
+        "Transport",
+    }
+)
+CONSUMER_BASES = (
+    "Consumer",
+)  # Django Channels: WebsocketConsumer, AsyncWebsocketConsumer, JsonWebsocketConsumer...
 CONNECT_METHODS = frozenset({"connect", "websocket_connect", "on_connect", "open"})
 SOCKETIO_CONNECT = frozenset({"connect"})
 
@@ -48,7 +96,7 @@ to write to connections that are long gone (each failure another exception in th
 This is the classic "memory grows until the pod is restarted" leak of chat and
 notification services.
 """
-    example = '''
+    example = """
 CONNECTIONS = set()
 
 
@@ -56,8 +104,8 @@ async def handler(websocket):
     CONNECTIONS.add(websocket)
     async for message in websocket:
         await websocket.send(message)
-'''
-    use_instead = '''
+"""
+    use_instead = """
 CONNECTIONS = set()
 
 
@@ -68,7 +116,7 @@ async def handler(websocket):
             await websocket.send(message)
     finally:
         CONNECTIONS.discard(websocket)
-'''
+"""
     fix_safety_note = """
 This rule has no fix: where the connection should be dropped (a `finally`, a disconnect
 event, a consumer's `disconnect`) depends on the framework and on what else the handler
@@ -82,7 +130,10 @@ does.
             func = node.func
             if not isinstance(func, ast.Attribute) or func.attr not in ADDERS or not node.args:
                 return
-            registry, added = func.value, node.args[-1] if func.attr != "setdefault" else node.args[0]
+            registry, added = (
+                func.value,
+                node.args[-1] if func.attr != "setdefault" else node.args[0],
+            )
         else:
             assert isinstance(node, ast.Assign)
             target = node.targets[0]
@@ -117,10 +168,14 @@ def _registry_key(expr: ast.expr) -> str | None:
 
 def _is_connection_key(expr: ast.expr) -> bool:
     """``request.sid`` (Flask-SocketIO) or ``sid`` used as the key."""
-    return (isinstance(expr, ast.Attribute) and expr.attr == "sid") or (isinstance(expr, ast.Name) and expr.id == "sid")
+    return (isinstance(expr, ast.Attribute) and expr.attr == "sid") or (
+        isinstance(expr, ast.Name) and expr.id == "sid"
+    )
 
 
-def _is_connection(expr: ast.expr, handler: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> bool:
+def _is_connection(
+    expr: ast.expr, handler: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context
+) -> bool:
     if _is_connection_key(expr):
         return _is_socketio_connect(handler)
     if isinstance(expr, ast.Name) and expr.id == "self":
@@ -135,9 +190,15 @@ def _is_connection(expr: ast.expr, handler: ast.FunctionDef | ast.AsyncFunctionD
     for arg in [*handler.args.posonlyargs, *handler.args.args, *handler.args.kwonlyargs]:
         if arg.arg != expr.id:
             continue
-        annotated = arg.annotation is not None and last_name(
-            arg.annotation.value if isinstance(arg.annotation, ast.Subscript) else arg.annotation
-        ) in CONNECTION_TYPES
+        annotated = (
+            arg.annotation is not None
+            and last_name(
+                arg.annotation.value
+                if isinstance(arg.annotation, ast.Subscript)
+                else arg.annotation
+            )
+            in CONNECTION_TYPES
+        )
         named = arg.arg in CONNECTION_NAMES and isinstance(handler, ast.AsyncFunctionDef)
         return annotated or named
     # ``conn, addr = server.accept()`` in this handler (the text test spares the walk).
@@ -150,7 +211,12 @@ def _is_connection(expr: ast.expr, handler: ast.FunctionDef | ast.AsyncFunctionD
             and isinstance(statement.value.func, ast.Attribute)
             and statement.value.func.attr == "accept"
         ):
-            names = [t for target in statement.targets for t in ast.walk(target) if isinstance(t, ast.Name)]
+            names = [
+                t
+                for target in statement.targets
+                for t in ast.walk(target)
+                if isinstance(t, ast.Name)
+            ]
             if any(name.id == expr.id for name in names[:1]):
                 return True
     return False
@@ -187,16 +253,25 @@ def _long_lived(key: str, registry: ast.expr, ctx: Context) -> bool:
         return False
     assert isinstance(registry, ast.Name)
     for func in ctx.enclosing_functions():
-        if registry.id in ctx.scope_of(func).bindings and registry.id not in ctx.scope_of(func).declared_global:
+        if (
+            registry.id in ctx.scope_of(func).bindings
+            and registry.id not in ctx.scope_of(func).declared_global
+        ):
             return False  # a local registry dies with the handler
     value = ctx.module_scope.only_assignment(registry.id)
     return value is not None and _is_container(value, ctx)
 
 
 def _assigned(statement: ast.stmt, name: str) -> ast.expr | None:
-    if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets):
+    if isinstance(statement, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id == name for t in statement.targets
+    ):
         return statement.value
-    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.target.id == name:
+    if (
+        isinstance(statement, ast.AnnAssign)
+        and isinstance(statement.target, ast.Name)
+        and statement.target.id == name
+    ):
         return statement.value
     return None
 
@@ -209,7 +284,12 @@ def _assigned_to_self(node: ast.AST, attr: str) -> ast.expr | None:
     elif isinstance(node, ast.AnnAssign):
         targets, value = [node.target], node.value
     for target in targets:
-        if isinstance(target, ast.Attribute) and target.attr == attr and isinstance(target.value, ast.Name) and target.value.id == "self":
+        if (
+            isinstance(target, ast.Attribute)
+            and target.attr == attr
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "self"
+        ):
             return value
     return None
 
@@ -227,7 +307,11 @@ def _removed_registries(tree: ast.Module) -> frozenset[str]:
     """Every registry key anything in the module removes from, clears or rebinds."""
     found: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in REMOVERS:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in REMOVERS
+        ):
             key = _registry_key(node.func.value)
         elif isinstance(node, ast.Delete):
             for target in node.targets:
@@ -238,7 +322,9 @@ def _removed_registries(tree: ast.Module) -> frozenset[str]:
             continue
         elif isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Sub):
             key = _registry_key(node.target)
-        elif isinstance(node, ast.Assign) and isinstance(node.value, (ast.ListComp, ast.SetComp, ast.DictComp)):
+        elif isinstance(node, ast.Assign) and isinstance(
+            node.value, (ast.ListComp, ast.SetComp, ast.DictComp)
+        ):
             # ``clients = [c for c in clients if c.open]``: pruned by rebinding.
             key = next((_registry_key(t) for t in node.targets), None)
         else:

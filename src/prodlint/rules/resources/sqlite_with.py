@@ -38,15 +38,15 @@ so nothing else closes it: each call leaves an open database handle (and, for sq
 open file) until the garbage collector runs, and CPython warns
 `ResourceWarning: unclosed database`.
 """
-    example = '''
+    example = """
 import sqlite3
 
 
 def count_users(path):
     with sqlite3.connect(path) as conn:
         return conn.execute("SELECT count(*) FROM users").fetchone()[0]
-'''
-    use_instead = '''
+"""
+    use_instead = """
 import contextlib
 import sqlite3
 
@@ -54,7 +54,7 @@ import sqlite3
 def count_users(path):
     with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         return conn.execute("SELECT count(*) FROM users").fetchone()[0]
-'''
+"""
     fixed_example = use_instead
     fix_safety_note = """
 The fix enters `contextlib.closing(connect(...)) as conn` and then `conn` itself, so the
@@ -102,8 +102,14 @@ nothing can use it any more.
             self.report(ctx, call, resource=found[0])
             return
         index = next(i for i, item in enumerate(statement.items) if item is node)
-        self.report(ctx, call, fix=FixSafety.SAFE, hint={"item": index, "name": target.id},
-                    anchor=(statement, "With"), resource=found[0])
+        self.report(
+            ctx,
+            call,
+            fix=FixSafety.SAFE,
+            hint={"item": index, "name": target.id},
+            anchor=(statement, "With"),
+            resource=found[0],
+        )
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
         import libcst as cst
@@ -118,10 +124,15 @@ nothing can use it any more.
         if index >= len(items):
             return None
         item = items[index]
-        if item.asname is None or not isinstance(item.asname.name, cst.Name) or item.asname.name.value != name:
+        if (
+            item.asname is None
+            or not isinstance(item.asname.name, cst.Name)
+            or item.asname.name.value != name
+        ):
             return None
-        closing = item.with_changes(item=closing_call(item.item, fixes),
-                                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        items[index:index + 1] = [closing, cst.WithItem(item=cst.Name(name), comma=item.comma)]
+        closing = item.with_changes(
+            item=closing_call(item.item, fixes),
+            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+        )
+        items[index : index + 1] = [closing, cst.WithItem(item=cst.Name(name), comma=item.comma)]
         return node.with_changes(items=items)
-

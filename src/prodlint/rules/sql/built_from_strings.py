@@ -52,7 +52,7 @@ a dump of the table (SQL injection, CWE-89). Quoting by hand is not enough (esca
 encodings, numbers). Query parameters are sent separately from the SQL and cannot change
 its meaning; they also let the database reuse the query plan.
 """
-    example = '''
+    example = """
 import sqlite3
 
 
@@ -60,8 +60,8 @@ def find_user(conn: sqlite3.Connection, name: str) -> list[tuple[int, str]]:
     cur = conn.cursor()
     cur.execute("SELECT id, name FROM users WHERE name = '" + name + "'")
     return cur.fetchall()
-'''
-    use_instead = '''
+"""
+    use_instead = """
 import sqlite3
 
 
@@ -69,7 +69,7 @@ def find_user(conn: sqlite3.Connection, name: str) -> list[tuple[int, str]]:
     cur = conn.cursor()
     cur.execute("SELECT id, name FROM users WHERE name = ?", (name,))
     return cur.fetchall()
-'''
+"""
     fixed_example = use_instead
     fix_safety_note = """
 The fix turns a value that sat inside quotes into a parameter, in the driver's paramstyle
@@ -123,8 +123,15 @@ block and the SQL variable is used nowhere else.
         fix = FixSafety.NONE
         if analysis.fix is not None:
             fix = FixSafety.UNSAFE if analysis.fix_unsafe else FixSafety.SAFE
-        self.report(ctx, node, fix=fix, hint=analysis.fix or {}, sink=analysis.sink.label,
-                    values=describe(ctx, analysis.values), advice=analysis.advice)
+        self.report(
+            ctx,
+            node,
+            fix=fix,
+            hint=analysis.fix or {},
+            sink=analysis.sink.label,
+            values=describe(ctx, analysis.values),
+            advice=analysis.advice,
+        )
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
         from prodlint.fixes.sql import apply_hint

@@ -39,8 +39,10 @@ class Analysis:
     @property
     def advice(self) -> str:
         if self.sink.textual_clause:
-            return ("SQLAlchemy before 1.4 runs a string here as SQL (1.4 rejects it): pass "
-                    "`text(...)` with bound parameters or a column expression")
+            return (
+                "SQLAlchemy before 1.4 runs a string here as SQL (1.4 rejects it): pass "
+                "`text(...)` with bound parameters or a column expression"
+            )
         if self.ddl:
             return "this statement takes no parameters: check them against a fixed set or quote them as literals"
         return "pass them as query parameters"
@@ -63,7 +65,18 @@ def analyse(call: ast.Call, ctx: Context) -> Analysis | None:
 def _analyse(call: ast.Call, ctx: Context) -> Analysis | None:
     # Most sink-named calls pass a constant or an opaque variable: decide that before
     # finding the sink or following any dataflow.
-    first = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg in ("sql", "query", "text", "raw_query", "where", "select", "tables")), None)
+    first = (
+        call.args[0]
+        if call.args
+        else next(
+            (
+                k.value
+                for k in call.keywords
+                if k.arg in ("sql", "query", "text", "raw_query", "where", "select", "tables")
+            ),
+            None,
+        )
+    )
     is_extra = isinstance(call.func, ast.Attribute) and call.func.attr == "extra"
     if (first is None or isinstance(first, ast.Constant)) and not is_extra:
         return None
@@ -80,7 +93,10 @@ def _analyse(call: ast.Call, ctx: Context) -> Analysis | None:
             continue
         pieces = flow.pieces(sql, path)
         literal = "".join(p.text for p in pieces if not p.dynamic)
-        if not any(p.dynamic and (not p.safe or p.safe == ESCAPED) for p in pieces) or not literal.strip():
+        if (
+            not any(p.dynamic and (not p.safe or p.safe == ESCAPED) for p in pieces)
+            or not literal.strip()
+        ):
             continue
         if sink.needs_sql_words and not SQL_WORDS.search(literal):
             continue
@@ -111,7 +127,11 @@ def _formatted_foreign_template(sql: ast.expr, flow: Flow, ctx: Context) -> list
     """``common.bad_query.format(user_input)``: a template held by another module (its text
     is not in this file) formatted with input. Where the values land is unknown, that they
     are spliced into SQL is not."""
-    if isinstance(sql, ast.Call) and isinstance(sql.func, ast.Attribute) and sql.func.attr == "format":
+    if (
+        isinstance(sql, ast.Call)
+        and isinstance(sql.func, ast.Attribute)
+        and sql.func.attr == "format"
+    ):
         template, args = sql.func.value, [*sql.args, *(k.value for k in sql.keywords)]
     elif isinstance(sql, ast.BinOp) and isinstance(sql.op, ast.Mod):
         template = sql.left

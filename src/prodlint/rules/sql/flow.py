@@ -13,13 +13,30 @@ from prodlint.analysis.context import Context
 from prodlint.analysis.scopes import FUNCTION_NODES, SCOPE_NODES
 
 # Callables whose result is a quoted identifier, a number or an escaped literal.
-QUOTING = frozenset({
-    "quote_name", "quote_name_unless_alias", "quote_identifier", "quote_ident", "Identifier",
-    "Literal", "SQL", "Placeholder", "format_table", "format_column", "quote_schema",
-    "escape_string", "escape_literal", "quote_literal", "escape_identifier", "mogrify",
-})
+QUOTING = frozenset(
+    {
+        "quote_name",
+        "quote_name_unless_alias",
+        "quote_identifier",
+        "quote_ident",
+        "Identifier",
+        "Literal",
+        "SQL",
+        "Placeholder",
+        "format_table",
+        "format_column",
+        "quote_schema",
+        "escape_string",
+        "escape_literal",
+        "quote_literal",
+        "escape_identifier",
+        "mogrify",
+    }
+)
 NUMERIC_CALLS = frozenset({"int", "float", "len", "round", "abs", "bool", "ord", "hash", "id"})
-NUMERIC_TYPES = frozenset({"d", "i", "o", "u", "x", "X", "e", "E", "f", "F", "g", "G", "n", "b", "%"})
+NUMERIC_TYPES = frozenset(
+    {"d", "i", "o", "u", "x", "X", "e", "E", "f", "F", "g", "G", "n", "b", "%"}
+)
 PERCENT_SPEC = re.compile(
     r"%(?:\((?P<key>[^)]*)\))?(?P<flags>[#0\- +]*)(?P<width>\*|\d+)?(?:\.(?P<prec>\*|\d+))?"
     r"[hlL]?(?P<type>[diouxXeEfFgGcrsa%])"
@@ -33,7 +50,9 @@ VALUES_OPEN = re.compile(r"\bvalues\s*\((?:[^()']|'[^']*')*$", re.IGNORECASE)
 MAX_DEPTH = 30
 ESCAPED = "quotes escaped"
 # ``limit: int``, ``limit: Optional[int]``, ``limit: int | None``
-NUMBER_ANNOTATION = re.compile(r"^(?:(?:typing\.)?Optional\[(?:int|float|bool)\]|(?:int|float|bool)(?:\s*\|\s*None)?|None\s*\|\s*(?:int|float|bool))$")
+NUMBER_ANNOTATION = re.compile(
+    r"^(?:(?:typing\.)?Optional\[(?:int|float|bool)\]|(?:int|float|bool)(?:\s*\|\s*None)?|None\s*\|\s*(?:int|float|bool))$"
+)
 
 # --- how a string was built ----------------------------------------------------------------
 
@@ -52,7 +71,9 @@ class Piece:
     constant: ast.expr | None = None  # the constant's name a literal run was read from
     where: str = ""  # position already known from the piece's own template (joined lists)
     sources: tuple[ast.expr, ...] = ()  # what a variable spliced whole was set to (is it input?)
-    formatted: bool = False  # spliced as ``format(expr, "")`` (f-string, ``.format``), not ``str(expr)``
+    formatted: bool = (
+        False  # spliced as ``format(expr, "")`` (f-string, ``.format``), not ``str(expr)``
+    )
 
     @property
     def dynamic(self) -> bool:
@@ -98,12 +119,25 @@ def _binding(stmt: ast.stmt, name: str) -> tuple[str, ast.expr | None]:
     if isinstance(stmt, ast.Assign):
         if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             return ("assign", stmt.value) if stmt.targets[0].id == name else ("none", None)
-        return ("other", None) if any(name in _target_ids(t) for t in stmt.targets) else ("none", None)
-    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
+        return (
+            ("other", None) if any(name in _target_ids(t) for t in stmt.targets) else ("none", None)
+        )
+    if (
+        isinstance(stmt, ast.AnnAssign)
+        and isinstance(stmt.target, ast.Name)
+        and stmt.target.id == name
+    ):
         return ("assign", stmt.value) if stmt.value is not None else ("none", None)
-    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
+    if (
+        isinstance(stmt, ast.AugAssign)
+        and isinstance(stmt.target, ast.Name)
+        and stmt.target.id == name
+    ):
         return ("aug", stmt.value) if isinstance(stmt.op, ast.Add) else ("other", None)
-    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt.name == name:
+    if (
+        isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        and stmt.name == name
+    ):
         return ("other", None)
     if isinstance(stmt, (ast.Import, ast.ImportFrom)):
         bound = {(a.asname or a.name).partition(".")[0] for a in stmt.names}
@@ -121,7 +155,15 @@ def _walk_statements(stmt: ast.stmt) -> list[ast.stmt]:
             found.append(node)
         if node is not stmt and isinstance(node, SCOPE_NODES):
             continue
-        stack.extend(reversed([c for c in ast.iter_child_nodes(node) if isinstance(c, (ast.stmt, ast.excepthandler, ast.match_case))]))
+        stack.extend(
+            reversed(
+                [
+                    c
+                    for c in ast.iter_child_nodes(node)
+                    if isinstance(c, (ast.stmt, ast.excepthandler, ast.match_case))
+                ]
+            )
+        )
     return found
 
 
@@ -134,14 +176,16 @@ class Flow:
         self.function = function
 
     # Reaching definitions, by walking back through the blocks that enclose the use.
-    def definitions(self, name: str, path: Path) -> tuple[list[tuple[ast.stmt, ast.expr, Path, bool]], bool, bool]:
+    def definitions(
+        self, name: str, path: Path
+    ) -> tuple[list[tuple[ast.stmt, ast.expr, Path, bool]], bool, bool]:
         """(contributions in source order as (statement, value, path, in innermost block),
         found an ``=`` definition, hit something that rebinds it opaquely)."""
         found: list[tuple[ast.stmt, ast.expr, Path, bool]] = []
         for level, (block, index) in enumerate(path):
             for position in range(index - 1, -1, -1):
                 stmt = block[position]
-                here: Path = ((block, position), *path[level + 1:])
+                here: Path = ((block, position), *path[level + 1 :])
                 kind, value = _binding(stmt, name)
                 if kind == "assign" and value is not None:
                     found.append((stmt, value, here, level == 0))
@@ -151,19 +195,32 @@ class Flow:
                     continue
                 if kind == "other":
                     return found[::-1], False, True
-                if isinstance(stmt, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match)) or (
-                    hasattr(ast, "TryStar") and isinstance(stmt, ast.TryStar)
-                ):
+                if isinstance(
+                    stmt,
+                    (
+                        ast.If,
+                        ast.For,
+                        ast.AsyncFor,
+                        ast.While,
+                        ast.With,
+                        ast.AsyncWith,
+                        ast.Try,
+                        ast.Match,
+                    ),
+                ) or (hasattr(ast, "TryStar") and isinstance(stmt, ast.TryStar)):
                     for inner in reversed(_walk_statements(stmt)):
                         inner_kind, inner_value = _binding(inner, name)
                         if inner_kind in ("assign", "aug") and inner_value is not None:
                             found.append((inner, inner_value, here, False))
                         elif inner_kind == "other":
                             return found[::-1], False, True
-                    if isinstance(stmt, (ast.For, ast.AsyncFor)) and name in _target_ids(stmt.target):
+                    if isinstance(stmt, (ast.For, ast.AsyncFor)) and name in _target_ids(
+                        stmt.target
+                    ):
                         return found[::-1], False, True
                     if isinstance(stmt, (ast.With, ast.AsyncWith)) and any(
-                        i.optional_vars is not None and name in _target_ids(i.optional_vars) for i in stmt.items
+                        i.optional_vars is not None and name in _target_ids(i.optional_vars)
+                        for i in stmt.items
                     ):
                         return found[::-1], False, True
         return found[::-1], False, False
@@ -178,7 +235,11 @@ class Flow:
         return None
 
     def piece_is_input(self, piece: Piece) -> bool:
-        return any(self.is_input(source) for source in piece.sources) if piece.sources else self.is_input(piece.expr)
+        return (
+            any(self.is_input(source) for source in piece.sources)
+            if piece.sources
+            else self.is_input(piece.expr)
+        )
 
     def is_input(self, expr: ast.expr | None) -> bool:
         """Whether a value comes from outside: a parameter of a public function (or
@@ -193,16 +254,23 @@ class Flow:
             return False
         if self.is_param(expr.id) is not None:
             return not getattr(self.function, "name", "_").startswith("_")
-        if isinstance(self.function, FUNCTION_NODES) and expr.id in self.ctx.scope_of(self.function).bindings:  # type: ignore[arg-type]
+        if (
+            isinstance(self.function, FUNCTION_NODES)
+            and expr.id in self.ctx.scope_of(self.function).bindings
+        ):
             return False
         return expr.id not in self.ctx.module_scope.bindings
 
-    def name_pieces(self, node: ast.Name, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
+    def name_pieces(
+        self, node: ast.Name, path: Path, depth: int, origin: ast.stmt | None
+    ) -> list[Piece]:
         contributions, defined, opaque = self.definitions(node.id, path)
         if not contributions and not defined:
             param = self.is_param(node.id)
             if param is not None:
-                if param.annotation is not None and NUMBER_ANNOTATION.match(ast.unparse(param.annotation)):
+                if param.annotation is not None and NUMBER_ANNOTATION.match(
+                    ast.unparse(param.annotation)
+                ):
                     return [Piece(expr=node, safe="number", origin=origin)]
                 return [Piece(expr=node, origin=origin)]
             value = None if opaque else self.ctx.value_of(node.id)
@@ -222,8 +290,12 @@ class Flow:
         for stmt, value, here, _ in contributions:
             sources.append(value)
             own = self.pieces(value, here, depth + 1, stmt)
-            opaque_values = opaque_values and not isinstance(stmt, ast.AugAssign) and len(own) == 1 and (
-                own[0].expr is value and not own[0].safe and own[0].exact)
+            opaque_values = (
+                opaque_values
+                and not isinstance(stmt, ast.AugAssign)
+                and len(own) == 1
+                and (own[0].expr is value and not own[0].safe and own[0].exact)
+            )
             result.extend(own)
         if opaque_values:
             # ``address = event["ip"]`` then ``"... '%s'" % address``: the value is the
@@ -236,7 +308,9 @@ class Flow:
             return [Piece(expr=node, safe=safe, origin=origin)]
         return result
 
-    def pieces(self, expr: ast.expr, path: Path, depth: int = 0, origin: ast.stmt | None = None) -> list[Piece]:
+    def pieces(
+        self, expr: ast.expr, path: Path, depth: int = 0, origin: ast.stmt | None = None
+    ) -> list[Piece]:
         if depth > MAX_DEPTH:
             return [Piece(expr=expr, origin=origin, exact=False)]
         if isinstance(expr, ast.Constant):
@@ -247,29 +321,48 @@ class Flow:
             return self.fstring(expr, path, depth, origin)
         if isinstance(expr, ast.BinOp):
             if isinstance(expr.op, ast.Add):
-                if any(isinstance(side, ast.Constant) and type(side.value) in (int, float) for side in (expr.left, expr.right)):
+                if any(
+                    isinstance(side, ast.Constant) and type(side.value) in (int, float)
+                    for side in (expr.left, expr.right)
+                ):
                     # ``page_size + 1`` adds numbers (a str would raise TypeError).
                     return [Piece(expr=expr, safe="number", origin=origin)]
                 left = self.pieces(expr.left, path, depth + 1, origin)
                 right = self.pieces(expr.right, path, depth + 1, origin)
                 if all(p.dynamic and p.safe == "number" for p in left + right):
                     return [Piece(expr=expr, safe="number", origin=origin)]
-                return [_as_str(p, side) for side, part in ((expr.left, left), (expr.right, right)) for p in part]
+                return [
+                    _as_str(p, side)
+                    for side, part in ((expr.left, left), (expr.right, right))
+                    for p in part
+                ]
             if isinstance(expr.op, ast.Mod):
                 left = self.pieces(expr.left, path, depth + 1, origin)
                 if all(not p.dynamic for p in left) and left:
-                    return self.percent("".join(p.text for p in left), expr.right, path, depth, origin)
-                if all(not p.dynamic or p.safe for p in left) and self.is_number(expr.left, path, depth):
+                    return self.percent(
+                        "".join(p.text for p in left), expr.right, path, depth, origin
+                    )
+                if all(not p.dynamic or p.safe for p in left) and self.is_number(
+                    expr.left, path, depth
+                ):
                     return [Piece(expr=expr, safe="number", origin=origin)]
                 return [Piece(expr=expr, origin=origin, exact=False)]
             if isinstance(expr.op, ast.Mult):
                 for text_side, count in ((expr.left, expr.right), (expr.right, expr.left)):
                     text = self.pieces(text_side, path, depth + 1, origin)
-                    if text and all(not p.dynamic for p in text) and self.is_number(count, path, depth):
+                    if (
+                        text
+                        and all(not p.dynamic for p in text)
+                        and self.is_number(count, path, depth)
+                    ):
                         return [Piece(expr=expr, safe="placeholder list", origin=origin)]
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
             method = expr.func.attr
-            if method == "format" and not any(isinstance(a, ast.Starred) for a in expr.args) and all(k.arg for k in expr.keywords):
+            if (
+                method == "format"
+                and not any(isinstance(a, ast.Starred) for a in expr.args)
+                and all(k.arg for k in expr.keywords)
+            ):
                 receiver = self.pieces(expr.func.value, path, depth + 1, origin)
                 if receiver and all(not p.dynamic for p in receiver):
                     return self.format(expr, "".join(p.text for p in receiver), path, depth, origin)
@@ -280,24 +373,38 @@ class Flow:
             elif method == "replace" and len(expr.args) == 2:
                 return self.replace(expr, path, depth, origin)
         if (
-            isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "chr"
-            and len(expr.args) == 1 and isinstance(expr.args[0], ast.Constant) and type(expr.args[0].value) is int
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Name)
+            and expr.func.id == "chr"
+            and len(expr.args) == 1
+            and isinstance(expr.args[0], ast.Constant)
+            and type(expr.args[0].value) is int
             and 0 <= expr.args[0].value < 0x110000
         ):
             # ``chr(39)`` is a quote: the SQL's own text, wherever it is written.
             return [Piece(text=chr(expr.args[0].value))]
-        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "str" and len(expr.args) == 1 and not expr.keywords:
+        if (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Name)
+            and expr.func.id == "str"
+            and len(expr.args) == 1
+            and not expr.keywords
+        ):
             return self.pieces(expr.args[0], path, depth + 1, origin)
         if isinstance(expr, ast.Name):
             return self.name_pieces(expr, path, depth, origin)
         if isinstance(expr, ast.IfExp):
-            branches = self.pieces(expr.body, path, depth + 1, origin) + self.pieces(expr.orelse, path, depth + 1, origin)
+            branches = self.pieces(expr.body, path, depth + 1, origin) + self.pieces(
+                expr.orelse, path, depth + 1, origin
+            )
             if all(not p.dynamic or p.safe for p in branches):
                 return [Piece(expr=expr, safe="constant choice", origin=origin)]
             return [Piece(expr=expr, origin=origin, exact=False)]
         return [Piece(expr=expr, safe=self.why_safe(expr, path, depth), origin=origin)]
 
-    def fstring(self, expr: ast.JoinedStr, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
+    def fstring(
+        self, expr: ast.JoinedStr, path: Path, depth: int, origin: ast.stmt | None
+    ) -> list[Piece]:
         result: list[Piece] = []
         for part in expr.values:
             if isinstance(part, ast.Constant):
@@ -316,7 +423,13 @@ class Flow:
         return result
 
     def value(
-        self, expr: ast.expr, spec: str, path: Path, depth: int, origin: ast.stmt | None, formatted: bool = False
+        self,
+        expr: ast.expr,
+        spec: str,
+        path: Path,
+        depth: int,
+        origin: ast.stmt | None,
+        formatted: bool = False,
     ) -> list[Piece]:
         """One value formatted into the string with ``spec`` (f-string syntax); ``formatted``:
         by ``format()`` (f-string, ``.format``) rather than ``str()`` (``%s``)."""
@@ -330,7 +443,9 @@ class Flow:
         safe = "number" if numeric else self.why_safe(expr, path, depth)
         return [Piece(expr=expr, safe=safe, spec=spec, origin=origin)]
 
-    def percent(self, text: str, right: ast.expr, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
+    def percent(
+        self, text: str, right: ast.expr, path: Path, depth: int, origin: ast.stmt | None
+    ) -> list[Piece]:
         specs = list(PERCENT_SPEC.finditer(text))
         real = [m for m in specs if m.group("type") != "%"]
         named = any(m.group("key") is not None for m in real)
@@ -338,8 +453,14 @@ class Flow:
         mapping: dict[str, ast.expr] | None = None
         if named:
             if isinstance(right, ast.Dict) and all(isinstance(k, ast.Constant) for k in right.keys):
-                mapping = {k.value: v for k, v in zip(right.keys, right.values) if isinstance(k, ast.Constant)}  # type: ignore[misc]
-        elif isinstance(right, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in right.elts):
+                mapping = {
+                    k.value: v
+                    for k, v in zip(right.keys, right.values, strict=True)
+                    if isinstance(k, ast.Constant) and isinstance(k.value, str)
+                }
+        elif isinstance(right, ast.Tuple) and not any(
+            isinstance(e, ast.Starred) for e in right.elts
+        ):
             values = list(right.elts)
         elif len(real) == 1:
             values = [right]
@@ -347,7 +468,7 @@ class Flow:
         position = 0
         consumed = 0
         for match in specs:
-            result.append(Piece(text=text[position:match.start()]))
+            result.append(Piece(text=text[position : match.start()]))
             position = match.end()
             kind = match.group("type")
             if kind == "%":
@@ -381,7 +502,9 @@ class Flow:
         result.append(Piece(text=text[position:]))
         return [p for p in result if p.dynamic or p.text]
 
-    def format(self, call: ast.Call, text: str, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
+    def format(
+        self, call: ast.Call, text: str, path: Path, depth: int, origin: ast.stmt | None
+    ) -> list[Piece]:
         try:
             fields = list(string.Formatter().parse(text))
         except ValueError:
@@ -408,10 +531,14 @@ class Flow:
             result.extend(self.value(value, full, path, depth, origin, formatted=True))
         return result
 
-    def join(self, separator: str, call: ast.Call, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
+    def join(
+        self, separator: str, call: ast.Call, path: Path, depth: int, origin: ast.stmt | None
+    ) -> list[Piece]:
         items = call.args[0]
         elements: list[ast.expr] | None = None
-        if isinstance(items, (ast.List, ast.Tuple, ast.Set)) and not any(isinstance(e, ast.Starred) for e in items.elts):
+        if isinstance(items, (ast.List, ast.Tuple, ast.Set)) and not any(
+            isinstance(e, ast.Starred) for e in items.elts
+        ):
             elements = list(items.elts)
         if elements is not None:
             result: list[Piece] = []
@@ -428,7 +555,9 @@ class Flow:
             if not parts or parts[0].safe != "placeholder list":
                 for side in (items.left, items.right):
                     if isinstance(side, (ast.List, ast.Tuple)):
-                        parts = [q for e in side.elts for q in self.pieces(e, path, depth + 1, origin)]
+                        parts = [
+                            q for e in side.elts for q in self.pieces(e, path, depth + 1, origin)
+                        ]
         elif isinstance(items, ast.Name):
             parts = self.appended(items, path, depth, origin)
         else:
@@ -438,12 +567,20 @@ class Flow:
         # Report each value where it sits in its own piece (``"name = '%s'" % name``
         # appended to a list of conditions is a quoted value, not a clause).
         inner = [
-            Piece(expr=p.expr, origin=origin, exact=False, where=where if where != "identifier" else "")
-            for where, p in classify(parts) if p.expr is not None
+            Piece(
+                expr=p.expr,
+                origin=origin,
+                exact=False,
+                where=where if where != "identifier" else "",
+            )
+            for where, p in classify(parts)
+            if p.expr is not None
         ]
         return inner or [Piece(expr=call, origin=origin, exact=False)]
 
-    def appended(self, items: ast.Name, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
+    def appended(
+        self, items: ast.Name, path: Path, depth: int, origin: ast.stmt | None
+    ) -> list[Piece]:
         """What went into a list that is joined: its literal and every ``append``."""
         if not isinstance(self.function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return [Piece(expr=items, origin=origin)]
@@ -459,9 +596,12 @@ class Flow:
                 parts.append(Piece(expr=items, origin=origin))
         for node in ast.walk(self.function):
             if (
-                isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == items.id
-                and node.func.attr in ("append", "extend", "insert") and node.args
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == items.id
+                and node.func.attr in ("append", "extend", "insert")
+                and node.args
             ):
                 added = node.args[-1]
                 if node.func.attr == "extend":
@@ -474,7 +614,9 @@ class Flow:
                     parts.extend(self.pieces(added, path, depth + 1, origin))
         return parts
 
-    def replace(self, call: ast.Call, path: Path, depth: int, origin: ast.stmt | None) -> list[Piece]:
+    def replace(
+        self, call: ast.Call, path: Path, depth: int, origin: ast.stmt | None
+    ) -> list[Piece]:
         assert isinstance(call.func, ast.Attribute)
         receiver = self.pieces(call.func.value, path, depth + 1, origin)
         old = self.ctx.static_string(call.args[0])
@@ -508,7 +650,13 @@ class Flow:
             return "number" if isinstance(expr.value, (int, float)) else "constant"
         if isinstance(expr, ast.Call):
             callee = expr.func
-            name = callee.id if isinstance(callee, ast.Name) else callee.attr if isinstance(callee, ast.Attribute) else ""
+            name = (
+                callee.id
+                if isinstance(callee, ast.Name)
+                else callee.attr
+                if isinstance(callee, ast.Attribute)
+                else ""
+            )
             if isinstance(callee, ast.Name) and name in NUMERIC_CALLS:
                 return "number"
             if name.rsplit(".", 1)[-1] in QUOTING:
@@ -520,11 +668,17 @@ class Flow:
                     bound = contributions[0][1] if defined and len(contributions) == 1 else None
                 if isinstance(bound, ast.Attribute) and bound.attr in QUOTING:
                     return "quoted identifier"
-            if isinstance(callee, ast.Attribute) and callee.attr in ("count", "index", "bit_length"):
+            if isinstance(callee, ast.Attribute) and callee.attr in (
+                "count",
+                "index",
+                "bit_length",
+            ):
                 return "number"
             return ""
         if isinstance(expr, ast.BinOp) and not isinstance(expr.op, (ast.Add, ast.Mod)):
-            if self.is_number(expr.left, path, depth + 1) and self.is_number(expr.right, path, depth + 1):
+            if self.is_number(expr.left, path, depth + 1) and self.is_number(
+                expr.right, path, depth + 1
+            ):
                 return "number"
             return ""
         if isinstance(expr, ast.UnaryOp):
@@ -551,7 +705,11 @@ def classify(pieces: list[Piece]) -> list[tuple[str, Piece]]:
             following = pieces[index + 1] if index + 1 < len(pieces) else None
             if piece.where:
                 where = piece.where
-            elif following is not None and not following.dynamic and following.text.lstrip().startswith("("):
+            elif (
+                following is not None
+                and not following.dynamic
+                and following.text.lstrip().startswith("(")
+            ):
                 where = "identifier"  # a function's name: ``= {fn}(col)``
             elif state in ("string", "comment"):
                 where = "quoted"  # inside a string literal or a comment
@@ -581,7 +739,7 @@ def _scan(text: str) -> tuple[str, str]:
         if state == "code":
             if char == "'":
                 state = "string"
-            elif char in "\"`":
+            elif char in '"`':
                 state = "name" + char
             elif text.startswith("--", index):
                 state, step = "line comment", 2
@@ -620,4 +778,3 @@ def sql_code(text: str) -> str:
 
 def quotes_open(before: str) -> bool:
     return sql_state(before) == "string"
-

@@ -32,19 +32,19 @@ Table and column names cannot be query parameters, so a name taken from the requ
 parsed as SQL: `users; DROP TABLE users` works as a table name (CWE-89). Quote names with
 the driver's identifier quoting, or map the input onto a fixed set of allowed names.
 """
-    example = '''
+    example = """
 def sorted_users(cursor, column):
     cursor.execute(f"SELECT id, name FROM users ORDER BY {column}")
     return cursor.fetchall()
-'''
-    use_instead = '''
+"""
+    use_instead = """
 ALLOWED = {"id": "id", "name": "name"}
 
 
 def sorted_users(cursor, column):
     cursor.execute(f"SELECT id, name FROM users ORDER BY {ALLOWED[column]}")
     return cursor.fetchall()
-'''
+"""
     fix_safety_note = """
 There is no fix: whether a name is allowed is a decision about the application. Use
 `psycopg.sql.Identifier`, `connection.ops.quote_name` or a mapping of allowed names.
@@ -58,8 +58,12 @@ There is no fix: whether a name is allowed is a decision about the application. 
         if analysis is None or not analysis.identifiers:
             return
         unchecked = [
-            piece for piece in analysis.identifiers
-            if not (isinstance(piece.expr, ast.Name) and checked_against_allow_list(piece.expr.id, ctx.ancestors))
+            piece
+            for piece in analysis.identifiers
+            if not (
+                isinstance(piece.expr, ast.Name)
+                and checked_against_allow_list(piece.expr.id, ctx.ancestors)
+            )
         ]
         if unchecked:
             self.report(ctx, node, sink=analysis.sink.label, values=describe(ctx, unchecked))

@@ -61,7 +61,13 @@ class Renderer:
             return "%s"
         if self.style == "dollar":
             return f"${self.first_number + len(self.params) - 1}"
-        base = expr.id if isinstance(expr, ast.Name) else expr.attr if isinstance(expr, ast.Attribute) else "p"
+        base = (
+            expr.id
+            if isinstance(expr, ast.Name)
+            else expr.attr
+            if isinstance(expr, ast.Attribute)
+            else "p"
+        )
         name = base if IDENTIFIER.match(base) and base not in self.names else f"p{len(self.params)}"
         while name in self.names or name in self.taken:
             name += "_"
@@ -94,7 +100,13 @@ class Renderer:
         out: list[tuple[str, str]] = []
         merged: list[Piece] = []
         for piece in pieces:
-            if merged and not piece.dynamic and not merged[-1].dynamic and piece.constant is None and merged[-1].constant is None:
+            if (
+                merged
+                and not piece.dynamic
+                and not merged[-1].dynamic
+                and piece.constant is None
+                and merged[-1].constant is None
+            ):
                 merged[-1] = Piece(text=merged[-1].text + piece.text)
             else:
                 merged.append(piece)
@@ -130,7 +142,7 @@ class Renderer:
                 cut = last.rindex("'")
                 if cut > 0 and last[cut - 1] == "'":
                     raise NoFix
-                prefix = last[cut + 1:]
+                prefix = last[cut + 1 :]
                 if last[:cut]:
                     out.append(("lit", last[:cut]))
                 group: list[Piece] = [piece]
@@ -146,10 +158,10 @@ class Renderer:
                         continue
                     if "'" in following.text:
                         cut = following.text.index("'")
-                        if following.text[cut + 1: cut + 2] == "'":
+                        if following.text[cut + 1 : cut + 2] == "'":
                             raise NoFix
                         suffix = following.text[:cut]
-                        rest = following.text[cut + 1:]
+                        rest = following.text[cut + 1 :]
                         break
                     group.append(following)
                 if suffix is None:
@@ -162,7 +174,9 @@ class Renderer:
                 if rest:
                     out.append(("lit", rest))
                 continue
-            if LIST_BEFORE.search(self.before) or not (VALUE_BEFORE.search(self.before) or VALUES_OPEN.search(self.before)):
+            if LIST_BEFORE.search(self.before) or not (
+                VALUE_BEFORE.search(self.before) or VALUES_OPEN.search(self.before)
+            ):
                 # Identifiers and clauses stay as they are (PRD102 reports them).
                 out.append(("field", self.field(piece, '"')))
                 self.before += "\0"
@@ -173,7 +187,9 @@ class Renderer:
                 raise NoFix
             self.unquoted = True
             self.names.append("")
-            self.params.append(self.source(piece) if not piece.spec else "f\"" + self.field(piece, '"') + "\"")
+            self.params.append(
+                self.source(piece) if not piece.spec else 'f"' + self.field(piece, '"') + '"'
+            )
             self.positions.append(self.count_existing(out))
             out.append(("mark", self.placeholder(piece.expr)))
             self.before += "\0"
@@ -204,7 +220,13 @@ class Renderer:
 
 
 def _escape(text: str, quote: str, braces: bool = True) -> str:
-    text = text.replace("\\", "\\\\").replace(quote, "\\" + quote).replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    text = (
+        text.replace("\\", "\\\\")
+        .replace(quote, "\\" + quote)
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\t", "\\t")
+    )
     return text.replace("{", "{{").replace("}", "}}") if braces else text
 
 
@@ -233,14 +255,15 @@ def string_source(parts: list[tuple[str, str]], escape_percent: bool, multiline:
 
 
 def _byte_offset(ctx: Context, base: ast.AST, node: ast.AST, end: bool = False) -> int:
-    line = (node.end_lineno if end else node.lineno) or 0  # type: ignore[attr-defined]
-    col = node.end_col_offset if end else node.col_offset  # type: ignore[attr-defined]
-    start_line = base.lineno  # type: ignore[attr-defined]
+    line: int = (node.end_lineno if end else node.lineno) or 0  # type: ignore[attr-defined]
+    col: int = node.end_col_offset if end else node.col_offset  # type: ignore[attr-defined]
+    start_line: int = base.lineno  # type: ignore[attr-defined]
     offset = 0
+    base_col: int = base.col_offset  # type: ignore[attr-defined]
     for number in range(start_line, line):
         width = len(ctx.lines[number - 1].encode("utf-8"))
-        offset += width - (base.col_offset if number == start_line else 0) + 1  # type: ignore[attr-defined]
-    return offset + col - (base.col_offset if line == start_line else 0)  # type: ignore[attr-defined]
+        offset += width - (base_col if number == start_line else 0) + 1
+    return offset + col - (base_col if line == start_line else 0)
 
 
 def splice(ctx: Context, base: ast.AST, edits: list[tuple[ast.AST, str, str]]) -> str:
@@ -268,7 +291,11 @@ def _stable(ctx: Context, flow: Flow, expr: str, first_line: int, sink_line: int
             isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str"
         ):
             return False
-    scope = ctx.scope_of(flow.function) if isinstance(flow.function, FUNCTION_NODES) else ctx.module_scope  # type: ignore[arg-type]
+    scope = (
+        ctx.scope_of(flow.function)
+        if isinstance(flow.function, FUNCTION_NODES)
+        else ctx.module_scope
+    )
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             for binding in scope.bindings.get(node.id, []):
@@ -278,7 +305,9 @@ def _stable(ctx: Context, flow: Flow, expr: str, first_line: int, sink_line: int
     return True
 
 
-def plan_fix(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[dict[str, object], bool] | None:
+def plan_fix(
+    sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context
+) -> tuple[dict[str, object], bool] | None:
     """The fix hint and whether it is unsafe, or None when no exact fix exists."""
     try:
         return _plan(sink, pieces, flow, ctx)
@@ -286,7 +315,9 @@ def plan_fix(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple
         return None
 
 
-def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[dict[str, object], bool] | None:
+def _plan(
+    sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context
+) -> tuple[dict[str, object], bool] | None:
     if sink.style is None:
         return None
     call = sink.call
@@ -303,8 +334,17 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
     elif sink.style == "clause":
         if len(call.args) > 1 or call.keywords or not _text_is_free(ctx):
             return None
-    elif sink.style in ("named", "values", "keywords", "pyformat", "spark-args", "qmark-params") or isinstance(call.func, ast.Name) and call.func.id == "text":
-        if len(call.args) > 1 or call.keywords and sink.style != "values" or any(k.arg in ("values", "params", "parameters") for k in call.keywords):
+    elif (
+        sink.style in ("named", "values", "keywords", "pyformat", "spark-args", "qmark-params")
+        or isinstance(call.func, ast.Name)
+        and call.func.id == "text"
+    ):
+        if (
+            len(call.args) > 1
+            or call.keywords
+            and sink.style != "values"
+            or any(k.arg in ("values", "params", "parameters") for k in call.keywords)
+        ):
             return None
     elif "read_sql" in sink.label:
         existing = next((k.value for k in call.keywords if k.arg == "params"), None)
@@ -314,7 +354,9 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
             return None
     escape = sink.style in ("format", "pyformat") and existing is None
     literal_text = "".join(p.text for p in pieces if not p.dynamic)
-    if sink.style != "clause" and not is_dml("".join(p.text if not p.dynamic else "\0" for p in pieces)):
+    if sink.style != "clause" and not is_dml(
+        "".join(p.text if not p.dynamic else "\0" for p in pieces)
+    ):
         return None
     if sink.style == "dollar":
         numbers = [int(n) for n in re.findall(r"\$(\d+)", literal_text)]
@@ -324,8 +366,11 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
     if sink.style == "format" and "%(" in literal_text and existing is not None:
         return None
     renderer = Renderer(ctx, sink.style, escape, first, taken=set(NAMED_BIND.findall(literal_text)))
-    is_text = isinstance(call.func, ast.Name) and call.func.id == "text" or (
-        isinstance(call.func, ast.Attribute) and call.func.attr == "text")
+    is_text = (
+        isinstance(call.func, ast.Name)
+        and call.func.id == "text"
+        or (isinstance(call.func, ast.Attribute) and call.func.attr == "text")
+    )
 
     statement_edits: list[dict[str, object]] = []
     if isinstance(sql, ast.Name):
@@ -337,26 +382,34 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
         if not _only_used_here(ctx, flow, sql.id, [c[0] for c in contributions], call):
             return None
         for stmt, value, here, _ in contributions:
-            if not isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)) or has_comment(ctx, value):
+            if not isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)) or has_comment(
+                ctx, value
+            ):
                 return None
             own = flow.pieces(value, here, 0, stmt)
             count = len(renderer.params)
             parts = renderer.render(own)
-            multiline = "\n" in ctx.source_of(value) and any("\n" in t for k, t in parts if k == "lit")
+            multiline = "\n" in ctx.source_of(value) and any(
+                "\n" in t for k, t in parts if k == "lit"
+            )
             new_value = string_source(parts, escape, multiline)
             for param in renderer.params[count:]:
                 if not _stable(ctx, flow, param, first_line, sink_line):
                     return None
-            statement_edits.append({
-                "line": stmt.lineno,
-                "col": ctx.char_col(stmt.lineno, stmt.col_offset),
-                "statement": splice(ctx, stmt, [(value, "replace", new_value)]),
-            })
+            statement_edits.append(
+                {
+                    "line": stmt.lineno,
+                    "col": ctx.char_col(stmt.lineno, stmt.col_offset),
+                    "statement": splice(ctx, stmt, [(value, "replace", new_value)]),
+                }
+            )
         if not renderer.params:
             return None
         new_sql = ctx.source_of(sql)
     else:
-        if any(p.dynamic and p.origin is not None and not p.safe for p in pieces) or has_comment(ctx, sql):
+        if any(p.dynamic and p.origin is not None and not p.safe for p in pieces) or has_comment(
+            ctx, sql
+        ):
             return None
         parts = renderer.render(pieces)
         if not renderer.params:
@@ -364,7 +417,9 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
         multiline = "\n" in ctx.source_of(sql) and any("\n" in t for k, t in parts if k == "lit")
         new_sql = string_source(parts, escape, multiline)
 
-    edits: list[tuple[ast.AST, str, str]] = [(sql, "replace", new_sql)] if new_sql != ctx.source_of(sql) else []
+    edits: list[tuple[ast.AST, str, str]] = (
+        [(sql, "replace", new_sql)] if new_sql != ctx.source_of(sql) else []
+    )
     params = renderer.params
     names = renderer.names
     mapping = "{" + ", ".join(f'"{n}": {p}' for n, p in zip(names, params)) + "}"
@@ -372,7 +427,11 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
         bind = ", ".join(f"{n}={p}" for n, p in zip(names, params))
         edits = [(sql, "replace", f"text({new_sql}).bindparams({bind})")]
         replacement = splice(ctx, call, edits)
-        hint: dict[str, object] = {"replacement": replacement, "statements": statement_edits, "import": ["sqlalchemy", "text"]}
+        hint: dict[str, object] = {
+            "replacement": replacement,
+            "statements": statement_edits,
+            "import": ["sqlalchemy", "text"],
+        }
         return _checked(hint, renderer, sink)
     if is_text:
         bind = ", ".join(f"{n}={p}" for n, p in zip(names, params))
@@ -397,7 +456,9 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
         if "read_sql" in sink.label and call.keywords:
             anchor = call.keywords[-1].value
         edits.append((anchor, "after", f", {keyword}{tuple_text}"))
-    elif isinstance(existing, (ast.List, ast.Tuple)) and not any(isinstance(e, ast.Starred) for e in existing.elts):
+    elif isinstance(existing, (ast.List, ast.Tuple)) and not any(
+        isinstance(e, ast.Starred) for e in existing.elts
+    ):
         merged = [ctx.source_of(e) for e in existing.elts]
         for offset, (position, param) in enumerate(zip(renderer.positions, params)):
             merged.insert(position + offset, param)
@@ -415,7 +476,9 @@ def _plan(sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context) -> tuple[di
     return _checked({"replacement": replacement, "statements": statement_edits}, renderer, sink)
 
 
-def _checked(hint: dict[str, object], renderer: Renderer, sink: Sink) -> tuple[dict[str, object], bool] | None:
+def _checked(
+    hint: dict[str, object], renderer: Renderer, sink: Sink
+) -> tuple[dict[str, object], bool] | None:
     try:
         ast.parse("(" + str(hint["replacement"]) + ")", mode="eval")
         for edit in hint["statements"]:  # type: ignore[attr-defined]
@@ -432,7 +495,11 @@ def _text_is_free(ctx: Context) -> bool:
             return False
     imported = ctx.module_scope.imports.get("text")
     if imported is not None:
-        return imported in ("sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text")
+        return imported in (
+            "sqlalchemy.text",
+            "sqlalchemy.sql.text",
+            "sqlalchemy.sql.expression.text",
+        )
     return "text" not in ctx.module_scope.bindings
 
 
@@ -455,7 +522,9 @@ def has_comment(ctx: Context, node: ast.AST) -> bool:
     return any(t.type == tokenize.COMMENT for t in tokens)
 
 
-def _only_used_here(ctx: Context, flow: Flow, name: str, builders: list[ast.stmt], call: ast.Call) -> bool:
+def _only_used_here(
+    ctx: Context, flow: Flow, name: str, builders: list[ast.stmt], call: ast.Call
+) -> bool:
     """The SQL variable is read only by its own ``+=`` and the sink: changing its text
     changes nothing else."""
     scope_node = flow.function if flow.function is not None else ctx.tree

@@ -10,15 +10,31 @@ from dataclasses import dataclass
 from prodlint.analysis.context import Context
 from prodlint.analysis.imports import dotted_name, last_name
 
-SINK_METHODS = frozenset({
-    "execute", "executemany", "executescript", "exec_driver_sql", "raw", "extra",
-    "fetch", "fetchrow", "fetchval", "fetch_all", "fetch_one", "fetch_val", "iterate",
-    "read_sql", "read_sql_query", "text", "RawSQL",
-    "run",  # pg8000's native ``conn.run(sql, **params)``
-    "cursor",  # asyncpg's ``conn.cursor(sql, *args)``
-    "sql",  # PySpark / Databricks ``spark.sql(sql)``
-    *("filter", "order_by", "group_by", "having", "distinct"),  # SQLAlchemy Query, textual
-})
+SINK_METHODS = frozenset(
+    {
+        "execute",
+        "executemany",
+        "executescript",
+        "exec_driver_sql",
+        "raw",
+        "extra",
+        "fetch",
+        "fetchrow",
+        "fetchval",
+        "fetch_all",
+        "fetch_one",
+        "fetch_val",
+        "iterate",
+        "read_sql",
+        "read_sql_query",
+        "text",
+        "RawSQL",
+        "run",  # pg8000's native ``conn.run(sql, **params)``
+        "cursor",  # asyncpg's ``conn.cursor(sql, *args)``
+        "sql",  # PySpark / Databricks ``spark.sql(sql)``
+        *("filter", "order_by", "group_by", "having", "distinct"),  # SQLAlchemy Query, textual
+    }
+)
 # ``Query.filter("a = 1")``: SQLAlchemy before 1.4 ran a string here as SQL (1.4 rejects it).
 QUERY_METHODS = frozenset({"filter", "order_by", "group_by", "having", "distinct"})
 SINK_FUNCTIONS = frozenset({"text", "RawSQL", "read_sql", "read_sql_query"})
@@ -30,12 +46,23 @@ DB_RECEIVER = re.compile(
     re.IGNORECASE,
 )
 DRIVER_STYLES = {
-    "sqlite3": "qmark", "aiosqlite": "qmark", "duckdb": "qmark",
-    "psycopg2": "format", "psycopg": "format", "pymysql": "format", "MySQLdb": "format",
-    "mysql": "format", "django": "format", "aiomysql": "format", "aiopg": "format",
-    "pymssql": "format", "pg8000": "format",
-    "oracledb": "named", "cx_Oracle": "named",
-    "clickhouse_driver": "pyformat", "snowflake": "pyformat",
+    "sqlite3": "qmark",
+    "aiosqlite": "qmark",
+    "duckdb": "qmark",
+    "psycopg2": "format",
+    "psycopg": "format",
+    "pymysql": "format",
+    "MySQLdb": "format",
+    "mysql": "format",
+    "django": "format",
+    "aiomysql": "format",
+    "aiopg": "format",
+    "pymssql": "format",
+    "pg8000": "format",
+    "oracledb": "named",
+    "cx_Oracle": "named",
+    "clickhouse_driver": "pyformat",
+    "snowflake": "pyformat",
 }
 DB_MODULES = frozenset({*DRIVER_STYLES, "asyncpg", "sqlalchemy", "databases"})
 # Drivers that send a bound str typed as text (server-side binding): a quoted literal the
@@ -43,9 +70,13 @@ DB_MODULES = frozenset({*DRIVER_STYLES, "asyncpg", "sqlalchemy", "databases"})
 TYPED_DRIVERS = frozenset({"asyncpg", "pg8000", "oracledb", "cx_Oracle", "duckdb"})
 # MySQL, ClickHouse and Snowflake read a backslash in a string literal as an escape; a bound parameter
 # is taken literally ('C:\temp' matched a tab before). Django may run on MySQL.
-BACKSLASH_DRIVERS = frozenset({"pymysql", "MySQLdb", "mysql", "aiomysql", "clickhouse_driver", "snowflake", "django"})
+BACKSLASH_DRIVERS = frozenset(
+    {"pymysql", "MySQLdb", "mysql", "aiomysql", "clickhouse_driver", "snowflake", "django"}
+)
 # What a handle is made by: ``mydb = mysql.connector.connect(...)``, ``cs = conn.cursor()``.
-HANDLE_FACTORIES = frozenset({"connect", "cursor", "Client", "Connection", "create_engine", "Session", "begin"})
+HANDLE_FACTORIES = frozenset(
+    {"connect", "cursor", "Client", "Connection", "create_engine", "Session", "begin"}
+)
 
 # --- sinks --------------------------------------------------------------------------------
 
@@ -73,7 +104,11 @@ def _receiver_name(expr: ast.expr) -> str | None:
         return last_name(expr)
     if isinstance(expr, ast.Call):
         # ``connection.cursor().execute(...)``, ``engine.connect().execute(...)``
-        if isinstance(expr.func, ast.Attribute) and expr.func.attr in ("cursor", "connect", "begin"):
+        if isinstance(expr.func, ast.Attribute) and expr.func.attr in (
+            "cursor",
+            "connect",
+            "begin",
+        ):
             return "cursor"
         if isinstance(expr.func, ast.Name) and expr.func.id in ("connect", "get_connection"):
             return "conn"
@@ -110,12 +145,18 @@ def _annotated_handle(name: str, ctx: Context) -> bool:
             annotation = arg.annotation
             if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
                 return annotation.value.partition(".")[0] in DB_MODULES
-            qualified = ctx.qualified_name(annotation) if isinstance(annotation, (ast.Name, ast.Attribute)) else None
+            qualified = (
+                ctx.qualified_name(annotation)
+                if isinstance(annotation, (ast.Name, ast.Attribute))
+                else None
+            )
             return qualified is not None and qualified.partition(".")[0] in DB_MODULES
     return False
 
 
-IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import\b|import[ \t]+([^#\n;]+))", re.MULTILINE)
+IMPORT_LINE = re.compile(
+    r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import\b|import[ \t]+([^#\n;]+))", re.MULTILINE
+)
 
 
 def driver_modules(ctx: Context) -> frozenset[str]:
@@ -128,7 +169,11 @@ def driver_modules(ctx: Context) -> frozenset[str]:
             if match.group(1):
                 found.add(match.group(1))
             else:
-                found.update(part.split()[0].partition(".")[0] for part in match.group(2).split(",") if part.split())
+                found.update(
+                    part.split()[0].partition(".")[0]
+                    for part in match.group(2).split(",")
+                    if part.split()
+                )
         return frozenset(found)
 
     return ctx.memo("sql.modules", compute)
@@ -144,7 +189,9 @@ def argument_of(call: ast.Call, index: int, *names: str) -> ast.expr | None:
     for keyword in call.keywords:
         if keyword.arg in names:
             return keyword.value
-    if len(call.args) > index and not any(isinstance(a, ast.Starred) for a in call.args[: index + 1]):
+    if len(call.args) > index and not any(
+        isinstance(a, ast.Starred) for a in call.args[: index + 1]
+    ):
         return call.args[index]
     return None
 
@@ -170,10 +217,18 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
         if not qualified.startswith("sqlalchemy") and "sqlalchemy" not in modules:
             return None
         sql = argument_of(call, 0, "text")
-        return Sink(call, label, (sql,), "named", needs_sql_words=False, binds_may_differ=True) if sql is not None else None
+        return (
+            Sink(call, label, (sql,), "named", needs_sql_words=False, binds_may_differ=True)
+            if sql is not None
+            else None
+        )
     if method == "RawSQL":
         sql = argument_of(call, 0, "sql")
-        return Sink(call, label, (sql,), "format", needs_sql_words=False, binds_may_differ=True) if sql is not None else None
+        return (
+            Sink(call, label, (sql,), "format", needs_sql_words=False, binds_may_differ=True)
+            if sql is not None
+            else None
+        )
     if method in ("read_sql", "read_sql_query"):
         if not (qualified.startswith("pandas.") or receiver_text in ("pd", "pandas")):
             return None
@@ -183,14 +238,24 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
         return None
     if method == "raw":
         chain = dotted_name(receiver) or ""
-        if not (chain.endswith("objects") or isinstance(receiver, ast.Call) and "objects" in ast.unparse(receiver)):
+        if not (
+            chain.endswith("objects")
+            or isinstance(receiver, ast.Call)
+            and "objects" in ast.unparse(receiver)
+        ):
             return None
         sql = argument_of(call, 0, "raw_query")
-        return Sink(call, label, (sql,), "format", needs_sql_words=False, binds_may_differ=True) if sql is not None else None
+        return (
+            Sink(call, label, (sql,), "format", needs_sql_words=False, binds_may_differ=True)
+            if sql is not None
+            else None
+        )
     if method == "extra":
         parts: list[ast.expr] = []
         for keyword in call.keywords:
-            if keyword.arg in ("where", "tables") and isinstance(keyword.value, (ast.List, ast.Tuple)):
+            if keyword.arg in ("where", "tables") and isinstance(
+                keyword.value, (ast.List, ast.Tuple)
+            ):
                 parts.extend(keyword.value.elts)
             elif keyword.arg == "select" and isinstance(keyword.value, ast.Dict):
                 parts.extend(v for v in keyword.value.values if v is not None)
@@ -203,11 +268,24 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
         if "django" in modules or "query" not in chain or not call.args:
             return None
         # The fix wraps it in ``text()`` with binds; the dialect decides their types.
-        return Sink(call, label, (call.args[0],), "clause", needs_sql_words=False, binds_may_differ=True, textual_clause=True)
+        return Sink(
+            call,
+            label,
+            (call.args[0],),
+            "clause",
+            needs_sql_words=False,
+            binds_may_differ=True,
+            textual_clause=True,
+        )
     if method == "sql":
         # PySpark / Databricks ``spark.sql(...)``; duckdb's ``conn.sql(...)`` (relational API).
         name = (_receiver_name(receiver) or "").lower()
-        if not ("spark" in name or "pyspark" in modules or "duckdb" in modules and _is_db_receiver(receiver, ctx)):
+        if not (
+            "spark" in name
+            or "pyspark" in modules
+            or "duckdb" in modules
+            and _is_db_receiver(receiver, ctx)
+        ):
             return None
         sql = argument_of(call, 0, "sqlQuery", "query")
         if sql is None:
@@ -228,13 +306,21 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
         # pg8000.native: ``conn.run("... :name", name=value)``.
         return Sink(call, label, (sql,), "keywords", binds_may_differ=True)
     if method == "cursor":
-        return Sink(call, label, (sql,), "dollar", binds_may_differ=True) if "asyncpg" in modules else None
+        return (
+            Sink(call, label, (sql,), "dollar", binds_may_differ=True)
+            if "asyncpg" in modules
+            else None
+        )
     if method in ("fetch", "fetchrow", "fetchval") or "asyncpg" in modules and method == "execute":
         if "asyncpg" not in modules and method.startswith("fetch"):
             return None
-        return Sink(call, label, (sql,), "dollar" if "asyncpg" in modules else None, binds_may_differ=True)
+        return Sink(
+            call, label, (sql,), "dollar" if "asyncpg" in modules else None, binds_may_differ=True
+        )
     if method in ("fetch_all", "fetch_one", "fetch_val", "iterate"):
-        return Sink(call, label, (sql,), "values" if "databases" in modules else None, binds_may_differ=True)
+        return Sink(
+            call, label, (sql,), "values" if "databases" in modules else None, binds_may_differ=True
+        )
     if method == "executescript":
         return Sink(call, label, (sql,), None)
     if method == "executemany":
@@ -248,4 +334,3 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
     if "databases" in modules and "execute" == method:
         return Sink(call, label, (sql,), "values", binds_may_differ=True)
     return Sink(call, label, (sql,), dbapi_style(ctx), binds_may_differ=typed)
-
