@@ -1,7 +1,7 @@
 """Parse once with stdlib ``ast``, walk once, let every enabled rule see the nodes it wants.
 
-Dispatch is derived from each rule's ``node_types``, so there is no hand-kept table. The
-walk is iterative (deeply nested expressions cannot overflow the stack) and keeps
+Dispatch is derived from each rule's ``check_<NodeClass>`` methods, so there is no hand-kept
+table. The walk is iterative (deeply nested expressions cannot overflow the stack) and keeps
 ``Context.ancestors`` current for the semantic layer.
 """
 
@@ -45,8 +45,8 @@ class Checker:
         self.rules: list[Rule] = [rule(config.rule_options.get(rule.code)) for rule in chosen]
         self.dispatch: dict[type[ast.AST], list[Handler]] = {}
         for rule in self.rules:
-            for node_type in rule.node_types:
-                self.dispatch.setdefault(node_type, []).append(rule.check)
+            for node_type, handler in rule.subscriptions():
+                self.dispatch.setdefault(node_type, []).append(handler)
         self.settings = config.settings()
         self.codes = [rule.code for rule in self.rules]
         from prodlint.rules.noqa.unused_noqa import UnusedNoqa

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 
 class Severity(str, enum.Enum):
@@ -42,6 +44,26 @@ class FixAnchor:
     node_type: str
 
 
+class FixPayload:
+    """Base of what a detector hands its fix: each fixable rule declares its own frozen
+    dataclass subclass (module level, so findings pickle across processes and into the
+    cache) and reads it back typed with ``Finding.payload_as``."""
+
+    __slots__ = ()
+
+
+PayloadT = TypeVar("PayloadT", bound=FixPayload)
+
+
+@dataclass(frozen=True)
+class _PackedPayload(FixPayload):
+    """A payload as pickled bytes: loading a cache or a worker's findings must not import
+    the rule modules the payload classes live in (the warm path imports no rules); the
+    bytes are unpacked only when a fix asks for them."""
+
+    data: bytes
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem at one place. Lines are 1-based; columns are 1-based characters."""
@@ -59,6 +81,44 @@ class Finding:
     fix_hint: Mapping[str, object] = field(default_factory=dict, compare=False, repr=False)
     # The node the fix is handed; None means the node whose range is the finding's.
     fix_anchor: FixAnchor | None = field(default=None, compare=False, repr=False)
+    # What the detector learnt that the fix needs, as the rule's payload class; read it with
+    # ``payload_as`` (after pickling it is held packed until then).
+    payload: FixPayload | None = field(default=None, compare=False, repr=False)
+
+    def payload_as(self, kind: type[PayloadT]) -> PayloadT:
+        """The payload, checked to be the rule's own class (a finding made by another rule
+        or version of it fails loudly instead of fixing with the wrong data)."""
+        value = self.payload
+        if isinstance(value, _PackedPayload):
+            value = pickle.loads(value.data)
+            object.__setattr__(self, "payload", value)
+        if not isinstance(value, kind):
+            raise TypeError(
+                f"{self.code} finding carries {type(value).__name__}, not {kind.__name__}"
+            )
+        return value
+
+    def __reduce__(self) -> tuple[object, ...]:
+        payload = self.payload
+        if payload is not None and not isinstance(payload, _PackedPayload):
+            payload = _PackedPayload(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        return (
+            Finding,
+            (
+                self.path,
+                self.line,
+                self.col,
+                self.end_line,
+                self.end_col,
+                self.code,
+                self.message,
+                self.severity,
+                self.fix,
+                self.fix_hint,
+                self.fix_anchor,
+                payload,
+            ),
+        )
 
     @property
     def fixable(self) -> bool:

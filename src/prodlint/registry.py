@@ -13,11 +13,11 @@ import functools
 import importlib
 import pkgutil
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from prodlint.model import Finding, FixSafety, Severity
+from prodlint.model import Finding, FixPayload, FixSafety, Severity
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -60,8 +60,44 @@ class Option:
         return value
 
 
+# Node classes of newer Pythons: a hook for one is inert on an interpreter without it.
+NEWER_NODE_CLASSES = frozenset(
+    {"TypeAlias", "TypeVar", "ParamSpec", "TypeVarTuple", "TemplateStr", "Interpolation"}
+)
+# The walk never visits these (operator and context fields are left out of it).
+_UNVISITED = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
+HOOK_PREFIX = "check_"
+
+
+def hook_node_class(method_name: str) -> type[ast.AST] | None:
+    """The ``ast`` class a ``check_<Class>`` hook subscribes to; None for a class this
+    Python does not have. Raises TypeError for a name that is no concrete, visited node
+    class, so a typo or an abstract ``check_expr`` fails at import instead of never firing."""
+    name = method_name[len(HOOK_PREFIX) :]
+    node_class = getattr(ast, name, None)
+    if node_class is None and name in NEWER_NODE_CLASSES:
+        return None
+    # A concrete class's docstring is its grammar line, ``Call(expr func, ...)``; abstract
+    # and deprecated classes (``expr``, ``Num``) have other docstrings.
+    doc = (getattr(node_class, "__doc__", None) or "").split("\n", 1)[0]
+    if (
+        not isinstance(node_class, type)
+        or not issubclass(node_class, ast.AST)
+        or issubclass(node_class, _UNVISITED)
+        or not (doc == name or doc.startswith(name + "("))
+    ):
+        raise TypeError(
+            f"{method_name}: hooks are named check_<concrete ast node class>, e.g. check_Call"
+        )
+    return node_class
+
+
 class Rule:
-    """Base class of every rule; subclasses declare the class variables below."""
+    """Base class of every rule; subclasses declare the class variables below.
+
+    The detector is one method per node class it wants, ``check_Call(self, node: ast.Call,
+    ctx: Context)``: the engine derives the subscriptions from those names.
+    """
 
     code: ClassVar[str]
     name: ClassVar[str]
@@ -80,9 +116,29 @@ class Rule:
     options: ClassVar[Sequence[Option]] = ()
     # The stdlib ``ast`` node types the detector subscribes to.
     node_types: ClassVar[tuple[type[ast.AST], ...]] = ()
+    # node class -> name of the ``check_<Class>`` method, derived from the method names.
+    hooks: ClassVar[Mapping[type[ast.AST], str]] = {}
     # Names of the libcst node classes ``fix`` is handed (kept as strings: detection never
     # imports libcst).
     fix_node_types: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        hooks: dict[type[ast.AST], str] = {}
+        for attribute in dir(cls):
+            if attribute.startswith(HOOK_PREFIX) and callable(getattr(cls, attribute)):
+                node_class = hook_node_class(attribute)
+                if node_class is not None:
+                    hooks[node_class] = attribute
+        cls.hooks = hooks
+
+    def subscriptions(self) -> list[tuple[type[ast.AST], Callable[[ast.AST, Context], None]]]:
+        """(node class, bound handler) for every node class this rule inspects."""
+        found: list[tuple[type[ast.AST], Callable[[ast.AST, Context], None]]] = [
+            (node_class, getattr(self, method)) for node_class, method in self.hooks.items()
+        ]
+        found += [(node_type, self.check) for node_type in self.node_types]
+        return found
 
     def __init__(self, settings: Mapping[str, object] | None = None) -> None:
         resolved: dict[str, object] = {opt.name: opt.default for opt in self.options}
@@ -104,11 +160,14 @@ class Rule:
         *,
         fix: FixSafety = FixSafety.NONE,
         hint: Mapping[str, object] | None = None,
+        payload: FixPayload | None = None,
         anchor: tuple[ast.AST, str] | None = None,
         **message_fields: object,
     ) -> None:
-        """``anchor`` is (node, libcst class name) when the fix must be handed another node
-        than the one shown to the user, e.g. the statement whose body a ``with`` fix wraps."""
+        """``payload`` is what the detector learnt that ``fix`` needs, as the rule's own
+        frozen dataclass (read back with ``finding.payload_as``). ``anchor`` is (node, libcst
+        class name) when the fix must be handed another node than the one shown to the user,
+        e.g. the statement whose body a ``with`` fix wraps."""
         ctx.add_finding(
             self.code,
             self.message.format(**message_fields),
@@ -117,6 +176,7 @@ class Rule:
             fix,
             hint or {},
             anchor,
+            payload,
         )
 
     @classmethod

@@ -8,31 +8,18 @@ first time a rule asks and memoised, so files where no rule asks pay nothing.
 from __future__ import annotations
 
 import ast
-import fnmatch
 from collections.abc import Callable, Iterator, Mapping
 from typing import TypeVar
 
 from prodlint.analysis.imports import dotted_name
 from prodlint.analysis.scopes import FUNCTION_NODES, ScopeIndex, index_function, index_module
-from prodlint.model import Finding, FixAnchor, FixSafety, Severity
+from prodlint.model import Finding, FixAnchor, FixPayload, FixSafety, Severity
+from prodlint.paths import DEFAULT_MIGRATION_PATHS, DEFAULT_TEST_PATHS, path_matches
 
 T = TypeVar("T")
 LOOP_NODES = (ast.For, ast.AsyncFor, ast.While)
 COMPREHENSION_NODES = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
-
-DEFAULT_TEST_PATHS = (
-    "test_*.py",
-    "*_test.py",
-    "tests.py",
-    "conftest.py",
-    "tests/*",
-    "test/*",
-    "testing/*",
-)
-# Schema and data migrations (Django, Alembic) run once, offline: per-row loops and prints
-# there are not production request code.
-DEFAULT_MIGRATION_PATHS = ("migrations/*.py", "alembic/versions/*.py", "migrations/versions/*.py")
 
 
 def is_main_guard(node: ast.AST) -> bool:
@@ -46,14 +33,6 @@ def is_main_guard(node: ast.AST) -> bool:
     has_name = any(isinstance(o, ast.Name) and o.id == "__name__" for o in operands)
     has_main = any(isinstance(o, ast.Constant) and o.value == "__main__" for o in operands)
     return has_name and has_main
-
-
-def path_matches(path: str, patterns: tuple[str, ...] | list[str]) -> bool:
-    """Glob match against the path and each of its tails, so ``tests/*`` and ``test_*.py``
-    match at any depth."""
-    parts = path.replace("\\", "/").lstrip("./").split("/")
-    tails = ["/".join(parts[index:]) for index in range(len(parts))]
-    return any(fnmatch.fnmatch(tail, pattern) for pattern in patterns for tail in tails)
 
 
 class Context:
@@ -200,36 +179,6 @@ class Context:
                 return scope.only_assignment(name)
         return self.module_scope.only_assignment(name)
 
-    def static_string(self, expr: ast.expr, _depth: int = 0) -> str | None:
-        """The text an expression always evaluates to, if it is built only from literals
-        and constants, else None."""
-        if _depth > 20:
-            return None
-        if isinstance(expr, ast.Constant):
-            return expr.value if isinstance(expr.value, str) else None
-        if isinstance(expr, ast.Name):
-            value = self.value_of(expr.id)
-            return None if value is None else self.static_string(value, _depth + 1)
-        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
-            left = self.static_string(expr.left, _depth + 1)
-            right = None if left is None else self.static_string(expr.right, _depth + 1)
-            return None if right is None else left + right  # type: ignore[operator]
-        if isinstance(expr, ast.JoinedStr):
-            parts = []
-            for part in expr.values:
-                if isinstance(part, ast.FormattedValue):
-                    inner = self.static_string(part.value, _depth + 1)
-                    if inner is None or part.format_spec is not None or part.conversion != -1:
-                        return None
-                    parts.append(inner)
-                else:
-                    piece = self.static_string(part, _depth + 1)
-                    if piece is None:
-                        return None
-                    parts.append(piece)
-            return "".join(parts)
-        return None
-
     def source_of(self, node: ast.AST) -> str:
         """The exact source text of a node (what ``ast.get_source_segment`` gives, without
         re-splitting the file on every call)."""
@@ -264,6 +213,7 @@ class Context:
         fix: FixSafety,
         hint: Mapping[str, object],
         anchor: tuple[ast.AST, str] | None = None,
+        payload: FixPayload | None = None,
     ) -> None:
         line, col, end_line, end_col = self.char_range(node)
         fix_anchor = None
@@ -282,6 +232,7 @@ class Context:
                 fix,
                 hint,
                 fix_anchor,
+                payload,
             )
         )
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import libcst as cst
 
 from prodlint.fixes.base import FixContext
@@ -21,6 +19,15 @@ def closing_call(value: cst.BaseExpression, fixes: FixContext) -> cst.Call:
     )
 
 
+def without_leading_blanks(statement: cst.BaseStatement) -> cst.BaseStatement:
+    """``statement`` opening a new block: the blank lines it had above it go (ruff format
+    and black remove blank lines at the start of a block), its comments stay."""
+    lines = list(statement.leading_lines)
+    while lines and lines[0].comment is None:
+        lines.pop(0)
+    return statement.with_changes(leading_lines=lines)
+
+
 def claim(fixes: FixContext, finding: Finding) -> bool:
     """One block rewrite per anchor per pass: a second fix on the same block would use
     statement indexes the first one changed (the fixer runs another pass for it)."""
@@ -34,11 +41,12 @@ def wrap_in_with(owner: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst
     indexes into the owner's body) into ``with R(...) as x:`` around them; drop a trailing
     ``x.close()`` the block now does. Comments stay with their statements; the acquiring
     line's own comments go to the ``with`` line."""
-    hint: Mapping[str, object] = finding.fix_hint
+    from prodlint.rules.resources.common import WithPayload
+
+    hint = finding.payload_as(WithPayload)
     if not isinstance(owner, _BLOCK_OWNERS) or not isinstance(owner.body, cst.IndentedBlock):
         return None
-    start, end = int(str(hint["start"])), int(str(hint["end"]))
-    name = str(hint["name"])
+    start, end, name = hint.start, hint.end, hint.name
     body = list(owner.body.body)
     if end >= len(body):
         return None
@@ -58,11 +66,11 @@ def wrap_in_with(owner: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst
     value = assign.value
     if isinstance(value, cst.Await):
         value = value.expression
-    if hint["mode"] == "closing":
+    if hint.mode == "closing":
         value = closing_call(value, fixes)
     inner = body[start + 1 : end + 1]
     footer: list[cst.EmptyLine] = []
-    if hint["drop_last"]:
+    if hint.drop_last:
         closed = inner.pop()
         if not isinstance(closed, cst.SimpleStatementLine):
             return None
@@ -72,10 +80,11 @@ def wrap_in_with(owner: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst
             footer.append(cst.EmptyLine(comment=closed.trailing_whitespace.comment))
     if not inner:
         return None
+    inner[0] = without_leading_blanks(inner[0])
     block = cst.With(
         items=[cst.WithItem(item=value, asname=cst.AsName(name=cst.Name(name)))],
         body=cst.IndentedBlock(body=inner, header=acquire.trailing_whitespace, footer=footer),
-        asynchronous=cst.Asynchronous() if hint["async"] else None,
+        asynchronous=cst.Asynchronous() if hint.asynchronous else None,
         leading_lines=acquire.leading_lines,
     )
     new_body = [*body[:start], block, *body[end + 1 :]]

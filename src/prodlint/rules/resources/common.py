@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from prodlint.analysis.context import Context
 from prodlint.analysis.flow import FunctionFlow, Use, flow_of, value_role
 from prodlint.analysis.imports import dotted_name, last_name
-from prodlint.model import FixSafety
+from prodlint.model import FixPayload, FixSafety
 from prodlint.registry import Option, Rule
 
 if TYPE_CHECKING:
@@ -317,6 +317,18 @@ def _named_elsewhere(func: ast.expr, last: str, ctx: Context, extra: tuple[str, 
 
 
 @dataclass(frozen=True)
+class WithPayload(FixPayload):
+    """The run of statements a ``with`` fix wraps: indexes into the anchor block's body."""
+
+    start: int
+    end: int
+    name: str
+    mode: str  # "with", or "closing" for a resource that is no context manager
+    asynchronous: bool
+    drop_last: bool  # the run ends with the ``x.close()`` the ``with`` replaces
+
+
+@dataclass(frozen=True)
 class Verdict:
     """What the rules learn about one acquisition. ``state`` is ``never`` (no close at all),
     ``some`` (a normal path misses the close), ``exception`` (only an exception path misses
@@ -326,7 +338,7 @@ class Verdict:
     state: Literal["never", "some", "exception"]
     resource: str
     fix: FixSafety = FixSafety.NONE
-    hint: Mapping[str, object] | None = None
+    payload: WithPayload | None = None
     anchor: tuple[ast.AST, str] | None = None
 
 
@@ -491,8 +503,8 @@ def _judge_binding(
     plan = _plan_fix(stmt, name, func, kind, awaited, code, closes, flow, ctx)
     if plan is None:
         return Verdict(code, state, shown)  # type: ignore[arg-type]
-    safety, hint, anchor = plan
-    return Verdict(code, state, shown, safety, hint, anchor)  # type: ignore[arg-type]
+    safety, payload, anchor = plan
+    return Verdict(code, state, shown, safety, payload, anchor)  # type: ignore[arg-type]
 
 
 def _with_guards(closes: list[ast.stmt], name: str, flow: FunctionFlow) -> list[ast.stmt]:
@@ -612,7 +624,7 @@ def _plan_fix(
     closes: list[ast.stmt],
     flow: FunctionFlow,
     ctx: Context,
-) -> tuple[FixSafety, Mapping[str, object], tuple[ast.AST, str]] | None:
+) -> tuple[FixSafety, WithPayload, tuple[ast.AST, str]] | None:
     """How a ``with`` block could replace the acquisition: it wraps the acquisition and
     every statement after it in the same block up to the last one that uses the name, so
     nothing that uses the resource runs after it is closed."""
@@ -662,15 +674,8 @@ def _plan_fix(
     expected = kind.exit_closer if kind.wrap == "with" else "close"
     other_closes = [c for c in closes if c is not tail]
     safe = code == CLOSED_ON_SUCCESS_ONLY and drop_last and closer == expected and not other_closes
-    hint = {
-        "start": start,
-        "end": last,
-        "name": name,
-        "mode": kind.wrap,
-        "async": is_async,
-        "drop_last": drop_last,
-    }
-    return (FixSafety.SAFE if safe else FixSafety.UNSAFE), hint, (block.owner, anchor_type)
+    payload = WithPayload(start, last, name, kind.wrap, is_async, drop_last)
+    return (FixSafety.SAFE if safe else FixSafety.UNSAFE), payload, (block.owner, anchor_type)
 
 
 # Methods whose result no longer needs the resource (data, a count, None): the rest (a
@@ -860,14 +865,12 @@ class JudgedResourceRule(Rule):
     codes it is; each rule reports its own and fixes by wrapping the uses in ``with``."""
 
     options: ClassVar[tuple[Option, ...]] = (RESOURCE_OPTION,)
-    node_types = (ast.Call,)
     fix_node_types = ("FunctionDef", "For", "While", "If", "With", "Try", "ExceptHandler")
 
     def message_fields(self, verdict: Verdict) -> Mapping[str, str]:
         return {"resource": verdict.resource}
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        assert isinstance(node, ast.Call)
+    def check_Call(self, node: ast.Call, ctx: Context) -> None:
         verdict = judge(node, ctx, self.settings[RESOURCE_OPTION.name])  # type: ignore[arg-type]
         if verdict is None or verdict.code != self.code:
             return
@@ -875,7 +878,8 @@ class JudgedResourceRule(Rule):
             ctx,
             node,
             fix=verdict.fix,
-            hint=verdict.hint,
+            payload=verdict.payload,
+            hint=None,  # until report() loses hint: keeps **fields off it
             anchor=verdict.anchor,
             **self.message_fields(verdict),
         )

@@ -1,0 +1,143 @@
+"""The rule API: typed per-node hooks and typed fix payloads that survive pickling."""
+
+from __future__ import annotations
+
+import ast
+import pickle
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from prodlint.analysis.context import Context
+from prodlint.cache import Cache, CacheEntry
+from prodlint.config import Config
+from prodlint.engine import Checker
+from prodlint.fixer import fix_text
+from prodlint.fixes.base import FixContext
+from prodlint.model import Finding, FixPayload, FixSafety, Severity
+from prodlint.registry import Rule
+from prodlint.rules.resources.common import WithPayload
+
+
+class _CallsAndNames(Rule):
+    code = "PRD998"
+    message = "{kind}"
+
+    def check_Call(self, node: ast.Call, ctx: Context) -> None:
+        self.report(ctx, node, kind="call")
+
+    def check_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> None:
+        self.report(ctx, node, kind=type(node).__name__)
+
+    check_AsyncFunctionDef = check_FunctionDef
+
+
+def test_hooks_are_derived_from_the_method_names() -> None:
+    assert dict(_CallsAndNames.hooks) == {
+        ast.Call: "check_Call",
+        ast.FunctionDef: "check_FunctionDef",
+        ast.AsyncFunctionDef: "check_AsyncFunctionDef",
+    }
+    text = "def f():\n    g()\nasync def h():\n    pass\n"
+    found = Checker(Config(), rules=[_CallsAndNames]).check_text(text, "x.py")
+    assert [(f.line, f.message) for f in found] == [
+        (1, "FunctionDef"),
+        (2, "call"),
+        (3, "AsyncFunctionDef"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "name", ["check_expr", "check_Num", "check_Add", "check_Load", "check_Cal"]
+)
+def test_a_hook_that_could_never_fire_fails_at_class_creation(name: str) -> None:
+    def hook(self: Rule, node: ast.AST, ctx: Context) -> None:
+        raise AssertionError
+
+    with pytest.raises(TypeError, match=name):
+        type("Broken", (Rule,), {name: hook})
+
+
+def test_a_hook_for_a_newer_python_node_is_inert_on_an_older_one() -> None:
+    def hook(self: Rule, node: ast.AST, ctx: Context) -> None:
+        raise AssertionError
+
+    rule = type("Newer", (Rule,), {"check_TypeAlias": hook})
+    assert bool(rule.hooks) == hasattr(ast, "TypeAlias")
+
+
+@dataclass(frozen=True)
+class _Renaming(FixPayload):
+    new_name: str
+
+
+class _Rename(Rule):
+    """Renames ``old`` to what the payload says: the fix reads the detector's payload."""
+
+    code = "PRD997"
+    message = "rename"
+    fix_node_types = ("Name",)
+
+    def check_Name(self, node: ast.Name, ctx: Context) -> None:
+        if node.id == "old":
+            self.report(ctx, node, fix=FixSafety.SAFE, payload=_Renaming("new"))
+
+    def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
+        assert isinstance(node, cst.Name)
+        return node.with_changes(value=finding.payload_as(_Renaming).new_name)
+
+
+def _finding(payload: FixPayload | None) -> Finding:
+    return Finding(
+        "x.py", 1, 1, 1, 4, "PRD997", "m", Severity.WARNING, FixSafety.SAFE, payload=payload
+    )
+
+
+def test_the_fix_reads_the_payload_typed() -> None:
+    result = fix_text("old = 1\nprint(old)\n", "x.py", Checker(Config(), rules=[_Rename]))
+    assert result.text == "new = 1\nprint(new)\n"
+
+
+def test_payload_as_refuses_another_rules_payload() -> None:
+    finding = _finding(_Renaming("new"))
+    with pytest.raises(TypeError, match="_Renaming"):
+        finding.payload_as(WithPayload)
+    with pytest.raises(TypeError):
+        _finding(None).payload_as(_Renaming)
+
+
+def test_a_payload_survives_pickling_and_is_unpacked_on_demand() -> None:
+    finding = _finding(WithPayload(2, 5, "conn", "with", False, True))
+    loaded = pickle.loads(pickle.dumps(finding))
+    assert loaded == finding
+    assert loaded.payload_as(WithPayload) == WithPayload(2, 5, "conn", "with", False, True)
+    # Pickled again after unpacking, it is the same.
+    again = pickle.loads(pickle.dumps(loaded))
+    assert again.payload_as(WithPayload).name == "conn"
+
+
+def test_loading_cached_findings_imports_no_rule_module(tmp_path: Path) -> None:
+    """The warm path loads the cache without importing rules; a payload class lives in a
+    rule module, so the cache must hold it packed until a fix asks."""
+    finding = _finding(WithPayload(0, 1, "conn", "closing", True, False))
+    cache = Cache(tmp_path, "k")
+    cache.store("a.py", CacheEntry(1, 2, b"d", None, (finding,)))
+    cache.save()
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from prodlint.cache import Cache\n"
+        f"cache = Cache(Path({str(tmp_path)!r}), 'k')\n"
+        "(finding,) = cache.entries['a.py'].findings\n"
+        "assert finding.code == 'PRD997', finding\n"
+        "assert not [m for m in sys.modules if m.startswith('prodlint.rules')], 'rules imported'\n"
+        "from prodlint.rules.resources.common import WithPayload\n"
+        "payload = finding.payload_as(WithPayload)\n"
+        "assert payload.mode == 'closing' and payload.asynchronous, payload\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
