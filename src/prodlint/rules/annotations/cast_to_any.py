@@ -47,10 +47,8 @@ This rule has no fix: which type the value has is exactly what the cast hides.
 """
     severity = Severity.INFO
     options = OPTIONS
-    node_types = (ast.Call,)
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        assert isinstance(node, ast.Call)
+    def check_Call(self, node: ast.Call, ctx: Context) -> None:
         func = node.func
         name = (
             func.attr

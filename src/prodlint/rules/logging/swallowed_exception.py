@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.imports import dotted_name
-from prodlint.model import FixSafety, Severity
-from prodlint.registry import Rule
 from prodlint.analysis.scopes import TRY_NODES
+from prodlint.model import FixPayload, FixSafety, Severity
+from prodlint.registry import Rule
 from prodlint.rules.logging.common import in_logging_machinery, logger_for_fix
 
 if TYPE_CHECKING:
@@ -87,6 +88,12 @@ def _is_probe(statement: ast.stmt, ctx: Context) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class LoggerPayload(FixPayload):
+    logger: str  # the name the handler logs through
+    define_logger: bool  # the module has no such logger yet: the fix defines it
+
+
 class SwallowedException(Rule):
     code = "PRD503"
     name = "SwallowedException"
@@ -148,11 +155,9 @@ the handler runs among the imports, before the logger the fix would add).
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.UNSAFE
-    node_types = (ast.ExceptHandler,)
     fix_node_types = ("ExceptHandler",)
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        assert isinstance(node, ast.ExceptHandler)
+    def check_ExceptHandler(self, node: ast.ExceptHandler, ctx: Context) -> None:
         if not all(_does_nothing(statement) for statement in node.body):
             return
         if not _is_broad(node, ctx) or self._expected(node, ctx):
@@ -167,7 +172,7 @@ the handler runs among the imports, before the logger the fix would add).
             node,
             fix=FixSafety.UNSAFE,
             clause=clause,
-            hint={"logger": logger[0], "define_logger": logger[1]},
+            payload=LoggerPayload(*logger),
         )
 
     @staticmethod
@@ -202,8 +207,9 @@ the handler runs among the imports, before the logger the fix would add).
         from prodlint.fixes.logging_setup import use_logger
 
         assert isinstance(node, cst.ExceptHandler)
-        name = str(finding.fix_hint["logger"])
-        use_logger(fixes, name, bool(finding.fix_hint["define_logger"]))
+        payload = finding.payload_as(LoggerPayload)
+        name = payload.logger
+        use_logger(fixes, name, payload.define_logger)
         log_call = cst.parse_statement(f'{name}.debug("{LOG_MESSAGE}", exc_info=True)\n')
         body = node.body
         if not isinstance(body, cst.IndentedBlock):

@@ -112,11 +112,9 @@ block and the SQL variable is used nowhere else.
 """
     severity = Severity.ERROR
     fix_safety = FixSafety.SAFE
-    node_types = (ast.Call,)
     fix_node_types = ("Call",)
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        assert isinstance(node, ast.Call)
+    def check_Call(self, node: ast.Call, ctx: Context) -> None:
         analysis = analyse(node, ctx)  # returns at once for calls not named like a sink
         if analysis is None or not analysis.values:
             return

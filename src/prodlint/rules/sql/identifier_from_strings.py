@@ -50,10 +50,8 @@ There is no fix: whether a name is allowed is a decision about the application. 
 `psycopg.sql.Identifier`, `connection.ops.quote_name` or a mapping of allowed names.
 """
     severity = Severity.ERROR
-    node_types = (ast.Call,)
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        assert isinstance(node, ast.Call)
+    def check_Call(self, node: ast.Call, ctx: Context) -> None:
         analysis = analyse(node, ctx)  # returns at once for calls not named like a sink
         if analysis is None or not analysis.identifiers:
             return
