@@ -162,7 +162,8 @@ def trees(skip_stdlib: bool) -> dict[str, Path]:
 
 def false_alarms(skip_pylint: bool, skip_stdlib: bool) -> None:
     print(
-        "== PRD3xx findings on real code (app code / test files), next to ruff SIM115 and pylint R1732"
+        "== PRD3xx findings on real code (app code / test files), "
+        "next to ruff SIM115 and pylint R1732"
     )
     print(
         f"{'tree':12} {'prodlint app':>12} {'prodlint test':>13} {'ruff app':>9} {'ruff test':>9} "
@@ -181,7 +182,8 @@ def false_alarms(skip_pylint: bool, skip_stdlib: bool) -> None:
             else (str(pylint["app"]), "not run" if app_only else str(pylint["test"]))
         )
         print(
-            f"{name:12} {len(app):>12} {len(found) - len(app):>13} {ruff['app']:>9} {ruff['test']:>9} "
+            f"{name:12} {len(app):>12} {len(found) - len(app):>13} "
+            f"{ruff['app']:>9} {ruff['test']:>9} "
             f"{shown[0]:>10} {shown[1]:>11}  {seconds:.1f}"
         )
         listed += app

@@ -48,8 +48,6 @@ LOGGER = "logger = logging.getLogger(__name__)\n"
 # known, listed so the rest stays held to the rule; an entry that passes shows as XPASS.
 KNOWN = {
     "fixtures/logging/eager_formatting.py": "PRD502 puts a wrapped call's arguments on one line",
-    "fixtures/resources/databases.py": "PRD30x joins context managers into one `with` line past the line length "
-    "(wrapping it needs parenthesized context managers, Python 3.10+)",
 }
 
 

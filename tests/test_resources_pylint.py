@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-
 from pinned_sdists import sdist
+
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.rules.resources.closed_on_success_only import ClosedOnlyOnSuccess
@@ -20,7 +20,10 @@ PYLINT = "pylint==3.3.1"
 CASES = "tests/functional/c/consider"
 FILES = ("consider_using_with.py", "consider_using_with_open.py")
 
-CLOSED_NEXT = "closed on the very next line: no statement in between can raise, nothing leaks (pylint asks for `with` as style)"
+CLOSED_NEXT = (
+    "closed on the very next line: no statement in between can raise, nothing leaks "
+    "(pylint asks for `with` as style)"
+)
 MODULE_LEVEL = "module level: taken to live as long as the process (PRD301's documented policy)"
 NOT_A_RESOURCE_HERE = "a kind prodlint does not track"
 NO_PIPES = "a process started without pipes and not waited for: how a background process starts"
@@ -57,11 +60,13 @@ PRODLINT_ONLY: Mapping[tuple[str, int], str] = {
     (
         "consider_using_with.py",
         35,
-    ): "tempfile.TemporaryFile() dropped unclosed; pylint skips it as 'ambiguous', it is a file all the same",
+    ): "tempfile.TemporaryFile() dropped unclosed; pylint skips it as 'ambiguous', "
+    "it is a file all the same",
     (
         "consider_using_with_open.py",
         117,
-    ): "the file opened on the if branch is dropped by `file_handle = None`; pylint only sees the else branch",
+    ): "the file opened on the if branch is dropped by `file_handle = None`; "
+    "pylint only sees the else branch",
 }
 
 
@@ -99,7 +104,8 @@ def test_every_disagreement_with_pylint_is_explained(cases: Path) -> None:
     assert ours_only == set(PRODLINT_ONLY), "unexplained extra findings or stale explanations"
     recall = agreed / shared
     print(
-        f"\nrecall on pylint's consider-using-with cases of shared kinds: {agreed}/{shared} = {recall:.0%}"
+        "\nrecall on pylint's consider-using-with cases of shared kinds: "
+        f"{agreed}/{shared} = {recall:.0%}"
     )
     # The misses on shared kinds are all closes on the next line, module level or pipe-less
     # processes (explained above); anything else would change this figure.

@@ -18,8 +18,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-
 from corpus import FIXTURES
+
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.rules.resources.closed_on_success_only import ClosedOnlyOnSuccess

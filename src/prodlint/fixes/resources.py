@@ -22,6 +22,8 @@ def closing_call(value: cst.BaseExpression, fixes: FixContext) -> cst.Call:
 def without_leading_blanks(statement: cst.BaseStatement) -> cst.BaseStatement:
     """``statement`` opening a new block: the blank lines it had above it go (ruff format
     and black remove blank lines at the start of a block), its comments stay."""
+    if not isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        return statement
     lines = list(statement.leading_lines)
     while lines and lines[0].comment is None:
         lines.pop(0)

@@ -10,7 +10,10 @@ class ClosedOnlyOnSuccess(JudgedResourceRule):
     code = CLOSED_ON_SUCCESS_ONLY
     name = "ClosedOnlyOnSuccess"
     summary = "A resource closed on the happy path only: it leaks when an exception is raised"
-    message = "`{resource}` is closed only if nothing raises first; it leaks on errors, use a `with` block"
+    message = (
+        "`{resource}` is closed only if nothing raises first; it leaks on errors, "
+        "use a `with` block"
+    )
     what_it_does = """
 Flags a socket, connection, session or file that is closed on every normal path out of
 the function, but not when a statement between the acquisition and the `close()` raises:

@@ -78,7 +78,10 @@ class ConnectionRegistryLeak(Rule):
     code = "PRD304"
     name = "ConnectionRegistryLeak"
     summary = "Connections added to a module- or class-level registry that nothing ever removes"
-    message = "`{registry}` keeps every connection this handler adds: nothing removes it on disconnect, close or error"
+    message = (
+        "`{registry}` keeps every connection this handler adds: nothing removes it on "
+        "disconnect, close or error"
+    )
     what_it_does = """
 Flags a connection handler that adds the connection (a websocket, a socket, a
 Flask-SocketIO session id, a Django Channels consumer) to a registry that outlives it, a

@@ -106,7 +106,7 @@ nothing can use it any more.
             ctx,
             call,
             fix=FixSafety.SAFE,
-            hint={"item": index, "name": target.id},
+            hint={"item": index, "name": target.id, "indent": statement.col_offset},
             anchor=(statement, "With"),
             resource=found[0],
         )
@@ -115,6 +115,7 @@ nothing can use it any more.
         import libcst as cst
 
         from prodlint.fixes.resources import closing_call
+        from prodlint.fixes.wrap import line_limit
 
         if not isinstance(node, cst.With):
             return None
@@ -135,4 +136,17 @@ nothing can use it any more.
             comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
         )
         items[index : index + 1] = [closing, cst.WithItem(item=cst.Name(name), comma=item.comma)]
-        return node.with_changes(items=items)
+        joined = node.with_changes(items=items)
+        header = fixes.module.code_for_node(
+            joined.with_changes(leading_lines=(), body=cst.SimpleStatementSuite([]))
+        )
+        indent = int(str(finding.fix_hint.get("indent", 0)))
+        if indent + len(header.rstrip()) <= line_limit(fixes.module.code):
+            return joined
+        # Too long for one line, and several context managers can only be wrapped in
+        # parentheses from Python 3.10 on: the closing block goes around the rest instead,
+        # which enters and exits them in the same order.
+        outer = items[: index + 1]
+        outer[-1] = outer[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        inner = node.with_changes(items=items[index + 1 :], leading_lines=())
+        return node.with_changes(items=outer, body=cst.IndentedBlock(body=[inner]))
