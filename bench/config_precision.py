@@ -34,10 +34,11 @@ from pathlib import Path
 
 import sdists
 
-from prodlint.analysis.context import DEFAULT_TEST_PATHS, Context, path_matches
+from prodlint.analysis.context import Context
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.model import Finding
+from prodlint.paths import DEFAULT_TEST_PATHS, path_matches
 from prodlint.registry import all_rules
 
 TREES = {
@@ -168,9 +169,8 @@ def score(
     codes = {code for _, code in labels.values()}
     for finding in findings:
         if finding.code in codes and (finding.line, finding.code) not in claimed:
-            notes.append(
-                f"  unlabelled {name}:{finding.line} {finding.code}: {text.splitlines()[finding.line - 1].strip()}"
-            )
+            source = text.splitlines()[finding.line - 1].strip()
+            notes.append(f"  unlabelled {name}:{finding.line} {finding.code}: {source}")
     return positives, found, negatives, alarms, notes
 
 
@@ -199,7 +199,8 @@ def bandit_labelled() -> None:
                     labels.setdefault(line, ("ok", code))
         positives, found, negatives, alarms, notes = score(name, text, labels)
         print(
-            f"  {name}: recall {found}/{positives}, false alarms {alarms}/{negatives} unflagged statements"
+            f"  {name}: recall {found}/{positives}, "
+            f"false alarms {alarms}/{negatives} unflagged statements"
         )
         for note in notes:
             print("  " + note)
@@ -269,7 +270,8 @@ def speed(root: Path, rounds: int = 5) -> None:
     added = best["with PRD4xx"] - best["without PRD4xx"]
     base = parse + best["without PRD4xx"]
     print(
-        f"Speed on {root.name}/ ({len(trees)} files, CPU s, best of {rounds}): parse {parse:.2f}, walk without "
+        f"Speed on {root.name}/ ({len(trees)} files, CPU s, best of {rounds}): "
+        f"parse {parse:.2f}, walk without "
         f"PRD4xx {best['without PRD4xx']:.2f}, with {best['with PRD4xx']:.2f}: +{added:.2f} s, "
         f"{100 * added / base:.0f}% of parse + walk"
     )
@@ -292,17 +294,24 @@ def main() -> None:
     if not args.skip_stdlib:
         trees["stdlib"] = Path(sysconfig.get_paths()["stdlib"])
     print(
-        "False alarms on real code (prodlint skips test files; bandit counted outside them and in all):"
+        "False alarms on real code "
+        "(prodlint skips test files; bandit counted outside them and in all):"
     )
     totals: Counter[str] = Counter()
     for name, root in trees.items():
         findings, seconds = prodlint_tree(root)
         codes = Counter(f.code for f in findings)
-        line = f"  {name}: {len(python_files(root))} files, prodlint {sum(codes.values())} {dict(sorted(codes.items()))} ({seconds:.1f} s)"
+        line = (
+            f"  {name}: {len(python_files(root))} files, prodlint {sum(codes.values())} "
+            f"{dict(sorted(codes.items()))} ({seconds:.1f} s)"
+        )
         if not args.skip_bandit:
             app, every, bandit_seconds = bandit_tree(root)
             totals.update({f"bandit-app-{k}": v for k, v in app.items()})
-            line += f"; bandit outside tests {dict(sorted(app.items()))}, all files {sum(every.values())} ({bandit_seconds:.0f} s)"
+            line += (
+                f"; bandit outside tests {dict(sorted(app.items()))}, "
+                f"all files {sum(every.values())} ({bandit_seconds:.0f} s)"
+            )
         totals.update(codes)
         print(line)
         for finding in findings:

@@ -92,5 +92,6 @@ def test_bandit_examples(examples: Path, name: str) -> None:
     )
     recall = len(labels & found) / len(labels)
     print(
-        f"\n{name}: bandit {len(labels)} labels, prodlint {len(found)} found, recall {recall:.0%}, 0 false alarms"
+        f"\n{name}: bandit {len(labels)} labels, prodlint {len(found)} found, "
+        f"recall {recall:.0%}, 0 false alarms"
     )

@@ -41,8 +41,8 @@ READ_BACK = (
     "import services\n"
     "class R:\n"
     "    def get(self, url, timeout): return url\n"
-    "print(services.USERS_API_URL, services.CACHES['default']['LOCATION'], services.BillingClient.BASE_URL,"
-    " services.connect(), services.endpoint(R()))\n"
+    "print(services.USERS_API_URL, services.CACHES['default']['LOCATION'],"
+    " services.BillingClient.BASE_URL, services.connect(), services.endpoint(R()))\n"
 )
 OLD = [
     "https://users.internal/v1",
@@ -89,7 +89,10 @@ def test_safe_url_fix_keeps_the_literal_until_the_variable_is_set(tmp_path: Path
 
 
 def test_unsafe_secret_and_debug_fixes_read_the_environment(tmp_path: Path) -> None:
-    source = 'JWT_SECRET = "k9$Vd2!xQ7pLm4#Rt8"\nDEBUG = True\nINSTALLED_APPS = ["django.contrib.auth"]\n'
+    source = (
+        'JWT_SECRET = "k9$Vd2!xQ7pLm4#Rt8"\nDEBUG = True\n'
+        'INSTALLED_APPS = ["django.contrib.auth"]\n'
+    )
     fixed = fix_text(source, "settings.py", Checker(Config(), rules=RULES), unsafe=True)
     assert {f.code for f in fixed.applied} == {"PRD402", "PRD405"}
     (tmp_path / "settings.py").write_text(fixed.text, encoding="utf-8")
@@ -138,7 +141,10 @@ def test_timeout_fix_gives_up_where_the_original_hangs(tmp_path: Path, silent_se
     fixed = fix_text(source, "client.py", checker, unsafe=True)
     assert "timeout=1" in fixed.text
     (tmp_path / "client.py").write_text(fixed.text, encoding="utf-8")
-    call = "import {0}\ntry:\n    {0}.ping()\nexcept Exception as error:\n    print(type(error).__name__)\n"
+    call = (
+        "import {0}\ntry:\n    {0}.ping()\n"
+        "except Exception as error:\n    print(type(error).__name__)\n"
+    )
     with pytest.raises(subprocess.TimeoutExpired):
         run(tmp_path, call.format("original"), {}, timeout=4)
     done = run(tmp_path, call.format("client"), {}, timeout=30)

@@ -7,9 +7,10 @@ import ast
 import re
 from dataclasses import dataclass
 
-from prodlint.analysis.context import Context, path_matches
+from prodlint.analysis.context import Context
 from prodlint.analysis.destinations import Destination
 from prodlint.analysis.imports import last_name
+from prodlint.paths import path_matches
 
 SCHEMES = (
     r"https?|wss?|s?ftp|smtps?|ldaps?|rediss?|amqps?|mongodb(?:\+srv)?|nats|kafka|memcached?"
@@ -306,7 +307,8 @@ CREDENTIAL_SHAPES = re.compile(
     r"|(?P<slack>\bxox[abposr]-[0-9A-Za-z-]{10,})"
     r"|(?P<google>\bAIza[0-9A-Za-z_-]{35}\b)"
     # A key block, not the bare header a parser or a document mentions: key material follows.
-    r"|(?P<private_key>-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----"
+    r"|(?P<private_key>-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?"
+    r"PRIVATE KEY(?: BLOCK)?-----"
     r"(?:\s|\\n)*[A-Za-z0-9+/]{32})"
 )
 CREDENTIAL_KINDS = {
@@ -453,6 +455,33 @@ def in_enum_class(ctx: Context) -> bool:
 
 # Demonstration code, never deployed: examples and documentation sources.
 DEMO_PATHS = ("examples/*", "example/*", "docs/*", "doc/*", "docs_src/*", "samples/*")
+
+
+# Modules that hold a framework's or library's documented defaults, which a deployment's
+# own settings override: Django's ``conf/global_settings.py``, Scrapy's
+# ``default_settings.py``, Celery's ``app/defaults.py``.
+DEFAULTS_FILE = re.compile(
+    r"(?:^|/)(?:global_settings|default_?settings|defaults?|default_?config|[^/]*_defaults)\.py$"
+)
+DEFAULTS_DOCSTRING = re.compile(
+    r"^\s*(?:the\s+)?(?:\w+\s+)?default\s+(?:settings|configuration|config|values)\b"
+    r"|\bdefaults?\b.*\boverrid",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def documented_defaults(ctx: Context) -> bool:
+    """A module of documented defaults that every deployment overrides (a file named for
+    defaults, or whose docstring says it holds default settings): its values are the
+    fallbacks, not a deployment's configuration."""
+
+    def compute() -> bool:
+        if DEFAULTS_FILE.search(ctx.path.replace("\\", "/")):
+            return True
+        docstring = ast.get_docstring(ctx.tree, clean=False)
+        return docstring is not None and bool(DEFAULTS_DOCSTRING.search(docstring[:300]))
+
+    return ctx.memo("config.documented_defaults", compute)
 
 
 def not_deployed(ctx: Context) -> bool:

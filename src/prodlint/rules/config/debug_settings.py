@@ -12,7 +12,7 @@ from prodlint.analysis.context import Context
 from prodlint.analysis.environment import os_module_usable
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
-from prodlint.rules.config.common import not_deployed
+from prodlint.rules.config.common import documented_defaults, guarded_by, not_deployed
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -29,6 +29,12 @@ NON_PRODUCTION = re.compile(
 OPEN_SETTINGS = frozenset(
     {"DEBUG", "ALLOWED_HOSTS", "CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL"}
 )
+# Origin lists of django-cors-headers, Flask-CORS and the FastAPI templates
+# (``CORS_ALLOWED_ORIGINS``, ``CORS_ORIGIN_WHITELIST``, ``CORS_ORIGINS``,
+# ``BACKEND_CORS_ORIGINS``): a ``"*"`` there lets every site call the API.
+CORS_ORIGIN_LIST = re.compile(r"^(?:\w+_)?CORS_(?:ALLOWED_)?ORIGINS?(?:_WHITELIST|_ALLOWLIST)?$")
+# Words of the branches and functions that turn debug on for development only.
+DEVELOPMENT_WORDS = ("debug", "dev", "local", "test")
 
 
 def _is_production_settings(path: str) -> bool:
@@ -46,6 +52,29 @@ def _contains_star(expr: ast.expr, ctx: Context) -> bool:
     return constant_value(expr, ctx) == "*"
 
 
+def _flask_config_target(target: ast.expr, ctx: Context) -> ast.expr | None:
+    """The application of ``app.config["DEBUG"]`` or ``app.debug``, else None. Many objects
+    have a ``debug`` attribute: ``x.debug`` counts only on a name bound to a Flask
+    application, or ``app`` itself in a module that uses Flask."""
+    if isinstance(target, ast.Attribute) and target.attr == "debug":
+        receiver = target.value
+        if not isinstance(receiver, ast.Name):
+            return None
+        bound = ctx.value_of(receiver.id)
+        if isinstance(bound, ast.Call) or receiver.id == "app":
+            return receiver
+        return None
+    if (
+        isinstance(target, ast.Subscript)
+        and isinstance(target.value, ast.Attribute)
+        and target.value.attr == "config"
+        and isinstance(target.slice, ast.Constant)
+        and target.slice.value == "DEBUG"
+    ):
+        return target.value.value
+    return None
+
+
 def _is_flask_app(receiver: ast.expr, ctx: Context) -> bool:
     if isinstance(receiver, ast.Name):
         bound = ctx.value_of(receiver.id)
@@ -60,15 +89,21 @@ class DebugEnabledInProduction(Rule):
     summary = "Debug mode, any host or any origin enabled in application settings"
     message = "{what}: {why}"
     what_it_does = """
-Flags `app.run(debug=True)` on a Flask application; and, at the top level of a
-settings module (a file named `*settings*.py` or under `settings/`, except ones named
-for development, local, test or CI use), `DEBUG = True`, `ALLOWED_HOSTS` containing
-`"*"`, and `CORS_ALLOW_ALL_ORIGINS = True` / `CORS_ORIGIN_ALLOW_ALL = True`; and
-Starlette/FastAPI `CORSMiddleware` with `allow_origins=["*"]` and
-`allow_credentials=True`.
+Flags `app.run(debug=True)`, `app.config["DEBUG"] = True`,
+`app.config.update(DEBUG=True)` / `from_mapping(DEBUG=True)` and `app.debug = True` on a
+Flask application; and, at the top level of a settings module (a file named
+`*settings*.py` or under `settings/`, except ones named for development, local, test or
+CI use), `DEBUG = True`, `ALLOWED_HOSTS` containing `"*"`, CORS origin lists containing
+`"*"` (`CORS_ALLOWED_ORIGINS`, `CORS_ORIGIN_WHITELIST`, `CORS_ORIGINS`,
+`BACKEND_CORS_ORIGINS`) and `CORS_ALLOW_ALL_ORIGINS = True` /
+`CORS_ORIGIN_ALLOW_ALL = True`; and Starlette/FastAPI `CORSMiddleware` with
+`allow_origins=["*"]` and `allow_credentials=True`.
 
 Not flagged: `debug=False`, a value read from the environment, settings files for
-development or tests.
+development or tests, modules of documented defaults that deployments override (Django's
+`conf/global_settings.py`, `default_settings.py`), Flask debug switched on in a branch or
+function about debugging, development or tests (`if args.debug:`, `def create_dev_app()`),
+test files and examples.
 """
     why_bad = """
 Debug mode serves stack traces with source, settings and local variables to anyone who
@@ -99,31 +134,87 @@ if __name__ == "__main__":
     fix_safety_note = """
 The fix is unsafe: `debug=True` becomes `debug=os.environ.get("FLASK_DEBUG") == "1"` and
 `DEBUG = True` becomes `DEBUG = os.environ.get("DJANGO_DEBUG") == "1"` (`APP_DEBUG` outside
-Django), so debug mode is off until a developer sets the variable: local runs lose the
-debugger and auto-reload until then. `ALLOWED_HOSTS` and CORS settings get no fix: the
+Django; a Flask `config["DEBUG"]`/`debug` assignment reads `FLASK_DEBUG`), so debug mode
+is off until a developer sets the variable: local runs lose the debugger and auto-reload
+until then. `ALLOWED_HOSTS` and CORS settings get no fix: the
 right hosts and origins are the deployment's to list.
 """
     severity = Severity.ERROR
     fix_safety = FixSafety.UNSAFE
     # A settings module is read once at the top; calls are found through their keyword, far
     # fewer than calls.
-    node_types = (ast.Module, ast.keyword)
+    node_types = (ast.Module, ast.keyword, ast.Assign)
     fix_node_types = ("Arg", "Name")
 
     def check(self, node: ast.AST, ctx: Context) -> None:
         if isinstance(node, ast.keyword):
-            if node.arg in ("debug", "allow_credentials") and isinstance(ctx.parent, ast.Call):
+            if node.arg in ("debug", "allow_credentials", "DEBUG") and isinstance(
+                ctx.parent, ast.Call
+            ):
                 self._check_call(node, ctx.parent, ctx)
             return
+        if isinstance(node, ast.Assign):
+            if len(node.targets) == 1 and not isinstance(node.targets[0], ast.Name):
+                self._check_flask_config(node, ctx)
+            return
         assert isinstance(node, ast.Module)
-        if _is_production_settings(ctx.path) and not not_deployed(ctx):
+        if (
+            _is_production_settings(ctx.path)
+            and not not_deployed(ctx)
+            and not documented_defaults(ctx)
+        ):
             for statement in node.body:
                 if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
                     self._check_setting(statement, ctx)
 
+    def _check_flask_config(self, node: ast.Assign, ctx: Context) -> None:
+        """``app.config["DEBUG"] = True`` and ``app.debug = True`` on a Flask application."""
+        app = _flask_config_target(node.targets[0], ctx)
+        if (
+            app is None
+            or constant_value(node.value, ctx) is not True
+            or not _is_flask_app(app, ctx)
+            or not_deployed(ctx)
+            or guarded_by(ctx, *DEVELOPMENT_WORDS)
+        ):
+            return
+        self._report_debug(ctx, node.value, "FLASK_DEBUG", f"`{ctx.source_of(node)}`")
+
+    def _report_debug(
+        self,
+        ctx: Context,
+        node: ast.expr | ast.keyword,
+        variable: str,
+        what: str,
+        why: str = "error pages show source, settings and local variables to anyone",
+    ) -> None:
+        """A literal ``True`` (the value, or the keyword passing it) becomes an environment
+        switch; a ``True`` from a constant is reported without a fix."""
+        value = node.value if isinstance(node, ast.keyword) else node
+        fixable = isinstance(value, ast.Constant) and os_module_usable(ctx)
+        self.report(
+            ctx,
+            node,
+            fix=FixSafety.UNSAFE if fixable else FixSafety.NONE,
+            hint={"variable": variable},
+            what=what,
+            why=why,
+        )
+
     def _check_setting(self, node: ast.Assign, ctx: Context) -> None:
         target = node.targets[0]
-        if not isinstance(target, ast.Name) or target.id not in OPEN_SETTINGS:
+        if not isinstance(target, ast.Name):
+            return
+        if CORS_ORIGIN_LIST.match(target.id):
+            if _contains_star(node.value, ctx):
+                self.report(
+                    ctx,
+                    node,
+                    what=f'`{target.id}` allows "*"',
+                    why="every web origin may call the API",
+                )
+            return
+        if target.id not in OPEN_SETTINGS:
             return
         name = target.id
         value = constant_value(node.value, ctx)
@@ -134,19 +225,7 @@ right hosts and origins are the deployment's to list.
                 or "INSTALLED_APPS" in ctx.module_scope.bindings
             )
             variable = "DJANGO_DEBUG" if django else "APP_DEBUG"
-            fix = (
-                FixSafety.UNSAFE
-                if isinstance(node.value, ast.Constant) and os_module_usable(ctx)
-                else FixSafety.NONE
-            )
-            self.report(
-                ctx,
-                node.value,
-                fix=fix,
-                hint={"variable": variable},
-                what="`DEBUG = True` in a settings module",
-                why="error pages show source, settings and local variables to anyone",
-            )
+            self._report_debug(ctx, node.value, variable, "`DEBUG = True` in a settings module")
         elif name == "ALLOWED_HOSTS" and _contains_star(node.value, ctx):
             self.report(
                 ctx,
@@ -161,17 +240,28 @@ right hosts and origins are the deployment's to list.
         func = call.func
         if not isinstance(func, ast.Attribute) or constant_value(keyword.value, ctx) is not True:
             return
-        if keyword.arg == "debug" and func.attr == "run":
+        if keyword.arg == "DEBUG":
+            # ``app.config.update(DEBUG=True)`` / ``app.config.from_mapping(DEBUG=True)``
+            if (
+                func.attr in ("update", "from_mapping")
+                and isinstance(func.value, ast.Attribute)
+                and func.value.attr == "config"
+                and _is_flask_app(func.value.value, ctx)
+                and not not_deployed(ctx)
+                and not guarded_by(ctx, *DEVELOPMENT_WORDS)
+            ):
+                self._report_debug(
+                    ctx, keyword, "FLASK_DEBUG", f"`{func.value.attr}.{func.attr}(DEBUG=True)`"
+                )
+        elif keyword.arg == "debug" and func.attr == "run":
             if not _is_flask_app(func.value, ctx) or not_deployed(ctx):
                 return
-            fixable = isinstance(keyword.value, ast.Constant) and os_module_usable(ctx)
-            self.report(
+            self._report_debug(
                 ctx,
                 keyword,
-                fix=FixSafety.UNSAFE if fixable else FixSafety.NONE,
-                hint={"variable": "FLASK_DEBUG"},
-                what="`debug=True`",
-                why="the Werkzeug debugger lets anyone who sees an error page run code",
+                "FLASK_DEBUG",
+                "`debug=True`",
+                "the Werkzeug debugger lets anyone who sees an error page run code",
             )
         elif keyword.arg == "allow_credentials" and func.attr == "add_middleware" and call.args:
             middleware = ctx.qualified_name(call.args[0]) or ""

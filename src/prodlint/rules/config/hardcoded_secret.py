@@ -88,7 +88,7 @@ def _may_hold_secret(node: ast.Constant, ctx: Context) -> bool:
     elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.NamedExpr:
         return True  # one target to read; ``destination`` does it
     elif isinstance(parent, ast.Dict):
-        for key, value in zip(parent.keys, parent.values):
+        for key, value in zip(parent.keys, parent.values, strict=True):
             if value is node and isinstance(key, ast.Constant) and isinstance(key.value, str):
                 name = key.value
         if name is not None and name.lower() in HEADER_NAMES:

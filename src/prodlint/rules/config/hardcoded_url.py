@@ -17,6 +17,7 @@ from prodlint.rules.config.common import (
     LOCAL_HOSTS,
     Address,
     config_name,
+    documented_defaults,
     env_name,
     in_enum_class,
     is_reference_host,
@@ -95,7 +96,10 @@ class HardcodedServiceUrl(Rule):
     code = "PRD401"
     name = "HardcodedServiceUrl"
     summary = "A service URL or host hardcoded where the deployment should set it"
-    message = "Hardcoded {what} `{value}`; read it from the environment (`{variable}`) with this as the fallback"
+    message = (
+        "Hardcoded {what} `{value}`; read it from the environment (`{variable}`) "
+        "with this as the fallback"
+    )
     what_it_does = """
 Flags full service addresses (`https://api.internal`, `postgresql://db/app`,
 `redis://cache:6379`, `ws://...`, IP literals, `localhost`) that reach a network client
@@ -111,8 +115,10 @@ Not flagged: the fallback of an environment lookup (`os.environ.get("API_URL",
 defaults of pydantic-settings classes, strings in docstrings, comments, messages and
 comparisons (`url.startswith("http://")`), URL templates (`"http://%s:%d"`),
 `__url__`-style metadata, `DEFAULT_*` constants (the fallback an environment lookup is
-given), enum members, `LOCALHOST`-style names for the loopback, XML/schema namespaces
-(`http://www.w3.org/...`), documentation links and RFC 2606 example domains outside a
+given), settings in a module of documented defaults that deployments override (Django's
+`conf/global_settings.py`, a `default_settings.py`, `defaults.py`), enum members,
+`LOCALHOST`-style names for the loopback, XML/schema namespaces (`http://www.w3.org/...`),
+documentation links and RFC 2606 example domains outside a
 client call, and test files.
 """
     why_bad = """
@@ -178,7 +184,12 @@ means something else.
             return
         if not client and is_reference_host(address.host):
             return
-        if under_env_lookup(ctx) or in_settings_class(ctx) or in_enum_class(ctx):
+        if (
+            under_env_lookup(ctx)
+            or in_settings_class(ctx)
+            or in_enum_class(ctx)
+            or (bound is not None and documented_defaults(ctx))
+        ):
             return
         what = "host" if address.scheme is None else "service URL"
         in_class = isinstance(ctx.parent, (ast.Assign, ast.AnnAssign)) and isinstance(

@@ -97,7 +97,8 @@ def blocking_call(call: ast.Call, ctx: Context) -> tuple[str, tuple[int | None, 
     if attr in HTTP_METHOD_NAMES and not ctx.memo(
         "config.mentions_http_client", lambda: _mentions_http_client(ctx)
     ):
-        return None  # ``.get()`` is mostly ``dict.get``: resolve it only where requests or httpx is used
+        # ``.get()`` is mostly ``dict.get``: resolve it only where requests or httpx is used.
+        return None
     qualified = ctx.qualified_name(func) or ""
     if qualified in BLOCKING_CALLS or qualified in NONE_ONLY:
         return qualified, BLOCKING_CALLS.get(qualified, (None, "timeout"))
