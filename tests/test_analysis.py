@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 
-from prodlint.analysis.context import Context, is_main_guard, path_matches
+from prodlint.analysis.calls import UNKNOWN, argument, passed
+from prodlint.analysis.constants import str_value
+from prodlint.analysis.context import Context, is_main_guard
 from prodlint.analysis.imports import import_bindings
+from prodlint.paths import path_matches
 
 
 def context_at(source: str, predicate: object) -> tuple[Context, ast.AST]:
@@ -36,7 +41,8 @@ def is_call_to(name: str) -> object:
 
 def test_import_bindings() -> None:
     tree = ast.parse(
-        "import os.path\nimport numpy as np\nfrom requests import get as g, post\nfrom . import models\nfrom .x import y"
+        "import os.path\nimport numpy as np\nfrom requests import get as g, post\n"
+        "from . import models\nfrom .x import y"
     )
     bound = [b for stmt in tree.body for b in import_bindings(stmt)]  # type: ignore[arg-type]
     assert bound == [
@@ -69,20 +75,22 @@ def test_parameters_shadow_module_imports() -> None:
 
 def test_static_strings_from_constants() -> None:
     source = (
-        "from typing import Final\nTABLE: Final = 'users'\nPREFIX = 'SELECT * FROM '\nCHANGED = 'a'\nCHANGED = 'b'\n"
-        "def f(user):\n    local = PREFIX + TABLE\n    q = f'{local} WHERE 1'\n    use(q, CHANGED, user)\n"
+        "from typing import Final\nTABLE: Final = 'users'\nPREFIX = 'SELECT * FROM '\n"
+        "CHANGED = 'a'\nCHANGED = 'b'\n"
+        "def f(user):\n    local = PREFIX + TABLE\n    q = f'{local} WHERE 1'\n"
+        "    use(q, CHANGED, user)\n"
     )
     ctx, call = context_at(source, is_call_to("use"))
     q, changed, user = call.args  # type: ignore[attr-defined]
-    assert ctx.static_string(q) == "SELECT * FROM users WHERE 1"
-    assert ctx.static_string(changed) is None  # assigned twice: not a constant
-    assert ctx.static_string(user) is None
+    assert str_value(q, ctx) == "SELECT * FROM users WHERE 1"
+    assert str_value(changed, ctx) is None  # assigned twice: not a constant
+    assert str_value(user, ctx) is None
 
 
 def test_reassigned_local_is_not_constant() -> None:
     source = "def f(x):\n    q = 'a'\n    q += x\n    use(q)\n"
     ctx, call = context_at(source, is_call_to("use"))
-    assert ctx.static_string(call.args[0]) is None  # type: ignore[attr-defined]
+    assert str_value(call.args[0], ctx) is None  # type: ignore[attr-defined]
 
 
 def test_enclosing_loop_tells_body_from_header() -> None:
@@ -105,7 +113,10 @@ def test_enclosing_loop_in_comprehensions_and_functions() -> None:
 
 
 def test_main_guard_and_context() -> None:
-    source = "import sys\nif __name__ == '__main__':\n    try:\n        run()\n    except Exception as e:\n        report(e)\n"
+    source = (
+        "import sys\nif __name__ == '__main__':\n    try:\n        run()\n"
+        "    except Exception as e:\n        report(e)\n"
+    )
     ctx, call = context_at(source, is_call_to("report"))
     assert ctx.in_main_guard()
     assert isinstance(ctx.enclosing(ast.ExceptHandler), ast.ExceptHandler)
@@ -131,3 +142,32 @@ def test_test_paths() -> None:
     assert path_matches("src/pkg/test_views.py", ("test_*.py",))
     assert path_matches("./test_x.py", ("test_*.py",))
     assert not path_matches("pkg/views.py", ("*/tests/*", "test_*.py"))
+
+
+def test_argument_under_any_of_its_spellings() -> None:
+    def call(text: str) -> ast.Call:
+        node = ast.parse(text).body[0].value  # type: ignore[attr-defined]
+        assert isinstance(node, ast.Call)
+        return node
+
+    names = ("sql", "query", "operation")
+    found = passed(call("cur.execute(operation=q)"), 0, names)
+    assert isinstance(found, ast.Name) and found.id == "q"
+    found = passed(call("cur.execute(q, params)"), 1, ("params", "args"))
+    assert isinstance(found, ast.Name) and found.id == "params"
+    # What ``*args`` / ``**kwargs`` may carry is unknown: not visibly passed.
+    assert argument(call("cur.execute(*args)"), 0, names) is UNKNOWN
+    assert passed(call("cur.execute(*args)"), 0, names) is None
+    assert passed(call("cur.execute(sql, *rest)"), 1, "params") is None
+    assert passed(call("cur.execute(**options)"), 0, names) is None
+    assert passed(call("cur.execute()"), 0, names) is None
+
+
+def test_settings_need_no_semantic_layer() -> None:
+    # Reading pyproject.toml must not pay for (or cycle through) the analysis package.
+    code = (
+        "import sys, prodlint.config\n"
+        "print(any(m.startswith('prodlint.analysis') for m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

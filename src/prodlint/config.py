@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from prodlint.analysis.context import DEFAULT_MIGRATION_PATHS, DEFAULT_TEST_PATHS, path_matches
+from prodlint.paths import DEFAULT_MIGRATION_PATHS, DEFAULT_TEST_PATHS, path_matches
 from prodlint.registry import all_rules, canonical_code, is_valid_selector
 
 if sys.version_info >= (3, 11):

@@ -80,3 +80,10 @@ def string_value(expr: ast.expr, ctx: Context) -> str | None:
     if isinstance(value, bytes):
         return value.decode("latin-1")
     return value if isinstance(value, str) else None
+
+
+def str_value(expr: ast.expr, ctx: Context) -> str | None:
+    """The str an expression always evaluates to (bytes are not text here: a SQL template
+    or a log message is a str)."""
+    value = constant_value(expr, ctx)
+    return value if isinstance(value, str) else None

@@ -11,6 +11,7 @@ import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from prodlint.analysis.constants import str_value
 from prodlint.analysis.context import Context
 from prodlint.analysis.entrypoints import module_qualified_name
 from prodlint.analysis.imports import dotted_name
@@ -682,7 +683,7 @@ def message_pieces(node: ast.expr, ctx: Context) -> list[Piece] | None:
 def percent_message(node: ast.BinOp, ctx: Context) -> tuple[LazyMessage, bool] | None:
     """``"..." % values`` keeps its template; returns the message and whether the split is
     exact (a single non-tuple operand could be a tuple at run time)."""
-    template = ctx.static_string(node.left)
+    template = str_value(node.left, ctx)
     if template is None:
         return None
     right = node.right

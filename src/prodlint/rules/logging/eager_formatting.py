@@ -7,6 +7,7 @@ import io
 import tokenize
 from typing import TYPE_CHECKING
 
+from prodlint.analysis.constants import str_value
 from prodlint.analysis.context import Context
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
@@ -55,7 +56,7 @@ def _is_constant(node: ast.expr, ctx: Context, depth: int = 0) -> bool:
     if isinstance(node, ast.Name):
         value = ctx.value_of(node.id)
         return value is not None and _is_constant(value, ctx, depth + 1)
-    return ctx.static_string(node) is not None
+    return str_value(node, ctx) is not None
 
 
 def formats_only_constants(message: ast.expr, ctx: Context) -> bool:
@@ -69,7 +70,7 @@ def formats_only_constants(message: ast.expr, ctx: Context) -> bool:
         return (
             _is_constant(message.left, ctx)
             and _is_constant(message.right, ctx)
-            or (isinstance(message.op, ast.Add) and ctx.static_string(message) is not None)
+            or (isinstance(message.op, ast.Add) and str_value(message, ctx) is not None)
         )
     if isinstance(message, ast.Call) and isinstance(message.func, ast.Attribute):
         return _is_constant(message.func.value, ctx) and all(
@@ -85,13 +86,13 @@ def _named_template_kind(message: ast.expr, ctx: Context) -> str | None:
         and isinstance(message.op, ast.Mod)
         and isinstance(message.left, ast.Name)
     ):
-        return "%" if ctx.static_string(message.left) is not None else None
+        return "%" if str_value(message.left, ctx) is not None else None
     if (
         isinstance(message, ast.Call)
         and isinstance(message.func, ast.Attribute)
         and message.func.attr == "format"
         and isinstance(message.func.value, ast.Name)
-        and ctx.static_string(message.func.value) is not None
+        and str_value(message.func.value, ctx) is not None
     ):
         return ".format()"
     return None

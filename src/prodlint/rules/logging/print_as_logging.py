@@ -6,7 +6,7 @@ import ast
 import re
 from typing import TYPE_CHECKING
 
-from prodlint.analysis.context import Context, path_matches
+from prodlint.analysis.context import Context
 from prodlint.analysis.entrypoints import (
     cli_functions,
     is_command_class,
@@ -15,6 +15,7 @@ from prodlint.analysis.entrypoints import (
 )
 from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.model import FixSafety, Severity
+from prodlint.paths import path_matches
 from prodlint.registry import Option, Rule
 from prodlint.rules.logging.common import (
     LOG_METHODS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
+from prodlint.analysis.constants import str_value
 from prodlint.analysis.context import COMPREHENSION_NODES, Context
 from prodlint.analysis.imports import last_name
 from prodlint.model import FixSafety, Severity
@@ -240,7 +241,7 @@ CATALOG_MARKERS = (
 
 
 def _reads_catalog(ctx: Context, sql: ast.expr) -> bool:
-    text = ctx.static_string(sql)
+    text = str_value(sql, ctx)
     return text is not None and any(marker in text.lower() for marker in CATALOG_MARKERS)
 
 

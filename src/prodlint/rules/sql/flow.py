@@ -9,6 +9,7 @@ import re
 import string
 from dataclasses import dataclass
 
+from prodlint.analysis.constants import str_value
 from prodlint.analysis.context import Context
 from prodlint.analysis.scopes import FUNCTION_NODES, SCOPE_NODES
 
@@ -414,7 +415,7 @@ class Flow:
                 continue
             spec = "" if part.conversion == -1 else "!" + chr(part.conversion)
             if part.format_spec is not None:
-                fmt = self.ctx.static_string(part.format_spec)
+                fmt = str_value(part.format_spec, self.ctx)
                 if fmt is None:
                     result.append(Piece(expr=part.value, origin=origin, exact=False))
                     continue
@@ -619,7 +620,7 @@ class Flow:
     ) -> list[Piece]:
         assert isinstance(call.func, ast.Attribute)
         receiver = self.pieces(call.func.value, path, depth + 1, origin)
-        old = self.ctx.static_string(call.args[0])
+        old = str_value(call.args[0], self.ctx)
         if not old:
             return [Piece(expr=call, origin=origin, exact=False)]
         new = self.pieces(call.args[1], path, depth + 1, origin)

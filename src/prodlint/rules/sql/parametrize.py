@@ -12,6 +12,7 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 
+from prodlint.analysis.calls import passed
 from prodlint.analysis.context import Context
 from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.rules.sql.flow import (
@@ -24,7 +25,7 @@ from prodlint.rules.sql.flow import (
     sql_code,
     sql_state,
 )
-from prodlint.rules.sql.sinks import Sink, argument_of
+from prodlint.rules.sql.sinks import Sink
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # ``:name`` binds already in the text (not ``::type`` casts, not ``12:30``).
@@ -349,7 +350,7 @@ def _plan(
     elif "read_sql" in sink.label:
         existing = next((k.value for k in call.keywords if k.arg == "params"), None)
     else:
-        existing = argument_of(call, 1, "params", "parameters", "args", "vars")
+        existing = passed(call, 1, ("params", "parameters", "args", "vars"))
         if len(call.args) > 2:
             return None
     escape = sink.style in ("format", "pyformat") and existing is None

@@ -7,6 +7,7 @@ import ast
 import re
 from dataclasses import dataclass
 
+from prodlint.analysis.calls import passed
 from prodlint.analysis.context import Context
 from prodlint.analysis.imports import dotted_name, last_name
 
@@ -185,17 +186,6 @@ def dbapi_style(ctx: Context) -> str | None:
     return styles.pop() if len(styles) == 1 else None
 
 
-def argument_of(call: ast.Call, index: int, *names: str) -> ast.expr | None:
-    for keyword in call.keywords:
-        if keyword.arg in names:
-            return keyword.value
-    if len(call.args) > index and not any(
-        isinstance(a, ast.Starred) for a in call.args[: index + 1]
-    ):
-        return call.args[index]
-    return None
-
-
 def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
     func = call.func
     if isinstance(func, ast.Attribute):
@@ -216,14 +206,14 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
     if method == "text" or qualified.endswith(".text"):
         if not qualified.startswith("sqlalchemy") and "sqlalchemy" not in modules:
             return None
-        sql = argument_of(call, 0, "text")
+        sql = passed(call, 0, "text")
         return (
             Sink(call, label, (sql,), "named", needs_sql_words=False, binds_may_differ=True)
             if sql is not None
             else None
         )
     if method == "RawSQL":
-        sql = argument_of(call, 0, "sql")
+        sql = passed(call, 0, "sql")
         return (
             Sink(call, label, (sql,), "format", needs_sql_words=False, binds_may_differ=True)
             if sql is not None
@@ -232,7 +222,7 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
     if method in ("read_sql", "read_sql_query"):
         if not (qualified.startswith("pandas.") or receiver_text in ("pd", "pandas")):
             return None
-        sql = argument_of(call, 0, "sql")
+        sql = passed(call, 0, "sql")
         return Sink(call, label, (sql,), dbapi_style(ctx)) if sql is not None else None
     if receiver is None:
         return None
@@ -244,7 +234,7 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
             and "objects" in ast.unparse(receiver)
         ):
             return None
-        sql = argument_of(call, 0, "raw_query")
+        sql = passed(call, 0, "raw_query")
         return (
             Sink(call, label, (sql,), "format", needs_sql_words=False, binds_may_differ=True)
             if sql is not None
@@ -287,7 +277,7 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
             and _is_db_receiver(receiver, ctx)
         ):
             return None
-        sql = argument_of(call, 0, "sqlQuery", "query")
+        sql = passed(call, 0, ("sqlQuery", "query"))
         if sql is None:
             return None
         if "duckdb" in modules and "spark" not in name:
@@ -297,7 +287,7 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
         return Sink(call, label, (sql,), "spark-args", binds_may_differ=True)
     if not _is_db_receiver(receiver, ctx):
         return None
-    sql = argument_of(call, 0, "sql", "query", "operation", "statement", "sql_script")
+    sql = passed(call, 0, ("sql", "query", "operation", "statement", "sql_script"))
     if sql is None:
         return None
     if method == "run":

@@ -1,0 +1,110 @@
+"""Findings and fix diffs of two prodlint source trees on the same code, compared: the check
+that a refactor of the shared layer changed no behaviour.
+
+    python bench/findings_diff.py snapshot OUT.json [--src DIR] [--select PRD1,PRD4,PRD5]
+        [--code DIR ...]
+    python bench/findings_diff.py compare BEFORE.json AFTER.json
+
+``snapshot`` runs ``python -m prodlint`` with ``--src`` (default: this checkout's src/) first
+on ``sys.path``, so the tree of an older commit (``git archive REV src | tar -x -C DIR``) can be
+measured by the same script. It records every finding (path, range, code, message, fix safety)
+and the ``--diff --unsafe-fixes`` text of each code folder (default: the fixtures and Django
+5.2.8's ``django/`` from the shared sdist cache). ``compare`` prints what differs and exits 1
+when anything does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import sdists
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def default_code() -> list[Path]:
+    django = sdists.fetch("django==5.2.8")
+    return [REPO / "fixtures", django / "django"]
+
+
+def _prodlint(src: Path, arguments: list[str], cwd: Path) -> str:
+    environment = dict(os.environ, PYTHONPATH=str(src))
+    result = subprocess.run(
+        [sys.executable, "-m", "prodlint", *arguments],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode not in (0, 1):
+        raise SystemExit(f"prodlint {' '.join(arguments)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def snapshot(src: Path, select: str, code: list[Path]) -> dict[str, object]:
+    folders: dict[str, object] = {}
+    for folder in code:
+        common = ["--no-cache", "--select", select, "--jobs", "1", "--exit-zero", "."]
+        report = json.loads(_prodlint(src, ["check", "--format", "json", *common], folder))
+        findings = sorted(
+            f"{item['path']}:{item['line']}:{item['col']}-{item['end_line']}:{item['end_col']} "
+            f"{item['code']} {item['message']} fix={(item['fix'] or {}).get('safety')}"
+            for item in report["findings"]
+        )
+        diff = _prodlint(src, ["check", "--diff", "--unsafe-fixes", "-q", *common], folder)
+        folders[str(folder)] = {"findings": findings, "diff": diff.splitlines()}
+    return {"select": select, "folders": folders}
+
+
+def compare(
+    before: dict[str, dict[str, dict[str, list[str]]]],
+    after: dict[str, dict[str, dict[str, list[str]]]],
+) -> int:
+    differences = 0
+    for folder, old in before["folders"].items():
+        new = after["folders"].get(folder, {"findings": [], "diff": []})
+        for key in ("findings", "diff"):
+            gone = sorted(set(old[key]) - set(new[key]))
+            came = sorted(set(new[key]) - set(old[key]))
+            if old[key] != new[key]:
+                differences += 1
+                print(f"{folder} {key}: {len(old[key])} -> {len(new[key])} lines")
+                for line in gone[:40]:
+                    print(f"  - {line}")
+                for line in came[:40]:
+                    print(f"  + {line}")
+        print(f"{folder}: {len(old['findings'])} findings before, {len(new['findings'])} after")
+    print("identical" if not differences else f"{differences} differences")
+    return 1 if differences else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    take = commands.add_parser("snapshot")
+    take.add_argument("out", type=Path)
+    take.add_argument("--src", type=Path, default=REPO / "src")
+    take.add_argument("--select", default="PRD1,PRD4,PRD5")
+    take.add_argument("--code", type=Path, action="append")
+    both = commands.add_parser("compare")
+    both.add_argument("before", type=Path)
+    both.add_argument("after", type=Path)
+    arguments = parser.parse_args()
+    if arguments.command == "snapshot":
+        code = [folder.resolve() for folder in arguments.code or default_code()]
+        result = snapshot(arguments.src.resolve(), arguments.select, code)
+        arguments.out.write_text(json.dumps(result, indent=1))
+        return 0
+    return compare(
+        json.loads(arguments.before.read_text()), json.loads(arguments.after.read_text())
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
