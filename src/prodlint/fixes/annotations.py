@@ -15,19 +15,21 @@ ANY_MODULES = ("typing", "typing_extensions")
 
 def replace_any(node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
     """The replacement for an ``Any`` name (or the quoted annotation holding it)."""
-    hint = finding.fix_hint
-    string = hint.get("string")
+    from prodlint.rules.annotations.common import AnyPayload
+
+    payload = finding.payload_as(AnyPayload)
+    string = payload.string
     if isinstance(node, cst.SimpleString):
-        if not isinstance(string, str):
+        if string is None:
             return None
         replacement: cst.CSTNode = cst.SimpleString(string)
     elif isinstance(node, (cst.Name, cst.Attribute)) and not string:
-        replacement = cst.parse_expression(str(hint["type"]))
+        replacement = cst.parse_expression(payload.type)
     else:
         return None
-    for module, name in hint.get("imports", ()):  # type: ignore[attr-defined]
+    for module, name in payload.imports:
         fixes.add_import(module, name)
-    drop = str(hint.get("drop") or "")
+    drop = payload.drop
     if drop:
         fixes.add_module_edit(
             f"annotations:drop:{drop}", lambda module: drop_unused_import(module, drop)

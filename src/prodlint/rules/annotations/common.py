@@ -7,6 +7,7 @@ statement, computed once and memoised; each reports its own kind.
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -30,7 +31,7 @@ from prodlint.analysis.types import (
     union_members,
     values_are_read,
 )
-from prodlint.model import FixSafety
+from prodlint.model import FixPayload, FixSafety
 from prodlint.registry import Option, Rule
 
 if TYPE_CHECKING:
@@ -594,41 +595,52 @@ def type_comment_places(node: ast.AST, ctx: Context) -> list[Place]:
 # --- reporting ---------------------------------------------------------------------------
 
 
-def hint_for(place: Place, ctx: Context) -> dict[str, object] | None:
+@dataclass(frozen=True)
+class AnyPayload(FixPayload):
+    """What the fix puts where ``Any`` stood."""
+
+    type: str  # the inferred type's source text
+    imports: tuple[tuple[str, str], ...]  # (module, name) the type needs imported
+    drop: str  # the local name of an ``Any`` import to drop once unused ("": none)
+    string: str | None  # the whole new quoted annotation, when ``Any`` sat in a string
+
+
+def payload_for(place: Place, ctx: Context) -> AnyPayload | None:
     """What the fix needs, or None when the place gets no fix: the replacement text, the
     imports it needs, and the ``Any`` import to drop once unused."""
     if place.fix is None or place.comment:
         return None
-    imports: list[list[str]] = []
+    imports: list[tuple[str, str]] = []
     for module, name in place.fix.imports:
         bound = ctx.module_scope.imports.get(name)
         if bound in (f"{module}.{name}", f"typing.{name}"):
             continue
         if name in ctx.module_scope.bindings:
             return None  # the name means something else here
-        imports.append([module, name])
-    hint: dict[str, object] = {"type": place.fix.text, "imports": imports, "drop": ""}
+        imports.append((module, name))
     node = place.use.node
+    drop = ""
     if isinstance(node, ast.Name) and ctx.module_scope.imports.get(node.id) in ANY_NAMES:
-        hint["drop"] = node.id
+        drop = node.id
     string = place.use.string
+    quoted = None
     if string is not None:
         quote = simple_literal_source(string, ctx)
         value = str(string.value)
         if quote is None or "\n" in value:
             return None
         end = place.use.offset + len(ast.unparse(node))
-        hint["string"] = quote + value[: place.use.offset] + place.fix.text + value[end:] + quote
-    return hint
+        quoted = quote + value[: place.use.offset] + place.fix.text + value[end:] + quote
+    return AnyPayload(place.fix.text, tuple(imports), drop, quoted)
 
 
 def report_places(rule: Rule, node: ast.AST, ctx: Context, nested: bool) -> None:
     for place in places(node, ctx, rule):
         if place.use.nested is not nested:
             continue
-        hint = hint_for(place, ctx)
+        payload = payload_for(place, ctx)
         shown: ast.AST = place.use.string if place.use.string is not None else place.use.node
-        if hint is None:
+        if payload is None:
             advice = (
                 f"no narrower type was inferred ({place.reason})"
                 if place.reason
@@ -640,7 +652,7 @@ def report_places(rule: Rule, node: ast.AST, ctx: Context, nested: bool) -> None
                 ctx,
                 shown,
                 fix=FixSafety.UNSAFE,
-                hint=hint,
+                payload=payload,
                 where=place.where,
                 outer=place.outer,
                 advice=f"use `{place.fix.text if place.fix else ''}`",
@@ -654,18 +666,23 @@ class AnyAnnotationRule(Rule):
     nested: ClassVar[bool]
     fix_safety = FixSafety.UNSAFE
     options = OPTIONS
-    node_types: ClassVar[tuple[type[ast.AST], ...]] = (
-        ast.FunctionDef,
-        ast.AsyncFunctionDef,
-        ast.AnnAssign,
-        ast.Module,
-        *([getattr(ast, "TypeAlias")] if hasattr(ast, "TypeAlias") else []),
-    )
     fix_node_types = ("Name", "Attribute", "SimpleString")
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
+    def check_FunctionDef(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef | ast.AnnAssign | ast.Module,
+        ctx: Context,
+    ) -> None:
         if wanted_file(self, ctx):
             report_places(self, node, ctx, nested=self.nested)
+
+    check_AsyncFunctionDef = check_AnnAssign = check_Module = check_FunctionDef
+
+    if sys.version_info >= (3, 12):
+
+        def check_TypeAlias(self, node: ast.TypeAlias, ctx: Context) -> None:
+            if wanted_file(self, ctx):
+                report_places(self, node, ctx, nested=self.nested)
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
         from prodlint.fixes.annotations import replace_any

@@ -90,31 +90,31 @@ to the author.
 """
     severity = Severity.ERROR
     fix_safety = FixSafety.UNSAFE
-    # ``ssl.CERT_NONE`` is looked for where it is passed or assigned, not on every attribute.
-    node_types = (ast.keyword, ast.Assign, ast.Call)
     fix_node_types = ("Arg",)
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        if isinstance(node, ast.keyword):
-            if isinstance(node.value, ast.Attribute):
+    # ``ssl.CERT_NONE`` is looked for where it is passed or assigned, not on every attribute.
+    def check_keyword(self, node: ast.keyword, ctx: Context) -> None:
+        if isinstance(node.value, ast.Attribute):
+            self._check_cert_none(node.value, ctx)
+        else:
+            self._check_keyword(node, ctx)
+
+    def check_Assign(self, node: ast.Assign, ctx: Context) -> None:
+        if isinstance(node.value, ast.Attribute):
+            if len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute):
                 self._check_cert_none(node.value, ctx)
-            else:
-                self._check_keyword(node, ctx)
-        elif isinstance(node, ast.Assign):
-            if isinstance(node.value, ast.Attribute):
-                if len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute):
-                    self._check_cert_none(node.value, ctx)
-            else:
-                self._check_assign(node, ctx)
-        elif isinstance(node, ast.Call):
-            func = node.func
-            if (
-                isinstance(func, ast.Attribute)
-                and func.attr in UNVERIFIED_NAMES
-                and (ctx.qualified_name(func) in UNVERIFIED_FACTORIES)
-                and not not_deployed(ctx)
-            ):
-                self.report(ctx, node, what=f"`ssl.{func.attr}()`")
+        else:
+            self._check_assign(node, ctx)
+
+    def check_Call(self, node: ast.Call, ctx: Context) -> None:
+        func = node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in UNVERIFIED_NAMES
+            and (ctx.qualified_name(func) in UNVERIFIED_FACTORIES)
+            and not not_deployed(ctx)
+        ):
+            self.report(ctx, node, what=f"`ssl.{func.attr}()`")
 
     def _check_keyword(self, node: ast.keyword, ctx: Context) -> None:
         if node.arg not in VERIFY_KEYWORDS or constant_value(node.value, ctx) is not False:

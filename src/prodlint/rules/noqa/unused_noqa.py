@@ -39,9 +39,8 @@ def total(prices):
 """
     fix_safety_note = "This rule has no fix yet: delete the code (or the whole comment) by hand."
     severity = Severity.WARNING
-    node_types = (ast.Module,)
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
+    def check_Module(self, node: ast.Module, ctx: Context) -> None:
         # The comments are collected before the walk goes on (cheap: most files never
         # mention ``noqa: PRD``); whether each is used is only known once every rule has
         # reported, so the engine asks ``unused`` after the walk.

@@ -52,9 +52,8 @@ PRD202 takes over, with its fix.
 """
     severity = Severity.INFO
     default_enabled = False
-    node_types = (ast.Attribute,)
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
+    def check_Attribute(self, node: ast.Attribute, ctx: Context) -> None:
         access = relation_access(node, ctx, guess=True)
         if access is None or access.relation is not None:
             return
