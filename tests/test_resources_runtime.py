@@ -198,3 +198,34 @@ def test_functions_left_alone_do_not_leak(name: str, server: Server) -> None:
         finally:
             server.reset = False
         assert not leaked, f"{name} (reset={reset}) leaks but is not flagged"
+
+
+FILES_SOURCE = FIXTURES / "resources" / "files.py"
+FILES = load(FILES_SOURCE, "resources_files")
+FILES_FIXED = load(FILES_SOURCE.with_name("files.fixed.py"), "resources_files_fixed")
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments"),
+    [
+        ("load_inline", lambda path: (path,)),
+        ("read_all", lambda path: (path,)),
+        ("read_each", lambda path: ([path, path],)),
+        ("read_named", lambda path: (path, 1)),
+    ],
+)
+def test_temporary_file_leaks_and_its_fix_does_not(
+    name: str, arguments: Callable[[str], tuple[object, ...]], tmp_path: Path
+) -> None:
+    """``json.load(open(p))`` and ``open(p).read()``: CPython closes the dropped file when
+    its count falls to zero, but warns that nothing closed it (and PyPy closes it whenever
+    its collector runs). The fixed version opens it in a ``with`` and reads the same."""
+    path = tmp_path / "settings.json"
+    path.write_text('{"debug": false}', encoding="utf-8")
+    args = arguments(str(path))
+    before, leaked = resource_warnings(lambda: getattr(FILES, name)(*args))
+    after, clean = resource_warnings(lambda: getattr(FILES_FIXED, name)(*args))
+    assert leaked and all("unclosed file" in message for message in leaked), leaked
+    assert not clean, clean
+    assert before == after
+    assert before not in (ValueError, OSError, TypeError)

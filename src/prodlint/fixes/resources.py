@@ -6,6 +6,7 @@ import libcst as cst
 
 from prodlint.fixes.base import FixContext
 from prodlint.model import Finding
+from prodlint.rules.resources.common import TemporaryPayload, WithPayload
 
 _BLOCK_OWNERS = (cst.FunctionDef, cst.For, cst.While, cst.If, cst.With, cst.Try, cst.ExceptHandler)
 
@@ -38,14 +39,13 @@ def claim(fixes: FixContext, finding: Finding) -> bool:
     return fixes.memo(key, lambda: finding) is finding
 
 
-def wrap_in_with(owner: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
+def wrap_in_with(
+    owner: cst.CSTNode, hint: WithPayload, finding: Finding, fixes: FixContext
+) -> cst.CSTNode | None:
     """Turn ``x = R(...)`` plus the statements after it up to ``end`` (the hint's
     indexes into the owner's body) into ``with R(...) as x:`` around them; drop a trailing
     ``x.close()`` the block now does. Comments stay with their statements; the acquiring
     line's own comments go to the ``with`` line."""
-    from prodlint.rules.resources.common import WithPayload
-
-    hint = finding.payload_as(WithPayload)
     if not isinstance(owner, _BLOCK_OWNERS) or not isinstance(owner.body, cst.IndentedBlock):
         return None
     start, end, name = hint.start, hint.end, hint.name
@@ -91,3 +91,50 @@ def wrap_in_with(owner: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst
     )
     new_body = [*body[:start], block, *body[end + 1 :]]
     return owner.with_changes(body=owner.body.with_changes(body=new_body))
+
+
+class _Calls(cst.CSTVisitor):
+    """The calls of a statement in source order, outer before inner (as the detector
+    numbered them)."""
+
+    def __init__(self) -> None:
+        self.found: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.found.append(node)
+
+
+def wrap_temporary(
+    owner: cst.CSTNode, plan: TemporaryPayload, finding: Finding, fixes: FixContext
+) -> cst.CSTNode | None:
+    """``return json.load(open(p))`` -> ``with open(p) as f: return json.load(f)``: the
+    statement moves into a ``with`` that acquires the resource it used unnamed."""
+    if not isinstance(owner, _BLOCK_OWNERS) or not isinstance(owner.body, cst.IndentedBlock):
+        return None
+    body = list(owner.body.body)
+    if plan.index >= len(body):
+        return None
+    statement = body[plan.index]
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    calls = _Calls()
+    statement.visit(calls)
+    if plan.call >= len(calls.found):
+        return None
+    call = calls.found[plan.call]
+    spelled = fixes.module.code_for_node(call.func)
+    if "".join(spelled.split()) != "".join(plan.callee.split()) or not claim(fixes, finding):
+        return None
+    value: cst.BaseExpression = call
+    if plan.mode == "closing":
+        value = closing_call(call, fixes)
+    moved = cst.ensure_type(
+        statement.deep_replace(call, cst.Name(plan.name)), cst.SimpleStatementLine
+    )
+    block = cst.With(
+        items=[cst.WithItem(item=value, asname=cst.AsName(name=cst.Name(plan.name)))],
+        body=cst.IndentedBlock(body=[moved.with_changes(leading_lines=())]),
+        leading_lines=statement.leading_lines,
+    )
+    body[plan.index] = block
+    return owner.with_changes(body=owner.body.with_changes(body=body))

@@ -59,6 +59,8 @@ class Resource:
     # Methods whose result carries the resource on (a socket's ``makefile()``, an archive
     # member's ``open()``): called on a temporary, the result is what must be closed.
     handovers: frozenset[str] = frozenset()
+    # The name a fix gives the resource when the code never named it (``open(p).read()``).
+    alias: str = "resource"
 
 
 def _r(
@@ -69,6 +71,7 @@ def _r(
     file_like: bool = False,
     needs_pipes: bool = False,
     handovers: tuple[str, ...] = (),
+    alias: str = "resource",
 ) -> Resource:
     return Resource(
         frozenset(closers),
@@ -78,20 +81,21 @@ def _r(
         file_like,
         needs_pipes,
         frozenset(handovers),
+        alias,
     )
 
 
-FILE = _r("close", file_like=True)
-URL = _r("close", *("read", "readall"))
+FILE = _r("close", file_like=True, alias="f")
+URL = _r("close", *("read", "readall"), alias="response")
 # Closers that only release the resource when called with no argument (read to the end).
 READS_TO_END = frozenset({"read", "readall"})
-SOCKET = _r("close", "detach", "shutdown", handovers=("makefile",))
-ZIP = _r("close", file_like=True, handovers=("open",))
-DB = _r("close", wrap="closing")
-FTP = _r("close", "quit", exit_closer="quit")
+SOCKET = _r("close", "detach", "shutdown", handovers=("makefile",), alias="sock")
+ZIP = _r("close", file_like=True, handovers=("open",), alias="archive")
+DB = _r("close", wrap="closing", alias="conn")
+FTP = _r("close", "quit", exit_closer="quit", alias="ftp")
 # ``SMTP.__exit__`` raises when the server answers QUIT with anything but 221, which
 # ``quit()`` does not: no explicit close is quite what the ``with`` does.
-SMTP = _r("close", "quit", exit_closer="")
+SMTP = _r("close", "quit", exit_closer="", alias="smtp")
 
 RESOURCES: Mapping[str, Resource] = {
     "open": FILE,
@@ -316,8 +320,14 @@ def _named_elsewhere(func: ast.expr, last: str, ctx: Context, extra: tuple[str, 
     return imported is not None and imported.rpartition(".")[2] in _LAST_NAMES
 
 
+class ResourcePayload(FixPayload):
+    """What a PRD301/302 fix is handed: one of the two plans below."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
-class WithPayload(FixPayload):
+class WithPayload(ResourcePayload):
     """The run of statements a ``with`` fix wraps: indexes into the anchor block's body."""
 
     start: int
@@ -326,6 +336,20 @@ class WithPayload(FixPayload):
     mode: str  # "with", or "closing" for a resource that is no context manager
     asynchronous: bool
     drop_last: bool  # the run ends with the ``x.close()`` the ``with`` replaces
+
+
+@dataclass(frozen=True)
+class TemporaryPayload(ResourcePayload):
+    """A resource used without a name (``json.load(open(p))``): the statement at ``index``
+    of the anchor block's body goes in ``with <call> as <name>:``, the call replaced by the
+    name. ``call`` is the call's place among the statement's calls in source order (outer
+    before inner), ``callee`` its spelling, to check it is the same call."""
+
+    index: int
+    call: int
+    callee: str
+    name: str
+    mode: str
 
 
 @dataclass(frozen=True)
@@ -338,7 +362,7 @@ class Verdict:
     state: Literal["never", "some", "exception"]
     resource: str
     fix: FixSafety = FixSafety.NONE
-    payload: WithPayload | None = None
+    payload: ResourcePayload | None = None
     anchor: tuple[ast.AST, str] | None = None
 
 
@@ -387,12 +411,12 @@ def _judge(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> Verdict | No
         if is_close(kind, attr, used_by) or attr in MANUAL_LIFETIME or attr in kind.handovers:
             return None
         # ``open(path).read()``: nothing is left to close it but the garbage collector.
-        return Verdict(NOT_CLOSED, "never", shown)
+        return _temporary(call, kind, shown, depth == 2, ctx)
     if kind_of_use == "attribute":
-        return Verdict(NOT_CLOSED, "never", shown)  # ``urlopen(url).status``
+        return _temporary(call, kind, shown, depth == 2, ctx)  # ``urlopen(url).status``
     if kind_of_use == "argument":
         if used_by is not None and _borrows(used_by, ctx):
-            return Verdict(NOT_CLOSED, "never", shown)
+            return _temporary(call, kind, shown, depth == 2, ctx)  # ``json.load(open(p))``
         return None
     if isinstance(parent, ast.Expr) and not kind.needs_pipes:
         # ``open(path)`` as a statement: opened and dropped (a process started and not
@@ -403,6 +427,106 @@ def _judge(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> Verdict | No
     if len(parent.targets) != 1 or not isinstance(parent.targets[0], ast.Name):
         return None
     return _judge_binding(parent, parent.targets[0].id, func, kind, shown, depth == 2, ctx)
+
+
+# Expressions a temporary can sit in and still be taken out of its statement: each
+# evaluates its parts once, unconditionally (no ``and``/``or``, no ``x if c else y``, no
+# comprehension running it per element, no lambda running it later).
+_UNCONDITIONAL = (
+    ast.Call,
+    ast.keyword,
+    ast.Attribute,
+    ast.Subscript,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Tuple,
+    ast.List,
+    ast.JoinedStr,
+    ast.FormattedValue,
+)
+# Statements whose temporary can be opened by a ``with`` just before them.
+_TEMPORARY_STATEMENTS = (ast.Return, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr)
+
+
+def _temporary(call: ast.Call, kind: Resource, shown: str, awaited: bool, ctx: Context) -> Verdict:
+    """A resource used once and dropped: flagged, with a ``with`` fix when the statement can
+    be moved into ``with <call> as <name>:`` unchanged but for the call."""
+    verdict = Verdict(NOT_CLOSED, "never", shown)
+    if kind.wrap == "none" or kind.is_async or awaited:
+        return verdict
+    ancestors = ctx.ancestors
+    position = len(ancestors) - 1
+    while position >= 0 and isinstance(ancestors[position], _UNCONDITIONAL):
+        position -= 1
+    if position < 1:
+        return verdict
+    stmt, owner = ancestors[position], ancestors[position - 1]
+    if not isinstance(stmt, _TEMPORARY_STATEMENTS) or not _simple_targets(stmt):
+        return verdict
+    anchor_type = ANCHOR_TYPES.get(type(owner))
+    body: list[ast.stmt] = getattr(owner, "body", [])
+    index = next((i for i, s in enumerate(body) if s is stmt), None)
+    if anchor_type is None or index is None or not _alone_on_its_lines(stmt, body, index, ctx):
+        return verdict
+    calls = sorted(
+        (node for node in ast.walk(stmt) if isinstance(node, ast.Call)),
+        key=lambda node: (
+            node.lineno,
+            node.col_offset,
+            -(node.end_lineno or 0),
+            -(node.end_col_offset or 0),
+        ),
+    )
+    place = next(i for i, node in enumerate(calls) if node is call)
+    # Nothing with effects may run before the acquisition in the statement, or the with
+    # would run it after the resource is acquired instead of before.
+    before = {id(a) for a in ancestors[position:]}
+    inside = {id(n) for n in ast.walk(call)}
+    if any(id(node) not in before and id(node) not in inside for node in calls[:place]) or any(
+        isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr))
+        for node in ast.walk(stmt)
+    ):
+        return verdict
+    func = ctx.enclosing_function()
+    taken = _names_in_use(func, ctx) if func is not None else set()
+    name = kind.alias
+    number = 2
+    while name in taken:
+        name, number = f"{kind.alias}{number}", number + 1
+    payload = TemporaryPayload(index, place, ast.unparse(call.func), name, kind.wrap)
+    return Verdict(NOT_CLOSED, "never", shown, FixSafety.UNSAFE, payload, (owner, anchor_type))
+
+
+def _simple_targets(stmt: ast.stmt) -> bool:
+    """Assignment targets that evaluate nothing (a subscript target would run after the
+    value, and so after the acquisition either way, but ``self.x`` may be a property)."""
+    if isinstance(stmt, ast.Assign):
+        return all(isinstance(t, ast.Name) for t in stmt.targets)
+    if isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+        return isinstance(stmt.target, ast.Name) and stmt.value is not None
+    return True
+
+
+def _alone_on_its_lines(stmt: ast.stmt, body: list[ast.stmt], index: int, ctx: Context) -> bool:
+    """No ``a; b`` before or after it: the fix moves whole lines."""
+    following = body[index + 1] if index + 1 < len(body) else None
+    return _starts_line(stmt, ctx) and (following is None or following.lineno != stmt.end_lineno)
+
+
+def _names_in_use(func: ast.AST, ctx: Context) -> set[str]:
+    """Every name the function or the module mentions: a name the fix introduces must not
+    shadow or be shadowed by any of them."""
+
+    def collect() -> set[str]:
+        found = set(ctx.module_scope.bindings) | set(ctx.module_scope.imports)
+        for node in ast.walk(func):
+            if isinstance(node, ast.Name):
+                found.add(node.id)
+            elif isinstance(node, ast.arg):
+                found.add(node.arg)
+        return found
+
+    return ctx.memo(f"resources:names:{id(func)}", collect)
 
 
 def is_close(kind: Resource, attr: str | None, call: ast.Call | None) -> bool:
@@ -885,6 +1009,11 @@ class JudgedResourceRule(Rule):
         )
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
-        from prodlint.fixes.resources import wrap_in_with
+        from prodlint.fixes.resources import wrap_in_with, wrap_temporary
 
-        return wrap_in_with(node, finding, fixes)
+        payload = finding.payload_as(ResourcePayload)
+        if isinstance(payload, TemporaryPayload):
+            return wrap_temporary(node, payload, finding, fixes)
+        if isinstance(payload, WithPayload):
+            return wrap_in_with(node, payload, finding, fixes)
+        return None

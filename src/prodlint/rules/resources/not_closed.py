@@ -24,8 +24,11 @@ value: handing it on (returning or yielding it, storing it on `self` or in a con
 entering it in a `with` or an `ExitStack`, passing it to a call that may keep it) is not a
 leak, while passing it to a call that only reads through it (`json.load(f)`,
 `print(..., file=f)`) still is, and returning something that needs it open (a cursor,
-`csv.reader(f)`) hands it on. `open(path).read()` and `open(path)` as a statement are
-flagged too. A subprocess counts only when started with pipes (without them, not waiting
+`csv.reader(f)`) hands it on. A resource used without ever being named
+(`open(path).read()`, `json.load(open(path))`, `urlopen(url).status`) and `open(path)` as
+a statement are flagged too: CPython closes such a file when the statement is done with
+it, but reports `ResourceWarning: unclosed file`, and PyPy closes it whenever its
+collector runs. A subprocess counts only when started with pipes (without them, not waiting
 is how a background process is started), and an HTTP response read to the end has
 released its connection.
 
@@ -63,7 +66,10 @@ def fetch_banner(host, port):
 The fix wraps the acquisition and the statements after it, up to the last one that uses
 the resource, in `with R(...) as x:` (`contextlib.closing(...)` for connections whose
 `with` does not close them, `async with` for asynchronous clients), and removes a
-trailing `x.close()`. It is unsafe: the resource is now closed when the block ends (and on
+trailing `x.close()`; a statement using an unnamed resource goes in
+`with open(path) as f:` with the call replaced by the new name (not when the call runs
+conditionally, per element of a comprehension, or after other calls of the statement). It
+is unsafe: the resource is now closed when the block ends (and on
 the paths that used to leak) instead of whenever it was garbage collected, which the
 other end can notice. There is no fix when the resource is used outside that block, for
 `subprocess.Popen` (its `with` waits for the process), or for a statement sharing a line.
