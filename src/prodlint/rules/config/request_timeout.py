@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from prodlint.analysis.calls import UNKNOWN, argument
 from prodlint.analysis.constants import constant_value
 from prodlint.analysis.context import Context
+from prodlint.analysis.entrypoints import module_qualified_name
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Option, Rule
 from prodlint.rules.config.common import guarded_by, not_deployed
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 REQUESTS_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 SESSION_FACTORIES = frozenset({"requests.Session", "requests.session", "requests.sessions.Session"})
+HTTPX_CLIENTS = frozenset({"httpx.Client", "httpx.AsyncClient"})
+CLIENT_FACTORIES = SESSION_FACTORIES | HTTPX_CLIENTS
 # Calls that block on the network with no timeout unless given one: (position, keyword).
 # ``None`` as position: keyword-only, or positions that moved between Python versions.
 BLOCKING_CALLS: dict[str, tuple[int | None, str]] = {
@@ -46,8 +49,8 @@ BLOCKING_CALLS: dict[str, tuple[int | None, str]] = {
 NONE_ONLY = frozenset(
     {
         *(f"httpx.{verb}" for verb in (*REQUESTS_VERBS, "stream")),
-        "httpx.Client",
-        "httpx.AsyncClient",
+        *(f"{client}.{verb}" for client in HTTPX_CLIENTS for verb in (*REQUESTS_VERBS, "stream")),
+        *HTTPX_CLIENTS,
     }
 )
 # Constructors that connect only when given a host.
@@ -64,22 +67,64 @@ def _mentions_http_client(ctx: Context) -> bool:
     return "requests" in ctx.text or "httpx" in ctx.text
 
 
-def _is_requests_session(expr: ast.expr, ctx: Context) -> bool:
-    """``requests.Session()``, a name bound to one, or ``with requests.Session() as s``."""
+def _self_clients(cls: ast.ClassDef, ctx: Context) -> dict[str, str]:
+    """``self.<attribute>`` -> client factory, for attributes a method of ``cls`` sets to a
+    requests session or an httpx client (``self.session = requests.Session()``) and to
+    nothing else (``None`` aside: a client opened later)."""
+    factories: dict[str, set[str]] = {}
+    for method in cls.body:
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(method):
+            if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if not (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == "self"
+                ):
+                    continue
+                value = node.value
+                if isinstance(value, ast.Constant) and value.value is None:
+                    continue
+                factory = (
+                    module_qualified_name(value.func, ctx) if isinstance(value, ast.Call) else None
+                )
+                factories.setdefault(target.attr, set()).add(factory or "")
+    return {
+        attr: next(iter(found))
+        for attr, found in factories.items()
+        if len(found) == 1 and next(iter(found)) in CLIENT_FACTORIES
+    }
+
+
+def _client_factory(expr: ast.expr, ctx: Context) -> str | None:
+    """The factory of the requests session or httpx client ``expr`` is: a call to it, a name
+    bound to one, ``with requests.Session() as s``, or ``self.session`` set to one in a
+    method of the enclosing class."""
     if isinstance(expr, ast.Call):
-        return ctx.qualified_name(expr.func) in SESSION_FACTORIES
+        qualified = ctx.qualified_name(expr.func)
+        return qualified if qualified in CLIENT_FACTORIES else None
+    if isinstance(expr, ast.Attribute):
+        cls = ctx.enclosing_class()
+        if cls is None or not (isinstance(expr.value, ast.Name) and expr.value.id == "self"):
+            return None
+        clients = ctx.memo(f"config.self_clients.{id(cls)}", lambda: _self_clients(cls, ctx))
+        return clients.get(expr.attr)
     if not isinstance(expr, ast.Name):
-        return False
+        return None
     bound = ctx.value_of(expr.id)
     if bound is not None:
-        return _is_requests_session(bound, ctx)
+        return _client_factory(bound, ctx)
     for node in reversed(ctx.ancestors):
         if isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 target = item.optional_vars
                 if isinstance(target, ast.Name) and target.id == expr.id:
-                    return _is_requests_session(item.context_expr, ctx)
-    return False
+                    return _client_factory(item.context_expr, ctx)
+    return None
 
 
 def blocking_call(call: ast.Call, ctx: Context) -> tuple[str, tuple[int | None, str]] | None:
@@ -102,12 +147,12 @@ def blocking_call(call: ast.Call, ctx: Context) -> tuple[str, tuple[int | None, 
     qualified = ctx.qualified_name(func) or ""
     if qualified in BLOCKING_CALLS or qualified in NONE_ONLY:
         return qualified, BLOCKING_CALLS.get(qualified, (None, "timeout"))
-    if (
-        isinstance(func, ast.Attribute)
-        and attr in REQUESTS_VERBS
-        and _is_requests_session(func.value, ctx)
-    ):
-        return f"requests.Session.{attr}", (None, "timeout")
+    if isinstance(func, ast.Attribute) and attr in HTTP_METHOD_NAMES:
+        factory = _client_factory(func.value, ctx)
+        if factory in SESSION_FACTORIES and attr in REQUESTS_VERBS:
+            return f"requests.Session.{attr}", (None, "timeout")
+        if factory in HTTPX_CLIENTS:
+            return f"{factory}.{attr}", (None, "timeout")
     return None
 
 
@@ -118,12 +163,14 @@ class RequestWithoutTimeout(Rule):
     message = "`{call}` {problem}; pass `timeout=` so a stalled peer cannot hang the worker"
     what_it_does = """
 Flags network calls that wait for ever unless given a timeout: `requests.get/post/...`
-and `requests.request`, methods of a `requests.Session` (bound to a name or opened in
-`with`), `urllib.request.urlopen`, `http.client.HTTPConnection`/`HTTPSConnection`,
+and `requests.request`, methods of a `requests.Session` (bound to a name, opened in
+`with`, or set as `self.session = requests.Session()` in a method of the same class),
+`urllib.request.urlopen`, `http.client.HTTPConnection`/`HTTPSConnection`,
 `socket.create_connection`, `smtplib`, `ftplib`, `imaplib`, `poplib` and `telnetlib`
 clients, and `aiohttp.ClientSession`/`aiohttp.request` without `timeout=` (aiohttp's
-default is five minutes). `httpx` calls and clients are flagged only for an explicit
-`timeout=None` (httpx defaults to 5 s); so is `timeout=None` anywhere else.
+default is five minutes). `httpx` calls, clients and client methods (also through
+`self.client = httpx.Client()`) are flagged only for an explicit `timeout=None` (httpx
+defaults to 5 s); so is `timeout=None` anywhere else.
 
 Not flagged: calls that pass `timeout` positionally or may pass it through `*args` /
 `**kwargs`, `SMTP()` / `FTP()` without a host (they connect later, and `connect()` takes
