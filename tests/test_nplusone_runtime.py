@@ -16,7 +16,6 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-
 from corpus import FIXTURES
 
 HERE = FIXTURES / "nplusone"
@@ -231,9 +230,8 @@ def test_django_reported_without_fix_is_a_query_per_row(
         seed_django(module, rows)
         tag = module.Tag.objects.get(name="tag0")  # on every book
         call = getattr(module, view)
-        counts.append(
-            django_queries(lambda: call(tag.pk) if view.startswith("tag_") else call())[0]
-        )
+        argument = (tag.pk,) if view.startswith("tag_") else ()
+        counts.append(django_queries(lambda call=call, argument=argument: call(*argument))[0])
     assert counts[1] - counts[0] >= 3, counts
 
 
@@ -414,10 +412,98 @@ def test_django_wrapped_bulk_create_makes_the_same_rows(
         [book_pk] = seed_django(module, 1)
         module.Review.objects.all().delete()
         book = module.Book.objects.get(pk=book_pk)
-        count, _ = django_queries(lambda: functions["import_tags"](rows))  # type: ignore[operator]
-        django_queries(lambda: functions["import_reviews"](book, rows[:4]))  # type: ignore[operator]
-        django_queries(lambda: functions["import_scored_reviews"](book, rows, 2))  # type: ignore[operator]
+        count, _ = django_queries(lambda: functions["import_tags"](rows))  # type: ignore[operator]  # noqa: B023
+        django_queries(lambda: functions["import_reviews"](book, rows[:4]))  # type: ignore[operator]  # noqa: B023
+        django_queries(lambda: functions["import_scored_reviews"](book, rows, 2))  # type: ignore[operator]  # noqa: B023
         results.append((made(), count))
     (before, before_count), (after, after_count) = results
     assert after == before and len(before) == 4 + 9
     assert before_count == 5 and after_count <= 3
+
+
+# --- querysets the project's own methods return -----------------------------------------
+
+# (view, how it is called): flagged, fixed by loading after the project's method.
+PROJECT_VIEWS = [
+    "open_shelf_keepers",
+    "volume_keepers",
+    "long_volume_keepers",
+    "titled_keepers",
+    "all_titled_keepers",
+]
+# Not flagged: the project's queryset method or the manager's get_queryset loads it.
+PROJECT_LOADED = ["loaded_shelf_keepers", "volume_shelves"]
+
+
+@pytest.fixture(scope="module")
+def project_views(
+    django_views: tuple[ModuleType, dict[str, object]],
+) -> Iterator[tuple[ModuleType, dict[str, object]]]:
+    from django.db import connection
+
+    module = load_module(HERE / "project_querysets.py", "nplusone.project_querysets")
+    with connection.schema_editor() as editor:
+        for model in (module.Keeper, module.Shelf, module.Volume):
+            editor.create_model(model)
+    yield module, fixed_functions(HERE / "project_querysets.fixed.py", module)
+
+
+def seed_project(module: ModuleType, rows: int) -> object:
+    for model in (module.Volume, module.Shelf, module.Keeper):
+        model.objects.all().delete()
+    first = None
+    for i in range(rows):
+        keeper = module.Keeper.objects.create(name=f"keeper{i}")
+        shelf = module.Shelf.objects.create(label=f"shelf{i}", keeper=keeper)
+        first = first or shelf
+        module.Volume.objects.create(title=f"v{i}", pages=50 + i, shelf=shelf, keeper=keeper)
+        module.Volume.objects.create(title=f"w{i}", pages=200 + i, shelf=first, keeper=keeper)
+    return first
+
+
+def project_call(module: ModuleType, function: Callable[..., object], view: str) -> object:
+    first = module.Shelf.objects.order_by("id").first()
+    if view == "long_volume_keepers":
+        return function(first)
+    if view == "titled_keepers":
+        return function(first.pk)
+    if view == "all_titled_keepers":
+        return function(list(module.Shelf.objects.order_by("id")))
+    return function()
+
+
+@pytest.mark.parametrize("view", PROJECT_VIEWS)
+def test_django_rows_of_a_project_method_fix_is_constant(
+    project_views: tuple[ModuleType, dict[str, object]], view: str
+) -> None:
+    module, fixed = project_views
+    counts: dict[str, list[int]] = {"flagged": [], "fixed": []}
+    for rows in (3, 6):
+        seed_project(module, rows)
+        before, data = django_queries(lambda: project_call(module, getattr(module, view), view))
+        after, fixed_data = django_queries(
+            lambda: project_call(module, fixed[view], view)  # type: ignore[arg-type]
+        )
+        assert fixed_data == data and data
+        counts["flagged"].append(before)
+        counts["fixed"].append(after)
+    assert counts["flagged"][1] - counts["flagged"][0] >= 3, counts
+    if view == "all_titled_keepers":  # one query per shelf stays: its own volumes
+        assert counts["fixed"][1] - counts["fixed"][0] == 3, counts
+    else:
+        assert counts["fixed"][0] == counts["fixed"][1] <= 3, counts
+
+
+@pytest.mark.parametrize("view", PROJECT_LOADED)
+def test_django_rows_a_project_method_loads_are_constant(
+    project_views: tuple[ModuleType, dict[str, object]], view: str
+) -> None:
+    module, _ = project_views
+    counts = []
+    for rows in (3, 6):
+        seed_project(module, rows)
+        count, data = django_queries(getattr(module, view))
+        # a shelf per row, two volumes per row
+        assert len(data) == rows * (2 if view == "volume_shelves" else 1)  # type: ignore[arg-type]
+        counts.append(count)
+    assert counts == [1, 1]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,7 +65,8 @@ MAPPED_WRAPPERS = ("Mapped", "WriteOnlyMapped", "DynamicMapped")
 @dataclass(frozen=True)
 class Relation:
     name: str
-    kind: str  # fk, o2o, m2m, reverse_fk, reverse_o2o, reverse_m2m, generic_fk, generic_rel, sa_one, sa_many
+    # fk, o2o, m2m, reverse_fk, reverse_o2o, reverse_m2m, generic_fk, generic_rel, sa_one, sa_many
+    kind: str
     target: str | None  # the related model's class name, when known
     eager: bool = (
         False  # SQLAlchemy relationship(lazy="selectin"|"joined"|...): loaded with the parent
@@ -97,6 +98,9 @@ class ModelInfo:
     # False for a model only known as the target of another model's relation (declared in
     # code outside the index): its own fields are unknown.
     declared: bool = True
+    # The classes behind each declared manager (``objects = BookQuerySet.as_manager()`` ->
+    # ``{"objects": ("BookQuerySet",)}``): where the project's own queryset methods live.
+    manager_classes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -117,6 +121,7 @@ class ModelIndex:
                 set(info.managers),
                 info.bases,
                 info.declared,
+                dict(info.manager_classes),
             )
             return
         known.declared = known.declared or info.declared
@@ -124,6 +129,9 @@ class ModelIndex:
             known.relations.setdefault(name, relation)
         known.fields |= info.fields
         known.managers |= info.managers
+        for attr, classes in info.manager_classes.items():
+            merged = (*known.manager_classes.get(attr, ()), *classes)
+            known.manager_classes[attr] = tuple(dict.fromkeys(merged))
         known.bases = tuple(dict.fromkeys((*known.bases, *info.bases)))
 
     def merged(self, other: ModelIndex | None) -> ModelIndex:
@@ -171,6 +179,16 @@ class ModelIndex:
             names |= info.managers
         return names
 
+    def manager_classes_of(self, model: str, manager: str | None = None) -> list[str]:
+        """The project's classes behind ``model``'s managers (``manager`` alone when given),
+        inherited ones included, nearest first."""
+        found: list[str] = []
+        for info in self._lineage(model):
+            for attr, classes in info.manager_classes.items():
+                if manager is None or attr == manager:
+                    found.extend(name for name in classes if name not in found)
+        return found
+
     def fingerprint(self) -> str:
         """Changes whenever any fact changes: part of a per-file cache key, since one file's
         findings depend on the models other files declare."""
@@ -187,6 +205,7 @@ class ModelIndex:
                         sorted(info.managers),
                         info.bases,
                         info.declared,
+                        sorted(info.manager_classes.items()),
                     )
                 ).encode()
             )
@@ -295,6 +314,27 @@ def _sa_relationship(
     return Relation(attr, "sa_many" if many else "sa_one", target, eager, query_only)
 
 
+def _manager_classes(value: ast.expr | None) -> tuple[str, ...] | None:
+    """The classes of a manager assignment: ``BookManager()`` -> ``("BookManager",)``,
+    ``BookQuerySet.as_manager()`` -> ``("BookQuerySet",)``,
+    ``BookManager.from_queryset(BookQuerySet)()`` -> both; None when it is not a manager."""
+    if not isinstance(value, ast.Call):
+        return None
+    func = value.func
+    if isinstance(func, ast.Call):  # Manager.from_queryset(QuerySet)()
+        if last_name(func.func) != "from_queryset" or not isinstance(func.func, ast.Attribute):
+            return None
+        names = [last_name(func.func.value), *(last_name(arg) for arg in func.args)]
+        return tuple(name for name in names if name)
+    name = last_name(func)
+    if name in ("as_manager", "from_queryset") and isinstance(func, ast.Attribute):
+        owner = last_name(func.value)
+        return (owner,) if owner else ()
+    if name is not None and name.endswith("Manager"):
+        return () if name in ("Manager", "BaseManager") else (name,)
+    return None
+
+
 def _reverse_name(owner: str, kind: str, related_name: ast.expr | None) -> str | None:
     if isinstance(related_name, ast.Constant) and isinstance(related_name.value, str):
         text = related_name.value
@@ -306,19 +346,23 @@ def _reverse_name(owner: str, kind: str, related_name: ast.expr | None) -> str |
     return owner.lower() if kind == "o2o" else f"{owner.lower()}_set"
 
 
+def module_classes(tree: ast.Module) -> Iterator[ast.ClassDef]:
+    """The classes a module declares at its top level, also under ``if`` / ``try``
+    (``if TYPE_CHECKING:``, a fallback import), in source order."""
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        statement = pending.pop(0)
+        if isinstance(statement, (ast.If, ast.Try)):
+            pending[:0] = [*statement.body, *statement.orelse]
+        elif isinstance(statement, ast.ClassDef):
+            yield statement
+
+
 def extract_models(tree: ast.Module) -> list[tuple[ModelInfo, list[tuple[str, Relation]]]]:
     """The model classes one file declares, each with the reverse relations it adds to
     other models (``(target model, relation)``)."""
     found: list[tuple[ModelInfo, list[tuple[str, Relation]]]] = []
-    stack: list[ast.stmt] = list(tree.body)
-    while stack:
-        statement = stack.pop()
-        if isinstance(statement, (ast.If, ast.Try)):
-            stack.extend(statement.body)
-            stack.extend(statement.orelse)
-            continue
-        if not isinstance(statement, ast.ClassDef):
-            continue
+    for statement in module_classes(tree):
         bases = tuple(name for name in map(_base_name, statement.bases) if name)
         info = ModelInfo(statement.name, "django", bases=bases)
         reverse: list[tuple[str, Relation]] = []
@@ -356,12 +400,10 @@ def extract_models(tree: ast.Module) -> list[tuple[ModelInfo, list[tuple[str, Re
                     attr, value, annotation, statement.name, reverse
                 )
                 ormish = True
-            elif kind_name and (
-                kind_name.endswith("Manager")
-                or kind_name == "as_manager"
-                or kind_name == "from_queryset"
-            ):
+            elif (classes := _manager_classes(value)) is not None:
                 info.managers.add(attr)
+                if classes:
+                    info.manager_classes[attr] = classes
             elif kind_name and (
                 kind_name.endswith(DJANGO_FIELD_SUFFIXES)
                 or kind_name in ("Column", "mapped_column", "column_property", "hybrid_property")

@@ -87,7 +87,8 @@ def relation_access(node: ast.AST, ctx: Context, guess: bool = False) -> Access 
         return None
     if attr not in relation_names(ctx):
         if not guess:
-            return None  # no model has a relation of that name: the cheap test before any loop analysis
+            # No model has a relation of that name: the cheap test before any loop analysis.
+            return None
         # A guess needs the relation used (row.rel.x, row.rel.all()); plain row.name reads
         # of unknown attributes are the bulk of all attributes and cannot be one.
         parent = ctx.ancestors[-1] if ctx.ancestors else None
@@ -621,7 +622,11 @@ def eager_hint(ctx: Context, access: Access) -> dict[str, object] | None:
         from prodlint.rules.nplusone.orm import chain
 
         base, links = chain(expr)
-        anchor = django_manager_at(base, links, model_index(ctx))
+        anchor = (
+            source.anchor
+            if source.anchor is not None
+            else django_manager_at(base, links, model_index(ctx))
+        )
         if anchor is None:
             return None
         hint.update(
@@ -776,6 +781,16 @@ the relation is fetched changes, so it is safe, except:
     node_types = (ast.Attribute,)
     fix_node_types = ("Attribute",)
 
+    def applies_to(self, ctx: Context) -> bool:
+        # ``check`` reports the read of a known relation (its name is in the text) or of a
+        # field ``only()`` / ``defer()`` left out.
+        if not nplusone_applies(ctx):
+            return False
+        text = ctx.text
+        if ".only(" in text or ".defer(" in text or not text.isascii():
+            return True
+        return any(name in text for name in relation_names(ctx))
+
     def check(self, node: ast.AST, ctx: Context) -> None:
         access = relation_access(node, ctx)
         if access is not None and access.relation is not None:
@@ -809,7 +824,10 @@ the relation is fetched changes, so it is safe, except:
         if source.framework == "django":
             remedy = f'{method}("{lookup}"){caveat}'
         elif query_only:
-            remedy = f'`{attr}` is a lazy="dynamic" / write-only query: query the children of all rows at once'
+            remedy = (
+                f'`{attr}` is a lazy="dynamic" / write-only query: '
+                "query the children of all rows at once"
+            )
         else:
             remedy = f".options(selectinload({source.model}.{attr}))"
         self.report(

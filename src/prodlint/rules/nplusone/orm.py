@@ -57,7 +57,6 @@ LAZY_METHODS = frozenset(
         "offset",
         "group_by",
         "having",
-        "order_by",
         "execution_options",
         "with_entities",
         "unique",
@@ -202,6 +201,9 @@ class QuerySource:
     # The reverse relation the rows were read through (``author.books.all()``): Django fills
     # in each row's forward field back to ``author`` without a query.
     via: Relation | None = None
+    # The link of ``chain(expr)`` after which a fix inserts the eager load; None: right after
+    # the manager (or SQLAlchemy's select / query).
+    anchor: int | None = None
 
 
 def chain(expr: ast.expr) -> tuple[ast.expr, list[Link]]:
@@ -515,7 +517,8 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
         if not isinstance(base, ast.Name) or base.id[:1].isupper() or is_session(base):
             break
         if any(link.call is None or link.name not in RESULT_METHODS for link in links):
-            break  # ``data.items()``, ``obj.rel.all()``: not a stored queryset (the cheap test first)
+            # ``data.items()``, ``obj.rel.all()``: not a stored queryset (the cheap test first)
+            break
         found = assigned_chain(ctx, base.id)
         if found is None:
             break
@@ -554,8 +557,21 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
         return None  # get(), count(), first()... is one row or a number, not rows
     manager = django_manager_at(base, links, index)
     if manager is not None:
+        from prodlint.rules.nplusone.returns import manager_chain
+
         owner = base if manager == 0 else links[manager - 1].node
-        return QuerySource("django", model_of_expr(owner), expr, links, local, eager_lookups(links))
+        model = model_of_expr(owner)
+        eager = eager_lookups(links)
+        if model is None:
+            return QuerySource("django", model, expr, links, local, eager)
+        custom = manager_chain(ctx, model, links, manager)
+        if custom is None:
+            return None  # a custom manager method that returns no rows
+        loaded, anchor = custom
+        eager = None if eager is None or loaded is None else eager | loaded
+        return QuerySource(
+            "django", model, expr, links, local and anchor is not None, eager, anchor=anchor
+        )
     sqla = _sqla_source(ctx, base, links, expr, index)
     if sqla is not None:
         sqla.local = local
@@ -568,97 +584,10 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
         and links
         and all(link.call is not None and link.name in LAZY_METHODS for link in links[1:])
     ):
-        returned = model_methods(ctx).get(links[0].name)
-        if returned is not None and returned[0] is not None:
-            eager = returned[1]
-            later = eager_lookups(links[1:])
-            related = QuerySource(
-                "django",
-                returned[0],
-                expr,
-                links[1:],
-                False,
-                None if eager is None or later is None else eager | later,
-            )
+        from prodlint.rules.nplusone.returns import method_rows
+
+        related = method_rows(ctx, base, links, expr)
     return related
-
-
-def model_methods(ctx: Context) -> dict[str, tuple[str | None, set[str] | None]]:
-    """Methods and properties of this file's models, managers and querysets that return a
-    queryset: name -> (model of the rows, relations loaded eagerly). ``for link in
-    doc.links_to():`` then loops over those rows. A name defined twice, or returning
-    anything else on some path, is left out."""
-
-    def summarise() -> dict[str, tuple[str | None, set[str] | None]]:
-        index = model_index(ctx)
-        found: dict[str, tuple[str | None, set[str] | None]] = {}
-        twice: set[str] = set()
-        for cls in ctx.tree.body:
-            if not isinstance(cls, ast.ClassDef):
-                continue
-            owner = cls.name if index.is_declared(cls.name) else None
-            if owner is None and not any(
-                (last_name(b) or "").endswith(("QuerySet", "Manager")) for b in cls.bases
-            ):
-                continue
-            for func in cls.body:
-                if not isinstance(
-                    func, (ast.FunctionDef, ast.AsyncFunctionDef)
-                ) or func.name.startswith("_"):
-                    continue
-                returned = _returned_rows(func, owner, index)
-                if returned is None:
-                    continue
-                if func.name in found:
-                    twice.add(func.name)
-                found[func.name] = returned
-        return {name: rows for name, rows in found.items() if name not in twice}
-
-    return ctx.memo("nplusone.model-methods", summarise)
-
-
-def _returned_rows(
-    func: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None, index: ModelIndex
-) -> tuple[str | None, set[str] | None] | None:
-    results: list[tuple[str | None, set[str] | None]] = []
-    for node in ast.walk(func):
-        if isinstance(node, (ast.Yield, ast.YieldFrom)):
-            return None
-        if not isinstance(node, ast.Return):
-            continue
-        if node.value is None:
-            return None
-        base, links = chain(node.value)
-        if any(
-            link.call is not None and link.name in DJANGO_QUERY_METHODS | VALUE_METHODS
-            for link in links
-        ):
-            return None
-        manager = django_manager_at(base, links, index)
-        if manager is not None:
-            owner_node = base if manager == 0 else links[manager - 1].node
-            results.append((model_of_expr(owner_node), eager_lookups(links)))
-        elif (
-            isinstance(base, ast.Name)
-            and base.id == "self"
-            and owner is not None
-            and len(links) >= 2
-            and links[0].call is None
-            and all(link.call is not None and link.name in LAZY_METHODS for link in links[1:])
-        ):
-            relation = index.relation(owner, links[0].name)
-            if relation is None or not relation.many:
-                return None
-            results.append((relation.target, eager_lookups(links[1:])))
-        else:
-            return None
-    if not results or any(model != results[0][0] for model, _ in results):
-        return None
-    # A relation is loaded when every return loads it; None (cannot tell) wins.
-    eager = results[0][1]
-    for _, loaded in results[1:]:
-        eager = None if eager is None or loaded is None else eager & loaded
-    return results[0][0], eager
 
 
 def _passed_eager(ctx: Context, param: ast.arg) -> set[str] | None:
