@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from prodlint.analysis.imports import dotted_name
 from prodlint.analysis.scopes import FUNCTION_NODES
+from prodlint.model import FixPayload
 
 if TYPE_CHECKING:
     from prodlint.analysis.context import Context
+
+
+@dataclass(frozen=True)
+class EnvVariablePayload(FixPayload):
+    """The fix of a hardcoded value: read it from this environment variable instead."""
+
+    variable: str
+
 
 ENV_FUNCTIONS = frozenset(
     {
@@ -23,6 +33,7 @@ ENV_FUNCTIONS = frozenset(
         "decouple.AutoConfig",
     }
 )
+
 # django-environ, environs and python-decouple objects are conventionally named so:
 # ``env("API_URL", default=...)``, ``env.str(...)``, ``config("API_URL", default=...)``.
 ENV_OBJECT_NAMES = frozenset({"env", "environ", "environs", "config", "getenv"})

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from prodlint.analysis.calls import argument
 from prodlint.analysis.constants import constant_value
 from prodlint.analysis.context import Context
-from prodlint.analysis.environment import os_module_usable
+from prodlint.analysis.environment import EnvVariablePayload, os_module_usable
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.config.common import documented_defaults, guarded_by, not_deployed
@@ -141,23 +141,19 @@ right hosts and origins are the deployment's to list.
 """
     severity = Severity.ERROR
     fix_safety = FixSafety.UNSAFE
-    # A settings module is read once at the top; calls are found through their keyword, far
-    # fewer than calls.
-    node_types = (ast.Module, ast.keyword, ast.Assign)
     fix_node_types = ("Arg", "Name")
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        if isinstance(node, ast.keyword):
-            if node.arg in ("debug", "allow_credentials", "DEBUG") and isinstance(
-                ctx.parent, ast.Call
-            ):
-                self._check_call(node, ctx.parent, ctx)
-            return
-        if isinstance(node, ast.Assign):
-            if len(node.targets) == 1 and not isinstance(node.targets[0], ast.Name):
-                self._check_flask_config(node, ctx)
-            return
-        assert isinstance(node, ast.Module)
+    # A settings module is read once at the top; calls are found through their keyword, far
+    # fewer than calls.
+    def check_keyword(self, node: ast.keyword, ctx: Context) -> None:
+        if node.arg in ("debug", "allow_credentials", "DEBUG") and isinstance(ctx.parent, ast.Call):
+            self._check_call(node, ctx.parent, ctx)
+
+    def check_Assign(self, node: ast.Assign, ctx: Context) -> None:
+        if len(node.targets) == 1 and not isinstance(node.targets[0], ast.Name):
+            self._check_flask_config(node, ctx)
+
+    def check_Module(self, node: ast.Module, ctx: Context) -> None:
         if (
             _is_production_settings(ctx.path)
             and not not_deployed(ctx)
@@ -196,7 +192,7 @@ right hosts and origins are the deployment's to list.
             ctx,
             node,
             fix=FixSafety.UNSAFE if fixable else FixSafety.NONE,
-            hint={"variable": variable},
+            payload=EnvVariablePayload(variable),
             what=what,
             why=why,
         )
@@ -283,7 +279,7 @@ right hosts and origins are the deployment's to list.
 
         from prodlint.fixes.config import env_flag
 
-        flag = env_flag(str(finding.fix_hint["variable"]), fixes)
+        flag = env_flag(finding.payload_as(EnvVariablePayload).variable, fixes)
         if isinstance(node, cst.Arg):
             return node.with_changes(value=flag)
         assert isinstance(node, cst.Name)

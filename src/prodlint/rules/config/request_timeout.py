@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from prodlint.analysis.calls import UNKNOWN, argument
 from prodlint.analysis.constants import constant_value
 from prodlint.analysis.context import Context
 from prodlint.analysis.entrypoints import module_qualified_name
-from prodlint.model import FixSafety, Severity
+from prodlint.model import FixPayload, FixSafety, Severity
 from prodlint.registry import Option, Rule
 from prodlint.rules.config.common import guarded_by, not_deployed
 
@@ -156,6 +157,11 @@ def blocking_call(call: ast.Call, ctx: Context) -> tuple[str, tuple[int | None, 
     return None
 
 
+@dataclass(frozen=True)
+class TimeoutPayload(FixPayload):
+    aiohttp: bool  # aiohttp takes ``aiohttp.ClientTimeout(total=...)``, not seconds
+
+
 class RequestWithoutTimeout(Rule):
     code = "PRD403"
     name = "RequestWithoutTimeout"
@@ -206,11 +212,9 @@ not handle. Choose the value per call where 10 s is wrong (uploads, long polls).
     severity = Severity.WARNING
     fix_safety = FixSafety.UNSAFE
     options = (Option("timeout", int, 10, "Seconds the fix passes as `timeout=`."),)
-    node_types = (ast.Call,)
     fix_node_types = ("Call",)
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        assert isinstance(node, ast.Call)
+    def check_Call(self, node: ast.Call, ctx: Context) -> None:
         found = blocking_call(node, ctx)
         if found is None or not_deployed(ctx):
             return
@@ -237,7 +241,7 @@ not handle. Choose the value per call where 10 s is wrong (uploads, long polls).
             ctx,
             node,
             fix=FixSafety.UNSAFE,
-            hint={"aiohttp": aiohttp},
+            payload=TimeoutPayload(aiohttp),
             call=qualified,
             problem=problem,
         )
@@ -249,7 +253,7 @@ not handle. Choose the value per call where 10 s is wrong (uploads, long polls).
 
         assert isinstance(node, cst.Call)
         seconds = int(self.settings["timeout"])  # type: ignore[call-overload]
-        if finding.fix_hint.get("aiohttp"):
+        if finding.payload_as(TimeoutPayload).aiohttp:
             fixes.add_import("aiohttp")
             value = cst.parse_expression(f"aiohttp.ClientTimeout(total={seconds})")
         else:
