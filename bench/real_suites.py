@@ -1,6 +1,9 @@
-"""Do prodlint's fixes keep real test suites green? (issue 8 "Proof that stays", issue 13)
+"""Do prodlint's fixes keep real test suites green? (issue 8 "Proof that stays", issue 13
+"Fixes keep real test suites green, for every family")
 
-For each pinned sdist (mkdocs 1.6.0, kombu 5.3.4, celery 5.3.6, Django 4.2.16):
+For each pinned sdist (mkdocs 1.6.0, kombu 5.3.4, celery 5.3.6 and Django 5.2.8 for the
+logging, SQL and N+1 fixes; requests 2.32.3, urllib3 2.2.3 and httpx 0.27.2 for the cleanup,
+config and typing fixes):
 
 1. fetch it (bench/sdists.py), make a venv under the work folder and install the project
    with its test requirements (PyPI wheels for the dependencies);
@@ -10,19 +13,24 @@ For each pinned sdist (mkdocs 1.6.0, kombu 5.3.4, celery 5.3.6, Django 4.2.16):
    ``PYTHONPATH``, so it shadows the installed package) and compare the outcome of every test
    id; a test whose outcome differs is run again on both sides, so a flaky test is not
    blamed on a fix;
-4. for every difference, apply each fixed file alone to the untouched tree and rerun the
-   differing tests: the files (and their hunks) that change the result are listed;
+4. for every difference, the fix's hunks are applied to a copy of the untouched tree in
+   halves (bench/hunks.py), a half that changes the differing tests is split again, down to
+   the hunk: each differing test is listed with its hunk (path, line, rule code, diff);
 5. module output: every file a safe fix touched that is a script or CLI entry point (a
-   ``__main__`` guard or a shebang) runs with ``--help`` before and after, with a timeout,
-   and its stdout, stderr and exit status are compared.
+   ``__main__`` guard or a shebang), and the project's own CLIs, run with ``--help`` before
+   and after, with a timeout, and their stdout, stderr and exit status are compared;
+6. typing: for a typed project, ``mypy`` (pinned) runs on the package before and after each
+   fix; the error count must not grow, and each new error is listed with the hunk under it.
 
-Where a whole suite is too long for a 2-core machine, only the test modules related to the
-files the fixes touch run (test modules the fixes touch, or that name a touched module); the
-table says which. Nothing is written inside the repository.
+Where a whole suite is too long for a 2-core machine (Django, celery), the test modules or
+apps related to the files the fixes touch run (touched ones, or ones that name a touched
+module), plus a fixed slice; the result says which. Nothing is written inside the
+repository except the results JSON (``--results``).
 
-    python bench/real_suites.py                      # every project
-    python bench/real_suites.py --only mkdocs kombu  # some
-    python bench/real_suites.py --workdir /tmp/x     # default /tmp/prodlint-real-suites
+    python bench/real_suites.py                       # every project
+    python bench/real_suites.py --only mkdocs kombu   # some
+    python bench/real_suites.py --select PRD5         # one family's fixes (as logging_suites did)
+    python bench/real_suites.py --workdir /tmp/x      # default /tmp/prodlint-real-suites
 """
 
 from __future__ import annotations
@@ -37,16 +45,19 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import hunks
 import sdists
 
 PRODLINT = [sys.executable, "-m", "prodlint"]
 MAX_SELECTED = 40  # test modules (or Django test apps) per project when the suite is cut down
-MAX_BLAMED_TESTS = 50  # differing tests rerun to find the files that change them
+MAX_BLAMED_TESTS = 50  # differing tests rerun to find the hunks that change them
 SCRIPT_TIMEOUT = 30
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 @dataclass
@@ -58,12 +69,23 @@ class Project:
     runner: str  # "pytest" or "django"
     tests: str  # the test folder, relative to the sdist
     pytest_args: list[str] = field(default_factory=list)
-    whole_suite: bool = True  # False: only the test modules related to the fixes
+    whole_suite: bool = True  # False: only the test modules related to the fixes (+ slice)
+    # test modules or Django apps that run on top of the related ones when the suite is cut
+    slice: list[str] = field(default_factory=list)
     # CLIs whose --help is compared before and after even when no fix touches the file
     # itself (they import what the fixes touched).
     entry_points: list[str] = field(default_factory=list)
     timeout: int = 1800
+    extras: str = ""  # the project's own extras, as "[a,b]"
+    import_roots: list[str] = field(default_factory=lambda: [""])  # PYTHONPATH, in the tree
+    mypy: list[str] = field(default_factory=list)  # mypy's arguments (typed projects)
 
+
+# Large Django apps that run next to the ones related to the fixes (the settings every app
+# reads, mail, the cache, migrations, the admin): the whole suite is ~18k tests, too long
+# for three runs (and the blame) on 2 shared cores.
+DJANGO_SLICE = ["admin_views", "auth_tests", "cache", "mail", "migrations", "model_fields"]
+MYPY = "mypy==1.13.0"
 
 PROJECTS = [
     Project(
@@ -113,17 +135,68 @@ PROJECTS = [
         whole_suite=False,
         entry_points=["celery/__main__.py"],
     ),
-    # Django's tests/requirements/py3.txt needs system libraries (pylibmc, ...); the tests
-    # whose optional dependencies are missing skip the same way before and after a fix.
+    # Django's tests/requirements/py3.txt less what needs system libraries or services
+    # (pylibmc, selenium, redis, watchman); tests whose optional dependencies are missing
+    # skip the same way before and after a fix.
     Project(
         "django",
-        "django==4.2.16",
-        ["tblib", "Jinja2", "PyYAML", "Pillow", "argon2-cffi", "bcrypt"],
+        "django==5.2.8",
+        ["tblib", "Jinja2", "PyYAML", "Pillow", "argon2-cffi", "bcrypt", "numpy", "docutils"],
         "django",
         "tests",
         whole_suite=False,
-        timeout=2400,
+        slice=DJANGO_SLICE,
+        timeout=3600,
         entry_points=["django/__main__.py"],
+    ),
+    # requests' requirements-dev.txt (pytest-httpbin serves httpbin on loopback: offline).
+    Project(
+        "requests",
+        "requests==2.32.3",
+        ["pytest>=7,<9", "pytest-httpbin==2.0.0", "httpbin~=0.10.0", "trustme", "PySocks"],
+        "pytest",
+        "tests",
+        ["-p", "no:warnings", "-o", "timeout=60"],
+        import_roots=["src", ""],
+    ),
+    # urllib3's dev-requirements.txt from PyPI (its hypercorn fork lives on GitHub; the
+    # released hypercorn serves the loopback dummy servers).
+    Project(
+        "urllib3",
+        "urllib3==2.2.3",
+        [
+            "pytest==8.0.2",
+            "pytest-timeout==2.1.0",
+            "PySocks==1.7.1",
+            "h2==4.1.0",
+            "trustme",
+            "cryptography",
+            "pyOpenSSL",
+            "trio==0.26.2",
+            "Quart==0.19.4",
+            "quart-trio==0.11.1",
+            "hypercorn",
+            "httpx==0.25.2",
+            "pytest-socket==0.7.0",
+            MYPY,
+        ],
+        "pytest",
+        "test",
+        ["-p", "no:warnings", "-o", "timeout=60"],
+        import_roots=["src", ""],
+        mypy=["src/urllib3"],
+    ),
+    # httpx's requirements.txt (its test servers run on loopback); typed strictly.
+    Project(
+        "httpx",
+        "httpx==0.27.2",
+        ["pytest", "trio", "trustme", "uvicorn", "chardet", "cryptography", MYPY],
+        "pytest",
+        "tests",
+        ["-p", "no:warnings"],
+        extras="[brotli,cli,http2,socks,zstd]",
+        mypy=["httpx"],
+        entry_points=["httpx/__init__.py"],
     ),
 ]
 
@@ -173,7 +246,7 @@ def venv_for(project: Project, source: Path, workdir: Path) -> Path:
     python = venv / "bin" / "python"
     marker = venv / ".prodlint-ready"
     venv.parent.mkdir(parents=True, exist_ok=True)
-    wanted = json.dumps([project.requirement, *project.test_requirements]) + "\n"
+    wanted = json.dumps([project.requirement + project.extras, *project.test_requirements]) + "\n"
     with sdists.locked(venv.parent / f"{project.name}.lock"):
         if marker.exists() and marker.read_text() == wanted:
             return python
@@ -182,7 +255,7 @@ def venv_for(project: Project, source: Path, workdir: Path) -> Path:
         pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
         for arguments in (
             ["-U", "pip", "setuptools", "wheel"],
-            [str(source)],
+            [f"{source}{project.extras}"],
             project.test_requirements,
         ):
             done = run([*pip, *arguments], cwd=source, timeout=1800)
@@ -211,10 +284,21 @@ def python_files(root: Path) -> dict[str, str]:
     return found
 
 
-def fix(tree: Path, unsafe: bool) -> dict[str, tuple[str, str]]:
+def selection_flags(select: str | None) -> list[str]:
+    return ["--select", select] if select else []
+
+
+def fix(tree: Path, unsafe: bool, select: str | None = None) -> dict[str, tuple[str, str]]:
     """Run ``prodlint fix`` on the tree; the files it changed, as (before, after)."""
     before = python_files(tree)
-    command = [*PRODLINT, "fix", "--no-cache", *(["--unsafe-fixes"] if unsafe else []), "."]
+    command = [
+        *PRODLINT,
+        "fix",
+        "--no-cache",
+        *selection_flags(select),
+        *(["--unsafe-fixes"] if unsafe else []),
+        ".",
+    ]
     done = run(command, cwd=tree, timeout=3600)
     if done.returncode not in (0, 1) or "Traceback" in done.stderr:
         raise SystemExit(
@@ -224,19 +308,33 @@ def fix(tree: Path, unsafe: bool) -> dict[str, tuple[str, str]]:
     return {name: (before[name], after[name]) for name in before if after.get(name) != before[name]}
 
 
-def hunks(before: str, after: str, name: str) -> list[str]:
-    lines = list(
-        difflib.unified_diff(
-            before.splitlines(True), after.splitlines(True), f"a/{name}", f"b/{name}", n=1
+def fixable_findings(tree: Path, select: str | None = None) -> list[hunks.Finding]:
+    """The fixable findings of the untouched tree, to name the rule behind each hunk."""
+    command = [*PRODLINT, "check", "--no-cache", "--format", "json", *selection_flags(select), "."]
+    done = run(command, cwd=tree, timeout=3600)
+    try:
+        report = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        raise SystemExit(f"prodlint check failed in {tree}:\n{done.stderr[-4000:]}") from None
+    return [
+        hunks.Finding(
+            Path(item["path"]).as_posix().removeprefix("./"),
+            item["line"],
+            item.get("end_line") or item["line"],
+            item["code"],
         )
-    )
-    found: list[str] = []
-    for line in lines[2:]:
-        if line.startswith("@@"):
-            found.append(line)
-        elif found:
-            found[-1] += line if line.endswith("\n") else line + "\n"
-    return found
+        for item in report["findings"]
+        if item.get("fix")
+    ]
+
+
+def split_fix(
+    files: dict[str, tuple[str, str]], findings: Sequence[hunks.Finding]
+) -> list[hunks.Hunk]:
+    found = [
+        hunk for name, (old, new) in sorted(files.items()) for hunk in hunks.split(name, old, new)
+    ]
+    return hunks.attribute(found, findings)
 
 
 def module_name(relative: str) -> str:
@@ -247,7 +345,14 @@ def related_tests(project: Project, root: Path, touched: Sequence[str]) -> list[
     """Test modules (pytest) or test apps (Django) that a fix touches or that name a touched
     module, the most related first."""
     tests_root = root / project.tests
-    modules = [module_name(name) for name in touched if not name.startswith(project.tests + "/")]
+    modules = [
+        module_name(name.removeprefix(prefix))
+        for name in touched
+        if not name.startswith(project.tests + "/")
+        for prefix in [
+            next((r + "/" for r in project.import_roots if r and name.startswith(r + "/")), "")
+        ]
+    ]
     patterns = []
     for module in modules:
         parent, _, leaf = module.rpartition(".")
@@ -283,7 +388,7 @@ def related_tests(project: Project, root: Path, touched: Sequence[str]) -> list[
         ranked = [
             unit for unit in ranked if unit.endswith(suffix) or Path(unit).name.startswith("test_")
         ]
-    return ranked[:MAX_SELECTED]
+    return list(dict.fromkeys([*ranked[:MAX_SELECTED], *project.slice]))
 
 
 def pytest_outcomes(report: Path) -> Outcomes:
@@ -309,8 +414,8 @@ def pytest_outcomes(report: Path) -> Outcomes:
 
 DJANGO_NEEDS_SERVICES = frozenset({"gis_tests"})
 DJANGO_LINE = re.compile(
-    r"^(?P<name>\w+) \((?P<where>[\w.]+)\)(?:\n.*?)? \.\.\. (?P<outcome>ok|FAIL|ERROR|skipped|expected failure|"
-    r"unexpected success)",
+    r"^(?P<name>\w+) \((?P<where>[\w.]+)\)(?:\n.*?)? \.\.\. "
+    r"(?P<outcome>ok|FAIL|ERROR|skipped|expected failure|unexpected success)",
     re.MULTILINE,
 )
 DJANGO_OUTCOMES = {
@@ -323,6 +428,17 @@ DJANGO_OUTCOMES = {
 }
 
 
+def tree_env(project: Project, tree: Path) -> dict[str, str]:
+    """The environment a project's code runs in: the tree's copy first on the path, nothing
+    of the caller's Python settings (pytest's, prodlint's own PYTHONPATH)."""
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "PYTHON"))
+    }
+    env["PYTHONPATH"] = os.pathsep.join(str(tree / root) for root in project.import_roots)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
 def run_tests(
     project: Project,
     python: Path,
@@ -331,11 +447,7 @@ def run_tests(
     ids: Sequence[str] | None = None,
 ) -> tuple[Outcomes, float, str]:
     """Run the tests (all, a selection of modules/apps, or given test ids) in ``tree``."""
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "PYTHON"))
-    }
-    env["PYTHONPATH"] = str(tree)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env = tree_env(project, tree)
     start = time.perf_counter()
     if project.runner == "pytest":
         report = tree / ".prodlint-junit.xml"
@@ -403,15 +515,14 @@ def compare(before: Outcomes, after: Outcomes) -> dict[str, tuple[str, str]]:
 class Side:
     label: str
     files: dict[str, tuple[str, str]]
+    hunks: list[hunks.Hunk] = field(default_factory=list)
     outcomes: Outcomes = field(default_factory=dict)
     seconds: float = 0.0
     differences: dict[str, tuple[str, str]] = field(default_factory=dict)
-    blame: dict[str, list[str]] = field(default_factory=dict)  # file -> tests it changes
+    # the hunks (one, or several that change the result only together) -> the tests they change
+    blame: list[tuple[list[hunks.Hunk], list[str]]] = field(default_factory=list)
     scripts: list[tuple[str, bool, str]] = field(default_factory=list)
-
-    @property
-    def hunk_count(self) -> int:
-        return sum(len(hunks(before, after, name)) for name, (before, after) in self.files.items())
+    mypy: dict[str, object] = field(default_factory=dict)
 
 
 def confirm(
@@ -434,42 +545,48 @@ def confirm(
 
 
 def blame(project: Project, python: Path, base: Path, workdir: Path, side: Side) -> None:
-    """Which fixed files change which of the differing tests: the fixed files are applied to
-    one copy of the untouched tree in halves, and a half that changes results is split
-    again (a few test runs for a few guilty files among many)."""
+    """Which hunks change which of the differing tests: the hunks (with the import-only ones
+    they need always in place) are applied to one copy of the untouched tree in halves, and a
+    half that changes the tests' results is split again, down to single hunks (a few test
+    runs for a few guilty hunks among many)."""
     ids = sorted(side.differences)[:MAX_BLAMED_TESTS]
+    originals = {name: before for name, (before, _) in side.files.items()}
+    support = [hunk for hunk in side.hunks if hunk.supporting]
+    suspects = [hunk for hunk in side.hunks if not hunk.supporting]
     trial = copy_tree(base, workdir / "trial")
     reference, _, _ = run_tests(project, python, trial, None, ids=ids)
 
-    def changed_by(names: Sequence[str]) -> dict[str, tuple[str, str]]:
-        for name in names:
-            (trial / name).write_text(
-                side.files[name][1], encoding="utf-8", errors="surrogateescape"
-            )
+    def changed_by(chosen: Sequence[hunks.Hunk], always: Sequence[hunks.Hunk]) -> list[str]:
+        written = hunks.texts(originals, chosen, always)
+        for name, text in written.items():
+            (trial / name).write_text(text, encoding="utf-8", errors="surrogateescape")
         try:
             outcomes, _, _ = run_tests(project, python, trial, None, ids=ids)
         finally:
-            for name in names:
+            for name in written:
                 (trial / name).write_text(
-                    side.files[name][0], encoding="utf-8", errors="surrogateescape"
+                    originals[name], encoding="utf-8", errors="surrogateescape"
                 )
-        return compare(reference, outcomes)
+        return sorted(compare(reference, outcomes))
 
-    def search(names: Sequence[str]) -> None:
-        changed = changed_by(names)
+    def search(chosen: Sequence[hunks.Hunk]) -> None:
+        changed = changed_by(chosen, support)
         if not changed:
             return
-        if len(names) == 1:
-            side.blame[names[0]] = sorted(changed)
+        if len(chosen) == 1:
+            side.blame.append((list(chosen), changed))
             return
-        half = len(names) // 2
+        half = len(chosen) // 2
         before = len(side.blame)
-        search(names[:half])
-        search(names[half:])
-        if len(side.blame) == before:  # only the files together change the result
-            side.blame[" + ".join(names)] = sorted(changed)
+        search(chosen[:half])
+        search(chosen[half:])
+        if len(side.blame) == before:  # only the hunks together change the result
+            side.blame.append((list(chosen), changed))
 
-    search(sorted(side.files))
+    by_imports = changed_by([], support) if support else []
+    if by_imports:
+        side.blame.append((support, by_imports))
+    search(suspects)
 
 
 def is_entry_point(text: str) -> bool:
@@ -481,15 +598,15 @@ def is_entry_point(text: str) -> bool:
 
 def script_command(python: Path, root: Path, relative: str) -> list[str]:
     path = root / relative
-    in_package = (path.parent / "__init__.py").exists()
-    if in_package:
+    if path.name == "__init__.py":  # a package's CLI, run as ``python -m package``
+        return [str(python), "-m", module_name(Path(relative).parent.as_posix()), "--help"]
+    if (path.parent / "__init__.py").exists():
         return [str(python), "-m", module_name(relative), "--help"]
     return [str(python), relative, "--help"]
 
 
-def script_output(python: Path, root: Path, relative: str) -> str:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
-    env["PYTHONPATH"] = str(root)
+def script_output(project: Project, python: Path, root: Path, relative: str) -> str:
+    env = tree_env(project, root)
     done = run(script_command(python, root, relative), cwd=root, timeout=SCRIPT_TIMEOUT, env=env)
     text = f"exit {done.returncode}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
     # A traceback's line numbers move with any added line (an import); its text is the point.
@@ -497,10 +614,12 @@ def script_output(python: Path, root: Path, relative: str) -> str:
 
 
 def check_scripts(project: Project, python: Path, base: Path, tree: Path, side: Side) -> None:
-    """Run every touched script or CLI, and the project's own CLIs, with ``--help`` on both trees."""
+    """Run every touched script or CLI, and the project's own CLIs, with ``--help`` on both
+    trees."""
     touched = [name for name, (before, _) in side.files.items() if is_entry_point(before)]
     for name in sorted({*touched, *project.entry_points}):
-        old, new = script_output(python, base, name), script_output(python, tree, name)
+        old = script_output(project, python, base, name)
+        new = script_output(project, python, tree, name)
         side.scripts.append(
             (
                 name,
@@ -514,6 +633,47 @@ def check_scripts(project: Project, python: Path, base: Path, tree: Path, side: 
         )
 
 
+MYPY_ERROR = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+): error: (?P<message>.*)$", re.MULTILINE)
+
+
+def mypy_errors(project: Project, python: Path, tree: Path) -> list[tuple[str, int, str]]:
+    """mypy's errors on the tree (its own config), as (path, line, message)."""
+    command = [
+        str(python),
+        "-m",
+        "mypy",
+        "--no-incremental",
+        "--show-error-codes",
+        "--no-pretty",
+        "--no-error-summary",
+        *project.mypy,
+    ]
+    done = run(command, cwd=tree, timeout=1800, env=tree_env(project, tree))
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"mypy failed in {tree}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return [(m["path"], int(m["line"]), m["message"]) for m in MYPY_ERROR.finditer(done.stdout)]
+
+
+def check_types(
+    project: Project, python: Path, before: Sequence[tuple[str, int, str]], tree: Path, side: Side
+) -> None:
+    """mypy's error count after the fix, and each new error with the hunk it sits in."""
+    after = mypy_errors(project, python, tree)
+    old = Counter((path, message) for path, _, message in before)
+    new_errors = []
+    for path, line, message in after:
+        if old[(path, message)]:
+            old[(path, message)] -= 1
+            continue
+        under = [
+            hunk.label
+            for hunk in side.hunks
+            if hunk.path == path and hunk.new_start <= line < hunk.new_start + max(len(hunk.new), 1)
+        ]
+        new_errors.append({"error": f"{path}:{line}: {message}", "hunks": under})
+    side.mypy = {"before": len(before), "after": len(after), "new": new_errors}
+
+
 def summarise(outcomes: Outcomes) -> str:
     counts = {kind: 0 for kind in ("passed", "failed", "error", "skipped")}
     for outcome in outcomes.values():
@@ -521,28 +681,37 @@ def summarise(outcomes: Outcomes) -> str:
     return "/".join(str(counts[kind]) for kind in ("passed", "failed", "error", "skipped"))
 
 
-def measure(project: Project, workdir: Path, log: Callable[[str], None]) -> dict[str, object]:
+def measure(
+    project: Project, workdir: Path, log: Callable[[str], None], select: str | None = None
+) -> dict[str, object]:
     source = sdists.fetch(project.requirement)
     log(f"{project.name}: venv and dependencies ...")
     python = venv_for(project, source, workdir)
     root = workdir / project.name
     base = copy_tree(source, root / "base")
+    findings = fixable_findings(base, select)
     sides = []
     for label, unsafe in (("safe", False), ("unsafe", True)):
         tree = copy_tree(source, root / label)
         log(f"{project.name}: prodlint fix{' --unsafe-fixes' if unsafe else ''} ...")
-        sides.append((Side(label, fix(tree, unsafe)), tree))
+        files = fix(tree, unsafe, select)
+        sides.append((Side(label, files, split_fix(files, findings)), tree))
     touched = sorted({name for side, _ in sides for name in side.files})
     selection = None if project.whole_suite else related_tests(project, base, touched)
     if selection is not None and not selection:
         log(f"{project.name}: no test module is related to the {len(touched)} fixed files")
-    log(
-        f"{project.name}: tests on the untouched tree ({'all' if selection is None else len(selection)}) ..."
-    )
+    size = "all" if selection is None else len(selection)
+    log(f"{project.name}: tests on the untouched tree ({size}) ...")
     reference, seconds, tail = run_tests(project, python, base, selection)
+    log(f"{project.name}: {summarise(reference)} passed/failed/error/skipped in {seconds:.0f} s")
     if not reference:
         log(f"{project.name}: no test results; the runner said:\n{tail}")
+    types_before = mypy_errors(project, python, base) if project.mypy else []
     for side, tree in sides:
+        if project.mypy:
+            check_types(project, python, types_before, tree, side)
+        if side.label == "safe":
+            check_scripts(project, python, base, tree, side)
         if not side.files:
             side.outcomes = reference
             continue
@@ -551,36 +720,35 @@ def measure(project: Project, workdir: Path, log: Callable[[str], None]) -> dict
         side.differences = confirm(project, python, base, tree, compare(reference, side.outcomes))
         if side.differences:
             log(
-                f"{project.name}: {len(side.differences)} tests differ after the {side.label} fix; finding the files ..."
+                f"{project.name}: {len(side.differences)} tests differ after the {side.label} "
+                "fix; finding the hunks ..."
             )
             blame(project, python, base, root, side)
-        if side.label == "safe":
-            check_scripts(project, python, base, tree, side)
     return {
         "project": project.requirement,
         "selection": "whole suite" if selection is None else selection,
+        "tests": len(reference),
         "base": summarise(reference),
         "base_seconds": round(seconds, 1),
         "sides": {
             side.label: {
                 "files": len(side.files),
-                "hunks": side.hunk_count,
+                "hunks": len(side.hunks),
+                "rules": dict(Counter(code for hunk in side.hunks for code in hunk.codes)),
                 "result": summarise(side.outcomes),
+                "seconds": round(side.seconds, 1),
                 "differences": {test: list(change) for test, change in side.differences.items()},
-                "blame": {
-                    key: {
-                        "tests": tests,
-                        "hunks": [
-                            hunk
-                            for name in key.split(" + ")
-                            for hunk in hunks(*side.files[name], name)
-                        ],
-                    }
-                    for key, tests in side.blame.items()
-                },
+                "blame": [
+                    {"hunks": [hunk.as_json() for hunk in guilty], "tests": tests}
+                    for guilty, tests in side.blame
+                ],
+                "unexplained": sorted(
+                    set(side.differences) - {test for _, tests in side.blame for test in tests}
+                ),
                 "scripts": [
                     {"file": name, "same": same, "diff": diff} for name, same, diff in side.scripts
                 ],
+                "mypy": side.mypy,
             }
             for side, _ in sides
         },
@@ -598,31 +766,35 @@ def table(results: Sequence[dict[str, object]]) -> str:
         "after p/f/e/s",
         "changed tests",
         "scripts same",
+        "mypy errors",
     )
     rows = [header]
     for result in results:
         selection = result["selection"]
-        tests = "whole suite" if selection == "whole suite" else f"{len(selection)} modules"  # type: ignore[arg-type]
+        scope = "whole suite" if selection == "whole suite" else f"{len(selection)} modules/apps"  # type: ignore[arg-type]
         sides = result["sides"]
         assert isinstance(sides, dict)
         for label, side in sides.items():
             scripts = side["scripts"]
+            mypy = side["mypy"]
             rows.append(
                 (
                     str(result["project"]),
-                    tests,
+                    f"{result['tests']} ({scope})",
                     str(result["base"]),
                     label,
                     str(side["files"]),
                     str(side["hunks"]),
                     side["result"],
                     str(len(side["differences"])),
-                    f"{sum(s['same'] for s in scripts)}/{len(scripts)}" if label == "safe" else "-",
+                    f"{sum(s['same'] for s in scripts)}/{len(scripts)}" if scripts else "-",
+                    f"{mypy['before']} -> {mypy['after']}" if mypy else "-",
                 )
             )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in rows
     )
 
 
@@ -632,20 +804,33 @@ def details(results: Sequence[dict[str, object]]) -> str:
         sides = result["sides"]
         assert isinstance(sides, dict)
         for label, side in sides.items():
+            where = f"{result['project']} {label}"
             for test, (old, new) in side["differences"].items():
-                out.append(f"{result['project']} {label}: {test}: {old} -> {new}")
-            for name, blamed in side["blame"].items():
+                out.append(f"{where}: {test}: {old} -> {new}")
+            for blamed in side["blame"]:
+                labels = " + ".join(
+                    f"{h['path']}:{h['line']} {','.join(h['codes'])}" for h in blamed["hunks"]
+                )
                 out.append(
-                    f"{result['project']} {label}: {name} changes {len(blamed['tests'])} tests: "
+                    f"{where}: {labels} changes {len(blamed['tests'])} tests: "
                     + ", ".join(blamed["tests"][:5])
                 )
-                out.extend("    " + line for hunk in blamed["hunks"] for line in hunk.splitlines())
+                out.extend(
+                    "    " + line for h in blamed["hunks"] for line in h["diff"].splitlines()
+                )
+            if side["unexplained"]:
+                out.append(f"{where}: no hunk alone or together explains {side['unexplained'][:5]}")
             for script in side["scripts"]:
                 if not script["same"]:
-                    out.append(
-                        f"{result['project']} {label}: {script['file']} prints differently:\n{script['diff']}"
-                    )
+                    out.append(f"{where}: {script['file']} prints differently:\n{script['diff']}")
+            for error in (side["mypy"] or {}).get("new", []):
+                out.append(f"{where}: new mypy error {error['error']} (hunks: {error['hunks']})")
     return "\n".join(out)
+
+
+def git_commit() -> str:
+    done = run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, timeout=30)
+    return done.stdout.strip()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -653,7 +838,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--only", nargs="*", choices=[project.name for project in PROJECTS])
+    parser.add_argument("--select", help="fix only these codes or prefixes (PRD5: logging)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/prodlint-real-suites"))
+    parser.add_argument(
+        "--results", type=Path, help="write the results JSON here too (bench/results/...)"
+    )
+    parser.add_argument(
+        "--commit",
+        default=git_commit(),
+        help="the prodlint commit measured (default: this checkout's HEAD)",
+    )
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     version = run([*PRODLINT, "--version"], cwd=args.workdir, timeout=60).stdout.strip()
@@ -662,12 +856,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
     log(f"{version}; work folder {args.workdir}")
-    results = []
-    for project in PROJECTS:
-        if args.only and project.name not in args.only:
-            continue
-        results.append(measure(project, args.workdir, log))
-        (args.workdir / "results.json").write_text(json.dumps(results, indent=2))
+    results: list[dict[str, object]] = []
+    chosen = [project for project in PROJECTS if not args.only or project.name in args.only]
+    if args.results and args.results.exists():  # keep the other projects' last results
+        names = {project.requirement for project in chosen}
+        earlier = json.loads(args.results.read_text())["results"]
+        results = [result for result in earlier if result["project"] not in names]
+    for project in chosen:
+        results.append({"commit": args.commit, **measure(project, args.workdir, log, args.select)})
+        for target in [args.workdir / "results.json", *([args.results] if args.results else [])]:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(
+                json.dumps(
+                    {"prodlint": version, "select": args.select, "results": results}, indent=2
+                )
+                + "\n"
+            )
     print(table(results))
     print(details(results))
     return 0

@@ -2,9 +2,10 @@
 
 mkdocs 1.6.0 (pinned sdist, its own unit tests, about 700, in under a minute) is fixed with
 the default ``prodlint fix`` and tested before and after in a venv of its own, with the
-harness of ``bench/real_suites.py`` (which does the same for kombu, celery and Django, and for
-``--unsafe-fixes``). Its ``__main__`` entry point must print the same ``--help`` too. Then a
-deliberately broken module shows the comparison would have noticed a fix that breaks code.
+harness of ``bench/real_suites.py`` (which does the same for kombu, celery, Django, requests,
+urllib3 and httpx, for ``--unsafe-fixes``, and counts mypy errors). Its ``__main__`` entry
+point must print the same ``--help`` too. Then a fix broken on purpose, hidden among harmless
+hunks, shows the comparison notices it and the blame names that hunk alone.
 """
 
 from __future__ import annotations
@@ -13,12 +14,44 @@ import os
 from pathlib import Path
 
 import pytest
-
 from pinned_sdists import sdist, sdists
 
-import real_suites  # noqa: I001 - bench/ is on the path once pinned_sdists is imported
+# Only now is bench/ on the path (pinned_sdists puts it there).
+assert Path(sdists.__file__).parent.name == "bench"
+import hunks  # noqa: E402
+import real_suites  # noqa: E402
 
-pytestmark = pytest.mark.slow
+BEFORE = "import os\n\n\ndef f():\n    print(1)\n    return os.sep\n"
+AFTER = (
+    "import logging\nimport os\n\nlogger = logging.getLogger(__name__)\n\n\ndef f():\n"
+    "    logger.info(1)\n    return os.sep\n"
+)
+
+
+def test_hunks_apply_alone_and_together() -> None:
+    found = hunks.split("m.py", BEFORE, AFTER)
+    assert [(hunk.start, hunk.supporting) for hunk in found] == [(1, True), (2, True), (5, False)]
+    assert hunks.apply(BEFORE, found) == AFTER
+    assert hunks.apply(BEFORE, []) == BEFORE
+    call = found[2]
+    assert hunks.apply(BEFORE, [call]) == BEFORE.replace("print(1)", "logger.info(1)")
+    assert call.diff() == "@@ -5,1 +8,1 @@\n-    print(1)\n+    logger.info(1)\n"
+    with pytest.raises(ValueError):
+        hunks.apply(AFTER, [call])  # a hunk applies only to the text it was cut from
+
+
+def test_hunks_take_the_code_of_the_finding_they_fix() -> None:
+    found = hunks.split("m.py", BEFORE, AFTER)
+    findings = [hunks.Finding("m.py", 5, 5, "PRD501"), hunks.Finding("other.py", 5, 5, "PRD403")]
+    assert [hunk.codes for hunk in hunks.attribute(found, findings)] == [("PRD501",)] * 3
+    assert hunks.attribute(found, [])[0].codes == ()
+
+
+def test_a_rewritten_block_is_not_support() -> None:
+    before = 'HOST = "localhost"\n'
+    after = 'import os\nHOST = os.environ.get("HOST", "localhost")\n'
+    (hunk,) = hunks.split("settings.py", before, after)
+    assert not hunk.supporting
 
 
 def environment(project: real_suites.Project, source: Path) -> Path:
@@ -30,6 +63,7 @@ def environment(project: real_suites.Project, source: Path) -> Path:
         pytest.skip(f"cannot install {project.requirement}'s test requirements (offline?)")
 
 
+@pytest.mark.slow
 def test_safe_fixes_keep_mkdocs_tests_green(tmp_path: Path) -> None:
     project = real_suites.project_named("mkdocs")
     source = sdist(project.requirement)
@@ -56,17 +90,38 @@ def test_safe_fixes_keep_mkdocs_tests_green(tmp_path: Path) -> None:
     assert all(same for _, same, _ in side.scripts), [
         diff for _, same, diff in side.scripts if not same
     ]
-    help_text = real_suites.script_output(python, fixed, "mkdocs/__main__.py")
+    help_text = real_suites.script_output(project, python, fixed, "mkdocs/__main__.py")
     assert "exit 0" in help_text and "Usage:" in help_text, help_text
 
-    # The same comparison on a module broken on purpose must see a difference.
-    broken = real_suites.copy_tree(source, tmp_path / "broken")
+    # A fix that breaks one function, among hunks that change nothing: the comparison sees
+    # the difference and the blame names the breaking hunk, not its neighbours.
     victim = "mkdocs/commands/build.py"
-    (broken / victim).write_text(
-        'raise ImportError("broken on purpose")\n' + (source / victim).read_text()
-    )
+    original = (source / victim).read_text()
+    harmless = original
+    for line in (
+        'log.debug(f"Building theme template: {template_name}")',
+        'log.debug(f"Building extra template: {template_name}")',
+        "def site_directory_contains_stale_files(site_directory: str) -> bool:",
+    ):
+        harmless = harmless.replace(line, line + "  # a harmless hunk")
+    signature = "serve_url: str | None = None, dirty: bool = False) -> None:\n"
+    broken = harmless.replace(signature, signature + '    raise RuntimeError("broken")\n', 1)
+    assert broken != harmless != original
+    side = real_suites.Side("unsafe", {victim: (original, broken)})
+    side.hunks = real_suites.split_fix(side.files, [])
+    assert len([hunk for hunk in side.hunks if not hunk.supporting]) == 4
+    tree = real_suites.copy_tree(source, tmp_path / "broken")
+    (tree / victim).write_text(broken)
     selection = real_suites.related_tests(project, base, [victim])
     assert selection
     reference, _, _ = real_suites.run_tests(project, python, base, selection)
-    outcomes, _, _ = real_suites.run_tests(project, python, broken, selection)
-    assert real_suites.compare(reference, outcomes)
+    outcomes, _, _ = real_suites.run_tests(project, python, tree, selection)
+    side.differences = real_suites.confirm(
+        project, python, base, tree, real_suites.compare(reference, outcomes)
+    )
+    assert side.differences
+    real_suites.blame(project, python, base, tmp_path, side)
+    assert len(side.blame) == 1, side.blame
+    (guilty, tests) = side.blame[0]
+    assert [hunk.diff().count('raise RuntimeError("broken")') for hunk in guilty] == [1]
+    assert set(tests) <= set(side.differences) and tests
