@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from prodlint.analysis.context import Context
 from prodlint.analysis.destinations import Destination
 from prodlint.analysis.imports import last_name
+from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.paths import path_matches
 
 SCHEMES = (
@@ -297,6 +298,63 @@ def env_name(*words: str) -> str:
     if "_" not in name.strip("_"):
         name = "APP_" + name
     return name
+
+
+SCHEME_VARIABLES = {
+    "postgres": "DATABASE_URL",
+    "postgresql": "DATABASE_URL",
+    "mysql": "DATABASE_URL",
+    "mariadb": "DATABASE_URL",
+    "mssql": "DATABASE_URL",
+    "oracle": "DATABASE_URL",
+    "cockroachdb": "DATABASE_URL",
+    "redis": "REDIS_URL",
+    "rediss": "REDIS_URL",
+    "amqp": "BROKER_URL",
+    "amqps": "BROKER_URL",
+    "mongodb": "MONGODB_URL",
+    "mongodb+srv": "MONGODB_URL",
+}
+
+GENERIC_LABELS = frozenset(
+    {"api", "app", "service", "services", "gateway", "internal", "rest", "ws"}
+)
+
+
+def variable_from_host(address: Address) -> str:
+    scheme = (address.scheme or "").partition("+")[0]
+    if scheme in SCHEME_VARIABLES:
+        return SCHEME_VARIABLES[scheme]
+    suffix = "HOST" if address.scheme is None else "URL"
+    host = address.host.strip("[]")
+    if host in LOCAL_HOSTS or IPV4.match(host) or ":" in host:
+        return f"SERVICE_{suffix}"
+    labels = [label for label in host.split(".")[:-1] if label != "www"] or [host]
+    if labels[0] in GENERIC_LABELS and len(labels) > 1:
+        return env_name(labels[1], labels[0], suffix)  # api.stripe.com -> STRIPE_API_URL
+    return env_name(labels[0], suffix)
+
+
+def address_variable(where: Destination, address: Address, ctx: Context) -> str:
+    """The variable a literal address is read from: ``API_URL = ...`` keeps its name (a
+    class attribute is prefixed with the class); a dict entry joins its keys; a literal
+    passed to a client, or bound to a local variable, is named after its host
+    (``USERS_API_URL``)."""
+    name = where.name
+    cls = (
+        ctx.enclosing_class()
+        if isinstance(ctx.parent, (ast.Assign, ast.AnnAssign))
+        and isinstance(ctx.enclosing(ast.ClassDef, *FUNCTION_NODES), ast.ClassDef)
+        else None
+    )
+    if where.kind == "key" and name:
+        outer = [word for word in reversed(where.outer) if word.lower() != "default"]
+        return env_name(*outer, name)
+    if name and where.kind in ("name", "attribute", "subscript", "default") and name.isupper():
+        if where.kind == "name" and cls is not None:
+            return env_name(cls.name, name)  # BillingClient.BASE_URL -> BILLING_CLIENT_BASE_URL
+        return env_name(name)
+    return variable_from_host(address)
 
 
 # Credential formats that are secrets whatever they are bound to.

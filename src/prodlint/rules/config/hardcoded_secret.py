@@ -17,6 +17,7 @@ from prodlint.rules.config.common import (
     CREDENTIAL_SHAPES,
     NOT_A_SECRET_NAME,
     SECRET_NAME,
+    address_variable,
     env_name,
     in_enum_class,
     is_placeholder_secret,
@@ -72,6 +73,9 @@ KEY_CALL_NAMES = {
     "BasicAuth": "",
 }
 AUTH_SCHEMES = ("bearer ", "basic ", "token ")
+# Where a fix can put ``os.environ[...]`` instead of the literal (not a parameter default:
+# a signature must not fail at import).
+FIXABLE_KINDS: tuple[str, ...] = ("name", "attribute", "subscript", "key", "keyword")
 
 
 def _may_hold_secret(node: ast.Constant, ctx: Context) -> bool:
@@ -180,11 +184,15 @@ def token_for(user_id):
     fixed_example = use_instead
     fix_safety_note = """
 The fix is unsafe: the literal becomes `os.environ["NAME"]` (`NAME` from the bound name,
-`APP_` prefixed when it is one word), so the program fails at start-up until the
+`APP_` prefixed when it is one word; a URL with a password is read whole, as the
+deployment's `DATABASE_URL`-style variable: the name it is bound to, or one made from its
+scheme or host, so `create_engine("postgresql://app:s3cret@db/app")` becomes
+`create_engine(os.environ["DATABASE_URL"])`), so the program fails at start-up until the
 deployment sets the variable, and the old value must still be rotated: it stays in the
 repository's history. Offered for a literal bound to a name, attribute, dict entry or
-keyword argument; not for parameter defaults, pieces of built strings, keys passed
-positionally, or where `os` means something else.
+keyword argument (a URL also where it is passed positionally); not for parameter
+defaults, pieces of built strings, other values passed positionally, or where `os` means
+something else.
 """
     severity = Severity.ERROR
     fix_safety = FixSafety.UNSAFE
@@ -221,7 +229,11 @@ positionally, or where `os` means something else.
                 and not is_placeholder_secret(address.password, None)
             ):
                 if not not_deployed(ctx) and not under_env_lookup(ctx):
-                    self._report(node, ctx, "password in a URL", None)
+                    # The deployment sets the whole URL (``DATABASE_URL``): host and user go
+                    # with the password, and a password spliced into a URL would need quoting.
+                    where = destination(node, ctx)
+                    variable = None if where is None else address_variable(where, address, ctx)
+                    self._report(node, ctx, "password in a URL", where, variable)
                 return
         if len(value) > 200 or not _may_hold_secret(node, ctx):
             return
@@ -292,33 +304,38 @@ positionally, or where `os` means something else.
         self.report(ctx, passed, what=what)
 
     def _report(
-        self, node: ast.Constant, ctx: Context, what: str, where: Destination | None
+        self,
+        node: ast.Constant,
+        ctx: Context,
+        what: str,
+        where: Destination | None,
+        variable: str | None = None,
     ) -> None:
+        """``variable`` names the environment variable when the destination's own name is
+        not it (a URL passed to a client); otherwise it comes from the bound name."""
+        kinds = FIXABLE_KINDS if variable is None else (*FIXABLE_KINDS, "argument")
         fixable = (
             where is not None
             and where.whole
             and where.element is None
-            and where.name
-            and where.kind in ("name", "attribute", "subscript", "key", "keyword")
+            and (where.name or variable)
+            and where.kind in kinds
             and isinstance(node.value, str)
             and os_module_usable(ctx)
         )
         if not fixable:
             self.report(ctx, node, what=what)
             return
-        assert where is not None and where.name is not None
-        words = (
-            [w for w in reversed(where.outer) if w.lower() != "default"]
-            if where.kind == "key"
-            else []
-        )
-        self.report(
-            ctx,
-            node,
-            fix=FixSafety.UNSAFE,
-            hint={"variable": env_name(*words, where.name)},
-            what=what,
-        )
+        assert where is not None
+        if variable is None:
+            assert where.name is not None
+            words = (
+                [w for w in reversed(where.outer) if w.lower() != "default"]
+                if where.kind == "key"
+                else []
+            )
+            variable = env_name(*words, where.name)
+        self.report(ctx, node, fix=FixSafety.UNSAFE, hint={"variable": variable}, what=what)
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
         import libcst as cst

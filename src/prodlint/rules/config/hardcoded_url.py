@@ -8,17 +8,15 @@ from typing import TYPE_CHECKING
 from prodlint.analysis.context import Context
 from prodlint.analysis.destinations import Destination, destination
 from prodlint.analysis.environment import in_settings_class, os_module_usable, under_env_lookup
-from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.config.common import (
     HOST_NAME,
-    IPV4,
     LOCAL_HOSTS,
     Address,
+    address_variable,
     config_name,
     documented_defaults,
-    env_name,
     in_enum_class,
     is_reference_host,
     not_deployed,
@@ -32,26 +30,6 @@ if TYPE_CHECKING:
     from prodlint.fixes.base import FixContext
     from prodlint.model import Finding
 
-SCHEME_VARIABLES = {
-    "postgres": "DATABASE_URL",
-    "postgresql": "DATABASE_URL",
-    "mysql": "DATABASE_URL",
-    "mariadb": "DATABASE_URL",
-    "mssql": "DATABASE_URL",
-    "oracle": "DATABASE_URL",
-    "cockroachdb": "DATABASE_URL",
-    "redis": "REDIS_URL",
-    "rediss": "REDIS_URL",
-    "amqp": "BROKER_URL",
-    "amqps": "BROKER_URL",
-    "mongodb": "MONGODB_URL",
-    "mongodb+srv": "MONGODB_URL",
-}
-
-GENERIC_LABELS = frozenset(
-    {"api", "app", "service", "services", "gateway", "internal", "rest", "ws"}
-)
-
 
 def _host_setting(name: str, where: Destination, address: Address) -> bool:
     """A bare host counts where a setting holds it (``REDIS_HOST = ...``, ``{"HOST": ...}``);
@@ -62,34 +40,6 @@ def _host_setting(name: str, where: Destination, address: Address) -> bool:
     if "_" not in name and address.host in LOCAL_HOSTS | {"127.0.0.1"}:
         return False  # HOST = "127.0.0.1": where the program's own server listens
     return bool(HOST_NAME.search(name)) or (where.kind == "key" and name == "LOCATION")
-
-
-def _variable_from_host(address: Address) -> str:
-    scheme = (address.scheme or "").partition("+")[0]
-    if scheme in SCHEME_VARIABLES:
-        return SCHEME_VARIABLES[scheme]
-    suffix = "HOST" if address.scheme is None else "URL"
-    host = address.host.strip("[]")
-    if host in LOCAL_HOSTS or IPV4.match(host) or ":" in host:
-        return f"SERVICE_{suffix}"
-    labels = [label for label in host.split(".")[:-1] if label != "www"] or [host]
-    if labels[0] in GENERIC_LABELS and len(labels) > 1:
-        return env_name(labels[1], labels[0], suffix)  # api.stripe.com -> STRIPE_API_URL
-    return env_name(labels[0], suffix)
-
-
-def variable_name(where: Destination, address: Address, cls: ast.ClassDef | None) -> str:
-    """``API_URL = ...`` keeps its name; a dict entry joins its keys; a literal passed to a
-    client, or bound to a local variable, is named after its host (``USERS_API_URL``)."""
-    name = where.name
-    if where.kind == "key" and name:
-        outer = [word for word in reversed(where.outer) if word.lower() != "default"]
-        return env_name(*outer, name)
-    if name and where.kind in ("name", "attribute", "subscript", "default") and name.isupper():
-        if where.kind == "name" and cls is not None:
-            return env_name(cls.name, name)  # BillingClient.BASE_URL -> BILLING_CLIENT_BASE_URL
-        return env_name(name)
-    return _variable_from_host(address)
 
 
 class HardcodedServiceUrl(Rule):
@@ -192,10 +142,7 @@ means something else.
         ):
             return
         what = "host" if address.scheme is None else "service URL"
-        in_class = isinstance(ctx.parent, (ast.Assign, ast.AnnAssign)) and isinstance(
-            ctx.enclosing(ast.ClassDef, *FUNCTION_NODES), ast.ClassDef
-        )
-        variable = variable_name(where, address, ctx.enclosing_class() if in_class else None)
+        variable = address_variable(where, address, ctx)
         shown = value if len(value) <= 60 else value[:57] + "..."
         # A password in the URL is PRD402's: hiding it behind an environment fallback would
         # keep the secret in the code and silence that finding.
