@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from prodlint.analysis.context import Context
@@ -14,7 +15,7 @@ from prodlint.analysis.entrypoints import (
     module_qualified_name,
 )
 from prodlint.analysis.scopes import FUNCTION_NODES
-from prodlint.model import FixSafety, Severity
+from prodlint.model import FixPayload, FixSafety, Severity
 from prodlint.paths import path_matches
 from prodlint.registry import Option, Rule
 from prodlint.rules.logging.common import (
@@ -219,6 +220,13 @@ def _without_print_noqa(comment: str) -> str | None:
     return text or None
 
 
+@dataclass(frozen=True)
+class PrintPayload(FixPayload):
+    call: str  # the logging call that replaces the print, as source
+    logger: str
+    define_logger: bool  # the module has no such logger yet: the fix defines it
+
+
 class PrintUsedAsLogging(Rule):
     code = "PRD501"
     name = "PrintUsedAsLogging"
@@ -312,11 +320,9 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
             "Globs of files whose prints are output: scripts, and helpers of browser/end-to-end tests.",
         ),
     )
-    node_types = (ast.Call,)
     fix_node_types = ("Call",)
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        assert isinstance(node, ast.Call)
+    def check_Call(self, node: ast.Call, ctx: Context) -> None:
         if not isinstance(node.func, ast.Name) or node.func.id != "print":
             return
         if ctx.qualified_name(node.func) != "print" or self._print_is_redefined(ctx):
@@ -345,11 +351,9 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
             logger=logger[0],
             level=level,
             anchor=self._statement_anchor(node, ctx),
-            hint={
-                "call": f"{logger[0]}.{level}({call_source(message.template, message.args)})",
-                "logger": logger[0],
-                "define_logger": logger[1],
-            },
+            payload=PrintPayload(
+                f"{logger[0]}.{level}({call_source(message.template, message.args)})", *logger
+            ),
         )
 
     @staticmethod
@@ -484,8 +488,9 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
 
         from prodlint.fixes.logging_setup import use_logger
 
-        use_logger(fixes, str(finding.fix_hint["logger"]), bool(finding.fix_hint["define_logger"]))
-        call = cst.parse_expression(str(finding.fix_hint["call"]))
+        payload = finding.payload_as(PrintPayload)
+        use_logger(fixes, payload.logger, payload.define_logger)
+        call = cst.parse_expression(payload.call)
         if not isinstance(node, cst.SimpleStatementLine):
             return call
         statement = node.body[0]

@@ -126,24 +126,24 @@ event, a consumer's `disconnect`) depends on the framework and on what else the 
 does.
 """
     severity = Severity.WARNING
-    node_types = (ast.Call, ast.Assign)
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        if isinstance(node, ast.Call):
-            func = node.func
-            if not isinstance(func, ast.Attribute) or func.attr not in ADDERS or not node.args:
-                return
-            registry, added = (
-                func.value,
-                node.args[-1] if func.attr != "setdefault" else node.args[0],
-            )
-        else:
-            assert isinstance(node, ast.Assign)
-            target = node.targets[0]
-            if len(node.targets) != 1 or not isinstance(target, ast.Subscript):
-                return
-            registry = target.value
-            added = target.slice if _is_connection_key(target.slice) else node.value
+    def check_Call(self, node: ast.Call, ctx: Context) -> None:
+        func = node.func
+        if not isinstance(func, ast.Attribute) or func.attr not in ADDERS or not node.args:
+            return
+        added = node.args[-1] if func.attr != "setdefault" else node.args[0]
+        self._judge(node, func.value, added, ctx)
+
+    def check_Assign(self, node: ast.Assign, ctx: Context) -> None:
+        target = node.targets[0]
+        if len(node.targets) != 1 or not isinstance(target, ast.Subscript):
+            return
+        added = target.slice if _is_connection_key(target.slice) else node.value
+        self._judge(node, target.value, added, ctx)
+
+    def _judge(self, node: ast.AST, registry: ast.expr, added: ast.expr, ctx: Context) -> None:
+        """``added`` is put into ``registry`` by ``node``: a leak when it is a connection
+        and no code of the module ever takes it out again."""
         key = _registry_key(registry)
         if key is None:
             return

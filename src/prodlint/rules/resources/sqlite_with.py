@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.flow import flow_of
-from prodlint.model import FixSafety, Severity
+from prodlint.model import FixPayload, FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.resources.common import HANDED_ON, resource_of
 
@@ -19,6 +20,13 @@ if TYPE_CHECKING:
 
 # Connections whose ``with`` is a transaction, not a lifetime.
 TRANSACTION_ONLY = frozenset({"sqlite3.connect", "sqlite3.dbapi2.connect", "psycopg2.connect"})
+
+
+@dataclass(frozen=True)
+class ClosingPayload(FixPayload):
+    item: int  # which item of the ``with`` enters the connection
+    name: str  # the name it is bound to
+    indent: int  # the ``with`` statement's column, for the line-length check
 
 
 class ConnectionWithDoesNotClose(Rule):
@@ -65,11 +73,9 @@ nothing can use it any more.
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE
-    node_types = (ast.withitem,)
     fix_node_types = ("With",)
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        assert isinstance(node, ast.withitem)
+    def check_withitem(self, node: ast.withitem, ctx: Context) -> None:
         call = node.context_expr
         if not isinstance(call, ast.Call):
             return
@@ -106,7 +112,7 @@ nothing can use it any more.
             ctx,
             call,
             fix=FixSafety.SAFE,
-            hint={"item": index, "name": target.id, "indent": statement.col_offset},
+            payload=ClosingPayload(index, target.id, statement.col_offset),
             anchor=(statement, "With"),
             resource=found[0],
         )
@@ -119,8 +125,8 @@ nothing can use it any more.
 
         if not isinstance(node, cst.With):
             return None
-        index = int(str(finding.fix_hint["item"]))
-        name = str(finding.fix_hint["name"])
+        payload = finding.payload_as(ClosingPayload)
+        index, name = payload.item, payload.name
         items = list(node.items)
         if index >= len(items):
             return None
@@ -140,8 +146,7 @@ nothing can use it any more.
         header = fixes.module.code_for_node(
             joined.with_changes(leading_lines=(), body=cst.SimpleStatementSuite([]))
         )
-        indent = int(str(finding.fix_hint.get("indent", 0)))
-        if indent + len(header.rstrip()) <= line_limit(fixes.module.code):
+        if payload.indent + len(header.rstrip()) <= line_limit(fixes.module.code):
             return joined
         # Too long for one line, and several context managers can only be wrapped in
         # parentheses from Python 3.10 on: the closing block goes around the rest instead,
