@@ -6,6 +6,7 @@ connection, so the exception paths PRD302 is about really run."""
 
 from __future__ import annotations
 
+import ast
 import gc
 import importlib.util
 import socket
@@ -94,8 +95,6 @@ FIXED = load(SOURCE.with_name("network.fixed.py"), "resources_network_fixed")
 
 def flagged_functions() -> dict[str, str]:
     """Function name -> code, for every PRD301/302 finding in the fixture."""
-    import ast
-
     checker = Checker(Config(), rules=[ResourceNotClosed, ClosedOnlyOnSuccess])
     text = SOURCE.read_text(encoding="utf-8")
     findings = checker.check_text(text, str(SOURCE))
@@ -229,3 +228,61 @@ def test_temporary_file_leaks_and_its_fix_does_not(
     assert not clean, clean
     assert before == after
     assert before not in (ValueError, OSError, TypeError)
+
+
+BLOCKS_SOURCE = FIXTURES / "resources" / "blocks.py"
+BLOCKS = load(BLOCKS_SOURCE, "resources_blocks")
+BLOCKS_FIXED = load(BLOCKS_SOURCE.with_name("blocks.fixed.py"), "resources_blocks_fixed")
+
+
+def fails() -> None:
+    raise ValueError("take the except branch")
+
+
+# Arguments after (host, port) that reach the acquisition, and the server mode that makes
+# it leak (PRD302 leaks only when the connection is reset under it).
+BLOCK_CASES: Mapping[str, tuple[Callable[[], tuple[object, ...]], str]] = {
+    "local_alias": (lambda: (), "ok"),
+    "local_from": (lambda: (), "ok"),
+    "in_try_else": (lambda: (lambda: None,), "ok"),
+    "in_finally": (lambda: ([],), "reset"),
+    "in_handler": (lambda: (fails,), "ok"),
+    "in_if_else": (lambda: (None,), "ok"),
+    "in_elif": (lambda: ("live",), "ok"),
+    "in_for_else": (lambda: ([],), "ok"),
+    "in_while_else": (lambda: (0,), "ok"),
+}
+
+
+def test_block_cases_cover_every_flagged_function() -> None:
+    checker = Checker(Config(), rules=[ResourceNotClosed, ClosedOnlyOnSuccess])
+    text = BLOCKS_SOURCE.read_text(encoding="utf-8")
+    lines = {finding.line for finding in checker.check_text(text, str(BLOCKS_SOURCE))}
+    flagged = {
+        node.name
+        for node in ast.parse(text).body
+        if isinstance(node, ast.FunctionDef)
+        and any(node.lineno <= line <= (node.end_lineno or 0) for line in lines)
+    }
+    assert flagged == set(BLOCK_CASES)
+
+
+@pytest.mark.parametrize("name", sorted(BLOCK_CASES))
+def test_resource_in_any_block_leaks_and_its_fix_does_not(name: str, server: Server) -> None:
+    """Acquired in an ``else:`` (of a try, an if, a loop), a ``finally:``, an ``except``
+    handler, or through an import inside the function: each leaks as written, the fixed
+    version (the ``with`` inside that block) does not, and both return the same."""
+    arguments, mode = BLOCK_CASES[name]
+    host, port = server.server_address[:2]
+    server.reset = mode == "reset"
+    try:
+        before, leaked = resource_warnings(lambda: getattr(BLOCKS, name)(host, port, *arguments()))
+        after, clean = resource_warnings(
+            lambda: getattr(BLOCKS_FIXED, name)(host, port, *arguments())
+        )
+    finally:
+        server.reset = False
+    assert leaked, f"{name} was flagged but left nothing unclosed ({before!r})"
+    assert not clean, f"the fixed {name} still leaks: {clean}"
+    assert before == after
+    assert before in (b"PONG\n", b"", ConnectionResetError), before

@@ -31,6 +31,35 @@ def without_leading_blanks(statement: cst.BaseStatement) -> cst.BaseStatement:
     return statement.with_changes(leading_lines=lines)
 
 
+def block_of(owner: cst.CSTNode, field: str) -> cst.IndentedBlock | None:
+    """The statements of ``owner``'s ``field`` (the ast field name: ``body``, ``orelse``
+    for an ``else:``, ``finalbody``), when they are an indented block."""
+    if not isinstance(owner, _BLOCK_OWNERS):
+        return None
+    part: cst.CSTNode | None = owner
+    if field == "orelse":
+        part = getattr(owner, "orelse", None)
+        if not isinstance(part, cst.Else):
+            return None  # an ``elif`` is a block of its own
+    elif field == "finalbody":
+        part = getattr(owner, "finalbody", None)
+    elif field != "body":
+        return None
+    block = getattr(part, "body", None)
+    return block if isinstance(block, cst.IndentedBlock) else None
+
+
+def with_block(
+    owner: cst.CSTNode, field: str, block: cst.IndentedBlock, statements: list[cst.BaseStatement]
+) -> cst.CSTNode:
+    """``owner`` with the block ``block_of`` gave replaced by one of ``statements``."""
+    new = block.with_changes(body=statements)
+    if field == "body":
+        return owner.with_changes(body=new)
+    part = getattr(owner, field)
+    return owner.with_changes(**{field: part.with_changes(body=new)})
+
+
 def claim(fixes: FixContext, finding: Finding) -> bool:
     """One block rewrite per anchor per pass: a second fix on the same block would use
     statement indexes the first one changed (the fixer runs another pass for it)."""
@@ -46,10 +75,11 @@ def wrap_in_with(
     indexes into the owner's body) into ``with R(...) as x:`` around them; drop a trailing
     ``x.close()`` the block now does. Comments stay with their statements; the acquiring
     line's own comments go to the ``with`` line."""
-    if not isinstance(owner, _BLOCK_OWNERS) or not isinstance(owner.body, cst.IndentedBlock):
+    block = block_of(owner, hint.field)
+    if block is None:
         return None
     start, end, name = hint.start, hint.end, hint.name
-    body = list(owner.body.body)
+    body = list(block.body)
     if end >= len(body):
         return None
     acquire = body[start]
@@ -83,14 +113,13 @@ def wrap_in_with(
     if not inner:
         return None
     inner[0] = without_leading_blanks(inner[0])
-    block = cst.With(
+    wrapped = cst.With(
         items=[cst.WithItem(item=value, asname=cst.AsName(name=cst.Name(name)))],
         body=cst.IndentedBlock(body=inner, header=acquire.trailing_whitespace, footer=footer),
         asynchronous=cst.Asynchronous() if hint.asynchronous else None,
         leading_lines=acquire.leading_lines,
     )
-    new_body = [*body[:start], block, *body[end + 1 :]]
-    return owner.with_changes(body=owner.body.with_changes(body=new_body))
+    return with_block(owner, hint.field, block, [*body[:start], wrapped, *body[end + 1 :]])
 
 
 class _Calls(cst.CSTVisitor):
@@ -109,9 +138,10 @@ def wrap_temporary(
 ) -> cst.CSTNode | None:
     """``return json.load(open(p))`` -> ``with open(p) as f: return json.load(f)``: the
     statement moves into a ``with`` that acquires the resource it used unnamed."""
-    if not isinstance(owner, _BLOCK_OWNERS) or not isinstance(owner.body, cst.IndentedBlock):
+    block = block_of(owner, plan.field)
+    if block is None:
         return None
-    body = list(owner.body.body)
+    body = list(block.body)
     if plan.index >= len(body):
         return None
     statement = body[plan.index]
@@ -131,10 +161,9 @@ def wrap_temporary(
     moved = cst.ensure_type(
         statement.deep_replace(call, cst.Name(plan.name)), cst.SimpleStatementLine
     )
-    block = cst.With(
+    body[plan.index] = cst.With(
         items=[cst.WithItem(item=value, asname=cst.AsName(name=cst.Name(plan.name)))],
         body=cst.IndentedBlock(body=[moved.with_changes(leading_lines=())]),
         leading_lines=statement.leading_lines,
     )
-    body[plan.index] = block
-    return owner.with_changes(body=owner.body.with_changes(body=body))
+    return with_block(owner, plan.field, block, body)

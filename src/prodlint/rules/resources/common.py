@@ -20,13 +20,14 @@ Policy, in one place:
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.flow import FunctionFlow, Use, flow_of, value_role
-from prodlint.analysis.imports import dotted_name, last_name
+from prodlint.analysis.imports import dotted_name, import_bindings, last_name
 from prodlint.model import FixPayload, FixSafety
 from prodlint.registry import Option, Rule
 
@@ -267,19 +268,32 @@ def resource_of(
         return None
     if qualified == "open" and "open" in ctx.module_scope.bindings:
         return None  # a module's own ``open``
-    for entry in extra:
-        name, _, closer = entry.partition(":")
-        if qualified == name:
-            return qualified, _r(closer or "close")
-    found = RESOURCES.get(qualified)
-    if found is not None:
-        return qualified, found
+    if not _bound_locally(qualified.partition(".")[0], ctx):
+        for entry in extra:
+            name, _, closer = entry.partition(":")
+            if qualified == name:
+                return qualified, _r(closer or "close")
+        found = RESOURCES.get(qualified)
+        if found is not None:
+            return qualified, found
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr in METHOD_RESOURCES:
         receiver = ast.unparse(func.value)
         shown = f"{receiver}.{func.attr}" if len(receiver) < 30 else func.attr
         return shown, METHOD_RESOURCES[func.attr]
     return None
+
+
+def _bound_locally(head: str, ctx: Context) -> bool:
+    """Whether ``head`` names a parameter or local variable here rather than the module or
+    builtin it spells (``def f(socket): socket.create_connection(...)``)."""
+    for func in ctx.enclosing_functions():
+        scope = ctx.scope_of(func)
+        if head in scope.imports:
+            return False
+        if head in scope.bindings:
+            return True
+    return False
 
 
 def _candidate(func: ast.expr, ctx: Context, extra: tuple[str, ...]) -> bool:
@@ -297,16 +311,44 @@ def _candidate(func: ast.expr, ctx: Context, extra: tuple[str, ...]) -> bool:
         while isinstance(head, ast.Attribute):
             head = head.value
         return isinstance(head, ast.Name) and (
-            head.id in _MODULE_HEADS or head.id in ctx.module_scope.imports or bool(extra)
+            head.id in _MODULE_HEADS
+            or head.id in ctx.module_scope.imports
+            or bool(extra)
+            or head.id in _local_imports(ctx)
         )
     if isinstance(func, ast.Name):
         last = func.id
         if last == "open":
             return True
         if last in _LAST_NAMES:
-            return last in ctx.module_scope.imports or bool(extra)
+            return last in ctx.module_scope.imports or bool(extra) or last in _local_imports(ctx)
         return _named_elsewhere(func, last, ctx, extra)
     return False
+
+
+_INDENTED_IMPORT = re.compile(r"^[ \t]+(?:import|from)[ \t][^\n]*", re.MULTILINE)
+
+
+def _local_imports(ctx: Context) -> Mapping[str, str]:
+    """Names bound by imports inside functions (``import socket as s`` in a function that
+    opens one), local name -> qualified name. Read from the indented import lines of the
+    text, once per file and only when a call could need it: indexing every function's scope
+    to find them would cost a walk per function. (A parenthesised import spread over lines
+    is missed; the callee is still resolved through the function's scope.)"""
+
+    def collect() -> Mapping[str, str]:
+        found: dict[str, str] = {}
+        for match in _INDENTED_IMPORT.finditer(ctx.text):
+            try:
+                tree = ast.parse(match.group().strip())
+            except SyntaxError:
+                continue
+            for stmt in tree.body:
+                if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                    found.update(import_bindings(stmt))
+        return found
+
+    return ctx.memo("resources:local-imports", collect)
 
 
 def _named_elsewhere(func: ast.expr, last: str, ctx: Context, extra: tuple[str, ...]) -> bool:
@@ -316,7 +358,7 @@ def _named_elsewhere(func: ast.expr, last: str, ctx: Context, extra: tuple[str, 
         return True
     if not isinstance(func, ast.Name):
         return False
-    imported = ctx.module_scope.imports.get(last)
+    imported = ctx.module_scope.imports.get(last) or _local_imports(ctx).get(last)
     return imported is not None and imported.rpartition(".")[2] in _LAST_NAMES
 
 
@@ -336,6 +378,7 @@ class WithPayload(ResourcePayload):
     mode: str  # "with", or "closing" for a resource that is no context manager
     asynchronous: bool
     drop_last: bool  # the run ends with the ``x.close()`` the ``with`` replaces
+    field: str = "body"  # which of the anchor's blocks: ``body``, ``orelse``, ``finalbody``
 
 
 @dataclass(frozen=True)
@@ -350,6 +393,7 @@ class TemporaryPayload(ResourcePayload):
     callee: str
     name: str
     mode: str
+    field: str = "body"
 
 
 @dataclass(frozen=True)
@@ -464,8 +508,7 @@ def _temporary(call: ast.Call, kind: Resource, shown: str, awaited: bool, ctx: C
     if not isinstance(stmt, _TEMPORARY_STATEMENTS) or not _simple_targets(stmt):
         return verdict
     anchor_type = ANCHOR_TYPES.get(type(owner))
-    body: list[ast.stmt] = getattr(owner, "body", [])
-    index = next((i for i, s in enumerate(body) if s is stmt), None)
+    field, body, index = _place_in(owner, stmt)
     if anchor_type is None or index is None or not _alone_on_its_lines(stmt, body, index, ctx):
         return verdict
     calls = sorted(
@@ -493,8 +536,23 @@ def _temporary(call: ast.Call, kind: Resource, shown: str, awaited: bool, ctx: C
     number = 2
     while name in taken:
         name, number = f"{kind.alias}{number}", number + 1
-    payload = TemporaryPayload(index, place, ast.unparse(call.func), name, kind.wrap)
+    payload = TemporaryPayload(index, place, ast.unparse(call.func), name, kind.wrap, field)
     return Verdict(NOT_CLOSED, "never", shown, FixSafety.UNSAFE, payload, (owner, anchor_type))
+
+
+# The blocks a fix can rewrite in place (``orelse`` of an ``if`` only when it is an
+# ``else:``, not an ``elif``, which is a block of its own).
+FIXABLE_FIELDS = ("body", "orelse", "finalbody")
+
+
+def _place_in(owner: ast.AST, stmt: ast.stmt) -> tuple[str, list[ast.stmt], int | None]:
+    """Which of ``owner``'s blocks holds ``stmt``, and where."""
+    for field in FIXABLE_FIELDS:
+        body: list[ast.stmt] = getattr(owner, field, None) or []
+        for index, statement in enumerate(body):
+            if statement is stmt:
+                return field, body, index
+    return "body", [], None
 
 
 def _simple_targets(stmt: ast.stmt) -> bool:
@@ -612,9 +670,11 @@ def _judge_binding(
     if not _guarded_against_reopening(stmt, name, flow):
         ends.append(stmt)
     # Only errors raised by statements that work with the resource count: a leak when an
-    # unrelated ``os.path.join`` fails is true but not worth a finding.
+    # unrelated ``os.path.join`` fails is true but not worth a finding. Cleanup in a
+    # ``finally`` is taken not to fail, unless it is the resource's own use there.
+    in_cleanup = flow.node_of.get(id(stmt)) in flow.in_finally
     exits = flow.exits_avoiding(
-        stmt, through, ends=ends, cleanup_raises=False, raises=lambda s: id(s) in touching
+        stmt, through, ends=ends, cleanup_raises=in_cleanup, raises=lambda s: id(s) in touching
     )
     if not exits:
         return None
@@ -758,7 +818,7 @@ def _plan_fix(
     if is_async and (not isinstance(func, ast.AsyncFunctionDef) or kind.wrap != "with"):
         return None
     block = flow.block_of(stmt)
-    if block is None or block.field != "body":
+    if block is None or block.field not in FIXABLE_FIELDS:
         return None
     anchor_type = ANCHOR_TYPES.get(type(block.owner))
     if anchor_type is None:
@@ -798,7 +858,7 @@ def _plan_fix(
     expected = kind.exit_closer if kind.wrap == "with" else "close"
     other_closes = [c for c in closes if c is not tail]
     safe = code == CLOSED_ON_SUCCESS_ONLY and drop_last and closer == expected and not other_closes
-    payload = WithPayload(start, last, name, kind.wrap, is_async, drop_last)
+    payload = WithPayload(start, last, name, kind.wrap, is_async, drop_last, block.field)
     return (FixSafety.SAFE if safe else FixSafety.UNSAFE), payload, (block.owner, anchor_type)
 
 
