@@ -9,7 +9,12 @@ from prodlint.analysis.calls import argument
 from prodlint.analysis.constants import string_value
 from prodlint.analysis.context import Context
 from prodlint.analysis.destinations import Destination, destination
-from prodlint.analysis.environment import in_settings_class, os_module_usable, under_env_lookup
+from prodlint.analysis.environment import (
+    EnvVariablePayload,
+    in_settings_class,
+    os_module_usable,
+    under_env_lookup,
+)
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.config.common import (
@@ -196,14 +201,12 @@ something else.
 """
     severity = Severity.ERROR
     fix_safety = FixSafety.UNSAFE
-    node_types = (ast.Constant, ast.Call)
     fix_node_types = ("SimpleString", "ConcatenatedString")
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        if type(node) is not ast.Constant:
-            assert isinstance(node, ast.Call)
-            self._check_key_parameter(node, ctx)
-            return
+    def check_Call(self, node: ast.Call, ctx: Context) -> None:
+        self._check_key_parameter(node, ctx)
+
+    def check_Constant(self, node: ast.Constant, ctx: Context) -> None:
         raw = node.value
         if isinstance(raw, str):
             value = raw
@@ -335,7 +338,9 @@ something else.
                 else []
             )
             variable = env_name(*words, where.name)
-        self.report(ctx, node, fix=FixSafety.UNSAFE, hint={"variable": variable}, what=what)
+        self.report(
+            ctx, node, fix=FixSafety.UNSAFE, payload=EnvVariablePayload(variable), what=what
+        )
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
         import libcst as cst
@@ -343,4 +348,6 @@ something else.
         from prodlint.fixes.config import env_lookup
 
         assert isinstance(node, (cst.SimpleString, cst.ConcatenatedString))
-        return env_lookup(node, str(finding.fix_hint["variable"]), fixes, required=True)
+        return env_lookup(
+            node, finding.payload_as(EnvVariablePayload).variable, fixes, required=True
+        )

@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.destinations import Destination, destination
-from prodlint.analysis.environment import in_settings_class, os_module_usable, under_env_lookup
+from prodlint.analysis.environment import (
+    EnvVariablePayload,
+    in_settings_class,
+    os_module_usable,
+    under_env_lookup,
+)
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.config.common import (
@@ -109,11 +114,9 @@ means something else.
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE
-    node_types = (ast.Constant,)
     fix_node_types = ("SimpleString", "ConcatenatedString")
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        assert isinstance(node, ast.Constant)
+    def check_Constant(self, node: ast.Constant, ctx: Context) -> None:
         value = node.value
         # The cheap test every string constant of a file goes through, inline.
         if type(value) is not str or " " in value:
@@ -156,7 +159,7 @@ means something else.
                 ctx,
                 node,
                 fix=FixSafety.SAFE,
-                hint={"variable": variable},
+                payload=EnvVariablePayload(variable),
                 what=what,
                 value=shown,
                 variable=variable,
@@ -170,4 +173,6 @@ means something else.
         from prodlint.fixes.config import env_lookup
 
         assert isinstance(node, (cst.SimpleString, cst.ConcatenatedString))
-        return env_lookup(node, str(finding.fix_hint["variable"]), fixes, required=False)
+        return env_lookup(
+            node, finding.payload_as(EnvVariablePayload).variable, fixes, required=False
+        )
