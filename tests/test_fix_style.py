@@ -18,8 +18,8 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-
 from corpus import FIXTURES, ROOT
+
 from prodlint.fixes.imports import add_definition, add_import
 from prodlint.fixes.wrap import wrap_long_lines
 
@@ -46,9 +46,7 @@ REQUESTS: list[tuple[str, str | None]] = [
 LOGGER = "logger = logging.getLogger(__name__)\n"
 # Fixes that still leave work for ruff (issue 8, "Fixes a reviewer would merge as written"):
 # known, listed so the rest stays held to the rule; an entry that passes shows as XPASS.
-KNOWN = {
-    "fixtures/logging/eager_formatting.py": "PRD502 puts a wrapped call's arguments on one line",
-}
+KNOWN: dict[str, str] = {}
 
 
 def relative(path: Path) -> str:
@@ -205,14 +203,19 @@ def test_imports_go_in_their_section_in_sorted_order() -> None:
         "django.db.models",
         "Prefetch",
     ) == (
-        "import os\n\nfrom django.db import models\nfrom django.db.models import Prefetch\n\nfrom . import app\n"
+        "import os\n\nfrom django.db import models\nfrom django.db.models import Prefetch\n\n"
+        "from . import app\n"
     )
 
 
 def test_imports_stay_out_of_blocks_and_after_the_docstring() -> None:
-    source = "from __future__ import annotations\n\nif TYPE_CHECKING:\n    import os\n\n\ndef f():\n    pass\n"
+    source = (
+        "from __future__ import annotations\n\nif TYPE_CHECKING:\n    import os\n\n\n"
+        "def f():\n    pass\n"
+    )
     assert added(source, "os") == (
-        "from __future__ import annotations\n\nimport os\n\nif TYPE_CHECKING:\n    import os\n\n\ndef f():\n    pass\n"
+        "from __future__ import annotations\n\nimport os\n\nif TYPE_CHECKING:\n    import os\n\n\n"
+        "def f():\n    pass\n"
     )
     assert added('"""Doc."""\n\n\ndef f():\n    pass\n', "logging") == (
         '"""Doc."""\n\nimport logging\n\n\ndef f():\n    pass\n'
@@ -240,7 +243,10 @@ def logger_added(source: str) -> str:
 
 
 def test_logger_goes_after_the_whole_import_block() -> None:
-    source = "import sys\n\nsys.path.insert(0, '.')\n\nimport app  # noqa: E402\n\n\ndef f():\n    pass\n"
+    source = (
+        "import sys\n\nsys.path.insert(0, '.')\n\nimport app  # noqa: E402\n\n\n"
+        "def f():\n    pass\n"
+    )
     assert logger_added(source) == (
         "import logging\nimport sys\n\nsys.path.insert(0, '.')\n\nimport app  # noqa: E402\n\n"
         "logger = logging.getLogger(__name__)\n\n\ndef f():\n    pass\n"
@@ -269,17 +275,29 @@ def test_a_line_a_fix_made_too_long_is_wrapped_like_ruff() -> None:
     before = (
         "def f(order):\n    print('order', order.id, 'charged', order.amount, 'at', order.rate)\n"
     )
-    after = "def f(order):\n    logger.info('order %s charged %s at %s', order.id, order.amount_due, order.exchange_rate)\n"
+    after = (
+        "def f(order):\n    logger.info('order %s charged %s at %s', order.id, order.amount_due,"
+        " order.exchange_rate)\n"
+    )
     assert wrapped(before, after) == (
-        "def f(order):\n    logger.info(\n        'order %s charged %s at %s', order.id, order.amount_due, order.exchange_rate\n    )\n"
+        "def f(order):\n    logger.info(\n        'order %s charged %s at %s', order.id,"
+        " order.amount_due, order.exchange_rate\n    )\n"
     )
-    after = "x = session.query(User).filter(text('name = :name').bindparams(name=str(name), other=other)).all()\n"
-    assert wrapped("x = 1\n", after) == (
-        "x = session.query(User).filter(\n    text('name = :name').bindparams(name=str(name), other=other)\n).all()\n"
+    after = (
+        "x = session.query(User).filter(text('name = :name')"
+        ".bindparams(name=str(name), other=other)).all()\n"
     )
-    after = "async def f():\n    async with Session(timeout=ClientTimeout(total=10), connector=tcp_connector) as sess:\n        pass\n"
     assert wrapped("x = 1\n", after) == (
-        "async def f():\n    async with Session(\n        timeout=ClientTimeout(total=10), connector=tcp_connector\n"
+        "x = session.query(User).filter(\n"
+        "    text('name = :name').bindparams(name=str(name), other=other)\n).all()\n"
+    )
+    after = (
+        "async def f():\n    async with Session(timeout=ClientTimeout(total=10),"
+        " connector=tcp_connector) as sess:\n        pass\n"
+    )
+    assert wrapped("x = 1\n", after) == (
+        "async def f():\n    async with Session(\n"
+        "        timeout=ClientTimeout(total=10), connector=tcp_connector\n"
         "    ) as sess:\n        pass\n"
     )
     # Arguments that do not fit on one line go one per line, with a trailing comma.

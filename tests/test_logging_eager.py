@@ -113,11 +113,12 @@ def test_safe_fixes_render_the_same_messages(tmp_path: Path) -> None:
     after = run({"values.py": VALUES, "main.py": fixed.text}, tmp_path)
     assert after == before
     assert before.count("\n") == 8 * 12
-    # Multi-line messages stay multi-line.
+    # Multi-line messages stay multi-line; the values get a line each, as ruff lays out a
+    # call it splits.
     assert (
-        '"a message long enough to be written "\n            "over two lines: %s", str(value)'
-        in fixed.text
-    )
+        '"a message long enough to be written "\n            "over two lines: %s",\n'
+        "            str(value),\n        )"
+    ) in fixed.text
 
 
 def test_plain_fields_are_unsafe_because_they_can_render_differently(tmp_path: Path) -> None:

@@ -39,6 +39,17 @@ def line_limit(code: str) -> int:
     return max([LINE_LENGTH, *map(len, code.splitlines())])
 
 
+def break_like(
+    whitespace: cst.BaseParenthesizableWhitespace,
+) -> cst.ParenthesizedWhitespace | None:
+    """A line break to the indentation ``whitespace`` breaks to, without the comment or
+    blank lines it may carry (a new argument must not copy those); None when it does not
+    break the line."""
+    if not isinstance(whitespace, cst.ParenthesizedWhitespace):
+        return None
+    return cst.ParenthesizedWhitespace(indent=whitespace.indent, last_line=whitespace.last_line)
+
+
 def _call_chain(expression: cst.BaseExpression) -> list[cst.Call]:
     """The calls along ``a.b(x).c(y)``, the last one (outermost) first."""
     calls = []

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from prodlint.analysis.constants import str_value
 from prodlint.analysis.context import Context
+from prodlint.analysis.strings import concat_operands
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.logging.common import (
@@ -18,7 +19,6 @@ from prodlint.rules.logging.common import (
     STDLIB,
     LazyMessage,
     Piece,
-    concat_operands,
     concat_value_pieces,
     eager_kind,
     format_call_leaf_pieces,
@@ -207,6 +207,31 @@ def _absolute_indent(node: cst.BaseExpression) -> cst.BaseExpression:
     if isinstance(between, cst.ParenthesizedWhitespace):
         between = between.with_changes(indent=False)
     return node.with_changes(right=_absolute_indent(node.right), whitespace_between=between)
+
+
+def _quote_of(message: cst.BaseExpression) -> str:
+    """The quote the message's first literal is written with, when it is a plain one."""
+    import libcst as cst
+
+    while isinstance(message, (cst.ConcatenatedString, cst.BinaryOperation, cst.Call)):
+        if isinstance(message, cst.Call):
+            func = message.func
+            message = func.value if isinstance(func, cst.Attribute) else func
+        else:
+            message = message.left
+    if isinstance(message, cst.SimpleString):
+        return message.quote
+    if isinstance(message, cst.FormattedString):
+        return message.start.lstrip("fFrRbBuU")
+    return '"'
+
+
+def _literal(text: str, quote: str) -> str:
+    """``text`` as a literal in the quotes the message was written in (a single-quoted
+    code base keeps its quotes), unless those would need escapes."""
+    if quote == "'" and "'" not in text:
+        return repr(text)
+    return string_literal(text)
 
 
 class EagerLogFormatting(Rule):
@@ -399,7 +424,10 @@ several lines stays on several lines.
                     return None
             if lazy.is_bare_value and "leaves" not in hint:
                 lazy = LazyMessage("", lazy.args, lazy.exact)
-        hint.update(template=lazy.template, args=list(lazy.args))
+        # Where the message starts: the new arguments of a call split over lines are laid
+        # out from there.
+        column = ctx.char_col(message.lineno, message.col_offset)
+        hint.update(template=lazy.template, args=list(lazy.args), column=column)
         exact = lazy.exact and logger_kind == STDLIB
         return (FixSafety.SAFE if exact else FixSafety.UNSAFE), hint
 
@@ -423,6 +451,7 @@ several lines stays on several lines.
         comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
         values: list[cst.BaseExpression] = [cst.parse_expression(source) for source in hint["args"]]  # type: ignore[attr-defined]
         template: cst.BaseExpression | None
+        quote = _quote_of(original)
         if hint.get("keep_template"):
             assert isinstance(original, cst.BinaryOperation)
             template = original.left
@@ -434,7 +463,7 @@ several lines stays on several lines.
         elif "leaves" in hint:
             leaves = [str(leaf) for leaf in hint["leaves"]]  # type: ignore[attr-defined]
             template = (
-                self._leaves(original, leaves)
+                self._leaves(original, leaves, quote)
                 if isinstance(original, cst.ConcatenatedString)
                 else None
             )
@@ -442,11 +471,11 @@ several lines stays on several lines.
                 # A new concatenation, one literal per line of the original, aligned on it.
                 indent = "\n" + " " * int(hint["indent"])  # type: ignore[call-overload]
                 joined = cst.parse_expression(
-                    "(" + indent.join(string_literal(leaf) for leaf in leaves) + ")"
+                    "(" + indent.join(_literal(leaf, quote) for leaf in leaves) + ")"
                 )
                 template = _absolute_indent(joined.with_changes(lpar=[], rpar=[]))
         elif hint["template"]:
-            template = cst.parse_expression(string_literal(str(hint["template"])))
+            template = cst.parse_expression(_literal(str(hint["template"]), quote))
         else:
             template = None  # the value alone is the message
         replacement = [cst.Arg(template, comma=comma)] if template is not None else []
@@ -458,10 +487,81 @@ several lines stays on several lines.
         )
         if index + 1 < len(args) and args[index].comma is cst.MaybeSentinel.DEFAULT:
             replacement[-1] = replacement[-1].with_changes(comma=comma)
+        from prodlint.fixes.wrap import break_like
+
+        before = node.whitespace_before_args if index == 0 else args[index - 1].comma
+        line_break = break_like(
+            before.whitespace_after if isinstance(before, cst.Comma) else before
+        )
+        if line_break is not None and len(replacement) > 1:
+            column = int(hint.get("column", 0))  # type: ignore[call-overload]
+            if self._one_per_line(node, args, index, replacement, column, "leaves" in hint, fixes):
+                replacement = self._spread(replacement, line_break, index == len(args) - 1)
         return node.with_changes(args=[*args[:index], *replacement, *args[index + 1 :]])
 
     @staticmethod
-    def _leaves(original: cst.BaseExpression, templates: list[str]) -> cst.BaseExpression | None:
+    def _one_per_line(
+        call: cst.Call,
+        args: list[cst.Arg],
+        index: int,
+        replacement: list[cst.Arg],
+        column: int,
+        multi_line: bool,
+        fixes: FixContext,
+    ) -> bool:
+        """ruff's layout of a call already split over lines: the arguments on one line when
+        they fit there and every other argument shares its line too, else one per line."""
+        import libcst as cst
+
+        if multi_line:
+            return True
+        from prodlint.fixes.wrap import break_like, line_limit
+
+        if any(
+            isinstance(arg.comma, cst.Comma) and break_like(arg.comma.whitespace_after)
+            for arg in args[:-1]
+        ):
+            return True  # the call has one argument per line already
+        empty = cst.Module(body=[])
+        hugged = ", ".join(
+            empty.code_for_node(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT)).strip()
+            for arg in [*args[:index], *replacement, *args[index + 1 :]]
+        )
+        # The call's own lines do not set the limit: the message itself was often the
+        # file's one long line.
+        own = {line.strip() for line in empty.code_for_node(call).splitlines()}
+        lines = fixes.memo("lines", lambda: fixes.module.code.splitlines())
+        assert isinstance(lines, list)
+        limit = line_limit("\n".join(line for line in lines if line.strip() not in own))
+        return column + len(hugged) + 1 > limit
+
+    @staticmethod
+    def _spread(
+        replacement: list[cst.Arg], line_break: cst.ParenthesizedWhitespace, last: bool
+    ) -> list[cst.Arg]:
+        """Each argument on its own line, at the message's indentation; a call's last
+        argument gets the trailing comma ruff adds to a call it splits."""
+        import libcst as cst
+
+        spread = [
+            arg.with_changes(
+                comma=cst.Comma(whitespace_after=line_break),
+                whitespace_after_arg=cst.SimpleWhitespace(""),
+            )
+            for arg in replacement[:-1]
+        ]
+        final = replacement[-1]
+        if last and final.comma is cst.MaybeSentinel.DEFAULT:
+            final = final.with_changes(
+                comma=cst.Comma(whitespace_after=final.whitespace_after_arg),
+                whitespace_after_arg=cst.SimpleWhitespace(""),
+            )
+        return [*spread, final]
+
+    @staticmethod
+    def _leaves(
+        original: cst.BaseExpression, templates: list[str], quote: str
+    ) -> cst.BaseExpression | None:
         """The implicit concatenation with each literal replaced by its template, lines,
         indentation and comments between them as they were."""
         import libcst as cst
@@ -476,7 +576,10 @@ several lines stays on several lines.
                     return None
                 return node.with_changes(left=left, right=right)
             if isinstance(node, (cst.SimpleString, cst.FormattedString)) and remaining:
-                literal = cst.parse_expression(string_literal(remaining.pop(0)))
+                template = remaining.pop(0)
+                if isinstance(node, cst.SimpleString) and node.evaluated_value == template:
+                    return node  # a literal with nothing to change stays as written
+                literal = cst.parse_expression(_literal(template, quote))
                 assert isinstance(literal, cst.SimpleString)
                 return literal.with_changes(lpar=node.lpar, rpar=node.rpar)
             return None
