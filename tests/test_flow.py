@@ -226,6 +226,85 @@ def test_reaching_uses_stop_at_a_rebinding() -> None:
     assert flow.rebinding_reached_from(start, "x") == [statement(func, "x = acquire(b)")]
 
 
+def reaching(source: str, at: str, name: str = "q") -> tuple[list[str], bool]:
+    func, flow = function(source)
+    found = flow.definitions_reaching(statement(func, at), name)
+    return [ast.unparse(s).splitlines()[0] for s in found.definitions], found.from_start
+
+
+def test_definitions_reaching_a_read() -> None:
+    straight = """
+    def f(x):
+        q = "a"
+        q = "b"
+        use(q)
+    """
+    assert reaching(straight, "use(q)") == (["q = 'b'"], False)
+    branches = """
+    def f(x):
+        q = "a"
+        if x:
+            q = "b"
+        else:
+            q = "c"
+        use(q)
+    """
+    # Both branches set it: the first value never reaches the read.
+    assert reaching(branches, "use(q)") == (["q = 'b'", "q = 'c'"], False)
+    one_branch = """
+    def f(x):
+        if x:
+            q = "b"
+        use(q)
+    """
+    # With x false nothing sets it: the read sees what q was on entry (a global here).
+    assert reaching(one_branch, "use(q)") == (["q = 'b'"], True)
+
+
+def test_definitions_reaching_through_loops_and_augmented_assignments() -> None:
+    loop = """
+    def f(rows):
+        q = "SELECT"
+        for row in rows:
+            q += row
+        use(q)
+    """
+    assert reaching(loop, "use(q)") == (["q = 'SELECT'", "q += row"], False)
+    # ``q += row`` reads the q the previous iteration built, or the first one.
+    assert reaching(loop, "q += row") == (["q = 'SELECT'", "q += row"], False)
+    back_edge = """
+    def f(rows):
+        for row in rows:
+            use(q)
+            q = row
+    """
+    assert reaching(back_edge, "use(q)") == (["q = row"], True)
+
+
+def test_a_binding_that_raised_did_not_happen() -> None:
+    source = """
+    def f():
+        q = "default"
+        try:
+            q = compute()
+        except ValueError:
+            use(q)
+    """
+    # Only a compute() that raised gets to the handler: q is still the default there.
+    assert reaching(source, "use(q)") == (["q = 'default'"], False)
+    later = source.replace("q = compute()", "q = compute()\n            check(q)")
+    assert reaching(later, "use(q)") == (["q = 'default'", "q = compute()"], False)
+    loop_target = """
+    def f(rows):
+        q = "x"
+        for q in rows:
+            pass
+        use(q)
+    """
+    # The loop header binds it (or the loop never ran and the first value is left).
+    assert reaching(loop_target, "use(q)") == (["q = 'x'", "for q in rows:"], False)
+
+
 @pytest.mark.parametrize(
     ("line", "kind"),
     [

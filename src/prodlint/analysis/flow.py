@@ -12,7 +12,10 @@ stored, captured...). The queries rules ask:
   function without running any statement in ``through``, and whether such a path leaves
   normally or by an exception ("is there a ``close()`` on every exit path from here?");
 - ``block_of(stmt)``: the statement list holding ``stmt`` and its owner, for fixes that wrap
-  a run of statements.
+  a run of statements;
+- ``definitions_reaching(stmt, name)``: the other direction, the bindings of ``name`` whose
+  value ``stmt`` can read, and whether a path from the function's start reaches it with no
+  binding on the way (a parameter, a global, or unbound).
 
 The graph is path-insensitive in one place: a ``finally`` block is shared by every way into
 it (normal, exception, return, break), so its end has an edge to each place those continue.
@@ -27,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from prodlint.analysis.context import Context
-from prodlint.analysis.scopes import FUNCTION_NODES, SCOPE_NODES, TRY_NODES
+from prodlint.analysis.scopes import SCOPE_NODES, TRY_NODES
 from prodlint.analysis.walk import CHILD_FIELDS
 
 FlowOwner = ast.FunctionDef | ast.AsyncFunctionDef | ast.Module
@@ -84,6 +87,15 @@ class Use:
 
 
 @dataclass(frozen=True)
+class Reaching:
+    """The bindings of a name a statement can read, and whether it can also read the value
+    the name had when the function started (no binding on some path)."""
+
+    definitions: tuple[ast.stmt, ...]
+    from_start: bool
+
+
+@dataclass(frozen=True)
 class Block:
     """Where a statement sits: ``owner.<field>[index]`` (``owner`` is the function, the
     compound statement or the ``except`` handler whose list it is)."""
@@ -123,6 +135,8 @@ class FunctionFlow:
     declared: set[str] = field(default_factory=set)  # global / nonlocal names
     parents: dict[int, ast.stmt | None] = field(default_factory=dict)  # id(stmt) -> enclosing stmt
     in_finally: set[int] = field(default_factory=set)  # nodes of statements in a finally block
+    # (predecessor, through its exception edge) per node; built by the first backward query
+    _predecessors: list[list[tuple[int, bool]]] | None = None
 
     # --- queries ------------------------------------------------------------------------
 
@@ -190,6 +204,56 @@ class FunctionFlow:
             if id(use.statement) in reached
             and not (use.kind == "bound" and id(use.statement) in rebinds)
         ]
+
+    def definitions_reaching(self, stmt: ast.stmt, name: str) -> Reaching:
+        """The statements binding ``name`` (in ``bindings``) whose value can reach the start
+        of ``stmt``, in source order. A binding left through its exception edge did not
+        happen (``q = f()`` raising leaves ``q`` as it was), so the search goes on past it."""
+        node = self.node_of.get(id(stmt))
+        if node is None:
+            return Reaching((), True)
+        binders = {id(s) for s in self.bindings.get(name, [])}
+        predecessors = self._backward()
+        found: dict[int, ast.stmt] = {}
+        from_start = node == self.entry
+        seen: set[int] = set()
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            for before, raised in predecessors[current]:
+                statement = self.nodes[before]
+                if (
+                    statement is not None
+                    and not raised
+                    and id(statement) in binders
+                    and self._binds_on_edge(statement, current)
+                ):
+                    found[id(statement)] = statement
+                    continue
+                if before in seen:
+                    continue
+                seen.add(before)
+                from_start = from_start or before == self.entry
+                stack.append(before)
+        ordered = sorted(found.values(), key=lambda s: (s.lineno, s.col_offset))
+        return Reaching(tuple(ordered), from_start)
+
+    def _binds_on_edge(self, statement: ast.stmt, after: int) -> bool:
+        """A loop header binds its target going into the body, not leaving the loop."""
+        if isinstance(statement, (ast.For, ast.AsyncFor)):
+            return after == self.node_of.get(id(statement.body[0]))
+        return True
+
+    def _backward(self) -> list[list[tuple[int, bool]]]:
+        if self._predecessors is None:
+            predecessors: list[list[tuple[int, bool]]] = [[] for _ in self.nodes]
+            for node in range(len(self.nodes)):
+                for after in self.normal[node]:
+                    predecessors[after].append((node, False))
+                for after in self.exceptional[node]:
+                    predecessors[after].append((node, True))
+            self._predecessors = predecessors
+        return self._predecessors
 
     def rebinding_reached_from(self, stmt: ast.stmt, name: str) -> list[ast.stmt]:
         rebinds = {id(s): s for s in self.bindings.get(name, []) if s is not stmt}

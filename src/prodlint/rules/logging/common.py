@@ -6,15 +6,20 @@ from __future__ import annotations
 import ast
 import io
 import re
-import string
 import tokenize
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from prodlint.analysis.constants import str_value
 from prodlint.analysis.context import Context
 from prodlint.analysis.entrypoints import module_qualified_name
 from prodlint.analysis.imports import dotted_name
+from prodlint.analysis.strings import (
+    Literal,
+    concat_operands,
+    format_parts,
+    formats_plainly,
+    fstring_parts,
+)
 
 LOG_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
@@ -504,22 +509,14 @@ def _field(source: str, value: ast.expr, conversion: str, spec: str) -> Piece:
 
 def fstring_pieces(node: ast.JoinedStr) -> list[Piece] | None:
     pieces: list[Piece] = []
-    for part in node.values:
-        if isinstance(part, ast.Constant):
-            pieces.append(Piece(str(part.value)))
+    for part in fstring_parts(node):
+        if isinstance(part, Literal):
+            pieces.append(Piece(part.text))
             continue
-        assert isinstance(part, ast.FormattedValue)
-        source = _inner_source(part.value)
-        if source is None:
-            return None
-        conversion = {-1: "", 115: "s", 114: "r", 97: "a"}[part.conversion]
-        spec_text = ""
-        if part.format_spec is not None:
-            spec = part.format_spec
-            if not all(isinstance(v, ast.Constant) for v in spec.values):  # type: ignore[attr-defined]
-                return None  # a nested field in the spec
-            spec_text = "".join(str(v.value) for v in spec.values)  # type: ignore[attr-defined]
-        pieces.append(_field(source, part.value, conversion, spec_text))
+        source = None if part.value is None else _inner_source(part.value)
+        if source is None or part.value is None or part.spec is None:
+            return None  # a nested field in the spec
+        pieces.append(_field(source, part.value, part.conversion, part.spec))
     return pieces
 
 
@@ -534,43 +531,27 @@ class _FormatState:
 
 
 def _format_text_pieces(text: str, call: ast.Call, state: _FormatState) -> list[Piece] | None:
-    keywords = {k.arg: k.value for k in call.keywords}
-    pieces: list[Piece] = []
-    try:
-        parsed = list(string.Formatter().parse(text))
-    except ValueError:
+    found = format_parts(text, call, state.auto_index)
+    if found is None:
         return None
-    for literal, name, spec, conversion in parsed:
-        if literal:
-            pieces.append(Piece(literal))
-        if name is None:
+    parts, state.auto_index = found
+    pieces: list[Piece] = []
+    for part in parts:
+        if isinstance(part, Literal):
+            pieces.append(Piece(part.text))
             continue
-        if name == "":
-            index: int | str = state.auto_index
-            state.auto_index += 1
-        elif name.isdigit():
-            index = int(name)
-        elif name.isidentifier():
-            index = name
-        else:
-            return None  # attribute or item access inside the field
-        if isinstance(index, int):
-            if index >= len(call.args):
-                return None
-            value = call.args[index]
-        elif index in keywords:
-            value = keywords[index]
-        else:
-            return None
+        value, spec, conversion = part.value, part.spec, part.conversion
+        if value is None:
+            return None  # no argument, or attribute or item access inside the field
         if any(value is seen for seen in state.used) and not isinstance(
             value, (ast.Name, ast.Constant)
         ):
             return None  # the value would be evaluated twice
         state.used.append(value)
         source = _inner_source(value) if state.ctx is None else _arg_source(value, state.ctx)
-        if source is None or (spec and "{" in spec) or conversion not in (None, "s", "r", "a"):
+        if source is None or (spec and "{" in spec) or conversion not in ("", "s", "r", "a"):
             return None
-        pieces.append(_field(source, value, conversion or "", spec or ""))
+        pieces.append(_field(source, value, conversion, spec or ""))
     return pieces
 
 
@@ -580,8 +561,7 @@ def _format_call_ok(call: ast.Call) -> bool:
         isinstance(func, ast.Attribute)
         and isinstance(func.value, ast.Constant)
         and isinstance(func.value.value, str)
-        and not any(isinstance(a, ast.Starred) for a in call.args)
-        and not any(k.arg is None for k in call.keywords)
+        and formats_plainly(call)
     )
 
 
@@ -603,14 +583,6 @@ def format_call_leaf_pieces(
     state = _FormatState(ctx)
     split = [_format_text_pieces(leaf, call, state) for leaf in leaves]
     return None if any(p is None for p in split) else [p for p in split if p is not None]
-
-
-def concat_operands(node: ast.expr) -> Iterator[ast.expr]:
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        yield from concat_operands(node.left)
-        yield from concat_operands(node.right)
-    else:
-        yield node
 
 
 def is_text(node: ast.expr) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.imports import last_name
-from prodlint.rules.sql.flow import ESCAPED, Flow, Piece, classify, statement_path
+from prodlint.rules.sql.flow import ESCAPED, Flow, Piece, classify
 from prodlint.rules.sql.parametrize import is_dml, plan_fix
 from prodlint.rules.sql.sinks import SINK_METHODS, Sink, find_sink
 
@@ -83,15 +83,14 @@ def _analyse(call: ast.Call, ctx: Context) -> Analysis | None:
     sink = find_sink(call, ctx)
     if sink is None:
         return None
-    path, function = statement_path(ctx, call)
-    flow = Flow(ctx, path, function)
+    flow = Flow.around(ctx, call)
     values: list[Piece] = []
     identifiers: list[Piece] = []
     templates: list[list[Piece]] = []
     for sql in sink.sql:
         if isinstance(sql, ast.Constant):
             continue
-        pieces = flow.pieces(sql, path)
+        pieces = flow.pieces(sql, flow.at)
         literal = "".join(p.text for p in pieces if not p.dynamic)
         if (
             not any(p.dynamic and (not p.safe or p.safe == ESCAPED) for p in pieces)

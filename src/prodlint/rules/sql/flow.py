@@ -6,12 +6,22 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-import string
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from prodlint.analysis.constants import str_value
 from prodlint.analysis.context import Context
-from prodlint.analysis.scopes import FUNCTION_NODES, SCOPE_NODES
+from prodlint.analysis.flow import FlowOwner, FunctionFlow, flow_of
+from prodlint.analysis.scopes import FUNCTION_NODES
+from prodlint.analysis.strings import (
+    Literal,
+    displayed_elements,
+    format_parts,
+    formats_plainly,
+    fstring_parts,
+    joined_items,
+    percent_parts,
+)
 
 # Callables whose result is a quoted identifier, a number or an escaped literal.
 QUOTING = frozenset(
@@ -37,10 +47,6 @@ QUOTING = frozenset(
 NUMERIC_CALLS = frozenset({"int", "float", "len", "round", "abs", "bool", "ord", "hash", "id"})
 NUMERIC_TYPES = frozenset(
     {"d", "i", "o", "u", "x", "X", "e", "E", "f", "F", "g", "G", "n", "b", "%"}
-)
-PERCENT_SPEC = re.compile(
-    r"%(?:\((?P<key>[^)]*)\))?(?P<flags>[#0\- +]*)(?P<width>\*|\d+)?(?:\.(?P<prec>\*|\d+))?"
-    r"[hlL]?(?P<type>[diouxXeEfFgGcrsa%])"
 )
 VALUE_BEFORE = re.compile(
     r"(?:[=<>]|\b(?:like|ilike|limit|offset|is|is\s+not)|\bbetween\s+\S+\s+and)\s*$", re.IGNORECASE
@@ -87,144 +93,124 @@ def _as_str(piece: Piece, operand: ast.expr) -> Piece:
     return piece
 
 
-Block = list[ast.stmt]
-Path = tuple[tuple[Block, int], ...]
-
-
-def statement_path(ctx: Context, node: ast.AST) -> tuple[Path, ast.AST | None]:
-    """The (block, index) of every statement enclosing ``node``, innermost first, up to the
-    enclosing function (returned too, or None at module level)."""
-    path: list[tuple[Block, int]] = []
-    child = node
-    for parent in reversed(ctx.ancestors):
-        if isinstance(child, ast.stmt):
-            for name in ("body", "orelse", "finalbody"):
-                block = getattr(parent, name, None)
-                if isinstance(block, list):
-                    index = next((i for i, s in enumerate(block) if s is child), None)
-                    if index is not None:
-                        path.append((block, index))
-                        break
-        if isinstance(parent, FUNCTION_NODES):
-            return tuple(path), parent
-        child = parent
-    return tuple(path), None
-
-
-def _target_ids(target: ast.expr) -> set[str]:
-    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
-
-
 def _binding(stmt: ast.stmt, name: str) -> tuple[str, ast.expr | None]:
-    """How a simple statement binds ``name``: assign, aug, other or none."""
-    if isinstance(stmt, ast.Assign):
-        if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-            return ("assign", stmt.value) if stmt.targets[0].id == name else ("none", None)
-        return (
-            ("other", None) if any(name in _target_ids(t) for t in stmt.targets) else ("none", None)
-        )
+    """How a statement that binds ``name`` sets it: ``assign`` (``name = value``), ``aug``
+    (``name += value``) or ``other`` (unpacking, a loop or ``with`` target, an import...)."""
+    if (
+        isinstance(stmt, ast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Name)
+        and stmt.targets[0].id == name
+    ):
+        return "assign", stmt.value
     if (
         isinstance(stmt, ast.AnnAssign)
         and isinstance(stmt.target, ast.Name)
         and stmt.target.id == name
+        and stmt.value is not None
     ):
-        return ("assign", stmt.value) if stmt.value is not None else ("none", None)
+        return "assign", stmt.value
     if (
         isinstance(stmt, ast.AugAssign)
         and isinstance(stmt.target, ast.Name)
         and stmt.target.id == name
+        and isinstance(stmt.op, ast.Add)
     ):
-        return ("aug", stmt.value) if isinstance(stmt.op, ast.Add) else ("other", None)
-    if (
-        isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-        and stmt.name == name
-    ):
-        return ("other", None)
-    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-        bound = {(a.asname or a.name).partition(".")[0] for a in stmt.names}
-        return ("other", None) if name in bound else ("none", None)
-    return ("none", None)
+        return "aug", stmt.value
+    return "other", None
 
 
-def _walk_statements(stmt: ast.stmt) -> list[ast.stmt]:
-    """The statements nested in a compound statement, outside nested scopes, in order."""
-    found: list[ast.stmt] = []
-    stack: list[ast.AST] = [stmt]
-    while stack:
-        node = stack.pop()
-        if node is not stmt and isinstance(node, ast.stmt):
-            found.append(node)
-        if node is not stmt and isinstance(node, SCOPE_NODES):
-            continue
-        stack.extend(
-            reversed(
-                [
-                    c
-                    for c in ast.iter_child_nodes(node)
-                    if isinstance(c, (ast.stmt, ast.excepthandler, ast.match_case))
-                ]
-            )
-        )
-    return found
+class Definitions(NamedTuple):
+    contributions: tuple[tuple[ast.stmt, ast.expr], ...]
+    defined: bool
+    opaque: bool
 
 
 class Flow:
     """Follows string building within one function, from one sink."""
 
-    def __init__(self, ctx: Context, path: Path, function: ast.AST | None) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        at: ast.stmt | None,
+        function: ast.AST | None,
+        flow: FunctionFlow | None,
+    ) -> None:
         self.ctx = ctx
-        self.path = path
+        self.at = at  # the statement holding the sink
         self.function = function
+        self.flow = flow
+        self._definitions: dict[tuple[int, str], Definitions] = {}
 
-    # Reaching definitions, by walking back through the blocks that enclose the use.
-    def definitions(
-        self, name: str, path: Path
-    ) -> tuple[list[tuple[ast.stmt, ast.expr, Path, bool]], bool, bool]:
-        """(contributions in source order as (statement, value, path, in innermost block),
-        found an ``=`` definition, hit something that rebinds it opaquely)."""
-        found: list[tuple[ast.stmt, ast.expr, Path, bool]] = []
-        for level, (block, index) in enumerate(path):
-            for position in range(index - 1, -1, -1):
-                stmt = block[position]
-                here: Path = ((block, position), *path[level + 1 :])
-                kind, value = _binding(stmt, name)
-                if kind == "assign" and value is not None:
-                    found.append((stmt, value, here, level == 0))
-                    return found[::-1], True, False
-                if kind == "aug" and value is not None:
-                    found.append((stmt, value, here, level == 0))
+    @classmethod
+    def around(cls, ctx: Context, node: ast.AST) -> Flow:
+        """The flow of the function (or module top level) holding ``node``; none inside a
+        lambda, whose body has no statements."""
+        function: ast.AST | None = None
+        statements: list[ast.stmt] = []
+        for parent in reversed(ctx.ancestors):
+            if isinstance(parent, ast.stmt):
+                statements.append(parent)
+            if isinstance(parent, FUNCTION_NODES):
+                function = parent
+                break
+        owner: FlowOwner | None = (
+            ctx.tree
+            if function is None
+            else function
+            if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+            else None
+        )
+        flow = None if owner is None else flow_of(ctx, owner)
+        # A statement of a class body is not one of the function's: the class statement is.
+        at = next((s for s in statements if flow is not None and id(s) in flow.node_of), None)
+        return cls(ctx, at, function, flow)
+
+    def definitions(self, name: str, at: ast.stmt | None) -> Definitions:
+        """What ``name`` read at ``at`` can hold: the ``=`` and ``+=`` statements building
+        it (through every ``+=`` back to the ``=`` before it), in source order; whether an
+        ``=`` sets it on every path; whether another binding (unpacking, a loop target, an
+        import) may set it instead."""
+        if self.flow is None or at is None:
+            return Definitions((), False, False)
+        key = (id(at), name)
+        known = self._definitions.get(key)
+        if known is not None:
+            return known
+        found: dict[int, tuple[ast.stmt, ast.expr]] = {}
+        defined, opaque = True, False
+        pending, done = [at], set()
+        while pending:
+            statement = pending.pop()
+            if id(statement) in done:
+                continue
+            done.add(id(statement))
+            reaching = self.flow.definitions_reaching(statement, name)
+            defined = defined and not reaching.from_start
+            for binding in reaching.definitions:
+                kind, value = _binding(binding, name)
+                if value is None:
+                    opaque = True
                     continue
-                if kind == "other":
-                    return found[::-1], False, True
-                if isinstance(
-                    stmt,
-                    (
-                        ast.If,
-                        ast.For,
-                        ast.AsyncFor,
-                        ast.While,
-                        ast.With,
-                        ast.AsyncWith,
-                        ast.Try,
-                        ast.Match,
-                    ),
-                ) or (hasattr(ast, "TryStar") and isinstance(stmt, ast.TryStar)):
-                    for inner in reversed(_walk_statements(stmt)):
-                        inner_kind, inner_value = _binding(inner, name)
-                        if inner_kind in ("assign", "aug") and inner_value is not None:
-                            found.append((inner, inner_value, here, False))
-                        elif inner_kind == "other":
-                            return found[::-1], False, True
-                    if isinstance(stmt, (ast.For, ast.AsyncFor)) and name in _target_ids(
-                        stmt.target
-                    ):
-                        return found[::-1], False, True
-                    if isinstance(stmt, (ast.With, ast.AsyncWith)) and any(
-                        i.optional_vars is not None and name in _target_ids(i.optional_vars)
-                        for i in stmt.items
-                    ):
-                        return found[::-1], False, True
-        return found[::-1], False, False
+                found[id(binding)] = (binding, value)
+                if kind == "aug":
+                    pending.append(binding)
+        ordered = sorted(found.values(), key=lambda c: (c[0].lineno, c[0].col_offset))
+        result = Definitions(tuple(ordered), defined and not opaque, opaque)
+        self._definitions[key] = result
+        return result
+
+    def in_block_of(self, stmt: ast.stmt, at: ast.stmt) -> bool:
+        """``stmt`` sits in the same statement list as ``at``, before it (straight-line code)."""
+        if self.flow is None:
+            return False
+        mine, theirs = self.flow.block_of(stmt), self.flow.block_of(at)
+        return (
+            mine is not None
+            and theirs is not None
+            and mine.statements is theirs.statements
+            and mine.index < theirs.index
+        )
 
     def is_param(self, name: str) -> ast.arg | None:
         if not isinstance(self.function, FUNCTION_NODES):
@@ -263,9 +249,9 @@ class Flow:
         return expr.id not in self.ctx.module_scope.bindings
 
     def name_pieces(
-        self, node: ast.Name, path: Path, depth: int, origin: ast.stmt | None
+        self, node: ast.Name, at: ast.stmt | None, depth: int, origin: ast.stmt | None
     ) -> list[Piece]:
-        contributions, defined, opaque = self.definitions(node.id, path)
+        contributions, defined, opaque = self.definitions(node.id, at)
         if not contributions and not defined:
             param = self.is_param(node.id)
             if param is not None:
@@ -276,7 +262,7 @@ class Flow:
                 return [Piece(expr=node, origin=origin)]
             value = None if opaque else self.ctx.value_of(node.id)
             if value is not None and depth < MAX_DEPTH:
-                inner = self.pieces(value, (), depth + 1, origin)
+                inner = self.pieces(value, None, depth + 1, origin)
                 if all(not p.dynamic for p in inner):
                     return [Piece(text="".join(p.text for p in inner), constant=node)]
                 if all(not p.dynamic or p.safe for p in inner):
@@ -288,9 +274,9 @@ class Flow:
             result.append(Piece(expr=node, origin=origin))
         opaque_values = defined
         sources: list[ast.expr] = []
-        for stmt, value, here, _ in contributions:
+        for stmt, value in contributions:
             sources.append(value)
-            own = self.pieces(value, here, depth + 1, stmt)
+            own = self.pieces(value, stmt, depth + 1, stmt)
             opaque_values = (
                 opaque_values
                 and not isinstance(stmt, ast.AugAssign)
@@ -310,7 +296,7 @@ class Flow:
         return result
 
     def pieces(
-        self, expr: ast.expr, path: Path, depth: int = 0, origin: ast.stmt | None = None
+        self, expr: ast.expr, at: ast.stmt | None, depth: int = 0, origin: ast.stmt | None = None
     ) -> list[Piece]:
         if depth > MAX_DEPTH:
             return [Piece(expr=expr, origin=origin, exact=False)]
@@ -319,7 +305,7 @@ class Flow:
                 return [Piece(text=expr.value)]
             return [Piece(expr=expr, safe="constant", origin=origin)]
         if isinstance(expr, ast.JoinedStr):
-            return self.fstring(expr, path, depth, origin)
+            return self.fstring(expr, at, depth, origin)
         if isinstance(expr, ast.BinOp):
             if isinstance(expr.op, ast.Add):
                 if any(
@@ -328,8 +314,8 @@ class Flow:
                 ):
                     # ``page_size + 1`` adds numbers (a str would raise TypeError).
                     return [Piece(expr=expr, safe="number", origin=origin)]
-                left = self.pieces(expr.left, path, depth + 1, origin)
-                right = self.pieces(expr.right, path, depth + 1, origin)
+                left = self.pieces(expr.left, at, depth + 1, origin)
+                right = self.pieces(expr.right, at, depth + 1, origin)
                 if all(p.dynamic and p.safe == "number" for p in left + right):
                     return [Piece(expr=expr, safe="number", origin=origin)]
                 return [
@@ -338,41 +324,37 @@ class Flow:
                     for p in part
                 ]
             if isinstance(expr.op, ast.Mod):
-                left = self.pieces(expr.left, path, depth + 1, origin)
+                left = self.pieces(expr.left, at, depth + 1, origin)
                 if all(not p.dynamic for p in left) and left:
                     return self.percent(
-                        "".join(p.text for p in left), expr.right, path, depth, origin
+                        "".join(p.text for p in left), expr.right, at, depth, origin
                     )
                 if all(not p.dynamic or p.safe for p in left) and self.is_number(
-                    expr.left, path, depth
+                    expr.left, at, depth
                 ):
                     return [Piece(expr=expr, safe="number", origin=origin)]
                 return [Piece(expr=expr, origin=origin, exact=False)]
             if isinstance(expr.op, ast.Mult):
                 for text_side, count in ((expr.left, expr.right), (expr.right, expr.left)):
-                    text = self.pieces(text_side, path, depth + 1, origin)
+                    text = self.pieces(text_side, at, depth + 1, origin)
                     if (
                         text
                         and all(not p.dynamic for p in text)
-                        and self.is_number(count, path, depth)
+                        and self.is_number(count, at, depth)
                     ):
                         return [Piece(expr=expr, safe="placeholder list", origin=origin)]
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
             method = expr.func.attr
-            if (
-                method == "format"
-                and not any(isinstance(a, ast.Starred) for a in expr.args)
-                and all(k.arg for k in expr.keywords)
-            ):
-                receiver = self.pieces(expr.func.value, path, depth + 1, origin)
+            if method == "format" and formats_plainly(expr):
+                receiver = self.pieces(expr.func.value, at, depth + 1, origin)
                 if receiver and all(not p.dynamic for p in receiver):
-                    return self.format(expr, "".join(p.text for p in receiver), path, depth, origin)
-            elif method == "join" and len(expr.args) == 1 and not expr.keywords:
-                separator = self.pieces(expr.func.value, path, depth + 1, origin)
+                    return self.format(expr, "".join(p.text for p in receiver), at, depth, origin)
+            elif joined_items(expr) is not None:
+                separator = self.pieces(expr.func.value, at, depth + 1, origin)
                 if separator and all(not p.dynamic for p in separator):
-                    return self.join("".join(p.text for p in separator), expr, path, depth, origin)
+                    return self.join("".join(p.text for p in separator), expr, at, depth, origin)
             elif method == "replace" and len(expr.args) == 2:
-                return self.replace(expr, path, depth, origin)
+                return self.replace(expr, at, depth, origin)
         if (
             isinstance(expr, ast.Call)
             and isinstance(expr.func, ast.Name)
@@ -391,43 +373,38 @@ class Flow:
             and len(expr.args) == 1
             and not expr.keywords
         ):
-            return self.pieces(expr.args[0], path, depth + 1, origin)
+            return self.pieces(expr.args[0], at, depth + 1, origin)
         if isinstance(expr, ast.Name):
-            return self.name_pieces(expr, path, depth, origin)
+            return self.name_pieces(expr, at, depth, origin)
         if isinstance(expr, ast.IfExp):
-            branches = self.pieces(expr.body, path, depth + 1, origin) + self.pieces(
-                expr.orelse, path, depth + 1, origin
+            branches = self.pieces(expr.body, at, depth + 1, origin) + self.pieces(
+                expr.orelse, at, depth + 1, origin
             )
             if all(not p.dynamic or p.safe for p in branches):
                 return [Piece(expr=expr, safe="constant choice", origin=origin)]
             return [Piece(expr=expr, origin=origin, exact=False)]
-        return [Piece(expr=expr, safe=self.why_safe(expr, path, depth), origin=origin)]
+        return [Piece(expr=expr, safe=self.why_safe(expr, at, depth), origin=origin)]
 
     def fstring(
-        self, expr: ast.JoinedStr, path: Path, depth: int, origin: ast.stmt | None
+        self, expr: ast.JoinedStr, at: ast.stmt | None, depth: int, origin: ast.stmt | None
     ) -> list[Piece]:
         result: list[Piece] = []
-        for part in expr.values:
-            if isinstance(part, ast.Constant):
-                result.append(Piece(text=str(part.value)))
+        for part in fstring_parts(expr, self.ctx):
+            if isinstance(part, Literal):
+                result.append(Piece(text=part.text))
                 continue
-            if not isinstance(part, ast.FormattedValue):
+            spec = part.format_text
+            if part.value is None or spec is None:
+                result.append(Piece(expr=part.value, origin=origin, exact=False))
                 continue
-            spec = "" if part.conversion == -1 else "!" + chr(part.conversion)
-            if part.format_spec is not None:
-                fmt = str_value(part.format_spec, self.ctx)
-                if fmt is None:
-                    result.append(Piece(expr=part.value, origin=origin, exact=False))
-                    continue
-                spec += ":" + fmt
-            result.extend(self.value(part.value, spec, path, depth, origin, formatted=True))
+            result.extend(self.value(part.value, spec, at, depth, origin, formatted=True))
         return result
 
     def value(
         self,
         expr: ast.expr,
         spec: str,
-        path: Path,
+        at: ast.stmt | None,
         depth: int,
         origin: ast.stmt | None,
         formatted: bool = False,
@@ -435,57 +412,27 @@ class Flow:
         """One value formatted into the string with ``spec`` (f-string syntax); ``formatted``:
         by ``format()`` (f-string, ``.format``) rather than ``str()`` (``%s``)."""
         if not spec:
-            pieces = self.pieces(expr, path, depth + 1, origin)
+            pieces = self.pieces(expr, at, depth + 1, origin)
             if not formatted:
                 return pieces
             # ``format(v, "")`` is not always ``str(v)`` (str-mixin enums before 3.12).
             return [dataclasses.replace(p, formatted=True) if p.expr is expr else p for p in pieces]
         numeric = spec[-1:] in NUMERIC_TYPES and ":" in spec
-        safe = "number" if numeric else self.why_safe(expr, path, depth)
+        safe = "number" if numeric else self.why_safe(expr, at, depth)
         return [Piece(expr=expr, safe=safe, spec=spec, origin=origin)]
 
     def percent(
-        self, text: str, right: ast.expr, path: Path, depth: int, origin: ast.stmt | None
+        self, text: str, right: ast.expr, at: ast.stmt | None, depth: int, origin: ast.stmt | None
     ) -> list[Piece]:
-        specs = list(PERCENT_SPEC.finditer(text))
-        real = [m for m in specs if m.group("type") != "%"]
-        named = any(m.group("key") is not None for m in real)
-        values: list[ast.expr] | None = None
-        mapping: dict[str, ast.expr] | None = None
-        if named:
-            if isinstance(right, ast.Dict) and all(isinstance(k, ast.Constant) for k in right.keys):
-                mapping = {
-                    k.value: v
-                    for k, v in zip(right.keys, right.values, strict=True)
-                    if isinstance(k, ast.Constant) and isinstance(k.value, str)
-                }
-        elif isinstance(right, ast.Tuple) and not any(
-            isinstance(e, ast.Starred) for e in right.elts
-        ):
-            values = list(right.elts)
-        elif len(real) == 1:
-            values = [right]
         result: list[Piece] = []
-        position = 0
-        consumed = 0
-        for match in specs:
-            result.append(Piece(text=text[position : match.start()]))
-            position = match.end()
-            kind = match.group("type")
-            if kind == "%":
-                result.append(Piece(text="%"))
+        for part in percent_parts(text, right):
+            if isinstance(part, Literal):
+                result.append(Piece(text=part.text))
                 continue
-            value: ast.expr | None = None
-            if mapping is not None:
-                value = mapping.get(match.group("key") or "")
-            elif values is not None and consumed < len(values):
-                value = values[consumed]
-            consumed += 1
+            value, kind, flags, precision = part.value, part.kind, part.flags, part.precision
             if value is None:
                 result.append(Piece(expr=right, origin=origin, exact=False))
                 continue
-            flags = (match.group("flags") or "") + (match.group("width") or "")
-            precision = match.group("prec")
             if kind in "sra" and not flags and precision is None:
                 spec = "" if kind == "s" else "!" + kind
             elif kind in "diu" and not flags and precision is None:
@@ -496,73 +443,62 @@ class Flow:
             else:
                 # Widths, flags and %c/%x/%o... render differently as format specs (``%5s``
                 # right-aligns, ``{:5}`` left-aligns a str; ``%-5d`` is not ``{:-5d}``).
-                safe = "number" if kind in NUMERIC_TYPES else self.why_safe(value, path, depth)
+                safe = "number" if kind in NUMERIC_TYPES else self.why_safe(value, at, depth)
                 result.append(Piece(expr=value, safe=safe, origin=origin, exact=False))
                 continue
-            result.extend(self.value(value, spec, path, depth, origin))
-        result.append(Piece(text=text[position:]))
-        return [p for p in result if p.dynamic or p.text]
+            result.extend(self.value(value, spec, at, depth, origin))
+        return result
 
     def format(
-        self, call: ast.Call, text: str, path: Path, depth: int, origin: ast.stmt | None
+        self, call: ast.Call, text: str, at: ast.stmt | None, depth: int, origin: ast.stmt | None
     ) -> list[Piece]:
-        try:
-            fields = list(string.Formatter().parse(text))
-        except ValueError:
+        found = format_parts(text, call)
+        if found is None:
             return [Piece(expr=call, origin=origin, exact=False)]
-        keywords = {k.arg: k.value for k in call.keywords if k.arg}
         result: list[Piece] = []
-        auto = 0
-        for literal, name, spec, conversion in fields:
-            if literal:
-                result.append(Piece(text=literal))
-            if name is None:
+        for part in found[0]:
+            if isinstance(part, Literal):
+                result.append(Piece(text=part.text))
                 continue
-            if name == "":
-                value = call.args[auto] if auto < len(call.args) else None
-                auto += 1
-            elif name.isdigit():
-                value = call.args[int(name)] if int(name) < len(call.args) else None
-            else:
-                value = keywords.get(name)
-            if value is None or "{" in (spec or ""):
+            spec = part.format_text
+            if part.value is None or spec is None or "{" in spec:
                 result.append(Piece(expr=call, origin=origin, exact=False))
                 continue
-            full = ("!" + conversion if conversion else "") + (":" + spec if spec else "")
-            result.extend(self.value(value, full, path, depth, origin, formatted=True))
+            result.extend(self.value(part.value, spec, at, depth, origin, formatted=True))
         return result
 
     def join(
-        self, separator: str, call: ast.Call, path: Path, depth: int, origin: ast.stmt | None
+        self,
+        separator: str,
+        call: ast.Call,
+        at: ast.stmt | None,
+        depth: int,
+        origin: ast.stmt | None,
     ) -> list[Piece]:
         items = call.args[0]
-        elements: list[ast.expr] | None = None
-        if isinstance(items, (ast.List, ast.Tuple, ast.Set)) and not any(
-            isinstance(e, ast.Starred) for e in items.elts
-        ):
-            elements = list(items.elts)
+        elements = displayed_elements(items)
         if elements is not None:
             result: list[Piece] = []
             for number, element in enumerate(elements):
                 if number:
                     result.append(Piece(text=separator))
-                result.extend(self.pieces(element, path, depth + 1, origin))
+                result.extend(self.pieces(element, at, depth + 1, origin))
             return result
         parts: list[Piece] = []
         if isinstance(items, (ast.GeneratorExp, ast.ListComp, ast.SetComp)):
-            parts = self.pieces(items.elt, path, depth + 1, origin)
+            parts = self.pieces(items.elt, at, depth + 1, origin)
         elif isinstance(items, ast.BinOp) and isinstance(items.op, ast.Mult):
-            parts = self.pieces(items, path, depth + 1, origin)
+            parts = self.pieces(items, at, depth + 1, origin)
             if not parts or parts[0].safe != "placeholder list":
                 for side in (items.left, items.right):
                     if isinstance(side, (ast.List, ast.Tuple)):
                         parts = [
-                            q for e in side.elts for q in self.pieces(e, path, depth + 1, origin)
+                            q for e in side.elts for q in self.pieces(e, at, depth + 1, origin)
                         ]
         elif isinstance(items, ast.Name):
-            parts = self.appended(items, path, depth, origin)
+            parts = self.appended(items, at, depth, origin)
         else:
-            parts = [Piece(expr=items, safe=self.why_safe(items, path, depth), origin=origin)]
+            parts = [Piece(expr=items, safe=self.why_safe(items, at, depth), origin=origin)]
         if parts and all(not p.dynamic or p.safe for p in parts):
             return [Piece(expr=call, safe="joined safe parts", origin=origin)]
         # Report each value where it sits in its own piece (``"name = '%s'" % name``
@@ -580,19 +516,19 @@ class Flow:
         return inner or [Piece(expr=call, origin=origin, exact=False)]
 
     def appended(
-        self, items: ast.Name, path: Path, depth: int, origin: ast.stmt | None
+        self, items: ast.Name, at: ast.stmt | None, depth: int, origin: ast.stmt | None
     ) -> list[Piece]:
         """What went into a list that is joined: its literal and every ``append``."""
         if not isinstance(self.function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return [Piece(expr=items, origin=origin)]
-        contributions, defined, _ = self.definitions(items.id, path)
+        contributions, defined, _ = self.definitions(items.id, at)
         if not defined:
             return [Piece(expr=items, origin=origin)]
         parts: list[Piece] = []
-        for _, value, here, _ in contributions:
+        for stmt, value in contributions:
             if isinstance(value, (ast.List, ast.Tuple)):
                 for element in value.elts:
-                    parts.extend(self.pieces(element, here, depth + 1, origin))
+                    parts.extend(self.pieces(element, stmt, depth + 1, origin))
             else:
                 parts.append(Piece(expr=items, origin=origin))
         for node in ast.walk(self.function):
@@ -608,22 +544,22 @@ class Flow:
                 if node.func.attr == "extend":
                     if isinstance(added, (ast.List, ast.Tuple)):
                         for element in added.elts:
-                            parts.extend(self.pieces(element, path, depth + 1, origin))
+                            parts.extend(self.pieces(element, at, depth + 1, origin))
                     else:
                         parts.append(Piece(expr=added, origin=origin))
                 else:
-                    parts.extend(self.pieces(added, path, depth + 1, origin))
+                    parts.extend(self.pieces(added, at, depth + 1, origin))
         return parts
 
     def replace(
-        self, call: ast.Call, path: Path, depth: int, origin: ast.stmt | None
+        self, call: ast.Call, at: ast.stmt | None, depth: int, origin: ast.stmt | None
     ) -> list[Piece]:
         assert isinstance(call.func, ast.Attribute)
-        receiver = self.pieces(call.func.value, path, depth + 1, origin)
+        receiver = self.pieces(call.func.value, at, depth + 1, origin)
         old = str_value(call.args[0], self.ctx)
         if not old:
             return [Piece(expr=call, origin=origin, exact=False)]
-        new = self.pieces(call.args[1], path, depth + 1, origin)
+        new = self.pieces(call.args[1], at, depth + 1, origin)
         if old == "'" and [p.text for p in new] == ["''"] and any(p.dynamic for p in receiver):
             # ``value.replace("'", "''")``: SQL's own escape, safe inside quotes only.
             return [Piece(expr=call, safe=ESCAPED, origin=origin)]
@@ -641,10 +577,10 @@ class Flow:
         return result
 
     # Values that cannot carry SQL.
-    def is_number(self, expr: ast.expr, path: Path, depth: int) -> bool:
-        return self.why_safe(expr, path, depth) == "number"
+    def is_number(self, expr: ast.expr, at: ast.stmt | None, depth: int) -> bool:
+        return self.why_safe(expr, at, depth) == "number"
 
-    def why_safe(self, expr: ast.expr, path: Path, depth: int) -> str:
+    def why_safe(self, expr: ast.expr, at: ast.stmt | None, depth: int) -> str:
         if depth > MAX_DEPTH:
             return ""
         if isinstance(expr, ast.Constant):
@@ -665,7 +601,7 @@ class Flow:
             if isinstance(callee, ast.Name):
                 bound = self.ctx.value_of(callee.id)
                 if bound is None:
-                    contributions, defined, _ = self.definitions(callee.id, path)
+                    contributions, defined, _ = self.definitions(callee.id, at)
                     bound = contributions[0][1] if defined and len(contributions) == 1 else None
                 if isinstance(bound, ast.Attribute) and bound.attr in QUOTING:
                     return "quoted identifier"
@@ -677,15 +613,15 @@ class Flow:
                 return "number"
             return ""
         if isinstance(expr, ast.BinOp) and not isinstance(expr.op, (ast.Add, ast.Mod)):
-            if self.is_number(expr.left, path, depth + 1) and self.is_number(
-                expr.right, path, depth + 1
+            if self.is_number(expr.left, at, depth + 1) and self.is_number(
+                expr.right, at, depth + 1
             ):
                 return "number"
             return ""
         if isinstance(expr, ast.UnaryOp):
-            return self.why_safe(expr.operand, path, depth + 1)
+            return self.why_safe(expr.operand, at, depth + 1)
         if isinstance(expr, ast.Name):
-            pieces = self.name_pieces(expr, path, depth + 1, None)
+            pieces = self.name_pieces(expr, at, depth + 1, None)
             if len(pieces) == 1 and pieces[0].dynamic:
                 return pieces[0].safe
             return "constant" if all(not p.dynamic or p.safe for p in pieces) else ""

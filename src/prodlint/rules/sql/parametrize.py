@@ -375,19 +375,20 @@ def _plan(
 
     statement_edits: list[dict[str, object]] = []
     if isinstance(sql, ast.Name):
-        contributions, defined, _ = flow.definitions(sql.id, flow.path)
-        if not defined or not all(inner for *_, inner in contributions):
+        contributions, defined, _ = flow.definitions(sql.id, flow.at)
+        at = flow.at
+        if not defined or at is None or not all(flow.in_block_of(s, at) for s, _ in contributions):
             return None
         sink_line = call.lineno
         first_line = contributions[0][0].lineno
         if not _only_used_here(ctx, flow, sql.id, [c[0] for c in contributions], call):
             return None
-        for stmt, value, here, _ in contributions:
+        for stmt, value in contributions:
             if not isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)) or has_comment(
                 ctx, value
             ):
                 return None
-            own = flow.pieces(value, here, 0, stmt)
+            own = flow.pieces(value, stmt, 0, stmt)
             count = len(renderer.params)
             parts = renderer.render(own)
             multiline = "\n" in ctx.source_of(value) and any(
