@@ -5,6 +5,7 @@ from __future__ import annotations
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.model import FixSafety
+from prodlint.rules.nplusone.lazy_relation import EagerLoadPayload
 
 GENERIC = """
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -28,7 +29,8 @@ def test_generic_foreign_key_remedy_is_prefetch_related() -> None:
     assert finding.code == "PRD202"
     assert 'prefetch_related("target")' in finding.message
     assert "select_related" not in finding.message
-    assert finding.fix is FixSafety.SAFE and finding.fix_hint["method"] == "prefetch_related"
+    assert finding.fix is FixSafety.SAFE
+    assert finding.payload_as(EagerLoadPayload).method == "prefetch_related"
 
 
 def test_migration_files_have_no_nplusone_findings_unless_configured() -> None:

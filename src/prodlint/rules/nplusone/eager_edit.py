@@ -7,7 +7,7 @@ it lazily because the registry imports every module under ``prodlint.rules``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -82,24 +82,22 @@ def add_eager(
 
 
 def request_eager_load(finding: Finding, fixes: FixContext) -> bool:
-    """Queue the edit of the queryset named in the finding's hint; every finding about one
-    queryset shares one edit, so ``b.author`` and ``b.publisher`` become one
+    """Queue the edit of the queryset named in the finding's payload; every finding about
+    one queryset shares one edit, so ``b.author`` and ``b.publisher`` become one
     ``select_related("author", "publisher")``."""
-    hint = finding.fix_hint
-    where = hint.get("qs")
-    source = hint.get("qs_source")
-    if not isinstance(where, tuple) or not isinstance(source, str):
-        return False
+    from prodlint.rules.nplusone.lazy_relation import EagerLoadPayload
+
+    payload = finding.payload_as(EagerLoadPayload)
+    where, source, anchor = payload.query, payload.query_source, payload.anchor
     key = f"nplusone-eager:{where}"
     wanted = fixes.memo(key, list)
     assert isinstance(wanted, list)
-    entry = (str(hint["method"]), str(hint["arg"]))
+    entry = (payload.method, payload.arg)
     if entry not in wanted:
         wanted.append(entry)
-    if hint.get("import"):
-        module, _, name = str(hint["import"]).rpartition(".")
+    if payload.imported:
+        module, _, name = payload.imported.rpartition(".")
         fixes.add_import(module, name)
-    anchor = int(str(hint.get("anchor", 0)))
 
     def edit(module: cst.Module) -> cst.Module:
         return _edit_module(module, where, source, anchor, wanted)
@@ -116,7 +114,7 @@ def _edit_module(
     wanted: list[tuple[str, str]],
 ) -> cst.Module:
     import libcst as cst
-    from libcst.metadata import MetadataWrapper, PositionProvider
+    from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
     wrapper = MetadataWrapper(module)
     positions = wrapper.resolve(PositionProvider)
@@ -145,4 +143,119 @@ def _edit_module(
         else:
             cst_args = [_string_arg(arg) for arg in args]
         new = add_eager(new, method, anchor, cst_args)
+    parents = wrapper.resolve(ParentNodeProvider)
+    wrapped = _wrapped_comprehension(wrapper.module, target, new, parents)
+    if wrapped is not None:
+        old, replacement = wrapped
+        return wrapper.module.deep_replace(old, replacement)  # type: ignore[arg-type]
     return wrapper.module.deep_replace(target, new)  # type: ignore[arg-type]
+
+
+
+def _wrapped_comprehension(
+    module: cst.Module,
+    target: cst.BaseExpression,
+    new: cst.BaseExpression,
+    parents: Mapping[cst.CSTNode, cst.CSTNode],
+) -> tuple[cst.CSTNode, cst.CSTNode] | None:
+    """When the edited queryset is what a one-line comprehension iterates and the edit
+    makes the line too long: the node to replace and its replacement, the comprehension
+    split the way ruff format splits it (brackets open and close their own lines, the
+    element, each ``for`` and each ``if`` on a line of its own). None otherwise, and the
+    fixer's general wrapping (fixes/wrap.py, which splits calls) applies."""
+    import libcst as cst
+
+    from prodlint.fixes.wrap import line_limit
+
+    comp_for = parents.get(target)
+    if not isinstance(comp_for, cst.CompFor) or comp_for.iter is not target:
+        return None
+    comp = parents.get(comp_for)
+    while isinstance(comp, cst.CompFor):  # an inner ``for`` of the comprehension
+        comp = parents.get(comp)
+    if not isinstance(comp, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
+        return None
+    # The bracket pair that opens the comprehension's lines: its own, or the call's whose
+    # only argument a generator is (``sum(x for x in qs)``).
+    holder: cst.CSTNode = comp
+    call = parents.get(parents.get(comp)) if isinstance(comp, cst.GeneratorExp) else None
+    if isinstance(comp, cst.GeneratorExp) and not comp.lpar:
+        if not (isinstance(call, cst.Call) and len(call.args) == 1 and call.args[0].value is comp):
+            return None
+        holder = call
+    line = holder
+    while not isinstance(line, cst.SimpleStatementLine):
+        parent = parents.get(line)
+        if parent is None:
+            return None
+        line = parent
+    statement = module.code_for_node(line.with_changes(leading_lines=()))
+    if "\n" in statement.rstrip("\r\n") or "#" in statement:
+        return None
+    indent = _indent_of(line, parents, module)
+    edited = module.code_for_node(line.with_changes(leading_lines=()).deep_replace(target, new))
+    limit = line_limit(module.code)
+    if len(indent) + len(edited.rstrip("\r\n")) <= limit:
+        return None
+    step = module.default_indent
+
+    def newline(extra: str) -> cst.ParenthesizedWhitespace:
+        return cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace(extra))
+
+    replaced = comp.deep_replace(target, new)
+    assert isinstance(replaced, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp))
+    replaced = replaced.with_changes(for_in=_split_clauses(replaced.for_in, newline(step)))
+    if isinstance(replaced, cst.ListComp):
+        replaced = replaced.with_changes(
+            lbracket=cst.LeftSquareBracket(whitespace_after=newline(step)),
+            rbracket=cst.RightSquareBracket(whitespace_before=newline("")),
+        )
+    elif isinstance(replaced, (cst.SetComp, cst.DictComp)):
+        replaced = replaced.with_changes(
+            lbrace=cst.LeftCurlyBrace(whitespace_after=newline(step)),
+            rbrace=cst.RightCurlyBrace(whitespace_before=newline("")),
+        )
+    elif replaced.lpar:
+        replaced = replaced.with_changes(
+            lpar=[cst.LeftParen(whitespace_after=newline(step))],
+            rpar=[cst.RightParen(whitespace_before=newline(""))],
+        )
+    else:
+        assert isinstance(call, cst.Call)
+        return call, call.with_changes(
+            whitespace_before_args=newline(step),
+            args=[
+                call.args[0].with_changes(
+                    value=replaced,
+                    comma=cst.MaybeSentinel.DEFAULT,
+                    whitespace_after_arg=newline(""),
+                )
+            ],
+        )
+    return comp, replaced
+
+
+def _split_clauses(comp_for: cst.CompFor, newline: cst.ParenthesizedWhitespace) -> cst.CompFor:
+    """Each ``for`` and ``if`` of a comprehension on its own line."""
+    ifs = [clause.with_changes(whitespace_before=newline) for clause in comp_for.ifs]
+    inner = comp_for.inner_for_in
+    return comp_for.with_changes(
+        whitespace_before=newline,
+        ifs=ifs,
+        inner_for_in=_split_clauses(inner, newline) if inner is not None else None,
+    )
+
+
+def _indent_of(
+    line: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode], module: cst.Module
+) -> str:
+    """The indentation of a statement line: its enclosing blocks' indents."""
+    import libcst as cst
+
+    indent = ""
+    node = parents.get(line)
+    while node is not None:
+        if isinstance(node, cst.IndentedBlock):
+            indent += node.indent if node.indent is not None else module.default_indent
+        node = parents.get(node)
+    return indent

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from prodlint.analysis.context import Context
 from prodlint.analysis.imports import last_name
 from prodlint.analysis.models import Relation
-from prodlint.model import FixSafety, Severity
+from prodlint.model import FixPayload, FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.nplusone.orm import (
     LAZY_METHODS,
@@ -602,7 +602,19 @@ def _reused_risky(ctx: Context, source: QuerySource, method: str) -> bool:
     )
 
 
-def eager_hint(ctx: Context, access: Access) -> dict[str, object] | None:
+@dataclass(frozen=True)
+class EagerLoadPayload(FixPayload):
+    """The eager load to add where the query is built; findings about one query share it."""
+
+    query: tuple[int, int, int, int]  # the queryset expression's range (0-based char columns)
+    query_source: str  # its text, to recognise it at that range
+    method: str  # select_related, prefetch_related or options
+    arg: str  # the lookup path, or the loader option for ``options``
+    anchor: int  # the chain link the call goes after (-1: the base, ``select(M)``)
+    imported: str = ""  # the dotted name ``arg`` needs imported, if any
+
+
+def eager_payload(ctx: Context, access: Access) -> EagerLoadPayload | None:
     """What the fix needs to add eager loading where the query is built, or None when the
     query is not built in this function in a shape the fix can edit."""
     source = access.source
@@ -617,7 +629,6 @@ def eager_hint(ctx: Context, access: Access) -> dict[str, object] | None:
         end_line,
         ctx.char_col(end_line, expr.end_col_offset or 0),
     )
-    hint: dict[str, object] = {"qs": where, "qs_source": ctx.source_of(expr)}
     if source.framework == "django":
         from prodlint.rules.nplusone.orm import chain
 
@@ -629,23 +640,24 @@ def eager_hint(ctx: Context, access: Access) -> dict[str, object] | None:
         )
         if anchor is None:
             return None
-        hint.update(
-            method=eager_method(access),
-            arg=access.path or _longest_path(ctx, access),
-            anchor=anchor,
+        return EagerLoadPayload(
+            where,
+            ctx.source_of(expr),
+            eager_method(access),
+            access.path or _longest_path(ctx, access),
+            anchor,
         )
-        return hint
     anchor = _sqla_anchor(expr)
     if anchor is None:
         return None
-    model_expr = source.model
-    hint.update(
-        method="options",
-        arg=f"selectinload({model_expr}.{attr})",
-        anchor=anchor,
-        **{"import": "sqlalchemy.orm.selectinload"},
+    return EagerLoadPayload(
+        where,
+        ctx.source_of(expr),
+        "options",
+        f"selectinload({source.model}.{attr})",
+        anchor,
+        "sqlalchemy.orm.selectinload",
     )
-    return hint
 
 
 def _longest_path(ctx: Context, access: Access) -> str:
@@ -778,7 +790,6 @@ the relation is fetched changes, so it is safe, except:
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE
-    node_types = (ast.Attribute,)
     fix_node_types = ("Attribute",)
 
     def applies_to(self, ctx: Context) -> bool:
@@ -791,7 +802,7 @@ the relation is fetched changes, so it is safe, except:
             return True
         return any(name in text for name in relation_names(ctx))
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
+    def check_Attribute(self, node: ast.Attribute, ctx: Context) -> None:
         access = relation_access(node, ctx)
         if access is not None and access.relation is not None:
             self.emit(ctx, access)
@@ -810,14 +821,14 @@ the relation is fetched changes, so it is safe, except:
             )
 
     def emit(self, ctx: Context, access: Access) -> None:
-        hint = eager_hint(ctx, access)
+        hint = eager_payload(ctx, access)
         source = access.source
         attr = access.node.attr
         query_only = access.relation is not None and access.relation.query_only
         method = eager_method(access) if source.framework == "django" else "options"
         fix, caveat = fix_tier(ctx, access, method) if hint else (FixSafety.NONE, "")
         lookup = (
-            (hint or {}).get("arg")
+            (hint.arg if hint else None)
             or access.path
             or (_longest_path(ctx, access) if source.framework == "django" else attr)
         )
@@ -834,7 +845,7 @@ the relation is fetched changes, so it is safe, except:
             ctx,
             access.node,
             fix=fix,
-            hint=hint if fix is not FixSafety.NONE else None,
+            payload=hint if fix is not FixSafety.NONE else None,
             access=ctx.source_of(access.node),
             model=access.model or source.model,
             relation=attr,
