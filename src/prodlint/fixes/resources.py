@@ -11,11 +11,15 @@ from prodlint.rules.resources.common import TemporaryPayload, WithPayload
 _BLOCK_OWNERS = (cst.FunctionDef, cst.For, cst.While, cst.If, cst.With, cst.Try, cst.ExceptHandler)
 
 
-def closing_call(value: cst.BaseExpression, fixes: FixContext) -> cst.Call:
-    """``contextlib.closing(value)``, importing contextlib."""
+def closing_call(
+    value: cst.BaseExpression, fixes: FixContext, asynchronous: bool = False
+) -> cst.Call:
+    """``contextlib.closing(value)`` (``contextlib.aclosing`` for a resource closed by
+    ``await x.aclose()``), importing contextlib."""
     fixes.add_import("contextlib")
+    closing = "aclosing" if asynchronous else "closing"
     return cst.Call(
-        func=cst.Attribute(value=cst.Name("contextlib"), attr=cst.Name("closing")),
+        func=cst.Attribute(value=cst.Name("contextlib"), attr=cst.Name(closing)),
         args=[cst.Arg(value=value)],
     )
 
@@ -96,10 +100,11 @@ def wrap_in_with(
     if not claim(fixes, finding):
         return None
     value = assign.value
-    if isinstance(value, cst.Await):
-        value = value.expression
     if hint.mode == "closing":
-        value = closing_call(value, fixes)
+        # ``aclosing(await connect())``: what is closed is the awaited value.
+        value = closing_call(value, fixes, hint.asynchronous)
+    elif isinstance(value, cst.Await):
+        value = value.expression  # ``async with connect()`` awaits it itself
     inner = body[start + 1 : end + 1]
     footer: list[cst.EmptyLine] = []
     if hint.drop_last:

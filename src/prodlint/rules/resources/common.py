@@ -251,7 +251,8 @@ RESOURCE_OPTION = Option(
     tuple,
     (),
     "More calls that return something to close, by qualified name (`mylib.connect`); "
-    "`name:method` names the closing method when it is not `close`.",
+    "`name:method` names the closing method when it is not `close`. The fix closes them "
+    "with `contextlib.closing` (`contextlib.aclosing` under `async with` for `aclose`).",
 )
 _LAST_NAMES = frozenset(name.rpartition(".")[2] for name in RESOURCES) | frozenset(METHOD_RESOURCES)
 _MODULE_HEADS = frozenset(name.partition(".")[0] for name in RESOURCES if "." in name)
@@ -272,7 +273,7 @@ def resource_of(
         for entry in extra:
             name, _, closer = entry.partition(":")
             if qualified == name:
-                return qualified, _r(closer or "close")
+                return qualified, extra_resource(closer or "close")
         found = RESOURCES.get(qualified)
         if found is not None:
             return qualified, found
@@ -282,6 +283,15 @@ def resource_of(
         shown = f"{receiver}.{func.attr}" if len(receiver) < 30 else func.attr
         return shown, METHOD_RESOURCES[func.attr]
     return None
+
+
+def extra_resource(closer: str) -> Resource:
+    """A factory named in the option: nothing says it is a context manager, so the fix
+    calls the named closer through ``contextlib.closing`` (``aclosing`` and ``async with``
+    for ``aclose``); any other closer has no block form."""
+    if closer == "aclose":
+        return _r("aclose", wrap="closing", exit_closer="aclose", is_async=True)
+    return _r(closer, wrap="closing" if closer == "close" else "none")
 
 
 def _bound_locally(head: str, ctx: Context) -> bool:
@@ -815,8 +825,10 @@ def _plan_fix(
     if kind.wrap == "none":
         return None
     is_async = kind.is_async or awaited
-    if is_async and (not isinstance(func, ast.AsyncFunctionDef) or kind.wrap != "with"):
+    if is_async and not isinstance(func, ast.AsyncFunctionDef):
         return None
+    if is_async and kind.wrap == "closing" and kind.exit_closer != "aclose":
+        return None  # awaited, but closed by a plain close(): no async form of closing
     block = flow.block_of(stmt)
     if block is None or block.field not in FIXABLE_FIELDS:
         return None
@@ -855,7 +867,7 @@ def _plan_fix(
                 last = max(last, index)
     if any(_returns_dependent(s, names) for s in statements[start : last + 1]):
         return None
-    expected = kind.exit_closer if kind.wrap == "with" else "close"
+    expected = kind.exit_closer if kind.wrap == "with" or is_async else "close"
     other_closes = [c for c in closes if c is not tail]
     safe = code == CLOSED_ON_SUCCESS_ONLY and drop_last and closer == expected and not other_closes
     payload = WithPayload(start, last, name, kind.wrap, is_async, drop_last, block.field)
