@@ -512,7 +512,11 @@ def parameter_type(
             return Evidence(union([*checked, default_type]))
         if outcome:
             return Evidence(reason=outcome)
-    if checked and not protocols and (outside or _rejects_others(func)):
+    if (
+        checked
+        and not protocols
+        and (outside or _rejects_others(func) or _is_predicate(func, name))
+    ):
         # The function also deals with values of none of the checked types (a validator
         # that raises TypeError, a fallback branch): it takes any object.
         return Evidence(union([Inferred("object")]))
@@ -561,6 +565,23 @@ def _rejects_others(func: FunctionNode) -> bool:
         ):
             return True  # a binary operator declining other operands
     return False
+
+
+def _is_predicate(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """A type guard, or a function returning its ``isinstance`` test: it is asked about
+    any object, so the checked class is its answer, not what it takes."""
+    returns = func.returns
+    if isinstance(returns, ast.Subscript) and last_name(returns.value) in ("TypeGuard", "TypeIs"):
+        return True
+    return any(
+        isinstance(node, ast.Return)
+        and node.value is not None
+        and any(
+            isinstance(inner, ast.Call) and _isinstance_of(inner, name) is not None
+            for inner in ast.walk(node.value)
+        )
+        for node in own_nodes(func)
+    )
 
 
 def _default_of(func: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> ast.expr | None:
