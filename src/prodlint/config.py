@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -134,16 +134,6 @@ def _has_prodlint_table(candidate: Path) -> bool:
     return "prodlint" in data.get("tool", {})
 
 
-def find_pyproject(start: Path) -> Path | None:
-    """The nearest pyproject.toml with a ``[tool.prodlint]`` table, walking up from start."""
-    here = _folder_of(start)
-    for folder in (here, *here.parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file() and _has_prodlint_table(candidate):
-            return candidate
-    return None
-
-
 def _strings(value: object, key: str, where: Path) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigError(
@@ -224,16 +214,6 @@ def _rule_options(value: object, where: Path) -> Mapping[str, Mapping[str, objec
                 ) from None
         options[rule.code] = resolved
     return options
-
-
-def load_config(paths: Sequence[Path], explicit: Path | None = None) -> Config:
-    """The config for the first path: ``explicit`` if given, else the nearest
-    ``[tool.prodlint]`` above it."""
-    start = paths[0] if paths else Path.cwd()
-    pyproject = explicit or find_pyproject(start)
-    if pyproject is None:
-        return Config(project=find_project_root(start))
-    return read_config(pyproject)
 
 
 def read_config(pyproject: Path) -> Config:

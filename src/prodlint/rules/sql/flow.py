@@ -711,7 +711,3 @@ def sql_state(before: str) -> str:
 def sql_code(text: str) -> str:
     """The SQL's own syntax: literals, quoted names and comments blanked out."""
     return _scan(text)[0]
-
-
-def quotes_open(before: str) -> bool:
-    return sql_state(before) == "string"
