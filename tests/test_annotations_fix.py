@@ -122,7 +122,11 @@ INFERRED = {
         "returns_module_class.return": "Order",
         "returns_comprehension.return": "list[str]",
         "only_logged.payload": "object",
-        "checked.value": "int | float | str",
+        # a fallback after the isinstance tests: other values come in (pydantic's
+        # _apply_single_annotation_json_schema dispatches on the metadata's class)
+        "checked.value": "object",
+        "is_order.value": "object",
+        "is_some_order.value": "object",
         "validated.value": "object",
         "bytes_validator.value": "object",
         "hook.event": "Any",

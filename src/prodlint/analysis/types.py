@@ -483,9 +483,9 @@ def parent_map(func: FunctionNode, ctx: Context) -> _ParentMap:
 def parameter_type(
     func: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg, ctx: Context, at: ast.AST
 ) -> Evidence:
-    """The type a parameter's uses call for: its default's type, the union of the types it
-    is ``isinstance``-checked against, the one protocol it is used through, or ``object``
-    when it is only passed on, printed, logged, formatted or compared."""
+    """The type a parameter's uses call for: its default's type, the one protocol it is
+    used through, or ``object`` when it is only passed on, printed, logged, formatted,
+    compared or tested with ``isinstance``."""
     name = arg.arg
     if _is_abstract_shape(func):
         return Evidence(reason="the body is a stub: implementations decide what it takes")
@@ -500,25 +500,16 @@ def parameter_type(
     protocols: set[str] = set()
     default = _default_of(func, arg)
     default_type = None if default is None else expression_type(default, ctx, at)
-    outside = 0
     for use in uses:
-        holder = parents.of(use)
-        in_check = isinstance(holder, ast.Call) and _isinstance_of(holder, name) is not None
-        if not (in_check or _narrowed(use, name, parents)):
-            outside += 1
         outcome = _classify(use, name, parents, ctx, at, checked, protocols)
         if outcome and default_type is not None and default_type.text != "None":
             # The default's type is what callers are meant to pass; uses do not overrule it.
             return Evidence(union([*checked, default_type]))
         if outcome:
             return Evidence(reason=outcome)
-    if (
-        checked
-        and not protocols
-        and (outside or _rejects_others(func) or _is_predicate(func, name))
-    ):
-        # The function also deals with values of none of the checked types (a validator
-        # that raises TypeError, a fallback branch): it takes any object.
+    if checked and not protocols:
+        # An isinstance test is there because other values come in: a fallback branch, a
+        # validator's raise, a type guard's False. The function takes any object.
         return Evidence(union([Inferred("object")]))
     found: list[Inferred] = list(checked)
     if default is not None:
@@ -538,50 +529,6 @@ def parameter_type(
     if found:
         return Evidence(union(found))
     return Evidence(Inferred("object"))
-
-
-def _ends_in_raise(body: list[ast.stmt]) -> bool:
-    """The body's last statement raises, or is an if/elif chain whose final else does."""
-    if not body:
-        return False
-    last = body[-1]
-    if isinstance(last, ast.Raise):
-        return True
-    return isinstance(last, ast.If) and _ends_in_raise(last.orelse)
-
-
-def _rejects_others(func: FunctionNode) -> bool:
-    if not isinstance(func, ast.Lambda) and _ends_in_raise(func.body):
-        return True  # past the isinstance checks, anything else is refused
-    for node in own_nodes(func):
-        if isinstance(node, ast.Raise) and node.exc is not None:
-            raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
-            if last_name(raised) in ("TypeError", "ValueError"):
-                return True
-        if (
-            isinstance(node, ast.Return)
-            and isinstance(node.value, ast.Name)
-            and node.value.id == "NotImplemented"
-        ):
-            return True  # a binary operator declining other operands
-    return False
-
-
-def _is_predicate(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
-    """A type guard, or a function returning its ``isinstance`` test: it is asked about
-    any object, so the checked class is its answer, not what it takes."""
-    returns = func.returns
-    if isinstance(returns, ast.Subscript) and last_name(returns.value) in ("TypeGuard", "TypeIs"):
-        return True
-    return any(
-        isinstance(node, ast.Return)
-        and node.value is not None
-        and any(
-            isinstance(inner, ast.Call) and _isinstance_of(inner, name) is not None
-            for inner in ast.walk(node.value)
-        )
-        for node in own_nodes(func)
-    )
 
 
 def _default_of(func: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> ast.expr | None:

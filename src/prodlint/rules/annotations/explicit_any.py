@@ -55,14 +55,14 @@ def describe(order: object, retries: int = 3) -> str:
 The fix is unsafe: it changes what type checkers accept (callers passing other types are
 now errors). It proposes only what the code itself shows: a default's or value's type
 (`x: Any = 0` -> `int`), the union of the types returned (literals, constructors,
-comprehensions, the module's own annotated functions and classes), the union of
-`isinstance` checks on a parameter, one protocol a parameter is used through
+comprehensions, the module's own annotated functions and classes), one protocol a
+parameter is used through
 (`Iterable[object]`, `Callable[..., object]`, `Awaitable[object]`, `Mapping[str, object]`
 for str-keyed reads), and `object` for a parameter that is only passed on to callables
 taking any object, printed, logged, formatted or compared. Otherwise there is no fix and
-the message says what stopped inference. A function that also deals with other values
-(a fallback after the `isinstance` checks, a trailing `raise`, `return NotImplemented`)
-gets `object`, and a method of a class with bases gets nothing narrower than `object`
+the message says what stopped inference. A parameter tested with `isinstance` gets
+`object`: the test is there because other values come in (a fallback after it, a
+validator's `raise`, a type guard's `False`), and a method of a class with bases gets nothing narrower than `object`
 (it may override the base's). No fix where annotations may be read at run time
 (functions with decorators other than `property`/`staticmethod`/`lru_cache`-style ones,
 fields of classes with bases such as pydantic models or with class decorators other than
