@@ -1,4 +1,4 @@
-"""The PRD1xx dataflow: what reaches a sink, what is safe, what the fix hint says."""
+"""The PRD1xx dataflow: what reaches a sink, what is safe, what the fix payload says."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.model import Finding, FixSafety
 from prodlint.registry import all_rules
+from prodlint.rules.sql.parametrize import ParametrizePayload
 
 CHECKER = Checker(Config(), rules=[r for c, r in all_rules().items() if c.startswith("PRD1")])
 
@@ -109,7 +110,7 @@ def test_identifier_only_from_public_parameters() -> None:
     assert codes(source.format(name="_dump")) == []
 
 
-def test_fix_hint_and_safety_follow_the_paramstyle() -> None:
+def test_fix_payload_and_safety_follow_the_paramstyle() -> None:
     (quoted,) = check("""
         import psycopg2
         def f(cur, name):
@@ -117,7 +118,7 @@ def test_fix_hint_and_safety_follow_the_paramstyle() -> None:
     """)
     assert quoted.fix is FixSafety.SAFE
     assert (
-        quoted.fix_hint["replacement"]
+        quoted.payload_as(ParametrizePayload).replacement
         == "cur.execute(\"SELECT * FROM t WHERE a = %s AND b LIKE 'x%%'\", (name,))"
     )
     (unquoted,) = check("""
@@ -236,7 +237,7 @@ def test_textual_clause_message_says_what_sqlalchemy_does() -> None:
     """)
     assert "before 1.4" in finding.message and finding.fix is FixSafety.UNSAFE
     assert (
-        finding.fix_hint["replacement"]
+        finding.payload_as(ParametrizePayload).replacement
         == """session.query(User).filter(text("name = :var").bindparams(var=var))"""
     )
 
@@ -248,7 +249,7 @@ def test_new_params_go_after_the_existing_ones() -> None:
             cur.execute("SELECT * FROM t WHERE a = ? AND b = '" + x + "' AND c = '" + y + "'", (0,))
     """)
     assert (
-        finding.fix_hint["replacement"]
+        finding.payload_as(ParametrizePayload).replacement
         == 'cur.execute("SELECT * FROM t WHERE a = ? AND b = ? AND c = ?", (0, x, y))'
     )
 
@@ -275,9 +276,9 @@ def test_each_driver_gets_its_paramstyle(driver: str, expected: str) -> None:
             cursor.execute("SELECT id FROM t WHERE kind = '%s' AND p LIKE 'x%%'" % kind)
     """)
     # (Long lines are wrapped: compare the code, not the layout.)
-    assert ast.unparse(ast.parse(str(finding.fix_hint["replacement"]))) == ast.unparse(
-        ast.parse(f"cursor.execute({expected})")
-    )
+    assert ast.unparse(
+        ast.parse(finding.payload_as(ParametrizePayload).replacement)
+    ) == ast.unparse(ast.parse(f"cursor.execute({expected})"))
     typed = driver in ("oracledb", "duckdb", "clickhouse_driver")  # typed binds, backslash escapes
     assert finding.fix is (FixSafety.UNSAFE if typed else FixSafety.SAFE)
 

@@ -47,17 +47,17 @@ class _ReplaceStatements(cst.CSTTransformer):
         return updated
 
 
-def apply_hint(node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
+def parametrize(node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
     """Replace the sink call; rewrite the statements that built its SQL variable too."""
-    replacement = finding.fix_hint.get("replacement")
-    if not isinstance(replacement, str) or not isinstance(node, cst.Call):
+    from prodlint.rules.sql.parametrize import ParametrizePayload
+
+    payload = finding.payload_as(ParametrizePayload)
+    if not isinstance(node, cst.Call):
         return None
-    statements = finding.fix_hint.get("statements") or []
-    if not isinstance(statements, list):
-        return None
+    statements = payload.statements
     swaps: list[tuple[cst.SimpleStatementLine, cst.SimpleStatementLine]] = []
     for edit in statements:
-        old = _statement_at(fixes, int(edit["line"]), int(edit["col"]))
+        old = _statement_at(fixes, edit.line, edit.col)
         if old is None:
             return None
         # The rewrite finds the statement again by its text: it must be the only one.
@@ -68,19 +68,18 @@ def apply_hint(node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CS
         ]
         if len(twins) != 1:
             return None
-        new_small = cst.parse_statement(str(edit["statement"]) + "\n")
+        new_small = cst.parse_statement(edit.statement + "\n")
         if not isinstance(new_small, cst.SimpleStatementLine):
             return None
         swaps.append((old, old.with_changes(body=new_small.body)))
     try:
-        new_call = cst.parse_expression(replacement)
+        new_call = cst.parse_expression(payload.replacement)
     except cst.ParserSyntaxError:
         return None
-    imported = finding.fix_hint.get("import")
-    if isinstance(imported, list) and len(imported) == 2:
-        fixes.add_import(str(imported[0]), str(imported[1]))
+    if payload.imported is not None:
+        fixes.add_import(*payload.imported)
     if swaps:
-        key = "sql-build:" + ";".join(f"{e['line']}:{e['col']}" for e in statements)
+        key = "sql-build:" + ";".join(f"{e.line}:{e.col}" for e in statements)
         fixes.add_module_edit(key, lambda module: module.visit(_ReplaceStatements(swaps)))
     return (
         new_call.with_changes(lpar=node.lpar, rpar=node.rpar)

@@ -125,13 +125,13 @@ block and the SQL variable is used nowhere else.
             ctx,
             node,
             fix=fix,
-            hint=analysis.fix or {},
+            payload=analysis.fix,
             sink=analysis.sink.label,
             values=describe(ctx, analysis.values),
             advice=analysis.advice,
         )
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
-        from prodlint.fixes.sql import apply_hint
+        from prodlint.fixes.sql import parametrize
 
-        return apply_hint(node, finding, fixes)
+        return parametrize(node, finding, fixes)

@@ -2,7 +2,7 @@
 its SQL was built (flow.py) and the parametrized call (parametrize.py).
 
 Everything here runs at detection time on stdlib ``ast``; the fix functions only parse the
-source text computed here (``fix_hint``), so a fix stays small and detection never needs
+source text computed here (the finding's payload), so a fix stays small and detection never needs
 libcst.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from prodlint.analysis.context import Context
 from prodlint.analysis.imports import last_name
 from prodlint.rules.sql.flow import ESCAPED, Flow, Piece, classify
-from prodlint.rules.sql.parametrize import is_dml, plan_fix
+from prodlint.rules.sql.parametrize import ParametrizePayload, is_dml, plan_fix
 from prodlint.rules.sql.sinks import SINK_METHODS, Sink, find_sink
 
 SQL_WORDS = re.compile(
@@ -32,7 +32,7 @@ class Analysis:
     sink: Sink
     values: list[Piece]  # unsafe values in value positions (PRD101)
     identifiers: list[Piece]  # unsafe values in identifier or clause positions (PRD102)
-    fix: dict[str, object] | None = None
+    fix: ParametrizePayload | None = None
     fix_unsafe: bool = False
     ddl: bool = False  # a statement that takes no parameters (CREATE, ALTER, PRAGMA...)
 

@@ -1,6 +1,6 @@
 """Turning spliced values into placeholders and a params argument, as source text.
 
-Runs at detection time (no libcst): the result goes into the finding's ``fix_hint`` and is
+Runs at detection time (no libcst): the result is the finding's ``ParametrizePayload``, and is
 checked to parse here, so the fix itself only swaps source text in.
 """
 
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from prodlint.analysis.calls import passed
 from prodlint.analysis.context import Context
 from prodlint.analysis.scopes import FUNCTION_NODES
+from prodlint.model import FixPayload
 from prodlint.rules.sql.flow import (
     ESCAPED,
     LIST_BEFORE,
@@ -306,10 +307,26 @@ def _stable(ctx: Context, flow: Flow, expr: str, first_line: int, sink_line: int
     return True
 
 
+@dataclass(frozen=True)
+class StatementEdit:
+    """A statement that built the SQL variable, rewritten to build the template instead."""
+
+    line: int
+    col: int  # 0-based characters
+    statement: str  # its new source
+
+
+@dataclass(frozen=True)
+class ParametrizePayload(FixPayload):
+    replacement: str  # the new sink call's source, SQL template and parameters
+    statements: tuple[StatementEdit, ...] = ()
+    imported: tuple[str, str] | None = None  # (module, name) the replacement needs
+
+
 def plan_fix(
     sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context
-) -> tuple[dict[str, object], bool] | None:
-    """The fix hint and whether it is unsafe, or None when no exact fix exists."""
+) -> tuple[ParametrizePayload, bool] | None:
+    """The fix and whether it is unsafe, or None when no exact fix exists."""
     try:
         return _plan(sink, pieces, flow, ctx)
     except NoFix:
@@ -318,7 +335,7 @@ def plan_fix(
 
 def _plan(
     sink: Sink, pieces: list[Piece], flow: Flow, ctx: Context
-) -> tuple[dict[str, object], bool] | None:
+) -> tuple[ParametrizePayload, bool] | None:
     if sink.style is None:
         return None
     call = sink.call
@@ -373,7 +390,7 @@ def _plan(
         or (isinstance(call.func, ast.Attribute) and call.func.attr == "text")
     )
 
-    statement_edits: list[dict[str, object]] = []
+    statement_edits: list[StatementEdit] = []
     if isinstance(sql, ast.Name):
         contributions, defined, _ = flow.definitions(sql.id, flow.at)
         at = flow.at
@@ -399,11 +416,11 @@ def _plan(
                 if not _stable(ctx, flow, param, first_line, sink_line):
                     return None
             statement_edits.append(
-                {
-                    "line": stmt.lineno,
-                    "col": ctx.char_col(stmt.lineno, stmt.col_offset),
-                    "statement": splice(ctx, stmt, [(value, "replace", new_value)]),
-                }
+                StatementEdit(
+                    stmt.lineno,
+                    ctx.char_col(stmt.lineno, stmt.col_offset),
+                    splice(ctx, stmt, [(value, "replace", new_value)]),
+                )
             )
         if not renderer.params:
             return None
@@ -429,16 +446,12 @@ def _plan(
         bind = ", ".join(f"{n}={p}" for n, p in zip(names, params))
         edits = [(sql, "replace", f"text({new_sql}).bindparams({bind})")]
         replacement = splice(ctx, call, edits)
-        hint: dict[str, object] = {
-            "replacement": replacement,
-            "statements": statement_edits,
-            "import": ["sqlalchemy", "text"],
-        }
-        return _checked(hint, renderer, sink)
+        payload = ParametrizePayload(replacement, tuple(statement_edits), ("sqlalchemy", "text"))
+        return _checked(payload, renderer, sink)
     if is_text:
         bind = ", ".join(f"{n}={p}" for n, p in zip(names, params))
         replacement = splice(ctx, call, edits) + f".bindparams({bind})"
-        return _checked({"replacement": replacement, "statements": statement_edits}, renderer, sink)
+        return _checked(ParametrizePayload(replacement, tuple(statement_edits)), renderer, sink)
     if sink.style == "values":  # the ``databases`` package
         edits.append((sql, "after", f", values={mapping}"))
     elif sink.style in ("named", "pyformat"):  # DB-API: a mapping after the SQL
@@ -475,19 +488,19 @@ def _plan(
             return None
         edits.append((existing, "replace", f"(*{ctx.source_of(existing)}, {', '.join(params)})"))
     replacement = splice(ctx, call, edits)
-    return _checked({"replacement": replacement, "statements": statement_edits}, renderer, sink)
+    return _checked(ParametrizePayload(replacement, tuple(statement_edits)), renderer, sink)
 
 
 def _checked(
-    hint: dict[str, object], renderer: Renderer, sink: Sink
-) -> tuple[dict[str, object], bool] | None:
+    payload: ParametrizePayload, renderer: Renderer, sink: Sink
+) -> tuple[ParametrizePayload, bool] | None:
     try:
-        ast.parse("(" + str(hint["replacement"]) + ")", mode="eval")
-        for edit in hint["statements"]:  # type: ignore[attr-defined]
-            ast.parse(edit["statement"].strip())
+        ast.parse("(" + payload.replacement + ")", mode="eval")
+        for edit in payload.statements:
+            ast.parse(edit.statement.strip())
     except SyntaxError:
         return None
-    return hint, renderer.unquoted or sink.binds_may_differ
+    return payload, renderer.unquoted or sink.binds_may_differ
 
 
 def _text_is_free(ctx: Context) -> bool:
