@@ -507,3 +507,73 @@ def test_django_rows_a_project_method_loads_are_constant(
         assert len(data) == rows * (2 if view == "volume_shelves" else 1)  # type: ignore[arg-type]
         counts.append(count)
     assert counts == [1, 1]
+
+
+# --- one row's related rows: signal handlers, annotated parameters ----------------------
+
+SIGNAL_VIEWS = ["record_products", "forget_products", "basket_total"]
+
+
+@pytest.fixture(scope="module")
+def signal_views(
+    django_views: tuple[ModuleType, dict[str, object]],
+) -> Iterator[tuple[ModuleType, dict[str, object]]]:
+    from django.db import connection
+
+    module = load_module(HERE / "signal_handlers.py", "nplusone.signal_handlers")
+    with connection.schema_editor() as editor:
+        for model in (module.Customer, module.Basket, module.Product, module.Line):
+            editor.create_model(model)
+    yield module, fixed_functions(HERE / "signal_handlers.fixed.py", module)
+
+
+def seed_basket(module: ModuleType, rows: int) -> object:
+    for model in (module.Line, module.Product, module.Basket, module.Customer):
+        model.objects.all().delete()
+    basket = module.Basket.objects.create(customer=module.Customer.objects.create(name="c"))
+    for i in range(rows):
+        product = module.Product.objects.create(name=f"product{i}", price=10 + i)
+        module.Line.objects.create(basket=basket, product=product, quantity=1 + i % 2)
+    return basket
+
+
+def handler_result(module: ModuleType, function: Callable[..., object], basket: object) -> object:
+    """What a handler or view makes of the basket: its return value, or what it recorded."""
+    returned = (
+        function(sender=module.Basket, instance=basket)
+        if "products" in str(getattr(function, "__name__", ""))
+        else function(basket)
+    )
+    return returned if returned is not None else list(module.SEEN)
+
+
+@pytest.mark.parametrize("view", SIGNAL_VIEWS)
+def test_django_rows_of_one_instance_fix_is_constant(
+    signal_views: tuple[ModuleType, dict[str, object]], view: str
+) -> None:
+    """A handler of post_save / post_delete reads each line's product: one query per line;
+    with the fix one query for the lines and their products, the same result."""
+    module, fixed = signal_views
+    counts: dict[str, list[int]] = {"flagged": [], "fixed": []}
+    for rows in (3, 6):
+        basket = seed_basket(module, rows)
+        before, data = django_queries(lambda: handler_result(module, getattr(module, view), basket))  # noqa: B023
+        after, fixed_data = django_queries(
+            lambda: handler_result(module, fixed[view], basket)  # type: ignore[arg-type]  # noqa: B023
+        )
+        assert fixed_data == data and data
+        counts["flagged"].append(before)
+        counts["fixed"].append(after)
+    assert counts["flagged"] == [4, 7], counts
+    assert counts["fixed"] == [1, 1], counts
+
+
+def test_django_handler_is_connected_for_the_model_it_names(
+    signal_views: tuple[ModuleType, dict[str, object]],
+) -> None:
+    """What the rule assumes of ``instance``: Django hands the saved Basket to the handler."""
+    module, _ = signal_views
+    basket = seed_basket(module, 2)
+    module.SEEN.clear()
+    basket.save()  # type: ignore[attr-defined]
+    assert module.SEEN == ["product0", "product1"]

@@ -8,7 +8,8 @@ it lazily because the registry imports every module under ``prodlint.rules``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar, cast
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from prodlint.model import Finding
 
 CstLink = tuple[str, "cst.BaseExpression", "cst.Call | None"]
+Node = TypeVar("Node", bound="cst.CSTNode")
 
 
 def cst_chain(expr: cst.BaseExpression) -> tuple[cst.BaseExpression, list[CstLink]]:
@@ -88,68 +90,111 @@ def request_eager_load(finding: Finding, fixes: FixContext) -> bool:
     from prodlint.rules.nplusone.lazy_relation import EagerLoadPayload
 
     payload = finding.payload_as(EagerLoadPayload)
-    where, source, anchor = payload.query, payload.query_source, payload.anchor
-    key = f"nplusone-eager:{where}"
-    wanted = fixes.memo(key, list)
-    assert isinstance(wanted, list)
+    queued = fixes.memo("nplusone-eager", dict)
+    assert isinstance(queued, dict)
+    query = queued.setdefault(
+        payload.query, _Query(payload.query, payload.query_source, payload.anchor, [])
+    )
     entry = (payload.method, payload.arg)
-    if entry not in wanted:
-        wanted.append(entry)
+    if entry not in query.wanted:
+        query.wanted.append(entry)
     if payload.imported:
         module, _, name = payload.imported.rpartition(".")
         fixes.add_import(module, name)
 
     def edit(module: cst.Module) -> cst.Module:
-        return _edit_module(module, where, source, anchor, wanted)
+        return _edit_module(module, list(queued.values()))
 
-    fixes.add_module_edit(key, edit)
+    # One edit for every queryset of the file: each is found by the position the check
+    # saw, before any of them is rewritten (a wrapped comprehension moves the lines below).
+    fixes.add_module_edit("nplusone-eager", edit)
     return True
 
 
-def _edit_module(
-    module: cst.Module,
-    where: tuple[int, int, int, int],
-    source: str,
-    anchor: int,
-    wanted: list[tuple[str, str]],
-) -> cst.Module:
+@dataclass
+class _Query:
+    where: tuple[int, int, int, int]
+    source: str
+    anchor: int
+    wanted: list[tuple[str, str]]
+
+
+def _edit_module(module: cst.Module, queries: list[_Query]) -> cst.Module:
     import libcst as cst
     from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
     wrapper = MetadataWrapper(module)
     positions = wrapper.resolve(PositionProvider)
-    exact: list[cst.CSTNode] = []
-    same_text: list[cst.CSTNode] = []
+    parents = wrapper.resolve(ParentNodeProvider)
+    by_text: dict[str, list[cst.CSTNode]] = {}
+    at: dict[tuple[tuple[int, int, int, int], str], cst.CSTNode] = {}
+    texts = {query.source for query in queries}
     for node, position in positions.items():
         if not isinstance(node, (cst.Call, cst.Attribute, cst.Subscript)):
             continue
+        text = wrapper.module.code_for_node(node)
+        if text not in texts:
+            continue
         key = (position.start.line, position.start.column, position.end.line, position.end.column)
-        if key == where and wrapper.module.code_for_node(node) == source:
-            exact.append(node)
-        elif wrapper.module.code_for_node(node) == source:
-            same_text.append(node)
-    # Other fixes of this pass may have moved the expression; its text still finds it.
-    target = exact[0] if exact else (same_text[0] if len(same_text) == 1 else None)
-    if target is None:
+        at.setdefault((key, text), node)
+        by_text.setdefault(text, []).append(node)
+    replacements: dict[cst.CSTNode, cst.CSTNode] = {}
+    for query in queries:
+        # Other fixes of this pass may have moved the expression; its text still finds it.
+        target = at.get((query.where, query.source))
+        if target is None and len(by_text.get(query.source, ())) == 1:
+            target = by_text[query.source][0]
+        if not isinstance(target, cst.BaseExpression):
+            continue
+        new = _with_eager(target, query)
+        wrapped = _wrapped_comprehension(wrapper.module, target, new, parents)
+        old, replacement = wrapped if wrapped is not None else (target, new)
+        if any(
+            _inside(old, other, parents) or _inside(other, old, parents) for other in replacements
+        ):
+            continue  # one query inside another's: the next pass edits it
+        replacements[old] = replacement
+    if not replacements:
         return module
-    assert isinstance(target, cst.BaseExpression)
+    return _replace_all(wrapper.module, replacements)
+
+
+def _with_eager(target: cst.BaseExpression, query: _Query) -> cst.BaseExpression:
+    import libcst as cst
+
     new = target
     grouped: dict[str, list[str]] = {}
-    for method, arg in wanted:
+    for method, arg in query.wanted:
         grouped.setdefault(method, []).append(arg)
     for method, args in grouped.items():
         if method == "options":
             cst_args = [cst.Arg(cst.parse_expression(arg)) for arg in args]
         else:
             cst_args = [_string_arg(arg) for arg in args]
-        new = add_eager(new, method, anchor, cst_args)
-    parents = wrapper.resolve(ParentNodeProvider)
-    wrapped = _wrapped_comprehension(wrapper.module, target, new, parents)
-    if wrapped is not None:
-        old, replacement = wrapped
-        return wrapper.module.deep_replace(old, replacement)  # type: ignore[arg-type]
-    return wrapper.module.deep_replace(target, new)  # type: ignore[arg-type]
+        new = add_eager(new, method, query.anchor, cst_args)
+    return new
 
+
+def _inside(
+    node: cst.CSTNode, outer: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]
+) -> bool:
+    current: cst.CSTNode | None = node
+    while current is not None:
+        if current is outer:
+            return True
+        current = parents.get(current)
+    return False
+
+
+def _replace_all(module: cst.Module, replacements: dict[cst.CSTNode, cst.CSTNode]) -> cst.Module:
+    """``module`` with each key node (by identity) replaced by its value, in one visit."""
+    import libcst as cst
+
+    class Replacer(cst.CSTTransformer):
+        def on_leave(self, original_node: Node, updated_node: Node) -> Node:
+            return cast(Node, replacements.get(original_node, updated_node))
+
+    return module.visit(Replacer())
 
 
 def _wrapped_comprehension(
@@ -178,7 +223,8 @@ def _wrapped_comprehension(
     # The bracket pair that opens the comprehension's lines: its own, or the call's whose
     # only argument a generator is (``sum(x for x in qs)``).
     holder: cst.CSTNode = comp
-    call = parents.get(parents.get(comp)) if isinstance(comp, cst.GeneratorExp) else None
+    argument = parents.get(comp) if isinstance(comp, cst.GeneratorExp) else None
+    call = parents.get(argument) if argument is not None else None
     if isinstance(comp, cst.GeneratorExp) and not comp.lpar:
         if not (isinstance(call, cst.Call) and len(call.args) == 1 and call.args[0].value is comp):
             return None

@@ -173,6 +173,10 @@ ORM_WORDS = (
     "prefetch_related_objects",
     ".save(",
     ".delete(",
+    # a related manager read on one row (a signal handler's instance, a parameter)
+    ".all()",
+    ".filter(",
+    ".order_by(",
 )
 
 
@@ -463,11 +467,15 @@ SINGLE_ROW = frozenset(
 
 def single_row_model(ctx: Context, expr: ast.expr) -> str | None:
     """The model of the one row ``expr`` holds: ``Model.objects.get(...)``,
-    ``get_object_or_404(Model, ...)``, or a local name assigned one of those."""
+    ``get_object_or_404(Model, ...)``, or a local name assigned one of those; a parameter
+    annotated with a model of the project, or the ``instance`` a signal handler receives
+    (fresh from ``save()``: nothing of it is prefetched)."""
     if isinstance(expr, ast.Name):
         found = assigned_chain(ctx, expr.id)
-        if found is None or not isinstance(found[0], ast.expr) or found[1]:
+        if found is None or found[1]:
             return None
+        if isinstance(found[0], ast.arg):
+            return _parameter_row(ctx, found[0])
         expr = found[0]
     if isinstance(expr, ast.Await):
         expr = expr.value
@@ -482,6 +490,62 @@ def single_row_model(ctx: Context, expr: ast.expr) -> str | None:
     if manager is None or not links[-1].call or links[-1].name not in SINGLE_ROW:
         return None
     return model_of_expr(base if manager == 0 else links[manager - 1].node)
+
+
+# Signals whose handlers get the saved or deleted row as ``instance``.
+MODEL_SIGNALS = frozenset(
+    {"post_save", "pre_save", "post_delete", "pre_delete", "post_init", "m2m_changed"}
+)
+
+
+def _parameter_row(ctx: Context, param: ast.arg) -> str | None:
+    annotation = param.annotation
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        name: str | None = annotation.value.rpartition(".")[2]
+    else:
+        name = last_name(annotation) if annotation is not None else None
+    if name and model_index(ctx).is_declared(name):
+        return name
+    if param.arg != "instance":
+        return None
+    func = ctx.enclosing_function()
+    if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    return signal_sender(ctx, func)
+
+
+def signal_sender(ctx: Context, func: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The model a signal handler is connected for: ``@receiver(post_save, sender=M)``
+    or ``post_save.connect(handler, sender=M)`` in the same module."""
+    calls = [d for d in func.decorator_list if isinstance(d, ast.Call)]
+    if not calls:
+        calls = [
+            node
+            for node in ctx.memo("nplusone.connects", lambda: _connect_calls(ctx.tree))
+            if node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == func.name
+        ]
+    for call in calls:
+        if last_name(call.func) not in ("receiver", "connect"):
+            continue
+        signal = call.args[0] if call.args and last_name(call.func) == "receiver" else call.func
+        if isinstance(signal, ast.Attribute) and last_name(call.func) == "connect":
+            signal = signal.value
+        if last_name(signal) not in MODEL_SIGNALS:
+            continue
+        sender = next((kw.value for kw in call.keywords if kw.arg == "sender"), None)
+        if sender is not None:
+            return model_of_expr(sender)
+    return None
+
+
+def _connect_calls(tree: ast.Module) -> list[ast.Call]:
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "connect"
+    ]
 
 
 def _unwrap(expr: ast.expr) -> ast.expr:
@@ -553,7 +617,7 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
         if links[single].name in SINGLE_ROW and single + 1 < len(links):
             model = single_row_model(ctx, links[single].node)
             if model is not None:
-                return _manager_rows(model, links[single + 1 :], expr, index)
+                return _manager_rows(model, links[single + 1 :], expr, index, single + 1)
         return None  # get(), count(), first()... is one row or a number, not rows
     manager = django_manager_at(base, links, index)
     if manager is not None:
@@ -578,7 +642,7 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
         return sqla
     related = _related_source(ctx, base, links, expr, index, depth)
     if related is None and links and (model := single_row_model(ctx, base)) is not None:
-        related = _manager_rows(model, links, expr, index)
+        related = _manager_rows(model, links, expr, index, 0)
     if (
         related is None
         and links
@@ -624,18 +688,31 @@ def _passed_eager(ctx: Context, param: ast.arg) -> set[str] | None:
 
 
 def _manager_rows(
-    model: str, links: list[Link], expr: ast.expr, index: ModelIndex
+    model: str, links: list[Link], expr: ast.expr, index: ModelIndex, at: int
 ) -> QuerySource | None:
-    """Rows of ``obj.rel`` / ``obj.rel.filter(...)`` for one object of ``model``."""
+    """Rows of ``obj.rel.all()`` / ``obj.rel.filter(...)`` for one object of ``model``
+    (``at``: the position of ``rel`` in ``chain(expr)``, after which a fix loads eagerly);
+    a SQLAlchemy ``obj.rel`` list too."""
     if links[0].call is not None:
         return None
     relation = index.relation(model, links[0].name)
     if relation is None or not relation.many:
         return None
-    if len(links) > 1 and (links[1].call is None or links[1].name not in LAZY_METHODS):
-        return None
+    if relation.kind.startswith("sa_"):
+        if len(links) > 1:
+            return None
+        return QuerySource("sqlalchemy", relation.target, expr, [], False, set(), via=relation)
+    if len(links) < 2 or links[1].call is None or links[1].name not in LAZY_METHODS:
+        return None  # iterating a Django manager itself raises TypeError
     return QuerySource(
-        "django", relation.target, expr, links[1:], False, eager_lookups(links[1:]), via=relation
+        "django",
+        relation.target,
+        expr,
+        links[1:],
+        True,
+        eager_lookups(links[1:]),
+        via=relation,
+        anchor=at,
     )
 
 
