@@ -25,6 +25,7 @@ from pathlib import Path
 import sdists
 
 REPO = Path(__file__).resolve().parent.parent
+LAUNCH = "import sys; del sys.path[0]; from prodlint.cli import main; sys.exit(main())"
 
 
 def default_code() -> list[Path]:
@@ -33,9 +34,11 @@ def default_code() -> list[Path]:
 
 
 def _prodlint(src: Path, arguments: list[str], cwd: Path) -> str:
+    # The checked folder is the working directory: its own types.py or inspect.py must not
+    # shadow the standard library, so the script's folder leaves sys.path before any import.
     environment = dict(os.environ, PYTHONPATH=str(src))
     result = subprocess.run(
-        [sys.executable, "-m", "prodlint", *arguments],
+        [sys.executable, "-c", LAUNCH, *arguments],
         cwd=cwd,
         env=environment,
         capture_output=True,
@@ -51,7 +54,9 @@ def snapshot(src: Path, select: str, code: list[Path]) -> dict[str, object]:
     folders: dict[str, object] = {}
     for folder in code:
         common = ["--no-cache", "--select", select, "--jobs", "1", "--exit-zero", "."]
-        report = json.loads(_prodlint(src, ["check", "--format", "json", *common], folder))
+        output = _prodlint(src, ["check", "--format", "json", *common], folder)
+        # A folder whose project settings exclude every file prints no report at all.
+        report = json.loads(output) if output.strip() else {"findings": []}
         findings = sorted(
             f"{item['path']}:{item['line']}:{item['col']}-{item['end_line']}:{item['end_col']} "
             f"{item['code']} {item['message']} fix={(item['fix'] or {}).get('safety')}"
