@@ -878,6 +878,9 @@ def values_are_read(name: str, func: FunctionNode | None, ctx: Context) -> str:
                 return f"`{name}.{parent.attr}()` values are read"
         if isinstance(parent, (ast.For, ast.comprehension)) and parent.iter is node:
             return f"`{name}` is iterated"
+        if isinstance(parent, ast.keyword) and parent.arg is None:
+            # ``f(**name)``: each value meets a typed parameter (urllib3's urlopen_kw).
+            return f"`**{name}` passes the values as arguments"
     return ""
 
 
