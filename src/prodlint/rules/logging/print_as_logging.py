@@ -344,6 +344,11 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
             percent = percent_message(node.args[0], ctx)
             if percent is not None and percent[1]:
                 message = percent[0]
+        # A log record ends its own line: a trailing newline would add a blank line after
+        # it (celery's "purge: Erased 3 messages from the queue.\n").
+        trimmed = message.template.rstrip("\n")
+        if trimmed and trimmed != message.template:
+            message = LazyMessage(trimmed, message.args, message.exact)
         self.report(
             ctx,
             node,
