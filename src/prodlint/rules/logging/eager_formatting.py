@@ -5,12 +5,13 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from prodlint.analysis.constants import str_value
 from prodlint.analysis.context import Context
 from prodlint.analysis.strings import concat_operands
-from prodlint.model import FixSafety, Severity
+from prodlint.model import FixPayload, FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.logging.common import (
     FOREIGN,
@@ -234,6 +235,22 @@ def _literal(text: str, quote: str) -> str:
     return string_literal(text)
 
 
+@dataclass(frozen=True)
+class LazyCallPayload(FixPayload):
+    """The message argument rewritten as a template and its arguments."""
+
+    index: int  # which positional argument is the message
+    template: str  # "": the value alone is the message
+    args: tuple[str, ...]  # the arguments' source
+    # Where the message starts: the new arguments of a call split over lines are laid out
+    # from there.
+    column: int = 0
+    keep_template: bool = False  # ``template % values``: the literal is the template already
+    # A message over several lines: one template literal per line, aligned at ``indent``.
+    leaves: tuple[str, ...] | None = None
+    indent: int = 0
+
+
 class EagerLogFormatting(Rule):
     code = "PRD502"
     name = "EagerLogFormatting"
@@ -304,11 +321,9 @@ several lines stays on several lines.
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE
-    node_types = (ast.Call,)
     fix_node_types = ("Call",)
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        assert isinstance(node, ast.Call)
+    def check_Call(self, node: ast.Call, ctx: Context) -> None:
         func = node.func
         if isinstance(func, ast.Attribute):
             if func.attr not in LOG_METHODS:
@@ -356,8 +371,8 @@ several lines stays on several lines.
         if fix is None:
             self.report(ctx, node, kind=kind)
             return
-        safety, hint = fix
-        self.report(ctx, node, fix=safety, kind=kind, hint=hint)
+        safety, payload = fix
+        self.report(ctx, node, fix=safety, kind=kind, payload=payload)
 
     def _fix(
         self,
@@ -367,7 +382,7 @@ several lines stays on several lines.
         index: int,
         logger_kind: str,
         ctx: Context,
-    ) -> tuple[FixSafety, dict[str, object]] | None:
+    ) -> tuple[FixSafety, LazyCallPayload] | None:
         if logger_kind == FOREIGN or len(call.args) != index + 1:
             return None
         if logger_kind == LOGURU:
@@ -383,12 +398,10 @@ several lines stays on several lines.
             if pieces is None:
                 return None
             lazy = LazyMessage.brace_from_pieces(pieces)
-            return FixSafety.SAFE, {
-                "index": index,
-                "template": lazy.template,
-                "args": list(lazy.args),
-            }
-        hint: dict[str, object] = {"index": index}
+            return FixSafety.SAFE, LazyCallPayload(index, lazy.template, tuple(lazy.args))
+        keep_template = False
+        leaves: list[str] | None = None
+        indent = 0
         if kind == "%":
             assert isinstance(message, ast.BinOp)
             found = percent_message(message, ctx)
@@ -398,7 +411,7 @@ several lines stays on several lines.
             if lazy.is_bare_value:
                 lazy = LazyMessage("", lazy.args, lazy.exact)
             else:
-                hint["keep_template"] = True  # the literal (or its name) is the template already
+                keep_template = True  # the literal (or its name) is the template already
         else:
             commented = has_comment_inside(message, ctx)
             if (commented and kind != "f-string") or (
@@ -418,18 +431,24 @@ several lines stays on several lines.
                     else [LazyMessage.from_pieces(g, has_args).template for g in groups]
                 )
                 if leaves is not None and "".join(leaves) == lazy.template:
-                    hint["leaves"] = leaves
-                    hint["indent"] = ctx.char_col(message.lineno, message.col_offset)
+                    indent = ctx.char_col(message.lineno, message.col_offset)
                 elif commented:
                     return None
-            if lazy.is_bare_value and "leaves" not in hint:
+                else:
+                    leaves = None
+            if lazy.is_bare_value and leaves is None:
                 lazy = LazyMessage("", lazy.args, lazy.exact)
-        # Where the message starts: the new arguments of a call split over lines are laid
-        # out from there.
-        column = ctx.char_col(message.lineno, message.col_offset)
-        hint.update(template=lazy.template, args=list(lazy.args), column=column)
+        payload = LazyCallPayload(
+            index,
+            lazy.template,
+            tuple(lazy.args),
+            ctx.char_col(message.lineno, message.col_offset),
+            keep_template,
+            None if leaves is None else tuple(leaves),
+            indent,
+        )
         exact = lazy.exact and logger_kind == STDLIB
-        return (FixSafety.SAFE if exact else FixSafety.UNSAFE), hint
+        return (FixSafety.SAFE if exact else FixSafety.UNSAFE), payload
 
     @staticmethod
     def _comment_outside_template(message: ast.BinOp, ctx: Context) -> bool:
@@ -444,15 +463,15 @@ several lines stays on several lines.
         import libcst as cst
 
         assert isinstance(node, cst.Call)
-        hint = finding.fix_hint
-        index = int(hint["index"])  # type: ignore[call-overload]
+        payload = finding.payload_as(LazyCallPayload)
+        index = payload.index
         args = list(node.args)
         original = args[index].value
         comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        values: list[cst.BaseExpression] = [cst.parse_expression(source) for source in hint["args"]]  # type: ignore[attr-defined]
+        values: list[cst.BaseExpression] = [cst.parse_expression(a) for a in payload.args]
         template: cst.BaseExpression | None
         quote = _quote_of(original)
-        if hint.get("keep_template"):
+        if payload.keep_template:
             assert isinstance(original, cst.BinaryOperation)
             template = original.left
             right = original.right
@@ -460,8 +479,8 @@ several lines stays on several lines.
                 values = [element.value for element in right.elements]
             else:
                 values = [right]
-        elif "leaves" in hint:
-            leaves = [str(leaf) for leaf in hint["leaves"]]  # type: ignore[attr-defined]
+        elif payload.leaves is not None:
+            leaves = list(payload.leaves)
             template = (
                 self._leaves(original, leaves, quote)
                 if isinstance(original, cst.ConcatenatedString)
@@ -469,13 +488,13 @@ several lines stays on several lines.
             )
             if template is None:
                 # A new concatenation, one literal per line of the original, aligned on it.
-                indent = "\n" + " " * int(hint["indent"])  # type: ignore[call-overload]
+                indent = "\n" + " " * payload.indent
                 joined = cst.parse_expression(
                     "(" + indent.join(_literal(leaf, quote) for leaf in leaves) + ")"
                 )
                 template = _absolute_indent(joined.with_changes(lpar=[], rpar=[]))
-        elif hint["template"]:
-            template = cst.parse_expression(_literal(str(hint["template"]), quote))
+        elif payload.template:
+            template = cst.parse_expression(_literal(payload.template, quote))
         else:
             template = None  # the value alone is the message
         replacement = [cst.Arg(template, comma=comma)] if template is not None else []
@@ -490,12 +509,14 @@ several lines stays on several lines.
         from prodlint.fixes.wrap import break_like
 
         before = node.whitespace_before_args if index == 0 else args[index - 1].comma
-        line_break = break_like(
-            before.whitespace_after if isinstance(before, cst.Comma) else before
-        )
+        whitespace = before.whitespace_after if isinstance(before, cst.Comma) else before
+        # No comma at all (MaybeSentinel) breaks no line.
+        line_break = None if isinstance(whitespace, cst.MaybeSentinel) else break_like(whitespace)
         if line_break is not None and len(replacement) > 1:
-            column = int(hint.get("column", 0))  # type: ignore[call-overload]
-            if self._one_per_line(node, args, index, replacement, column, "leaves" in hint, fixes):
+            multi_line = payload.leaves is not None
+            if self._one_per_line(
+                node, args, index, replacement, payload.column, multi_line, fixes
+            ):
                 replacement = self._spread(replacement, line_break, index == len(args) - 1)
         return node.with_changes(args=[*args[:index], *replacement, *args[index + 1 :]])
 
