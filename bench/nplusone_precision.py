@@ -40,9 +40,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sdists
-from prodlint.analysis.models import PROJECT_MODELS, ModelIndex, build_model_index, index_tree
+
+from prodlint.analysis.models import PROJECT_MODELS, ModelIndex, index_tree
 from prodlint.config import Config
 from prodlint.engine import Checker
+from prodlint.facts import ProjectFacts, build_project, read_facts
 from prodlint.model import Finding
 from prodlint.registry import all_rules
 
@@ -108,15 +110,23 @@ def zeal_cases(tree: ast.Module, text: str) -> Iterator[Case]:
                     yield Case(test.name, node.lineno, node.end_lineno or node.lineno, False)
 
 
-def make_checker(config: Config, codes: tuple[str, ...], index: ModelIndex | None) -> Checker:
-    """A checker of the given rules that knows the models in ``index`` (the one place the
-    bench hands project facts to the engine)."""
+def make_checker(
+    config: Config, codes: tuple[str, ...], project: ProjectFacts | ModelIndex | None
+) -> Checker:
+    """A checker of the given rules that knows the project facts (or only the models of
+    ``index``): the one place the bench hands project facts to the engine."""
     rules = all_rules()
-    return Checker(
-        config,
-        rules=[rules[code] for code in codes],
-        project={PROJECT_MODELS: index} if index else None,
-    )
+    facts = {PROJECT_MODELS: project} if isinstance(project, ModelIndex) else project
+    return Checker(config, rules=[rules[code] for code in codes], project=facts or None)
+
+
+def project_facts(files: list[Path]) -> ProjectFacts:
+    """Every provider's facts of ``files``, as ``prodlint check`` builds them for a tree
+    (the models and the querysets the project's methods return)."""
+    per_file = [
+        facts for path in files if (facts := read_facts(path.read_bytes(), str(path))) is not None
+    ]
+    return build_project(per_file)[0]
 
 
 def zeal_models(mirror: Path | None) -> ModelIndex | None:
@@ -139,7 +149,6 @@ def measure_zeal(root: Path, mirror: Path | None) -> None:
     path = root / "tests" / "test_nplusones.py"
     text = path.read_text(encoding="utf-8")
     cases = list(zeal_cases(ast.parse(text), text))
-    rules = all_rules()
     index = zeal_models(mirror)
     print(
         f"zeal models: {'from the repository snapshot' if index else 'not found (no model facts)'}"
@@ -170,9 +179,13 @@ def measure_zeal(root: Path, mirror: Path | None) -> None:
                 )
 
 
-DJANGO_CHECK = ("richardhapb+django-check", "crates/django-check_semantic/src/passes/n_plus_one.rs")
+DJANGO_CHECK = (
+    "richardhapb+django-check",
+    "crates/django-check_semantic/src/passes/n_plus_one.rs",
+)
 TEST = re.compile(
-    r'fn (?P<name>\w+)\(\) \{\s*(?://[^\n]*\s*)*let source = r#"(?P<source>.*?)"#;(?P<checks>.*?)\n    \}',
+    r"fn (?P<name>\w+)\(\) \{\s*(?://[^\n]*\s*)*"
+    r'let source = r#"(?P<source>.*?)"#;(?P<checks>.*?)\n    \}',
     re.S,
 )
 # Labels that say N+1 where Django runs no query: a row of ``obj.rel.all()`` (or of a
@@ -232,19 +245,22 @@ def measure_django_check(mirror: Path | None) -> None:
         if name not in found:
             print(f"    missed  {name}{' (runs no N+1 in Django)' if name in NO_QUERY else ''}")
     real = [name for name in positives if name not in NO_QUERY]
+    hits = len([name for name in found if name in real])
+    wrong = len(alarms) + len([name for name in found if name in NO_QUERY])
     print(
-        f"django-check, labels checked against Django: recall {len([n for n in found if n in real])}/{len(real)}; "
-        f"false alarms {len(alarms) + len([n for n in found if n in NO_QUERY])}/{len(negatives) + len(NO_QUERY)}"
+        f"django-check, labels checked against Django: recall {hits}/{len(real)}; "
+        f"false alarms {wrong}/{len(negatives) + len(NO_QUERY)}"
     )
 
 
 def measure_django(root: Path) -> None:
     package = root / "django"
     started = time.perf_counter()
-    index = build_model_index(sorted(package.rglob("*.py")))
-    rules = all_rules()
+    project = project_facts(sorted(package.rglob("*.py")))
+    index = project[PROJECT_MODELS]
+    assert isinstance(index, ModelIndex)
     for label, codes in (("default rules", ("PRD201", "PRD202")), ("PRD203 (opt-in)", ("PRD203",))):
-        checker = make_checker(Config(), codes, index)
+        checker = make_checker(Config(), codes, project)
         findings: list[Finding] = []
         for path in sorted(package.rglob("*.py")):
             display = path.relative_to(root).as_posix()
@@ -280,7 +296,7 @@ def measure_apps(mirror: Path | None) -> None:
             subprocess.run(["tar", "-x", "-C", temp], input=archive, check=True)
             root = Path(temp)
             files = sorted(root.rglob("*.py"))
-            checker = make_checker(Config(), ("PRD201", "PRD202"), build_model_index(files))
+            checker = make_checker(Config(), ("PRD201", "PRD202"), project_facts(files))
             findings = [
                 finding
                 for path in files

@@ -577,3 +577,45 @@ def test_django_handler_is_connected_for_the_model_it_names(
     module.SEEN.clear()
     basket.save()  # type: ignore[attr-defined]
     assert module.SEEN == ["product0", "product1"]
+
+
+def test_django_check_labels_judged_no_query_run_no_query(
+    django_views: tuple[ModuleType, dict[str, object]],
+) -> None:
+    """The three django-check positives the bench counts as runs-no-N+1, replayed on this
+    schema with a query count: a queryset has no relation attribute (AttributeError, no
+    query); iterating a prefetched manager raises TypeError after the fixed prefetch
+    queries; and read as meant (``.all()``), the inner rows' ``reviews`` is a manager that
+    runs nothing until called, so the count stays the same however many rows."""
+    from django.db.models import Prefetch
+
+    module, _ = django_views
+    with pytest.raises(AttributeError):
+        count, _ = django_queries(lambda: module.Book.objects.all().tags)
+    counts = []
+    for rows in (3, 6):
+        seed_django(module, rows)
+
+        def authors() -> object:
+            return module.Author.objects.prefetch_related(
+                Prefetch("books", queryset=module.Book.objects.all())
+            )
+
+        def as_written() -> None:
+            for author in authors():  # type: ignore[attr-defined]
+                for book in author.books:
+                    print(book.reviews)
+
+        def as_meant() -> list[object]:
+            return [
+                book.reviews
+                for author in authors()  # type: ignore[attr-defined]
+                for book in author.books.all()
+            ]
+
+        with pytest.raises(TypeError):
+            as_written()
+        count, managers = django_queries(as_meant)
+        assert len(managers) == rows  # type: ignore[arg-type]
+        counts.append(count)
+    assert counts == [2, 2]

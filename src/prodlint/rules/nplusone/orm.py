@@ -702,8 +702,12 @@ def _manager_rows(
         if len(links) > 1:
             return None
         return QuerySource("sqlalchemy", relation.target, expr, [], False, set(), via=relation)
-    if len(links) < 2 or links[1].call is None or links[1].name not in LAZY_METHODS:
-        return None  # iterating a Django manager itself raises TypeError
+    if len(links) == 1:
+        # Iterating the manager itself raises TypeError; what it stands for (``.all()``)
+        # is the N+1. Reported, never fixed: a fix would make failing code run.
+        return QuerySource("django", relation.target, expr, [], False, set(), via=relation)
+    if links[1].call is None or links[1].name not in LAZY_METHODS:
+        return None
     return QuerySource(
         "django",
         relation.target,
