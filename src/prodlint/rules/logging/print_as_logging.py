@@ -231,7 +231,10 @@ class PrintUsedAsLogging(Rule):
     code = "PRD501"
     name = "PrintUsedAsLogging"
     summary = "`print` used where the application should log"
-    message = "`print` used for logging; use `{logger}.{level}` so output has levels, timestamps and handlers"
+    message = (
+        "`print` used for logging; use `{logger}.{level}` so output has levels, timestamps"
+        " and handlers"
+    )
     what_it_does = """
 Flags `print(...)` calls in library and application code: prints that report what the
 code is doing, where a log line belongs.
@@ -317,7 +320,8 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
                 "cypress/*",
                 "browser_tests/*",
             ),
-            "Globs of files whose prints are output: scripts, and helpers of browser/end-to-end tests.",
+            "Globs of files whose prints are output: scripts, and helpers of browser/end-to-end"
+            " tests.",
         ),
     )
     fix_node_types = ("Call",)
