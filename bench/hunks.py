@@ -13,7 +13,7 @@ with a NameError of the trial's making. The support hunks alone are a trial of t
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -121,3 +121,35 @@ def texts(
     for hunk in [*chosen, *always]:
         per_file.setdefault(hunk.path, []).append(hunk)
     return {path: apply(originals[path], set(group)) for path, group in per_file.items()}
+
+
+Blame = list[tuple[list[Hunk], list[str]]]  # guilty hunks -> what they change
+
+
+def bisect(found: Sequence[Hunk], probe: Callable[[Sequence[Hunk]], list[str]]) -> Blame:
+    """The hunks behind the changes ``probe`` sees. ``probe(chosen)`` applies the chosen
+    hunks and the supporting ones to the untouched tree and says what changed (tests whose
+    outcome moved, new mypy errors). Halves that change something are split again, down to
+    single hunks; a group is blamed whole when only its hunks together change anything."""
+    support = [hunk for hunk in found if hunk.supporting]
+    blamed: Blame = []
+
+    def search(chosen: Sequence[Hunk]) -> None:
+        changed = probe(chosen)
+        if not changed:
+            return
+        if len(chosen) == 1:
+            blamed.append((list(chosen), changed))
+            return
+        half = len(chosen) // 2
+        before = len(blamed)
+        search(chosen[:half])
+        search(chosen[half:])
+        if len(blamed) == before:
+            blamed.append((list(chosen), changed))
+
+    by_support = probe([]) if support else []
+    if by_support:
+        blamed.append((support, by_support))
+    search([hunk for hunk in found if not hunk.supporting])
+    return blamed

@@ -53,6 +53,11 @@ from pathlib import Path
 import hunks
 import sdists
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on 3.10
+    import tomli as tomllib
+
 PRODLINT = [sys.executable, "-m", "prodlint"]
 MAX_SELECTED = 40  # test modules (or Django test apps) per project when the suite is cut down
 MAX_BLAMED_TESTS = 50  # differing tests rerun to find the hunks that change them
@@ -132,7 +137,6 @@ PROJECTS = [
         ],
         "pytest",
         "t/unit",
-        whole_suite=False,
         entry_points=["celery/__main__.py"],
     ),
     # Django's tests/requirements/py3.txt less what needs system libraries or services
@@ -174,6 +178,8 @@ PROJECTS = [
             "pyOpenSSL",
             "trio==0.26.2",
             "Quart==0.19.4",
+            "flask==3.0.3",  # Quart 0.19.4 predates Flask 3.1's PROVIDE_AUTOMATIC_OPTIONS
+            "werkzeug==3.0.6",
             "quart-trio==0.11.1",
             "hypercorn",
             "httpx==0.25.2",
@@ -196,7 +202,6 @@ PROJECTS = [
         ["-p", "no:warnings"],
         extras="[brotli,cli,http2,socks,zstd]",
         mypy=["httpx"],
-        entry_points=["httpx/__init__.py"],
     ),
 ]
 
@@ -391,12 +396,15 @@ def related_tests(project: Project, root: Path, touched: Sequence[str]) -> list[
     return list(dict.fromkeys([*ranked[:MAX_SELECTED], *project.slice]))
 
 
-def pytest_outcomes(report: Path) -> Outcomes:
+TREE = "<tree>"  # the tree's path in a test id (parametrised by __file__), the same on every copy
+
+
+def pytest_outcomes(report: Path, tree: Path) -> Outcomes:
     outcomes: Outcomes = {}
     if not report.exists():
         return outcomes
     for case in ET.parse(report).iter("testcase"):
-        test_id = f"{case.get('classname')}::{case.get('name')}"
+        test_id = f"{case.get('classname')}::{case.get('name')}".replace(str(tree), TREE)
         kinds = {child.tag for child in case}
         outcome = "passed"
         if "failure" in kinds:
@@ -453,7 +461,7 @@ def run_tests(
         report = tree / ".prodlint-junit.xml"
         report.unlink(missing_ok=True)
         if ids is not None:
-            targets = [pytest_node(tree, test_id) for test_id in ids]
+            targets = [pytest_node(tree, test_id.replace(TREE, str(tree))) for test_id in ids]
         else:
             targets = list(selection) if selection is not None else [project.tests]
         command = [
@@ -471,7 +479,7 @@ def run_tests(
             *targets,
         ]
         done = run(command, cwd=tree, timeout=project.timeout, env=env)
-        outcomes = pytest_outcomes(report)
+        outcomes = pytest_outcomes(report, tree)
     else:
         labels = list(ids) if ids is not None else list(selection or [])
         command = [
@@ -515,7 +523,7 @@ def compare(before: Outcomes, after: Outcomes) -> dict[str, tuple[str, str]]:
 class Side:
     label: str
     files: dict[str, tuple[str, str]]
-    hunks: list[hunks.Hunk] = field(default_factory=list)
+    fix_hunks: list[hunks.Hunk] = field(default_factory=list)
     outcomes: Outcomes = field(default_factory=dict)
     seconds: float = 0.0
     differences: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -544,49 +552,39 @@ def confirm(
     }
 
 
-def blame(project: Project, python: Path, base: Path, workdir: Path, side: Side) -> None:
-    """Which hunks change which of the differing tests: the hunks (with the import-only ones
-    they need always in place) are applied to one copy of the untouched tree in halves, and a
-    half that changes the tests' results is split again, down to single hunks (a few test
-    runs for a few guilty hunks among many)."""
-    ids = sorted(side.differences)[:MAX_BLAMED_TESTS]
-    originals = {name: before for name, (before, _) in side.files.items()}
-    support = [hunk for hunk in side.hunks if hunk.supporting]
-    suspects = [hunk for hunk in side.hunks if not hunk.supporting]
-    trial = copy_tree(base, workdir / "trial")
-    reference, _, _ = run_tests(project, python, trial, None, ids=ids)
+class Trial:
+    """A copy of the untouched tree on which some hunks are applied, then taken back."""
 
-    def changed_by(chosen: Sequence[hunks.Hunk], always: Sequence[hunks.Hunk]) -> list[str]:
-        written = hunks.texts(originals, chosen, always)
+    def __init__(self, base: Path, target: Path, side: Side) -> None:
+        self.root = copy_tree(base, target)
+        self.originals = {name: before for name, (before, _) in side.files.items()}
+        self.support = [hunk for hunk in side.fix_hunks if hunk.supporting]
+
+    def probe(self, chosen: Sequence[hunks.Hunk], look: Callable[[], list[str]]) -> list[str]:
+        written = hunks.texts(self.originals, chosen, self.support)
         for name, text in written.items():
-            (trial / name).write_text(text, encoding="utf-8", errors="surrogateescape")
+            (self.root / name).write_text(text, encoding="utf-8", errors="surrogateescape")
         try:
-            outcomes, _, _ = run_tests(project, python, trial, None, ids=ids)
+            return look()
         finally:
             for name in written:
-                (trial / name).write_text(
-                    originals[name], encoding="utf-8", errors="surrogateescape"
+                (self.root / name).write_text(
+                    self.originals[name], encoding="utf-8", errors="surrogateescape"
                 )
+
+
+def blame(project: Project, python: Path, base: Path, workdir: Path, side: Side) -> None:
+    """Which hunks change which of the differing tests (hunks.bisect: a few reruns of those
+    tests for a few guilty hunks among many)."""
+    ids = sorted(side.differences)[:MAX_BLAMED_TESTS]
+    trial = Trial(base, workdir / "trial", side)
+    reference, _, _ = run_tests(project, python, trial.root, None, ids=ids)
+
+    def changed_tests() -> list[str]:
+        outcomes, _, _ = run_tests(project, python, trial.root, None, ids=ids)
         return sorted(compare(reference, outcomes))
 
-    def search(chosen: Sequence[hunks.Hunk]) -> None:
-        changed = changed_by(chosen, support)
-        if not changed:
-            return
-        if len(chosen) == 1:
-            side.blame.append((list(chosen), changed))
-            return
-        half = len(chosen) // 2
-        before = len(side.blame)
-        search(chosen[:half])
-        search(chosen[half:])
-        if len(side.blame) == before:  # only the hunks together change the result
-            side.blame.append((list(chosen), changed))
-
-    by_imports = changed_by([], support) if support else []
-    if by_imports:
-        side.blame.append((support, by_imports))
-    search(suspects)
+    side.blame = hunks.bisect(side.fix_hunks, lambda chosen: trial.probe(chosen, changed_tests))
 
 
 def is_entry_point(text: str) -> bool:
@@ -596,7 +594,23 @@ def is_entry_point(text: str) -> bool:
     )
 
 
+def console_scripts(root: Path) -> list[str]:
+    """The project's console scripts (``[project.scripts]``), as ``module:function``."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.exists():
+        return []
+    scripts = tomllib.loads(pyproject.read_text()).get("project", {}).get("scripts", {})
+    return sorted(str(target) for target in scripts.values())
+
+
 def script_command(python: Path, root: Path, relative: str) -> list[str]:
+    if ":" in relative:  # a console script: call its function as the installed wrapper does
+        module, _, function = relative.partition(":")
+        call = (
+            f"import sys; sys.argv[0] = {module.partition('.')[0]!r}; "
+            f"from {module} import {function}; sys.exit({function}())"
+        )
+        return [str(python), "-c", call, "--help"]
     path = root / relative
     if path.name == "__init__.py":  # a package's CLI, run as ``python -m package``
         return [str(python), "-m", module_name(Path(relative).parent.as_posix()), "--help"]
@@ -617,7 +631,7 @@ def check_scripts(project: Project, python: Path, base: Path, tree: Path, side: 
     """Run every touched script or CLI, and the project's own CLIs, with ``--help`` on both
     trees."""
     touched = [name for name, (before, _) in side.files.items() if is_entry_point(before)]
-    for name in sorted({*touched, *project.entry_points}):
+    for name in sorted({*touched, *project.entry_points, *console_scripts(base)}):
         old = script_output(project, python, base, name)
         new = script_output(project, python, tree, name)
         side.scripts.append(
@@ -654,24 +668,50 @@ def mypy_errors(project: Project, python: Path, tree: Path) -> list[tuple[str, i
     return [(m["path"], int(m["line"]), m["message"]) for m in MYPY_ERROR.finditer(done.stdout)]
 
 
-def check_types(
-    project: Project, python: Path, before: Sequence[tuple[str, int, str]], tree: Path, side: Side
-) -> None:
-    """mypy's error count after the fix, and each new error with the hunk it sits in."""
-    after = mypy_errors(project, python, tree)
+def new_errors(
+    before: Sequence[tuple[str, int, str]], after: Sequence[tuple[str, int, str]]
+) -> list[tuple[str, int, str]]:
+    """mypy errors of ``after`` that ``before`` does not have (line numbers aside: a fix that
+    adds an import moves every error below it)."""
     old = Counter((path, message) for path, _, message in before)
-    new_errors = []
+    found = []
     for path, line, message in after:
         if old[(path, message)]:
             old[(path, message)] -= 1
-            continue
-        under = [
-            hunk.label
-            for hunk in side.hunks
-            if hunk.path == path and hunk.new_start <= line < hunk.new_start + max(len(hunk.new), 1)
-        ]
-        new_errors.append({"error": f"{path}:{line}: {message}", "hunks": under})
-    side.mypy = {"before": len(before), "after": len(after), "new": new_errors}
+        else:
+            found.append((path, line, message))
+    return found
+
+
+def check_types(
+    project: Project,
+    python: Path,
+    before: Sequence[tuple[str, int, str]],
+    base: Path,
+    tree: Path,
+    workdir: Path,
+    side: Side,
+) -> None:
+    """mypy's error count after the fix; when it grew, the hunks behind the new errors."""
+    added = new_errors(before, mypy_errors(project, python, tree))
+    blamed: hunks.Blame = []
+    if added:
+        trial = Trial(base, workdir / "trial", side)
+
+        def errors() -> list[str]:
+            found = new_errors(before, mypy_errors(project, python, trial.root))
+            return [f"{path}: {message}" for path, _, message in found]
+
+        blamed = hunks.bisect(side.fix_hunks, lambda chosen: trial.probe(chosen, errors))
+    side.mypy = {
+        "before": len(before),
+        "after": len(before) + len(added),
+        "new": [f"{path}:{line}: {message}" for path, line, message in added],
+        "blame": [
+            {"hunks": [hunk.as_json() for hunk in guilty], "errors": errors}
+            for guilty, errors in blamed
+        ],
+    }
 
 
 def summarise(outcomes: Outcomes) -> str:
@@ -709,9 +749,8 @@ def measure(
     types_before = mypy_errors(project, python, base) if project.mypy else []
     for side, tree in sides:
         if project.mypy:
-            check_types(project, python, types_before, tree, side)
-        if side.label == "safe":
-            check_scripts(project, python, base, tree, side)
+            check_types(project, python, types_before, base, tree, root, side)
+        check_scripts(project, python, base, tree, side)
         if not side.files:
             side.outcomes = reference
             continue
@@ -733,8 +772,8 @@ def measure(
         "sides": {
             side.label: {
                 "files": len(side.files),
-                "hunks": len(side.hunks),
-                "rules": dict(Counter(code for hunk in side.hunks for code in hunk.codes)),
+                "hunks": len(side.fix_hunks),
+                "rules": dict(Counter(code for hunk in side.fix_hunks for code in hunk.codes)),
                 "result": summarise(side.outcomes),
                 "seconds": round(side.seconds, 1),
                 "differences": {test: list(change) for test, change in side.differences.items()},
@@ -824,7 +863,15 @@ def details(results: Sequence[dict[str, object]]) -> str:
                 if not script["same"]:
                     out.append(f"{where}: {script['file']} prints differently:\n{script['diff']}")
             for error in (side["mypy"] or {}).get("new", []):
-                out.append(f"{where}: new mypy error {error['error']} (hunks: {error['hunks']})")
+                out.append(f"{where}: new mypy error {error}")
+            for blamed in (side["mypy"] or {}).get("blame", []):
+                labels = " + ".join(
+                    f"{h['path']}:{h['line']} {','.join(h['codes'])}" for h in blamed["hunks"]
+                )
+                out.append(f"{where}: {labels} adds {len(blamed['errors'])} mypy errors")
+                out.extend(
+                    "    " + line for h in blamed["hunks"] for line in h["diff"].splitlines()
+                )
     return "\n".join(out)
 
 

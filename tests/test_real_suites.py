@@ -11,6 +11,7 @@ hunks, shows the comparison notices it and the blame names that hunk alone.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,36 @@ def test_a_rewritten_block_is_not_support() -> None:
     after = 'import os\nHOST = os.environ.get("HOST", "localhost")\n'
     (hunk,) = hunks.split("settings.py", before, after)
     assert not hunk.supporting
+
+
+def test_bisect_finds_the_hunk_alone_or_the_group_that_only_together_changes() -> None:
+    before = "".join(f"x{n} = {n}\n" for n in range(8)) + "def f():\n    return 1\n"
+    after = before.replace("x3 = 3", "x3 = 30").replace("return 1", "return 2")
+    after = "import os\n" + after.replace("x6 = 6", "x6 = 60")
+    found = hunks.split("m.py", before, after)
+    assert [hunk.supporting for hunk in found] == [True, False, False, False]
+    runs: list[list[int]] = []
+
+    def probe(chosen: Sequence[hunks.Hunk]) -> list[str]:
+        applied = hunks.apply(before, [*chosen, found[0]])
+        runs.append([hunk.start for hunk in chosen])
+        namespace: dict[str, object] = {}
+        exec(compile(applied, "m.py", "exec"), namespace)  # the "test suite" of this module
+        function = namespace["f"]
+        assert callable(function)
+        return ["test_f"] if function() != 1 else []
+
+    (blamed,) = hunks.bisect(found, probe)
+    assert [hunk.start for hunk in blamed[0]] == [10] and blamed[1] == ["test_f"]
+    assert len(runs) < 2 * len(found)
+
+    # x3 and x6 matter only together: no single hunk is blamed, the group that holds both is.
+    def together(chosen: Sequence[hunks.Hunk]) -> list[str]:
+        text = hunks.apply(before, [*chosen, found[0]])
+        return ["test_pair"] if "x3 = 30" in text and "x6 = 60" in text else []
+
+    blamed_groups = [[hunk.start for hunk in guilty] for guilty, _ in hunks.bisect(found, together)]
+    assert blamed_groups == [[4, 7, 10]]
 
 
 def environment(project: real_suites.Project, source: Path) -> Path:
@@ -108,8 +139,8 @@ def test_safe_fixes_keep_mkdocs_tests_green(tmp_path: Path) -> None:
     broken = harmless.replace(signature, signature + '    raise RuntimeError("broken")\n', 1)
     assert broken != harmless != original
     side = real_suites.Side("unsafe", {victim: (original, broken)})
-    side.hunks = real_suites.split_fix(side.files, [])
-    assert len([hunk for hunk in side.hunks if not hunk.supporting]) == 4
+    side.fix_hunks = real_suites.split_fix(side.files, [])
+    assert len([hunk for hunk in side.fix_hunks if not hunk.supporting]) == 4
     tree = real_suites.copy_tree(source, tmp_path / "broken")
     (tree / victim).write_text(broken)
     selection = real_suites.related_tests(project, base, [victim])
