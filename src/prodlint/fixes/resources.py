@@ -107,17 +107,26 @@ def wrap_in_with(
         value = value.expression  # ``async with connect()`` awaits it itself
     inner = body[start + 1 : end + 1]
     footer: list[cst.EmptyLine] = []
+    closed: cst.BaseStatement | None = None
     if hint.drop_last:
         closed = inner.pop()
         if not isinstance(closed, cst.SimpleStatementLine):
             return None
         # The close goes, what was said about it stays (as comment lines ending the block).
-        footer = [line for line in closed.leading_lines if line.comment is not None]
-        if closed.trailing_whitespace.comment is not None:
-            footer.append(cst.EmptyLine(comment=closed.trailing_whitespace.comment))
+        if hint.mode != "finally":
+            footer = [line for line in closed.leading_lines if line.comment is not None]
+            if closed.trailing_whitespace.comment is not None:
+                footer.append(cst.EmptyLine(comment=closed.trailing_whitespace.comment))
     if not inner:
         return None
     inner[0] = without_leading_blanks(inner[0])
+    if hint.mode == "finally":
+        cleanup = _release(hint, closed if hint.drop_last else None)
+        guarded = cst.Try(
+            body=cst.IndentedBlock(body=inner),
+            finalbody=cst.Finally(body=cst.IndentedBlock(body=[cleanup], footer=footer)),
+        )
+        return with_block(owner, hint.field, block, [*body[: start + 1], guarded, *body[end + 1 :]])
     wrapped = cst.With(
         items=[cst.WithItem(item=value, asname=cst.AsName(name=cst.Name(name)))],
         body=cst.IndentedBlock(body=inner, header=acquire.trailing_whitespace, footer=footer),
@@ -125,6 +134,19 @@ def wrap_in_with(
         leading_lines=acquire.leading_lines,
     )
     return with_block(owner, hint.field, block, [*body[:start], wrapped, *body[end + 1 :]])
+
+
+def _release(hint: WithPayload, closed: cst.BaseStatement | None) -> cst.BaseStatement:
+    """What the ``finally`` runs: the code's own close, moved there with its comments, or
+    ``x.<release>()`` (awaited for an asynchronous resource)."""
+    if closed is not None:
+        return without_leading_blanks(closed)
+    call: cst.BaseExpression = cst.Call(
+        func=cst.Attribute(value=cst.Name(hint.name), attr=cst.Name(hint.release))
+    )
+    if hint.asynchronous:
+        call = cst.Await(expression=call)
+    return cst.SimpleStatementLine(body=[cst.Expr(value=call)])
 
 
 class _Calls(cst.CSTVisitor):

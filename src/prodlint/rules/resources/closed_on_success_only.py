@@ -10,10 +10,7 @@ class ClosedOnlyOnSuccess(JudgedResourceRule):
     code = CLOSED_ON_SUCCESS_ONLY
     name = "ClosedOnlyOnSuccess"
     summary = "A resource closed on the happy path only: it leaks when an exception is raised"
-    message = (
-        "`{resource}` is closed only if nothing raises first; it leaks on errors, "
-        "use a `with` block"
-    )
+    message = "`{resource}` is closed only if nothing raises first; it leaks on errors, {remedy}"
     what_it_does = """
 Flags a socket, connection, session or file that is closed on every normal path out of
 the function, but not when a statement between the acquisition and the `close()` raises:
@@ -47,10 +44,12 @@ def read_config(path):
 The fix wraps the acquisition and the statements up to the explicit close in `with R(...)
 as x:` (`contextlib.closing(...)` where the resource's own `with` does something else, as
 for sqlite3 and psycopg2 connections; `async with` for asynchronous clients) and removes
-the close. It is safe when that close was the last statement using the resource, the only
-close, and the one the `with` performs: on the normal path the resource is closed at the
-same point as before. Otherwise (another close on a branch, `close()` where the `with`
-would `quit()`) it is unsafe; there is no fix when the resource is used after the close.
+the close. Where the `with` would close it another way (`quit()` for the code's
+`close()`) or there is no `with` (a POP3 session), the statements go in `try:` and the
+code's own close in `finally:`. It is safe when that close was the last statement using
+the resource and the only close: on the normal path the resource is closed at the same
+point, the same way, as before. Otherwise (another close on a branch) it is unsafe; there
+is no fix when the resource is used after the close.
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE

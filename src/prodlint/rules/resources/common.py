@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from prodlint.analysis.context import Context
@@ -62,6 +62,9 @@ class Resource:
     handovers: frozenset[str] = frozenset()
     # The name a fix gives the resource when the code never named it (``open(p).read()``).
     alias: str = "resource"
+    # What a ``try``/``finally`` fix calls where no block form fits (``wrap`` is ``none``)
+    # and the code has no close of its own to move there; empty: no such fix.
+    release: str = ""
 
 
 def _r(
@@ -73,6 +76,7 @@ def _r(
     needs_pipes: bool = False,
     handovers: tuple[str, ...] = (),
     alias: str = "resource",
+    release: str = "",
 ) -> Resource:
     return Resource(
         frozenset(closers),
@@ -83,6 +87,7 @@ def _r(
         needs_pipes,
         frozenset(handovers),
         alias,
+        release,
     )
 
 
@@ -146,8 +151,8 @@ RESOURCES: Mapping[str, Resource] = {
     "redis.StrictRedis": _r("close"),
     "redis.from_url": _r("close"),
     "redis.Redis.from_url": _r("close"),
-    "redis.ConnectionPool": _r("disconnect", wrap="none"),
-    "redis.BlockingConnectionPool": _r("disconnect", wrap="none"),
+    "redis.ConnectionPool": _r("disconnect", wrap="none", release="disconnect"),
+    "redis.BlockingConnectionPool": _r("disconnect", wrap="none", release="disconnect"),
     "redis.asyncio.Redis": _r("aclose", "close", exit_closer="aclose", is_async=True),
     "redis.asyncio.from_url": _r("aclose", "close", exit_closer="aclose", is_async=True),
     # An HTTP response releases its connection once the body is read to the end.
@@ -160,8 +165,8 @@ RESOURCES: Mapping[str, Resource] = {
     "smtplib.SMTP": SMTP,
     "smtplib.SMTP_SSL": SMTP,
     "smtplib.LMTP": SMTP,
-    "poplib.POP3": _r("quit", "close", wrap="none"),
-    "poplib.POP3_SSL": _r("quit", "close", wrap="none"),
+    "poplib.POP3": _r("quit", "close", wrap="none", release="close"),
+    "poplib.POP3_SSL": _r("quit", "close", wrap="none", release="close"),
     "imaplib.IMAP4": _r("logout", "shutdown", exit_closer="logout"),
     "imaplib.IMAP4_SSL": _r("logout", "shutdown", exit_closer="logout"),
     "requests.Session": _r("close"),
@@ -291,7 +296,7 @@ def extra_resource(closer: str) -> Resource:
     for ``aclose``); any other closer has no block form."""
     if closer == "aclose":
         return _r("aclose", wrap="closing", exit_closer="aclose", is_async=True)
-    return _r(closer, wrap="closing" if closer == "close" else "none")
+    return _r(closer, wrap="closing" if closer == "close" else "none", release=closer)
 
 
 def _bound_locally(head: str, ctx: Context) -> bool:
@@ -385,10 +390,13 @@ class WithPayload(ResourcePayload):
     start: int
     end: int
     name: str
-    mode: str  # "with", or "closing" for a resource that is no context manager
+    # "with"; "closing" for a resource that is no context manager; "finally" for
+    # ``try: ... finally: x.close()`` after the acquisition
+    mode: str
     asynchronous: bool
     drop_last: bool  # the run ends with the ``x.close()`` the ``with`` replaces
     field: str = "body"  # which of the anchor's blocks: ``body``, ``orelse``, ``finalbody``
+    release: str = ""  # for "finally" without a close to move: the method to call
 
 
 @dataclass(frozen=True)
@@ -418,8 +426,11 @@ class Verdict:
     fix: FixSafety = FixSafety.NONE
     payload: ResourcePayload | None = None
     anchor: tuple[ast.AST, str] | None = None
+    remedy: str = "open it in a `with` block"
 
 
+# For the kinds no ``with`` can manage (a POP3 session, a redis pool, a process).
+FINALLY_REMEDY = "close it in a `finally` block"
 NOT_CLOSED = "PRD301"
 CLOSED_ON_SUCCESS_ONLY = "PRD302"
 
@@ -437,6 +448,13 @@ def _judge(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> Verdict | No
     found = resource_of(call, ctx, extra)
     if found is None:
         return None
+    verdict = _judge_resource(call, found, ctx)
+    if verdict is not None and found[1].wrap == "none":
+        return replace(verdict, remedy=FINALLY_REMEDY)
+    return verdict
+
+
+def _judge_resource(call: ast.Call, found: tuple[str, Resource], ctx: Context) -> Verdict | None:
     qualified, kind = found
     if kind.file_like and ctx.is_test_file:
         return None
@@ -821,8 +839,11 @@ def _plan_fix(
 ) -> tuple[FixSafety, WithPayload, tuple[ast.AST, str]] | None:
     """How a ``with`` block could replace the acquisition: it wraps the acquisition and
     every statement after it in the same block up to the last one that uses the name, so
-    nothing that uses the resource runs after it is closed."""
-    if kind.wrap == "none":
+    nothing that uses the resource runs after it is closed. Where no ``with`` does what the
+    code's own close does (``ftp.close()`` where the ``with`` would ``quit()``, a redis
+    pool's ``disconnect()``), the same statements go in ``try:`` with the close in
+    ``finally:``."""
+    if kind.wrap == "none" and not kind.release:
         return None
     is_async = kind.is_async or awaited
     if is_async and not isinstance(func, ast.AsyncFunctionDef):
@@ -868,9 +889,19 @@ def _plan_fix(
     if any(_returns_dependent(s, names) for s in statements[start : last + 1]):
         return None
     expected = kind.exit_closer if kind.wrap == "with" or is_async else "close"
+    mode: str = kind.wrap
+    if kind.wrap == "none" or (drop_last and closer != expected):
+        mode = "finally"  # the code's own close, moved to a finally, is the one that runs
+        if not drop_last and not kind.release:
+            return None
     other_closes = [c for c in closes if c is not tail]
-    safe = code == CLOSED_ON_SUCCESS_ONLY and drop_last and closer == expected and not other_closes
-    payload = WithPayload(start, last, name, kind.wrap, is_async, drop_last, block.field)
+    safe = (
+        code == CLOSED_ON_SUCCESS_ONLY
+        and drop_last
+        and (closer == expected or mode == "finally")
+        and not other_closes
+    )
+    payload = WithPayload(start, last, name, mode, is_async, drop_last, block.field, kind.release)
     return (FixSafety.SAFE if safe else FixSafety.UNSAFE), payload, (block.owner, anchor_type)
 
 
@@ -1064,7 +1095,7 @@ class JudgedResourceRule(Rule):
     fix_node_types = ("FunctionDef", "For", "While", "If", "With", "Try", "ExceptHandler")
 
     def message_fields(self, verdict: Verdict) -> Mapping[str, str]:
-        return {"resource": verdict.resource}
+        return {"resource": verdict.resource, "remedy": verdict.remedy}
 
     def check_Call(self, node: ast.Call, ctx: Context) -> None:
         verdict = judge(node, ctx, self.settings[RESOURCE_OPTION.name])  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ class ResourceNotClosed(JudgedResourceRule):
     code = NOT_CLOSED
     name = "ResourceNotClosed"
     summary = "A socket, connection, session or file that some path never closes"
-    message = "`{resource}` is {state}; open it in a `with` block so every path closes it"
+    message = "`{resource}` is {state}; {remedy} so every path closes it"
     what_it_does = """
 Flags a socket, database connection, HTTP client or session, FTP/SMTP connection,
 subprocess, temporary file or file acquired in a function and not closed on some path
@@ -68,14 +68,17 @@ the resource, in `with R(...) as x:` (`contextlib.closing(...)` for connections 
 `with` does not close them, `async with` for asynchronous clients), and removes a
 trailing `x.close()`; a statement using an unnamed resource goes in
 `with open(path) as f:` with the call replaced by the new name (not when the call runs
-conditionally, per element of a comprehension, or after other calls of the statement). It
-is unsafe: the resource is now closed when the block ends (and on
-the paths that used to leak) instead of whenever it was garbage collected, which the
-other end can notice. There is no fix when the resource is used outside that block, for
-`subprocess.Popen` (its `with` waits for the process), or for a statement sharing a line.
+conditionally, per element of a comprehension, or after other calls of the statement).
+Where no `with` does what the code's own close does (a POP3 session, a redis pool, an
+`ftp.close()` where the `with` would `quit()`), the statements go in `try:` after the
+acquisition and the close in `finally:`. It is unsafe: the resource is now closed when
+the block ends (and on the paths that used to leak) instead of whenever it was garbage
+collected, which the other end can notice. There is no fix when the resource is used
+outside that block, for `subprocess.Popen` (its `with` waits for the process), or for a
+statement sharing a line.
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.UNSAFE
 
     def message_fields(self, verdict: Verdict) -> Mapping[str, str]:
-        return {"resource": verdict.resource, "state": STATES[verdict.state]}
+        return {**super().message_fields(verdict), "state": STATES[verdict.state]}
