@@ -371,6 +371,11 @@ def return_type(
     func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context, at: ast.AST
 ) -> Evidence:
     """The union of the obvious types of everything the function returns."""
+    if func.name[:1].isupper() or func.name == "field":
+        # pydantic's ``PrivateAttr()`` and ``Field()``, FastAPI's ``Query()``: a factory
+        # standing in for a class says ``Any`` on purpose, so that its call can be the
+        # default of a field of any annotated type.
+        return Evidence(reason="a field factory returns `Any` so that any annotated field takes it")
     returns: list[ast.Return] = []
     for node in own_nodes(func):
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
