@@ -204,11 +204,10 @@ class BrokenOutput(Rule):
     message = "target"
     what_it_does = why_bad = example = use_instead = "test only"
     fix_safety = FixSafety.SAFE
-    node_types = (ast.Name,)
     fix_node_types = ("Name",)
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        if isinstance(node, ast.Name) and node.id == "target":
+    def check_Name(self, node: ast.Name, ctx: Context) -> None:
+        if node.id == "target":
             self.report(ctx, node, fix=FixSafety.SAFE)
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
@@ -231,10 +230,10 @@ class RaisingCheck(BrokenOutput):
     code = "PRD992"
     name = "RaisingCheck"
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        if isinstance(node, ast.Name) and node.id == "explode":
+    def check_Name(self, node: ast.Name, ctx: Context) -> None:
+        if node.id == "explode":
             raise ValueError("bug in a detector")
-        super().check(node, ctx)
+        super().check_Name(node, ctx)
 
 
 @pytest.mark.parametrize("rule", [BrokenOutput, RaisingFix], ids=["invalid-output", "raising-fix"])
