@@ -11,7 +11,6 @@ import gc
 import hashlib
 import os
 import pickle
-from dataclasses import dataclass
 from pathlib import Path
 
 import prodlint
@@ -21,17 +20,93 @@ from prodlint.model import Finding
 FileFacts = dict[str, object]
 
 
-@dataclass
 class CacheEntry:
-    mtime_ns: int
-    size: int
-    digest: bytes
-    # What the file contributes to the project facts (None: nothing); valid for the content.
-    facts: FileFacts | None
-    # Findings made under the settings and project facts whose fingerprint is ``made_with``;
-    # None when the file only contributed facts (it was not among the checked files).
-    findings: tuple[Finding, ...] | None
-    made_with: str = ""
+    """What the cache knows about one file's content. Its project facts are pickled on
+    their own and unpickled only when asked for: their classes live in the rule modules,
+    and a warm run (the facts unchanged) must not import those."""
+
+    __slots__ = ("mtime_ns", "size", "digest", "_facts", "_packed", "findings", "made_with")
+
+    def __init__(
+        self,
+        mtime_ns: int,
+        size: int,
+        digest: bytes,
+        facts: FileFacts | None,
+        findings: tuple[Finding, ...] | None,
+        made_with: str = "",
+        *,
+        packed: bytes | None = None,
+    ) -> None:
+        self.mtime_ns = mtime_ns
+        self.size = size
+        self.digest = digest
+        # What the file contributes to the project facts (None: nothing); valid for the
+        # content. ``packed`` holds them pickled instead, until first read.
+        self._facts = facts
+        self._packed = packed
+        # Findings made under the settings and project facts whose fingerprint is
+        # ``made_with``; None when the file only contributed facts (not a checked file).
+        self.findings = findings
+        self.made_with = made_with
+
+    @property
+    def facts(self) -> FileFacts | None:
+        if self._packed is not None and self._facts is None:
+            self._facts = pickle.loads(self._packed)
+        return self._facts
+
+    @property
+    def has_facts(self) -> bool:
+        return self._facts is not None or self._packed is not None
+
+    def replace(self, **changes: object) -> CacheEntry:
+        """A copy with some fields changed (``facts=`` drops the packed ones)."""
+        fields: dict[str, object] = {
+            "mtime_ns": self.mtime_ns,
+            "size": self.size,
+            "digest": self.digest,
+            "facts": self._facts,
+            "findings": self.findings,
+            "made_with": self.made_with,
+            "packed": self._packed,
+        }
+        if "facts" in changes:
+            fields["packed"] = None
+        fields.update(changes)
+        return CacheEntry(**fields)  # type: ignore[arg-type]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CacheEntry) and self._state() == other._state()
+
+    def __hash__(self) -> int:
+        return hash((self.mtime_ns, self.size, self.digest))
+
+    def __repr__(self) -> str:
+        return f"CacheEntry({self.mtime_ns}, {self.size}, {self.digest!r}, facts={self.has_facts})"
+
+    def _state(self) -> tuple[object, ...]:
+        return (self.mtime_ns, self.size, self.digest, self.facts, self.findings, self.made_with)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        packed = self._packed
+        if packed is None and self._facts is not None:
+            packed = self._packed = pickle.dumps(self._facts, protocol=pickle.HIGHEST_PROTOCOL)
+        return (
+            _unpickled_entry,
+            (self.mtime_ns, self.size, self.digest, packed, self.findings, self.made_with),
+        )
+
+
+def _unpickled_entry(
+    mtime_ns: int,
+    size: int,
+    digest: bytes,
+    packed: bytes | None,
+    findings: tuple[Finding, ...] | None,
+    made_with: str,
+) -> CacheEntry:
+    return CacheEntry(mtime_ns, size, digest, None, findings, made_with, packed=packed)
 
 
 class Cache:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import sys
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
@@ -23,6 +24,7 @@ from prodlint.registry import Rule, matches, selected_rules
 from prodlint.source import UncheckableSource, decode_source
 
 Handler = Callable[[ast.AST, Context], None]
+Dispatch = dict[type[ast.AST], list[Handler]]
 
 
 class Checker:
@@ -33,9 +35,12 @@ class Checker:
         config: Config,
         rules: Sequence[type[Rule]] | None = None,
         project: Mapping[str, object] | None = None,
+        *,
+        prefilters: bool = True,
     ) -> None:
         """``project`` holds the project facts (``prodlint.facts``) gathered before checking,
-        by provider key; rules read them from ``ctx.settings[key]``."""
+        by provider key; rules read them from ``ctx.settings[key]``. ``prefilters=False``
+        runs every rule on every file (the reference the pre-filters are tested against)."""
         self.config = config
         chosen = (
             rules
@@ -43,10 +48,12 @@ class Checker:
             else selected_rules(config.select, config.ignore, config.extend_select)
         )
         self.rules: list[Rule] = [rule(config.rule_options.get(rule.code)) for rule in chosen]
-        self.dispatch: dict[type[ast.AST], list[Handler]] = {}
-        for rule in self.rules:
-            for node_type, handler in rule.subscriptions():
-                self.dispatch.setdefault(node_type, []).append(handler)
+        self.prefilters = prefilters
+        self._subscriptions = [rule.subscriptions() for rule in self.rules]
+        # Dispatch tables by which rules a file's pre-filters let through: files mostly
+        # share a handful of combinations, so each table is built once per run.
+        self._dispatches: dict[tuple[bool, ...], Dispatch] = {}
+        self.dispatch = self._dispatch((True,) * len(self.rules))
         self.settings = config.settings()
         self.codes = [rule.code for rule in self.rules]
         from prodlint.rules.noqa.unused_noqa import UnusedNoqa
@@ -87,8 +94,14 @@ class Checker:
             except (ValueError, RecursionError, MemoryError) as error:
                 return [uncheckable(path, f"cannot parse: {type(error).__name__}: {error}")]
         ctx = Context(path, text, tree, self.settings)
+        dispatch = self._dispatch(self._active(ctx)) if self.prefilters else self.dispatch
         try:
-            self.walk(tree, ctx)
+            if dispatch.keys() - {ast.Module}:
+                self.walk(tree, ctx, dispatch)
+            else:
+                # No rule wants a node below the module: no walk at all.
+                for handle in dispatch.get(ast.Module, ()):
+                    handle(tree, ctx)
         except RecursionError:
             return [
                 uncheckable(
@@ -107,8 +120,48 @@ class Checker:
             findings = [f for f in findings if not matches(f.code, ignored)]
         return sorted(findings, key=Finding.sort_key)
 
-    def walk(self, tree: ast.AST, ctx: Context) -> None:
-        dispatch = self.dispatch
+    def _active(self, ctx: Context) -> tuple[bool, ...]:
+        """Which rules the file's pre-filters let through (``Rule.requires_text``,
+        ``Rule.applies_to``), in the order of ``self.rules``."""
+        text = ctx.text
+        if not text.isascii():
+            # An identifier may be spelled in characters that NFKC folds to ASCII
+            # (``ｅxecute`` is ``execute`` to Python): look for the tokens in the folded text.
+            text = unicodedata.normalize("NFKC", text)
+        present: dict[str, bool] = {}
+        active: list[bool] = []
+        for rule in self.rules:
+            needs = rule.requires_text
+            if needs:
+                hit = False
+                for token in needs:
+                    known = present.get(token)
+                    if known is None:
+                        known = present[token] = token in text
+                    if known:
+                        hit = True
+                        break
+                if not hit:
+                    active.append(False)
+                    continue
+            active.append(rule.applies_to(ctx))
+        return tuple(active)
+
+    def _dispatch(self, active: tuple[bool, ...]) -> Dispatch:
+        dispatch = self._dispatches.get(active)
+        if dispatch is None:
+            dispatch = self._dispatches[active] = {}
+            for on, subscriptions in zip(active, self._subscriptions, strict=True):
+                if on:
+                    for node_type, handler in subscriptions:
+                        dispatch.setdefault(node_type, []).append(handler)
+        return dispatch
+
+    def walk(self, tree: ast.AST, ctx: Context, dispatch: Dispatch | None = None) -> None:
+        """Visit every node once, calling the handlers ``dispatch`` (default: every
+        enabled rule's) has for its class."""
+        if dispatch is None:
+            dispatch = self.dispatch
         push = ctx.ancestors.append
         pop = ctx.ancestors.pop
         child_fields = CHILD_FIELDS

@@ -121,6 +121,16 @@ class Rule:
     # Names of the libcst node classes ``fix`` is handed (kept as strings: detection never
     # imports libcst).
     fix_node_types: ClassVar[tuple[str, ...]] = ()
+    # Pre-filter: the rule can only report in a file whose text holds one of these strings
+    # (identifiers or literal text its detector requires); the engine skips the rule for
+    # other files without calling it. Empty: every file. A wrong entry loses findings, so
+    # tests/test_prefilters.py checks that findings are the same with the filters off.
+    requires_text: ClassVar[tuple[str, ...]] = ()
+
+    def applies_to(self, ctx: Context) -> bool:
+        """Pre-filter beyond the text (the file's role, settings): False when no node of
+        this file can be reported. Asked once per file, before the walk."""
+        return True
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

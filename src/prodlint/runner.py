@@ -119,7 +119,9 @@ def _build(cache: Cache, files: Iterable[SourceFile]) -> tuple[ProjectFacts, str
     return build_project(
         facts
         for f in files
-        if (entry := cache.entries.get(f.key)) is not None and (facts := entry.facts)
+        if (entry := cache.entries.get(f.key)) is not None
+        and entry.has_facts
+        and (facts := entry.facts)
     )
 
 
@@ -155,7 +157,7 @@ def gather(files: list[SourceFile], cache: Cache, workers: int) -> Gathered:
         digest = digest_of(data)
         entry = cache.entries.get(file.key)
         if entry is not None and entry.digest == digest:
-            cache.store(file.key, replace(entry, mtime_ns=stat.st_mtime_ns, size=stat.st_size))
+            cache.store(file.key, entry.replace(mtime_ns=stat.st_mtime_ns, size=stat.st_size))
             continue
         expected[file.key] = digest
         if may_contribute(data):
@@ -163,7 +165,7 @@ def gather(files: list[SourceFile], cache: Cache, workers: int) -> Gathered:
         # No findings: the old ones were made from other content.
         cache.store(file.key, CacheEntry(stat.st_mtime_ns, stat.st_size, digest, None, None))
     for key, facts in _extract_all(extract, sizes, workers):
-        cache.entries[key] = replace(cache.entries[key], facts=facts)
+        cache.entries[key] = cache.entries[key].replace(facts=facts)
 
     # 3. The project facts: rebuilt only when a file they cover changed or the set did.
     keys = frozenset(f.key for f in files)

@@ -667,6 +667,9 @@ class AnyAnnotationRule(Rule):
     fix_safety = FixSafety.UNSAFE
     options = OPTIONS
     fix_node_types = ("Name", "Attribute", "SimpleString")
+    # Every place either rule reports spells ``Any`` (imported, dotted, quoted or in a
+    # ``# type:`` comment).
+    requires_text = ("Any",)
 
     def check_FunctionDef(
         self,

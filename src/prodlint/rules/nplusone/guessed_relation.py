@@ -8,7 +8,7 @@ from prodlint.analysis.context import Context
 from prodlint.model import Severity
 from prodlint.registry import Rule
 from prodlint.rules.nplusone.lazy_relation import relation_access
-from prodlint.rules.nplusone.orm import short
+from prodlint.rules.nplusone.orm import nplusone_applies, short
 
 
 class GuessedRelationInLoop(Rule):
@@ -52,6 +52,10 @@ PRD202 takes over, with its fix.
 """
     severity = Severity.INFO
     default_enabled = False
+
+    def applies_to(self, ctx: Context) -> bool:
+        # Every guess ``relation_access`` makes starts with this file test.
+        return nplusone_applies(ctx)
 
     def check_Attribute(self, node: ast.Attribute, ctx: Context) -> None:
         access = relation_access(node, ctx, guess=True)

@@ -369,6 +369,10 @@ Other findings have no automatic fix.
     node_types = (ast.Call,)
     fix_node_types = ("For",)
 
+    def applies_to(self, ctx: Context) -> bool:
+        # The file test ``check`` starts with: an ORM word, and no test or migration.
+        return nplusone_applies(ctx)
+
     def check(self, node: ast.AST, ctx: Context) -> None:
         assert isinstance(node, ast.Call)
         func = node.func
