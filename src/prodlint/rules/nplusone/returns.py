@@ -62,6 +62,8 @@ GENERIC_NAMES = frozenset(
     }
 )
 PROPERTIES = frozenset({"property", "cached_property"})
+# How a file declaring a manager or queryset class spells its bases (the pre-filter).
+QUERYSET_CLASS_MARKERS = (b"Manager)", b"Manager,", b"QuerySet)", b"QuerySet,", b"QuerySet[")
 # Chain methods after which an added select_related / prefetch_related raises (FieldError
 # with only()/defer(), combined queries) or changes the locking: the rows are reported,
 # not fixed.
@@ -160,15 +162,26 @@ def _base_names(cls: ast.ClassDef) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _own_statements(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:
-    """The nodes of a function body, not those of functions or classes nested in it."""
-    pending: list[ast.AST] = list(func.body)
+def _own_statements(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.stmt]:
+    """The statements of a function body, nested blocks included, not those of functions
+    or classes nested in it (statements only: a summary reads returns and assignments)."""
+    pending: list[ast.stmt] = list(func.body)
     while pending:
         node = pending.pop()
         yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
-        pending.extend(ast.iter_child_nodes(node))
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(node, name, None)
+            if block:
+                pending.extend(block)
+        handlers = getattr(node, "handlers", None)  # try / try-star (3.11)
+        if handlers:
+            for handler in handlers:
+                pending.extend(handler.body)
+        elif isinstance(node, ast.Match):
+            for case in node.cases:
+                pending.extend(case.body)
 
 
 def _shape(expr: ast.expr, queryset_class: bool) -> Returned | None:
@@ -219,8 +232,10 @@ def _returns(
     assigned: dict[str, list[ast.expr]] = {}
     returns: list[ast.expr] = []
     for node in _own_statements(func):
-        if isinstance(node, (ast.Yield, ast.YieldFrom)):
-            return None
+        if isinstance(node, (ast.Expr, ast.Assign)) and isinstance(
+            node.value, (ast.Yield, ast.YieldFrom)
+        ):
+            return None  # a generator
         if isinstance(node, ast.Return):
             if node.value is None:
                 return None
@@ -325,7 +340,7 @@ class ReturnsProvider(FactProvider[FileReturns, ProjectReturns]):
 
     def may_contain(self, data: bytes) -> bool:
         return b"return" in data and (
-            may_declare_models(data) or b"Manager" in data or b"QuerySet" in data
+            may_declare_models(data) or any(marker in data for marker in QUERYSET_CLASS_MARKERS)
         )
 
     def extract(self, tree: ast.Module) -> FileReturns | None:
