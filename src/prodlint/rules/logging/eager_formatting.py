@@ -249,6 +249,9 @@ class LazyCallPayload(FixPayload):
     # A message over several lines: one template literal per line, aligned at ``indent``.
     leaves: tuple[str, ...] | None = None
     indent: int = 0
+    # A message over several lines that starts on the call's line: the call is split as
+    # ruff would, the arguments one per line at ``indent``.
+    explode: bool = False
 
 
 class EagerLogFormatting(Rule):
@@ -402,6 +405,7 @@ several lines stays on several lines.
         keep_template = False
         leaves: list[str] | None = None
         indent = 0
+        explode = False
         if kind == "%":
             assert isinstance(message, ast.BinOp)
             found = percent_message(message, ctx)
@@ -432,6 +436,10 @@ several lines stays on several lines.
                 )
                 if leaves is not None and "".join(leaves) == lazy.template:
                     indent = ctx.char_col(message.lineno, message.col_offset)
+                    if message.lineno == call.lineno:
+                        line = ctx.lines[call.lineno - 1]
+                        indent = len(line) - len(line.lstrip()) + 4
+                        explode = True
                 elif commented:
                     return None
                 else:
@@ -446,6 +454,7 @@ several lines stays on several lines.
             keep_template,
             None if leaves is None else tuple(leaves),
             indent,
+            explode,
         )
         exact = lazy.exact and logger_kind == STDLIB
         return (FixSafety.SAFE if exact else FixSafety.UNSAFE), payload
@@ -482,7 +491,7 @@ several lines stays on several lines.
         elif payload.leaves is not None:
             leaves = list(payload.leaves)
             template = (
-                self._leaves(original, leaves, quote)
+                self._leaves(original, leaves, quote, payload.indent if payload.explode else None)
                 if isinstance(original, cst.ConcatenatedString)
                 else None
             )
@@ -508,6 +517,12 @@ several lines stays on several lines.
             replacement[-1] = replacement[-1].with_changes(comma=comma)
         from prodlint.fixes.wrap import break_like
 
+        if payload.explode and len(replacement) > 1:
+            exploded = self._explode(
+                node, [*args[:index], *replacement, *args[index + 1 :]], payload.indent
+            )
+            if exploded is not None:
+                return exploded
         before = node.whitespace_before_args if index == 0 else args[index - 1].comma
         whitespace = before.whitespace_after if isinstance(before, cst.Comma) else before
         # No comma at all (MaybeSentinel) breaks no line.
@@ -557,6 +572,37 @@ several lines stays on several lines.
         return column + len(hugged) + 1 > limit
 
     @staticmethod
+    def _explode(call: cst.Call, args: list[cst.Arg], indent: int) -> cst.Call | None:
+        """The call split as ruff splits one whose arguments do not fit on its line: each
+        argument on its own line, a trailing comma, ``)`` back at the call's indentation.
+        None when a comment between the arguments would have to move."""
+        import libcst as cst
+
+        empty = cst.Module(body=[])
+        if any(
+            "#" in empty.code_for_node(arg.whitespace_after_arg)
+            or (isinstance(arg.comma, cst.Comma) and "#" in empty.code_for_node(arg.comma))
+            for arg in args
+        ):
+            return None
+
+        def at(column: int) -> cst.ParenthesizedWhitespace:
+            return cst.ParenthesizedWhitespace(
+                indent=False, last_line=cst.SimpleWhitespace(" " * column)
+            )
+
+        laid = [
+            arg.with_changes(
+                comma=cst.Comma(
+                    whitespace_after=at(indent if position < len(args) - 1 else indent - 4)
+                ),
+                whitespace_after_arg=cst.SimpleWhitespace(""),
+            )
+            for position, arg in enumerate(args)
+        ]
+        return call.with_changes(whitespace_before_args=at(indent), args=laid)
+
+    @staticmethod
     def _spread(
         replacement: list[cst.Arg], line_break: cst.ParenthesizedWhitespace, last: bool
     ) -> list[cst.Arg]:
@@ -581,10 +627,11 @@ several lines stays on several lines.
 
     @staticmethod
     def _leaves(
-        original: cst.BaseExpression, templates: list[str], quote: str
+        original: cst.BaseExpression, templates: list[str], quote: str, indent: int | None
     ) -> cst.BaseExpression | None:
-        """The implicit concatenation with each literal replaced by its template, lines,
-        indentation and comments between them as they were."""
+        """The implicit concatenation with each literal replaced by its template, lines and
+        comments between them as they were; each line at ``indent`` when given (the call is
+        being split), else where it was."""
         import libcst as cst
 
         remaining = list(templates)
@@ -595,7 +642,12 @@ several lines stays on several lines.
                 right = rebuild(node.right)
                 if left is None or right is None:
                     return None
-                return node.with_changes(left=left, right=right)
+                between = node.whitespace_between
+                if indent is not None and isinstance(between, cst.ParenthesizedWhitespace):
+                    between = between.with_changes(
+                        indent=False, last_line=cst.SimpleWhitespace(" " * indent)
+                    )
+                return node.with_changes(left=left, right=right, whitespace_between=between)
             if isinstance(node, (cst.SimpleString, cst.FormattedString)) and remaining:
                 template = remaining.pop(0)
                 if isinstance(node, cst.SimpleString) and node.evaluated_value == template:
