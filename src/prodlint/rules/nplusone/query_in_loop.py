@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from prodlint.analysis.constants import str_value
 from prodlint.analysis.context import COMPREHENSION_NODES, Context
 from prodlint.analysis.imports import last_name
-from prodlint.model import FixSafety, Severity
+from prodlint.model import FixPayload, FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.nplusone.orm import (
     DJANGO_QUERY_METHODS,
@@ -307,6 +308,30 @@ def _carries_on(handler: ast.ExceptHandler) -> bool:
     return not any(isinstance(statement, ast.Raise) for statement in handler.body)
 
 
+class LoopRewrite(FixPayload):
+    """The loop rewrites PRD201 knows; the fix reads which one through the subclass."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class BulkCreate(LoopRewrite):
+    """``for x in xs: M.objects.create(...)`` -> one ``bulk_create`` of all rows."""
+
+    model: str  # source of the model class the rows are built with
+    manager: str  # source of ``M.objects``
+    indent: int  # the loop's column, for the width the new call may take
+
+
+@dataclass(frozen=True)
+class InBulk(LoopRewrite):
+    """``for pk in ids: obj = M.objects.get(pk=pk)`` -> a loop over one ``in_bulk``."""
+
+    manager: str
+    field: str  # ``pk`` or ``id``
+    obj: str  # the name each object was bound to
+
+
 class QueryInLoop(Rule):
     code = "PRD201"
     name = "QueryInLoop"
@@ -366,15 +391,13 @@ Other findings have no automatic fix.
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.UNSAFE
-    node_types = (ast.Call,)
     fix_node_types = ("For",)
 
     def applies_to(self, ctx: Context) -> bool:
         # The file test ``check`` starts with: an ORM word, and no test or migration.
         return nplusone_applies(ctx)
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        assert isinstance(node, ast.Call)
+    def check_Call(self, node: ast.Call, ctx: Context) -> None:
         func = node.func
         if type(func) is ast.Attribute:
             if func.attr not in CANDIDATE_METHODS:
@@ -393,15 +416,15 @@ Other findings have no automatic fix.
         if found is None:
             return
         what, remedy = found
-        fix, hint = self._fix_plan(node, loop, ctx)
-        if hint:
-            remedy = hint.pop("remedy")  # type: ignore[assignment]
-        target: ast.AST = loop if hint else node
+        plan = self._fix_plan(node, loop, ctx)
+        payload = None
+        if plan is not None:
+            payload, remedy = plan
         self.report(
             ctx,
-            target,
-            fix=fix,
-            hint=hint,
+            node if payload is None else loop,
+            fix=FixSafety.NONE if payload is None else FixSafety.UNSAFE,
+            payload=payload,
             call=what,
             loop_line=getattr(loop, "lineno", 0),
             remedy=remedy,
@@ -547,17 +570,18 @@ Other findings have no automatic fix.
 
     def _fix_plan(
         self, node: ast.Call, loop: ast.AST, ctx: Context
-    ) -> tuple[FixSafety, dict[str, object]]:
+    ) -> tuple[LoopRewrite, str] | None:
+        """The loop's rewrite and the remedy the message then names, or None."""
         if not isinstance(loop, ast.For) or loop.orelse or isinstance(loop, COMPREHENSION_NODES):
-            return FixSafety.NONE, {}
+            return None
         func = node.func
         if not isinstance(func, ast.Attribute):
-            return FixSafety.NONE, {}
+            return None
         base, links = chain(node)
         index = model_index(ctx)
         manager = django_manager_at(base, links, index)
         if manager is None or manager + 2 != len(links):
-            return FixSafety.NONE, {}
+            return None
         model_src = ctx.source_of(base if manager == 0 else links[manager - 1].node)
         manager_src = ctx.source_of(links[manager].node)
         body = loop.body
@@ -569,13 +593,10 @@ Other findings have no automatic fix.
             and not node.args
             and _no_await(node)
         ):
-            return FixSafety.UNSAFE, {
-                "kind": "bulk_create",
-                "model": model_src,
-                "manager": manager_src,
-                "indent": loop.col_offset,
-                "remedy": f"create all rows with one `{manager_src}.bulk_create([...])`",
-            }
+            return (
+                BulkCreate(model_src, manager_src, loop.col_offset),
+                f"create all rows with one `{manager_src}.bulk_create([...])`",
+            )
         if (
             func.attr == "get"
             and isinstance(body[0], ast.Assign)
@@ -589,22 +610,18 @@ Other findings have no automatic fix.
             and node.keywords[0].arg in ("pk", "id")
             and _is_name(node.keywords[0].value, loop.target.id)
         ):
-            field = node.keywords[0].arg
-            return FixSafety.UNSAFE, {
-                "kind": "in_bulk",
-                "manager": manager_src,
-                "field": field,
-                "obj": body[0].targets[0].id,
-                "remedy": f"fetch them all with one `{manager_src}.in_bulk(...)`",
-            }
-        return FixSafety.NONE, {}
+            return (
+                InBulk(manager_src, node.keywords[0].arg, body[0].targets[0].id),
+                f"fetch them all with one `{manager_src}.in_bulk(...)`",
+            )
+        return None
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
         import libcst as cst
 
         if not isinstance(node, cst.For) or node.asynchronous is not None:
             return None
-        hint = finding.fix_hint
+        plan = finding.payload_as(LoopRewrite)
         body = node.body
         if not isinstance(body, cst.IndentedBlock) or not body.body:
             return None
@@ -612,20 +629,18 @@ Other findings have no automatic fix.
         if not isinstance(first, cst.SimpleStatementLine) or len(first.body) != 1:
             return None
         statement = first.body[0]
-        if hint.get("kind") == "bulk_create" and isinstance(statement, cst.Expr):
+        if isinstance(plan, BulkCreate) and isinstance(statement, cst.Expr):
             call = statement.value
             if not isinstance(call, cst.Call):
                 return None
             from prodlint.fixes.imports import LINE_LENGTH
 
             code = fixes.module.code_for_node
-            instance = code(call.with_changes(func=cst.parse_expression(str(hint["model"]))))
+            instance = code(call.with_changes(func=cst.parse_expression(plan.model)))
             # The width fixes keep to (fixes/wrap.py): ruff's default, or the file's longest line.
-            width = max([LINE_LENGTH, *map(len, fixes.module.code.splitlines())]) - int(
-                str(hint.get("indent", 0))
-            )
+            width = max([LINE_LENGTH, *map(len, fixes.module.code.splitlines())]) - plan.indent
             text = _bulk_create_text(
-                f"{hint['manager']}.bulk_create",
+                f"{plan.manager}.bulk_create",
                 instance,
                 code(node.target),
                 code(node.iter),
@@ -635,21 +650,21 @@ Other findings have no automatic fix.
             return replacement.with_changes(
                 leading_lines=[*node.leading_lines, *_comments_of(node)]
             )
-        if hint.get("kind") == "in_bulk" and isinstance(statement, cst.Assign):
+        if isinstance(plan, InBulk) and isinstance(statement, cst.Assign):
             ids = node.iter
             args = [cst.Arg(ids)]
-            if hint.get("field") != "pk":
+            if plan.field != "pk":
                 args.append(
                     cst.Arg(
-                        cst.SimpleString(f'"{hint["field"]}"'),
+                        cst.SimpleString(f'"{plan.field}"'),
                         keyword=cst.Name("field_name"),
                         equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
                     )
                 )
-            in_bulk = cst.Call(func=cst.parse_expression(f"{hint['manager']}.in_bulk"), args=args)
+            in_bulk = cst.Call(func=cst.parse_expression(f"{plan.manager}.in_bulk"), args=args)
             items = cst.Call(func=cst.Attribute(value=in_bulk, attr=cst.Name("items")))
             target = cst.Tuple(
-                elements=[cst.Element(node.target), cst.Element(cst.Name(str(hint["obj"])))],
+                elements=[cst.Element(node.target), cst.Element(cst.Name(plan.obj))],
                 lpar=[],
                 rpar=[],
             )
