@@ -619,3 +619,87 @@ def test_django_check_labels_judged_no_query_run_no_query(
         assert len(managers) == rows  # type: ignore[arg-type]
         counts.append(count)
     assert counts == [2, 2]
+
+
+# --- SQLAlchemy repositories ---------------------------------------------------------------
+
+# (view, fixed): the repository's statement or query gets the loader option at the call
+# site; the rows the repository fetched itself are reported without a fix.
+REPOSITORY_VIEWS = [("team_sizes", True), ("legacy_sizes", True), ("listed_sizes", False)]
+
+
+@pytest.fixture(scope="module")
+def repositories() -> Iterator[tuple[ModuleType, dict[str, object], object, list[int]]]:
+    pytest.importorskip("sqlalchemy")
+    from sqlalchemy import create_engine, event
+
+    module = load_module(HERE / "sqlalchemy_repositories.py", "nplusone_sqlalchemy_repositories")
+    engine = create_engine("sqlite://")
+    module.Base.metadata.create_all(engine)
+    statements: list[int] = []
+
+    def count(*_args: object) -> None:
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    fixed = fixed_functions(HERE / "sqlalchemy_repositories.fixed.py", module)
+    yield module, fixed, engine, statements
+
+
+def seed_teams(module: ModuleType, engine: object, rows: int) -> None:
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:  # type: ignore[arg-type]
+        session.execute(delete(module.Member))
+        session.execute(delete(module.Team))
+        for i in range(rows):
+            team = module.Team(name=f"team{i}")
+            team.members = [module.Member(name=f"m{i}-{j}") for j in range(1 + i % 2)]
+            session.add(team)
+        session.commit()
+
+
+def repository_queries(
+    module: ModuleType, engine: object, statements: list[int], view: Callable[..., object]
+) -> tuple[int, object]:
+    import inspect
+
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:  # type: ignore[arg-type]
+        repo = module.TeamRepository(session)
+        statements.clear()
+        wants_session = "session" in inspect.signature(view).parameters
+        result = view(session, repo) if wants_session else view(repo)
+        return len(statements), result
+
+
+@pytest.mark.parametrize(("view", "fixable"), REPOSITORY_VIEWS)
+def test_sqlalchemy_rows_of_a_repository_method(
+    repositories: tuple[ModuleType, dict[str, object], object, list[int]],
+    view: str,
+    fixable: bool,
+) -> None:
+    module, fixed, engine, statements = repositories
+    flagged, fixed_counts = [], []
+    for rows in (3, 6):
+        seed_teams(module, engine, rows)
+        before, data = repository_queries(module, engine, statements, getattr(module, view))
+        after, fixed_data = repository_queries(module, engine, statements, fixed[view])  # type: ignore[arg-type]
+        assert fixed_data == data and len(data) == rows  # type: ignore[arg-type]
+        flagged.append(before)
+        fixed_counts.append(after)
+    assert flagged == [4, 7], flagged
+    assert fixed_counts == ([2, 2] if fixable else flagged), fixed_counts
+
+
+def test_sqlalchemy_statement_a_repository_loads_is_constant(
+    repositories: tuple[ModuleType, dict[str, object], object, list[int]],
+) -> None:
+    module, _, engine, statements = repositories
+    counts = []
+    for rows in (3, 6):
+        seed_teams(module, engine, rows)
+        counts.append(repository_queries(module, engine, statements, module.loaded_sizes)[0])
+    assert counts == [2, 2]

@@ -212,8 +212,12 @@ def _wrapped_comprehension(
 
     from prodlint.fixes.wrap import line_limit
 
+    # The queryset is the comprehension's iterable, or inside it (``session.scalars(q)``).
+    iterable: cst.CSTNode = target
     comp_for = parents.get(target)
-    if not isinstance(comp_for, cst.CompFor) or comp_for.iter is not target:
+    while isinstance(comp_for, (cst.Call, cst.Arg, cst.Attribute, cst.Await)):
+        iterable, comp_for = comp_for, parents.get(comp_for)
+    if not isinstance(comp_for, cst.CompFor) or comp_for.iter is not iterable:
         return None
     comp = parents.get(comp_for)
     while isinstance(comp, cst.CompFor):  # an inner ``for`` of the comprehension

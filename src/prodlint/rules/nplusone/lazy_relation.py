@@ -647,7 +647,7 @@ def eager_payload(ctx: Context, access: Access) -> EagerLoadPayload | None:
             access.path or _longest_path(ctx, access),
             anchor,
         )
-    anchor = _sqla_anchor(expr)
+    anchor = source.anchor if source.anchor is not None else _sqla_anchor(expr)
     if anchor is None:
         return None
     return EagerLoadPayload(
@@ -713,9 +713,13 @@ manager read (`a.books.all()`, `.count()`, `.exists()`), a SQLAlchemy `relations
 a chain of foreign keys read past what `select_related` loads (`t.ticker.industry` after
 `select_related("ticker")`), or a field the query left out with `only()` / `defer()`.
 The rows can come inline, from a name assigned (sliced, `.iterator()`, `list(...)`), from
-a parameter annotated `QuerySet[M]` / `Iterable[M]` / `list[M]`, or from one object's
-related manager (`get_object_or_404(...)` then `obj.items.all()`), in a function or at
-module level.
+a parameter annotated `QuerySet[M]` / `Iterable[M]` / `list[M]`, from one object's
+related manager (`get_object_or_404(...)`, a parameter annotated with a model, a signal
+handler's `instance`, then `obj.items.all()`), or from the project's own methods, in any
+file: model methods and properties (`for link in doc.links_to()`), custom manager and
+queryset methods (`Book.objects.published()`), a manager whose `get_queryset` loads
+relations, SQLAlchemy repository methods returning `select(M)` / `session.query(M)` /
+`session.scalars(...)`; in a function or at module level.
 
 Relations are known from the project's models (Django `ForeignKey` / `OneToOneField` /
 `ManyToManyField` with their `related_name` or default `<model>_set` reverse names,
@@ -755,8 +759,10 @@ class Book(models.Model):
 
 
 def titles():
-    return [(b.title, b.author.name)
-            for b in Book.objects.filter(title__contains="a").select_related("author")]
+    return [
+        (b.title, b.author.name)
+        for b in Book.objects.select_related("author").filter(title__contains="a")
+    ]
 """
     fixed_example = """
 from django.db import models
@@ -768,7 +774,10 @@ class Book(models.Model):
 
 
 def titles():
-    return [(b.title, b.author.name) for b in Book.objects.select_related("author").filter(title__contains="a")]
+    return [
+        (b.title, b.author.name)
+        for b in Book.objects.select_related("author").filter(title__contains="a")
+    ]
 """
     fix_safety_note = """
 The fix adds `select_related("rel")` (foreign key, one-to-one) or `prefetch_related("rel")`
@@ -786,7 +795,11 @@ the relation is fetched changes, so it is safe, except:
   also narrowed or combined elsewhere in the function, and SQLAlchemy `lazy="dynamic"` /
   write-only relationships (loader options raise `InvalidRequestError`);
 - nor when the query is not built in the same function, for nested relations
-  (`for b in a.books.all()`), or for guessed relations (PRD203).
+  (`for b in a.books.all()`), or for guessed relations (PRD203). Rows a project method
+  returns as a queryset (or a SQLAlchemy statement / query object) get the eager load at
+  the call site (`doc.links_to().select_related(...)`, after a custom manager method rather
+  than before it); rows it returns already fetched (`.all()` on a SQLAlchemy result) are
+  reported without a fix.
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE

@@ -750,7 +750,17 @@ def _sqla_source(
             and is_sqla_name(ctx, inner_base.func, "select")
             and len(inner_base.args) == 1
         ):
-            return None
+            from prodlint.rules.nplusone.returns import statement_rows
+
+            # ``session.scalars(repo.active())``: a statement a project method returns.
+            rows = statement_rows(ctx, stmt_expr)
+            if rows is None:
+                return None
+            later = eager_lookups(links)
+            eager = None if rows.eager is None or later is None else rows.eager | later
+            return QuerySource(
+                "sqlalchemy", rows.model, stmt_expr, links, rows.statement, eager, anchor=0
+            )
         model = last_name(inner_base.args[0])
         return QuerySource(
             "sqlalchemy",

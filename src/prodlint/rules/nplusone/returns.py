@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.imports import last_name
-from prodlint.analysis.models import ModelIndex, may_declare_models, module_classes
+from prodlint.analysis.models import ModelIndex, Relation, may_declare_models, module_classes
 from prodlint.facts import FactProvider
 from prodlint.rules.nplusone.orm import (
     DJANGO_MANAGERS,
@@ -62,6 +62,10 @@ GENERIC_NAMES = frozenset(
     }
 )
 PROPERTIES = frozenset({"property", "cached_property"})
+# SQLAlchemy calls that hand back one row or a number, not rows.
+SQLA_ONE_ROW = frozenset({"first", "one", "one_or_none", "scalar", "scalar_one", "get", "count"})
+# What follows a session call that still hands back the rows.
+SQLA_RESULTS = LAZY_METHODS | {"scalars", "all", "unique", "yield_per"}
 # How a file declaring a manager or queryset class spells its bases (the pre-filter).
 QUERYSET_CLASS_MARKERS = (b"Manager)", b"Manager,", b"QuerySet)", b"QuerySet,", b"QuerySet[")
 # Chain methods after which an added select_related / prefetch_related raises (FieldError
@@ -78,8 +82,11 @@ DJANGO_API = LAZY_METHODS | VALUE_METHODS | DJANGO_QUERY_METHODS
 class Returned:
     """One ``return`` of queryset rows, as written."""
 
-    kind: str  # "manager" (Model.<manager>...), "relation" (self.<rel>...), "own" (self...)
-    model: str | None  # for "manager": the model class named
+    # "manager" (Model.<manager>...), "relation" (self.<rel>...), "own" (self...); for
+    # SQLAlchemy "select" (select(M)...), "query" (session.query(M)...), "scalars"
+    # (session.scalars(select(M))..., rows already fetched)
+    kind: str
+    model: str | None  # for "manager" and SQLAlchemy: the model class named
     attr: str | None  # for "manager": the manager attribute; for "relation": the relation
     eager: frozenset[str] | None  # relations the chain loads; None: cannot tell
     methods: frozenset[str]  # every method the chain calls (a fix must not follow only())
@@ -193,6 +200,9 @@ def _shape(expr: ast.expr, queryset_class: bool) -> Returned | None:
     methods = frozenset(link.name for link in called)
     eager = eager_lookups(links)
     frozen = None if eager is None else frozenset(eager)
+    found = _sqla_shape(base, links, frozen, methods)
+    if found is not None:
+        return found
     if isinstance(base, ast.Name) and base.id == "self":
         if not links:
             return None
@@ -224,6 +234,63 @@ def _shape(expr: ast.expr, queryset_class: bool) -> Returned | None:
     ):
         return Returned("manager", model, links[0].name, frozen, methods)
     return None
+
+
+def _selected(expr: ast.expr) -> tuple[str, list[Link]] | None:
+    """``select(M).where(...)`` -> (``M``, its links)."""
+    base, links = chain(expr)
+    if (
+        isinstance(base, ast.Call)
+        and last_name(base.func) == "select"
+        and len(base.args) == 1
+        and (model := last_name(base.args[0])) is not None
+        and model[:1].isupper()
+        and all(link.call is not None and link.name in LAZY_METHODS for link in links)
+    ):
+        return model, links
+    return None
+
+
+def _sqla_shape(
+    base: ast.expr, links: list[Link], eager: frozenset[str] | None, methods: frozenset[str]
+) -> Returned | None:
+    """A repository method's ``select(M)...``, ``session.query(M)...`` or
+    ``session.scalars(select(M)...)...`` (sync or async)."""
+    if any(link.name in SQLA_ONE_ROW for link in links if link.call is not None):
+        return None
+    selected = _selected(chain_of(base, links))
+    if selected is not None:
+        return Returned("select", selected[0], None, eager, methods)
+    for position, link in enumerate(links):
+        if link.call is None or not _on_session(base, links, position):
+            continue
+        rest = links[position + 1 :]
+        if any(step.call is None or step.name not in SQLA_RESULTS for step in rest):
+            return None
+        if link.name == "query" and len(link.call.args) == 1:
+            model = last_name(link.call.args[0])
+            return Returned("query", model, None, eager, methods) if model else None
+        if link.name in ("scalars", "execute") and link.call.args:
+            inner = _selected(link.call.args[0])
+            if inner is None or (link.name == "execute" and "scalars" not in methods):
+                return None
+            loaded = eager_lookups(inner[1])
+            both = None if eager is None or loaded is None else eager | frozenset(loaded)
+            return Returned("scalars", inner[0], None, both, methods)
+        return None
+    return None
+
+
+def chain_of(base: ast.expr, links: list[Link]) -> ast.expr:
+    """The expression ``chain`` split into ``base`` and ``links``."""
+    return links[-1].node if links else base
+
+
+def _on_session(base: ast.expr, links: list[Link], position: int) -> bool:
+    """Link ``position`` is called on a session: ``session.x()``, ``self.session.x()``,
+    ``db.session.x()``, ``self._session.x()``."""
+    owner = last_name(base) if position == 0 else links[position - 1].name
+    return owner is not None and "session" in owner.lower()
 
 
 def _returns(
@@ -385,6 +452,9 @@ class Rows:
     model: str
     eager: set[str] | None
     methods: frozenset[str]
+    framework: str = "django"
+    # A statement or query object a fix can add ``.options(...)`` to (not fetched rows).
+    statement: bool = True
 
 
 def resolve(
@@ -400,6 +470,22 @@ def resolve(
         return None
     results: list[Rows] = []
     for returned in summary.returns:
+        if returned.kind in ("select", "query", "scalars") or (
+            returned.kind == "manager" and returned.attr == "query"  # Flask-SQLAlchemy
+        ):
+            assert returned.model is not None
+            loaded = {n for n, r in _relations(index, returned.model) if r.eager}
+            eager = None if returned.eager is None else set(returned.eager) | loaded
+            results.append(
+                Rows(
+                    returned.model,
+                    eager,
+                    returned.methods,
+                    "sqlalchemy",
+                    returned.kind != "scalars" and not returned.methods & {"all", "scalars"},
+                )
+            )
+            continue
         if returned.kind == "manager":
             assert returned.model is not None and returned.attr is not None
             if returned.attr not in DJANGO_MANAGERS and returned.attr not in index.managers_of(
@@ -421,13 +507,27 @@ def resolve(
             return None
         eager = None if base is None or returned.eager is None else base | returned.eager
         results.append(Rows(rows_model, eager, returned.methods))
-    if not results or any(rows.model != results[0].model for rows in results):
+    first = results[0] if results else None
+    if first is None or any(
+        (rows.model, rows.framework) != (first.model, first.framework) for rows in results
+    ):
         return None
     # A relation is loaded when every return loads it; None (cannot tell) wins.
-    eager = results[0].eager
+    eager = first.eager
     for rows in results[1:]:
         eager = None if eager is None or rows.eager is None else eager & rows.eager
-    return Rows(results[0].model, eager, frozenset().union(*(r.methods for r in results)))
+    return Rows(
+        first.model,
+        eager,
+        frozenset().union(*(r.methods for r in results)),
+        first.framework,
+        all(rows.statement for rows in results),
+    )
+
+
+def _relations(index: ModelIndex, model: str) -> list[tuple[str, Relation]]:
+    info = index.get(model)
+    return list(info.relations.items()) if info is not None else []
 
 
 def manager_model(owner: str, index: ModelIndex) -> str | None:
@@ -550,5 +650,19 @@ def method_rows(
         return None
     later = eager_lookups(links[1:])
     eager = None if rows.eager is None or later is None else rows.eager | later
-    fixable = not rows.methods & UNFIXABLE
-    return QuerySource("django", rows.model, expr, links, fixable, eager, anchor=0)
+    fixable = not rows.methods & UNFIXABLE and rows.statement
+    return QuerySource(rows.framework, rows.model, expr, links, fixable, eager, anchor=0)
+
+
+def statement_rows(ctx: Context, expr: ast.expr) -> Rows | None:
+    """``repo.active_stmt()`` handed to ``session.scalars(...)``: the ``select(M)`` a
+    project method returns."""
+    if not isinstance(expr, ast.Call):
+        return None
+    base, links = chain(expr)
+    if len(links) != 1 or links[0].call is None:
+        return None
+    source = method_rows(ctx, base, links, expr)
+    if source is None or source.framework != "sqlalchemy" or source.model is None:
+        return None
+    return Rows(source.model, source.eager, frozenset(), "sqlalchemy", source.local)
