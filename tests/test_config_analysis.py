@@ -99,3 +99,67 @@ def test_destination_names_what_a_literal_is_bound_or_passed_to() -> None:
     )
     assert kinds[10] == ("name", "URL", False, None)
     assert kinds[11] == ("argument", None, True, None)  # a method argument, not a binding
+
+
+def handlers_of(source: str) -> dict[str, bool]:
+    """Function name -> whether analysis/handlers judges it a request handler."""
+    from prodlint.analysis.handlers import is_request_handler
+
+    tree, ctx = context(source)
+    judged: dict[str, bool] = {}
+    for node in ast.walk(tree):
+        body = node.body if isinstance(node, (ast.Module, ast.ClassDef)) else []
+        for func in body:
+            if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                cls = node if isinstance(node, ast.ClassDef) else None
+                judged[func.name] = is_request_handler(func, cls, ctx)
+    return judged
+
+
+def test_request_handlers() -> None:
+    assert handlers_of(
+        "from flask import Flask\n"
+        "from django.views import View\n"
+        "app = Flask(__name__)\n"
+        "@app.route('/a')\ndef route(): pass\n"
+        "@app.get('/b')\ndef verb(): pass\n"
+        "@cache.get(key='x')\ndef cached(): pass\n"
+        "@login_required\ndef decorated(user): pass\n"
+        "def view(request, pk): pass\n"
+        "def helper(user, request): pass\n"
+        "class Export(View):\n    def get(self, request): pass\n    def setup_rows(self): pass\n"
+        "class Client:\n    def send(self, request): pass\n"
+    ) == {
+        "route": True,
+        "verb": True,
+        "cached": False,
+        "decorated": True,
+        "view": True,
+        "helper": False,
+        "get": True,
+        "setup_rows": True,
+        "send": True,
+    }
+    # Outside a web application a ``request`` parameter is an outgoing request.
+    assert handlers_of("import urllib3\ndef send(request): pass\n") == {"send": False}
+
+
+def test_env_read_without_fallback() -> None:
+    from prodlint.analysis.environment import EnvRead, env_read
+
+    tree, ctx = context(
+        "import os\nos.environ['A']\nos.getenv('B')\nos.environ.get('C')\n"
+        "os.getenv('D', 'x')\nos.environ.get('E', default=None)\nd.get('F')\n"
+        "os.environ[key]\n"
+    )
+    reads = [
+        env_read(node, ctx)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Subscript, ast.Call))
+    ]
+    assert [read for read in reads if read is not None] == [
+        EnvRead("A", required=True),
+        EnvRead("B", required=False),
+        EnvRead("C", required=False),
+        EnvRead(None, required=True),
+    ]

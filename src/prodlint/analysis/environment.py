@@ -89,3 +89,42 @@ def os_module_usable(ctx: Context) -> bool:
         all(b.kind == "import" for b in bindings)
         and ctx.module_scope.imports.get("os", "os") == "os"
     )
+
+
+@dataclass(frozen=True)
+class EnvRead:
+    """One read of one environment variable: ``os.environ["X"]`` (``required``: a missing
+    variable raises ``KeyError``) or ``os.getenv("X")`` / ``os.environ.get("X")`` without a
+    default (``required`` False: a missing variable is ``None``)."""
+
+    variable: str | None
+    required: bool
+
+
+# The stdlib readers; a default makes a read safe whatever the deployment sets.
+OPTIONAL_READERS = frozenset({"os.getenv", "os.environ.get"})
+
+
+def env_read(node: ast.Subscript | ast.Call, ctx: Context) -> EnvRead | None:
+    """``node`` as a read of the environment that has no fallback, else None."""
+    if isinstance(node, ast.Subscript):
+        if not isinstance(node.ctx, ast.Load) or ctx.qualified_name(node.value) != "os.environ":
+            return None
+        key = node.slice
+        return EnvRead(
+            key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None,
+            required=True,
+        )
+    if (
+        len(node.args) != 1
+        or node.keywords
+        or not isinstance(node.func, ast.Attribute)
+        or node.func.attr not in ("get", "getenv")
+        or ctx.qualified_name(node.func) not in OPTIONAL_READERS
+    ):
+        return None
+    key = node.args[0]
+    return EnvRead(
+        key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None,
+        required=False,
+    )
