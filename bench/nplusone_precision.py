@@ -17,7 +17,8 @@
 3. Django 5.2.8's ``django/`` package, checked with the model index of the whole package:
    every PRD2xx finding is listed for review (each one is a false alarm unless judged
    otherwise), with the time the check took.
-4. Two real Django apps (healthchecks, djangoproject.com) from snapshots in ``--mirror``:
+4. Real Django apps: healthchecks and djangoproject.com from snapshots in ``--mirror``, and
+   django-allauth 65.3.0 (sdist):
    every PRD2xx finding listed for review (skipped when not fetched).
 
 The sdists come from the shared cache of bench/sdists.py (nothing is committed):
@@ -48,7 +49,7 @@ from prodlint.facts import ProjectFacts, build_project, read_facts
 from prodlint.model import Finding
 from prodlint.registry import all_rules
 
-PACKAGES = {"django-zeal": "2.3.0", "django": "5.2.8"}
+PACKAGES = {"django-zeal": "2.3.0", "django": "5.2.8", "django-allauth": "65.3.0"}
 
 
 def fetch() -> dict[str, Path]:
@@ -294,20 +295,24 @@ def measure_apps(mirror: Path | None) -> None:
                 check=True,
             ).stdout
             subprocess.run(["tar", "-x", "-C", temp], input=archive, check=True)
-            root = Path(temp)
-            files = sorted(root.rglob("*.py"))
-            checker = make_checker(Config(), ("PRD201", "PRD202"), project_facts(files))
-            findings = [
-                finding
-                for path in files
-                for finding in checker.check_bytes(
-                    path.read_bytes(), path.relative_to(root).as_posix()
-                )
-                if finding.code.startswith("PRD2")
-            ]
-        print(f"{repo}: {len(findings)} PRD2xx findings in {len(files)} files")
-        for finding in findings:
-            print(f"    {finding.path}:{finding.line} {finding.code} {finding.message[:110]}")
+            measure_app(repo, Path(temp))
+
+
+def measure_app(label: str, root: Path) -> None:
+    """Every PRD2xx finding in an app's tree, with the project facts of the whole tree."""
+    files = sorted(root.rglob("*.py"))
+    started = time.perf_counter()
+    checker = make_checker(Config(), ("PRD201", "PRD202"), project_facts(files))
+    findings = [
+        finding
+        for path in files
+        for finding in checker.check_bytes(path.read_bytes(), path.relative_to(root).as_posix())
+        if finding.code.startswith("PRD2")
+    ]
+    elapsed = time.perf_counter() - started
+    print(f"{label}: {len(findings)} PRD2xx findings in {len(files)} files ({elapsed:.1f} s)")
+    for finding in findings:
+        print(f"    {finding.path}:{finding.line} {finding.code} {finding.message[:110]}")
 
 
 def main() -> None:
@@ -326,10 +331,9 @@ def main() -> None:
     measure_apps(args.mirror)
     if args.src:
         roots = locate(args.src)
-        measure_zeal(roots["django-zeal"], args.mirror)
-        measure_django(roots["django"])
-        return
-    roots = fetch()
+    else:
+        roots = fetch()
+    measure_app("django-allauth 65.3.0 (sdist)", roots["django-allauth"] / "allauth")
     measure_zeal(roots["django-zeal"], args.mirror)
     measure_django(roots["django"])
 

@@ -67,6 +67,7 @@ DJANGO_REPORTED_ONLY = [
     "tag_catalogue",
     "review_counts_by_id",
     "publishers_by_tag",
+    "credited_books",
 ]
 # N+1 views where the eager load would raise (only() + select_related: FieldError; iterator()
 # + prefetch_related without chunk_size: ValueError; select_related on one side of a union:

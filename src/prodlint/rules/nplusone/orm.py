@@ -590,11 +590,18 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
         if isinstance(root, ast.arg):
             model = annotated_model(root.annotation)
             if model is None:
-                break
+                # A private helper every call of which (in this file) passes a queryset.
+                handed = _passed_rows(ctx, root)
+                if handed is None:
+                    break
+                model, loaded = handed
+                eager = eager_lookups(extra + links)
+                eager = None if eager is None or loaded is None else eager | loaded
+                return QuerySource("django", model, expr, extra + links, False, eager)
             links = extra + links
+            eager = eager_lookups(links)
             info = index.get(model)
             framework = info.framework if info is not None else "django"
-            eager = eager_lookups(links)
             passed = _passed_eager(ctx, root)
             if eager is not None:
                 eager = None if passed is None else eager | passed
@@ -652,6 +659,78 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
 
         related = method_rows(ctx, base, links, expr)
     return related
+
+
+def _passed_rows(ctx: Context, param: ast.arg) -> tuple[str, set[str] | None] | None:
+    """For a parameter of a private helper (``_name``, or a function nested in another):
+    the model and eager loads of the queryset every call of it in this file passes
+    (``_rows(Book.objects.filter(...))``, or a name assigned one); None when a call passes
+    anything else, or there is none. A private helper is called from its own module."""
+    func = ctx.enclosing_function()
+    if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    nested = any(f is not func for f in ctx.enclosing_functions())
+    if not (func.name.startswith("_") or nested) or func.name.startswith("__"):
+        return None
+    params = [arg.arg for arg in (*func.args.posonlyargs, *func.args.args)]
+    if param.arg not in params:
+        return None
+    position = params.index(param.arg) - (1 if params[0] in ("self", "cls") else 0)
+
+    def scan() -> tuple[str, set[str] | None] | None:
+        index = model_index(ctx)
+        found: list[tuple[str, set[str] | None]] = []
+        for call, caller in calls_by_name(ctx).get(func.name, []):
+            given = next((kw.value for kw in call.keywords if kw.arg == param.arg), None)
+            if given is None and 0 <= position < len(call.args):
+                given = call.args[position]
+            if given is None or any(isinstance(arg, ast.Starred) for arg in call.args):
+                return None
+            given = _unwrap(given)
+            if isinstance(given, ast.Name):
+                scope = ctx.scope_of(caller) if caller is not None else ctx.module_scope
+                given = scope.only_assignment(given.id)
+                if given is None:
+                    return None
+            base, links = chain(given)
+            manager = django_manager_at(base, links, index)
+            owner = base if manager == 0 else links[manager - 1].node if manager else None
+            model = model_of_expr(owner) if owner is not None else None
+            if model is None or any(link.name in VALUE_METHODS for link in links):
+                return None
+            found.append((model, eager_lookups(links)))
+        if not found or any(model != found[0][0] for model, _ in found):
+            return None
+        eager = found[0][1]
+        for _, loaded in found[1:]:
+            eager = None if eager is None or loaded is None else eager & loaded
+        return found[0][0], eager
+
+    return ctx.memo(f"nplusone.passed-rows.{id(func)}.{param.arg}", scan)
+
+
+def calls_by_name(
+    ctx: Context,
+) -> dict[str, list[tuple[ast.Call, ast.FunctionDef | ast.AsyncFunctionDef | None]]]:
+    """Every call of a plain or ``self.`` name in the file, with the function it is in."""
+
+    def scan() -> dict[str, list[tuple[ast.Call, ast.FunctionDef | ast.AsyncFunctionDef | None]]]:
+        found: dict[str, list[tuple[ast.Call, ast.FunctionDef | ast.AsyncFunctionDef | None]]]
+        found = {}
+        pending: list[tuple[ast.AST, ast.FunctionDef | ast.AsyncFunctionDef | None]] = [
+            (ctx.tree, None)
+        ]
+        while pending:
+            node, func = pending.pop()
+            if isinstance(node, ast.Call):
+                name = last_name(node.func)
+                if name is not None:
+                    found.setdefault(name, []).append((node, func))
+            inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else func
+            pending.extend((child, inner) for child in ast.iter_child_nodes(node))
+        return found
+
+    return ctx.memo("nplusone.calls-by-name", scan)
 
 
 def _passed_eager(ctx: Context, param: ast.arg) -> set[str] | None:
