@@ -211,6 +211,9 @@ FILES_FIXED = load(FILES_SOURCE.with_name("files.fixed.py"), "resources_files_fi
         ("read_all", lambda path: (path,)),
         ("read_each", lambda path: ([path, path],)),
         ("read_named", lambda path: (path, 1)),
+        ("read_path", lambda path: (path,)),
+        ("read_path_inline", lambda path: (path,)),
+        ("read_made_path", lambda path: (path,)),
     ],
 )
 def test_temporary_file_leaks_and_its_fix_does_not(

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.flow import FunctionFlow, Use, flow_of, value_role
-from prodlint.analysis.imports import dotted_name, import_bindings, last_name
+from prodlint.analysis.imports import dotted_name, last_name
 from prodlint.model import FixPayload, FixSafety
 from prodlint.registry import Option, Rule
 
@@ -182,6 +182,10 @@ RESOURCES: Mapping[str, Resource] = {
 }
 # Any ``<ssl context>.wrap_socket(sock)``: the context is rarely resolvable by name.
 METHOD_RESOURCES: Mapping[str, Resource] = {"wrap_socket": SOCKET}
+# ``Path(p).open()``: a path made on the spot and opened (a path held in a variable could be
+# anything with an ``open`` method).
+PATH_NAMES = frozenset({"Path", "PurePath", "PosixPath", "WindowsPath"})
+PATH_CLASSES = frozenset(f"pathlib.{name}" for name in PATH_NAMES)
 
 # Calls that read or write through a resource without keeping it (so it still needs
 # closing), and whose result does not need it open.
@@ -270,11 +274,9 @@ def resource_of(
     if not _candidate(call.func, ctx, extra):
         return None
     qualified = ctx.qualified_name(call.func)
-    if qualified is None:
-        return None
     if qualified == "open" and "open" in ctx.module_scope.bindings:
         return None  # a module's own ``open``
-    if not _bound_locally(qualified.partition(".")[0], ctx):
+    if qualified is not None and not _bound_locally(qualified.partition(".")[0], ctx):
         for entry in extra:
             name, _, closer = entry.partition(":")
             if qualified == name:
@@ -283,6 +285,10 @@ def resource_of(
         if found is not None:
             return qualified, found
     func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "open":
+        path = _made_path(func.value, ctx)
+        if path is not None and ctx.qualified_name(path.func) in PATH_CLASSES:
+            return "pathlib.Path.open", FILE
     if isinstance(func, ast.Attribute) and func.attr in METHOD_RESOURCES:
         receiver = ast.unparse(func.value)
         shown = f"{receiver}.{func.attr}" if len(receiver) < 30 else func.attr
@@ -297,6 +303,17 @@ def extra_resource(closer: str) -> Resource:
     if closer == "aclose":
         return _r("aclose", wrap="closing", exit_closer="aclose", is_async=True)
     return _r(closer, wrap="closing" if closer == "close" else "none", release=closer)
+
+
+def _made_path(receiver: ast.expr, ctx: Context) -> ast.Call | None:
+    """The call that made the object ``.open()`` is called on: the receiver itself, or the
+    one value a name was given; None for anything else."""
+    if isinstance(receiver, ast.Name):
+        if receiver.id in ctx.module_scope.imports:
+            return None
+        value = ctx.value_of(receiver.id)
+        return value if isinstance(value, ast.Call) else None
+    return receiver if isinstance(receiver, ast.Call) else None
 
 
 def _bound_locally(head: str, ctx: Context) -> bool:
@@ -322,6 +339,17 @@ def _candidate(func: ast.expr, ctx: Context, extra: tuple[str, ...]) -> bool:
             return _named_elsewhere(func, last, ctx, extra)
         if last in METHOD_RESOURCES:
             return True
+        if last == "open" and isinstance(func.value, (ast.Call, ast.Name)):
+            # ``Path(p).open()``, ``pathlib.Path(p).open()``, an alias (``P(p).open()``), or
+            # a name given such a path once (``path = Path(p)``).
+            path = _made_path(func.value, ctx)
+            if path is None:
+                return False
+            maker = path.func
+            return last_name(maker) in PATH_NAMES or (
+                isinstance(maker, ast.Name)
+                and (maker.id in ctx.module_scope.imports or maker.id in _local_imports(ctx))
+            )
         head = func.value
         while isinstance(head, ast.Attribute):
             head = head.value
@@ -341,26 +369,43 @@ def _candidate(func: ast.expr, ctx: Context, extra: tuple[str, ...]) -> bool:
     return False
 
 
-_INDENTED_IMPORT = re.compile(r"^[ \t]+(?:import|from)[ \t][^\n]*", re.MULTILINE)
+_INDENTED_IMPORT = re.compile(r"[ \t]+(?:from[ \t]+([\w.]+)[ \t]+)?import[ \t]+([\w., \t]+)")
 
 
 def _local_imports(ctx: Context) -> Mapping[str, str]:
     """Names bound by imports inside functions (``import socket as s`` in a function that
     opens one), local name -> qualified name. Read from the indented import lines of the
-    text, once per file and only when a call could need it: indexing every function's scope
-    to find them would cost a walk per function. (A parenthesised import spread over lines
-    is missed; the callee is still resolved through the function's scope.)"""
+    text with a regular expression, once per file and only when a call could need it:
+    indexing every function's scope to find them would cost a walk per function. (An
+    import in parentheses over several lines is missed; relative imports do not matter
+    here. The callee is then resolved through the function's own scope.)"""
 
     def collect() -> Mapping[str, str]:
         found: dict[str, str] = {}
-        for match in _INDENTED_IMPORT.finditer(ctx.text):
-            try:
-                tree = ast.parse(match.group().strip())
-            except SyntaxError:
+        text = ctx.text
+        # str.find over the few "import " in a file is far cheaper than a regular
+        # expression tried at every line start.
+        at = text.find("import ")
+        while at != -1:
+            start = text.rfind("\n", 0, at) + 1
+            end = text.find("\n", at)
+            end = len(text) if end == -1 else end
+            match = _INDENTED_IMPORT.match(text, start, end)
+            at = text.find("import ", end)
+            if match is None:
                 continue
-            for stmt in tree.body:
-                if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                    found.update(import_bindings(stmt))
+            module, names = match.groups()
+            for part in names.split(","):
+                name, _, alias = part.strip().partition(" as ")
+                name, alias = name.strip(), alias.strip()
+                if not name:
+                    continue
+                if module is not None:
+                    found[alias or name] = f"{module}.{name}"
+                elif alias:
+                    found[alias] = name
+                else:
+                    found[name.partition(".")[0]] = name.partition(".")[0]
         return found
 
     return ctx.memo("resources:local-imports", collect)
