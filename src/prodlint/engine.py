@@ -66,12 +66,13 @@ class Checker:
     def rule(self, code: str) -> Rule | None:
         return next((rule for rule in self.rules if rule.code == code), None)
 
-    def check_bytes(self, data: bytes, path: str) -> list[Finding]:
+    def check_bytes(self, data: bytes, path: str, tree: ast.Module | None = None) -> list[Finding]:
+        """Findings for one file's bytes; ``tree``, when given, was parsed from them."""
         try:
             source = decode_source(data)
         except UncheckableSource as error:
             return [uncheckable(path, str(error))]
-        return self.check_text(source.text, path)
+        return self.check_text(source.text, path, tree)
 
     def check_text(self, text: str, path: str, tree: ast.Module | None = None) -> list[Finding]:
         """Findings for one file's text; ``tree`` lets a front end that already parsed

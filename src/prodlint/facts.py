@@ -79,21 +79,27 @@ def all_providers() -> tuple[FactProvider[object, object], ...]:
 def read_facts(data: bytes, path: str) -> FileFacts | None:
     """What one file contributes, parsed once for all the providers that want it; None
     for a file none wants (most files) or that does not parse."""
+    return read_facts_and_tree(data, path)[0]
+
+
+def read_facts_and_tree(data: bytes, path: str) -> tuple[FileFacts | None, ast.Module | None]:
+    """``read_facts``, and the tree it parsed (None when it parsed nothing): checking the
+    same file later can reuse it instead of parsing again."""
     wanting = [provider for provider in all_providers() if provider.may_contain(data)]
     if not wanting:
-        return None
+        return None, None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(data, filename=path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+        return None, None
     facts = {
         provider.key: extracted
         for provider in wanting
         if (extracted := provider.extract(tree)) is not None
     }
-    return facts or None
+    return facts or None, tree
 
 
 def may_contribute(data: bytes) -> bool:

@@ -16,6 +16,7 @@ checks is imported only when something must be checked.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -29,6 +30,8 @@ from prodlint.discovery import SourceFile, discover, fact_files
 from prodlint.model import Finding
 
 if TYPE_CHECKING:
+    import ast
+
     from prodlint.engine import Checker
     from prodlint.facts import ProjectFacts
     from prodlint.fixer import FixResult
@@ -37,6 +40,13 @@ if TYPE_CHECKING:
 PARALLEL_THRESHOLD = 24
 # Reading the project facts of fewer files than this is faster in the main process.
 PARALLEL_FACTS_THRESHOLD = 16
+# Source bytes whose trees the facts pre-pass keeps for checking (a tree takes ~10-15x its
+# source in memory); files beyond it are parsed again when checked.
+KEPT_TREES_BUDGET = 16 * 1024 * 1024
+
+# Trees the facts pre-pass parsed, by cache key, with the digest of the content parsed:
+# checking the same file uses it instead of parsing again. Forked workers inherit it.
+_kept_trees: dict[str, tuple[bytes, ast.Module]] = {}
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -125,7 +135,12 @@ def _build(cache: Cache, files: Iterable[SourceFile]) -> tuple[ProjectFacts, str
     )
 
 
-def gather(files: list[SourceFile], cache: Cache, workers: int) -> Gathered:
+def gather(
+    files: list[SourceFile], cache: Cache, workers: int, keep: frozenset[str] = frozenset()
+) -> Gathered:
+    """``keep``: keys of the files the run checks next; their facts are read here, in this
+    process, and their trees kept for the check (``_kept_trees``): a models file is parsed
+    once, not once for the facts and once for the findings."""
     # 1. Which files changed since the cache was written (by stat, then by content).
     changed: list[SourceFile] = []
     sizes: dict[str, int] = {}
@@ -144,8 +159,10 @@ def gather(files: list[SourceFile], cache: Cache, workers: int) -> Gathered:
     # 2. Facts of changed files; an unchanged content (a touched file) keeps its entry.
     expected: dict[str, bytes] = {}
     extract: list[SourceFile] = []
+    read_here: dict[str, FileFacts | None] = {}
+    budget = KEPT_TREES_BUDGET
     if changed:
-        from prodlint.facts import may_contribute
+        from prodlint.facts import may_contribute, read_facts_and_tree
     for file in changed:
         try:
             with open(file.path, "rb") as handle:
@@ -161,10 +178,16 @@ def gather(files: list[SourceFile], cache: Cache, workers: int) -> Gathered:
             continue
         expected[file.key] = digest
         if may_contribute(data):
-            extract.append(file)
+            if file.key in keep and len(data) <= budget:
+                read_here[file.key], tree = read_facts_and_tree(data, file.path)
+                if tree is not None:
+                    _kept_trees[file.key] = (digest, tree)
+                    budget -= len(data)
+            else:
+                extract.append(file)
         # No findings: the old ones were made from other content.
         cache.store(file.key, CacheEntry(stat.st_mtime_ns, stat.st_size, digest, None, None))
-    for key, facts in _extract_all(extract, sizes, workers):
+    for key, facts in [*read_here.items(), *_extract_all(extract, sizes, workers)]:
         cache.entries[key] = cache.entries[key].replace(facts=facts)
 
     # 3. The project facts: rebuilt only when a file they cover changed or the set did.
@@ -242,9 +265,30 @@ _worker_checkers: Checkers | None = None
 def _init_worker(configs: Sequence[Config], project: ProjectFacts | None) -> None:
     global _worker_checkers
     _worker_checkers = Checkers(configs, project)
-    # ASTs have no reference cycles: the collector would only rescan them.
+    _collect_rarely()
+
+
+# Collector thresholds while checking: ASTs have no reference cycles, and with the kept
+# trees alive every collection of the default thresholds rescans them (it cost as much as
+# parsing them again).
+RARE_COLLECTIONS = (100_000, 50, 100)
+
+
+def _collect_rarely() -> None:
     gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
+    gc.set_threshold(*RARE_COLLECTIONS)
+
+
+@contextlib.contextmanager
+def _rare_collections() -> Iterator[None]:
+    """``_collect_rarely`` for the duration of a check in this process, then as before."""
+    before = gc.get_threshold()
+    _collect_rarely()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 class Job(NamedTuple):
@@ -267,8 +311,13 @@ def _check_one(checker: Checker, job: Job) -> tuple[CacheEntry | None, list[Find
             data = handle.read()
     except OSError as error:
         return None, [uncheckable(file.shown, f"cannot read file: {error.strerror or error}")]
+    kept = _kept_trees.pop(file.key, None)
+    digest = digest_of(data)
     try:
-        findings = checker.check_bytes(data, file.shown)
+        if kept is not None and kept[0] == digest:
+            findings = checker.check_bytes(data, file.shown, kept[1])
+        else:
+            findings = checker.check_bytes(data, file.shown)
     except RecursionError:
         return None, [uncheckable(file.shown, "cannot check: the code is nested too deeply")]
     except Exception as error:  # noqa: BLE001 - one broken file or rule must not end the run
@@ -277,7 +326,6 @@ def _check_one(checker: Checker, job: Job) -> tuple[CacheEntry | None, list[Find
                 file.shown, f"internal error while checking: {type(error).__name__}: {error}"
             )
         ]
-    digest = digest_of(data)
     if job.expected and digest != job.expected:
         return None, findings
     return CacheEntry(
@@ -337,10 +385,25 @@ def check_paths(
     governs it. ``want_project`` builds the project facts even when every finding comes
     from the cache (a fix run re-checks with them)."""
     files = discover(paths, configs)
-    result = RunResult(files=len(files), checked=[f.shown for f in files])
     cache = _cache_for(configs.for_path(paths[0] if paths else Path.cwd()), use_cache)
     workers = max(jobs or os.cpu_count() or 1, 1)
-    gathered = gather(_fact_files(paths, files, configs), cache, workers)
+    with _rare_collections():
+        return _check_files(paths, files, configs, cache, workers, progress, want_project)
+
+
+def _check_files(
+    paths: Sequence[Path],
+    files: list[SourceFile],
+    configs: Configs,
+    cache: Cache,
+    workers: int,
+    progress: ProgressCallback | None,
+    want_project: bool,
+) -> RunResult:
+    result = RunResult(files=len(files), checked=[f.shown for f in files])
+    gathered = gather(
+        _fact_files(paths, files, configs), cache, workers, frozenset(f.key for f in files)
+    )
 
     # 4. Check what the cache cannot answer.
     run_configs: list[Config] = []
@@ -385,8 +448,8 @@ def check_paths(
             cache.store(key, entry)
         else:
             cache.entries.pop(key, None)
-    if use_cache:
-        cache.save()
+    _kept_trees.clear()  # a tree not used (its file is unreadable now) is not kept
+    cache.save()  # a no-op without a cache folder
     result.findings.sort(key=Finding.sort_key)
     return result
 
