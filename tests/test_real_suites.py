@@ -144,12 +144,12 @@ def test_safe_fixes_keep_mkdocs_tests_green(tmp_path: Path) -> None:
     tree = real_suites.copy_tree(source, tmp_path / "broken")
     (tree / victim).write_text(broken)
     selection = real_suites.related_tests(project, base, [victim])
-    assert selection
-    reference, _, _ = real_suites.run_tests(project, python, base, selection)
-    outcomes, _, _ = real_suites.run_tests(project, python, tree, selection)
-    side.differences = real_suites.confirm(
-        project, python, base, tree, real_suites.compare(reference, outcomes)
-    )
+    assert selection[0] == "mkdocs/tests/build_tests.py", selection
+    outcomes, _, _ = real_suites.run_tests(project, python, tree, selection[:1])
+    # The untouched tree's results for that module are in the whole run above.
+    reference = {test: before[test] for test in outcomes if test in before}
+    assert len(reference) >= 40
+    side.differences = real_suites.compare(reference, outcomes)
     assert side.differences
     real_suites.blame(project, python, base, tmp_path, side)
     assert len(side.blame) == 1, side.blame
