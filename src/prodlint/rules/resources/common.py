@@ -263,7 +263,12 @@ RESOURCE_OPTION = Option(
     "`name:method` names the closing method when it is not `close`. The fix closes them "
     "with `contextlib.closing` (`contextlib.aclosing` under `async with` for `aclose`).",
 )
-_LAST_NAMES = frozenset(name.rpartition(".")[2] for name in RESOURCES) | frozenset(METHOD_RESOURCES)
+_HANDOVER_NAMES = frozenset(name for kind in RESOURCES.values() for name in kind.handovers)
+_LAST_NAMES = (
+    frozenset(name.rpartition(".")[2] for name in RESOURCES)
+    | frozenset(METHOD_RESOURCES)
+    | _HANDOVER_NAMES
+)
 _MODULE_HEADS = frozenset(name.partition(".")[0] for name in RESOURCES if "." in name)
 
 
@@ -289,6 +294,17 @@ def resource_of(
         path = _made_path(func.value, ctx)
         if path is not None and ctx.qualified_name(path.func) in PATH_CLASSES:
             return "pathlib.Path.open", FILE
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr in _HANDOVER_NAMES
+        and isinstance(func.value, ast.Call)
+    ):
+        # A member an archive made on the spot hands on (``ZipFile(p).open(name)``) is a
+        # file to close, and closing it lets the archive go. (A socket's ``makefile()``
+        # is not: the socket itself still needs its own close.)
+        inner = resource_of(func.value, ctx, extra)
+        if inner is not None and inner[1].file_like and func.attr in inner[1].handovers:
+            return f"{inner[0]}(...).{func.attr}", FILE
     if isinstance(func, ast.Attribute) and func.attr in METHOD_RESOURCES:
         receiver = ast.unparse(func.value)
         shown = f"{receiver}.{func.attr}" if len(receiver) < 30 else func.attr
@@ -346,10 +362,13 @@ def _candidate(func: ast.expr, ctx: Context, extra: tuple[str, ...]) -> bool:
             if path is None:
                 return False
             maker = path.func
-            return last_name(maker) in PATH_NAMES or (
+            if last_name(maker) in PATH_NAMES or (
                 isinstance(maker, ast.Name)
                 and (maker.id in ctx.module_scope.imports or maker.id in _local_imports(ctx))
-            )
+            ):
+                return True
+        if last in _HANDOVER_NAMES and isinstance(func.value, ast.Call):
+            return _candidate(func.value.func, ctx, extra)  # ``ZipFile(p).open(name)``
         head = func.value
         while isinstance(head, ast.Attribute):
             head = head.value
@@ -474,7 +493,8 @@ class Verdict:
     remedy: str = "open it in a `with` block"
 
 
-# For the kinds no ``with`` can manage (a POP3 session, a redis pool, a process).
+# For the kinds no ``with`` can manage (a POP3 session, a redis pool); a process keeps the
+# ``with`` advice (its ``with`` waits for it, which is what the code should do by hand).
 FINALLY_REMEDY = "close it in a `finally` block"
 NOT_CLOSED = "PRD301"
 CLOSED_ON_SUCCESS_ONLY = "PRD302"
@@ -494,7 +514,7 @@ def _judge(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> Verdict | No
     if found is None:
         return None
     verdict = _judge_resource(call, found, ctx)
-    if verdict is not None and found[1].wrap == "none":
+    if verdict is not None and found[1].wrap == "none" and found[1].release:
         return replace(verdict, remedy=FINALLY_REMEDY)
     return verdict
 
