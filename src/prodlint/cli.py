@@ -1,9 +1,11 @@
-"""``prodlint``: check, fix, and explain rules. Exit 0 clean, 1 findings, 2 usage or config error."""
+"""``prodlint``: check, fix, and explain rules.
+
+Exit 0 clean, 1 findings, 2 usage or config error.
+"""
 
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import sys
@@ -419,7 +421,10 @@ def _fix(args: argparse.Namespace) -> int:
     if not args.quiet:
         verb = "Would fix" if args.diff else "Fixed"
         count = len(applied)
-        message = f"{verb} {count} finding{'s' if count != 1 else ''} in {files_changed} file{'s' if files_changed != 1 else ''}"
+        message = (
+            f"{verb} {count} finding{'s' if count != 1 else ''} in {files_changed} "
+            f"file{'s' if files_changed != 1 else ''}"
+        )
         if remaining:
             unsafe = sum(f.fix is FixSafety.UNSAFE for f in remaining)
             message += f"; {len(remaining)} remaining"
@@ -442,6 +447,8 @@ def _as_text(data: bytes) -> str:
 
 
 def _diff(name: str, old: str, new: str) -> str:
+    import difflib  # only a fix --diff needs it
+
     return "".join(
         difflib.unified_diff(
             old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{name}", f"b/{name}"

@@ -11,12 +11,11 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from prodlint.config import PROJECT_MARKERS, Config, Configs
+from prodlint.config import PROJECT_MARKERS, Configs
 
 
 class SourceFile(NamedTuple):
@@ -46,6 +45,8 @@ def _glob_pattern(patterns: Sequence[str]) -> re.Pattern[str] | None:
 
 def _git_visible(folder: str) -> set[str] | None:
     """Files git does not ignore under ``folder``, relative to it; None outside a work tree."""
+    import subprocess  # here: a warm run outside a work tree never needs it
+
     try:
         listed = subprocess.run(
             ["git", "-C", folder, "ls-files", "-co", "--exclude-standard", "-z"],

@@ -92,6 +92,8 @@ def _load_rules() -> None:
 def _extract_all(
     files: list[SourceFile], sizes: dict[str, int], workers: int
 ) -> list[tuple[str, FileFacts | None]]:
+    if not files:
+        return []  # a warm run: nothing to read, nothing to import
     pairs = [(f.key, f.path) for f in files]
     if workers == 1 or len(files) < PARALLEL_FACTS_THRESHOLD:
         return _read_facts_chunk(pairs)
