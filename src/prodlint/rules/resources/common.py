@@ -675,6 +675,8 @@ def _names_in_use(func: ast.AST, ctx: Context) -> set[str]:
                 found.add(node.id)
             elif isinstance(node, ast.arg):
                 found.add(node.arg)
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                found.update(node.names)  # never mentioned as a Name if only declared
         return found
 
     return ctx.memo(f"resources:names:{id(func)}", collect)
