@@ -618,7 +618,13 @@ several lines stays on several lines.
             for arg in replacement[:-1]
         ]
         final = replacement[-1]
-        if last and final.comma is cst.MaybeSentinel.DEFAULT:
+        # A ``)`` that hugs the last argument (kombu's style) stays where it was: a trailing
+        # comma there would read ``value,)``.
+        if (
+            last
+            and final.comma is cst.MaybeSentinel.DEFAULT
+            and isinstance(final.whitespace_after_arg, cst.ParenthesizedWhitespace)
+        ):
             final = final.with_changes(
                 comma=cst.Comma(whitespace_after=final.whitespace_after_arg),
                 whitespace_after_arg=cst.SimpleWhitespace(""),
