@@ -512,7 +512,7 @@ def test_django_rows_a_project_method_loads_are_constant(
 
 # --- one row's related rows: signal handlers, annotated parameters ----------------------
 
-SIGNAL_VIEWS = ["record_products", "forget_products", "basket_total"]
+SIGNAL_VIEWS = ["record_products", "forget_products", "basket_total", "customer_product_names"]
 
 
 @pytest.fixture(scope="module")

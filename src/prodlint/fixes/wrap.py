@@ -152,3 +152,10 @@ class _Wrapper(cst.CSTTransformer):
         ):
             return updated
         return cst.ensure_type(self._split(updated, updated.items[0].item), cst.With)
+
+    def leave_For(self, original: cst.For, updated: cst.For) -> cst.For:
+        # A loop header (PRD202's eager load added to the iterable): its call is split like
+        # a statement's, the body untouched.
+        if not self._first_line_is_new_and_long(updated.with_changes(leading_lines=())):
+            return updated
+        return cst.ensure_type(self._split(updated, updated.iter), cst.For)

@@ -254,7 +254,20 @@ def _wrapped_comprehension(
 
     replaced = comp.deep_replace(target, new)
     assert isinstance(replaced, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp))
-    replaced = replaced.with_changes(for_in=_split_clauses(replaced.for_in, newline(step)))
+    # ruff first tries the whole comprehension on one line between the brackets; only
+    # when that is too long does each clause get a line.
+    inner = replaced.with_changes(lpar=[], rpar=[])
+    if isinstance(inner, cst.ListComp):
+        inner = inner.with_changes(
+            lbracket=cst.LeftSquareBracket(), rbracket=cst.RightSquareBracket()
+        )
+    elif isinstance(inner, (cst.SetComp, cst.DictComp)):
+        inner = inner.with_changes(lbrace=cst.LeftCurlyBrace(), rbrace=cst.RightCurlyBrace())
+    content = module.code_for_node(inner)
+    if not isinstance(inner, cst.GeneratorExp):
+        content = content[1:-1]
+    if len(indent) + len(step) + len(content) > limit:
+        replaced = replaced.with_changes(for_in=_split_clauses(replaced.for_in, newline(step)))
     if isinstance(replaced, cst.ListComp):
         replaced = replaced.with_changes(
             lbracket=cst.LeftSquareBracket(whitespace_after=newline(step)),
