@@ -87,6 +87,16 @@ def test_rows_of_a_method_in_another_file(project: Path) -> None:
     expected = {("app/views.py", 5), ("app/views.py", 13)}
     assert prodlint(project, ".") == expected
     assert prodlint(project, "app/views.py") == expected
+    done = subprocess.run(
+        [str(BIN / "prodlint"), "check", "--no-cache", "--select", "PRD2", "--format", "json"]
+        + ["--stdin-filename", "app/views.py", "-"],
+        cwd=project,
+        input=VIEWS,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert {f["line"] for f in json.loads(done.stdout)["findings"]} == {5, 13}, done.stderr
     done = run(project, "flake8", "--select", "PRD2", "app/views.py")
     assert sorted(line.split(":")[1] for line in done.stdout.splitlines()) == ["13", "5"], (
         done.stdout + done.stderr
