@@ -51,8 +51,9 @@ def neighbour_keepers(shelf: Shelf):
 # The first loop is wrapped: ruff's 88 columns, the longest line the file had.
 FIXED = VIEWS.replace(
     "return [shelf.keeper.name for shelf in Shelf.objects.open()]",
-    "return [\n        shelf.keeper.name\n"
-    '        for shelf in Shelf.objects.open().select_related("keeper")\n    ]',
+    "return [\n"
+    '        shelf.keeper.name for shelf in Shelf.objects.open().select_related("keeper")\n'
+    "    ]",
 ).replace("shelf.neighbours()", 'shelf.neighbours().select_related("keeper")')
 
 
