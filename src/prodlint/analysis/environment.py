@@ -128,3 +128,51 @@ def env_read(node: ast.Subscript | ast.Call, ctx: Context) -> EnvRead | None:
         key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None,
         required=False,
     )
+
+
+# What a required read (``os.environ["X"]``) reads, as a value distinct from every literal.
+REQUIRED = "\0required"
+
+
+def _lookups(tree: ast.Module) -> dict[str, set[str]]:
+    """Variable -> the fallbacks the file's ``os.environ`` / ``os.getenv`` lookups give it
+    (``REQUIRED`` for a read without one; the source of a computed fallback)."""
+    found: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            key = node.slice
+            if (dotted_name(node.value) or "").endswith("environ") and isinstance(
+                key, ast.Constant
+            ):
+                found.setdefault(str(key.value), set()).add(REQUIRED)
+        elif isinstance(node, ast.Call) and node.args:
+            func = dotted_name(node.func) or ""
+            key = node.args[0]
+            if not func.endswith(("environ.get", "getenv")) or not isinstance(key, ast.Constant):
+                continue
+            fallbacks = [*node.args[1:2], *(k.value for k in node.keywords if k.arg == "default")]
+            fallback = fallbacks[0] if fallbacks else None
+            text = (
+                fallback.value
+                if isinstance(fallback, ast.Constant) and isinstance(fallback.value, str)
+                else REQUIRED
+                if fallback is None
+                else ast.unparse(fallback)
+            )
+            found.setdefault(str(key.value), set()).add(text)
+    return found
+
+
+def claim_variable(ctx: Context, variable: str, value: str) -> bool:
+    """Whether a fix may read ``variable`` in place of the literal ``value``: one variable
+    per distinct value in a file. False when another literal of this run claimed it for a
+    different value, or a lookup already in the file reads it with another fallback (or
+    none: ``REQUIRED``), so that setting it never changes two different values at once,
+    in this pass or a later one over the fixed text."""
+    existing = ctx.memo("environment.lookups", lambda: _lookups(ctx.tree))
+    claims: dict[str, str] = ctx.memo("environment.claims", dict)
+    if existing.get(variable, set()) - {value}:
+        return False
+    if claims.setdefault(variable, value) != value:
+        return False
+    return True

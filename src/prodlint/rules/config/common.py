@@ -11,7 +11,9 @@ from prodlint.analysis.context import Context
 from prodlint.analysis.destinations import Destination
 from prodlint.analysis.imports import last_name
 from prodlint.analysis.scopes import FUNCTION_NODES
+from prodlint.model import FixPayload, FixSafety
 from prodlint.paths import path_matches
+from prodlint.registry import Rule
 
 SCHEMES = (
     r"https?|wss?|s?ftp|smtps?|ldaps?|rediss?|amqps?|mongodb(?:\+srv)?|nats|kafka|memcached?"
@@ -286,13 +288,17 @@ def env_name(*words: str) -> str:
     ``HOST``, ``HOSTNAME``, ``PASSWORD``-like names of their own, and a fix must not pick
     up a value nobody meant for the program."""
     parts = [p for word in words for p in re.split(r"[^A-Za-z0-9]+", word) if p]
-    # camelCase words split at the humps.
-    parts = [
-        q
-        for part in parts
-        for q in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+|[A-Z]", part) or [part]
-    ]
-    name = "_".join(part.upper() for part in parts) or "SERVICE"
+    # camelCase words split at the humps; a lone capital stays with the hump after it
+    # (``OAuth2Adapter`` -> OAUTH2_ADAPTER).
+    humps: list[str] = []
+    for part in parts:
+        pieces = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+|[A-Z]", part) or [part]
+        for index, piece in enumerate(pieces):
+            if index and len(pieces[index - 1]) == 1 and pieces[index - 1].isupper():
+                humps[-1] += piece
+            else:
+                humps.append(piece)
+    name = "_".join(part.upper() for part in humps) or "SERVICE"
     if name[0].isdigit():
         name = "_" + name
     if "_" not in name.strip("_"):
@@ -335,6 +341,11 @@ def variable_from_host(address: Address) -> str:
     return env_name(labels[0], suffix)
 
 
+def in_class_body(ctx: Context) -> bool:
+    """Directly in a class body, not in one of its methods."""
+    return isinstance(ctx.enclosing(ast.ClassDef, *FUNCTION_NODES), ast.ClassDef)
+
+
 def address_variable(where: Destination, address: Address, ctx: Context) -> str:
     """The variable a literal address is read from: ``API_URL = ...`` keeps its name (a
     class attribute is prefixed with the class); a dict entry joins its keys; a literal
@@ -343,8 +354,7 @@ def address_variable(where: Destination, address: Address, ctx: Context) -> str:
     name = where.name
     cls = (
         ctx.enclosing_class()
-        if isinstance(ctx.parent, (ast.Assign, ast.AnnAssign))
-        and isinstance(ctx.enclosing(ast.ClassDef, *FUNCTION_NODES), ast.ClassDef)
+        if isinstance(ctx.parent, (ast.Assign, ast.AnnAssign)) and in_class_body(ctx)
         else None
     )
     if where.kind == "key" and name:
@@ -437,9 +447,23 @@ LABEL_VALUE = re.compile(
 # ``SECRET_KEY_INSECURE_PREFIX``, ``TOKEN_HEADER``.
 NOT_A_SECRET_NAME = re.compile(
     r"(?:^|_)(?:names?|prefix|suffix|field|fields|header|param|env|var|path|file|url|length|len|size|type|format"
-    r"|pattern|regex|re|template|label|help|message|msg|hint|attr|column|cookie|policy|validators?|hasher)$",
+    r"|pattern|regex|re|template|label|help|message|msg|hint|attr|column|cookie|policy|validators?|hasher"
+    # ``access_token_method = "POST"``, ``refresh_token_ttl``: a property of the secret.
+    r"|method|methods|mode|scope|scopes|ttl|lifetime|expiry|expires|timeout|algorithm|alg)$",
     re.IGNORECASE,
 )
+# Dicts whose values are all of one non-secret kind, whatever their keys say: in
+# ``RATE_LIMITS = {"change_password": "5/m/user"}`` the key names an action and the value
+# is a rate.
+NOT_SECRET_COLLECTION = re.compile(
+    r"(?:^|_)(?:limits?|rates?|throttles?|timeouts?|messages?|labels?|urls?|routes?|paths?"
+    r"|templates?|choices|permissions?|scopes?|forms?|views?|events?|names|titles?|help_texts?"
+    r"|errors?|descriptions?|icons?|actions?|signals?|fields)$",
+    re.IGNORECASE,
+)
+HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+# Rate-limit specs (``"5/m"``, ``"20/m/ip,5/m/key"``, ``"100/hour"``).
+RATE_SPEC = re.compile(r"^\d+/\d*[a-z]+(?:/\w+)?(?:,\s*\d+/\d*[a-z]+(?:/\w+)?)*$")
 
 
 def is_placeholder_secret(value: str, name: str | None) -> bool:
@@ -448,8 +472,8 @@ def is_placeholder_secret(value: str, name: str | None) -> bool:
     the name they are bound to (``PASSWORD_FIELD = "password"``, ``token = "csrftoken"``)."""
     text = value.strip()
     lower = text.lower()
-    if len(text) < 3 or len(set(lower)) <= 2:
-        return True  # "", "xx", "****", "..."
+    if len(text) < 3 or len(set(lower)) <= 2 or text in HTTP_METHODS or RATE_SPEC.match(text):
+        return True  # "", "xx", "****", "...", an HTTP verb, a rate limit
     if lower in PLACEHOLDER_WORDS or lower.startswith(PLACEHOLDER_PREFIXES):
         return True
     if " " in text or "{" in text or "%s" in text or "%(" in text or FILE_VALUE.match(text):
@@ -547,3 +571,28 @@ def not_deployed(ctx: Context) -> bool:
     return ctx.memo(
         "config.not_deployed", lambda: ctx.is_test_file or path_matches(ctx.path, DEMO_PATHS)
     )
+
+
+NOSEC = re.compile(r"#.*\bnosec\b", re.IGNORECASE)
+
+
+class HonoursNosec(Rule):
+    """A rule that stands for one of bandit's checks (hardcoded passwords, requests without
+    timeout, TLS verification off) leaves alone the lines a reviewer marked ``# nosec``:
+    the marker says a human judged bandit's finding there and kept the code."""
+
+    def report(
+        self,
+        ctx: Context,
+        node: ast.AST,
+        *,
+        fix: FixSafety = FixSafety.NONE,
+        payload: FixPayload | None = None,
+        anchor: tuple[ast.AST, str] | None = None,
+        **message_fields: object,
+    ) -> None:
+        first = getattr(node, "lineno", 0)
+        last = getattr(node, "end_lineno", None) or first
+        if any(NOSEC.search(line) for line in ctx.lines[max(first - 1, 0) : last]):
+            return
+        super().report(ctx, node, fix=fix, payload=payload, anchor=anchor, **message_fields)

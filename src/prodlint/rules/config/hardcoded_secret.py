@@ -11,17 +11,19 @@ from prodlint.analysis.context import Context
 from prodlint.analysis.destinations import Destination, destination
 from prodlint.analysis.environment import (
     EnvVariablePayload,
+    claim_variable,
     in_settings_class,
     os_module_usable,
     under_env_lookup,
 )
 from prodlint.model import FixSafety, Severity
-from prodlint.registry import Rule
 from prodlint.rules.config.common import (
     CREDENTIAL_KINDS,
     CREDENTIAL_SHAPES,
     NOT_A_SECRET_NAME,
+    NOT_SECRET_COLLECTION,
     SECRET_NAME,
+    HonoursNosec,
     address_variable,
     env_name,
     in_enum_class,
@@ -114,12 +116,19 @@ def _may_hold_secret(node: ast.Constant, ctx: Context) -> bool:
     )
 
 
-def _secret_name(where: Destination) -> str | None:
+def _secret_name(where: Destination, ctx: Context) -> str | None:
     if where.kind == "argument" or not where.name or where.element is not None or not where.whole:
         return None
     name = where.name
     if name.startswith("__") or not SECRET_NAME.search(name) or NOT_A_SECRET_NAME.search(name):
         return None
+    if where.kind == "key":
+        # The dict's own name, or the function that builds it (``def RATE_LIMITS(self): ret
+        # = {...}``), says what its values are.
+        function = ctx.enclosing_function()
+        holders = [*where.outer, getattr(function, "name", "")]
+        if any(NOT_SECRET_COLLECTION.search(holder) for holder in holders):
+            return None
     return name
 
 
@@ -139,7 +148,7 @@ def _authorization_value(value: str, where: Destination) -> bool:
     return len(token) >= 8 and not is_placeholder_secret(token, None)
 
 
-class HardcodedSecret(Rule):
+class HardcodedSecret(HonoursNosec):
     code = "PRD402"
     name = "HardcodedSecret"
     summary = "A password, token or key hardcoded in the source"
@@ -158,7 +167,13 @@ Not flagged: empty and placeholder values (`"changeme"`, `"xxx"`, `"<your-key>"`
 `"${TOKEN}"`, `"test"`, `"dummy"`), templates, file names, sentences, values that repeat
 the name (`PASSWORD_FIELD = "password"`), names about a secret rather than holding one
 (`password_field_name`, `SECRET_KEY_PREFIX`), enum members, fallbacks of environment
-lookups, defaults of pydantic-settings classes, comparisons, and test files.
+lookups, defaults of pydantic-settings classes, comparisons, HTTP verbs and rate limits
+(`access_token_method = "POST"`, `"5/m/user"`), entries of dicts named for a non-secret
+kind of value (`RATE_LIMITS = {"change_password": ...}`, also when built in a function of
+that name), lines marked `# nosec` (a reviewer kept bandit's finding), and test files.
+
+A literal is fixed only when no other value in the file reads (or is fixed to read) the
+same variable: one variable per distinct value.
 """
     why_bad = """
 A secret in the source is in every clone, fork, CI log and container image, for ever:
@@ -243,7 +258,7 @@ something else.
         where = destination(node, ctx)
         if where is None:
             return
-        name = _secret_name(where)
+        name = _secret_name(where, ctx)
         if name is not None:
             if is_placeholder_secret(value, name):
                 return
@@ -338,6 +353,9 @@ something else.
                 else []
             )
             variable = env_name(*words, where.name)
+        if not claim_variable(ctx, variable, str(node.value)):
+            self.report(ctx, node, what=what)  # another value already reads that variable
+            return
         self.report(
             ctx, node, fix=FixSafety.UNSAFE, payload=EnvVariablePayload(variable), what=what
         )

@@ -9,6 +9,7 @@ from prodlint.analysis.context import Context
 from prodlint.analysis.destinations import Destination, destination
 from prodlint.analysis.environment import (
     EnvVariablePayload,
+    claim_variable,
     in_settings_class,
     os_module_usable,
     under_env_lookup,
@@ -22,6 +23,7 @@ from prodlint.rules.config.common import (
     address_variable,
     config_name,
     documented_defaults,
+    in_class_body,
     in_enum_class,
     is_reference_host,
     not_deployed,
@@ -74,7 +76,12 @@ given), settings in a module of documented defaults that deployments override (D
 `conf/global_settings.py`, a `default_settings.py`, `defaults.py`), enum members,
 `LOCALHOST`-style names for the loopback, XML/schema namespaces (`http://www.w3.org/...`),
 documentation links and RFC 2606 example domains outside a
-client call, and test files.
+client call, lower-case class attributes (`access_token_url = "https://..."` on an OAuth
+adapter: a framework hook filled in for one integration, the same in every deployment),
+and test files.
+
+A literal is fixed only when no other value in the file reads (or is fixed to read) the
+same variable: one variable per distinct value, so setting it never changes two.
 """
     why_bad = """
 An address written into the code is the same in every environment: staging talks to the
@@ -133,6 +140,16 @@ means something else.
         bound = None if client else config_name(where)
         if not client and bound is None:
             return
+        if (
+            bound is not None
+            and where.kind == "name"
+            and not bound.isupper()
+            and in_class_body(ctx)
+        ):
+            # ``access_token_url = "https://api.amazon.com/..."`` on an OAuth adapter, a
+            # spider's ``start_urls``: a lower-case class attribute fills in a framework's
+            # hook for one integration, the same in every deployment.
+            return
         if address.scheme is None and not client and not _host_setting(bound or "", where, address):
             return
         if not client and is_reference_host(address.host):
@@ -153,6 +170,7 @@ means something else.
             not isinstance(ctx.parent, ast.JoinedStr)
             and not address.password
             and os_module_usable(ctx)
+            and claim_variable(ctx, variable, value)
         )
         if fixable:
             self.report(

@@ -11,8 +11,8 @@ from prodlint.analysis.constants import constant_value
 from prodlint.analysis.context import Context
 from prodlint.analysis.entrypoints import module_qualified_name
 from prodlint.model import FixPayload, FixSafety, Severity
-from prodlint.registry import Option, Rule
-from prodlint.rules.config.common import guarded_by, not_deployed
+from prodlint.registry import Option
+from prodlint.rules.config.common import HonoursNosec, guarded_by, not_deployed
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -162,7 +162,7 @@ class TimeoutPayload(FixPayload):
     aiohttp: bool  # aiohttp takes ``aiohttp.ClientTimeout(total=...)``, not seconds
 
 
-class RequestWithoutTimeout(Rule):
+class RequestWithoutTimeout(HonoursNosec):
     code = "PRD403"
     name = "RequestWithoutTimeout"
     summary = "An HTTP or socket call without a timeout"
@@ -181,7 +181,7 @@ defaults to 5 s); so is `timeout=None` anywhere else.
 Not flagged: calls that pass `timeout` positionally or may pass it through `*args` /
 `**kwargs`, `SMTP()` / `FTP()` without a host (they connect later, and `connect()` takes
 the timeout), functions that branch on a timeout (`if timeout is not None: ...`: the
-caller chose), and test files.
+caller chose), lines marked `# nosec`, and test files.
 """
     why_bad = """
 Without a timeout a peer that accepts the connection and never answers blocks the

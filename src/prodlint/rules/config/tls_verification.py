@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 from prodlint.analysis.constants import constant_value
 from prodlint.analysis.context import Context
 from prodlint.model import FixSafety, Severity
-from prodlint.registry import Rule
-from prodlint.rules.config.common import guarded_by, not_deployed
+from prodlint.rules.config.common import HonoursNosec, guarded_by, not_deployed
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -45,7 +44,7 @@ OPT_OUT_WORDS = ("verify", "cert", "hostname", "insecure")
 UNVERIFIED_NAMES = frozenset(name.rpartition(".")[2] for name in UNVERIFIED_FACTORIES)
 
 
-class TlsVerificationDisabled(Rule):
+class TlsVerificationDisabled(HonoursNosec):
     code = "PRD404"
     name = "TlsVerificationDisabled"
     summary = "TLS certificate or host name verification turned off"
@@ -60,7 +59,7 @@ assigned or passed (`ctx.verify_mode = ssl.CERT_NONE`, `cert_reqs=ssl.CERT_NONE`
 Not flagged: comparisons with `CERT_NONE`, code that is named for or branches on
 verification (`def load_ssl_context_no_verify()`, `if not server_hostname:`, `if
 cert_reqs == ...`: a library implementing its users' own opt-out), a context class
-setting `self.check_hostname`, and test files.
+setting `self.check_hostname`, lines marked `# nosec`, and test files.
 """
     why_bad = """
 Without verification anyone on the network path (a café Wi-Fi, a compromised proxy, a
@@ -91,6 +90,7 @@ to the author.
     severity = Severity.ERROR
     fix_safety = FixSafety.UNSAFE
     fix_node_types = ("Arg",)
+    call_names = UNVERIFIED_NAMES  # ``ssl._create_unverified_context()``; keywords apart
 
     # ``ssl.CERT_NONE`` is looked for where it is passed or assigned, not on every attribute.
     def check_keyword(self, node: ast.keyword, ctx: Context) -> None:
