@@ -359,12 +359,13 @@ def _candidate(func: ast.expr, ctx: Context, extra: tuple[str, ...]) -> bool:
             # ``Path(p).open()``, ``pathlib.Path(p).open()``, an alias (``P(p).open()``), or
             # a name given such a path once (``path = Path(p)``).
             path = _made_path(func.value, ctx)
-            if path is None:
-                return False
-            maker = path.func
-            if last_name(maker) in PATH_NAMES or (
-                isinstance(maker, ast.Name)
-                and (maker.id in ctx.module_scope.imports or maker.id in _local_imports(ctx))
+            maker = path.func if path is not None else None
+            if maker is not None and (
+                last_name(maker) in PATH_NAMES
+                or (
+                    isinstance(maker, ast.Name)
+                    and (maker.id in ctx.module_scope.imports or maker.id in _local_imports(ctx))
+                )
             ):
                 return True
         if last in _HANDOVER_NAMES and isinstance(func.value, ast.Call):

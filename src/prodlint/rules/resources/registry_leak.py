@@ -126,6 +126,7 @@ event, a consumer's `disconnect`) depends on the framework and on what else the 
 does.
 """
     severity = Severity.WARNING
+    call_names = ADDERS  # ``registry.add(conn)`` and the like; assignments are hooked apart
 
     def check_Call(self, node: ast.Call, ctx: Context) -> None:
         func = node.func
