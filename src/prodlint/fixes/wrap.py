@@ -13,6 +13,8 @@ with a trailing comma.
 
 from __future__ import annotations
 
+import io
+import tokenize
 from collections.abc import Sequence
 
 import libcst as cst
@@ -22,12 +24,15 @@ from prodlint.fixes.imports import INDENT, LINE_LENGTH
 
 def wrap_long_lines(original: cst.Module, fixed: cst.Module) -> cst.Module:
     """``fixed`` with the single-line statements the fixes made too long wrapped."""
-    code = fixed.code
-    old_lines = original.code.splitlines()
-    limit = line_limit(original.code)
-    existing = set(old_lines)
+    existing = set(original.code.splitlines())
     # Cheap text test first: most fixes leave every line short enough.
-    long_lines = {line for line in code.splitlines() if len(line) > limit and line not in existing}
+    long_lines = {
+        line for line in fixed.code.splitlines() if len(line) > LINE_LENGTH and line not in existing
+    }
+    if not long_lines:
+        return fixed
+    limit = line_limit(original.code)
+    long_lines = {line for line in long_lines if len(line) > limit}
     if not long_lines:
         return fixed
     return fixed.visit(_Wrapper(fixed, long_lines, limit))
@@ -48,6 +53,24 @@ def break_like(
     if not isinstance(whitespace, cst.ParenthesizedWhitespace):
         return None
     return cst.ParenthesizedWhitespace(indent=whitespace.indent, last_line=whitespace.last_line)
+
+
+def code_lines(code: str) -> list[str]:
+    """The lines a formatter could have split: code with an operator or a comma, and no
+    string of 40 characters or more. Comments, docstrings and long messages are left long
+    by black and ruff, so they say nothing about the line length a project keeps to."""
+    lines = code.splitlines()
+    splittable: set[int] = set()
+    long_string: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type == tokenize.STRING and len(token.string) >= 40:
+                long_string.update(range(token.start[0], token.end[0] + 1))
+            elif token.type == tokenize.OP and token.string not in "()[]{}":
+                splittable.add(token.start[0])
+    except (tokenize.TokenError, SyntaxError):
+        return lines
+    return [lines[n - 1] for n in sorted(splittable - long_string) if n <= len(lines)]
 
 
 def _call_chain(expression: cst.BaseExpression) -> list[cst.Call]:

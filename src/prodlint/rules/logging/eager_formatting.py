@@ -210,24 +210,6 @@ def _absolute_indent(node: cst.BaseExpression) -> cst.BaseExpression:
     return node.with_changes(right=_absolute_indent(node.right), whitespace_between=between)
 
 
-def _code_lines(code: str) -> list[str]:
-    """The lines a formatter could have split: code with an operator or a comma, and no
-    string of 40 characters or more. Comments, docstrings and long messages are left long
-    by black and ruff, so they say nothing about the line length a project keeps to."""
-    lines = code.splitlines()
-    splittable: set[int] = set()
-    long_string: set[int] = set()
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(code).readline):
-            if token.type == tokenize.STRING and len(token.string) >= 40:
-                long_string.update(range(token.start[0], token.end[0] + 1))
-            elif token.type == tokenize.OP and token.string not in "()[]{}":
-                splittable.add(token.start[0])
-    except (tokenize.TokenError, SyntaxError):
-        return lines
-    return [lines[n - 1] for n in sorted(splittable - long_string) if n <= len(lines)]
-
-
 def _quote_of(message: cst.BaseExpression) -> str:
     """The quote the message's first literal is written with, when it is a plain one."""
     import libcst as cst
@@ -569,7 +551,7 @@ several lines stays on several lines.
 
         if multi_line:
             return True
-        from prodlint.fixes.wrap import break_like, line_limit
+        from prodlint.fixes.wrap import break_like, code_lines, line_limit
 
         if any(
             isinstance(arg.comma, cst.Comma) and break_like(arg.comma.whitespace_after)
@@ -585,7 +567,7 @@ several lines stays on several lines.
         # file's one long line), nor lines long only for a string no formatter splits
         # (mkdocs' 117-character messages under its 100-column black).
         own = {line.strip() for line in empty.code_for_node(call).splitlines()}
-        lines = fixes.memo("code lines", lambda: _code_lines(fixes.module.code))
+        lines = fixes.memo("code lines", lambda: code_lines(fixes.module.code))
         assert isinstance(lines, list)
         limit = line_limit("\n".join(line for line in lines if line.strip() not in own))
         return column + len(hugged) + 1 > limit
