@@ -420,6 +420,8 @@ def assigned_chain(ctx: Context, name: str) -> tuple[ast.expr | ast.arg, list[Li
 
 # What a stored queryset or SQLAlchemy result is iterated through.
 RESULT_METHODS = LAZY_METHODS | {"scalars", "unique", "yield_per"}
+# ... and a stored ``in_bulk()`` dict's ``values()``.
+STORED_METHODS = RESULT_METHODS | {"values"}
 # Annotations of a parameter that hand a function rows of a model.
 ROW_CONTAINERS = frozenset(
     {
@@ -580,7 +582,7 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
     for _hop in range(4):
         if not isinstance(base, ast.Name) or base.id[:1].isupper() or is_session(base):
             break
-        if any(link.call is None or link.name not in RESULT_METHODS for link in links):
+        if any(link.call is None or link.name not in STORED_METHODS for link in links):
             # ``data.items()``, ``obj.rel.all()``: not a stored queryset (the cheap test first)
             break
         found = assigned_chain(ctx, base.id)
@@ -609,13 +611,23 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
         expr = _unwrap(root)
         base, inner = chain(expr)
         links = inner + extra + links
+    runs = DJANGO_QUERY_METHODS - {"raw"}
+    if (
+        len(links) >= 2
+        and links[-1].name == "values"
+        and links[-1].call is not None
+        and not links[-1].call.args
+        and links[-2].name == "in_bulk"
+    ):
+        # ``Model.objects.in_bulk(ids).values()``: the rows of the dict in_bulk returns.
+        links, runs = links[:-1], runs - {"in_bulk"}
     if any(link.name in VALUE_METHODS for link in links):
         return None
     single = next(
         (
             position
             for position, link in enumerate(links)
-            if link.call is not None and link.name in DJANGO_QUERY_METHODS - {"raw"}
+            if link.call is not None and link.name in runs
         ),
         None,
     )
