@@ -17,7 +17,7 @@
 3. Django 5.2.8's ``django/`` package, checked with the model index of the whole package:
    every PRD2xx finding is listed for review (each one is a false alarm unless judged
    otherwise), with the time the check took.
-4. Real Django apps: healthchecks and djangoproject.com from snapshots in ``--mirror``, and
+4. Real Django apps: healthchecks, djangoproject.com and pretalx from snapshots in ``--mirror``, and
    django-allauth 65.3.0 (sdist):
    every PRD2xx finding listed for review (skipped when not fetched).
 
@@ -279,7 +279,7 @@ def measure_django(root: Path) -> None:
 
 # Real Django apps read from fetched snapshots (fetch github:<owner>/<name>): every PRD2xx
 # finding with the project's default roles (tests and migrations left alone), for review.
-APPS = ("healthchecks+healthchecks", "django+djangoproject.com")
+APPS = ("healthchecks+healthchecks", "django+djangoproject.com", "pretalx+pretalx")
 
 
 def measure_apps(mirror: Path | None) -> None:
