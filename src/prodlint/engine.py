@@ -25,6 +25,8 @@ from prodlint.source import UncheckableSource, decode_source
 
 Handler = Callable[[ast.AST, Context], None]
 Dispatch = dict[type[ast.AST], list[Handler]]
+# ``check_Call`` handlers of rules that declare ``call_names``, by the callee's last name.
+CallDispatch = dict[str, list[Handler]]
 
 
 class Checker:
@@ -52,8 +54,11 @@ class Checker:
         self._subscriptions = [rule.subscriptions() for rule in self.rules]
         # Dispatch tables by which rules a file's pre-filters let through: files mostly
         # share a handful of combinations, so each table is built once per run.
-        self._dispatches: dict[tuple[bool, ...], Dispatch] = {}
-        self.dispatch = self._dispatch((True,) * len(self.rules))
+        self._dispatches: dict[tuple[bool, ...], tuple[Dispatch, CallDispatch]] = {}
+        self.dispatch: Dispatch = {}
+        for subscriptions in self._subscriptions:
+            for node_type, handler in subscriptions:
+                self.dispatch.setdefault(node_type, []).append(handler)
         self.settings = config.settings()
         self.codes = [rule.code for rule in self.rules]
         from prodlint.rules.noqa.unused_noqa import UnusedNoqa
@@ -95,10 +100,13 @@ class Checker:
             except (ValueError, RecursionError, MemoryError) as error:
                 return [uncheckable(path, f"cannot parse: {type(error).__name__}: {error}")]
         ctx = Context(path, text, tree, self.settings)
-        dispatch = self._dispatch(self._active(ctx)) if self.prefilters else self.dispatch
+        if self.prefilters:
+            dispatch, by_name = self._dispatch(self._active(ctx))
+        else:
+            dispatch, by_name = self.dispatch, {}
         try:
-            if dispatch.keys() - {ast.Module}:
-                self.walk(tree, ctx, dispatch)
+            if by_name or dispatch.keys() - {ast.Module}:
+                self.walk(tree, ctx, dispatch, by_name)
             else:
                 # No rule wants a node below the module: no walk at all.
                 for handle in dispatch.get(ast.Module, ()):
@@ -148,24 +156,42 @@ class Checker:
             active.append(rule.applies_to(ctx))
         return tuple(active)
 
-    def _dispatch(self, active: tuple[bool, ...]) -> Dispatch:
-        dispatch = self._dispatches.get(active)
-        if dispatch is None:
-            dispatch = self._dispatches[active] = {}
-            for on, subscriptions in zip(active, self._subscriptions, strict=True):
-                if on:
-                    for node_type, handler in subscriptions:
+    def _dispatch(self, active: tuple[bool, ...]) -> tuple[Dispatch, CallDispatch]:
+        tables = self._dispatches.get(active)
+        if tables is None:
+            dispatch: Dispatch = {}
+            by_name: CallDispatch = {}
+            for on, rule, subscriptions in zip(
+                active, self.rules, self._subscriptions, strict=True
+            ):
+                if not on:
+                    continue
+                for node_type, handler in subscriptions:
+                    if node_type is ast.Call and rule.call_names is not None:
+                        for name in rule.call_names:
+                            by_name.setdefault(name, []).append(handler)
+                    else:
                         dispatch.setdefault(node_type, []).append(handler)
-        return dispatch
+            tables = self._dispatches[active] = (dispatch, by_name)
+        return tables
 
-    def walk(self, tree: ast.AST, ctx: Context, dispatch: Dispatch | None = None) -> None:
+    def walk(
+        self,
+        tree: ast.AST,
+        ctx: Context,
+        dispatch: Dispatch | None = None,
+        by_name: CallDispatch | None = None,
+    ) -> None:
         """Visit every node once, calling the handlers ``dispatch`` (default: every
-        enabled rule's) has for its class."""
+        enabled rule's) has for its class, and for a call those ``by_name`` has for the
+        callee's name."""
         if dispatch is None:
             dispatch = self.dispatch
         push = ctx.ancestors.append
         pop = ctx.ancestors.pop
         child_fields = CHILD_FIELDS
+        call, attribute, name_class = ast.Call, ast.Attribute, ast.Name
+        named_calls = by_name or {}
 
         def visit(node: ast.AST) -> None:
             node_class = type(node)
@@ -173,6 +199,15 @@ class Checker:
             if handlers:
                 for handle in handlers:
                     handle(node, ctx)
+            if node_class is call and named_calls:
+                func = node.func  # type: ignore[attr-defined]
+                kind = type(func)
+                named = named_calls.get(
+                    func.attr if kind is attribute else func.id if kind is name_class else ""
+                )
+                if named:
+                    for handle in named:
+                        handle(node, ctx)
             fields = child_fields[node_class]
             if not fields:
                 return  # a leaf (Name, Constant...): nothing below sees it as an ancestor

@@ -126,6 +126,9 @@ class Rule:
     # other files without calling it. Empty: every file. A wrong entry loses findings, so
     # tests/test_prefilters.py checks that findings are the same with the filters off.
     requires_text: ClassVar[tuple[str, ...]] = ()
+    # Pre-filter of ``check_Call``: it is only called for calls of a name or attribute
+    # spelled like one of these (``f(...)``, ``x.f(...)``); None: every call.
+    call_names: ClassVar[frozenset[str] | None] = None
 
     def applies_to(self, ctx: Context) -> bool:
         """Pre-filter beyond the text (the file's role, settings): False when no node of

@@ -48,6 +48,7 @@ This rule has no fix: which type the value has is exactly what the cast hides.
     severity = Severity.INFO
     options = OPTIONS
     requires_text = ("Any",)  # the cast's type spells it, quoted or not
+    call_names = frozenset({"cast"})
 
     def check_Call(self, node: ast.Call, ctx: Context) -> None:
         func = node.func

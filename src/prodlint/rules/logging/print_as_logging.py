@@ -325,6 +325,7 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
         ),
     )
     fix_node_types = ("Call",)
+    call_names = frozenset({"print"})  # a call of the builtin, by its name
 
     def check_Call(self, node: ast.Call, ctx: Context) -> None:
         if not isinstance(node.func, ast.Name) or node.func.id != "print":

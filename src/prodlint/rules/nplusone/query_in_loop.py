@@ -392,6 +392,8 @@ Other findings have no automatic fix.
     severity = Severity.WARNING
     fix_safety = FixSafety.UNSAFE
     fix_node_types = ("For",)
+    # The callee test ``check`` starts with.
+    call_names = CANDIDATE_METHODS | {"prefetch_related_objects"}
 
     def applies_to(self, ctx: Context) -> bool:
         # The file test ``check`` starts with: an ORM word, and no test or migration.

@@ -9,6 +9,7 @@ from prodlint.analysis.context import Context
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.sql.common import analyse, describe
+from prodlint.rules.sql.sinks import SINK_METHODS
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -113,6 +114,7 @@ block and the SQL variable is used nowhere else.
     severity = Severity.ERROR
     fix_safety = FixSafety.SAFE
     fix_node_types = ("Call",)
+    call_names = SINK_METHODS  # ``analyse`` starts with this test
 
     def check_Call(self, node: ast.Call, ctx: Context) -> None:
         analysis = analyse(node, ctx)  # returns at once for calls not named like a sink

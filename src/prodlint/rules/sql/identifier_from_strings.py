@@ -9,6 +9,7 @@ from prodlint.analysis.guards import checked_against_allow_list
 from prodlint.model import Severity
 from prodlint.registry import Rule
 from prodlint.rules.sql.common import analyse, describe
+from prodlint.rules.sql.sinks import SINK_METHODS
 
 
 class SqlIdentifierFromStrings(Rule):
@@ -50,6 +51,7 @@ There is no fix: whether a name is allowed is a decision about the application. 
 `psycopg.sql.Identifier`, `connection.ops.quote_name` or a mapping of allowed names.
 """
     severity = Severity.ERROR
+    call_names = SINK_METHODS  # ``analyse`` starts with this test
 
     def check_Call(self, node: ast.Call, ctx: Context) -> None:
         analysis = analyse(node, ctx)  # returns at once for calls not named like a sink
