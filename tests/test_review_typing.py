@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from corpus import ROOT
+
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.fixer import fix_text
