@@ -71,11 +71,9 @@ class Recording(Rule):
 
     code = "PRD999"
     requires_text = ("execute",)
-    node_types = (ast.Name,)
     seen: ClassVar[list[str]] = []
 
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        assert isinstance(node, ast.Name)
+    def check_Name(self, node: ast.Name, ctx: Context) -> None:
         self.seen.append(node.id)
 
 

@@ -58,7 +58,7 @@ def test_the_adding_a_rule_sample_is_a_working_rule(tmp_path: Path) -> None:
         ]
         assert len(rules) == 1
         (rule,) = rules
-        assert rule.hooks and not rule.node_types
+        assert rule.hooks
         checker = Checker(Config(), rules=[rule])
         example = rule.example.lstrip("\n")
         (finding,) = checker.check_text(example, "sample.py")

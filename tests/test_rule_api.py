@@ -19,7 +19,7 @@ from prodlint.engine import Checker
 from prodlint.fixer import fix_text
 from prodlint.fixes.base import FixContext
 from prodlint.model import Finding, FixPayload, FixSafety, Severity
-from prodlint.registry import Rule
+from prodlint.registry import Rule, all_rules
 from prodlint.rules.resources.common import WithPayload
 
 
@@ -60,6 +60,20 @@ def test_a_hook_that_could_never_fire_fails_at_class_creation(name: str) -> None
 
     with pytest.raises(TypeError, match=name):
         type("Broken", (Rule,), {name: hook})
+
+
+def test_every_rule_subscribes_through_hooks() -> None:
+    for rule in all_rules().values():
+        assert rule.hooks, f"{rule.code} has no check_<NodeClass> method"
+
+
+@pytest.mark.parametrize("old", ["node_types", "check"])
+def test_the_old_api_fails_loudly_instead_of_never_firing(old: str) -> None:
+    def check(self: Rule, node: ast.AST, ctx: Context) -> None:
+        raise AssertionError
+
+    with pytest.raises(TypeError, match="check_<NodeClass>"):
+        type("Old", (Rule,), {old: (ast.Call,) if old == "node_types" else check})
 
 
 def test_a_hook_for_a_newer_python_node_is_inert_on_an_older_one() -> None:

@@ -34,7 +34,7 @@ def test_declaration_is_complete(rule: type) -> None:
         "fix_safety_note",
     ):
         assert str(getattr(rule, attribute)).strip(), f"{rule.code} lacks {attribute}"
-    assert rule.hooks or rule.node_types, f"{rule.code} subscribes to no node type"
+    assert rule.hooks, f"{rule.code} has no check_<NodeClass> method"
     docs = rule.docs()
     for heading in (
         "## What it does",

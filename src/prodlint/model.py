@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import pickle
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -77,8 +76,6 @@ class Finding:
     message: str
     severity: Severity
     fix: FixSafety = FixSafety.NONE
-    # What the detector learnt that the fix needs (not part of the public output).
-    fix_hint: Mapping[str, object] = field(default_factory=dict, compare=False, repr=False)
     # The node the fix is handed; None means the node whose range is the finding's.
     fix_anchor: FixAnchor | None = field(default=None, compare=False, repr=False)
     # What the detector learnt that the fix needs, as the rule's payload class; read it with
@@ -114,7 +111,6 @@ class Finding:
                 self.message,
                 self.severity,
                 self.fix,
-                self.fix_hint,
                 self.fix_anchor,
                 payload,
             ),

@@ -114,8 +114,6 @@ class Rule:
     fix_safety: ClassVar[FixSafety] = FixSafety.NONE
     default_enabled: ClassVar[bool] = True
     options: ClassVar[Sequence[Option]] = ()
-    # The stdlib ``ast`` node types the detector subscribes to.
-    node_types: ClassVar[tuple[type[ast.AST], ...]] = ()
     # node class -> name of the ``check_<Class>`` method, derived from the method names.
     hooks: ClassVar[Mapping[type[ast.AST], str]] = {}
     # Names of the libcst node classes ``fix`` is handed (kept as strings: detection never
@@ -137,6 +135,13 @@ class Rule:
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
+        for old in ("node_types", "check"):
+            if old in vars(cls):
+                # Silently never called otherwise: the engine only dispatches to hooks.
+                raise TypeError(
+                    f"{cls.__name__}.{old}: the rule API has one check_<NodeClass> method per "
+                    "node class, e.g. def check_Call(self, node: ast.Call, ctx: Context)"
+                )
         hooks: dict[type[ast.AST], str] = {}
         for attribute in dir(cls):
             if attribute.startswith(HOOK_PREFIX) and callable(getattr(cls, attribute)):
@@ -147,20 +152,12 @@ class Rule:
 
     def subscriptions(self) -> list[tuple[type[ast.AST], Callable[[ast.AST, Context], None]]]:
         """(node class, bound handler) for every node class this rule inspects."""
-        found: list[tuple[type[ast.AST], Callable[[ast.AST, Context], None]]] = [
-            (node_class, getattr(self, method)) for node_class, method in self.hooks.items()
-        ]
-        found += [(node_type, self.check) for node_type in self.node_types]
-        return found
+        return [(node_class, getattr(self, method)) for node_class, method in self.hooks.items()]
 
     def __init__(self, settings: Mapping[str, object] | None = None) -> None:
         resolved: dict[str, object] = {opt.name: opt.default for opt in self.options}
         resolved.update(settings or {})
         self.settings: Mapping[str, object] = resolved
-
-    def check(self, node: ast.AST, ctx: Context) -> None:
-        """Inspect one node of a subscribed type; report through ``self.report``."""
-        raise NotImplementedError
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
         """Return the replacement for the libcst node the finding points at, or None."""
@@ -172,7 +169,6 @@ class Rule:
         node: ast.AST,
         *,
         fix: FixSafety = FixSafety.NONE,
-        hint: Mapping[str, object] | None = None,
         payload: FixPayload | None = None,
         anchor: tuple[ast.AST, str] | None = None,
         **message_fields: object,
@@ -187,7 +183,6 @@ class Rule:
             self.severity,
             node,
             fix,
-            hint or {},
             anchor,
             payload,
         )

@@ -211,7 +211,6 @@ class Context:
         severity: Severity,
         node: ast.AST,
         fix: FixSafety,
-        hint: Mapping[str, object],
         anchor: tuple[ast.AST, str] | None = None,
         payload: FixPayload | None = None,
     ) -> None:
@@ -230,7 +229,6 @@ class Context:
                 message,
                 severity,
                 fix,
-                hint,
                 fix_anchor,
                 payload,
             )
