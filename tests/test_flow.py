@@ -305,6 +305,44 @@ def test_a_binding_that_raised_did_not_happen() -> None:
     assert reaching(loop_target, "use(q)") == (["q = 'x'", "for q in rows:"], False)
 
 
+def test_built_from_follows_augmented_assignments_back_to_their_start() -> None:
+    func, flow = function("""
+    def f(db, names, order):
+        q = "SELECT * FROM t WHERE 1"
+        for name in names:
+            q += " OR name = " + name
+        if order:
+            q += " ORDER BY id"
+        db.execute(q)
+    """)
+    built = flow.built_from(statement(func, "db.execute(q)"), "q")
+    assert [ast.unparse(value) for _, value in built.contributions] == [
+        "'SELECT * FROM t WHERE 1'",
+        "' OR name = ' + name",
+        "' ORDER BY id'",
+    ]
+    assert built.defined and not built.opaque
+
+
+def test_built_from_without_a_start_or_through_an_unpacking() -> None:
+    func, flow = function("""
+    def f(db, q, pair):
+        q += " WHERE 1"
+        db.execute(q)
+    """)
+    # The parameter is the start: not an ``=`` this function wrote.
+    built = flow.built_from(statement(func, "db.execute(q)"), "q")
+    assert [ast.unparse(v) for _, v in built.contributions] == ["' WHERE 1'"]
+    assert not built.defined and not built.opaque
+    func, flow = function("""
+    def f(db, pair):
+        q, other = pair
+        db.execute(q)
+    """)
+    built = flow.built_from(statement(func, "db.execute(q)"), "q")
+    assert built.contributions == () and built.opaque and not built.defined
+
+
 @pytest.mark.parametrize(
     ("line", "kind"),
     [

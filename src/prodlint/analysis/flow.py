@@ -15,7 +15,9 @@ stored, captured...). The queries rules ask:
   a run of statements;
 - ``definitions_reaching(stmt, name)``: the other direction, the bindings of ``name`` whose
   value ``stmt`` can read, and whether a path from the function's start reaches it with no
-  binding on the way (a parameter, a global, or unbound).
+  binding on the way (a parameter, a global, or unbound); ``built_from(stmt, name)``
+  follows those back through every ``+=`` to the ``=`` each started from (how a string
+  built over several statements was put together).
 
 The graph is path-insensitive in one place: a ``finally`` block is shared by every way into
 it (normal, exception, return, break), so its end has an edge to each place those continue.
@@ -27,7 +29,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.scopes import SCOPE_NODES, TRY_NODES
@@ -93,6 +95,17 @@ class Reaching:
 
     definitions: tuple[ast.stmt, ...]
     from_start: bool
+
+
+class Built(NamedTuple):
+    """The ``=`` and ``+=`` statements a name's value at one statement was built by, with
+    their values, in source order; ``defined``: an ``=`` sets it on every path (nothing from
+    before the function starts it); ``opaque``: another binding (unpacking, a loop or ``with``
+    target, an import, ``*=``) may set it instead."""
+
+    contributions: tuple[tuple[ast.stmt, ast.expr], ...]
+    defined: bool
+    opaque: bool
 
 
 @dataclass(frozen=True)
@@ -237,6 +250,29 @@ class FunctionFlow:
                 stack.append(before)
         ordered = sorted(found.values(), key=lambda s: (s.lineno, s.col_offset))
         return Reaching(tuple(ordered), from_start)
+
+    def built_from(self, stmt: ast.stmt, name: str) -> Built:
+        """How the value of ``name`` that ``stmt`` reads was built (see ``Built``)."""
+        found: dict[int, tuple[ast.stmt, ast.expr]] = {}
+        defined, opaque = True, False
+        pending, done = [stmt], set()
+        while pending:
+            statement = pending.pop()
+            if id(statement) in done:
+                continue
+            done.add(id(statement))
+            reaching = self.definitions_reaching(statement, name)
+            defined = defined and not reaching.from_start
+            for binding in reaching.definitions:
+                kind, value = assignment_to(binding, name)
+                if value is None:
+                    opaque = True
+                    continue
+                found[id(binding)] = (binding, value)
+                if kind == "aug":
+                    pending.append(binding)
+        ordered = sorted(found.values(), key=lambda c: (c[0].lineno, c[0].col_offset))
+        return Built(tuple(ordered), defined and not opaque, opaque)
 
     def _binds_on_edge(self, statement: ast.stmt, after: int) -> bool:
         """A loop header binds its target going into the body, not leaving the loop."""
@@ -416,6 +452,33 @@ class FunctionFlow:
         orelse = self._block(stmt, "orelse", stmt.orelse, done, outer)
         inner = _Targets(raise_to, outer.return_to, outer.break_to, outer.continue_to)
         return self._block(stmt, "body", stmt.body, orelse, inner)
+
+
+def assignment_to(stmt: ast.stmt, name: str) -> tuple[str, ast.expr | None]:
+    """How a statement that binds ``name`` sets it: ``assign`` (``name = value``), ``aug``
+    (``name += value``) or ``other`` (unpacking, a loop or ``with`` target, an import...)."""
+    if (
+        isinstance(stmt, ast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Name)
+        and stmt.targets[0].id == name
+    ):
+        return "assign", stmt.value
+    if (
+        isinstance(stmt, ast.AnnAssign)
+        and isinstance(stmt.target, ast.Name)
+        and stmt.target.id == name
+        and stmt.value is not None
+    ):
+        return "assign", stmt.value
+    if (
+        isinstance(stmt, ast.AugAssign)
+        and isinstance(stmt.target, ast.Name)
+        and stmt.target.id == name
+        and isinstance(stmt.op, ast.Add)
+    ):
+        return "aug", stmt.value
+    return "other", None
 
 
 def _can_raise(stmt: ast.stmt) -> bool:

@@ -7,11 +7,10 @@ import ast
 import dataclasses
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from prodlint.analysis.constants import str_value
 from prodlint.analysis.context import Context
-from prodlint.analysis.flow import FlowOwner, FunctionFlow, flow_of
+from prodlint.analysis.flow import Built, FlowOwner, FunctionFlow, flow_of
 from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.analysis.strings import (
     Literal,
@@ -93,39 +92,6 @@ def _as_str(piece: Piece, operand: ast.expr) -> Piece:
     return piece
 
 
-def _binding(stmt: ast.stmt, name: str) -> tuple[str, ast.expr | None]:
-    """How a statement that binds ``name`` sets it: ``assign`` (``name = value``), ``aug``
-    (``name += value``) or ``other`` (unpacking, a loop or ``with`` target, an import...)."""
-    if (
-        isinstance(stmt, ast.Assign)
-        and len(stmt.targets) == 1
-        and isinstance(stmt.targets[0], ast.Name)
-        and stmt.targets[0].id == name
-    ):
-        return "assign", stmt.value
-    if (
-        isinstance(stmt, ast.AnnAssign)
-        and isinstance(stmt.target, ast.Name)
-        and stmt.target.id == name
-        and stmt.value is not None
-    ):
-        return "assign", stmt.value
-    if (
-        isinstance(stmt, ast.AugAssign)
-        and isinstance(stmt.target, ast.Name)
-        and stmt.target.id == name
-        and isinstance(stmt.op, ast.Add)
-    ):
-        return "aug", stmt.value
-    return "other", None
-
-
-class Definitions(NamedTuple):
-    contributions: tuple[tuple[ast.stmt, ast.expr], ...]
-    defined: bool
-    opaque: bool
-
-
 class Flow:
     """Follows string building within one function, from one sink."""
 
@@ -140,7 +106,7 @@ class Flow:
         self.at = at  # the statement holding the sink
         self.function = function
         self.flow = flow
-        self._definitions: dict[tuple[int, str], Definitions] = {}
+        self._built: dict[tuple[int, str], Built] = {}
 
     @classmethod
     def around(cls, ctx: Context, node: ast.AST) -> Flow:
@@ -166,39 +132,16 @@ class Flow:
         at = next((s for s in statements if flow is not None and id(s) in flow.node_of), None)
         return cls(ctx, at, function, flow)
 
-    def definitions(self, name: str, at: ast.stmt | None) -> Definitions:
-        """What ``name`` read at ``at`` can hold: the ``=`` and ``+=`` statements building
-        it (through every ``+=`` back to the ``=`` before it), in source order; whether an
-        ``=`` sets it on every path; whether another binding (unpacking, a loop target, an
-        import) may set it instead."""
+    def definitions(self, name: str, at: ast.stmt | None) -> Built:
+        """How ``name`` read at ``at`` was built in this function (``FunctionFlow.built_from``;
+        memoised: the pieces of one sink ask again for the same names)."""
         if self.flow is None or at is None:
-            return Definitions((), False, False)
+            return Built((), False, False)
         key = (id(at), name)
-        known = self._definitions.get(key)
-        if known is not None:
-            return known
-        found: dict[int, tuple[ast.stmt, ast.expr]] = {}
-        defined, opaque = True, False
-        pending, done = [at], set()
-        while pending:
-            statement = pending.pop()
-            if id(statement) in done:
-                continue
-            done.add(id(statement))
-            reaching = self.flow.definitions_reaching(statement, name)
-            defined = defined and not reaching.from_start
-            for binding in reaching.definitions:
-                kind, value = _binding(binding, name)
-                if value is None:
-                    opaque = True
-                    continue
-                found[id(binding)] = (binding, value)
-                if kind == "aug":
-                    pending.append(binding)
-        ordered = sorted(found.values(), key=lambda c: (c[0].lineno, c[0].col_offset))
-        result = Definitions(tuple(ordered), defined and not opaque, opaque)
-        self._definitions[key] = result
-        return result
+        known = self._built.get(key)
+        if known is None:
+            known = self._built[key] = self.flow.built_from(at, name)
+        return known
 
     def in_block_of(self, stmt: ast.stmt, at: ast.stmt) -> bool:
         """``stmt`` sits in the same statement list as ``at``, before it (straight-line code)."""
