@@ -90,6 +90,41 @@ LINK_HOSTS = frozenset(
     }
 )
 LOCAL_HOSTS = frozenset({"localhost", "0.0.0.0", "::1", "[::1]"})
+# Suffixes of names that resolve only inside a network: a deployment's own services.
+PRIVATE_SUFFIXES = (
+    ".internal",
+    ".local",
+    ".localdomain",
+    ".lan",
+    ".corp",
+    ".intranet",
+    ".intra",
+    ".private",
+    ".home.arpa",
+    ".svc",
+    ".cluster.local",
+    ".consul",
+    ".localhost",
+)
+PRIVATE_IPV4 = re.compile(r"^(?:10\.|127\.|192\.168\.|172\.(?:1[6-9]|2[0-9]|3[01])\.|0\.0\.0\.0$)")
+# Keys of a mapping that already holds one value per environment.
+ENVIRONMENT_KEYS = frozenset(
+    {"production", "prod", "live", "sandbox", "staging", "stage", "test", "testing", "dev"}
+)
+
+
+def is_private_host(host: str) -> bool:
+    """A host only a deployment's own network resolves: loopback, private addresses,
+    single-label names (``db``, ``redis``) and internal suffixes (``.internal``, ``.svc``)."""
+    bare = host.strip("[]")
+    return (
+        bare in LOCAL_HOSTS
+        or bool(PRIVATE_IPV4.match(bare))
+        or ":" in bare
+        or "." not in bare
+        or bare.endswith(PRIVATE_SUFFIXES)
+    )
+
 
 # Names a deployment sets: ``API_URL``, ``REDIS_HOST``, ``SENTRY_DSN``, ``base_url``.
 CONFIG_NAME = re.compile(

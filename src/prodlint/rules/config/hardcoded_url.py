@@ -17,6 +17,7 @@ from prodlint.analysis.environment import (
 from prodlint.model import FixSafety, Severity
 from prodlint.registry import Rule
 from prodlint.rules.config.common import (
+    ENVIRONMENT_KEYS,
     HOST_NAME,
     LOCAL_HOSTS,
     Address,
@@ -25,6 +26,7 @@ from prodlint.rules.config.common import (
     documented_defaults,
     in_class_body,
     in_enum_class,
+    is_private_host,
     is_reference_host,
     not_deployed,
     parse_address,
@@ -36,6 +38,20 @@ if TYPE_CHECKING:
 
     from prodlint.fixes.base import FixContext
     from prodlint.model import Finding
+
+
+def _integration_constant(name: str, where: Destination, address: Address, ctx: Context) -> bool:
+    """An address that belongs to the code, not the deployment. A lower-case class
+    attribute (``access_token_url`` on an OAuth adapter, a spider's ``start_urls``) fills
+    in a framework's hook for one integration; a lower-case local or attribute holding a
+    public host (``url = "https://api.twitter.com/oauth/authorize"``) is a vendor's
+    endpoint; an entry of a mapping keyed by environment (``{"production": {...},
+    "sandbox": {...}}``) is already chosen per deployment."""
+    if where.kind == "key" and ENVIRONMENT_KEYS.intersection(w.lower() for w in where.outer):
+        return True
+    if name.isupper() or where.kind not in ("name", "attribute"):
+        return False
+    return in_class_body(ctx) or not is_private_host(address.host)
 
 
 def _host_setting(name: str, where: Destination, address: Address) -> bool:
@@ -78,7 +94,10 @@ given), settings in a module of documented defaults that deployments override (D
 documentation links and RFC 2606 example domains outside a
 client call, lower-case class attributes (`access_token_url = "https://..."` on an OAuth
 adapter: a framework hook filled in for one integration, the same in every deployment),
-and test files.
+lower-case locals and attributes holding a public host (`url =
+"https://api.twitter.com/oauth/authorize"`: a vendor's endpoint; loopback, private
+addresses, single-label and `.internal`-style hosts stay flagged), entries of a mapping
+keyed by environment (`{"production": {...}, "sandbox": {...}}`), and test files.
 
 A literal is fixed only when no other value in the file reads (or is fixed to read) the
 same variable: one variable per distinct value, so setting it never changes two.
@@ -140,15 +159,7 @@ means something else.
         bound = None if client else config_name(where)
         if not client and bound is None:
             return
-        if (
-            bound is not None
-            and where.kind == "name"
-            and not bound.isupper()
-            and in_class_body(ctx)
-        ):
-            # ``access_token_url = "https://api.amazon.com/..."`` on an OAuth adapter, a
-            # spider's ``start_urls``: a lower-case class attribute fills in a framework's
-            # hook for one integration, the same in every deployment.
+        if bound is not None and _integration_constant(bound, where, address, ctx):
             return
         if address.scheme is None and not client and not _host_setting(bound or "", where, address):
             return
