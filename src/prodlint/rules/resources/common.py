@@ -180,6 +180,11 @@ RESOURCES: Mapping[str, Resource] = {
     "websockets.client.connect": _r("close", is_async=True),
     "subprocess.Popen": _r("wait", "communicate", wrap="none", needs_pipes=True),
 }
+# Clients that open their connection in the constructor only when given a host; made
+# without one (``ftplib.FTP(timeout=5)``), nothing is open until ``connect()``.
+CONNECT_ON_HOST = frozenset(
+    {"ftplib.FTP", "ftplib.FTP_TLS", "smtplib.SMTP", "smtplib.SMTP_SSL", "smtplib.LMTP"}
+)
 # Any ``<ssl context>.wrap_socket(sock)``: the context is rarely resolvable by name.
 METHOD_RESOURCES: Mapping[str, Resource] = {"wrap_socket": SOCKET}
 # ``Path(p).open()``: a path made on the spot and opened (a path held in a variable could be
@@ -564,7 +569,14 @@ def _judge_resource(call: ast.Call, found: tuple[str, Resource], ctx: Context) -
         return None
     if len(parent.targets) != 1 or not isinstance(parent.targets[0], ast.Name):
         return None
-    return _judge_binding(parent, parent.targets[0].id, func, kind, shown, depth == 2, ctx)
+    name = parent.targets[0].id
+    if qualified in CONNECT_ON_HOST and not (
+        call.args or any(keyword.arg in ("host", None) for keyword in call.keywords)
+    ):
+        flow = flow_of(ctx, func)
+        if not any(use.kind == "method" and use.attr == "connect" for use in flow.uses(name)):
+            return None  # never connected: nothing to close
+    return _judge_binding(parent, name, func, kind, shown, depth == 2, ctx)
 
 
 # Expressions a temporary can sit in and still be taken out of its statement: each
