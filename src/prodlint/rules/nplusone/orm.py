@@ -386,10 +386,6 @@ def covers(eager: set[str] | None, relation: str, prefix: str = "") -> bool:
     )
 
 
-def function_of(ctx: Context) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | None:
-    return ctx.enclosing_function()
-
-
 def assigned_chain(ctx: Context, name: str) -> tuple[ast.expr | ast.arg, list[Link]] | None:
     """For a name built up as ``qs = Model.objects...`` then possibly ``qs = qs.filter(...)``
     (in the function, or at module level), the original expression (or the parameter it

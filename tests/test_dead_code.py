@@ -1,0 +1,133 @@
+"""No dead code in prodlint: every function, method and class defined under src/prodlint is
+used by the package itself (tests alone do not keep a helper alive).
+
+A small checker of our own, in the manner of vulture: a definition is used when its name
+occurs anywhere in the package other than at its own definition (a name read, an attribute,
+an import, a string such as an entry point or ``__all__``). Name-based, so it never calls
+used code dead; it misses a dead method that shares its name with a live one. Entry points
+that nothing in the package names are the protocols listed below.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "src" / "prodlint"
+
+# Called by a framework or the language, never by name in our code.
+PROTOCOL = re.compile(
+    r"^(__\w+__"  # the data model
+    r"|check_\w+"  # rule hooks: the engine derives subscriptions from the names
+    r"|(visit|leave)_[A-Z]\w*"  # libcst visitors and transformers
+    r"|on_(visit|leave)"
+    r")$"
+)
+# Methods a framework calls on our subclasses: the Rule API, flake8's plugin protocol,
+# libcst's codemod commands.
+OVERRIDES = frozenset(
+    {"fix", "run", "add_options", "parse_options", "add_args", "transform_module_impl"}
+)
+# Classes found by walking the package for subclasses (rules, project-fact providers).
+DISCOVERED_BASES = frozenset({"Rule", "FactProvider"})
+# Shared-layer API that no rule calls yet, each kept on purpose.
+KEPT = {
+    # flow's "does this statement run on every exit path from here" query (issue 9);
+    # tests/test_flow.py exercises it.
+    "runs_on_every_path",
+}
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    path: str
+    line: int
+
+
+def definitions(tree: ast.Module, path: str) -> Iterator[Definition]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and any(
+            _base_name(base) in DISCOVERED_BASES for base in node.bases
+        ):
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield Definition(node.name, path, node.lineno)
+
+
+def _base_name(base: ast.expr) -> str:
+    if isinstance(base, ast.Subscript):  # FactProvider[PerFile, Built]
+        base = base.value
+    if isinstance(base, ast.Attribute):
+        return base.attr
+    return base.id if isinstance(base, ast.Name) else ""
+
+
+def used_names(tree: ast.Module) -> Iterator[str]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            yield node.id
+        elif isinstance(node, ast.Attribute):
+            yield node.attr
+        elif isinstance(node, ast.alias):
+            yield node.name.rpartition(".")[2]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            # Strings name code too: getattr, entry points, patch targets, __all__.
+            yield from re.findall(r"[A-Za-z_]\w*", node.value)
+
+
+def entry_point_names() -> set[str]:
+    """Names pyproject.toml points at (scripts, flake8 and other plugin entry points)."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    project = data.get("project", {})
+    targets = [*project.get("scripts", {}).values()]
+    for group in project.get("entry-points", {}).values():
+        targets += group.values()
+    return {name for target in targets for name in re.findall(r"[A-Za-z_]\w*", str(target))}
+
+
+def dead_code() -> list[Definition]:
+    defined: list[Definition] = []
+    used: set[str] = entry_point_names()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        relative = path.relative_to(ROOT).as_posix()
+        defined += definitions(tree, relative)
+        used.update(used_names(tree))
+    return [
+        d
+        for d in defined
+        if d.name not in used
+        and not PROTOCOL.match(d.name)
+        and d.name not in OVERRIDES
+        and d.name not in KEPT
+    ]
+
+
+def test_no_dead_code_in_the_package() -> None:
+    dead = dead_code()
+    assert not dead, "defined but never used in src/prodlint:\n" + "\n".join(
+        f"  {d.path}:{d.line} {d.name}" for d in dead
+    )
+
+
+def test_the_checker_finds_an_unused_helper() -> None:
+    tree = ast.parse(
+        "def used():\n    pass\n\ndef unused():\n    used()\n\nclass Helper:\n    pass\n\n"
+        "class Found(Rule):\n    def check_Call(self, node, ctx):\n        pass\n"
+        "    def _unused_method(self):\n        getattr(self, 'named_in_a_string')\n"
+        "    def named_in_a_string(self):\n        pass\n"
+    )
+    defined = {d.name for d in definitions(tree, "m.py")}
+    live = set(used_names(tree))
+    assert {name for name in defined if name not in live and not PROTOCOL.match(name)} == {
+        "unused",
+        "Helper",
+        "_unused_method",
+    }
