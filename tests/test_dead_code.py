@@ -70,7 +70,18 @@ def _base_name(base: ast.expr) -> str:
 
 
 def used_names(tree: ast.Module) -> Iterator[str]:
+    # A docstring that names a helper does not keep it alive.
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
     for node in ast.walk(tree):
+        if id(node) in docstrings:
+            continue
         if isinstance(node, ast.Name):
             yield node.id
         elif isinstance(node, ast.Attribute):
@@ -119,7 +130,7 @@ def test_no_dead_code_in_the_package() -> None:
 
 def test_the_checker_finds_an_unused_helper() -> None:
     tree = ast.parse(
-        "def used():\n    pass\n\ndef unused():\n    used()\n\nclass Helper:\n    pass\n\n"
+        "def used():\n    pass\n\ndef unused():\n    \"\"\"Calls used(), unlike Helper.\"\"\"\n    used()\n\nclass Helper:\n    pass\n\n"
         "class Found(Rule):\n    def check_Call(self, node, ctx):\n        pass\n"
         "    def _unused_method(self):\n        getattr(self, 'named_in_a_string')\n"
         "    def named_in_a_string(self):\n        pass\n"

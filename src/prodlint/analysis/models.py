@@ -8,18 +8,17 @@ subclasses with ``ForeignKey`` / ``OneToOneField`` / ``ManyToManyField`` /
 Django's defaults (``<model>_set``, or ``<model>`` for a one-to-one); SQLAlchemy ``backref``.
 
 Two levels: ``extract_models`` reads one parsed file (used for the checked file itself, so
-models and views in one file need no pre-pass), and ``build_model_index`` reads the files
-of a project that can contain models, skipping the rest with a byte-level pre-filter.
+models and views in one file need no pre-pass), and ``ModelFactsProvider`` is the project
+fact built from the files of a project that can contain models, skipping the rest with a
+byte-level pre-filter.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
-import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from prodlint.analysis.imports import last_name
 from prodlint.facts import FactProvider
@@ -449,31 +448,6 @@ def add_reverse(index: ModelIndex, reverse: Iterable[tuple[str, Relation]]) -> N
 
 def may_declare_models(data: bytes) -> bool:
     return any(marker in data for marker in MODEL_MARKERS)
-
-
-def build_model_index(paths: Iterable[Path]) -> ModelIndex:
-    """Index the models of every file in ``paths`` that can declare one (for scripts that
-    check a package without the runner). Unreadable or unparsable files are skipped: the
-    index only ever adds knowledge."""
-    provider = ModelFactsProvider()
-    declared: list[ModelFacts] = []
-    for path in paths:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            continue
-        if not provider.may_contain(data):
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(data, filename=str(path))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        facts = provider.extract(tree)
-        if facts is not None:
-            declared.append(facts)
-    return provider.build(declared)
 
 
 # What one file declares: each model with the reverse relations it adds to others.
