@@ -245,6 +245,8 @@ def all_rules() -> Mapping[str, type[Rule]]:
                 and value.__module__ == module.__name__
                 and "code" in vars(value)
             ):
+                if not CODE_PATTERN.match(value.code):
+                    raise RuntimeError(f"{value.__name__}: rule code {value.code!r} is not PRDnnn")
                 if value.code in found:
                     raise RuntimeError(f"rule code {value.code} declared twice")
                 found[value.code] = value

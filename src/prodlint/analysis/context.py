@@ -17,7 +17,6 @@ from prodlint.model import Finding, FixAnchor, FixPayload, FixSafety, Severity
 from prodlint.paths import DEFAULT_MIGRATION_PATHS, DEFAULT_TEST_PATHS, path_matches
 
 T = TypeVar("T")
-LOOP_NODES = (ast.For, ast.AsyncFor, ast.While)
 COMPREHENSION_NODES = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
