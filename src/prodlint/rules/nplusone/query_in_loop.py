@@ -241,6 +241,19 @@ CATALOG_MARKERS = (
 )
 
 
+def _many_parameters(ctx: Context, params: ast.expr) -> bool:
+    """A list of parameter sets: a comprehension or a list of dicts, or a name the function
+    assigns one to (a list of plain values is one DB-API parameter set)."""
+    if isinstance(params, ast.Name):
+        func = ctx.enclosing_function()
+        scope = ctx.scope_of(func) if func is not None else ctx.module_scope
+        bound = scope.only_assignment(params.id)
+        params = bound if bound is not None else params
+    if isinstance(params, ast.List):
+        return bool(params.elts) and all(isinstance(e, ast.Dict) for e in params.elts)
+    return isinstance(params, ast.ListComp)
+
+
 def _reads_catalog(ctx: Context, sql: ast.expr) -> bool:
     text = str_value(sql, ctx)
     return text is not None and any(marker in text.lower() for marker in CATALOG_MARKERS)
@@ -336,7 +349,10 @@ class QueryInLoop(Rule):
     code = "PRD201"
     name = "QueryInLoop"
     summary = "A database query run on every iteration of a loop"
-    message = "`{call}` runs a database query on every iteration of the loop on line {loop_line}; {remedy}"
+    message = (
+        "`{call}` runs a database query on every iteration of the loop on line {loop_line}; "
+        "{remedy}"
+    )
     what_it_does = """
 Flags a call that hits the database inside the body of a `for` / `async for` / `while` loop
 or a comprehension: Django `Model.objects.get/filter/create/count/exists/...` (a lazy
@@ -466,11 +482,15 @@ Other findings have no automatic fix.
             receiver = (last_name(func.value) or "").lower()
             if receiver in CURSOR_NAMES or receiver.endswith(("cursor", "_cur")):
                 if node.args and _sql_varies_with_loop(ctx, node, node.args[0]):
-                    return None  # a different statement each time: a script, not the same query N times
+                    # A different statement each time: a script, not the same query N times.
+                    return None
                 if node.args and _reads_catalog(ctx, node.args[0]):
-                    return (
-                        None  # one query per index/table of the schema: bounded like get_models()
-                    )
+                    # One query per index/table of the schema: bounded like get_models().
+                    return None
+                if len(node.args) > 1 and _many_parameters(ctx, node.args[1]):
+                    # SQLAlchemy's execute(stmt, [params, ...]): one executemany per batch
+                    # (its unit of work runs one per table and column set).
+                    return None
                 return short(ctx, node), "use one query with `IN (...)`, or `executemany`"
         found = self._sqlalchemy(node, base, links, ctx)
         if found is not None:
