@@ -1186,7 +1186,6 @@ class JudgedResourceRule(Rule):
             node,
             fix=verdict.fix,
             payload=verdict.payload,
-            hint=None,  # until report() loses hint: keeps **fields off it
             anchor=verdict.anchor,
             **self.message_fields(verdict),
         )
