@@ -69,8 +69,11 @@ PROJECTS: dict[str, tuple[str, str]] = {
     "flask": ("flask==3.0.3", "src"),
     # A Django application (models, views, querysets): where PRD2 and PRD4 fire.
     "allauth": ("django-allauth==65.3.0", "allauth"),
-    # A typed library: where PRD6 fires.
+    # Typed libraries: where PRD6 fires.
     "pydantic": ("pydantic==2.9.2", "pydantic"),
+    "rich": ("rich==13.9.4", "rich"),
+    # A CLI with logging and prints (PRD5).
+    "bandit": ("bandit==1.9.4", "bandit"),
 }
 
 HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
@@ -210,6 +213,15 @@ def project_hunks(name: str, workdir: Path) -> list[Hunk]:
     return hunks
 
 
+def _listed(project: str, item: dict[str, str]) -> Hunk:
+    """A hunk as ``write_for_reading`` listed it (its id carries path, codes and repeat)."""
+    _, path, codes, rest = item["id"].split(":", 3)
+    repeat = int(rest.partition("#")[2] or "1") - 1
+    header = HUNK_HEADER.match(item["text"])
+    start = int(header[1]) if header else 0
+    return Hunk(project, path, item["tier"], codes, start, item["text"], repeat)
+
+
 def write_for_reading(
     hunks: Sequence[Hunk], workdir: Path, labels: dict[str, dict[str, str]]
 ) -> None:
@@ -270,11 +282,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="+", choices=sorted(PROJECTS), default=sorted(PROJECTS))
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/prodlint-review"))
+    parser.add_argument(
+        "--rejoin",
+        action="store_true",
+        help="no new run: join the labels with the hunks the last run wrote to the workdir",
+    )
     args = parser.parse_args(argv)
     labels: dict[str, dict[str, str]] = json.loads(LABELS.read_text(encoding="utf-8"))
     hunks: list[Hunk] = []
     failed: list[str] = []
-    for name in args.only:
+    for name in args.only if args.rejoin else []:
+        listed = args.workdir / "hunks" / name / "hunks.json"
+        if not listed.exists():
+            failed.append(name)
+            continue
+        for item in json.loads(listed.read_text(encoding="utf-8")):
+            hunks.append(_listed(name, item))
+    for name in [] if args.rejoin else args.only:
         shutil.rmtree(args.workdir / "pristine" / name, ignore_errors=True)
         try:
             made = project_hunks(name, args.workdir)
@@ -290,8 +314,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     projects = set(args.only)
     stale = sorted(key for key in labels if key.split(":")[0] in projects and key not in seen)
     if stale:
-        print(f"\n{len(stale)} labels for hunks this run no longer makes:")
-        for key in stale:
+        verdicts = Counter(labels[key]["verdict"] for key in stale)
+        print(f"\n{len(stale)} labels for hunks this run no longer makes: {dict(verdicts)}")
+        for key in stale[:20]:
             print(f"  {key} ({labels[key]['verdict']})")
     if failed:
         print(f"\nNOT IN THE TABLE (prodlint failed): {', '.join(failed)}")
