@@ -116,6 +116,18 @@ def test_the_fix_reads_the_payload_typed() -> None:
     assert result.text == "new = 1\nprint(new)\n"
 
 
+def test_the_old_hint_keyword_is_refused() -> None:
+    class Hinting(Rule):
+        code = "PRD996"
+        message = "m"
+
+        def check_Name(self, node: ast.Name, ctx: Context) -> None:
+            self.report(ctx, node, hint={"x": 1})
+
+    with pytest.raises(TypeError, match="payload="):
+        Checker(Config(), rules=[Hinting]).check_text("x\n", "x.py")
+
+
 def test_payload_as_refuses_another_rules_payload() -> None:
     finding = _finding(_Renaming("new"))
     with pytest.raises(TypeError, match="_Renaming"):

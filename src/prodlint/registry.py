@@ -177,6 +177,9 @@ class Rule:
         frozen dataclass (read back with ``finding.payload_as``). ``anchor`` is (node, libcst
         class name) when the fix must be handed another node than the one shown to the user,
         e.g. the statement whose body a ``with`` fix wraps."""
+        if "hint" in message_fields:
+            # The old API: ``str.format`` would drop it and the fix would get nothing.
+            raise TypeError(f"{self.code}: report(hint=...) is gone; pass payload=")
         ctx.add_finding(
             self.code,
             self.message.format(**message_fields),
