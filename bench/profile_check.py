@@ -122,7 +122,7 @@ def profiled(package: Path, top: int) -> None:
         (
             (entry[3], entry[0], rules[file])
             for (file, _, name), entry in table.items()
-            if name == "check" and file in rules
+            if name.startswith("check") and file in rules
         ),
         reverse=True,
     )
@@ -144,9 +144,8 @@ def profiled(package: Path, top: int) -> None:
         print(f"   {label:<42} {cost:7.2f} s  {100 * cost / wall:5.1f} %")
     print(f"   slowest {top} rules by check() cumulative time (calls):")
     for cost, calls, code in per_rule[:top]:
-        print(
-            f"   {code:<14} {cost:7.3f} s  {calls:>8} calls  {1e6 * cost / max(calls, 1):6.2f} us/call"
-        )
+        per_call = 1e6 * cost / max(calls, 1)
+        print(f"   {code:<14} {cost:7.3f} s  {calls:>8} calls  {per_call:6.2f} us/call")
 
 
 def parallel_cost(package: Path) -> None:
@@ -185,8 +184,8 @@ def parallel_cost(package: Path) -> None:
         f"   pickle + unpickle the file list: {jobs_cost * 1e3:.1f} ms ({len(sent) / 1024:.0f} KB)"
     )
     print(
-        f"   pickle + unpickle the findings: {findings_cost * 1e3:.1f} ms ({len(back) / 1024:.0f} KB, "
-        f"{len(result.findings)} findings)"
+        f"   pickle + unpickle the findings: {findings_cost * 1e3:.1f} ms "
+        f"({len(back) / 1024:.0f} KB, {len(result.findings)} findings)"
     )
     print(
         f"   (spawn only) pickle + unpickle the project facts: {facts_cost * 1e3:.1f} ms "
