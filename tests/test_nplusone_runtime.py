@@ -705,3 +705,23 @@ def test_sqlalchemy_statement_a_repository_loads_is_constant(
         seed_teams(module, engine, rows)
         counts.append(repository_queries(module, engine, statements, module.loaded_sizes)[0])
     assert counts == [2, 2]
+
+
+def test_django_prefetch_on_an_unfollowed_iterable_serves_exists_and_all(
+    project_views: tuple[ModuleType, dict[str, object]],
+) -> None:
+    """Not flagged: the loop's iterable comes from a function PRD201 cannot follow, but the
+    prefetch_related written on it serves exists() and all() for every shelf."""
+    module, _ = project_views
+    counts = []
+    for rows in (3, 6):
+        seed_project(module, rows)
+        keeper = module.Keeper.objects.order_by("id").first()
+
+        def shelves_of(owner: object) -> object:
+            return module.Shelf.objects.exclude(keeper=None)
+
+        count, found = django_queries(lambda: module.shelves_with_volumes(keeper, shelves_of))  # noqa: B023
+        assert len(found) == rows  # type: ignore[arg-type]
+        counts.append(count)
+    assert counts == [2, 2]

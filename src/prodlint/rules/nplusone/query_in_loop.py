@@ -23,8 +23,10 @@ from prodlint.rules.nplusone.orm import (
     chain,
     covers,
     django_manager_at,
+    eager_lookups,
     is_model_expr,
     is_session,
+    loop_iterable,
     loop_source,
     model_index,
     nplusone_applies,
@@ -551,6 +553,14 @@ Other findings have no automatic fix.
         if not _runs_query(ctx, node, links, 1):
             return None
         served = len(links) == 2 and links[1].name in PREFETCH_SERVED
+        loop = binding_loop(ctx, base.id)
+        if served and source is None and loop is not None:
+            # Rows of something this cannot follow (``teams_of(event).prefetch_related(
+            # "limit_tracks")``): the prefetch written on the loop's iterable still serves.
+            iterable = loop_iterable(loop, base.id)
+            written = eager_lookups(chain(iterable)[1]) if iterable is not None else set()
+            if covers(written, rel):
+                return None
         if served and source is not None:
             if covers(source.eager, rel):
                 return None
