@@ -213,6 +213,14 @@ not handle. Choose the value per call where 10 s is wrong (uploads, long polls).
     fix_safety = FixSafety.UNSAFE
     options = (Option("timeout", int, 10, "Seconds the fix passes as `timeout=`."),)
     fix_node_types = ("Call",)
+    call_names = LAST_NAMES  # the callee test ``blocking_call`` starts with
+    # Every call it knows is qualified by one of these modules, which the file then names
+    # (in an import or in the call itself).
+    requires_text = tuple(
+        sorted(
+            {name.partition(".")[0] for name in (*BLOCKING_CALLS, *NONE_ONLY, *CLIENT_FACTORIES)}
+        )
+    )
 
     def check_Call(self, node: ast.Call, ctx: Context) -> None:
         found = blocking_call(node, ctx)
