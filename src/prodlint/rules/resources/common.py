@@ -646,6 +646,9 @@ def _temporary(call: ast.Call, kind: Resource, shown: str, awaited: bool, ctx: C
     return Verdict(NOT_CLOSED, "never", shown, FixSafety.UNSAFE, payload, (owner, anchor_type))
 
 
+# Closers that end the object's hold but not the resource (``sock.detach()`` hands the
+# descriptor on): run in a ``finally`` on an error path, they would leak it for good.
+KEEPS_OPEN = frozenset({"detach"})
 # The blocks a fix can rewrite in place (``orelse`` of an ``if`` only when it is an
 # ``else:``, not an ``elif``, which is a block of its own).
 FIXABLE_FIELDS = ("body", "orelse", "finalbody")
@@ -971,6 +974,8 @@ def _plan_fix(
     expected = kind.exit_closer if kind.wrap == "with" or is_async else "close"
     mode: str = kind.wrap
     if kind.wrap == "none" or (drop_last and closer != expected):
+        if closer in KEEPS_OPEN:
+            return None
         mode = "finally"  # the code's own close, moved to a finally, is the one that runs
         if not drop_last and not kind.release:
             return None
