@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 
 import pytest
-
 from corpus import ROOT, Fixture, all_fixtures
+
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.fixer import fix_text
