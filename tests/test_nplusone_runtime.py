@@ -725,3 +725,21 @@ def test_django_prefetch_on_an_unfollowed_iterable_serves_exists_and_all(
         assert len(found) == rows  # type: ignore[arg-type]
         counts.append(count)
     assert counts == [2, 2]
+
+
+def test_django_prefetch_of_a_property_the_loop_reads_serves_count(
+    project_views: tuple[ModuleType, dict[str, object]],
+) -> None:
+    """Not flagged: ``self.shelves`` (a property of a view, of a model the summary cannot
+    name) prefetches the volumes, so count() per shelf is served from the prefetch."""
+    from types import SimpleNamespace
+
+    module, _ = project_views
+    counts = []
+    for rows in (3, 6):
+        seed_project(module, rows)
+        request = SimpleNamespace(library=SimpleNamespace(shelves=module.Shelf.objects))
+        count, found = django_queries(module.ShelfView(request).volume_counts)
+        assert len(found) == rows  # type: ignore[arg-type]
+        counts.append(count)
+    assert counts == [2, 2]

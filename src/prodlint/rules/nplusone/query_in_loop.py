@@ -23,7 +23,6 @@ from prodlint.rules.nplusone.orm import (
     chain,
     covers,
     django_manager_at,
-    eager_lookups,
     is_model_expr,
     is_session,
     loop_iterable,
@@ -557,9 +556,10 @@ Other findings have no automatic fix.
         if served and source is None and loop is not None:
             # Rows of something this cannot follow (``teams_of(event).prefetch_related(
             # "limit_tracks")``): the prefetch written on the loop's iterable still serves.
+            from prodlint.rules.nplusone.returns import written_eager
+
             iterable = loop_iterable(loop, base.id)
-            written = eager_lookups(chain(iterable)[1]) if iterable is not None else set()
-            if covers(written, rel):
+            if iterable is not None and covers(written_eager(ctx, iterable), rel):
                 return None
         if served and source is not None:
             if covers(source.eager, rel):

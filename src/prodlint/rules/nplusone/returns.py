@@ -192,7 +192,25 @@ def _own_statements(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[as
 
 
 def _shape(expr: ast.expr, queryset_class: bool) -> Returned | None:
-    """What ``return <expr>`` hands back, or None when it is not recognisably rows."""
+    """What ``return <expr>`` hands back, or None when it is not recognisably rows. Rows of
+    a model this cannot name (``self.request.event.categories.prefetch_related(...)``)
+    still say what they load: "unknown" rows, for a caller's prefetch test."""
+    found = _known_shape(expr, queryset_class)
+    if found is not None:
+        return found
+    links = chain(expr)[1]
+    eager = eager_lookups(links)
+    if (
+        eager
+        and links[-1].call is not None
+        and all(link.call is None or link.name in LAZY_METHODS for link in links)
+    ):
+        methods = frozenset(link.name for link in links if link.call is not None)
+        return Returned("unknown", None, None, frozenset(eager), methods)
+    return None
+
+
+def _known_shape(expr: ast.expr, queryset_class: bool) -> Returned | None:
     base, links = chain(expr)
     called = [link for link in links if link.call is not None]
     if any(link.name in DJANGO_QUERY_METHODS or link.name in VALUE_METHODS for link in called):
@@ -470,6 +488,8 @@ def resolve(
         return None
     results: list[Rows] = []
     for returned in summary.returns:
+        if returned.kind == "unknown":
+            return None
         if returned.kind in ("select", "query", "scalars") or (
             returned.kind == "manager" and returned.attr == "query"  # Flask-SQLAlchemy
         ):
@@ -652,6 +672,30 @@ def method_rows(
     eager = None if rows.eager is None or later is None else rows.eager | later
     fixable = not rows.methods & UNFIXABLE and rows.statement
     return QuerySource(rows.framework, rows.model, expr, links, fixable, eager, anchor=0)
+
+
+def written_eager(ctx: Context, iterable: ast.expr) -> set[str]:
+    """The relations an iterable's own chain loads, with what the project method or
+    property it starts from loads on every return, whatever its model
+    (``self.categories`` returning ``....prefetch_related("limit_tracks")``)."""
+    base, links = chain(iterable)
+    written = eager_lookups(links) or set()
+    if not links:
+        return written
+    head = links[0]
+    project = project_returns(ctx)
+    candidates = project.by_name.get(head.name, [])
+    owner = receiver_model(ctx, base)
+    summary = project.method(owner, head.name) if owner is not None else None
+    if summary is None and len(candidates) == 1 and head.name not in GENERIC_NAMES:
+        summary = candidates[0]
+    if summary is None or summary.returns is None or summary.prop != (head.call is None):
+        return written
+    common: set[str] | None = None
+    for returned in summary.returns:
+        loaded = set(returned.eager or ())
+        common = loaded if common is None else common & loaded
+    return written | (common or set())
 
 
 def statement_rows(ctx: Context, expr: ast.expr) -> Rows | None:
