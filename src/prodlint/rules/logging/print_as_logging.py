@@ -227,6 +227,25 @@ class PrintPayload(FixPayload):
     define_logger: bool  # the module has no such logger yet: the fix defines it
 
 
+# What a comment says when its author chose print over logging on purpose.
+CHOSEN = ("logg", "intentional", "on purpose", "deliberate")
+
+
+def _explained(node: ast.Call, ctx: Context) -> bool:
+    """The comments right above the print (or after it) say why it is a print."""
+    lines = ctx.lines
+    texts = []
+    number = node.lineno - 1
+    while number >= 1 and lines[number - 1].lstrip().startswith("#"):
+        texts.append(lines[number - 1])
+        number -= 1
+    first = lines[node.lineno - 1]
+    if "#" in first:
+        texts.append(first[first.index("#") :])
+    text = " ".join(texts).lower()
+    return "print" in text and any(word in text for word in CHOSEN)
+
+
 class PrintUsedAsLogging(Rule):
     code = "PRD501"
     name = "PrintUsedAsLogging"
@@ -252,7 +271,8 @@ docstring says they print (`dump_*`, `print_*`, `show_*`, `*_progress`, `safe_sa
 a file other than `sys.stdout`/`sys.stderr` (`sys.__stderr__` is chosen to get past
 redirection), logging handlers, formatters and filters (logging from there recurses),
 classes whose `info()`/`warning()`/`log()`... print (the class is the program's logger),
-modules that define or import their own `print`, test files, migrations, and paths listed
+modules that define or import their own `print`, prints whose comment says why they are
+prints (`# logger not set up yet, so using print`), test files, migrations, and paths listed
 in `script-paths` (by default scripts, docs, examples and browser-test helper folders).
 """
     why_bad = """
@@ -404,6 +424,8 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
             return True
         if in_logging_machinery(ctx):
             return True  # logging from a handler recurses: print is its last way out
+        if _explained(node, ctx):
+            return True  # "logger not set up yet, so using print" (bandit's extension loader)
         functions = list(ctx.enclosing_functions())
         if not functions:
             return False
