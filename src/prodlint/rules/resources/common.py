@@ -527,7 +527,7 @@ def _judge(call: ast.Call, ctx: Context, extra: tuple[str, ...]) -> Verdict | No
 
 def _judge_resource(call: ast.Call, found: tuple[str, Resource], ctx: Context) -> Verdict | None:
     qualified, kind = found
-    if kind.file_like and ctx.is_test_file:
+    if kind.file_like and (ctx.is_test_file or _borrowed_descriptor(call)):
         return None
     if kind.needs_pipes and not _has_pipes(call):
         return None
@@ -702,6 +702,30 @@ def is_close(kind: Resource, attr: str | None, call: ast.Call | None) -> bool:
     if attr not in kind.closers:
         return False
     return attr not in READS_TO_END or (call is not None and not call.args and not call.keywords)
+
+
+def _borrowed_descriptor(call: ast.Call) -> bool:
+    """A file object over a descriptor this code does not own: ``os.fdopen(sys.stdin.
+    fileno())``, ``open(sock.fileno(), closefd=False)``, ``open(1, "w")``. Closing it would
+    close stdin (or the socket) for everyone else; with ``closefd=False`` it closes nothing
+    and nothing leaks."""
+    for keyword in call.keywords:
+        if (
+            keyword.arg == "closefd"
+            and isinstance(keyword.value, ast.Constant)
+            and keyword.value.value is False
+        ):
+            return True
+    first = call.args[0] if call.args else None
+    if first is None:
+        first = next((k.value for k in call.keywords if k.arg in ("file", "fd")), None)
+    if isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute):
+        return first.func.attr == "fileno"  # another object's descriptor
+    return (
+        isinstance(first, ast.Constant)
+        and type(first.value) is int
+        and first.value in (0, 1, 2)  # the standard streams
+    )
 
 
 def _has_pipes(call: ast.Call) -> bool:
