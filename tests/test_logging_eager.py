@@ -114,10 +114,10 @@ def test_safe_fixes_render_the_same_messages(tmp_path: Path) -> None:
     assert after == before
     assert before.count("\n") == 8 * 12
     # Multi-line messages stay multi-line; the values get a line each, as ruff lays out a
-    # call it splits.
+    # call it splits; `+ str(value)` passes the value (`%s` calls str() itself).
     assert (
         '"a message long enough to be written "\n            "over two lines: %s",\n'
-        "            str(value),\n        )"
+        "            value,\n        )"
     ) in fixed.text
 
 

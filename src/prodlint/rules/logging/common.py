@@ -620,6 +620,18 @@ def eager_kind(node: ast.expr) -> str | None:
 
 def concat_value_pieces(operand: ast.expr, ctx: Context) -> list[Piece] | None:
     """A value added to text with ``+``: ``%s`` is its own text only if it is a str."""
+    if (
+        isinstance(operand, ast.Call)
+        and isinstance(operand.func, ast.Name)
+        and operand.func.id == "str"
+        and len(operand.args) == 1
+        and not isinstance(operand.args[0], ast.Starred)
+        and not operand.keywords
+    ):
+        # ``"formats: " + str(v)``: ``%s`` calls ``str(v)`` itself (bandit's baseline error).
+        inner = _arg_source(operand.args[0], ctx)
+        if inner is not None:
+            return [Piece(inner, True, exact=True, value=inner)]
     source = _arg_source(operand, ctx)
     if source is None:
         return None
