@@ -32,10 +32,6 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
-def _join(prefix: str, name: str) -> str:
-    return name if prefix in ("", ".") else f"{prefix}/{name}"
-
-
 def _glob_pattern(patterns: Sequence[str]) -> re.Pattern[str] | None:
     """All exclude globs as one regex: matching every glob per entry dominated warm runs."""
     if not patterns:
@@ -121,6 +117,10 @@ def discover(
             shown_root = given.as_posix()
         visible = _git_visible(str(given)) if config.respect_gitignore else None
         key_root = str(resolved)
+        # Per folder, the prefixes of its entries' cache keys, exclude paths and shown
+        # paths: each entry then costs string concatenations, no calls.
+        exclude_root = "" if relative_root in ("", ".") else relative_root + "/"
+        show_root = "" if shown_root in ("", ".") else shown_root + "/"
         stack: list[tuple[str, str]] = [("", str(given))]
         while stack:
             sub, folder = stack.pop()
@@ -136,6 +136,9 @@ def discover(
                 f"{key_root}/{sub}" if sub else key_root,
                 frozenset(e.name for e in entries if e.name in PROJECT_MARKERS),
             )
+            key_base = f"{key_root}/{prefix}"
+            exclude_base = exclude_root + prefix
+            show_base = show_root + prefix
             for entry in entries:
                 name = entry.name
                 try:
@@ -144,19 +147,18 @@ def discover(
                     continue
                 if not is_dir and not name.endswith((".py", ".pyi")):
                     continue
-                relative = prefix + name
                 if excluded is not None and (
-                    excluded.match(name) or excluded.match(_join(relative_root, relative))
+                    excluded.match(name) or excluded.match(exclude_base + name)
                 ):
                     continue
                 if is_dir:
-                    if not walked or f"{key_root}/{relative}" not in walked:
-                        stack.append((relative, entry.path))
+                    if not walked or key_base + name not in walked:
+                        stack.append((prefix + name, entry.path))
                     continue
-                if visible is not None and relative not in visible:
+                if visible is not None and prefix + name not in visible:
                     continue
-                key = f"{key_root}/{relative}"
-                found.setdefault(key, SourceFile(entry.path, key, _join(shown_root, relative)))
+                key = key_base + name
+                found.setdefault(key, SourceFile(entry.path, key, show_base + name))
     # Sorted, so the model index is merged in the same order (and has the same
     # fingerprint) whatever order the file system lists folders in.
     return sorted(found.values(), key=lambda f: f.key)
