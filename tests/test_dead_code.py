@@ -29,6 +29,7 @@ PROTOCOL = re.compile(
     r"|on_(visit|leave)"
     r")$"
 )
+CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # Methods a framework calls on our subclasses: the Rule API, flake8's plugin protocol,
 # libcst's codemod commands.
 OVERRIDES = frozenset(
@@ -59,6 +60,18 @@ def definitions(tree: ast.Module, path: str) -> Iterator[Definition]:
             continue
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             yield Definition(node.name, path, node.lineno)
+    # Module-level constants (``LOOP_NODES = (...)``) die the same way.
+    for statement in tree.body:
+        targets = (
+            statement.targets
+            if isinstance(statement, ast.Assign)
+            else [statement.target]
+            if isinstance(statement, ast.AnnAssign)
+            else []
+        )
+        for target in targets:
+            if isinstance(target, ast.Name) and CONSTANT.match(target.id):
+                yield Definition(target.id, path, statement.lineno)
 
 
 def _base_name(base: ast.expr) -> str:
@@ -83,7 +96,8 @@ def used_names(tree: ast.Module) -> Iterator[str]:
         if id(node) in docstrings:
             continue
         if isinstance(node, ast.Name):
-            yield node.id
+            if not isinstance(node.ctx, ast.Store):  # binding a name is no use of it
+                yield node.id
         elif isinstance(node, ast.Attribute):
             yield node.attr
         elif isinstance(node, ast.alias):
@@ -129,16 +143,37 @@ def test_no_dead_code_in_the_package() -> None:
 
 
 def test_the_checker_finds_an_unused_helper() -> None:
-    tree = ast.parse(
-        "def used():\n    pass\n\ndef unused():\n    \"\"\"Calls used(), unlike Helper.\"\"\"\n    used()\n\nclass Helper:\n    pass\n\n"
-        "class Found(Rule):\n    def check_Call(self, node, ctx):\n        pass\n"
-        "    def _unused_method(self):\n        getattr(self, 'named_in_a_string')\n"
-        "    def named_in_a_string(self):\n        pass\n"
-    )
+    source = """
+def used():
+    pass
+
+def unused():
+    'Calls used(), unlike Helper.'
+    used()
+
+class Helper:
+    pass
+
+class Found(Rule):
+    def check_Call(self, node, ctx):
+        pass
+
+    def _unused_method(self):
+        getattr(self, "named_in_a_string")
+
+    def named_in_a_string(self):
+        pass
+
+LIMIT = 3
+UNUSED_LIMIT = 4
+print(LIMIT)
+"""
+    tree = ast.parse(source)
     defined = {d.name for d in definitions(tree, "m.py")}
     live = set(used_names(tree))
     assert {name for name in defined if name not in live and not PROTOCOL.match(name)} == {
         "unused",
         "Helper",
         "_unused_method",
+        "UNUSED_LIMIT",
     }

@@ -57,22 +57,6 @@ CANDIDATE_METHODS = frozenset(
     }
 )
 CURSOR_NAMES = frozenset({"cursor", "cur", "curs", "conn", "connection", "db_conn", "cnx", "con"})
-# Calls whose argument a lazy queryset is handed to without being run (a subquery).
-LAZY_CONSUMERS = frozenset(
-    {
-        "Subquery",
-        "Exists",
-        "OuterRef",
-        "Prefetch",
-        "Q",
-        "union",
-        "filter",
-        "exclude",
-        "Case",
-        "When",
-        "__in",
-    }
-)
 
 
 def _evaluated(ctx: Context, node: ast.expr, up: int = 1) -> bool:
