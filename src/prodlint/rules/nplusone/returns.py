@@ -448,10 +448,10 @@ def project_returns(ctx: Context) -> ProjectReturns:
 
     def build() -> ProjectReturns:
         merged = ProjectReturns()
-        text = ctx.text.encode("utf-8", "replace")
-        if ReturnsProvider().may_contain(text):
-            for cls in extract_returns(ctx.tree):
-                merged.add(cls)
+        # Asked for only when a loop's rows come from a call, so the file's own classes
+        # are read whatever the project pre-filter says (a view's prefetching property).
+        for cls in extract_returns(ctx.tree):
+            merged.add(cls)
         project = ctx.settings.get(PROJECT_QUERYSETS)
         if isinstance(project, ProjectReturns):
             for cls in project.classes.values():
