@@ -101,7 +101,7 @@ DB = _r("close", wrap="closing", alias="conn")
 FTP = _r("close", "quit", exit_closer="quit", alias="ftp")
 # ``SMTP.__exit__`` raises when the server answers QUIT with anything but 221, which
 # ``quit()`` does not: no explicit close is quite what the ``with`` does.
-SMTP = _r("close", "quit", exit_closer="", alias="smtp")
+SMTP = _r("close", "quit", exit_closer="", alias="smtp", release="close")
 
 RESOURCES: Mapping[str, Resource] = {
     "open": FILE,
@@ -185,6 +185,9 @@ RESOURCES: Mapping[str, Resource] = {
 CONNECT_ON_HOST = frozenset(
     {"ftplib.FTP", "ftplib.FTP_TLS", "smtplib.SMTP", "smtplib.SMTP_SSL", "smtplib.LMTP"}
 )
+# Clients whose ``connect()`` closes what it opened when it fails (SMTP's reading of the
+# greeting closes the socket on any error), so a failed connect leaks nothing.
+CLOSES_ON_FAILED_CONNECT = frozenset({"smtplib.SMTP", "smtplib.SMTP_SSL", "smtplib.LMTP"})
 # Any ``<ssl context>.wrap_socket(sock)``: the context is rarely resolvable by name.
 METHOD_RESOURCES: Mapping[str, Resource] = {"wrap_socket": SOCKET}
 # ``Path(p).open()``: a path made on the spot and opened (a path held in a variable could be
@@ -800,7 +803,15 @@ def _judge_binding(
     ):
         return None
     through = _with_guards(closes, name, flow) + _impossible_branches(reached, name)
-    touching = {id(use.statement) for use in flow.uses(name)}
+    touching = {
+        id(use.statement)
+        for use in flow.uses(name)
+        if not (
+            shown.removesuffix("()") in CLOSES_ON_FAILED_CONNECT
+            and use.kind == "method"
+            and use.attr == "connect"
+        )
+    }
     ends = flow.rebinding_reached_from(stmt, name)
     if not _guarded_against_reopening(stmt, name, flow):
         ends.append(stmt)
@@ -997,7 +1008,9 @@ def _plan_fix(
         return None
     expected = kind.exit_closer if kind.wrap == "with" or is_async else "close"
     mode: str = kind.wrap
-    if kind.wrap == "none" or (drop_last and closer != expected):
+    # (An empty ``exit_closer``: the ``with`` does what no close does, as SMTP's raises when
+    # the server refuses QUIT.)
+    if kind.wrap == "none" or not kind.exit_closer or (drop_last and closer != expected):
         if closer in KEEPS_OPEN:
             return None
         mode = "finally"  # the code's own close, moved to a finally, is the one that runs
