@@ -50,16 +50,20 @@ class Definition:
     name: str
     path: str
     line: int
+    # At module level: used only from its own module, through an import of it from there,
+    # or as an attribute (``module.name``); a method may be called on anything.
+    top_level: bool = False
 
 
 def definitions(tree: ast.Module, path: str) -> Iterator[Definition]:
+    top = {id(statement) for statement in tree.body}
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and any(
             _base_name(base) in DISCOVERED_BASES for base in node.bases
         ):
             continue
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            yield Definition(node.name, path, node.lineno)
+            yield Definition(node.name, path, node.lineno, id(node) in top)
     # Module-level constants (``LOOP_NODES = (...)``) die the same way.
     for statement in tree.body:
         targets = (
@@ -71,7 +75,7 @@ def definitions(tree: ast.Module, path: str) -> Iterator[Definition]:
         )
         for target in targets:
             if isinstance(target, ast.Name) and CONSTANT.match(target.id):
-                yield Definition(target.id, path, statement.lineno)
+                yield Definition(target.id, path, statement.lineno, True)
 
 
 def _base_name(base: ast.expr) -> str:
@@ -83,6 +87,12 @@ def _base_name(base: ast.expr) -> str:
 
 
 def used_names(tree: ast.Module) -> Iterator[str]:
+    for _, name in uses(tree):
+        yield name
+
+
+def uses(tree: ast.Module) -> Iterator[tuple[str, str]]:
+    """(how, name): ``name`` read, ``attr``, ``import`` (an alias) or ``string``."""
     # A docstring that names a helper does not keep it alive.
     docstrings = {
         id(node.body[0].value)
@@ -97,14 +107,25 @@ def used_names(tree: ast.Module) -> Iterator[str]:
             continue
         if isinstance(node, ast.Name):
             if not isinstance(node.ctx, ast.Store):  # binding a name is no use of it
-                yield node.id
+                yield "name", node.id
         elif isinstance(node, ast.Attribute):
-            yield node.attr
+            yield "attr", node.attr
         elif isinstance(node, ast.alias):
-            yield node.name.rpartition(".")[2]
+            yield "import", node.name.rpartition(".")[2]
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            # Strings name code too: getattr, entry points, patch targets, __all__.
-            yield from re.findall(r"[A-Za-z_]\w*", node.value)
+            # A string that is a dotted name names code (getattr, patch targets, __all__);
+            # prose that happens to hold the word does not.
+            if re.fullmatch(r"[A-Za-z_][\w.:]*", node.value):
+                for name in re.findall(r"[A-Za-z_]\w*", node.value):
+                    yield "string", name
+
+
+def imported_from(tree: ast.Module) -> Iterator[tuple[str, str]]:
+    """(module, name) of every ``from module import name``."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                yield node.module, alias.name
 
 
 def entry_point_names() -> set[str]:
@@ -119,20 +140,43 @@ def entry_point_names() -> set[str]:
 
 def dead_code() -> list[Definition]:
     defined: list[Definition] = []
-    used: set[str] = entry_point_names()
+    used: set[str] = entry_point_names()  # anywhere, any way
+    # What reaches a top-level definition from outside its module: an import of it from
+    # there, an attribute (``module.name``), a string, an entry point.
+    reachable: set[tuple[str, str]] = set()
+    anywhere: set[str] = set(used)
+    own: dict[str, set[str]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         relative = path.relative_to(ROOT).as_posix()
         defined += definitions(tree, relative)
-        used.update(used_names(tree))
+        found = list(uses(tree))
+        used.update(name for _, name in found)
+        anywhere.update(name for how, name in found if how in ("attr", "string"))
+        own[relative] = {name for how, name in found if how != "import"}
+        reachable.update(imported_from(tree))
     return [
         d
         for d in defined
-        if d.name not in used
-        and not PROTOCOL.match(d.name)
+        if not PROTOCOL.match(d.name)
         and d.name not in OVERRIDES
         and d.name not in KEPT
+        and (
+            d.name not in used
+            or (
+                d.top_level
+                and d.name not in own[d.path]
+                and d.name not in anywhere
+                and (module_of(d.path), d.name) not in reachable
+            )
+        )
     ]
+
+
+def module_of(path: str) -> str:
+    """``src/prodlint/analysis/flow.py`` -> ``prodlint.analysis.flow``."""
+    dotted = path.removeprefix("src/").removesuffix(".py").replace("/", ".")
+    return dotted.removesuffix(".__init__")
 
 
 def test_no_dead_code_in_the_package() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from prodlint.analysis.imports import last_name
@@ -478,13 +478,3 @@ class ModelFactsProvider(FactProvider[ModelFacts, ModelIndex]):
 
     def fingerprint(self, built: ModelIndex) -> str:
         return built.fingerprint()
-
-
-def describe(index: Mapping[str, ModelInfo]) -> str:
-    """A readable dump, for debugging the index from the command line."""
-    lines = []
-    for name in sorted(index):
-        info = index[name]
-        rels = ", ".join(f"{r.name}:{r.kind}->{r.target}" for r in info.relations.values())
-        lines.append(f"{name} ({info.framework}) {rels}")
-    return "\n".join(lines)
