@@ -48,8 +48,10 @@ the close. Where the `with` would close it another way (`quit()` for the code's
 `close()`) or there is no `with` (a POP3 session), the statements go in `try:` and the
 code's own close in `finally:`. It is safe when that close was the last statement using
 the resource and the only close: on the normal path the resource is closed at the same
-point, the same way, as before. Otherwise (another close on a branch) it is unsafe; there
-is no fix when the resource is used after the close.
+point, the same way, as before. Otherwise it is unsafe: another close on a branch, or a
+`quit()`/`logout()` moved to a `finally`, which talks to a peer that may be gone and can
+raise over the error being handled. There is no fix when the resource is used after the
+close.
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE

@@ -652,6 +652,10 @@ def _temporary(call: ast.Call, kind: Resource, shown: str, awaited: bool, ctx: C
 # Closers that end the object's hold but not the resource (``sock.detach()`` hands the
 # descriptor on): run in a ``finally`` on an error path, they would leak it for good.
 KEEPS_OPEN = frozenset({"detach"})
+# Closers that send a last command: run in a ``finally`` after a broken connection, they
+# raise again and that error replaces the one being handled (a ``with`` of these clients
+# knows to swallow it; a bare ``finally`` does not), so such a fix is unsafe.
+TALKS_TO_PEER = frozenset({"quit", "logout"})
 # The blocks a fix can rewrite in place (``orelse`` of an ``if`` only when it is an
 # ``else:``, not an ``elif``, which is a block of its own).
 FIXABLE_FIELDS = ("body", "orelse", "finalbody")
@@ -1020,7 +1024,7 @@ def _plan_fix(
     safe = (
         code == CLOSED_ON_SUCCESS_ONLY
         and drop_last
-        and (closer == expected or mode == "finally")
+        and (closer == expected or (mode == "finally" and closer not in TALKS_TO_PEER))
         and not other_closes
     )
     payload = WithPayload(start, last, name, mode, is_async, drop_last, block.field, kind.release)
