@@ -94,7 +94,7 @@ def _value(small: cst.BaseSmallStatement) -> cst.BaseExpression | None:
     return None
 
 
-def _rewrap(call: cst.Call, arguments: Sequence[cst.Arg], one_per_line: bool) -> cst.Call:
+def rewrap(call: cst.Call, arguments: Sequence[cst.Arg], one_per_line: bool) -> cst.Call:
     def inside(extra: str) -> cst.ParenthesizedWhitespace:
         return cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace(extra))
 
@@ -151,7 +151,7 @@ class _Wrapper(cst.CSTTransformer):
         arguments = [arg.with_changes(comma=cst.MaybeSentinel.DEFAULT) for arg in target.args]
         hugged = ", ".join(self.module.code_for_node(arg).strip() for arg in arguments)
         one_per_line = len(self.indents[-1] + INDENT + hugged) > self.limit
-        return statement.deep_replace(target, _rewrap(target, arguments, one_per_line))
+        return statement.deep_replace(target, rewrap(target, arguments, one_per_line))
 
     def leave_SimpleStatementLine(
         self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine

@@ -252,6 +252,10 @@ class LazyCallPayload(FixPayload):
     # A message over several lines that starts on the call's line: the call is split as
     # ruff would, the arguments one per line at ``indent``.
     explode: bool = False
+    # A call on one line: that line's indentation and length, to split the call as ruff
+    # would when the new arguments make it too long.
+    line_indent: int = 0
+    line_length: int = 0
 
 
 class EagerLogFormatting(Rule):
@@ -455,6 +459,7 @@ several lines stays on several lines.
             None if leaves is None else tuple(leaves),
             indent,
             explode,
+            *self._single_line(call, ctx),
         )
         exact = lazy.exact and logger_kind == STDLIB
         return (FixSafety.SAFE if exact else FixSafety.UNSAFE), payload
@@ -523,6 +528,17 @@ several lines stays on several lines.
             )
             if exploded is not None:
                 return exploded
+        if payload.line_length and len(replacement) > 1:
+            laid = [*args[:index], *replacement, *args[index + 1 :]]
+            limit = self._too_long(node, laid, payload.line_length, fixes)
+            empty = cst.Module(body=[])
+            bare = [arg.with_changes(comma=cst.MaybeSentinel.DEFAULT) for arg in laid]
+            texts = [empty.code_for_node(arg).strip() for arg in bare]
+            if limit is not None and not any("#" in text or "\n" in text for text in texts):
+                from prodlint.fixes.wrap import rewrap
+
+                hugged = payload.line_indent + 4 + len(", ".join(texts))
+                return rewrap(node, bare, hugged > limit)
         before = node.whitespace_before_args if index == 0 else args[index - 1].comma
         whitespace = before.whitespace_after if isinstance(before, cst.Comma) else before
         # No comma at all (MaybeSentinel) breaks no line.
@@ -534,6 +550,28 @@ several lines stays on several lines.
             ):
                 replacement = self._spread(replacement, line_break, index == len(args) - 1)
         return node.with_changes(args=[*args[:index], *replacement, *args[index + 1 :]])
+
+    @staticmethod
+    def _too_long(
+        call: cst.Call, laid: list[cst.Arg], line_length: int, fixes: FixContext
+    ) -> int | None:
+        """The length the module's splittable lines keep to, when the one line the call was
+        on is past it with the new arguments; else None."""
+        import libcst as cst
+
+        from prodlint.fixes.wrap import code_lines, line_limit
+
+        empty = cst.Module(body=[])
+        grown = len(empty.code_for_node(call.with_changes(args=laid))) - len(
+            empty.code_for_node(call)
+        )
+        if line_length + grown <= line_limit(""):
+            return None  # the cheap test first: within ruff's default
+        own = empty.code_for_node(call).strip()
+        lines = fixes.memo("code lines", lambda: code_lines(fixes.module.code))
+        assert isinstance(lines, list)
+        limit = line_limit("\n".join(line for line in lines if own not in line))
+        return limit if line_length + grown > limit else None
 
     @staticmethod
     def _one_per_line(
@@ -571,6 +609,13 @@ several lines stays on several lines.
         assert isinstance(lines, list)
         limit = line_limit("\n".join(line for line in lines if line.strip() not in own))
         return column + len(hugged) + 1 > limit
+
+    @staticmethod
+    def _single_line(call: ast.Call, ctx: Context) -> tuple[int, int]:
+        if call.lineno != call.end_lineno:
+            return 0, 0
+        line = ctx.lines[call.lineno - 1]
+        return len(line) - len(line.lstrip()), len(line)
 
     @staticmethod
     def _explode(call: cst.Call, args: list[cst.Arg], indent: int) -> cst.Call | None:
