@@ -397,8 +397,11 @@ def check_paths(
     files = discover(paths, configs)
     cache = _cache_for(configs.for_path(paths[0] if paths else Path.cwd()), use_cache)
     workers = max(jobs or os.cpu_count() or 1, 1)
-    with _rare_collections():
-        return _check_files(paths, files, configs, cache, workers, progress, want_project)
+    try:
+        with _rare_collections():
+            return _check_files(paths, files, configs, cache, workers, progress, want_project)
+    finally:
+        _kept_trees.clear()  # a tree not used (its file is unreadable now) is not kept
 
 
 def _check_files(
@@ -458,7 +461,6 @@ def _check_files(
             cache.store(key, entry)
         else:
             cache.entries.pop(key, None)
-    _kept_trees.clear()  # a tree not used (its file is unreadable now) is not kept
     cache.save()  # a no-op without a cache folder
     result.findings.sort(key=Finding.sort_key)
     return result
