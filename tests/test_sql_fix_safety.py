@@ -3,8 +3,9 @@ Django on an in-memory sqlite database, SQLAlchemy on sqlite.
 
 Each case is a module defining ``query(db, value)``. The safe fix must return the same rows
 (or raise the same error) as the original for every benign value, including ``None``,
-``True``, a number, an enum and a type with its own ``__format__``, whose SQL text is ``str()``/``format()`` of the
-value and not the value itself; the unsafe fix the same for a plain string. Where a fix
+``True``, a number, an enum and a type with its own ``__format__``, whose SQL text is
+``str()``/``format()`` of the value and not the value itself; the unsafe fix the same for a
+plain string. Where a fix
 applies, the hostile value leaks the table before it and nothing after.
 """
 

@@ -16,6 +16,7 @@ from prodlint.analysis.strings import (
     displayed_elements,
     format_parts,
     formats_plainly,
+    formatting,
     fstring_parts,
     joined_items,
     percent_parts,
@@ -156,3 +157,19 @@ def test_concatenation_join_and_displays() -> None:
     assert elements is not None and [ast.unparse(e) for e in elements] == ["name", "'x'"]
     assert displayed_elements(expression("[*rest, name]")) is None
     assert joined_items(expression("os.path.join(a, b)")) is None  # type: ignore[arg-type]
+
+
+def test_formatting_with_a_template_known_only_as_an_expression() -> None:
+    found = formatting(expression("queries.BY_NAME.format(name, order=n)"))
+    assert found is not None
+    template, values = found
+    assert ast.unparse(template) == "queries.BY_NAME" and [ast.unparse(v) for v in values] == [
+        "name",
+        "n",
+    ]
+    found = formatting(expression("TEMPLATE % (name, n)"))
+    assert found is not None and [ast.unparse(v) for v in found[1]] == ["name", "n"]
+    found = formatting(expression("TEMPLATE % name"))
+    assert found is not None and [ast.unparse(v) for v in found[1]] == ["name"]
+    assert formatting(expression("TEMPLATE.upper()")) is None
+    assert formatting(expression("a + b")) is None

@@ -204,7 +204,8 @@ def _rule_options(value: object, where: Path) -> Mapping[str, Mapping[str, objec
             if name not in declared:
                 known = ", ".join(sorted(declared)) or "none"
                 raise ConfigError(
-                    f"{where}: [tool.prodlint.rules.{code}] unknown option {name!r} (known: {known})"
+                    f"{where}: [tool.prodlint.rules.{code}] unknown option {name!r} "
+                    f"(known: {known})"
                 )
             try:
                 resolved[name] = declared[name].validate(setting)

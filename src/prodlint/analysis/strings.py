@@ -166,6 +166,19 @@ def percent_parts(text: str, right: ast.expr) -> list[PercentPart]:
     return [p for p in parts if not isinstance(p, Literal) or p.text]
 
 
+def formatting(expr: ast.expr) -> tuple[ast.expr, list[ast.expr]] | None:
+    """``template.format(a, b=c)`` or ``template % (a, b)`` as (template, values), when the
+    template is only known as an expression (a name, another module's constant)."""
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+        if expr.func.attr == "format":
+            return expr.func.value, [*expr.args, *(k.value for k in expr.keywords)]
+        return None
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod):
+        right = expr.right
+        return expr.left, list(right.elts) if isinstance(right, ast.Tuple) else [right]
+    return None
+
+
 def concat_operands(node: ast.expr) -> Iterator[ast.expr]:
     """The operands of a chain of ``+``, left to right."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):

@@ -78,14 +78,13 @@ known from the file's imports (sqlite3, aiosqlite and duckdb `?`; psycopg2, psyc
 pymysql, MySQLdb, mysql.connector, aiomysql, pymssql and Django `%s`; clickhouse-driver and
 snowflake-connector `%(name)s` with a dict; oracledb `:name` with a dict; pg8000's `run`
 `:name` with keywords; duckdb's `.sql()` `?` with `params=[...]`; Spark's `.sql()` `:name`
-with `args={...}` (Spark 3.4+, so unsafe); asyncpg `$1`; SQLAlchemy `text()` `:name` binds the text does not
-use yet, with `.bindparams(...)`): the quotes go, text
-quoted with the value (`LIKE` wildcards) moves into the parameter, literal `%` is doubled
-for `%s` drivers, and existing parameters keep their order. The parameter is the exact text
-the SQL had: `str(v)` for `%s`, `f"{v}"` for an f-string or `.format` (`format(v, "")` is
-not `str(v)` for some types, str-mixin enums on 3.10), and the value itself only when `+`
-proved it a str. A bound `None` would be NULL and `True` 1, where the SQL said `'None'` and
-`'True'`.
+with `args={...}` (Spark 3.4+, so unsafe); asyncpg `$1`; SQLAlchemy `text()` `:name` binds
+the text does not use yet, with `.bindparams(...)`): the quotes go, text quoted with the
+value (`LIKE` wildcards) moves into the parameter, literal `%` is doubled for `%s` drivers,
+and existing parameters keep their order. The parameter is the exact text the SQL had:
+`str(v)` for `%s`, `f"{v}"` for an f-string or `.format` (`format(v, "")` is not `str(v)`
+for some types, str-mixin enums on 3.10), and the value itself only when `+` proved it a
+str. A bound `None` would be NULL and `True` 1, where the SQL said `'None'` and `'True'`.
 
 It is safe for drivers that interpolate parameters on the client or send strings untyped,
 where the database sees the same literal: sqlite3, aiosqlite, psycopg2, psycopg, aiopg and

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.imports import last_name
+from prodlint.analysis.strings import formatting
 from prodlint.rules.sql.flow import ESCAPED, Flow, Piece, classify
 from prodlint.rules.sql.parametrize import ParametrizePayload, is_dml, plan_fix
 from prodlint.rules.sql.sinks import SINK_METHODS, Sink, find_sink
@@ -44,7 +45,10 @@ class Analysis:
                 "`text(...)` with bound parameters or a column expression"
             )
         if self.ddl:
-            return "this statement takes no parameters: check them against a fixed set or quote them as literals"
+            return (
+                "this statement takes no parameters: check them against a fixed set or quote "
+                "them as literals"
+            )
         return "pass them as query parameters"
 
 
@@ -126,17 +130,10 @@ def _formatted_foreign_template(sql: ast.expr, flow: Flow, ctx: Context) -> list
     """``common.bad_query.format(user_input)``: a template held by another module (its text
     is not in this file) formatted with input. Where the values land is unknown, that they
     are spliced into SQL is not."""
-    if (
-        isinstance(sql, ast.Call)
-        and isinstance(sql.func, ast.Attribute)
-        and sql.func.attr == "format"
-    ):
-        template, args = sql.func.value, [*sql.args, *(k.value for k in sql.keywords)]
-    elif isinstance(sql, ast.BinOp) and isinstance(sql.op, ast.Mod):
-        template = sql.left
-        args = list(sql.right.elts) if isinstance(sql.right, ast.Tuple) else [sql.right]
-    else:
+    found = formatting(sql)
+    if found is None:
         return []
+    template, args = found
     root = template
     while isinstance(root, ast.Attribute):
         root = root.value

@@ -16,7 +16,10 @@ class SqlIdentifierFromStrings(Rule):
     code = "PRD102"
     name = "SqlIdentifierFromStrings"
     summary = "A table/column name or clause spliced into SQL text that reaches a query call"
-    message = "SQL passed to `{sink}` splices in {values} as a name or clause; quote identifiers or pick them from a fixed set"
+    message = (
+        "SQL passed to `{sink}` splices in {values} as a name or clause; quote identifiers or "
+        "pick them from a fixed set"
+    )
     what_it_does = """
 Flags a database call (the sinks PRD101 knows) whose SQL text has something spliced in
 where SQL expects a name or a piece of SQL: a table or column name, an `ORDER BY` column, a

@@ -441,15 +441,15 @@ def _plan(
     )
     params = renderer.params
     names = renderer.names
-    mapping = "{" + ", ".join(f'"{n}": {p}' for n, p in zip(names, params)) + "}"
+    mapping = "{" + ", ".join(f'"{n}": {p}' for n, p in zip(names, params, strict=False)) + "}"
     if sink.style == "clause":
-        bind = ", ".join(f"{n}={p}" for n, p in zip(names, params))
+        bind = ", ".join(f"{n}={p}" for n, p in zip(names, params, strict=False))
         edits = [(sql, "replace", f"text({new_sql}).bindparams({bind})")]
         replacement = splice(ctx, call, edits)
         payload = ParametrizePayload(replacement, tuple(statement_edits), ("sqlalchemy", "text"))
         return _checked(payload, renderer, sink)
     if is_text:
-        bind = ", ".join(f"{n}={p}" for n, p in zip(names, params))
+        bind = ", ".join(f"{n}={p}" for n, p in zip(names, params, strict=False))
         replacement = splice(ctx, call, edits) + f".bindparams({bind})"
         return _checked(ParametrizePayload(replacement, tuple(statement_edits)), renderer, sink)
     if sink.style == "values":  # the ``databases`` package
@@ -461,7 +461,9 @@ def _plan(
     elif sink.style == "qmark-params":
         edits.append((sql, "after", ", params=[" + ", ".join(params) + "]"))
     elif sink.style == "keywords":  # pg8000.native ``run``
-        edits.append((sql, "after", "".join(f", {n}={p}" for n, p in zip(names, params))))
+        edits.append(
+            (sql, "after", "".join(f", {n}={p}" for n, p in zip(names, params, strict=False)))
+        )
     elif sink.style == "dollar":
         edits.append((call.args[-1], "after", "".join(f", {p}" for p in params)))
     elif existing is None:
@@ -475,7 +477,7 @@ def _plan(
         isinstance(e, ast.Starred) for e in existing.elts
     ):
         merged = [ctx.source_of(e) for e in existing.elts]
-        for offset, (position, param) in enumerate(zip(renderer.positions, params)):
+        for offset, (position, param) in enumerate(zip(renderer.positions, params, strict=False)):
             merged.insert(position + offset, param)
         if isinstance(existing, ast.List):
             text = "[" + ", ".join(merged) + "]"

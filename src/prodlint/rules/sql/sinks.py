@@ -69,8 +69,8 @@ DB_MODULES = frozenset({*DRIVER_STYLES, "asyncpg", "sqlalchemy", "databases"})
 # Drivers that send a bound str typed as text (server-side binding): a quoted literal the
 # database typed from context ('5' against an integer column) may not compare the same.
 TYPED_DRIVERS = frozenset({"asyncpg", "pg8000", "oracledb", "cx_Oracle", "duckdb"})
-# MySQL, ClickHouse and Snowflake read a backslash in a string literal as an escape; a bound parameter
-# is taken literally ('C:\temp' matched a tab before). Django may run on MySQL.
+# MySQL, ClickHouse and Snowflake read a backslash in a string literal as an escape; a bound
+# parameter is taken literally ('C:\temp' matched a tab before). Django may run on MySQL.
 BACKSLASH_DRIVERS = frozenset(
     {"pymysql", "MySQLdb", "mysql", "aiomysql", "clickhouse_driver", "snowflake", "django"}
 )
