@@ -188,7 +188,9 @@ PROJECTS = [
         ],
         "pytest",
         "test",
-        ["-p", "no:warnings", "-o", "timeout=60"],
+        # A dummy-server test that waits for a timeout it expects takes seconds; one that
+        # hangs (the released hypercorn is not urllib3's fork) is cut at 20 s.
+        ["-p", "no:warnings", "-o", "timeout=20"],
         import_roots=["src", ""],
         mypy=["src/urllib3"],
     ),
@@ -404,6 +406,10 @@ def pytest_outcomes(report: Path, tree: Path) -> Outcomes:
     if not report.exists():
         return outcomes
     for case in ET.parse(report).iter("testcase"):
+        if not case.get("classname") or case.get("classname") == "pytest":
+            # pytest's own crash (INTERNALERROR) or a collection error, not a test: the
+            # tests it cost show as missing, and those are rerun one by one.
+            continue
         test_id = f"{case.get('classname')}::{case.get('name')}".replace(str(tree), TREE)
         kinds = {child.tag for child in case}
         outcome = "passed"
@@ -748,7 +754,7 @@ def measure(
         log(f"{project.name}: no test results; the runner said:\n{tail}")
     types_before = mypy_errors(project, python, base) if project.mypy else []
     for side, tree in sides:
-        if project.mypy:
+        if project.mypy and side.files:
             check_types(project, python, types_before, base, tree, root, side)
         check_scripts(project, python, base, tree, side)
         if not side.files:
@@ -787,7 +793,12 @@ def measure(
                 "scripts": [
                     {"file": name, "same": same, "diff": diff} for name, same, diff in side.scripts
                 ],
-                "mypy": side.mypy,
+                "mypy": side.mypy
+                or (
+                    {"before": len(types_before), "after": len(types_before)}
+                    if project.mypy
+                    else {}
+                ),
             }
             for side, _ in sides
         },
