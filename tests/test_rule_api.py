@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import pickle
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
+from corpus import all_fixtures
 
 from prodlint.analysis.context import Context
 from prodlint.cache import Cache, CacheEntry
@@ -167,3 +169,33 @@ def test_loading_cached_findings_imports_no_rule_module(tmp_path: Path) -> None:
     )
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def _holds_a_node(value: object) -> bool:
+    if isinstance(value, ast.AST):
+        return True
+    if isinstance(value, (tuple, list, frozenset, set)):
+        return any(_holds_a_node(item) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return any(_holds_a_node(getattr(value, f.name)) for f in dataclasses.fields(value))
+    return False
+
+
+def test_every_payload_in_the_corpus_is_a_small_frozen_picklable_record() -> None:
+    """Findings cross processes and sit in the cache: a payload must pickle to an equal
+    value, be a frozen dataclass, and hold no ``ast`` node (the tree is gone by then)."""
+    checker = Checker(Config(), rules=list(all_rules().values()))
+    kinds: set[str] = set()
+    for fixture in all_fixtures():
+        text = fixture.path.read_text(encoding="utf-8")
+        for finding in checker.check_text(text, fixture.relative):
+            payload = finding.payload
+            if payload is None:
+                continue
+            kind = type(payload)
+            kinds.add(kind.__name__)
+            assert dataclasses.is_dataclass(payload), kind
+            assert kind.__dataclass_params__.frozen, kind  # type: ignore[attr-defined]
+            assert not _holds_a_node(payload), kind
+            assert pickle.loads(pickle.dumps(payload)) == payload, kind
+    assert len(kinds) >= 8, kinds  # the fixable families all reached
