@@ -810,7 +810,9 @@ def _judge_binding(
     touching = {
         id(use.statement)
         for use in flow.uses(name)
-        if not (
+        # Testing it (``if not proc:``) cannot fail.
+        if use.kind != "test"
+        and not (
             shown.removesuffix("()") in CLOSES_ON_FAILED_CONNECT
             and use.kind == "method"
             and use.attr == "connect"
