@@ -146,6 +146,9 @@ def test_a_payload_survives_pickling_and_is_unpacked_on_demand() -> None:
     # Pickled again after unpacking, it is the same.
     again = pickle.loads(pickle.dumps(loaded))
     assert again.payload_as(WithPayload).name == "conn"
+    # The runner re-labels cached findings with the path as shown; still packed, it keeps.
+    packed = pickle.loads(pickle.dumps(finding))
+    assert dataclasses.replace(packed, path="y.py").payload_as(WithPayload).end == 5
 
 
 def test_loading_cached_findings_imports_no_rule_module(tmp_path: Path) -> None:
