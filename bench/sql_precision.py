@@ -103,7 +103,8 @@ def recall(bandit: Path) -> tuple[int, int, list[str]]:
         expected_total += len(expected)
         found_total += len(expected & found)
         report.append(
-            f"  {name}: {len(expected & found)}/{len(expected)} sink calls with non-constant SQL flagged"
+            f"  {name}: {len(expected & found)}/{len(expected)} sink calls"
+            " with non-constant SQL flagged"
             f"; missed lines {sorted(expected - found)}; extra lines {sorted(found - expected)}"
         )
     return found_total, expected_total, report
@@ -317,7 +318,8 @@ def semgrep_score(
                 misses.append(f"  {path}:{a}: {label}: {text.splitlines()[a - 1].strip()[:100]}")
     right = sum("prodlint right" in m for m in misses)
     out = [
-        f"semgrep-rules SQL-injection tests: {len(tests)} files, {positives} ruleid, {negatives} ok lines"
+        f"semgrep-rules SQL-injection tests: {len(tests)} files, {positives} ruleid,"
+        f" {negatives} ok lines"
     ]
     for tool, (found, false) in totals.items():
         out.append(

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from corpus import FIXABLE
+
 from prodlint.cli import main
 
 APP = """import logging
@@ -342,10 +342,12 @@ def test_cache_follows_models_declared_in_other_files(
     (project / "models.py").write_text(
         "from django.db import models\n\n\n"
         "class Author(models.Model):\n    name = models.CharField(max_length=50)\n\n\n"
-        "class Book(models.Model):\n    author = models.ForeignKey(Author, on_delete=models.CASCADE)\n"
+        "class Book(models.Model):\n"
+        "    author = models.ForeignKey(Author, on_delete=models.CASCADE)\n"
     )
     (project / "views.py").write_text(
-        "from models import Book\n\n\ndef names():\n    return [book.author.name for book in Book.objects.all()]\n"
+        "from models import Book\n\n\ndef names():\n"
+        "    return [book.author.name for book in Book.objects.all()]\n"
     )
     relation = [("views.py", 5, "PRD202")]
     assert found(capsys, "--select", "PRD2", "views.py", "models.py") == relation

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from corpus import Fixture, all_fixtures
 from libcst.codemod import CodemodContext, CodemodTest
 
-from corpus import Fixture, all_fixtures
 from prodlint.codemods.rules import COMMANDS, RuleFixCommand
 from prodlint.config import Config
 from prodlint.engine import Checker

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from corpus import ROOT
 
 BIN = Path(sys.executable).parent
@@ -166,7 +165,8 @@ def test_precommit_with_only_the_view_staged(project: Path, tmp_path: Path) -> N
     entry = " ".join(hook_entry("prodlint"))
     (project / ".pre-commit-config.yaml").write_text(
         "repos:\n- repo: local\n  hooks:\n  - id: prodlint\n    name: prodlint\n"
-        f"    entry: {entry}\n    language: system\n    types_or: [python, pyi]\n    require_serial: true\n"
+        f"    entry: {entry}\n    language: system\n    types_or: [python, pyi]\n"
+        "    require_serial: true\n"
     )
     git(project, "add", ".pre-commit-config.yaml", VIEW)
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
@@ -188,7 +188,10 @@ def test_config_is_each_files_own_whatever_the_order(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.prodlint]\nselect = ["PRD501"]\n')
     (tmp_path / "legacy").mkdir()
     (tmp_path / "legacy" / "pyproject.toml").write_text('[tool.prodlint]\nselect = ["PRD502"]\n')
-    code = 'import logging\n\nlogger = logging.getLogger(__name__)\n\n\ndef f(name):\n    logger.info(f"hi {name}")\n    print(name)\n'
+    code = (
+        "import logging\n\nlogger = logging.getLogger(__name__)\n\n\n"
+        'def f(name):\n    logger.info(f"hi {name}")\n    print(name)\n'
+    )
     (tmp_path / "a.py").write_text(code)
     (tmp_path / "legacy" / "b.py").write_text(code)
     forward = prodlint_json(tmp_path, "--no-cache", "a.py", "legacy/b.py")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import ast
 
+from corpus import all_fixtures
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from corpus import all_fixtures
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.fixer import fix_text

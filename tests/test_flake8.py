@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from corpus import FIXTURES
 
 BIN = Path(sys.executable).parent

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from corpus import FIXABLE, ROOT
+
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.fixer import fix_text
@@ -62,7 +62,10 @@ def test_documented_remote_hook_pinned_to_a_commit(tmp_path: Path) -> None:
 
 DOCS = ROOT / "docs" / "frontends.md"
 LEGACY = "def charge(order):\n    try:\n        order.pay()\n    except Exception:\n        pass\n"
-NEW = "\n\ndef refund(order):\n    try:\n        order.refund()\n    except Exception:\n        pass\n"
+NEW = (
+    "\n\ndef refund(order):\n    try:\n        order.refund()\n    except Exception:\n"
+    "        pass\n"
+)
 
 
 def documented_configs() -> list[str]:

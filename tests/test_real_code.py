@@ -17,8 +17,8 @@ import warnings
 from pathlib import Path
 
 import pytest
-
 from pinned_sdists import sdist
+
 from prodlint.source import MAX_FILE_BYTES
 
 pytestmark = pytest.mark.slow

@@ -16,11 +16,11 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import pydantic
 import pytest
 import yaml
-from pydantic_sarif.model import StaticAnalysisResultsFormatSarifVersion210JsonSchema as SarifLog
-
 from corpus import FIXTURES
+from pydantic_sarif.model import StaticAnalysisResultsFormatSarifVersion210JsonSchema as SarifLog
 
 BIN = Path(sys.executable).parent
 # Offline and quiet: no metrics, no version check against the network.
@@ -62,7 +62,7 @@ def test_sarif_of_the_corpus_is_valid(corpus: Path) -> None:
     run = document["runs"][0]
     assert len(run["results"]) == len(findings) > 0
     rules = run["tool"]["driver"]["rules"]
-    for result, finding in zip(run["results"], findings):
+    for result, finding in zip(run["results"], findings, strict=True):
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"] == finding["code"]
         location = result["locations"][0]["physicalLocation"]
         assert location["artifactLocation"]["uri"] == finding["path"]
@@ -81,7 +81,7 @@ def test_sarif_without_findings_is_valid(corpus: Path) -> None:
 def test_the_validator_rejects_broken_sarif(corpus: Path) -> None:
     document = json.loads(check(corpus, "sarif", "fixtures"))
     document["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = 0
-    with pytest.raises(Exception):
+    with pytest.raises((pydantic.ValidationError, jsonschema.ValidationError)):
         validate(document)
 
 
@@ -90,9 +90,10 @@ def test_github_format_prints_one_annotation_per_finding(corpus: Path) -> None:
     findings = json.loads(check(corpus, "json", "fixtures"))["findings"]
     assert len(lines) == len(findings) > 0
     pattern = re.compile(
-        r"^::(error|warning|notice) file=([^,]+),line=(\d+),col=(\d+),endLine=\d+,endColumn=\d+,title=(PRD\d{3})::(PRD\d{3}) .+$"
+        r"^::(error|warning|notice) file=([^,]+),line=(\d+),col=(\d+),"
+        r"endLine=\d+,endColumn=\d+,title=(PRD\d{3})::(PRD\d{3}) .+$"
     )
-    for line, finding in zip(lines, findings):
+    for line, finding in zip(lines, findings, strict=True):
         match = pattern.match(line)
         assert match, line
         assert (match[2], int(match[3]), int(match[4]), match[5]) == (
@@ -104,7 +105,10 @@ def test_github_format_prints_one_annotation_per_finding(corpus: Path) -> None:
 
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "frontends.md"
-FINDING = 'import logging\n\nlog = logging.getLogger(__name__)\n\n\ndef f(name):\n    log.info(f"hi {name}")\n'
+FINDING = (
+    "import logging\n\nlog = logging.getLogger(__name__)\n\n\n"
+    'def f(name):\n    log.info(f"hi {name}")\n'
+)
 
 
 def documented_ci_steps(marker: str) -> tuple[str, list[str]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from corpus import ROOT
+
 from prodlint.cli import main
 from prodlint.config import Config
 from prodlint.engine import Checker

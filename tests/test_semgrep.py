@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from corpus import ANNOTATION, FIXTURES, ROOT, Fixture, all_fixtures
+
 from prodlint.registry import all_rules
 
 BIN = Path(sys.executable).parent
@@ -195,7 +195,7 @@ def test_corpus_through_semgrep_test(family: str, tmp_path: Path) -> None:
     report = semgrep_test(tmp_path)
     assert report["config_with_errors"] == [], report["config_with_errors"]
     failures = []
-    for config, result in report["results"].items():  # type: ignore[union-attr]
+    for result in report["results"].values():  # type: ignore[union-attr]
         for code, check in result["checks"].items():
             if check["passed"]:
                 continue

@@ -182,6 +182,10 @@ def check_with_baseline(
     if result.known or result.gone:
         note = f"prodlint: {result.known} finding{'s' if result.known != 1 else ''} in the baseline"
         if result.gone:
-            note += f"; {result.gone} baselined finding{'s' if result.gone != 1 else ''} fixed (rewrite the baseline to drop them)"
+            plural = "s" if result.gone != 1 else ""
+            note += (
+                f"; {result.gone} baselined finding{plural} fixed"
+                " (rewrite the baseline to drop them)"
+            )
         sys.stderr.write(note + "\n")
     return result.new

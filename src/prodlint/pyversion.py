@@ -91,7 +91,8 @@ def syntax_error_message(error: SyntaxError, text: str) -> str:
     (major, minor), feature = guess
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
     return (
-        f"{message}; this looks like Python {major}.{minor} syntax ({feature}) and prodlint runs on "
-        f"Python {running}: run prodlint under Python {major}.{minor} or newer "
-        f"(e.g. `python{major}.{minor} -m pip install prodlint`, or `uvx --python {major}.{minor} prodlint`)"
+        f"{message}; this looks like Python {major}.{minor} syntax ({feature}) and prodlint "
+        f"runs on Python {running}: run prodlint under Python {major}.{minor} or newer "
+        f"(e.g. `python{major}.{minor} -m pip install prodlint`, "
+        f"or `uvx --python {major}.{minor} prodlint`)"
     )

@@ -156,7 +156,8 @@ def render_github(findings: Sequence[Finding]) -> str:
     level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
     return "".join(
         f"::{level[f.severity]} file={prop(f.path)},line={f.line},col={f.col},"
-        f"endLine={f.end_line},endColumn={f.end_col},title={prop(f.code)}::{escape(f'{f.code} {f.message}')}\n"
+        f"endLine={f.end_line},endColumn={f.end_col},title={prop(f.code)}::"
+        f"{escape(f'{f.code} {f.message}')}\n"
         for f in findings
     )
 

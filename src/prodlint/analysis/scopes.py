@@ -14,7 +14,7 @@ SCOPE_NODES = (*FUNCTION_NODES, ast.ClassDef)
 # ``try/except*`` (3.11+) has the same fields as ``try``.
 TRY_NODES: tuple[type[ast.Try], ...] = (
     ast.Try,
-    *([getattr(ast, "TryStar")] if hasattr(ast, "TryStar") else []),
+    *([ast.TryStar] if hasattr(ast, "TryStar") else []),
 )
 
 
