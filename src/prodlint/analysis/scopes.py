@@ -11,10 +11,11 @@ from prodlint.analysis.walk import CHILD_FIELDS
 
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 SCOPE_NODES = (*FUNCTION_NODES, ast.ClassDef)
-# ``try/except*`` (3.11+) has the same fields as ``try``.
+# ``try/except*`` (3.11+) has the same fields as ``try``; read through getattr so the
+# tuple keeps ``ast.Try``'s type for the fields both share.
 TRY_NODES: tuple[type[ast.Try], ...] = (
     ast.Try,
-    *([ast.TryStar] if hasattr(ast, "TryStar") else []),
+    *([getattr(ast, "TryStar")] if hasattr(ast, "TryStar") else []),  # noqa: B009
 )
 
 
