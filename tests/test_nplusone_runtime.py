@@ -434,7 +434,7 @@ PROJECT_VIEWS = [
     "all_titled_keepers",
 ]
 # Not flagged: the project's queryset method or the manager's get_queryset loads it.
-PROJECT_LOADED = ["loaded_shelf_keepers", "volume_shelves"]
+PROJECT_LOADED = ["loaded_shelf_keepers", "volume_shelves", "prefetched_keepers"]
 
 
 @pytest.fixture(scope="module")
@@ -508,7 +508,24 @@ def test_django_rows_a_project_method_loads_are_constant(
         # a shelf per row, two volumes per row
         assert len(data) == rows * (2 if view == "volume_shelves" else 1)  # type: ignore[arg-type]
         counts.append(count)
-    assert counts == [1, 1]
+    # shelves, their volumes, the volumes' keepers for the prefetch; one join otherwise
+    assert counts == ([3, 3] if view == "prefetched_keepers" else [1, 1])
+
+
+def test_django_rows_of_a_prefetched_relation_a_method_returns_are_per_row_below(
+    project_views: tuple[ModuleType, dict[str, object]],
+) -> None:
+    """Reported without a fix: ``shelf.all_volumes()`` is served by the outer prefetch of
+    ``volumes``, but each volume's keeper is a query (the fix belongs to the outer
+    prefetch, ``volumes__keeper``, which prefetched_keepers shows to be constant)."""
+    module, _ = project_views
+    counts = []
+    for rows in (3, 6):
+        seed_project(module, rows)
+        count, data = django_queries(module.unloaded_keepers)
+        assert data == module.prefetched_keepers()
+        counts.append(count)
+    assert counts[1] - counts[0] >= 6, counts
 
 
 # --- one row's related rows: signal handlers, annotated parameters ----------------------

@@ -19,6 +19,7 @@ import ast
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.imports import last_name
@@ -670,8 +671,41 @@ def method_rows(
         return None
     later = eager_lookups(links[1:])
     eager = None if rows.eager is None or later is None else rows.eager | later
-    fixable = not rows.methods & UNFIXABLE and rows.statement
+    served = _prefetch_served(ctx, receiver, summary)
+    if served is not False:
+        # Rows from the outer query's prefetch cache: an eager load added here would
+        # bypass it (a query per outer row); the outer prefetch is the place.
+        eager = None if served is None or eager is None else eager | served
+    fixable = not rows.methods & UNFIXABLE and rows.statement and served is False
     return QuerySource(rows.framework, rows.model, expr, links, fixable, eager, anchor=0)
+
+
+def _prefetch_served(
+    ctx: Context, receiver: ast.expr, summary: Summary
+) -> set[str] | Literal[False] | None:
+    """A method returning ``self.<rel>.all()`` called on a row of a loop whose query
+    prefetched ``<rel>``: the prefetch serves it, with what it loaded below (``<rel>__x``);
+    None when that query's loads are unknown (cannot tell); False when no prefetch serves
+    the rows."""
+    returns = summary.returns or ()
+    attrs = {returned.attr for returned in returns}
+    if (
+        not returns
+        or len(attrs) != 1
+        or any(r.kind != "relation" or not r.methods <= {"all"} for r in returns)
+        or not isinstance(receiver, ast.Name)
+        or binding_loop(ctx, receiver.id) is None
+    ):
+        return False
+    outer = loop_source(ctx, receiver.id)
+    if outer is None:
+        return False
+    if outer.eager is None:
+        return None
+    head = f"{attrs.pop()}__"
+    if not any(lookup == head[:-2] or lookup.startswith(head) for lookup in outer.eager):
+        return False
+    return {lookup[len(head) :] for lookup in outer.eager if lookup.startswith(head)}
 
 
 def written_eager(ctx: Context, iterable: ast.expr) -> set[str]:
