@@ -69,6 +69,7 @@ DJANGO_REPORTED_ONLY = [
     "review_counts_by_id",
     "publishers_by_tag",
     "credited_books",
+    "tag_prefetched_authors",
 ]
 # N+1 views where the eager load would raise (only() + select_related: FieldError; iterator()
 # + prefetch_related without chunk_size: ValueError; select_related on one side of a union:
@@ -760,3 +761,19 @@ def test_django_prefetch_of_a_property_the_loop_reads_serves_count(
         assert len(found) == rows  # type: ignore[arg-type]
         counts.append(count)
     assert counts == [2, 2]
+
+
+def test_django_prefetch_done_with_one_row_serves_its_related_rows(
+    django_views: tuple[ModuleType, dict[str, object]],
+) -> None:
+    """Not flagged: ``Tag.objects.prefetch_related("book_set__publisher").get(...)`` serves
+    ``tag.book_set.all()`` and each book's publisher: three queries however many books."""
+    module, _ = django_views
+    counts = []
+    for rows in (3, 6):
+        seed_django(module, rows)
+        tag = module.Tag.objects.get(name="tag0")
+        count, names = django_queries(lambda: module.tag_prefetched_publishers(tag.pk))  # noqa: B023
+        assert len(names) == rows  # type: ignore[arg-type]
+        counts.append(count)
+    assert counts == [3, 3]

@@ -658,6 +658,8 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
     related = _related_source(ctx, base, links, expr, index, depth)
     if related is None and links and (model := single_row_model(ctx, base)) is not None:
         related = _manager_rows(model, links, expr, index, 0)
+        if related is not None and isinstance(base, ast.Name):
+            _served_by_row_prefetch(ctx, base, links, related)
     if (
         related is None
         and links
@@ -772,6 +774,27 @@ def _passed_eager(ctx: Context, param: ast.arg) -> set[str] | None:
         return common if common is not None else set()
 
     return ctx.memo(f"nplusone.passed.{id(func)}.{param.arg}", scan)
+
+
+def _served_by_row_prefetch(
+    ctx: Context, row: ast.Name, links: list[Link], source: QuerySource
+) -> None:
+    """``tag = Tag.objects.prefetch_related("books__publisher").get(...)`` then
+    ``tag.books.all()``: the rows come from the prefetch cache with what it loaded below
+    them; no fix then (an eager load on the manager would bypass the cache)."""
+    found = assigned_chain(ctx, row.id)
+    if found is None or not isinstance(found[0], ast.expr) or len(links) != 2:
+        return
+    if links[1].call is None or links[1].name not in PREFETCH_SERVED:
+        return
+    outer = eager_lookups(chain(_unwrap(found[0]))[1])
+    head = links[0].name
+    if outer is None:
+        source.eager, source.local = None, False
+    elif any(lookup == head or lookup.startswith(head + "__") for lookup in outer):
+        below = {lookup[len(head) + 2 :] for lookup in outer if lookup.startswith(head + "__")}
+        source.eager = None if source.eager is None else source.eager | below
+        source.local = False
 
 
 def _manager_rows(
