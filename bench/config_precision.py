@@ -28,6 +28,7 @@ import re
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -41,6 +42,16 @@ from prodlint.model import Finding
 from prodlint.paths import DEFAULT_TEST_PATHS, path_matches
 from prodlint.registry import all_rules
 
+# Application code (where request handlers and settings modules live), read from public
+# repositories fetched as bare git directories (the ``fetch`` tool's mirrors); each is
+# skipped when absent. (mirror folder, path inside the repository)
+APP_REPOS = {
+    "healthchecks": ("healthchecks+healthchecks", "."),
+    "redash": ("getredash+redash", "redash"),
+    "netbox": ("netbox-community+netbox", "netbox"),
+    "fastapi-template": ("fastapi+full-stack-fastapi-template", "backend"),
+}
+MIRRORS = Path("/work/.mirror")
 TREES = {
     "requests": ("requests==2.32.3", "src"),
     "urllib3": ("urllib3==2.2.3", "src"),
@@ -48,13 +59,14 @@ TREES = {
     "django": ("django==5.2.8", "django"),
     "flask": ("flask==3.1.3", "src"),
 }
-BANDIT_TESTS = "B105,B106,B107,B113,B501"
+BANDIT_TESTS = "B105,B106,B107,B108,B113,B501"
 BANDIT = "bandit==1.9.4"
 BANDIT_EXAMPLES = (
     "hardcoded-passwords.py",
     "requests-missing-timeout.py",
     "requests-ssl-verify-disabled.py",
     "flask_debug.py",
+    "hardcoded-tmp.py",
 )
 BANDIT_TO_PRODLINT = {
     "B105": "PRD402",
@@ -63,6 +75,7 @@ BANDIT_TO_PRODLINT = {
     "B113": "PRD403",
     "B501": "PRD404",
     "B201": "PRD405",
+    "B108": "PRD407",
 }
 SEMGREP_CASES = {
     "python/jwt/security/jwt-hardcode.py": {"jwt-python-hardcoded-secret": "PRD402"},
@@ -81,6 +94,20 @@ SEMGREP_REPOS = (
     Path.home() / "src" / "semgrep-rules",
 )
 ANNOTATION = re.compile(r"#\s*(ruleid|ok)\s*:\s*([\w.-]+)")
+
+
+def app_tree(git_dir: Path, inside: str, target: Path) -> Path | None:
+    """``inside`` of the repository's HEAD, unpacked under ``target``; None without a mirror."""
+    if not git_dir.is_dir():
+        return None
+    target.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "archive", "HEAD", inside],
+        capture_output=True,
+        check=False,
+    )
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=False)
+    return target / inside
 
 
 def checker() -> Checker:
@@ -293,6 +320,14 @@ def main() -> None:
     }
     if not args.skip_stdlib:
         trees["stdlib"] = Path(sysconfig.get_paths()["stdlib"])
+    scratch = tempfile.TemporaryDirectory(prefix="config-precision-")
+    for name, (mirror, inside) in APP_REPOS.items():
+        unpacked = app_tree(MIRRORS / mirror / "repo", inside, Path(scratch.name) / name)
+        if unpacked is None:
+            source = mirror.replace("+", "/")
+            print(f"{name}: no mirror at {MIRRORS / mirror} (fetch github:{source}); skipped")
+        else:
+            trees[name] = unpacked
     print(
         "False alarms on real code "
         "(prodlint skips test files; bandit counted outside them and in all):"

@@ -30,6 +30,7 @@ BANDIT_TO_PRODLINT = {
     "B113": "PRD403",
     "B501": "PRD404",
     "B201": "PRD405",
+    "B108": "PRD407",
 }
 # Lines bandit labels that prodlint leaves alone on purpose, and why.
 EXPLAINED_MISSES = {
@@ -48,6 +49,7 @@ EXAMPLES = (
     "requests-missing-timeout.py",
     "requests-ssl-verify-disabled.py",
     "flask_debug.py",
+    "hardcoded-tmp.py",
 )
 
 
