@@ -301,7 +301,7 @@ a print nobody configured logging for disappears; `end=` and `flush=` are droppe
 text is the same otherwise (`sep` is kept; f-strings, `%` and `.format()` become lazy `%s`
 arguments only where that is exact). `file=sys.stderr` becomes `warning` (or `error` when
 the text says error/failed), a print of the caught exception inside `except` becomes
-`logger.exception`. The fix reuses the module's standard library logger or adapter
+`logger.exception` when the text says error/failed, else `warning`. The fix reuses the module's standard library logger or adapter
 (`log = logging.getLogger(...)`, `logging.LoggerAdapter(...)`, a module class deriving
 from them) when one is bound at the module's top level before the print's statement;
 otherwise it adds `import logging` and `logger = logging.getLogger(__name__)` after the
@@ -512,7 +512,10 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
                 for inner in ast.walk(arg)
             )
         ):
-            level = "exception"
+            # A report of the failure gets its traceback; a handled problem the code goes
+            # on from (Django's "the member ... is invalid" for a corrupt tar member) is a
+            # warning: ERROR mails a Django site's admins.
+            level = "exception" if any(word in text for word in ERROR_WORDS) else "warning"
         return level, pieces
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
