@@ -301,7 +301,8 @@ a print nobody configured logging for disappears; `end=` and `flush=` are droppe
 text is the same otherwise (`sep` is kept; f-strings, `%` and `.format()` become lazy `%s`
 arguments only where that is exact). `file=sys.stderr` becomes `warning` (or `error` when
 the text says error/failed), a print of the caught exception inside `except` becomes
-`logger.exception` when the text says error/failed, else `warning`. The fix reuses the module's standard library logger or adapter
+`logger.exception` when the text says error/failed, else `warning`. The fix reuses the
+module's standard library logger or adapter
 (`log = logging.getLogger(...)`, `logging.LoggerAdapter(...)`, a module class deriving
 from them) when one is bound at the module's top level before the print's statement;
 otherwise it adds `import logging` and `logger = logging.getLogger(__name__)` after the
