@@ -54,6 +54,7 @@ NAMESPACE_HOSTS = frozenset(
         "www.xml.org",
         "ogp.me",
         "schema.org",
+        "json.schemastore.org",
     }
 )
 RESERVED_SUFFIXES = (
@@ -107,6 +108,9 @@ PRIVATE_SUFFIXES = (
     ".localhost",
 )
 PRIVATE_IPV4 = re.compile(r"^(?:10\.|127\.|192\.168\.|172\.(?:1[6-9]|2[0-9]|3[01])\.|0\.0\.0\.0$)")
+# Names whose URL carries a per-deployment key even on a public host (Sentry DSNs,
+# Slack/Discord webhooks).
+PER_DEPLOYMENT_NAME = re.compile(r"(?:^|_)(?:dsn|webhook|webhook_url|hook_url)$", re.IGNORECASE)
 # Keys of a mapping that already holds one value per environment.
 ENVIRONMENT_KEYS = frozenset(
     {"production", "prod", "live", "sandbox", "staging", "stage", "test", "testing", "dev"}
@@ -497,6 +501,11 @@ NOT_SECRET_COLLECTION = re.compile(
     re.IGNORECASE,
 )
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+# Key and signature algorithm names: what a key is, never the key.
+ALGORITHM_NAMES = frozenset(
+    {"RSA", "DSA", "EC", "ECDSA", "ED25519", "ED448", "X25519", "HS256", "HS384", "HS512"}
+    | {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "EDDSA", "AES", "HMAC"}
+)
 # Rate-limit specs (``"5/m"``, ``"20/m/ip,5/m/key"``, ``"100/hour"``).
 RATE_SPEC = re.compile(r"^\d+/\d*[a-z]+(?:/\w+)?(?:,\s*\d+/\d*[a-z]+(?:/\w+)?)*$")
 
@@ -507,7 +516,13 @@ def is_placeholder_secret(value: str, name: str | None) -> bool:
     the name they are bound to (``PASSWORD_FIELD = "password"``, ``token = "csrftoken"``)."""
     text = value.strip()
     lower = text.lower()
-    if len(text) < 3 or len(set(lower)) <= 2 or text in HTTP_METHODS or RATE_SPEC.match(text):
+    if (
+        len(text) < 3
+        or len(set(lower)) <= 2
+        or text in HTTP_METHODS
+        or text.upper() in ALGORITHM_NAMES
+        or RATE_SPEC.match(text)
+    ):
         return True  # "", "xx", "****", "...", an HTTP verb, a rate limit
     if lower in PLACEHOLDER_WORDS or lower.startswith(PLACEHOLDER_PREFIXES):
         return True

@@ -123,6 +123,8 @@ def _secret_name(where: Destination, ctx: Context) -> str | None:
     if name.startswith("__") or not SECRET_NAME.search(name) or NOT_A_SECRET_NAME.search(name):
         return None
     if where.kind == "key":
+        if "." in name:
+            return None  # a dotted path names code (``"...rsa.generate_private_key": "RSA"``)
         # The dict's own name, or the function that builds it (``def RATE_LIMITS(self): ret
         # = {...}``), says what its values are.
         function = ctx.enclosing_function()

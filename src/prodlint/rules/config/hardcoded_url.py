@@ -20,6 +20,7 @@ from prodlint.rules.config.common import (
     ENVIRONMENT_KEYS,
     HOST_NAME,
     LOCAL_HOSTS,
+    PER_DEPLOYMENT_NAME,
     Address,
     address_variable,
     config_name,
@@ -49,9 +50,14 @@ def _integration_constant(name: str, where: Destination, address: Address, ctx: 
     "sandbox": {...}}``) is already chosen per deployment."""
     if where.kind == "key" and ENVIRONMENT_KEYS.intersection(w.lower() for w in where.outer):
         return True
+    if not is_private_host(address.host) and (address.scheme or "").startswith(("http", "ws")):
+        # A public web host bound to a name is a vendor's API, a link or an identifier
+        # (``API_BASE = "https://api.500px.com/v1"``, ``SCHEMA_URI``), the same in every
+        # deployment; only a DSN or webhook (a per-deployment key in a URL) is config.
+        return not PER_DEPLOYMENT_NAME.search(name)
     if name.isupper() or where.kind not in ("name", "attribute"):
         return False
-    return in_class_body(ctx) or not is_private_host(address.host)
+    return in_class_body(ctx)
 
 
 def _host_setting(name: str, where: Destination, address: Address) -> bool:
@@ -94,9 +100,11 @@ given), settings in a module of documented defaults that deployments override (D
 documentation links and RFC 2606 example domains outside a
 client call, lower-case class attributes (`access_token_url = "https://..."` on an OAuth
 adapter: a framework hook filled in for one integration, the same in every deployment),
-lower-case locals and attributes holding a public host (`url =
-"https://api.twitter.com/oauth/authorize"`: a vendor's endpoint; loopback, private
-addresses, single-label and `.internal`-style hosts stay flagged), entries of a mapping
+names bound to a public web host (`API_BASE = "https://api.500px.com/v1"`, `url =
+"https://api.twitter.com/oauth/authorize"`, `SCHEMA_URI`: a vendor's API, a link or an
+identifier, the same in every deployment; `*_DSN` and webhook URLs, loopback, private
+addresses, single-label and `.internal`-style hosts stay flagged, and so does any
+address passed straight to a client), entries of a mapping
 keyed by environment (`{"production": {...}, "sandbox": {...}}`), and test files.
 
 A literal is fixed only when no other value in the file reads (or is fixed to read) the
