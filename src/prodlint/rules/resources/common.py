@@ -188,6 +188,13 @@ CONNECT_ON_HOST = frozenset(
 # Clients whose ``connect()`` closes what it opened when it fails (SMTP's reading of the
 # greeting closes the socket on any error), so a failed connect leaks nothing.
 CLOSES_ON_FAILED_CONNECT = frozenset({"smtplib.SMTP", "smtplib.SMTP_SSL", "smtplib.LMTP"})
+# Clients that connect on their first request, not when made: until one of these methods
+# is called there is nothing to close (a test reading ``conn.host`` back).
+_HTTP_OPENING = frozenset({"request", "connect", "putrequest", "endheaders", "send"})
+CONNECTS_ON_USE: Mapping[str, frozenset[str]] = {
+    "http.client.HTTPConnection": _HTTP_OPENING,
+    "http.client.HTTPSConnection": _HTTP_OPENING,
+}
 # Any ``<ssl context>.wrap_socket(sock)``: the context is rarely resolvable by name.
 METHOD_RESOURCES: Mapping[str, Resource] = {"wrap_socket": SOCKET}
 # ``Path(p).open()``: a path made on the spot and opened (a path held in a variable could be
@@ -559,6 +566,8 @@ def _judge_resource(call: ast.Call, found: tuple[str, Resource], ctx: Context) -
         # ``open(path).read()``: nothing is left to close it but the garbage collector.
         return _temporary(call, kind, shown, depth == 2, ctx)
     if kind_of_use == "attribute":
+        if qualified in CONNECTS_ON_USE:
+            return None  # ``HTTPConnection(host).port``: not connected yet
         return _temporary(call, kind, shown, depth == 2, ctx)  # ``urlopen(url).status``
     if kind_of_use == "argument":
         if used_by is not None and _borrows(used_by, ctx):
@@ -573,11 +582,14 @@ def _judge_resource(call: ast.Call, found: tuple[str, Resource], ctx: Context) -
     if len(parent.targets) != 1 or not isinstance(parent.targets[0], ast.Name):
         return None
     name = parent.targets[0].id
+    opening = CONNECTS_ON_USE.get(qualified)
     if qualified in CONNECT_ON_HOST and not (
         call.args or any(keyword.arg in ("host", None) for keyword in call.keywords)
     ):
+        opening = frozenset({"connect"})
+    if opening is not None:
         flow = flow_of(ctx, func)
-        if not any(use.kind == "method" and use.attr == "connect" for use in flow.uses(name)):
+        if not any(use.kind == "method" and use.attr in opening for use in flow.uses(name)):
             return None  # never connected: nothing to close
     return _judge_binding(parent, name, func, kind, shown, depth == 2, ctx)
 
@@ -780,6 +792,8 @@ def _judge_binding(
         return None
     if any(use.kind == "captured" for use in flow.uses(name)):
         return None
+    if any(_given_a_socket(use, name) for use in flow.uses(name)):
+        return None  # ``conn.sock = FakeSocket()``: it opens nothing of its own
     reached = flow.uses_reached_from(stmt, name)
     closes: list[ast.stmt] = []
     for use in reached:
@@ -841,6 +855,23 @@ def _judge_binding(
         return Verdict(code, state, shown)  # type: ignore[arg-type]
     safety, payload, anchor = plan
     return Verdict(code, state, shown, safety, payload, anchor)  # type: ignore[arg-type]
+
+
+def _given_a_socket(use: Use, name: str) -> bool:
+    """``name.sock = ...``: a client (``HTTPConnection``, ``FTP``, ``SMTP``) handed the
+    socket it is to use connects nothing itself; whoever made that socket closes it."""
+    statement = use.statement
+    return (
+        use.kind == "attribute"
+        and use.attr == "sock"
+        and isinstance(statement, ast.Assign)
+        and any(
+            isinstance(target, ast.Attribute)
+            and target.attr == "sock"
+            and _is_name(target.value, name)
+            for target in statement.targets
+        )
+    )
 
 
 def _with_guards(closes: list[ast.stmt], name: str, flow: FunctionFlow) -> list[ast.stmt]:
