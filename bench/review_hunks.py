@@ -263,9 +263,9 @@ def table(hunks: Sequence[Hunk], labels: dict[str, dict[str, str]]) -> str:
             f"{rule:8} {tier:7} "
             + " ".join(f"{counts[(rule, tier, column)]:>9}" for column in columns)
         )
-    for tier in TIERS:
+    for tier in (*TIERS, "both"):
         total = {
-            column: sum(counts[(rule, t, column)] for rule, t in rows if t == tier)
+            column: sum(counts[(rule, t, column)] for rule, t in rows if tier in (t, "both"))
             for column in columns
         }
         labelled = sum(total[verdict] for verdict in VERDICTS)
