@@ -93,7 +93,8 @@ def check(
     config: Path,
     output: Path,
     paths: Sequence[str] = (".",),
-) -> tuple[float, int, list[dict[str, object]]]:
+) -> tuple[float, int, list[dict[str, object]], float]:
+    """Wall seconds, peak RSS (kB), the findings and CPU seconds of one check run."""
     command = [
         *PRODLINT,
         "check",
@@ -108,9 +109,9 @@ def check(
         str(output),
         *paths,
     ]
-    seconds, peak_kb, _ = measure_once(command, folder)
+    seconds, peak_kb, _, cpu = measure_once(command, folder)
     findings: list[dict[str, object]] = json.loads(output.read_text())["findings"]
-    return seconds, peak_kb, findings
+    return seconds, peak_kb, findings, cpu
 
 
 def digests(root: Path) -> dict[str, str]:
@@ -216,17 +217,22 @@ class FixReport:
 
     def print(self) -> None:
         print(
-            f"fix --unsafe-fixes --select ALL: {self.files_changed} files changed in {self.fix_seconds} s "
-            f"(second fix {self.second_fix_seconds} s); not fixed (contained failures) {len(self.not_fixed)}; "
-            f"no longer compiling {len(self.broken)}; changed by a second fix {len(self.unsettled)}"
+            f"fix --unsafe-fixes --select ALL: {self.files_changed} files changed "
+            f"in {self.fix_seconds} s (second fix {self.second_fix_seconds} s); "
+            f"not fixed (contained failures) {len(self.not_fixed)}; "
+            f"no longer compiling {len(self.broken)}; "
+            f"changed by a second fix {len(self.unsettled)}"
         )
         print(
-            f"  fixes claimed {self.claimed}, claimed but still reported {len(self.claimed_not_removed)}; "
-            f"offered fixes declined at fix time {sum(self.fixable_left.values())} {self.fixable_left}"
+            f"  fixes claimed {self.claimed}, "
+            f"claimed but still reported {len(self.claimed_not_removed)}; "
+            f"offered fixes declined at fix time {sum(self.fixable_left.values())} "
+            f"{self.fixable_left}"
         )
         print(
-            f"  ruff-format-clean files touched {self.format_clean_touched}: unformatted only on lines prodlint "
-            f"wrote {self.format_changed_on_fixed_lines}, unformatted elsewhere {len(self.format_broken_outside_fix)}"
+            f"  ruff-format-clean files touched {self.format_clean_touched}: "
+            f"unformatted only on lines prodlint wrote {self.format_changed_on_fixed_lines}, "
+            f"unformatted elsewhere {len(self.format_broken_outside_fix)}"
         )
         for label, items in (
             ("not fixed", self.not_fixed),
@@ -252,7 +258,7 @@ def fix_run(sources: dict[str, Path], workdir: Path, config: Path) -> FixReport:
     before = digests(copies)
     texts_before = {name: (copies / name).read_bytes() for name in before}
     format_before = unformatted(copies, sorted(before))
-    _, _, findings_before = check(copies, config, workdir / "fix-before.json")
+    _, _, findings_before, _ = check(copies, config, workdir / "fix-before.json")
     count_before = Counter((str(f["path"]), str(f["code"])) for f in findings_before)
 
     seconds, claimed, stderr = fix(copies, config)
@@ -266,11 +272,13 @@ def fix_run(sources: dict[str, Path], workdir: Path, config: Path) -> FixReport:
         name for name, digest in digests(copies).items() if after.get(name) != digest
     )
 
-    _, _, remaining = check(copies, config, workdir / "fix-after.json")
+    _, _, remaining, _ = check(copies, config, workdir / "fix-after.json")
     count_after = Counter((str(f["path"]), str(f["code"])) for f in remaining)
     # A fix that claimed a finding must have removed it: no more left than before less claimed.
     not_removed = {
-        f"{path} {code}": f"{count_before[(path, code)]} - {number} claimed -> {count_after[(path, code)]}"
+        f"{path} {code}": (
+            f"{count_before[(path, code)]} - {number} claimed -> {count_after[(path, code)]}"
+        )
         for (path, code), number in claimed.items()
         if count_after[(path, code)] > count_before[(path, code)] - number
     }
@@ -341,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     total_files = sum(row[1] for row in rows)
     total_lines = sum(row[2] for row in rows)
     # One run over every tree (absolute paths: findings come back absolute).
-    seconds, peak_kb, findings = check(
+    seconds, peak_kb, findings, cpu = check(
         args.workdir, config, args.workdir / "check.json", [str(root) for root in sources.values()]
     )
     uncheckable = [f for f in findings if f["code"] == "PRD000"]
@@ -359,8 +367,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {name:<12} {files:>6} files {lines:>9} lines")
     print(f"  {'total':<12} {total_files:>6} files {total_lines:>9} lines")
     print(
-        f"check --select ALL: {seconds:.1f} s, {total_lines / seconds:,.0f} lines/s, peak {peak_kb / 1024:.0f} MB, "
-        f"{len(findings)} findings; crashes {len(crashes)}, PRD000 on compilable files {len(wrong)}, "
+        f"check --select ALL: {seconds:.1f} s wall ({cpu:.1f} s CPU), "
+        f"{total_lines / seconds:,.0f} lines/s ({total_lines / cpu:,.0f} per CPU second), "
+        f"peak {peak_kb / 1024:.0f} MB, {len(findings)} findings; crashes {len(crashes)}, "
+        f"PRD000 on compilable files {len(wrong)}, "
         f"PRD000 on files CPython rejects {len(uncheckable) - len(crashes) - len(wrong)}"
     )
     print(
@@ -374,6 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "files": total_files,
         "lines": total_lines,
         "check_seconds": round(seconds, 2),
+        "check_cpu_seconds": round(cpu, 2),
         "lines_per_second": round(total_lines / seconds),
         "peak_mb": round(peak_kb / 1024),
         "findings": dict(by_code),
