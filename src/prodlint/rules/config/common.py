@@ -488,7 +488,9 @@ NOT_A_SECRET_NAME = re.compile(
     r"(?:^|_)(?:names?|prefix|suffix|field|fields|header|param|env|var|path|file|url|length|len|size|type|format"
     r"|pattern|regex|re|template|label|help|message|msg|hint|attr|column|cookie|policy|validators?|hasher"
     # ``access_token_method = "POST"``, ``refresh_token_ttl``: a property of the secret.
-    r"|method|methods|mode|scope|scopes|ttl|lifetime|expiry|expires|timeout|algorithm|alg)$",
+    r"|method|methods|mode|scope|scopes|ttl|lifetime|expiry|expires|timeout|algorithm|alg"
+    # ``ctx["email_password_status"] = "success"``: a page's state about the secret.
+    r"|status|state|result|level|css|icon|style)$",
     re.IGNORECASE,
 )
 # Dicts whose values are all of one non-secret kind, whatever their keys say: in

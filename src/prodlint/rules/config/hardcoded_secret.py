@@ -80,6 +80,8 @@ KEY_CALL_NAMES = {
     "BasicAuth": "",
 }
 AUTH_SCHEMES = ("bearer ", "basic ", "token ")
+# Keys of a dict that describes a form or schema rather than holding settings.
+SCHEMA_KEYS = frozenset({"type", "properties", "required", "title", "widget"})
 # Where a fix can put ``os.environ[...]`` instead of the literal (not a parameter default:
 # a signature must not fail at import).
 FIXABLE_KINDS: tuple[str, ...] = ("name", "attribute", "subscript", "key", "keyword")
@@ -125,6 +127,11 @@ def _secret_name(where: Destination, ctx: Context) -> str | None:
     if where.kind == "key":
         if "." in name:
             return None  # a dotted path names code (``"...rsa.generate_private_key": "RSA"``)
+        holder = where.holder
+        if isinstance(holder, ast.Dict) and SCHEMA_KEYS.intersection(
+            key.value for key in holder.keys if isinstance(key, ast.Constant)
+        ):
+            return None  # a JSON-schema-like form definition: ``"secret": "url"`` names a field
         # The dict's own name, or the function that builds it (``def RATE_LIMITS(self): ret
         # = {...}``), says what its values are.
         function = ctx.enclosing_function()
