@@ -36,7 +36,7 @@ import tempfile
 import time
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -65,10 +65,41 @@ def trees() -> dict[str, Path]:
     return found
 
 
+def is_build_output(root: Path, path: Path) -> bool:
+    """A tree's top-level ``build/``: setuptools' copy of the sources, left in the shared sdist
+    cache by anyone who pip-installed from it (it would count Django's files twice)."""
+    return path.parent == root and path.name == "build" and path.is_dir()
+
+
+def entries(root: Path) -> list[Path]:
+    """What to check of a tree: its top-level folders and .py files, less build output (other
+    files named on the command line would be read as Python)."""
+    return sorted(
+        child
+        for child in root.iterdir()
+        if (child.is_dir() or child.suffix == ".py") and not is_build_output(root, child)
+    )
+
+
+def not_copied(root: Path) -> Callable[[str, list[str]], set[str]]:
+    """``copytree``'s ignore: what ``python_files`` leaves out."""
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        return {
+            name
+            for name in names
+            if name in ("site-packages", "__pycache__")
+            or is_build_output(root, Path(folder) / name)
+        }
+
+    return ignore
+
+
 def python_files(root: Path) -> list[Path]:
     return sorted(
         path
-        for path in root.rglob("*.py")
+        for entry in entries(root)
+        for path in (entry.rglob("*.py") if entry.is_dir() else [entry])
         if path.is_file()
         and not {"site-packages", "__pycache__"} & set(path.relative_to(root).parts)
     )
@@ -249,12 +280,7 @@ def fix_run(sources: dict[str, Path], workdir: Path, config: Path) -> FixReport:
     copies = workdir / "fix"
     shutil.rmtree(copies, ignore_errors=True)
     for name, root in sources.items():
-        shutil.copytree(
-            root,
-            copies / name,
-            ignore=shutil.ignore_patterns("site-packages", "__pycache__"),
-            symlinks=True,
-        )
+        shutil.copytree(root, copies / name, ignore=not_copied(root), symlinks=True)
     before = digests(copies)
     texts_before = {name: (copies / name).read_bytes() for name in before}
     format_before = unformatted(copies, sorted(before))
@@ -350,7 +376,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     total_lines = sum(row[2] for row in rows)
     # One run over every tree (absolute paths: findings come back absolute).
     seconds, peak_kb, findings, cpu = check(
-        args.workdir, config, args.workdir / "check.json", [str(root) for root in sources.values()]
+        args.workdir,
+        config,
+        args.workdir / "check.json",
+        [str(entry) for root in sources.values() for entry in entries(root)],
     )
     uncheckable = [f for f in findings if f["code"] == "PRD000"]
     crashes = [f for f in uncheckable if "internal error" in str(f["message"])]
