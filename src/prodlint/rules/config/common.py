@@ -589,6 +589,9 @@ def in_enum_class(ctx: Context) -> bool:
 
 # Demonstration code, never deployed: examples and documentation sources.
 DEMO_PATHS = ("examples/*", "example/*", "docs/*", "doc/*", "docs_src/*", "samples/*")
+# Test trees under other names than the configured test paths: celery's and kombu's
+# ``t/unit``, ``t/integration``, and ``unit_tests/`` / ``integration_tests/`` folders.
+EXTRA_TEST_PATHS = ("t/unit/*", "t/integration/*", "unit_tests/*", "integration_tests/*")
 
 
 # Modules that hold a framework's or library's documented defaults, which a deployment's
@@ -621,7 +624,8 @@ def documented_defaults(ctx: Context) -> bool:
 def not_deployed(ctx: Context) -> bool:
     """Test files and demonstration code: nothing there reaches a deployment."""
     return ctx.memo(
-        "config.not_deployed", lambda: ctx.is_test_file or path_matches(ctx.path, DEMO_PATHS)
+        "config.not_deployed",
+        lambda: ctx.is_test_file or path_matches(ctx.path, (*DEMO_PATHS, *EXTRA_TEST_PATHS)),
     )
 
 
