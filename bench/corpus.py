@@ -56,6 +56,8 @@ SDISTS = (
 PRODLINT = [sys.executable, "-m", "prodlint"]
 RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent)) or "ruff"
 # Every .py file, whatever its folder is called, except the interpreter's installed packages.
+# Named on the command line, a folder is checked whatever the config excludes.
+SKIPPED = frozenset({"site-packages", "__pycache__"})
 CONFIG = '[tool.prodlint]\nexclude = ["site-packages", "__pycache__"]\nrespect-gitignore = false\n'
 
 
@@ -77,7 +79,9 @@ def entries(root: Path) -> list[Path]:
     return sorted(
         child
         for child in root.iterdir()
-        if (child.is_dir() or child.suffix == ".py") and not is_build_output(root, child)
+        if (child.is_dir() or child.suffix == ".py")
+        and child.name not in SKIPPED
+        and not is_build_output(root, child)
     )
 
 
@@ -86,10 +90,7 @@ def not_copied(root: Path) -> Callable[[str, list[str]], set[str]]:
 
     def ignore(folder: str, names: list[str]) -> set[str]:
         return {
-            name
-            for name in names
-            if name in ("site-packages", "__pycache__")
-            or is_build_output(root, Path(folder) / name)
+            name for name in names if name in SKIPPED or is_build_output(root, Path(folder) / name)
         }
 
     return ignore
@@ -100,8 +101,7 @@ def python_files(root: Path) -> list[Path]:
         path
         for entry in entries(root)
         for path in (entry.rglob("*.py") if entry.is_dir() else [entry])
-        if path.is_file()
-        and not {"site-packages", "__pycache__"} & set(path.relative_to(root).parts)
+        if path.is_file() and not SKIPPED & set(path.relative_to(root).parts)
     )
 
 
