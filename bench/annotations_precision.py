@@ -93,7 +93,8 @@ def score_mypy(mypy: Path) -> None:
             kind = "missed" if number in labelled else "extra"
             differences.append(f"  {kind:6s} {name}:{number}: {lines[number - 1].strip()}")
     print(
-        f"mypy testDisallowAnyExplicit*: {len(mypy_cases(mypy))} cases, {positives} labelled lines, "
+        f"mypy testDisallowAnyExplicit*: {len(mypy_cases(mypy))} cases, "
+        f"{positives} labelled lines, "
         f"recall {hits}/{positives} = {hits / max(positives, 1):.0%}, false alarms {false_alarms}"
     )
     print("\n".join(differences))
@@ -171,7 +172,8 @@ def real_projects(mypy_check: set[str]) -> None:
                 fixable += finding.fixable
         shown = ", ".join(f"{code} {n}" for code, n in sorted(counts.items()))
         print(
-            f"{requirement}: {len(files)} files, {sum(counts.values())} findings ({shown}), {fixable} with a fix"
+            f"{requirement}: {len(files)} files, {sum(counts.values())} findings ({shown}),"
+            f" {fixable} with a fix"
         )
         name = requirement.split("==")[0]
         if name in mypy_check:
@@ -258,7 +260,8 @@ def speed(django: Path) -> None:
         print(f"django/ {label}: {best[label]:.3f} s CPU")
     added = best["all rules"] - best["all rules but PRD6"]
     print(
-        f"PRD6 adds {added:.3f} s = {added / best['all rules but PRD6']:.1%} to the other rules' check"
+        f"PRD6 adds {added:.3f} s = {added / best['all rules but PRD6']:.1%}"
+        " to the other rules' check"
     )
 
 

@@ -1,6 +1,7 @@
 """The long fuzz run (issue 13): tests/test_fuzz.py's properties with many more examples.
 
-    python bench/fuzz.py                 # 20x the CI run: 800 mutated corpus files, 400 + 160 generated programs
+    python bench/fuzz.py                 # 20x the CI run: 800 mutated corpus files,
+                                         # 400 + 160 generated programs
     python bench/fuzz.py --scale 100     # longer
 
 The properties are those of the CI run: ``check`` never raises (a file that does not parse

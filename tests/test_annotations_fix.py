@@ -14,8 +14,8 @@ import typing
 from pathlib import Path
 
 import pytest
-
 from corpus import FIXTURES
+
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.fixer import fix_text
@@ -233,15 +233,22 @@ def test_unused_any_import_is_dropped_and_used_one_kept() -> None:
 
 def test_protocol_import_is_added_once_or_reused() -> None:
     source = (
-        "from typing import Any\n\n\ndef a(items: Any) -> None:\n    for item in items:\n        print(item)\n\n\n"
+        "from typing import Any\n\n\n"
+        "def a(items: Any) -> None:\n    for item in items:\n        print(item)\n\n\n"
         "def b(items: Any) -> None:\n    for item in items:\n        print(item)\n"
     )
     result = fixed(source)
     assert result.count("from collections.abc import Iterable") == 1 and "Any" not in result
-    reuse = "from typing import Any, Iterable\n\n\ndef a(items: Any) -> None:\n    for item in items:\n        print(item)\n"
+    reuse = (
+        "from typing import Any, Iterable\n\n\n"
+        "def a(items: Any) -> None:\n    for item in items:\n        print(item)\n"
+    )
     assert "collections.abc" not in fixed(reuse)
     # ``Iterable`` bound to something else here: no fix rather than a clash.
-    clash = "from typing import Any\nIterable = list\n\n\ndef a(items: Any) -> None:\n    for item in items:\n        print(item)\n"
+    clash = (
+        "from typing import Any\nIterable = list\n\n\n"
+        "def a(items: Any) -> None:\n    for item in items:\n        print(item)\n"
+    )
     assert fixed(clash) == clash
 
 

@@ -15,7 +15,10 @@ def findings(source: str, path: str = "app/service.py", **options: object) -> li
     return [(f.line, f.code) for f in checker.check_text(source, path)]
 
 
-STAR = "from typing import Any\n\n\ndef forward(*args: Any, **kwargs: Any) -> None:\n    print(args, kwargs)\n"
+STAR = (
+    "from typing import Any\n\n\n"
+    "def forward(*args: Any, **kwargs: Any) -> None:\n    print(args, kwargs)\n"
+)
 PLAIN = "from typing import Any\n\n\ndef f(x: Any) -> None:\n    print(x)\n"
 
 
@@ -52,7 +55,8 @@ def test_any_must_resolve_to_typing() -> None:
 def test_dunder_signatures_fixed_by_the_data_model_are_left_alone() -> None:
     source = (
         "from typing import Any\n\n\nclass P:\n    def __eq__(self, other: Any) -> bool:\n"
-        "        return self is other\n\n    def __getattr__(self, name: str) -> Any:\n        return name\n\n"
+        "        return self is other\n\n"
+        "    def __getattr__(self, name: str) -> Any:\n        return name\n\n"
         "    def __call__(self, value: Any) -> None:\n        print(value)\n"
     )
     assert findings(source) == [(11, "PRD601")]

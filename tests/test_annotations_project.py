@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 BIN = Path(sys.executable).parent
-BASE = "from typing import Any\n\n\nclass Handler:\n    def handle(self, event: Any) -> None:\n        print(event)\n"
+BASE = (
+    "from typing import Any\n\n\n"
+    "class Handler:\n    def handle(self, event: Any) -> None:\n        print(event)\n"
+)
 SUBCLASS = (
     "from typing import Any\n\nfrom app.base import Handler\n\n\nclass Audit(Handler):\n"
     "    def handle(self, event: Any) -> None:\n        print('audit', event)\n\n"

@@ -28,7 +28,10 @@ from prodlint.source import MAX_FILE_BYTES
 
 # One eager-formatting logging call: a finding with a safe fix, known to every checkout.
 # A %-tuple message to a stdlib logger: the one PRD502 rewrite that is exact, so safe.
-FLAGGED = 'import logging\nlogger = logging.getLogger(__name__)\ndef f(name):\n    logger.info("hello %s" % (name,))\n'
+FLAGGED = (
+    "import logging\nlogger = logging.getLogger(__name__)\n"
+    'def f(name):\n    logger.info("hello %s" % (name,))\n'
+)
 FLAGGED_LINE = 4
 
 

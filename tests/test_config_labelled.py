@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from pinned_sdists import sdist
+
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.registry import all_rules

@@ -6,8 +6,8 @@ from __future__ import annotations
 import ast
 
 import pytest
-
 from corpus import ROOT
+
 from prodlint.analysis.context import Context
 from prodlint.config import Config
 from prodlint.engine import Checker

@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from pinned_sdists import sdist
+
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.registry import all_rules

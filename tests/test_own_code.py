@@ -1,5 +1,5 @@
-"""prodlint holds its own code to the habits it asks of users' code: formatted, type-checked
-strictly (it is a typing linter), with the settings declared once in pyproject.toml."""
+"""prodlint holds its own code to the habits it asks of users' code: formatted, lint-clean,
+type-checked strictly (it is a typing linter), with the settings declared once in pyproject.toml."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_own_code_is_ruff_formatted() -> None:
     done = run("ruff", "format", "--check", *OWN_CODE)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_own_code_is_lint_clean() -> None:
+    # The rule selection and the line length come from [tool.ruff] in pyproject.toml.
+    done = run("ruff", "check", "--no-cache", *OWN_CODE)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

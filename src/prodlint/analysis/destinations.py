@@ -59,7 +59,7 @@ def _default_name(arguments: ast.arguments, child: ast.AST) -> str | None:
     for index, default in enumerate(arguments.defaults):
         if default is child:
             return positional[len(positional) - len(arguments.defaults) + index].arg
-    for arg, kw_default in zip(arguments.kwonlyargs, arguments.kw_defaults):
+    for arg, kw_default in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True):
         if kw_default is child:
             return arg.arg
     return None
@@ -71,7 +71,7 @@ def _outer_names(ancestors: list[ast.AST], index: int, child: ast.AST) -> tuple[
     for position in range(index - 1, -1, -1):
         holder = ancestors[position]
         if isinstance(holder, ast.Dict):
-            for key, value in zip(holder.keys, holder.values):
+            for key, value in zip(holder.keys, holder.values, strict=True):
                 if value is child and isinstance(key, ast.Constant) and isinstance(key.value, str):
                     names.append(key.value)
         elif isinstance(holder, (ast.Assign, ast.AnnAssign)):
@@ -133,7 +133,7 @@ def destination(node: ast.expr, ctx: Context) -> Destination | None:
         elif isinstance(holder, ast.NamedExpr) and isinstance(holder.target, ast.Name):
             return Destination("name", holder.target.id, None, None, whole, element, holder)
         elif isinstance(holder, ast.Dict):
-            for key, value in zip(holder.keys, holder.values):
+            for key, value in zip(holder.keys, holder.values, strict=True):
                 if value is child and isinstance(key, ast.Constant) and isinstance(key.value, str):
                     return Destination(
                         "key",

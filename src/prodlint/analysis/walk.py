@@ -13,9 +13,9 @@ _SIGNATURE = re.compile(r"^\w+\((?P<fields>.*)\)$")
 def child_fields_table() -> dict[type[ast.AST], tuple[str, ...]]:
     """For each node class, the fields that can hold nodes worth visiting. ``ctx`` (Load /
     Store) and operator fields (``op``, ``Compare.ops``) are left out: no rule looks at
-    them on their own, and they are a quarter of all nodes. Fields typed as names or constants in the grammar (read from
-    each class's ``Name(identifier id, ...)`` docstring) are left out too, so the walk does
-    not test every string for being a node."""
+    them on their own, and they are a quarter of all nodes. Fields typed as names or
+    constants in the grammar (read from each class's ``Name(identifier id, ...)``
+    docstring) are left out too, so the walk does not test every string for being a node."""
     skip = {"ctx", "op", "ops"}
     table: dict[type[ast.AST], tuple[str, ...]] = {}
     for value in vars(ast).values():

@@ -307,7 +307,8 @@ def _merged_from(statement: cst.SimpleStatementLine, member: str) -> cst.SimpleS
     )
     names.insert(position, member)
     module = _module_name(node)
-    # A trailing comma after the last name keeps the import wrapped (ruff's split-on-trailing-comma).
+    # A trailing comma after the last name keeps the import wrapped (ruff's
+    # split-on-trailing-comma).
     magic_comma = isinstance(node.names[-1].comma, cst.Comma)
     single = f"from {module} import {', '.join(names)}"
     trailing = cst.Module(body=[]).code_for_node(statement.trailing_whitespace).rstrip("\r\n")

@@ -154,7 +154,8 @@ def _places(node: ast.AST, ctx: Context, rule: Rule) -> list[Place]:
             if isinstance(name, ast.expr)
             else "in a type alias"
         )
-        value: ast.expr = getattr(node, "value")
+        # ast.TypeAlias exists from 3.12 only: its fields are read without naming the class.
+        value: ast.expr = getattr(node, "value")  # noqa: B009
         return [
             Place(use, label, None, "an alias is named where it is used")
             for use in any_uses(value, ctx)

@@ -62,8 +62,9 @@ for str-keyed reads), and `object` for a parameter that is only passed on to cal
 taking any object, printed, logged, formatted or compared. Otherwise there is no fix and
 the message says what stopped inference. A parameter tested with `isinstance` gets
 `object`: the test is there because other values come in (a fallback after it, a
-validator's `raise`, a type guard's `False`), and a method of a class with bases gets nothing narrower than `object`
-(it may override the base's). No fix where annotations may be read at run time
+validator's `raise`, a type guard's `False`), and a method of a class with bases gets
+nothing narrower than `object` (it may override the base's). No fix where annotations
+may be read at run time
 (functions with decorators other than `property`/`staticmethod`/`lru_cache`-style ones,
 fields of classes with bases such as pydantic models or with class decorators other than
 `@dataclass`), nor in `# type:` comments. Needed imports are added (`collections.abc`),
