@@ -867,7 +867,7 @@ the relation is fetched changes, so it is safe, except:
         )
 
     def fix(self, node: cst.CSTNode, finding: Finding, fixes: FixContext) -> cst.CSTNode | None:
-        from prodlint.rules.nplusone.eager_edit import request_eager_load
+        from prodlint.fixes.eager_loads import request_eager_load
 
         # The access stays as it is; the queryset it came from is edited once per file.
         return node if request_eager_load(finding, fixes) else None

@@ -1,8 +1,8 @@
 """The libcst side of the eager-loading fix: add ``select_related`` / ``prefetch_related`` /
 ``.options(selectinload(...))`` to a queryset expression found by position.
 
-Imported only by ``fix`` methods, so detection never loads libcst (the module itself imports
-it lazily because the registry imports every module under ``prodlint.rules``).
+Imported only by ``fix`` methods, so detection never loads libcst; libcst is imported inside
+each function so that importing this module stays cheap too.
 """
 
 from __future__ import annotations
