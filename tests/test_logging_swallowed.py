@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.fixer import fix_text
@@ -104,3 +106,24 @@ def test_django_admin_email_handler_sends_no_mail(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "1\n"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="except* is Python 3.11 syntax")
+def test_an_except_star_handler_is_named_and_fixed_as_written() -> None:
+    # The stdlib's test_except_star.py got a fix that was offered and never made, under a
+    # message naming `except Exception:`.
+    code = textwrap.dedent("""\
+        def sync(values):
+            try:
+                raise ExceptionGroup("many", [ValueError(v) for v in values])
+            except* Exception:
+                pass
+        """)
+    findings = CHECKER.check_text(code, "app/groups.py")
+    assert [(f.line, f.fix) for f in findings] == [(4, FixSafety.UNSAFE)]
+    assert "`except* Exception:`" in findings[0].message
+    result = fix_text(code, "app/groups.py", CHECKER, unsafe=True)
+    assert 'logger.debug("Ignored exception", exc_info=True)' in result.text
+    assert "except* Exception:" in result.text
+    compile(result.text, "groups.py", "exec")
+    assert CHECKER.check_text(result.text, "app/groups.py") == []

@@ -155,14 +155,17 @@ the handler runs among the imports, before the logger the fix would add).
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.UNSAFE
-    fix_node_types = ("ExceptHandler",)
+    fix_node_types = ("ExceptHandler", "ExceptStarHandler")
 
     def check_ExceptHandler(self, node: ast.ExceptHandler, ctx: Context) -> None:
         if not all(_does_nothing(statement) for statement in node.body):
             return
         if not _is_broad(node, ctx) or self._expected(node, ctx):
             return
-        clause = "except:" if node.type is None else f"except {ast.unparse(node.type)}:"
+        # ``except*`` handlers are ast.ExceptHandler too; libcst gives them their own class.
+        star = not isinstance(ctx.parent, ast.Try)
+        keyword = "except*" if star else "except"
+        clause = "except:" if node.type is None else f"{keyword} {ast.unparse(node.type)}:"
         logger = logger_for_fix(ctx)
         if logger is None:
             self.report(ctx, node, clause=clause)
@@ -173,6 +176,7 @@ the handler runs among the imports, before the logger the fix would add).
             fix=FixSafety.UNSAFE,
             clause=clause,
             payload=LoggerPayload(*logger),
+            anchor=(node, "ExceptStarHandler") if star else None,
         )
 
     @staticmethod
@@ -206,7 +210,7 @@ the handler runs among the imports, before the logger the fix would add).
 
         from prodlint.fixes.logging_setup import use_logger
 
-        assert isinstance(node, cst.ExceptHandler)
+        assert isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler))
         payload = finding.payload_as(LoggerPayload)
         name = payload.logger
         use_logger(fixes, name, payload.define_logger)
