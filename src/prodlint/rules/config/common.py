@@ -7,6 +7,7 @@ import ast
 import re
 from dataclasses import dataclass
 
+from prodlint.analysis.calls import passed
 from prodlint.analysis.context import Context
 from prodlint.analysis.destinations import Destination
 from prodlint.analysis.imports import last_name
@@ -304,6 +305,33 @@ def receives_address(where: Destination, ctx: Context) -> bool:
     if where.kind == "keyword":
         return where.name == keyword
     return where.position == position
+
+
+def names_in_client_addresses(ctx: Context) -> frozenset[str]:
+    """The module-level names this file reads into a network client's address
+    (``requests.get(f"{BASE_URL}/users")``, ``httpx.Client(base_url=API_URL)``): a constant
+    the program's own calls are pointed at. Walked once per file, only when a rule asks."""
+
+    def collect() -> frozenset[str]:
+        found: set[str] = set()
+        for call in ast.walk(ctx.tree):
+            if not isinstance(call, ast.Call):
+                continue
+            addresses = [k.value for k in call.keywords if k.arg in ADDRESS_KEYWORDS]
+            slot = client_address_slot(call, ctx)
+            if slot is not None:
+                address = passed(call, *slot)
+                if address is not None:
+                    addresses.append(address)
+            found.update(
+                name.id
+                for address in addresses
+                for name in ast.walk(address)
+                if isinstance(name, ast.Name)
+            )
+        return frozenset(found)
+
+    return ctx.memo("config.client-address-names", collect)
 
 
 def config_name(where: Destination) -> str | None:

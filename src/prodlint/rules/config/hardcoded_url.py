@@ -29,6 +29,7 @@ from prodlint.rules.config.common import (
     in_enum_class,
     is_private_host,
     is_reference_host,
+    names_in_client_addresses,
     not_deployed,
     parse_address,
     receives_address,
@@ -50,14 +51,29 @@ def _integration_constant(name: str, where: Destination, address: Address, ctx: 
     "sandbox": {...}}``) is already chosen per deployment."""
     if where.kind == "key" and ENVIRONMENT_KEYS.intersection(w.lower() for w in where.outer):
         return True
-    if not is_private_host(address.host) and (address.scheme or "").startswith(("http", "ws")):
+    if _public_web_address(address):
         # A public web host bound to a name is a vendor's API, a link or an identifier
         # (``API_BASE = "https://api.500px.com/v1"``, ``SCHEMA_URI``), the same in every
-        # deployment; only a DSN or webhook (a per-deployment key in a URL) is config.
-        return not PER_DEPLOYMENT_NAME.search(name)
+        # deployment; only a DSN or webhook (a per-deployment key in a URL) is config, and
+        # a constant the file's own client calls are pointed at (``BASE_URL`` read into
+        # ``requests.get(f"{BASE_URL}/users")``): the service the program talks to.
+        return not PER_DEPLOYMENT_NAME.search(name) and not _points_a_client(name, where, ctx)
     if name.isupper() or where.kind not in ("name", "attribute"):
         return False
     return in_class_body(ctx)
+
+
+def _public_web_address(address: Address) -> bool:
+    return not is_private_host(address.host) and (address.scheme or "").startswith(("http", "ws"))
+
+
+def _points_a_client(name: str, where: Destination, ctx: Context) -> bool:
+    return (
+        where.kind == "name"
+        and name.isupper()
+        and ctx.enclosing_function() is None
+        and name in names_in_client_addresses(ctx)
+    )
 
 
 def _host_setting(name: str, where: Destination, address: Address) -> bool:
@@ -103,8 +119,9 @@ adapter: a framework hook filled in for one integration, the same in every deplo
 names bound to a public web host (`API_BASE = "https://api.500px.com/v1"`, `url =
 "https://api.twitter.com/oauth/authorize"`, `SCHEMA_URI`: a vendor's API, a link or an
 identifier, the same in every deployment; `*_DSN` and webhook URLs, loopback, private
-addresses, single-label and `.internal`-style hosts stay flagged, and so does any
-address passed straight to a client), entries of a mapping
+addresses, single-label and `.internal`-style hosts stay flagged, and so do any
+address passed straight to a client and an upper-case module constant the file's own
+client calls are pointed at, `requests.get(f"{BASE_URL}/users")`), entries of a mapping
 keyed by environment (`{"production": {...}, "sandbox": {...}}`), and test files.
 
 A literal is fixed only when no other value in the file reads (or is fixed to read) the
@@ -144,7 +161,9 @@ module constant). `NAME` is the constant's name, the joined keys of a settings d
 made from the host (`USERS_API_URL`); a one-word name gets an `APP_` prefix so a
 variable the shell or container exports (`HOST`, `HOSTNAME`) is never picked up.
 `import os` is added. No fix for a piece of an f-string, a bytes literal, or where `os`
-means something else.
+means something else. The fix is unsafe for a public web host bound to a name
+(`BASE_URL = "https://api.mycompany.com"`): such generic names are often already set
+in a deployment for another purpose, and reading one would move the program's calls.
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE
@@ -171,7 +190,11 @@ means something else.
             return
         if address.scheme is None and not client and not _host_setting(bound or "", where, address):
             return
-        if not client and is_reference_host(address.host):
+        if (
+            not client
+            and is_reference_host(address.host)
+            and not (bound is not None and _points_a_client(bound, where, ctx))
+        ):
             return
         if (
             under_env_lookup(ctx)
@@ -185,6 +208,15 @@ means something else.
         shown = value if len(value) <= 60 else value[:57] + "..."
         # A password in the URL is PRD402's: hiding it behind an environment fallback would
         # keep the secret in the code and silence that finding.
+        # A public host's generic name (BASE_URL, API_URL) may already be set in a
+        # deployment for something else: reading it could change the address.
+        tier = (
+            FixSafety.UNSAFE
+            if bound is not None
+            and _public_web_address(address)
+            and not PER_DEPLOYMENT_NAME.search(bound)
+            else FixSafety.SAFE
+        )
         fixable = (
             not isinstance(ctx.parent, ast.JoinedStr)
             and not address.password
@@ -195,7 +227,7 @@ means something else.
             self.report(
                 ctx,
                 node,
-                fix=FixSafety.SAFE,
+                fix=tier,
                 payload=EnvVariablePayload(variable),
                 what=what,
                 value=shown,
