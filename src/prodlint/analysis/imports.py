@@ -29,8 +29,9 @@ def import_bindings(stmt: ast.Import | ast.ImportFrom) -> Iterator[tuple[str, st
         yield alias.asname or alias.name, joined
 
 
-def last_name(expr: ast.expr) -> str | None:
-    """The name an expression ends in: ``b`` for ``a.b`` and for ``b``, else None."""
+def last_name(expr: ast.AST | None) -> str | None:
+    """The name an expression ends in: ``b`` for ``a.b`` and for ``b``, else None (also for
+    no expression, or any other node ``ast.walk`` yields)."""
     if isinstance(expr, ast.Name):
         return expr.id
     if isinstance(expr, ast.Attribute):

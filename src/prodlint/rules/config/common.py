@@ -590,13 +590,7 @@ def guarded_by(ctx: Context, *words: str) -> bool:
     )
     for test in tests:
         for inner in ast.walk(test):
-            name = (
-                inner.id
-                if isinstance(inner, ast.Name)
-                else inner.attr
-                if isinstance(inner, ast.Attribute)
-                else ""
-            )
+            name = last_name(inner) or ""
             if any(word in name.lower() for word in words):
                 return True
     return False

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from prodlint.analysis.constants import str_value
 from prodlint.analysis.context import Context
 from prodlint.analysis.flow import Built, FlowOwner, FunctionFlow, flow_of
+from prodlint.analysis.imports import last_name
 from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.analysis.strings import (
     Literal,
@@ -530,13 +531,7 @@ class Flow:
             return "number" if isinstance(expr.value, (int, float)) else "constant"
         if isinstance(expr, ast.Call):
             callee = expr.func
-            name = (
-                callee.id
-                if isinstance(callee, ast.Name)
-                else callee.attr
-                if isinstance(callee, ast.Attribute)
-                else ""
-            )
+            name = last_name(callee) or ""
             if isinstance(callee, ast.Name) and name in NUMERIC_CALLS:
                 return "number"
             if name.rsplit(".", 1)[-1] in QUOTING:

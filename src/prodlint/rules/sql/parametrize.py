@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from prodlint.analysis.calls import passed
 from prodlint.analysis.context import Context
+from prodlint.analysis.imports import last_name
 from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.model import FixPayload
 from prodlint.rules.sql.flow import (
@@ -63,13 +64,7 @@ class Renderer:
             return "%s"
         if self.style == "dollar":
             return f"${self.first_number + len(self.params) - 1}"
-        base = (
-            expr.id
-            if isinstance(expr, ast.Name)
-            else expr.attr
-            if isinstance(expr, ast.Attribute)
-            else "p"
-        )
+        base = last_name(expr) or "p"
         name = base if IDENTIFIER.match(base) and base not in self.names else f"p{len(self.params)}"
         while name in self.names or name in self.taken:
             name += "_"
