@@ -64,6 +64,7 @@ class Checker:
         from prodlint.rules.noqa.unused_noqa import UnusedNoqa
 
         # Unlike the other rules it needs every finding of the file, so it runs after the walk.
+        self.nosec_codes = frozenset(rule.code for rule in self.rules if rule.honours_nosec)
         self.unused_noqa = next((rule for rule in self.rules if isinstance(rule, UnusedNoqa)), None)
         if project:
             self.settings = {**self.settings, **project}
@@ -123,7 +124,7 @@ class Checker:
             found = [*found, *self.unused_noqa.unused(ctx, found, self.codes)]
         if not found:
             return []
-        findings = apply_noqa(found, ctx.lines, text)
+        findings = apply_noqa(found, ctx.lines, text, self.nosec_codes)
         ignored = self.config.ignored_for(path)
         if ignored:
             findings = [f for f in findings if not matches(f.code, ignored)]

@@ -40,7 +40,14 @@ def is_suppressed(line_text: str, code: str) -> bool:
     return not listed or any(code.startswith(prefix) for prefix in _split(listed))
 
 
-def apply_noqa(findings: Iterable[Finding], lines: list[str], text: str) -> list[Finding]:
+NOSEC = re.compile(r"#.*\bnosec\b", re.IGNORECASE)
+
+
+def apply_noqa(
+    findings: Iterable[Finding], lines: list[str], text: str, nosec_codes: frozenset[str]
+) -> list[Finding]:
+    """Drop the findings a ``# noqa`` silences, and those of rules that honour bandit's
+    ``# nosec`` (``nosec_codes``) when a line of their range carries it."""
     file_codes = file_suppressions(text)
     if FILE_NOQA_ALL in file_codes:
         return []
@@ -50,6 +57,10 @@ def apply_noqa(findings: Iterable[Finding], lines: list[str], text: str) -> list
             continue
         line = lines[finding.line - 1] if 0 < finding.line <= len(lines) else ""
         if "#" in line and is_suppressed(line, finding.code):
+            continue
+        if finding.code in nosec_codes and any(
+            NOSEC.search(text_line) for text_line in lines[finding.line - 1 : finding.end_line]
+        ):
             continue
         kept.append(finding)
     return kept

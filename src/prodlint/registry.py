@@ -113,6 +113,9 @@ class Rule:
     # The best safety any finding of this rule can have; a finding may be less safe or unfixable.
     fix_safety: ClassVar[FixSafety] = FixSafety.NONE
     default_enabled: ClassVar[bool] = True
+    # The rule stands for one of bandit's checks: a ``# nosec`` on the finding's lines says
+    # a reviewer judged bandit's finding there and kept the code, so it suppresses this too.
+    honours_nosec: ClassVar[bool] = False
     options: ClassVar[Sequence[Option]] = ()
     # node class -> name of the ``check_<Class>`` method, derived from the method names.
     hooks: ClassVar[Mapping[type[ast.AST], str]] = {}

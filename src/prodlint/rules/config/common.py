@@ -12,9 +12,7 @@ from prodlint.analysis.context import Context
 from prodlint.analysis.destinations import Destination
 from prodlint.analysis.imports import last_name
 from prodlint.analysis.scopes import FUNCTION_NODES
-from prodlint.model import FixPayload, FixSafety
 from prodlint.paths import path_matches
-from prodlint.registry import Rule
 
 SCHEMES = (
     r"https?|wss?|s?ftp|smtps?|ldaps?|rediss?|amqps?|mongodb(?:\+srv)?|nats|kafka|memcached?"
@@ -649,28 +647,3 @@ def not_deployed(ctx: Context) -> bool:
         "config.not_deployed",
         lambda: ctx.is_test_file or path_matches(ctx.path, (*DEMO_PATHS, *EXTRA_TEST_PATHS)),
     )
-
-
-NOSEC = re.compile(r"#.*\bnosec\b", re.IGNORECASE)
-
-
-class HonoursNosec(Rule):
-    """A rule that stands for one of bandit's checks (hardcoded passwords, requests without
-    timeout, TLS verification off) leaves alone the lines a reviewer marked ``# nosec``:
-    the marker says a human judged bandit's finding there and kept the code."""
-
-    def report(
-        self,
-        ctx: Context,
-        node: ast.AST,
-        *,
-        fix: FixSafety = FixSafety.NONE,
-        payload: FixPayload | None = None,
-        anchor: tuple[ast.AST, str] | None = None,
-        **message_fields: object,
-    ) -> None:
-        first = getattr(node, "lineno", 0)
-        last = getattr(node, "end_lineno", None) or first
-        if any(NOSEC.search(line) for line in ctx.lines[max(first - 1, 0) : last]):
-            return
-        super().report(ctx, node, fix=fix, payload=payload, anchor=anchor, **message_fields)

@@ -17,13 +17,13 @@ from prodlint.analysis.environment import (
     under_env_lookup,
 )
 from prodlint.model import FixSafety, Severity
+from prodlint.registry import Rule
 from prodlint.rules.config.common import (
     CREDENTIAL_KINDS,
     CREDENTIAL_SHAPES,
     NOT_A_SECRET_NAME,
     NOT_SECRET_COLLECTION,
     SECRET_NAME,
-    HonoursNosec,
     address_variable,
     env_name,
     in_enum_class,
@@ -157,7 +157,7 @@ def _authorization_value(value: str, where: Destination) -> bool:
     return len(token) >= 8 and not is_placeholder_secret(token, None)
 
 
-class HardcodedSecret(HonoursNosec):
+class HardcodedSecret(Rule):
     code = "PRD402"
     name = "HardcodedSecret"
     summary = "A password, token or key hardcoded in the source"
@@ -225,6 +225,7 @@ something else.
 """
     severity = Severity.ERROR
     fix_safety = FixSafety.UNSAFE
+    honours_nosec = True
     fix_node_types = ("SimpleString", "ConcatenatedString")
 
     def check_Call(self, node: ast.Call, ctx: Context) -> None:

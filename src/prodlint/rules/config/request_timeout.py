@@ -11,8 +11,8 @@ from prodlint.analysis.constants import constant_value
 from prodlint.analysis.context import Context
 from prodlint.analysis.entrypoints import module_qualified_name
 from prodlint.model import FixPayload, FixSafety, Severity
-from prodlint.registry import Option
-from prodlint.rules.config.common import HonoursNosec, guarded_by, not_deployed
+from prodlint.registry import Option, Rule
+from prodlint.rules.config.common import guarded_by, not_deployed
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -162,7 +162,7 @@ class TimeoutPayload(FixPayload):
     aiohttp: bool  # aiohttp takes ``aiohttp.ClientTimeout(total=...)``, not seconds
 
 
-class RequestWithoutTimeout(HonoursNosec):
+class RequestWithoutTimeout(Rule):
     code = "PRD403"
     name = "RequestWithoutTimeout"
     summary = "An HTTP or socket call without a timeout"
@@ -211,6 +211,7 @@ not handle. Choose the value per call where 10 s is wrong (uploads, long polls).
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.UNSAFE
+    honours_nosec = True
     options = (Option("timeout", int, 10, "Seconds the fix passes as `timeout=`."),)
     fix_node_types = ("Call",)
     call_names = LAST_NAMES  # the callee test ``blocking_call`` starts with

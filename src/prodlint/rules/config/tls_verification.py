@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from prodlint.analysis.constants import constant_value
 from prodlint.analysis.context import Context
 from prodlint.model import FixSafety, Severity
-from prodlint.rules.config.common import HonoursNosec, guarded_by, not_deployed
+from prodlint.registry import Rule
+from prodlint.rules.config.common import guarded_by, not_deployed
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -44,7 +45,7 @@ OPT_OUT_WORDS = ("verify", "cert", "hostname", "insecure")
 UNVERIFIED_NAMES = frozenset(name.rpartition(".")[2] for name in UNVERIFIED_FACTORIES)
 
 
-class TlsVerificationDisabled(HonoursNosec):
+class TlsVerificationDisabled(Rule):
     code = "PRD404"
     name = "TlsVerificationDisabled"
     summary = "TLS certificate or host name verification turned off"
@@ -89,6 +90,7 @@ to the author.
 """
     severity = Severity.ERROR
     fix_safety = FixSafety.UNSAFE
+    honours_nosec = True
     fix_node_types = ("Arg",)
     call_names = UNVERIFIED_NAMES  # ``ssl._create_unverified_context()``; keywords apart
 
