@@ -89,7 +89,8 @@ def is_test(finding: Finding) -> bool:
     ].startswith("test_")
 
 
-def ruff_count(root: Path) -> Counter[str]:
+def ruff_sim115(*args: str, text: str | None = None) -> list[dict[str, object]]:
+    """ruff's SIM115 findings (its JSON records) on the paths or the stdin ``args`` name."""
     done = subprocess.run(
         [
             str(BIN / "ruff"),
@@ -101,15 +102,19 @@ def ruff_count(root: Path) -> Counter[str]:
             "--output-format",
             "json",
             "--exit-zero",
-            "--extend-exclude",
-            "site-packages",
-            str(root),
+            *args,
         ],
+        input=text,
         capture_output=True,
         text=True,
         timeout=600,
     )
-    results = json.loads(done.stdout or "[]")
+    results: list[dict[str, object]] = json.loads(done.stdout or "[]")
+    return results
+
+
+def ruff_count(root: Path) -> Counter[str]:
+    results = ruff_sim115("--extend-exclude", "site-packages", str(root))
     return Counter("test" if _test_path(str(r["filename"])) else "app" for r in results)
 
 
@@ -216,27 +221,8 @@ def read_repo_file(repo: Path, path: str) -> str:
 
 
 def ruff_lines(text: str) -> set[int]:
-    done = subprocess.run(
-        [
-            str(BIN / "ruff"),
-            "check",
-            "--isolated",
-            "--no-cache",
-            "--select",
-            "SIM115",
-            "--output-format",
-            "json",
-            "--exit-zero",
-            "--stdin-filename",
-            "SIM115.py",
-            "-",
-        ],
-        input=text,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return {int(r["location"]["row"]) for r in json.loads(done.stdout or "[]")}
+    results = ruff_sim115("--stdin-filename", "SIM115.py", "-", text=text)
+    return {int(location["row"]) for r in results if isinstance(location := r["location"], dict)}
 
 
 def blank_definitions(text: str) -> str:
