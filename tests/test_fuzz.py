@@ -1,39 +1,37 @@
 """Fuzzing (issue 13), the short run CI can afford: programs hypothesmith generates from
-Python's grammar and from libcst's node types, and corpus files mutated line by line.
-``check`` never raises (a file that does not parse is one PRD000 finding), and ``fix
---unsafe-fixes`` never fails: whatever it changes compiles, and fixing again changes
-nothing. ``bench/fuzz.py`` runs the same properties for much longer.
+Python's grammar and from libcst's node types, and corpus files (the fixtures, and real
+files of a pinned sdist) mutated by bench/fuzz.py's edits. ``check`` never raises (a file
+that does not parse is one PRD000 finding), and ``fix --unsafe-fixes`` never fails on code
+that compiles: whatever it changes compiles, and fixing again changes nothing.
+``bench/fuzz.py`` runs the same properties for much longer.
 
-The mutations keep most of a real fixture intact, so they reach the rules' deep paths
-(half-edited functions, a loop body cut loose, a call that lost its arguments) that random
-programs almost never do.
+The mutations keep most of a real file intact, so they reach the rules' deep paths
+(half-edited functions, a loop body cut loose, a call that lost its arguments, a block
+wrapped in a ``try``) that random programs almost never do.
 """
 
 from __future__ import annotations
 
-import ast
 import os
-import warnings
+from collections.abc import Sequence
+from typing import TypeVar
 
 import hypothesmith
+import pytest
 from corpus import all_fixtures
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_fix_properties import CHECKER
+from pinned_sdists import sdist, sdists
 
-from prodlint.fixer import FixFailed, fix_text
-from prodlint.model import UNCHECKABLE_CODE
+# Only now is bench/ on the path (pinned_sdists puts it there).
+assert sdists.__file__ is not None
+import fuzz  # noqa: E402
 
+T = TypeVar("T")
 # PRODLINT_FUZZ_EXAMPLES scales every property for a long run (bench/fuzz.py sets it).
 SCALE = max(int(os.environ.get("PRODLINT_FUZZ_EXAMPLES", "1")), 1)
 FIXTURE_TEXTS = [fixture.path.read_text(encoding="utf-8") for fixture in all_fixtures()]
-# Where a mutated file lives decides which rules apply (app code, tests, migrations).
-PATHS = (
-    "app/module.py",
-    "app/tests/test_module.py",
-    "app/migrations/0002_auto.py",
-    "scripts/tool.py",
-)
+CHECKER = fuzz.every_rule()
 
 
 def fuzz_settings(examples: int) -> settings:
@@ -45,93 +43,50 @@ def fuzz_settings(examples: int) -> settings:
     )
 
 
-def parses(source: str, *, compiles: bool = False) -> bool:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if compiles:  # also the checks after parsing: await or return outside a function...
-                compile(source, "fuzzed.py", "exec", dont_inherit=True)
-            else:
-                ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
+class DrawChooser:
+    """The mutations' choices drawn by hypothesis, so a failing program shrinks."""
+
+    def __init__(self, draw: st.DrawFn) -> None:
+        self.draw = draw
+
+    def integer(self, low: int, high: int) -> int:
+        return self.draw(st.integers(low, high))
+
+    def choice(self, options: Sequence[T]) -> T:
+        return self.draw(st.sampled_from(options))
 
 
 def check_and_fix(source: str, path: str = "app/module.py") -> None:
     """The fuzzed properties, for one program."""
-    findings = CHECKER.check_text(source, path)
-    if not parses(source):
-        assert [f.code for f in findings] == [UNCHECKABLE_CODE], findings
-    try:
-        fixed = fix_text(source, path, CHECKER, unsafe=True)
-    except FixFailed as error:  # a fix that raised, broke the code or never settled
-        if not parses(source, compiles=True):
-            return  # code that never compiled: the fixer refuses to touch it, as it should
-        raise AssertionError(f"fix failed on:\n{source}\n{error}") from None
-    if fixed.text != source:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(fixed.text, path, "exec", dont_inherit=True)
-        again = fix_text(fixed.text, path, CHECKER, unsafe=True)
-        assert again.text == fixed.text, f"fixes did not settle on:\n{source}"
+    result = fuzz.outcome(source, path, CHECKER)
+    assert not result.failed, f"{result.kind} on:\n{source}\n{result.detail}"
 
 
 @st.composite
-def mutated_fixture(draw: st.DrawFn) -> str:
-    """A corpus file with a few line edits: deleted, duplicated, swapped, re-indented,
-    truncated, or with a token spliced in."""
-    lines = draw(st.sampled_from(FIXTURE_TEXTS)).split("\n")
-    for _ in range(draw(st.integers(1, 4))):
-        if not lines:
-            break
-        at = draw(st.integers(0, len(lines) - 1))
-        kind = draw(
-            st.sampled_from(
-                ("delete", "duplicate", "swap", "dedent", "indent", "truncate", "splice")
-            )
-        )
-        if kind == "delete":
-            del lines[at]
-        elif kind == "duplicate":
-            lines.insert(at, lines[at])
-        elif kind == "swap":
-            other = draw(st.integers(0, len(lines) - 1))
-            lines[at], lines[other] = lines[other], lines[at]
-        elif kind == "dedent":
-            lines[at] = lines[at].lstrip()
-        elif kind == "indent":
-            lines[at] = "    " + lines[at]
-        elif kind == "truncate":
-            lines[at] = lines[at][: draw(st.integers(0, max(len(lines[at]) - 1, 0)))]
-        else:
-            token = draw(
-                st.sampled_from(
-                    (
-                        "None",
-                        "await x",
-                        "*args",
-                        "lambda: 0",
-                        "f'{x}'",
-                        "%s",
-                        "[]",
-                        "yield",
-                        "global x",
-                        "del self",
-                        "return",
-                        "async ",
-                    )
-                )
-            )
-            column = draw(st.integers(0, len(lines[at])))
-            lines[at] = lines[at][:column] + token + lines[at][column:]
-    return "\n".join(lines)
+def mutated(draw: st.DrawFn, texts: Sequence[str]) -> str:
+    return fuzz.mutate(draw(st.sampled_from(texts)), DrawChooser(draw))
 
 
 @fuzz_settings(40)
-@given(mutated_fixture(), st.sampled_from(PATHS))
+@given(mutated(FIXTURE_TEXTS), st.sampled_from(fuzz.PATHS))
 def test_mutated_corpus_files_check_and_fix_cleanly(source: str, path: str) -> None:
     check_and_fix(source, path)
+
+
+@pytest.fixture(scope="module")
+def requests_files() -> list[tuple[str, str]]:
+    sdist("requests==2.32.3")
+    return fuzz.corpus_files(["requests==2.32.3"])
+
+
+@fuzz_settings(15)
+@given(data=st.data())
+def test_mutated_real_files_check_and_fix_cleanly(
+    requests_files: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    relative, text = data.draw(st.sampled_from(requests_files))
+    source = data.draw(mutated([text]))
+    check_and_fix(source, data.draw(st.sampled_from((relative, *fuzz.PATHS))))
 
 
 @fuzz_settings(20)
@@ -144,3 +99,33 @@ def test_grammar_generated_programs_check_and_fix_cleanly(source: str) -> None:
 @given(hypothesmith.from_node())
 def test_libcst_generated_programs_check_and_fix_cleanly(source: str) -> None:
     check_and_fix(source)
+
+
+def test_a_wrapped_block_and_an_inserted_call_stay_valid_python() -> None:
+    # The edits that keep a file compiling are the ones reaching the fixes: a wrap must
+    # indent the whole block under its header, an insertion keep the line's indentation.
+    text = "def f(x):\n    if x:\n        return 1\n    return 2\n"
+
+    class Fixed:
+        def __init__(self, picks: list[object]) -> None:
+            self.picks = picks
+
+        def integer(self, low: int, high: int) -> int:
+            value = self.picks.pop(0)
+            assert isinstance(value, int) and low <= value <= high
+            return value
+
+        def choice(self, options: Sequence[T]) -> T:
+            wanted = self.picks.pop(0)
+            return next(option for option in options if option == wanted)
+
+    wrapped = fuzz.mutate(
+        text, Fixed([1, 1, "wrap", ("{}try:", "{}except Exception:\n{}    pass")])
+    )
+    assert wrapped == (
+        "def f(x):\n    try:\n        if x:\n            return 1\n"
+        "    except Exception:\n        pass\n    return 2\n"
+    )
+    inserted = fuzz.mutate(text, Fixed([1, 3, "insert", "print(x)"]))
+    assert inserted == "def f(x):\n    if x:\n        return 1\n    print(x)\n    return 2\n"
+    assert fuzz.compiles(wrapped) and fuzz.compiles(inserted)
