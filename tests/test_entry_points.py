@@ -158,26 +158,30 @@ def hook_entry(hook_id: str) -> list[str]:
     return [str(BIN / command), *args]
 
 
-@pytest.mark.slow
-def test_precommit_with_only_the_view_staged(project: Path, tmp_path: Path) -> None:
-    git(project, "add", "app/catalog/models.py", "app/__init__.py", "app/catalog/__init__.py")
-    git(project, "commit", "-q", "-m", "models")
+def run_precommit(repo: Path, home: Path, *staged: str) -> subprocess.CompletedProcess[str]:
+    """``pre-commit run`` of the documented hook (from this venv) with ``staged`` staged."""
     entry = " ".join(hook_entry("prodlint"))
-    (project / ".pre-commit-config.yaml").write_text(
+    (repo / ".pre-commit-config.yaml").write_text(
         "repos:\n- repo: local\n  hooks:\n  - id: prodlint\n    name: prodlint\n"
         f"    entry: {entry}\n    language: system\n    types_or: [python, pyi]\n"
         "    require_serial: true\n"
     )
-    git(project, "add", ".pre-commit-config.yaml", VIEW)
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
-    done = subprocess.run(
+    git(repo, "add", ".pre-commit-config.yaml", *staged)
+    return subprocess.run(
         [str(BIN / "pre-commit"), "run"],
-        cwd=project,
+        cwd=repo,
         capture_output=True,
         text=True,
         timeout=300,
-        env=env,
+        env={**os.environ, "PRE_COMMIT_HOME": str(home)},
     )
+
+
+@pytest.mark.slow
+def test_precommit_with_only_the_view_staged(project: Path, tmp_path: Path) -> None:
+    git(project, "add", "app/catalog/models.py", "app/__init__.py", "app/catalog/__init__.py")
+    git(project, "commit", "-q", "-m", "models")
+    done = run_precommit(project, tmp_path / "pre-commit-home", VIEW)
     output = done.stdout + done.stderr
     assert done.returncode == 1 and "Failed" in output, output
     assert f"{VIEW}:5:13: PRD202" in output, output
@@ -201,3 +205,99 @@ def test_config_is_each_files_own_whatever_the_order(tmp_path: Path) -> None:
         ("legacy/b.py", "PRD502"),
     ]
     assert prodlint_json(tmp_path, "--no-cache", ".") == forward
+
+
+# Path globs of [tool.prodlint] are relative to the project root (the pyproject holding
+# them), whatever the working directory and the front end: per-file-ignores silences the
+# legacy module, test-paths names the data checks, and the folder the project sits in
+# (here ``test/``) is no part of any file's path.
+GLOBS = """[tool.prodlint]
+select = ["PRD501"]
+test-paths = ["src/app/check_*.py"]
+
+[tool.prodlint.per-file-ignores]
+"src/app/legacy.py" = ["PRD501"]
+"""
+PRINTS = 'def charge(order):\n    print(f"charged {order}")\n'
+GLOBBED = ("src/app/views.py", "src/app/legacy.py", "src/app/check_data.py")
+
+
+@pytest.fixture
+def globbed(tmp_path: Path) -> Path:
+    root = tmp_path / "test" / "shop"
+    (root / "src" / "app").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(GLOBS)
+    for name in GLOBBED:
+        (root / name).write_text(PRINTS)
+    return root
+
+
+def flagged(rows: list[Row], cwd: Path) -> list[tuple[Path, int, str]]:
+    """The findings by absolute path, whatever the paths were shown relative to."""
+    return sorted(((cwd / path).resolve(), line, code) for path, line, _, code, _ in rows)
+
+
+def flake8_rows(cwd: Path, *paths: str) -> list[Row]:
+    done = subprocess.run(
+        [
+            str(BIN / "flake8"),
+            "--select",
+            "PRD",
+            "--format=%(path)s\t%(row)d\t%(col)d\t%(code)s\t%(text)s",
+            *paths,
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr
+    return [
+        (path, int(line), int(col), code, text)
+        for path, line, col, code, text in (row.split("\t") for row in done.stdout.splitlines())
+    ]
+
+
+def test_path_globs_are_relative_to_the_project_root_from_every_entry_point(
+    globbed: Path,
+) -> None:
+    views = globbed / "src" / "app" / "views.py"
+    expected = [(views, 2, "PRD501")]
+    outside = globbed.parent.parent
+    src = globbed / "src"
+    assert flagged(prodlint_json(globbed, "--no-cache", "."), globbed) == expected
+    assert flagged(prodlint_json(globbed, "--no-cache", *GLOBBED), globbed) == expected
+    assert flagged(prodlint_json(globbed, *GLOBBED), globbed) == expected  # from the cache
+    named = [name.removeprefix("src/") for name in GLOBBED]
+    assert flagged(prodlint_json(src, "--no-cache", *named), src) == expected
+    assert flagged(prodlint_json(src, *named), src) == expected  # the cache written above
+    assert flagged(prodlint_json(src / "app", "--no-cache", "."), src / "app") == expected
+    from_outside = [str(globbed.relative_to(outside) / name) for name in GLOBBED]
+    assert flagged(prodlint_json(outside, "--no-cache", *from_outside), outside) == expected
+    absolute = [str(globbed / name) for name in GLOBBED]
+    assert flagged(prodlint_json(outside, "--no-cache", *absolute), outside) == expected
+    for cwd in (globbed, src, outside):
+        by_stdin = [
+            row
+            for name in absolute
+            for row in prodlint_json(
+                cwd, "--no-cache", "-", "--stdin-filename", os.path.relpath(name, cwd), stdin=PRINTS
+            )
+        ]
+        assert flagged(by_stdin, cwd) == expected, cwd
+    assert flagged(flake8_rows(globbed, *(f"./{name}" for name in GLOBBED)), globbed) == expected
+    assert flagged(flake8_rows(globbed, "."), globbed) == expected
+    assert flagged(flake8_rows(src, *named), src) == expected
+    assert flagged(flake8_rows(outside, *absolute), outside) == expected
+
+
+@pytest.mark.slow
+def test_precommit_path_globs_in_a_subproject(globbed: Path, tmp_path: Path) -> None:
+    """pre-commit runs at the top of the repository and passes paths from there; the
+    project's globs are relative to the project, one folder below."""
+    repo = globbed.parent
+    git(repo, "init", "-q")
+    done = run_precommit(repo, tmp_path / "pre-commit-home", *(f"shop/{n}" for n in GLOBBED))
+    output = done.stdout + done.stderr
+    assert done.returncode == 1 and "shop/src/app/views.py:2:5: PRD501" in output, output
+    assert "legacy.py" not in output and "check_data.py" not in output, output

@@ -73,12 +73,18 @@ class Config:
 
     def settings(self) -> Mapping[str, object]:
         """File-level settings the semantic layer reads (shared by all rules)."""
-        return {"test-paths": self.test_paths, "migration-paths": self.migration_paths}
+        return {
+            "test-paths": self.test_paths,
+            "migration-paths": self.migration_paths,
+            # What the path globs are relative to (``prodlint.paths``).
+            "project-root": str(self.root),
+        }
 
     def ignored_for(self, path: str) -> tuple[str, ...]:
         codes: list[str] = []
+        root = str(self.root)
         for pattern, ignored in self.per_file_ignores:
-            if path_matches(path, (pattern,)):
+            if path_matches(path, (pattern,), root):
                 codes.extend(ignored)
         return tuple(codes)
 
@@ -92,6 +98,8 @@ class Config:
                 self.per_file_ignores,
                 self.test_paths,
                 self.migration_paths,
+                # The globs above are relative to it.
+                str(self.root),
                 {k: dict(v) for k, v in sorted(self.rule_options.items())},
             ],
             sort_keys=True,

@@ -14,7 +14,7 @@ from typing import TypeVar
 from prodlint.analysis.imports import dotted_name
 from prodlint.analysis.scopes import FUNCTION_NODES, ScopeIndex, index_function, index_module
 from prodlint.model import Finding, FixAnchor, FixPayload, FixSafety, Severity
-from prodlint.paths import DEFAULT_MIGRATION_PATHS, DEFAULT_TEST_PATHS, path_matches
+from prodlint.paths import DEFAULT_MIGRATION_PATHS, DEFAULT_TEST_PATHS, path_matches, project_path
 
 T = TypeVar("T")
 COMPREHENSION_NODES = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -66,14 +66,29 @@ class Context:
         return self._module_scope
 
     @property
+    def project_path(self) -> str:
+        """The file's path relative to its project root, what every path-based decision
+        reads: the same whatever the working directory or the front end."""
+        return self.memo("project_path", lambda: project_path(self.path, self._root()))
+
+    def path_matches(self, patterns: tuple[str, ...] | list[str]) -> bool:
+        """Whether a path glob of the settings (relative to the project root) picks this
+        file; see ``prodlint.paths``."""
+        return path_matches(self.path, patterns, self._root())
+
+    def _root(self) -> str | None:
+        root = self.settings.get("project-root")
+        return root if isinstance(root, str) else None
+
+    @property
     def is_test_file(self) -> bool:
         patterns = self.settings.get("test-paths", DEFAULT_TEST_PATHS)
-        return path_matches(self.path, tuple(patterns))  # type: ignore[arg-type]
+        return self.path_matches(tuple(patterns))  # type: ignore[arg-type]
 
     @property
     def is_migration_file(self) -> bool:
         patterns = self.settings.get("migration-paths", DEFAULT_MIGRATION_PATHS)
-        return path_matches(self.path, tuple(patterns))  # type: ignore[arg-type]
+        return self.path_matches(tuple(patterns))  # type: ignore[arg-type]
 
     @property
     def is_main_module(self) -> bool:

@@ -12,7 +12,6 @@ from prodlint.analysis.context import Context
 from prodlint.analysis.destinations import Destination
 from prodlint.analysis.imports import last_name
 from prodlint.analysis.scopes import FUNCTION_NODES
-from prodlint.paths import path_matches
 
 SCHEMES = (
     r"https?|wss?|s?ftp|smtps?|ldaps?|rediss?|amqps?|mongodb(?:\+srv)?|nats|kafka|memcached?"
@@ -633,7 +632,7 @@ def documented_defaults(ctx: Context) -> bool:
     fallbacks, not a deployment's configuration."""
 
     def compute() -> bool:
-        if DEFAULTS_FILE.search(ctx.path.replace("\\", "/")):
+        if DEFAULTS_FILE.search(ctx.project_path):
             return True
         docstring = ast.get_docstring(ctx.tree, clean=False)
         return docstring is not None and bool(DEFAULTS_DOCSTRING.search(docstring[:300]))
@@ -645,5 +644,5 @@ def not_deployed(ctx: Context) -> bool:
     """Test files and demonstration code: nothing there reaches a deployment."""
     return ctx.memo(
         "config.not_deployed",
-        lambda: ctx.is_test_file or path_matches(ctx.path, (*DEMO_PATHS, *EXTRA_TEST_PATHS)),
+        lambda: ctx.is_test_file or ctx.path_matches((*DEMO_PATHS, *EXTRA_TEST_PATHS)),
     )

@@ -155,7 +155,7 @@ right hosts and origins are the deployment's to list.
 
     def check_Module(self, node: ast.Module, ctx: Context) -> None:
         if (
-            _is_production_settings(ctx.path)
+            _is_production_settings(ctx.project_path)
             and not not_deployed(ctx)
             and not documented_defaults(ctx)
         ):

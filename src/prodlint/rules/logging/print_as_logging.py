@@ -16,7 +16,6 @@ from prodlint.analysis.entrypoints import (
 )
 from prodlint.analysis.scopes import FUNCTION_NODES
 from prodlint.model import FixPayload, FixSafety, Severity
-from prodlint.paths import path_matches
 from prodlint.registry import Option, Rule
 from prodlint.rules.logging.common import (
     LOG_METHODS,
@@ -411,7 +410,7 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
     def _is_output_context(self, node: ast.Call, ctx: Context) -> bool:
         if ctx.is_test_file or ctx.is_migration_file or ctx.is_main_module or ctx.in_main_guard():
             return True
-        if path_matches(ctx.path, self.settings["script-paths"]):  # type: ignore[arg-type]
+        if ctx.path_matches(self.settings["script-paths"]):  # type: ignore[arg-type]
             return True
         if self._under_switch(ctx) or self._before_exit(node, ctx) or is_script(ctx):
             return True
