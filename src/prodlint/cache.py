@@ -7,6 +7,7 @@ loads one pickle and returns what it holds, without importing the engine, the ru
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import os
@@ -190,6 +191,7 @@ def _source_stamps(folder: str, into: list[str]) -> None:
                 into.append(f"{entry.path}:{info.st_mtime_ns}:{info.st_size}")
 
 
+@functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """Identifies the installed prodlint code, so an edited rule (a development install)
     never reuses findings made by the old one. A stat per module: cheaper than hashing the

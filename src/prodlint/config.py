@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from prodlint.paths import DEFAULT_MIGRATION_PATHS, DEFAULT_TEST_PATHS, path_matches
-from prodlint.registry import all_rules, canonical_code, is_valid_selector
+from prodlint.registry import canonical_code, is_valid_selector, rules_for
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -198,7 +198,7 @@ def parse_table(table: Mapping[str, object], where: Path) -> Config:
 def _rule_options(value: object, where: Path) -> Mapping[str, Mapping[str, object]]:
     if not isinstance(value, dict):
         raise ConfigError(f"{where}: [tool.prodlint.rules] expected a table of rule codes")
-    rules = all_rules()
+    rules = rules_for(canonical_code(code) for code in value)
     options: dict[str, dict[str, object]] = {}
     for code, settings in value.items():
         rule = rules.get(canonical_code(code))

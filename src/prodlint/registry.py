@@ -3,15 +3,18 @@
 A rule is one class in one module under ``prodlint.rules``: its code, name, message, docs
 and examples sit next to the detector and the fix, so adding a rule means adding one module
 (and one fixture file). The registry discovers rules by walking that package, so there is no
-central table to edit.
+central table to edit; an index of which module declares which code, generated from them,
+lets a run import only the rules it selects.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import importlib
-import pkgutil
+import json
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -236,26 +239,102 @@ class Rule:
         return "\n".join(parts) + "\n"
 
 
-@functools.lru_cache(maxsize=1)
-def all_rules() -> Mapping[str, type[Rule]]:
-    """Every rule class under ``prodlint.rules``, by code."""
+RULES_PACKAGE = "prodlint.rules"
+# Which module declares which code, written beside the rule modules' bytecode by the first
+# run after an install or an edit (a run where they cannot be written imports every rule).
+INDEX_FILE = "prodlint-rule-index.json"
+
+
+def _rule_modules() -> list[str]:
+    """Every module under ``prodlint.rules``, as ``pkgutil`` walks them."""
+    import pkgutil
+
     import prodlint.rules as package
 
+    return [info.name for info in pkgutil.walk_packages(package.__path__, RULES_PACKAGE + ".")]
+
+
+@functools.cache
+def _rules_of_module(name: str) -> Mapping[str, type[Rule]]:
+    module = importlib.import_module(name)
     found: dict[str, type[Rule]] = {}
-    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-        module = importlib.import_module(info.name)
-        for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, Rule)
-                and value.__module__ == module.__name__
-                and "code" in vars(value)
-            ):
-                if not CODE_PATTERN.match(value.code):
-                    raise RuntimeError(f"{value.__name__}: rule code {value.code!r} is not PRDnnn")
-                if value.code in found:
-                    raise RuntimeError(f"rule code {value.code} declared twice")
-                found[value.code] = value
+    for value in vars(module).values():
+        if (
+            isinstance(value, type)
+            and issubclass(value, Rule)
+            and value.__module__ == module.__name__
+            and "code" in vars(value)
+        ):
+            if not CODE_PATTERN.match(value.code):
+                raise RuntimeError(f"{value.__name__}: rule code {value.code!r} is not PRDnnn")
+            if value.code in found:
+                raise RuntimeError(f"rule code {value.code} declared twice")
+            found[value.code] = value
+    return found
+
+
+@functools.lru_cache(maxsize=1)
+def all_rules() -> Mapping[str, type[Rule]]:
+    """Every rule class under ``prodlint.rules``, by code (importing every rule module)."""
+    found: dict[str, type[Rule]] = {}
+    for module in _rule_modules():
+        for code, rule in _rules_of_module(module).items():
+            if code in found:
+                raise RuntimeError(f"rule code {code} declared twice")
+            found[code] = rule
+    return dict(sorted(found.items()))
+
+
+@functools.lru_cache(maxsize=1)
+def rule_index() -> Mapping[str, str]:
+    """Every rule code -> the module that declares it, without importing any rule when the
+    index written by an earlier run is still valid (it is keyed by the stat of every
+    prodlint source file), so a run imports only the rules it selects (``--select PRD5``:
+    the PRD5 modules). It is generated from ``all_rules``: adding a rule stays adding a
+    module, with no table to edit."""
+    from prodlint.cache import code_fingerprint
+
+    fingerprint = code_fingerprint()
+    path = os.path.join(os.path.dirname(__file__), "rules", "__pycache__", INDEX_FILE)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            stored = json.load(handle)
+        if stored["fingerprint"] == fingerprint and isinstance(stored["rules"], dict):
+            return dict(stored["rules"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    index = {code: rule.__module__ for code, rule in all_rules().items()}
+    _write_index(path, {"fingerprint": fingerprint, "rules": index})
+    return index
+
+
+def _write_index(path: str, content: dict[str, object]) -> None:
+    """Atomically (a concurrent run reads the old index or the new, never half of one); a
+    folder that cannot be written only costs the next run the imports."""
+    temp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(temp, "w", encoding="utf-8") as handle:
+            json.dump(content, handle, sort_keys=True)
+        os.replace(temp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.remove(temp)
+
+
+def rules_for(codes: Iterable[str]) -> Mapping[str, type[Rule]]:
+    """The rule classes of ``codes`` (unknown ones left out), importing only the modules
+    that declare them."""
+    index = rule_index()
+    wanted = {code for code in codes if code in index}
+    found: dict[str, type[Rule]] = {}
+    for module in sorted({index[code] for code in wanted}):
+        found.update(
+            (code, rule) for code, rule in _rules_of_module(module).items() if code in wanted
+        )
+    missing = wanted - found.keys()
+    if missing:
+        raise RuntimeError(f"rule index names {sorted(missing)}, whose modules declare none")
     return dict(sorted(found.items()))
 
 
@@ -273,23 +352,21 @@ def is_valid_selector(selector: str) -> bool:
         return True
     selector = canonical_code(selector)
     return bool(re.fullmatch(r"PRD[0-9]{0,3}", selector)) and any(
-        code.startswith(selector) for code in [*all_rules(), "PRD000"]
+        code.startswith(selector) for code in [*rule_index(), "PRD000"]
     )
 
 
 def selected_rules(
     select: Sequence[str] | None, ignore: Sequence[str], extend_select: Sequence[str]
 ) -> list[type[Rule]]:
-    """Resolve select/ignore the way ruff does: the most specific selector wins."""
-    chosen = []
-    for code, rule in all_rules().items():
-        if not rule.default_enabled:
-            # Opt-in rules are only turned on by name, never by a prefix.
-            if code in map(canonical_code, [*(select or ()), *extend_select]) and not any(
-                canonical_code(s) == code for s in ignore
-            ):
-                chosen.append(rule)
-            continue
+    """Resolve select/ignore the way ruff does: the most specific selector wins. Only the
+    modules of rules the selectors can turn on are imported."""
+    named = {canonical_code(s) for s in [*(select or ()), *extend_select]}
+    ignored = {canonical_code(s) for s in ignore}
+    # Per code: whether it is on as a default rule, and as an opt-in one (only turned on
+    # by name, never by a prefix); which applies is the rule class's to say.
+    decided: dict[str, tuple[bool, bool]] = {}
+    for code in rule_index():
         if select is None:
             on = True
             on_len = 0
@@ -304,6 +381,11 @@ def selected_rules(
         off = [s for s in ignore if matches(code, [s])]
         if off and max(len(s) for s in off) >= on_len:
             on = False
-        if on:
-            chosen.append(rule)
-    return chosen
+        opted_in = code in named and code not in ignored
+        if on or opted_in:
+            decided[code] = (on, opted_in)
+    return [
+        rule
+        for code, rule in rules_for(decided).items()
+        if decided[code][0 if rule.default_enabled else 1]
+    ]

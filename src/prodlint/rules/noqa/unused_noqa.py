@@ -54,9 +54,9 @@ def total(prices):
         comments: list[NoqaComment] = ctx.memo(COMMENTS_MEMO, lambda: noqa_comments(ctx.text))
         if not comments:
             return []
-        from prodlint.registry import all_rules
+        from prodlint.registry import rule_index
 
-        known = [*all_rules()]
+        known = [*rule_index()]
 
         def why(code: str) -> str:
             covered = [rule for rule in known if matches(rule, [code])]
