@@ -854,6 +854,8 @@ the relation is fetched changes, so it is safe, except:
             )
         else:
             remedy = f".options(selectinload({source.model}.{attr}))"
+        if source.passed_by is not None:
+            remedy += f" at every call site ({source.passed_by})"
         self.report(
             ctx,
             access.node,

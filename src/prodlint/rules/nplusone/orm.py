@@ -208,6 +208,8 @@ class QuerySource:
     # The link of ``chain(expr)`` after which a fix inserts the eager load; None: right after
     # the manager (or SQLAlchemy's select / query).
     anchor: int | None = None
+    # Rows a parameter gets from every call site (call_sites.py): one of them, for the message.
+    passed_by: str | None = None
 
 
 def chain(expr: ast.expr) -> tuple[ast.expr, list[Link]]:
@@ -249,11 +251,17 @@ def nplusone_applies(ctx: Context) -> bool:
     return ctx.memo(
         "nplusone.applies",
         lambda: (
-            any(word in ctx.text for word in ORM_WORDS)
+            (any(word in ctx.text for word in ORM_WORDS) or _handed_rows(ctx))
             and not ctx.is_test_file
             and not ctx.is_migration_file
         ),
     )
+
+
+def _handed_rows(ctx: Context) -> bool:
+    from prodlint.rules.nplusone.call_sites import defines_callee
+
+    return defines_callee(ctx)  # a helper the project's calls pass rows to
 
 
 def is_sqla_name(ctx: Context, expr: ast.expr, name: str) -> bool:
@@ -591,6 +599,12 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
                 # A private helper every call of which (in this file) passes a queryset.
                 handed = _passed_rows(ctx, root)
                 if handed is None:
+                    from prodlint.rules.nplusone.call_sites import passed_by_callers
+
+                    # A function every call of which in the project passes rows.
+                    callers = passed_by_callers(ctx, root, expr, extra + links)
+                    if callers is not None:
+                        return callers
                     break
                 model, loaded = handed
                 eager = eager_lookups(extra + links)

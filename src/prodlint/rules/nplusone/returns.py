@@ -170,10 +170,10 @@ def _base_names(cls: ast.ClassDef) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _own_statements(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.stmt]:
+def own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """The statements of a function body, nested blocks included, not those of functions
     or classes nested in it (statements only: a summary reads returns and assignments)."""
-    pending: list[ast.stmt] = list(func.body)
+    pending: list[ast.stmt] = list(body)
     while pending:
         node = pending.pop()
         yield node
@@ -315,9 +315,8 @@ def _on_session(base: ast.expr, links: list[Link], position: int) -> bool:
 def _returns(
     func: ast.FunctionDef | ast.AsyncFunctionDef, queryset_class: bool
 ) -> tuple[Returned, ...] | None:
-    assigned: dict[str, list[ast.expr]] = {}
     returns: list[ast.expr] = []
-    for node in _own_statements(func):
+    for node in own_statements(func.body):
         if isinstance(node, (ast.Expr, ast.Assign)) and isinstance(
             node.value, (ast.Yield, ast.YieldFrom)
         ):
@@ -326,24 +325,32 @@ def _returns(
             if node.value is None:
                 return None
             returns.append(node.value)
-        elif (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-        ):
-            assigned.setdefault(node.targets[0].id, []).append(node.value)
     if not returns:
         return None
+    assigned = assignments(func.body)
     shapes: list[Returned] = []
     for value in returns:
-        found = _returned_value(value, assigned, queryset_class)
+        found = returned_value(value, assigned, queryset_class)
         if found is None:
             return None
         shapes.extend(found)
     return tuple(shapes)
 
 
-def _returned_value(
+def assignments(body: list[ast.stmt]) -> dict[str, list[ast.expr]]:
+    """The values assigned to each plain name in a function body (or a module's)."""
+    assigned: dict[str, list[ast.expr]] = {}
+    for node in own_statements(body):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            assigned.setdefault(node.targets[0].id, []).append(node.value)
+    return assigned
+
+
+def returned_value(
     value: ast.expr, assigned: dict[str, list[ast.expr]], queryset_class: bool
 ) -> list[Returned] | None:
     """The shapes ``return value`` can hand back. ``qs = Model.objects...`` then
@@ -351,8 +358,8 @@ def _returned_value(
     narrow them; a relation any of them loads counts as loaded (the summary errs towards
     not reporting)."""
     if isinstance(value, ast.IfExp):
-        left = _returned_value(value.body, assigned, queryset_class)
-        right = _returned_value(value.orelse, assigned, queryset_class)
+        left = returned_value(value.body, assigned, queryset_class)
+        right = returned_value(value.orelse, assigned, queryset_class)
         return None if left is None or right is None else left + right
     base, tail = chain(value)
     if not isinstance(base, ast.Name) or base.id not in assigned:
