@@ -777,3 +777,90 @@ def test_django_prefetch_done_with_one_row_serves_its_related_rows(
         assert len(names) == rows  # type: ignore[arg-type]
         counts.append(count)
     assert counts == [3, 3]
+
+
+# --- rows a function is handed by every call site ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def passed_views(django_views: tuple[ModuleType, dict[str, object]]) -> Iterator[ModuleType]:
+    from django.db import connection
+
+    module = load_module(HERE / "passed_querysets.py", "nplusone.passed_querysets")
+    with connection.schema_editor() as editor:
+        for model in (module.Courier, module.Vendor, module.Parcel):
+            editor.create_model(model)
+    yield module
+
+
+def seed_parcels(module: ModuleType, rows: int) -> None:
+    for model in (module.Parcel, module.Vendor, module.Courier):
+        model.objects.all().delete()
+    for i in range(rows):
+        module.Parcel.objects.create(
+            weight=11 + i,
+            vendor=module.Vendor.objects.create(name=f"vendor{i}"),
+            courier=module.Courier.objects.create(name=f"courier{i}"),
+        )
+
+
+# A flagged caller, and the same call with the eager load the message names added at the
+# call site (PRD202 offers no fix there: the call sites are other functions).
+PASSED_VIEWS: dict[str, tuple[str, Callable[[ModuleType], object]]] = {
+    "heavy_parcel_labels": (
+        "vendor",
+        lambda m: m.parcel_labels(
+            m.Parcel.objects.select_related("vendor").filter(weight__gt=10).order_by("id")
+        ),
+    ),
+    "all_parcel_labels": (
+        "vendor",
+        lambda m: m.parcel_labels(m.Parcel.objects.select_related("vendor").order_by("id")),
+    ),
+    "unloaded_courier_names": (
+        "courier",
+        lambda m: m.courier_names(m.Parcel.objects.select_related("courier").order_by("id")),
+    ),
+    "report": (
+        "courier",
+        lambda m: m.ParcelReport().courier_rows(
+            m.Parcel.objects.select_related("courier").filter(weight__gte=0).order_by("id")
+        ),
+    ),
+}
+
+
+def passed_caller(module: ModuleType, view: str) -> Callable[[], object]:
+    if view == "report":
+        return module.ParcelReport().build  # type: ignore[no-any-return]
+    return getattr(module, view)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("view", sorted(PASSED_VIEWS))
+def test_django_rows_passed_by_every_call_site_are_per_row_until_the_call_site_loads(
+    passed_views: ModuleType, view: str
+) -> None:
+    module = passed_views
+    relation, loaded = PASSED_VIEWS[view]
+    counts: dict[str, list[int]] = {"flagged": [], "loaded": []}
+    for rows in (3, 6):
+        seed_parcels(module, rows)
+        before, data = django_queries(passed_caller(module, view))
+        after, loaded_data = django_queries(lambda: loaded(module))  # noqa: B023
+        assert loaded_data == data and len(data) >= rows  # type: ignore[arg-type]
+        assert any(f"{relation}{rows - 1}" in str(item) for item in data)  # type: ignore[attr-defined]
+        counts["flagged"].append(before)
+        counts["loaded"].append(after)
+    assert counts["flagged"] == [1 + 3, 1 + 6], counts  # one query per parcel
+    assert counts["loaded"] == [1, 1], counts
+
+
+def test_django_rows_every_call_site_loads_are_constant(passed_views: ModuleType) -> None:
+    """Not flagged: ``vendor_names``'s one call site selects the vendor."""
+    counts = []
+    for rows in (3, 6):
+        seed_parcels(passed_views, rows)
+        count, names = django_queries(passed_views.loaded_vendor_names)
+        assert names == [f"vendor{i}" for i in range(rows)]
+        counts.append(count)
+    assert counts == [1, 1]
