@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -118,10 +119,7 @@ def deferred_read(
         or node.attr in ("pk", "id")
     ):
         return None
-    if not ctx.memo(
-        "nplusone.defers",
-        lambda: (".only(" in ctx.text or ".defer(" in ctx.text) and nplusone_applies(ctx),
-    ):
+    if node.attr not in deferrable_names(ctx):
         return None
     steps = [node.attr]
     inner: ast.expr = node.value
@@ -131,7 +129,7 @@ def deferred_read(
     if not isinstance(inner, ast.Name):
         return None
     loop = binding_loop(ctx, inner.id)
-    if loop is None:
+    if loop is None or not _defers_here(ctx):
         return None
     source = loop_source(ctx, inner.id)
     if source is None or source.model is None or source.framework != "django":
@@ -161,6 +159,21 @@ def deferred_read(
         return None
     seen.add(key)
     return node, model, field, source, lookup
+
+
+def _defers_here(ctx: Context) -> bool:
+    """The function being visited (or the module, at its top level) calls ``only()`` or
+    ``defer()``: a query source's links are the calls of chains written in the function
+    that loops over it, so a query of rows it left fields out of is built here."""
+    func = ctx.enclosing_function()
+    if func is None:
+        return True  # the file's text has one (``deferrable_names``)
+
+    def scan() -> bool:
+        text = "\n".join(ctx.lines[func.lineno - 1 : func.end_lineno])
+        return ".only(" in text or ".defer(" in text
+
+    return ctx.memo(f"nplusone.defers.{id(func)}", scan)
 
 
 def _left_out(source: QuerySource, prefix: str, lookup: str) -> bool:
@@ -199,6 +212,31 @@ def relation_names(ctx: Context) -> frozenset[str]:
         )
 
     return ctx.memo("nplusone.relation-names", collect)
+
+
+def reportable_names(ctx: Context) -> frozenset[str]:
+    """The attribute names PRD202 can report: relations, and fields ``only()`` /
+    ``defer()`` may leave out."""
+    return ctx.memo(
+        "nplusone.reportable-names", lambda: relation_names(ctx) | deferrable_names(ctx)
+    )
+
+
+def deferrable_names(ctx: Context) -> frozenset[str]:
+    """Every field and manager name of every known model, in a file that calls ``only()``
+    or ``defer()`` (what ``deferred_read`` can report at all); empty elsewhere."""
+
+    def collect() -> frozenset[str]:
+        text = ctx.text
+        if not (".only(" in text or ".defer(" in text) or not nplusone_applies(ctx):
+            return frozenset()
+        return frozenset(
+            name
+            for info in model_index(ctx).models.values()
+            for name in (*info.fields, *info.managers)
+        )
+
+    return ctx.memo("nplusone.deferrable-names", collect)
 
 
 def _chained(node: ast.Attribute, value: ast.Attribute, ctx: Context) -> Access | None:
@@ -813,9 +851,18 @@ the relation is fetched changes, so it is safe, except:
         text = ctx.text
         if ".only(" in text or ".defer(" in text or not text.isascii():
             return True
-        return any(name in text for name in relation_names(ctx))
+        names = relation_names(ctx)
+        if not names:
+            return False
+        # A relation is read as ``row.rel``: the name right after a dot, with what the
+        # tokenizer lets stand between them (whitespace, a line continuation, a comment in
+        # brackets), not anywhere in the text (``user`` in ``users``).
+        pattern = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+        return re.search(rf"\.(?:\s|\\|#[^\r\n]*)*(?:{pattern})\b", text) is not None
 
     def check_Attribute(self, node: ast.Attribute, ctx: Context) -> None:
+        if node.attr not in reportable_names(ctx):
+            return  # the cheap test on every attribute of the file
         access = relation_access(node, ctx)
         if access is not None and access.relation is not None:
             self.emit(ctx, access)

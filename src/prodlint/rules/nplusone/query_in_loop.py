@@ -413,10 +413,10 @@ Other findings have no automatic fix.
         if not nplusone_applies(ctx) or not _outermost(ctx, node):
             return
         loop = repeating_loop(ctx, node)
-        if loop is None or _isolates_failures(ctx, loop):
+        if loop is None:
             return
         found = self._query(node, ctx)
-        if found is None:
+        if found is None or _isolates_failures(ctx, loop):
             return
         what, remedy = found
         plan = self._fix_plan(node, loop, ctx)
