@@ -10,28 +10,23 @@ import sys
 from pathlib import Path
 
 import pytest
-from pinned_sdists import sdist
+from pinned_sdists import sdist, sdists
 
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.registry import all_rules
 
+# Only now is bench/ on the path (pinned_sdists puts it there): one table of which bandit
+# check stands for which prodlint rule, shared with bench/config_precision.py.
+assert Path(sdists.__file__).parent.name == "bench"
+from config_precision import BANDIT, BANDIT_TO_PRODLINT  # noqa: E402
+from config_precision import BANDIT_EXAMPLES as EXAMPLES  # noqa: E402
+
 pytestmark = pytest.mark.slow
 
-BANDIT = "bandit==1.9.4"
 CHECKER = Checker(
     Config(), rules=[rule for code, rule in all_rules().items() if code.startswith("PRD4")]
 )
-# Which bandit check stands for which prodlint rule.
-BANDIT_TO_PRODLINT = {
-    "B105": "PRD402",
-    "B106": "PRD402",
-    "B107": "PRD402",
-    "B113": "PRD403",
-    "B501": "PRD404",
-    "B201": "PRD405",
-    "B108": "PRD407",
-}
 # Lines bandit labels that prodlint leaves alone on purpose, and why.
 EXPLAINED_MISSES = {
     ("hardcoded-passwords.py", 4): "'class_password' reads as the name of a field, not a password",
@@ -44,13 +39,6 @@ EXPLAINED_MISSES = {
     ("hardcoded-passwords.py", 33): "a comparison, and a value with spaces (a sentence)",
     ("hardcoded-passwords.py", 62): "'emails_secret' reads as the name of a field, not a secret",
 }
-EXAMPLES = (
-    "hardcoded-passwords.py",
-    "requests-missing-timeout.py",
-    "requests-ssl-verify-disabled.py",
-    "flask_debug.py",
-    "hardcoded-tmp.py",
-)
 
 
 @pytest.fixture(scope="module")

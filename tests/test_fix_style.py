@@ -21,7 +21,7 @@ import pytest
 from corpus import FIXTURES, ROOT
 
 from prodlint.fixes.imports import add_definition, add_import
-from prodlint.fixes.wrap import wrap_long_lines
+from prodlint.fixes.wrap import project_line_length, wrap_long_lines
 
 DATA = ROOT / "tests" / "data" / "fix_style"
 RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
@@ -100,6 +100,19 @@ def copy_sources(target: Path) -> None:
         shutil.copyfile(source, destination)
 
 
+def prodlint_fix(root: Path, target: str) -> None:
+    """``prodlint fix --unsafe-fixes`` on ``target``, run from ``root`` as a user would."""
+    done = subprocess.run(
+        [sys.executable, "-m", "prodlint", "fix", "--unsafe-fixes", "--no-cache", target],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+
+
 class FixRun:
     def __init__(self, root: Path) -> None:
         copy_sources(root)
@@ -108,15 +121,7 @@ class FixRun:
         self.texts_before = {
             relative(source): source.read_text(encoding="utf-8") for source in SOURCES
         }
-        done = subprocess.run(
-            [sys.executable, "-m", "prodlint", "fix", "--unsafe-fixes", "--no-cache", "."],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
-        assert "Traceback" not in done.stderr, done.stderr[-3000:]
+        prodlint_fix(root, ".")
         self.lint_after = lint(root)
         self.format_after = unformatted(root)
         self.texts_after = {
@@ -267,8 +272,8 @@ def test_logger_goes_after_the_whole_import_block() -> None:
     )
 
 
-def wrapped(before: str, after: str) -> str:
-    return wrap_long_lines(cst.parse_module(before), cst.parse_module(after)).code
+def wrapped(before: str, after: str, limit: int = 88) -> str:
+    return wrap_long_lines(cst.parse_module(before), cst.parse_module(after), limit).code
 
 
 def test_a_line_a_fix_made_too_long_is_wrapped_like_ruff() -> None:
@@ -308,9 +313,66 @@ def test_a_line_a_fix_made_too_long_is_wrapped_like_ruff() -> None:
     )
 
 
-def test_lines_as_long_as_the_file_already_has_stay() -> None:
+def test_the_limit_is_the_projects_not_the_files_longest_line() -> None:
     long_line = f"x = [{', '.join(['1'] * 40)}]\n"
     after = long_line + f"y = call({'a' * 40}, {'b' * 40})\n"
-    assert wrapped(long_line, after) == after
-    # A line the user wrote long is not the fix's to rewrap.
+    # A long list literal (or URL, or message) does not lift the limit for what the fix writes.
+    assert wrapped(long_line, after) == long_line + f"y = call(\n    {'a' * 40}, {'b' * 40}\n)\n"
+    assert wrapped(long_line, after, limit=120) == after
+    # A line the user wrote long is not the fix's to rewrap, nor is it once a fix re-indents
+    # it (into a ``with`` block).
     assert wrapped(after, after) == after
+    moved = long_line + f"if y:\n    y = call({'a' * 40}, {'b' * 40})\n"
+    assert wrapped(after, moved) == moved
+
+
+def test_a_lone_generator_argument_gets_no_trailing_comma() -> None:
+    after = f"total = sum(order.amount_in_cents for order in {'orders_' * 12} if order.paid)\n"
+    out = wrapped("x = 1\n", after, limit=60)
+    compile(out, "<fixed>", "exec")  # ``sum(x for x in y,)`` is a SyntaxError
+    assert out == (
+        f"total = sum(\n    order.amount_in_cents for order in {'orders_' * 12} if order.paid\n)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("ruff.toml", "line-length = 120\n", 120),
+        (".ruff.toml", "line-length = 99\n", 99),
+        ("pyproject.toml", "[tool.ruff]\nline-length = 110\n", 110),
+        ("pyproject.toml", "[tool.black]\nline-length = 100\n", 100),
+        ("setup.cfg", "[flake8]\nmax-line-length = 119\n", 119),
+        (".flake8", "[flake8]\nmax-line-length = 79\n", 79),
+        ("tox.ini", "[flake8]\nmax-line-length = 130\n", 130),
+        ("pyproject.toml", "[tool.ruff.lint]\nselect = ['E']\n", 88),
+        ("pyproject.toml", "not toml [\n", 88),
+    ],
+)
+def test_the_projects_line_length_is_read_from_its_formatter(
+    tmp_path: Path, name: str, text: str, expected: int
+) -> None:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    assert project_line_length(tmp_path) == expected
+
+
+def test_a_with_block_a_fix_opens_is_wrapped_at_the_project_line_length(tmp_path: Path) -> None:
+    """The re-indented body of a new ``with`` block keeps to the project's length even when
+    the file has a longer line (a URL in a comment), as ruff format would leave it."""
+    url = "# https://example.com/" + "a" * 100
+    source = (
+        "import json\n\n"
+        f"{url}\n\n\n"
+        "def load(path, schema_registry, default_settings):\n"
+        "    handle = open(path)\n"
+        "    data = json.load(handle)\n"
+        "    merged = schema_registry.merge_settings(data, default_settings, strict=True)\n"
+        "    return merged\n"
+    )
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 80\n", encoding="utf-8")
+    (tmp_path / "loader.py").write_text(source, encoding="utf-8")
+    prodlint_fix(tmp_path, "loader.py")
+    fixed = (tmp_path / "loader.py").read_text(encoding="utf-8")
+    assert "with open(path) as handle:" in fixed, fixed
+    assert [line for line in fixed.splitlines() if len(line) > 80] == [url]
+    assert ruff("format", "--diff", "--line-length", "80", cwd=tmp_path).returncode == 0

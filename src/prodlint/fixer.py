@@ -90,6 +90,7 @@ def _apply_pass(
     from libcst.metadata import MetadataWrapper, PositionProvider
 
     from prodlint.fixes.base import FixContext
+    from prodlint.fixes.wrap import project_line_length
 
     try:
         module = cst.parse_module(text)
@@ -97,7 +98,10 @@ def _apply_pass(
         raise FixFailed(f"libcst cannot parse the file: {error}") from None
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
-    fixes = FixContext(module, unsafe)
+    config = checker.config
+    # Config() with no project behind it (a test, an API caller) formats to ruff's default.
+    root = config.source.parent if config.source is not None else config.project
+    fixes = FixContext(module, unsafe, project_line_length(root))
 
     # Each target is handed the node at its fix anchor (by default the finding's own range)
     # whose libcst class is one the fix accepts.

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import libcst as cst
 
-from prodlint.fixes.imports import add_import
+from prodlint.fixes.imports import LINE_LENGTH, add_import
 from prodlint.fixes.wrap import wrap_long_lines
 
 ModuleEdit = Callable[[cst.Module], cst.Module]
@@ -20,9 +20,12 @@ class FixContext:
     whole transform, so two fixes asking for the same import add it once.
     """
 
-    def __init__(self, module: cst.Module, unsafe: bool) -> None:
+    def __init__(self, module: cst.Module, unsafe: bool, line_length: int = LINE_LENGTH) -> None:
         self.module = module
         self.unsafe = unsafe
+        # The project's line length (``fixes.wrap.project_line_length``): what lines the fixes
+        # write keep to.
+        self.line_length = line_length
         self.imports: list[tuple[str, str | None]] = []
         self._module_edits: dict[str, ModuleEdit] = {}
         self._memo: dict[str, object] = {}
@@ -47,4 +50,4 @@ class FixContext:
             module = add_import(module, module_name, name)
         for edit in self._module_edits.values():
             module = edit(module)
-        return wrap_long_lines(self.module, module)
+        return wrap_long_lines(self.module, module, self.line_length)

@@ -2,9 +2,13 @@
 
 A fix that turns ``print(f"...")`` into ``logger.info("...", a, b)`` or adds ``timeout=10``
 can push a statement past the line length; a reviewer would ask for it to be wrapped like
-the code around it. Only lines the fix wrote are touched, and only when they are longer than
-both ruff's default line length and the longest line the file already had (a project that
-allows 120 characters keeps its 110-character lines).
+the code around it. The line length is the project's: ``line-length`` of ruff
+(``ruff.toml``, ``.ruff.toml``, ``[tool.ruff]``) or black (``[tool.black]``), else
+flake8's ``max-line-length`` (``.flake8``, ``setup.cfg``, ``tox.ini``), else ruff's default
+88 (see ``project_line_length``); not the file's longest line, which is often a URL or a
+message nobody wraps, and would let a re-indented block run past the limit. Only lines the
+fix wrote are touched: a line the user had already written past the limit and the fix
+only moved (re-indented into a ``with`` block) is theirs.
 
 ruff's right-hand split: the last bracket pair of the statement that has contents opens onto
 its own indented line; the arguments go on one line if they fit there, else one per line
@@ -13,29 +17,80 @@ with a trailing comma.
 
 from __future__ import annotations
 
-import io
-import tokenize
+import configparser
+import functools
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import libcst as cst
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on 3.10
+    import tomli as tomllib
 
 from prodlint.fixes.imports import INDENT, LINE_LENGTH
 
 
-def wrap_long_lines(original: cst.Module, fixed: cst.Module) -> cst.Module:
-    """``fixed`` with the single-line statements the fixes made too long wrapped."""
+def wrap_long_lines(original: cst.Module, fixed: cst.Module, limit: int) -> cst.Module:
+    """``fixed`` with the single-line statements the fixes made longer than ``limit``
+    wrapped."""
     existing = set(original.code.splitlines())
     # Cheap text test first: most fixes leave every line short enough.
     long_lines = {
-        line for line in fixed.code.splitlines() if len(line) > LINE_LENGTH and line not in existing
+        line for line in fixed.code.splitlines() if len(line) > limit and line not in existing
     }
     if not long_lines:
         return fixed
-    limit = line_limit(original.code)
-    long_lines = {line for line in long_lines if len(line) > limit}
+    # Moved, not written: the user's own long line at another indentation.
+    already_long = {line.strip() for line in existing if len(line) > limit}
+    long_lines = {line for line in long_lines if line.strip() not in already_long}
     if not long_lines:
         return fixed
     return fixed.visit(_Wrapper(fixed, long_lines, limit))
+
+
+def _toml_line_length(path: Path, *keys: str) -> int | None:
+    try:
+        table: object = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    for key in keys:
+        table = table.get(key) if isinstance(table, dict) else None
+    value = table.get("line-length") if isinstance(table, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _flake8_line_length(path: Path) -> int | None:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"))
+        value = parser.get("flake8", "max-line-length", fallback=None)
+    except (OSError, UnicodeDecodeError, configparser.Error):
+        return None
+    return int(value) if value is not None and value.strip().isdigit() else None
+
+
+@functools.lru_cache(maxsize=64)
+def project_line_length(root: Path | None) -> int:
+    """The line length the project at ``root`` formats to: ruff's, black's, flake8's, in
+    that order (ruff's and black's formatter are what wraps the code; flake8's limit only
+    complains), else ruff's default."""
+    if root is None:
+        return LINE_LENGTH
+    found = (
+        _toml_line_length(root / "ruff.toml")
+        or _toml_line_length(root / ".ruff.toml")
+        or _toml_line_length(root / "pyproject.toml", "tool", "ruff")
+        or _toml_line_length(root / "pyproject.toml", "tool", "black")
+        or _flake8_line_length(root / ".flake8")
+        or _flake8_line_length(root / "setup.cfg")
+        or _flake8_line_length(root / "tox.ini")
+    )
+    if found is not None:
+        return found
+    return LINE_LENGTH
 
 
 def line_limit(code: str) -> int:
@@ -53,24 +108,6 @@ def break_like(
     if not isinstance(whitespace, cst.ParenthesizedWhitespace):
         return None
     return cst.ParenthesizedWhitespace(indent=whitespace.indent, last_line=whitespace.last_line)
-
-
-def code_lines(code: str) -> list[str]:
-    """The lines a formatter could have split: code with an operator or a comma, and no
-    string of 40 characters or more. Comments, docstrings and long messages are left long
-    by black and ruff, so they say nothing about the line length a project keeps to."""
-    lines = code.splitlines()
-    splittable: set[int] = set()
-    long_string: set[int] = set()
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(code).readline):
-            if token.type == tokenize.STRING and len(token.string) >= 40:
-                long_string.update(range(token.start[0], token.end[0] + 1))
-            elif token.type == tokenize.OP and token.string not in "()[]{}":
-                splittable.add(token.start[0])
-    except (tokenize.TokenError, SyntaxError):
-        return lines
-    return [lines[n - 1] for n in sorted(splittable - long_string) if n <= len(lines)]
 
 
 def _call_chain(expression: cst.BaseExpression) -> list[cst.Call]:
@@ -98,10 +135,16 @@ def rewrap(call: cst.Call, arguments: Sequence[cst.Arg], one_per_line: bool) -> 
     def inside(extra: str) -> cst.ParenthesizedWhitespace:
         return cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace(extra))
 
+    # ``f(x for x in y,)`` does not parse: a lone generator argument takes no trailing comma.
+    lone_generator = (
+        len(arguments) == 1
+        and isinstance(arguments[0].value, cst.GeneratorExp)
+        and not arguments[0].value.lpar
+    )
     args = []
     for position, arg in enumerate(arguments):
         last = position == len(arguments) - 1
-        if one_per_line:
+        if one_per_line and not lone_generator:
             comma = cst.Comma(whitespace_after=inside("" if last else INDENT))
             args.append(
                 arg.with_changes(comma=comma, whitespace_after_arg=cst.SimpleWhitespace(""))

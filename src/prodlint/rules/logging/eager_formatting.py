@@ -555,22 +555,15 @@ several lines stays on several lines.
     def _too_long(
         call: cst.Call, laid: list[cst.Arg], line_length: int, fixes: FixContext
     ) -> int | None:
-        """The length the module's splittable lines keep to, when the one line the call was
-        on is past it with the new arguments; else None."""
+        """The project's line length, when the one line the call was on is past it with the
+        new arguments; else None."""
         import libcst as cst
-
-        from prodlint.fixes.wrap import code_lines, line_limit
 
         empty = cst.Module(body=[])
         grown = len(empty.code_for_node(call.with_changes(args=laid))) - len(
             empty.code_for_node(call)
         )
-        if line_length + grown <= line_limit(""):
-            return None  # the cheap test first: within ruff's default
-        own = empty.code_for_node(call).strip()
-        lines = fixes.memo("code lines", lambda: code_lines(fixes.module.code))
-        assert isinstance(lines, list)
-        limit = line_limit("\n".join(line for line in lines if own not in line))
+        limit = fixes.line_length
         return limit if line_length + grown > limit else None
 
     @staticmethod
@@ -589,7 +582,7 @@ several lines stays on several lines.
 
         if multi_line:
             return True
-        from prodlint.fixes.wrap import break_like, code_lines, line_limit
+        from prodlint.fixes.wrap import break_like
 
         if any(
             isinstance(arg.comma, cst.Comma) and break_like(arg.comma.whitespace_after)
@@ -601,14 +594,7 @@ several lines stays on several lines.
             empty.code_for_node(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT)).strip()
             for arg in [*args[:index], *replacement, *args[index + 1 :]]
         )
-        # The call's own lines do not set the limit (the message itself was often the
-        # file's one long line), nor lines long only for a string no formatter splits
-        # (mkdocs' 117-character messages under its 100-column black).
-        own = {line.strip() for line in empty.code_for_node(call).splitlines()}
-        lines = fixes.memo("code lines", lambda: code_lines(fixes.module.code))
-        assert isinstance(lines, list)
-        limit = line_limit("\n".join(line for line in lines if line.strip() not in own))
-        return column + len(hugged) + 1 > limit
+        return column + len(hugged) + 1 > fixes.line_length
 
     @staticmethod
     def _single_line(call: ast.Call, ctx: Context) -> tuple[int, int]:

@@ -121,7 +121,6 @@ nothing can use it any more.
         import libcst as cst
 
         from prodlint.fixes.resources import closing_call
-        from prodlint.fixes.wrap import line_limit
 
         if not isinstance(node, cst.With):
             return None
@@ -146,7 +145,7 @@ nothing can use it any more.
         header = fixes.module.code_for_node(
             joined.with_changes(leading_lines=(), body=cst.SimpleStatementSuite([]))
         )
-        if payload.indent + len(header.rstrip()) <= line_limit(fixes.module.code):
+        if payload.indent + len(header.rstrip()) <= fixes.line_length:
             return joined
         # Too long for one line, and several context managers can only be wrapped in
         # parentheses from Python 3.10 on: the closing block goes around the rest instead,
