@@ -864,3 +864,50 @@ def test_django_rows_every_call_site_loads_are_constant(passed_views: ModuleType
         assert names == [f"vendor{i}" for i in range(rows)]
         counts.append(count)
     assert counts == [1, 1]
+
+
+@pytest.fixture(scope="module")
+def passed_crews() -> Iterator[tuple[ModuleType, object, list[int]]]:
+    pytest.importorskip("sqlalchemy")
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.orm import Session
+
+    module = load_module(HERE / "sqlalchemy_passed.py", "nplusone_sqlalchemy_passed")
+    engine = create_engine("sqlite://")
+    module.Base.metadata.create_all(engine)
+    statements: list[int] = []
+
+    def count(*_args: object) -> None:
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    with Session(engine) as session:
+        for i in range(6):
+            crew = module.Crew(name=f"crew{i}")
+            crew.sailors = [module.Sailor(name=f"s{i}-{j}") for j in range(1 + i % 2)]
+            session.add(crew)
+        session.commit()
+    yield module, engine, statements
+
+
+@pytest.mark.parametrize("view", ["all_crew_sizes", "legacy_crew_sizes"])
+def test_sqlalchemy_rows_passed_by_every_call_site_are_per_row_until_the_call_site_loads(
+    passed_crews: tuple[ModuleType, object, list[int]], view: str
+) -> None:
+    """The flagged callers run a query per crew; the remedy the message names, the
+    ``selectinload`` option at the call site, runs two and hands the helper the same data."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session, selectinload
+
+    module, engine, statements = passed_crews
+    with Session(engine) as session:  # type: ignore[arg-type]
+        statements.clear()
+        data = getattr(module, view)(session)
+        before = len(statements)
+    with Session(engine) as session:  # type: ignore[arg-type]
+        statements.clear()
+        stmt = select(module.Crew).options(selectinload(module.Crew.sailors))
+        loaded = module.crew_sizes(session.scalars(stmt.order_by(module.Crew.id)).all())
+        after = len(statements)
+    assert loaded == data and len(data) == 6
+    assert before == 1 + 6 and after == 2, (before, after)

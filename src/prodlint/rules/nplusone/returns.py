@@ -213,6 +213,10 @@ def _shape(expr: ast.expr, queryset_class: bool) -> Returned | None:
 
 def _known_shape(expr: ast.expr, queryset_class: bool) -> Returned | None:
     base, links = chain(expr)
+    if isinstance(base, ast.Await):
+        # ``(await session.scalars(select(M))).all()``: an async session's result
+        base, inner = chain(base.value)
+        links = inner + links
     called = [link for link in links if link.call is not None]
     if any(link.name in DJANGO_QUERY_METHODS or link.name in VALUE_METHODS for link in called):
         return None  # a row, a number or plain values
