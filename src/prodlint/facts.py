@@ -12,6 +12,11 @@ and the flake8 plugin handle every provider the same way:
 - ``build(facts)``: the project's facts from every file's, with a ``fingerprint`` that
   changes whenever they do (it is part of each file's cache key: one file's findings depend
   on what the others declare).
+
+A provider can read non-Python project files instead (templates): it names their
+suffixes in ``text_suffixes`` and reads them with ``may_contain_text`` / ``extract_text``
+(bytes and path, as they are not parsed as Python); ``prodlint.textfiles`` lists them for
+the runner, which stats, reads and caches them like the Python fact files.
 """
 
 from __future__ import annotations
@@ -35,12 +40,20 @@ class FactProvider(Generic[PerFile, Built]):
     """Base class of project-fact providers; subclasses set ``key`` and the three methods."""
 
     key: ClassVar[str]  # the settings key rules read the built facts from
+    # The non-Python files this provider reads (by suffix): ``extract_text`` reads them.
+    text_suffixes: ClassVar[tuple[str, ...]] = ()
 
     def may_contain(self, data: bytes) -> bool:
-        raise NotImplementedError
+        return False
 
     def extract(self, tree: ast.Module) -> PerFile | None:
-        raise NotImplementedError
+        return None
+
+    def may_contain_text(self, data: bytes) -> bool:
+        return False
+
+    def extract_text(self, data: bytes, path: str) -> PerFile | None:
+        return None
 
     def build(self, facts: Sequence[PerFile]) -> Built:
         raise NotImplementedError
@@ -85,6 +98,8 @@ def read_facts(data: bytes, path: str) -> FileFacts | None:
 def read_facts_and_tree(data: bytes, path: str) -> tuple[FileFacts | None, ast.Module | None]:
     """``read_facts``, and the tree it parsed (None when it parsed nothing): checking the
     same file later can reuse it instead of parsing again."""
+    if _is_text_file(path):
+        return _read_text_facts(data, path), None
     wanting = [provider for provider in all_providers() if provider.may_contain(data)]
     if not wanting:
         return None, None
@@ -102,7 +117,31 @@ def read_facts_and_tree(data: bytes, path: str) -> tuple[FileFacts | None, ast.M
     return facts or None, tree
 
 
-def may_contribute(data: bytes) -> bool:
+def _read_text_facts(data: bytes, path: str) -> FileFacts | None:
+    facts = {
+        provider.key: extracted
+        for provider in all_providers()
+        if path.endswith(provider.text_suffixes)
+        and provider.may_contain_text(data)
+        and (extracted := provider.extract_text(data, path)) is not None
+    }
+    return facts or None
+
+
+def _is_text_file(path: str) -> bool:
+    """A file a provider reads as text (a template), not as Python: a Python file named
+    without the ``.py`` suffix (a script) is read as Python still."""
+    return not path.endswith((".py", ".pyi")) and any(
+        path.endswith(provider.text_suffixes) for provider in all_providers()
+    )
+
+
+def may_contribute(data: bytes, path: str = "") -> bool:
+    if _is_text_file(path):
+        return any(
+            path.endswith(provider.text_suffixes) and provider.may_contain_text(data)
+            for provider in all_providers()
+        )
     return any(provider.may_contain(data) for provider in all_providers())
 
 

@@ -28,6 +28,7 @@ from prodlint.cache import Cache, CacheEntry, FileFacts, code_fingerprint, diges
 from prodlint.config import Config, Configs, find_project_root
 from prodlint.discovery import SourceFile, discover, fact_files
 from prodlint.model import Finding
+from prodlint.textfiles import with_templates
 
 if TYPE_CHECKING:
     import ast
@@ -180,7 +181,7 @@ def gather(
             cache.store(file.key, entry.replace(mtime_ns=stat.st_mtime_ns, size=stat.st_size))
             continue
         expected[file.key] = digest
-        if may_contribute(data):
+        if may_contribute(data, file.path):
             if file.key in keep and len(data) <= budget:
                 read_here[file.key], tree = read_facts_and_tree(data, file.path)
                 if tree is not None:
@@ -217,7 +218,7 @@ def _fact_files(
     )
     # The given folders were listed already: the walk of their project skips them.
     walked = frozenset(str(path) for path in given if path.is_dir())
-    return fact_files(roots, configs, files, walked)
+    return with_templates(fact_files(roots, configs, files, walked))
 
 
 def _cache_for(config: Config, use_cache: bool) -> Cache:
@@ -235,7 +236,7 @@ def project_facts(
     if root is None:
         return {}
     cache = _cache_for(configs.for_path(root), use_cache)
-    gathered = gather(fact_files([root], configs, ()), cache, 1)
+    gathered = gather(with_templates(fact_files([root], configs, ())), cache, 1)
     project = gathered.build()
     if use_cache and write_cache:
         cache.save()
