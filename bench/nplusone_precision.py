@@ -311,6 +311,9 @@ def measure_app(label: str, root: Path) -> None:
     ]
     elapsed = time.perf_counter() - started
     print(f"{label}: {len(findings)} PRD2xx findings in {len(files)} files ({elapsed:.1f} s)")
+    # Rows a function is handed by every call site (rules/nplusone/call_sites.py).
+    passed = sum("at every call site" in finding.message for finding in findings)
+    print(f"    of which rows passed in by every call site: {passed}")
     for finding in findings:
         print(f"    {finding.path}:{finding.line} {finding.code} {finding.message[:110]}")
 

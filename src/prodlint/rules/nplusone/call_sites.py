@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.imports import last_name
+from prodlint.analysis.walk import CHILD_FIELDS
 from prodlint.facts import FactProvider
 from prodlint.rules.nplusone.orm import Link, QuerySource, _unwrap, eager_lookups, model_index
 from prodlint.rules.nplusone.returns import (
     Returned,
     Summary,
-    assignments,
     project_returns,
     resolve,
     returned_value,
@@ -103,17 +103,12 @@ class ProjectCalls:
 
 @dataclass
 class _Scope:
-    """A function (or the module) being read: its name, class and assignments."""
+    """A function (or the module) being read: its name, class, and the values assigned to
+    plain names in it, as ``returns.assignments`` reads them (gathered by the same pass)."""
 
     caller: str
     owner: str | None
-    body: list[ast.stmt]
-    assigned: dict[str, list[ast.expr]] | None = None
-
-    def assignments(self) -> dict[str, list[ast.expr]]:
-        if self.assigned is None:
-            self.assigned = assignments(self.body)
-        return self.assigned
+    assigned: dict[str, list[ast.expr]] = field(default_factory=dict)
 
 
 class _Reader:
@@ -147,16 +142,20 @@ class _Reader:
                     if alias.asname and alias.asname != alias.name:
                         self.read_names.add(alias.name)  # called by another name
         self.sites: list[CallSite] = []
+        self.calls: list[tuple[ast.Call, _Scope]] = []
         self.plain: set[str] = set()
         self.tree = tree
 
     def read(self) -> FileCalls:
         pending: list[tuple[list[ast.AST], _Scope]] = [
-            (list(self.tree.body), _Scope("<module>", None, self.tree.body))
+            (list(self.tree.body), _Scope("<module>", None))
         ]
         while pending:
             roots, scope = pending.pop()
             self._scan(roots, scope, pending)
+        # Once every assignment of the callers is known: a name passed is followed to them.
+        for call, scope in self.calls:
+            self._call(call, scope)
         return FileCalls(
             tuple(self.sites),
             frozenset(self.plain),
@@ -178,7 +177,7 @@ class _Reader:
                 continue
             if kind is ast.Call:
                 assert isinstance(node, ast.Call)
-                self._call(node, scope)
+                self.calls.append((node, scope))
                 func = node.func
                 if isinstance(func, ast.Attribute):
                     stack.append(func.value)
@@ -190,18 +189,22 @@ class _Reader:
             if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
                 assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
                 name = f"{scope.owner}.{node.name}" if scope.owner else node.name
-                pending.append((list(node.body), _Scope(name, scope.owner, node.body)))
+                pending.append((list(node.body), _Scope(name, scope.owner)))
                 stack.extend(node.decorator_list)
                 stack.extend(node.args.defaults)
                 stack.extend(node.args.kw_defaults)
                 continue
             if kind is ast.ClassDef:
                 assert isinstance(node, ast.ClassDef)
-                inner = _Scope(scope.caller, node.name, scope.body, scope.assigned)
+                inner = _Scope(scope.caller, node.name, scope.assigned)
                 pending.append((list(node.body), inner))
                 stack.extend(node.decorator_list)
                 stack.extend(node.bases)
                 continue
+            if kind is ast.Assign:
+                targets = node.targets  # type: ignore[attr-defined]
+                if len(targets) == 1 and type(targets[0]) is ast.Name:
+                    scope.assigned.setdefault(targets[0].id, []).append(node.value)  # type: ignore[attr-defined]
             if kind is ast.Attribute:
                 value = node.value  # type: ignore[attr-defined]
                 if type(value) is ast.Name and (
@@ -210,13 +213,13 @@ class _Reader:
                     self.read_attrs.add(node.attr)  # type: ignore[attr-defined]
                 stack.append(value)
                 continue
-            if kind is ast.Constant or not isinstance(node, ast.AST):
+            if kind is ast.Constant or node is None:
                 continue
-            for name in node._fields:
+            for name in CHILD_FIELDS[kind]:  # type: ignore[index]
                 value = getattr(node, name, None)
                 if type(value) is list:
                     stack.extend(value)
-                elif isinstance(value, ast.AST):
+                elif value is not None:
                     stack.append(value)
 
     def _call(self, call: ast.Call, scope: _Scope) -> None:
@@ -270,7 +273,7 @@ def _rows(arg: ast.expr, scope: _Scope) -> tuple[Returned, ...] | None:
     None when it is not recognisably rows."""
     kind = type(arg)
     if kind is ast.Name:
-        assigned = scope.assignments()
+        assigned = scope.assigned
         if arg.id not in assigned:  # type: ignore[attr-defined]
             return None
     elif kind is ast.Call and type(arg.func) is ast.Name:  # type: ignore[attr-defined]
@@ -280,7 +283,7 @@ def _rows(arg: ast.expr, scope: _Scope) -> tuple[Returned, ...] | None:
     elif kind not in (ast.Call, ast.Subscript, ast.Await):
         return None  # a constant, a literal, an operation, a bare attribute: no rows
     else:
-        assigned = scope.assignments()
+        assigned = scope.assigned
     found = returned_value(_unwrap(arg), assigned, False)
     if not found or any(shape.kind not in ROW_KINDS for shape in found):
         return None
