@@ -302,7 +302,7 @@ for rows in (3, 6):
         result.setdefault(name, []).append((len(captured.captured_queries), html))
 print(json.dumps(result))
 """
-RUN_VIEWS = ["book_list", "author_page", "counted_list", "loaded_list", "TitledBooks"]
+RUN_VIEWS = ["book_list", "author_page", "counted_list", "loaded_list", "TitledBooks", "ShelfView"]
 
 
 def render_views(root: Path) -> dict[str, list[tuple[int, str]]]:

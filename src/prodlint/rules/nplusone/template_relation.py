@@ -65,6 +65,8 @@ INLINE = "<inline>"
 ROW_KEEPING = frozenset({"all"})
 # Class-based views that render a list of a queryset's rows.
 LIST_VIEWS = frozenset({"ListView", "ArchiveIndexView", "YearArchiveView", "MonthArchiveView"})
+# Methods of a class-based view that return the template's context.
+CONTEXT_METHODS = frozenset({"get_context_data", "get_extra_context"})
 DETAIL_VIEWS = frozenset({"DetailView", "UpdateView", "DeleteView"})
 
 
@@ -264,9 +266,22 @@ def _context_items(
 
 
 def _set_items(name: str, ctx: Context) -> Iterator[tuple[str, ast.expr]]:
-    """``context["books"] = qs`` in the function that renders."""
+    """``context["books"] = qs`` and ``context.update({...})`` in the function that
+    renders."""
     scope: ast.AST = ctx.enclosing_function() or ctx.tree
     for node in ast.walk(scope):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "update"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == name
+        ):
+            for keyword in node.keywords:
+                if keyword.arg is not None:
+                    yield keyword.arg, keyword.value
+            if node.args and isinstance(node.args[0], ast.Dict):
+                yield from _context_items(node.args[0], ctx)
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             if (
@@ -528,6 +543,27 @@ those uses too. No fix is offered where an eager load would raise or change the 
             context_names.append("page_obj")
         handed = [(name, value, source, many) for name in context_names]
         self._check(ctx, value, rendered.template, body, handed)
+
+    def check_Return(self, node: ast.Return, ctx: Context) -> None:
+        """A class-based view's ``get_context_data`` (or netbox-style ``get_extra_context``)
+        returning its context: the querysets in it reach the class's ``template_name``."""
+        func = ctx.enclosing_function()
+        if node.value is None or func is None or func.name not in CONTEXT_METHODS:
+            return
+        cls = ctx.enclosing_class()
+        where = ctx.ancestors.index(func)
+        if cls is None or where == 0 or ctx.ancestors[where - 1] is not cls:
+            return  # a method of the class itself, not of a function nested in one
+        names = _template_names(dict(_class_values(cls)).get("template_name"), ctx)
+        if not names:
+            return
+        body = self._body(ctx, Rendered(names[0], None, ()), node)
+        if body is None:
+            return
+        for context_name, value in _context_items(node.value, ctx):
+            source = query_source(ctx, value)
+            if source is not None:
+                self._check(ctx, value, names[0], body, [(context_name, value, source, True)])
 
     def _body(self, ctx: Context, rendered: Rendered, node: ast.AST) -> tuple[Node, ...] | None:
         if rendered.source is not None:
