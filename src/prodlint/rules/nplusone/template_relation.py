@@ -548,7 +548,11 @@ those uses too. No fix is offered where an eager load would raise or change the 
         """A class-based view's ``get_context_data`` (or netbox-style ``get_extra_context``)
         returning its context: the querysets in it reach the class's ``template_name``."""
         func = ctx.enclosing_function()
-        if node.value is None or func is None or func.name not in CONTEXT_METHODS:
+        if (
+            node.value is None
+            or not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef))
+            or func.name not in CONTEXT_METHODS
+        ):
             return
         cls = ctx.enclosing_class()
         where = ctx.ancestors.index(func)
