@@ -189,3 +189,29 @@ def test_the_cached_facts_follow_a_new_call_site(project: Path) -> None:
     views.write_text(VIEWS + "\n\ndef empty():\n    return parcel_labels([])\n", encoding="utf-8")
     second = json.loads(run(project, *args).stdout)["findings"]
     assert {(f["path"], f["line"]) for f in second} == {("app/helpers.py", 11)}
+
+
+def test_a_method_another_class_declares_too_is_judged_by_its_own_calls(project: Path) -> None:
+    """``Report().rows(...)`` may call either class's ``rows`` once another class declares
+    one (in a file that can build a query, as the project reads them): the method is then
+    judged by its class's ``self.rows(...)`` calls alone."""
+    (project / "app" / "tables.py").write_text(
+        "from app.models import Vendor\n\n\nclass Table:\n"
+        "    def rows(self, items):\n        return list(items)\n\n"
+        "    def vendors(self):\n        return Vendor.objects.count()\n",
+        encoding="utf-8",
+    )
+    assert flagged(project) == FLAGGED - {("app/helpers.py", 11)}
+
+
+def test_a_module_calling_its_own_function_of_the_same_name(project: Path) -> None:
+    """Each ``parcel_labels`` is judged by its own calls: the views import the helpers' one,
+    ``local.py`` calls its own (with the vendor loaded: not flagged there)."""
+    (project / "app" / "local.py").write_text(
+        "from app.models import Parcel\n\n\n"
+        + HELPERS.split("\n\n\ndef loaded_labels")[0]
+        + "\n\n\ndef labels():\n"
+        + '    return parcel_labels(Parcel.objects.select_related("vendor"))\n',
+        encoding="utf-8",
+    )
+    assert flagged(project) == FLAGGED

@@ -64,6 +64,7 @@ class CallSite:
     keywords: tuple[tuple[str, tuple[Returned, ...]], ...]  # the keyword arguments that are rows
     spread: bool  # ``*args`` / ``**kwargs``: which parameter gets what is unknown
     text: str  # the argument as written, for the message
+    local: bool  # for "name": the file defines a function of that name (a call of its own)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class FileCalls:
     read: frozenset[str]  # names read other than called: callbacks, ``__all__`` entries
     # ``self.f`` / ``module.f`` read other than called: a method or function handed on
     attrs: frozenset[str]
+    methods: frozenset[tuple[str, str]]  # (class, method) declared: which classes share a name
 
 
 @dataclass
@@ -81,6 +83,7 @@ class ProjectCalls:
     plain: set[str] = field(default_factory=set)
     read: set[str] = field(default_factory=set)
     attrs: set[str] = field(default_factory=set)
+    owners: dict[str, set[str]] = field(default_factory=dict)  # method name -> classes
 
     def add(self, calls: FileCalls) -> None:
         for site in calls.sites:
@@ -90,6 +93,8 @@ class ProjectCalls:
         self.plain |= calls.plain
         self.read |= calls.read
         self.attrs |= calls.attrs
+        for owner, name in calls.methods:
+            self.owners.setdefault(name, set()).add(owner)
 
     def fingerprint(self) -> str:
         digest = hashlib.blake2b(digest_size=8)
@@ -98,6 +103,7 @@ class ProjectCalls:
         digest.update(repr(sorted(self.plain)).encode())
         digest.update(repr(sorted(self.read)).encode())
         digest.update(repr(sorted(self.attrs)).encode())
+        digest.update(repr(sorted((k, sorted(v)) for k, v in self.owners.items())).encode())
         return digest.hexdigest()
 
 
@@ -120,6 +126,12 @@ class _Reader:
         self.imported: dict[str, str] = {}
         self.read_names: set[str] = set()
         self.read_attrs: set[str] = set()
+        self.methods: set[tuple[str, str]] = set()
+        self.functions = {
+            node.name
+            for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        }
         for node in tree.body:
             if (
                 isinstance(node, ast.Assign)
@@ -161,6 +173,7 @@ class _Reader:
             frozenset(self.plain),
             frozenset(self.read_names),
             frozenset(self.read_attrs),
+            frozenset(self.methods),
         )
 
     def _scan(
@@ -189,6 +202,8 @@ class _Reader:
             if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
                 assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
                 name = f"{scope.owner}.{node.name}" if scope.owner else node.name
+                if scope.owner:
+                    self.methods.add((scope.owner, node.name))
                 pending.append((list(node.body), _Scope(name, scope.owner)))
                 stack.extend(node.decorator_list)
                 stack.extend(node.args.defaults)
@@ -264,6 +279,7 @@ class _Reader:
                 any(isinstance(arg, ast.Starred) for arg in call.args)
                 or any(kw.arg is None for kw in call.keywords),
                 _text(given) if given is not None else name,
+                receiver == "name" and name in self.functions and name not in self.imported,
             )
         )
 
@@ -327,6 +343,7 @@ class CallSitesProvider(FactProvider[FileCalls, ProjectCalls]):
         project.plain &= project.sites.keys()
         project.read &= project.sites.keys()
         project.attrs &= project.sites.keys()
+        project.owners = {k: v for k, v in project.owners.items() if k in project.sites}
         return project
 
     def fingerprint(self, built: ProjectCalls) -> str:
@@ -339,17 +356,26 @@ def project_calls(ctx: Context) -> ProjectCalls:
 
     def build() -> ProjectCalls:
         merged = ProjectCalls()
-        merged.add(extract_calls(ctx.tree))
+        merged.add(own_calls(ctx))
         project = ctx.settings.get(PROJECT_CALL_SITES)
         if isinstance(project, ProjectCalls):
             for sites in project.sites.values():
-                merged.add(FileCalls(tuple(sites), frozenset(), frozenset(), frozenset()))
+                for site in sites:
+                    merged.add(
+                        FileCalls((site,), frozenset(), frozenset(), frozenset(), frozenset())
+                    )
             merged.plain |= project.plain
             merged.read |= project.read
             merged.attrs |= project.attrs
+            for name, owners in project.owners.items():
+                merged.owners.setdefault(name, set()).update(owners)
         return merged
 
     return ctx.memo("nplusone.call-sites", build)
+
+
+def own_calls(ctx: Context) -> FileCalls:
+    return ctx.memo("nplusone.own-call-sites", lambda: extract_calls(ctx.tree))
 
 
 def _module_names(path: str) -> set[str]:
@@ -412,14 +438,23 @@ def _rows_of(
     modules = _module_names(ctx.path)
     index = model_index(ctx)
     returns = project_returns(ctx)
+    project = project_calls(ctx)
+    own = set(own_calls(ctx).sites)
+    # Classes declaring a method of this name: with another one, ``x.name(...)`` may call
+    # either, so only this class's own ``self.name(...)`` calls are known to be its.
+    shared = method and bool(project.owners.get(func.name, set()) - {cls.name if cls else ""})
     found: list[tuple[str, str, set[str] | None, CallSite]] = []
     for site in sites:
         if method != (site.receiver != "name"):
             if site.receiver == "name":
                 continue  # a plain call reaches a function, not this method
             return None  # ``helpers.render_rows(...)`` or a method of the same name
+        if shared and (site.receiver != "self" or cls is None or site.owner != cls.name):
+            return None
         if site.origin is not None and modules and site.origin.rpartition(".")[2] not in modules:
             continue  # a function of that name imported from another module
+        if site.local and site not in own:
+            continue  # another file's call of its own function of that name
         if site.spread:
             return None
         shapes: tuple[Returned, ...] | None = None
