@@ -751,8 +751,11 @@ manager read (`a.books.all()`, `.count()`, `.exists()`), a SQLAlchemy `relations
 a chain of foreign keys read past what `select_related` loads (`t.ticker.industry` after
 `select_related("ticker")`), or a field the query left out with `only()` / `defer()`.
 The rows can come inline, from a name assigned (sliced, `.iterator()`, `list(...)`), from
-a parameter annotated `QuerySet[M]` / `Iterable[M]` / `list[M]`, from one object's
-related manager (`get_object_or_404(...)`, a parameter annotated with a model, a signal
+a parameter annotated `QuerySet[M]` / `Iterable[M]` / `list[M]` or that every call site
+in the project passes a queryset of one model (`render_rows(Order.objects.filter(...))`,
+in any file; none when a call passes anything else, spreads `*args`, or the function is
+handed on as a callback, exported in `__all__`, decorated or never called), from one
+object's related manager (`get_object_or_404(...)`, a parameter annotated with a model, a signal
 handler's `instance`, then `obj.items.all()`), or from the project's own methods, in any
 file: model methods and properties (`for link in doc.links_to()`), custom manager and
 queryset methods (`Book.objects.published()`), a manager whose `get_queryset` loads
@@ -837,7 +840,9 @@ the relation is fetched changes, so it is safe, except:
   returns as a queryset (or a SQLAlchemy statement / query object) get the eager load at
   the call site (`doc.links_to().select_related(...)`, after a custom manager method rather
   than before it); rows it returns already fetched (`.all()` on a SQLAlchemy result) are
-  reported without a fix.
+  reported without a fix. Rows a function is handed by its callers are reported without a
+  fix too, naming a call site: the eager load belongs at every call site, in other
+  functions and files, each of which may hand its queryset to other code as well.
 """
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE
