@@ -10,7 +10,7 @@ from pathlib import Path
 
 from corpus import ROOT
 
-from prodlint.cli import rules_table
+from prodlint.commands import rules_table
 from prodlint.config import Config
 from prodlint.engine import Checker
 from prodlint.fixer import fix_text

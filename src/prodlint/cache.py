@@ -15,7 +15,9 @@ import pickle
 from pathlib import Path
 
 import prodlint
+from prodlint import runmemo
 from prodlint.model import Finding
+from prodlint.runmemo import source_files
 
 # What one file contributes to the project facts: provider key -> that provider's facts.
 FileFacts = dict[str, object]
@@ -161,6 +163,9 @@ class Cache:
         self.dirty = True
 
     def save(self) -> None:
+        if runmemo.active is not None:
+            # The run's answer depends on every file its project facts were built from.
+            runmemo.active.files.update(self.facts_files)
         if self.file is None or not self.dirty:
             return
         try:
@@ -180,24 +185,15 @@ class Cache:
             pass
 
 
-def _source_stamps(folder: str, into: list[str]) -> None:
-    with os.scandir(folder) as listing:
-        for entry in listing:
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name != "__pycache__":
-                    _source_stamps(entry.path, into)
-            elif entry.name.endswith(".py"):
-                info = entry.stat()
-                into.append(f"{entry.path}:{info.st_mtime_ns}:{info.st_size}")
-
-
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """Identifies the installed prodlint code, so an edited rule (a development install)
     never reuses findings made by the old one. A stat per module: cheaper than hashing the
     sources, and an installed wheel's files do not change under the same version."""
-    stamps: list[str] = []
-    _source_stamps(os.path.dirname(prodlint.__file__), stamps)
+    stamps = []
+    for path in source_files():
+        info = os.stat(path)
+        stamps.append(f"{path}:{info.st_mtime_ns}:{info.st_size}")
     return hashlib.blake2b(";".join(sorted(stamps)).encode(), digest_size=8).hexdigest()
 
 

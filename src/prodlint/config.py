@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from prodlint import runmemo
 from prodlint.paths import DEFAULT_MIGRATION_PATHS, DEFAULT_TEST_PATHS, path_matches
 from prodlint.registry import canonical_code, is_valid_selector, rules_for
 
@@ -129,12 +130,22 @@ def find_project_root(start: Path) -> Path | None:
     ``check .`` at the root."""
     here = _folder_of(start)
     for folder in (here, *here.parents):
-        if any((folder / marker).exists() for marker in PROJECT_MARKERS):
+        if any(_probe(str(folder / marker)) for marker in PROJECT_MARKERS):
             return folder
     return None
 
 
+def _probe(path: str) -> bool:
+    """Whether ``path`` exists, noted as an input of the run (``prodlint.runmemo``)."""
+    found = os.path.exists(path)
+    if runmemo.active is not None:
+        runmemo.active.probe(path, found)
+    return found
+
+
 def _has_prodlint_table(candidate: Path) -> bool:
+    if runmemo.active is not None:
+        runmemo.active.files.add(str(candidate))
     try:
         data = tomllib.loads(candidate.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
@@ -226,6 +237,8 @@ def _rule_options(value: object, where: Path) -> Mapping[str, Mapping[str, objec
 
 
 def read_config(pyproject: Path) -> Config:
+    if runmemo.active is not None:
+        runmemo.active.files.add(str(pyproject.resolve()))
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
@@ -262,9 +275,7 @@ class Configs:
 
     def _has(self, folder: str, marker: str) -> bool:
         listed = self._markers.get(folder)
-        return (
-            marker in listed if listed is not None else os.path.exists(os.path.join(folder, marker))
-        )
+        return marker in listed if listed is not None else _probe(os.path.join(folder, marker))
 
     def for_path(self, path: Path) -> Config:
         return self.for_folder(str(_folder_of(path)))

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from prodlint import runmemo
 from prodlint.config import PROJECT_MARKERS, Configs
 
 
@@ -39,9 +40,34 @@ def _glob_pattern(patterns: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
 
 
+def _in_work_tree(folder: str) -> bool:
+    """Whether ``folder`` may be in a git work tree: a ``.git`` at or above it, or git told
+    where one is. Outside one (an unpacked sdist) no ``git`` process is started."""
+    if any(name in os.environ for name in ("GIT_DIR", "GIT_WORK_TREE")):
+        return True
+    recorder = runmemo.active
+    here = os.path.abspath(folder)
+    while True:
+        marker = os.path.join(here, ".git")
+        found = os.path.exists(marker)
+        if recorder is not None:
+            recorder.probe(marker, found)
+        if found:
+            return True
+        parent = os.path.dirname(here)
+        if parent == here:
+            return False
+        here = parent
+
+
 def _git_visible(folder: str) -> set[str] | None:
     """Files git does not ignore under ``folder``, relative to it; None outside a work tree."""
+    if not _in_work_tree(folder):
+        return None
     import subprocess  # here: a warm run outside a work tree never needs it
+
+    if runmemo.active is not None:
+        runmemo.active.git_folders.add(os.path.abspath(folder))
 
     try:
         listed = subprocess.run(
@@ -85,8 +111,21 @@ def discover(
     as in ruff (unless force-exclude). Each file appears once. ``skip_test_folders`` does
     not even walk the folders test-paths names (what project facts leave out anyway), nor
     the folders in ``walked`` (absolute, resolved: already listed by the caller)."""
+    found = _discover(paths, configs, skip_test_folders, walked)
+    recorder = runmemo.active
+    if recorder is not None:
+        recorder.files.update(found)
+    # Sorted, so the model index is merged in the same order (and has the same
+    # fingerprint) whatever order the file system lists folders in.
+    return [found[key] for key in sorted(found)]
+
+
+def _discover(
+    paths: Sequence[Path], configs: Configs, skip_test_folders: bool, walked: frozenset[str]
+) -> dict[str, SourceFile]:
     cwd = Path.cwd().resolve()
     found: dict[str, SourceFile] = {}
+    recorder = runmemo.active
     for given in paths:
         config = configs.for_path(given)
         skipped = _test_folders(config.test_paths) if skip_test_folders else ()
@@ -132,10 +171,12 @@ def discover(
                 continue
             # The listing says which project markers the folder holds: resolving each
             # file's configuration then costs no stat per folder.
+            listed = f"{key_root}/{sub}" if sub else key_root
             configs.saw_folder(
-                f"{key_root}/{sub}" if sub else key_root,
-                frozenset(e.name for e in entries if e.name in PROJECT_MARKERS),
+                listed, frozenset(e.name for e in entries if e.name in PROJECT_MARKERS)
             )
+            if recorder is not None:
+                recorder.folders.add(listed)
             key_base = f"{key_root}/{prefix}"
             exclude_base = exclude_root + prefix
             show_base = show_root + prefix
@@ -159,9 +200,7 @@ def discover(
                     continue
                 key = key_base + name
                 found.setdefault(key, SourceFile(entry.path, key, show_base + name))
-    # Sorted, so the model index is merged in the same order (and has the same
-    # fingerprint) whatever order the file system lists folders in.
-    return sorted(found.values(), key=lambda f: f.key)
+    return found
 
 
 def fact_files(
