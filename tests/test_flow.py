@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from prodlint.analysis.context import Context
-from prodlint.analysis.flow import FunctionFlow, build_flow, flow_of, value_role
+from prodlint.analysis.flow import FunctionFlow, build_flow, flow_at, flow_of, value_role
 
 
 def function(source: str) -> tuple[ast.FunctionDef, FunctionFlow]:
@@ -420,3 +420,130 @@ def test_flow_is_built_once_per_function_and_only_on_request() -> None:
     assert flow_of(ctx, func) is first
     module = flow_of(ctx, tree)
     assert module is not first and module.owner is tree
+
+
+def test_loops_back_tells_once_per_iteration_from_at_most_once() -> None:
+    func, flow = function("""
+    def f(rows):
+        for row in rows:
+            a(row)
+            if row.x:
+                b(row)
+                break
+            c(row)
+            if row.y:
+                d(row)
+                continue
+            e(row)
+            return
+    """)
+    loop = statement(func, "for row in rows:")
+    assert isinstance(loop, ast.For)
+    again = {text: flow.loops_back(statement(func, text), loop) for text in ROW_CALLS}
+    assert again == {
+        "a(row)": True,  # on to d(row) and the continue
+        "b(row)": False,  # the break follows on every way on
+        "c(row)": True,
+        "d(row)": True,
+        "e(row)": False,  # the return follows
+    }
+
+
+ROW_CALLS = ("a(row)", "b(row)", "c(row)", "d(row)", "e(row)")
+
+
+def test_loops_back_when_every_branch_leaves_and_through_an_inner_loop() -> None:
+    func, flow = function("""
+    def f(rows):
+        for row in rows:
+            q(row)
+            if row.x:
+                break
+            else:
+                return
+        for group in rows:
+            for item in group:
+                r(item)
+                break
+    """)
+    first = statement(func, "for row in rows:")
+    outer = statement(func, "for group in rows:")
+    inner = statement(func, "for item in group:")
+    assert isinstance(first, ast.For) and isinstance(outer, ast.For)
+    assert isinstance(inner, ast.For)
+    assert not flow.loops_back(statement(func, "q(row)"), first)
+    # r(item) runs once per group: once per run of the inner loop, each time the outer turns.
+    assert not flow.loops_back(statement(func, "r(item)"), inner)
+    assert flow.loops_back(statement(func, "r(item)"), outer)
+
+
+def test_a_for_reads_its_iterable_on_the_way_in() -> None:
+    source = """
+    def f():
+        q = first()
+        for row in q:
+            q = row.children
+        use(q)
+    """
+    # What the body rebinds is read by the next loop, not by this one's header.
+    assert reaching(source, "for row in q:") == (["q = first()"], False)
+    assert reaching(source, "use(q)") == (["q = first()", "q = row.children"], False)
+    assert reaching(source.replace("for row in q", "while q"), "while q:") == (
+        ["q = first()", "q = row.children"],
+        False,
+    )
+
+
+def test_an_assignment_expression_binds_in_the_function() -> None:
+    source = """
+    def f():
+        q = "a"
+        if (q := compute()):
+            pass
+        use(q)
+    """
+    assert reaching(source, "use(q)") == (["if (q := compute()):"], False)
+
+
+def test_value_reaching_a_reference() -> None:
+    func, flow = function("""
+    def f(flag, given):
+        rows = make()
+        if flag:
+            seen = rows
+        use(rows)
+        rows = again(seen)
+        use(rows, given)
+        if flag:
+            rows = third()
+        use(rows)
+    """)
+    reads = [use.name for use in flow.uses("rows") if use.kind == "argument"]
+    calls = [s for s in func.body if isinstance(s, ast.Expr)]
+    assert [flow.statement_of(name) for name in reads] == calls
+    values = [flow.value_reaching(name) for name in reads]
+    assert [None if value is None else ast.unparse(value) for value in values] == [
+        "make()",
+        "again(seen)",
+        None,  # again() or third(): two values reach it
+    ]
+    given = next(use.name for use in flow.uses("given"))
+    assert flow.value_reaching(given) is None  # a parameter
+
+
+def test_flow_at_the_visited_node() -> None:
+    source = "def f(rows):\n    for row in rows:\n        use(row.author)\n    g = lambda: rows\n"
+    tree = ast.parse(source)
+    ctx = Context("m.py", source, tree, {})
+    func = tree.body[0]
+    assert isinstance(func, ast.FunctionDef)
+    loop = func.body[0]
+    assert isinstance(loop, ast.For)
+    call = loop.body[0]
+    ctx.ancestors = [tree, func, loop, call]
+    found = flow_at(ctx)
+    assert found is not None and found[0] is flow_of(ctx, func) and found[1] is call
+    assigned = func.body[1]
+    assert isinstance(assigned, ast.Assign)
+    ctx.ancestors = [tree, func, assigned, assigned.value]
+    assert flow_at(ctx) is None  # inside the lambda: no statement of its own

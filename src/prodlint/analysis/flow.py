@@ -17,7 +17,11 @@ stored, captured...). The queries rules ask:
   value ``stmt`` can read, and whether a path from the function's start reaches it with no
   binding on the way (a parameter, a global, or unbound); ``built_from(stmt, name)``
   follows those back through every ``+=`` to the ``=`` each started from (how a string
-  built over several statements was put together).
+  built over several statements was put together);
+- ``loops_back(stmt, loop)``: whether, once ``stmt`` has run, the loop around it can start
+  another iteration (``q(); break`` runs ``q`` once per run of the loop, not per row);
+- ``statement_of(name)``: the statement a reference sits in, and ``flow_at(ctx)`` the flow
+  and statement of the node a rule is visiting.
 
 The graph is path-insensitive in one place: a ``finally`` block is shared by every way into
 it (normal, exception, return, break), so its end has an edge to each place those continue.
@@ -86,6 +90,7 @@ class Use:
     statement: ast.stmt  # the innermost statement of this function holding the reference
     call: ast.Call | None = None
     attr: str | None = None
+    parent: ast.AST | None = None  # the node around the reference
 
 
 @dataclass(frozen=True)
@@ -148,8 +153,11 @@ class FunctionFlow:
     declared: set[str] = field(default_factory=set)  # global / nonlocal names
     parents: dict[int, ast.stmt | None] = field(default_factory=dict)  # id(stmt) -> enclosing stmt
     in_finally: set[int] = field(default_factory=set)  # nodes of statements in a finally block
+    # id(loop statement) -> the nodes of its body: [first, end)
+    loop_bodies: dict[int, tuple[int, int]] = field(default_factory=dict)
     # (predecessor, through its exception edge) per node; built by the first backward query
     _predecessors: list[list[tuple[int, bool]]] | None = None
+    _statements: dict[int, ast.stmt] | None = None  # id(Name) -> statement, on first ask
 
     # --- queries ------------------------------------------------------------------------
 
@@ -159,6 +167,39 @@ class FunctionFlow:
 
     def block_of(self, stmt: ast.stmt) -> Block | None:
         return self.blocks.get(id(stmt))
+
+    def statement_of(self, name: ast.Name) -> ast.stmt | None:
+        """The innermost statement of the function holding the reference ``name`` (the
+        ``def`` or ``class`` statement for one inside a nested body)."""
+        if self._statements is None:
+            self._statements = {
+                id(use.name): use.statement for uses in self.references.values() for use in uses
+            }
+        return self._statements.get(id(name))
+
+    def loops_back(self, stmt: ast.stmt, loop: ast.For | ast.AsyncFor | ast.While) -> bool:
+        """True when, once ``stmt`` (inside ``loop``'s body) has completed, control can
+        reach ``loop``'s head again without leaving the loop: ``stmt`` runs on each
+        iteration, not at most once per run of the loop (``q(); break``, ``if a: q();
+        return``). Normal edges only: a statement that raises ends the iteration it is
+        in, whatever a handler does next."""
+        head = self.node_of.get(id(loop))
+        start = self.node_of.get(id(stmt))
+        span = self.loop_bodies.get(id(loop))
+        if head is None or start is None or span is None:
+            return True
+        first, end = span
+        seen: set[int] = set()
+        stack = list(self.normal[start])
+        while stack:
+            node = stack.pop()
+            if node == head:
+                return True
+            if node in seen or not first <= node < end:
+                continue
+            seen.add(node)
+            stack.extend(self.normal[node])
+        return False
 
     def contains(self, outer: ast.stmt, stmt: ast.stmt) -> bool:
         """True when ``stmt`` is ``outer`` or runs inside it (its body, handlers...)."""
@@ -230,10 +271,18 @@ class FunctionFlow:
         found: dict[int, ast.stmt] = {}
         from_start = node == self.entry
         seen: set[int] = set()
+        # A ``for`` reads its iterable once, on the way in: not what its body rebinds.
+        first, end = (
+            self.loop_bodies.get(id(stmt), (0, 0))
+            if isinstance(stmt, (ast.For, ast.AsyncFor))
+            else (0, 0)
+        )
         stack = [node]
         while stack:
             current = stack.pop()
             for before, raised in predecessors[current]:
+                if current == node and first <= before < end:
+                    continue
                 statement = self.nodes[before]
                 if (
                     statement is not None
@@ -250,6 +299,19 @@ class FunctionFlow:
                 stack.append(before)
         ordered = sorted(found.values(), key=lambda s: (s.lineno, s.col_offset))
         return Reaching(tuple(ordered), from_start)
+
+    def value_reaching(self, name: ast.Name) -> ast.expr | None:
+        """The value of the one ``name = value`` every path to the reference ``name``
+        comes through; None when another binding, or none (a parameter, a global), may
+        be what it reads."""
+        at = self.statement_of(name)
+        if at is None:
+            return None
+        reaching = self.definitions_reaching(at, name.id)
+        if reaching.from_start or len(reaching.definitions) != 1:
+            return None
+        kind, value = assignment_to(reaching.definitions[0], name.id)
+        return value if kind == "assign" else None
 
     def built_from(self, stmt: ast.stmt, name: str) -> Built:
         """How the value of ``name`` that ``stmt`` reads was built (see ``Built``)."""
@@ -391,7 +453,9 @@ class FunctionFlow:
             normal.append(self._block(stmt, "orelse", stmt.orelse, after, targets))
         elif isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
             loop = _Targets(targets.raise_to, targets.return_to, after, node)
+            first = len(self.nodes)
             normal.append(self._block(stmt, "body", stmt.body, node, loop))
+            self.loop_bodies[id(stmt)] = (first, len(self.nodes))
             infinite = (
                 isinstance(stmt, ast.While)
                 and isinstance(stmt.test, ast.Constant)
@@ -545,6 +609,26 @@ def flow_of(ctx: Context, owner: FlowOwner) -> FunctionFlow:
     return ctx.memo(f"flow:{id(owner)}", lambda: build_flow(owner))
 
 
+def flow_at(ctx: Context) -> tuple[FunctionFlow, ast.stmt] | None:
+    """The flow of the function (or module top level) holding the node being visited, and
+    the innermost of its statements around that node; None inside a lambda (its body has
+    no statements) or outside any of its statements (the header of the ``def`` itself)."""
+    statements: list[ast.stmt] = []
+    owner: FlowOwner = ctx.tree
+    for ancestor in reversed(ctx.ancestors):
+        if isinstance(ancestor, ast.Lambda):
+            return None
+        if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            owner = ancestor
+            break
+        if isinstance(ancestor, ast.stmt):
+            statements.append(ancestor)
+    flow = flow_of(ctx, owner)
+    # A statement of a class body is not one of the function's: the class statement is.
+    at = next((s for s in statements if id(s) in flow.node_of), None)
+    return None if at is None else (flow, at)
+
+
 # --- def-use ---------------------------------------------------------------------------
 
 
@@ -565,6 +649,9 @@ def _index_references(flow: FunctionFlow) -> None:
             flow.references.setdefault(node.id, []).append(
                 _classify(node, parent, grand, statement, nested)
             )
+            if type(parent) is ast.NamedExpr and parent.target is node and not nested:
+                # ``(x := f())`` binds ``x`` in the function, once its statement has run.
+                flow.bindings.setdefault(node.id, []).append(statement)
             continue
         scope = isinstance(node, SCOPE_NODES)
         for name in reversed(CHILD_FIELDS[type(node)]):
@@ -626,7 +713,7 @@ def _classify(
     if isinstance(name.ctx, ast.Del):
         return Use(name, "deleted", statement)
     kind, call, attr = value_role(name, parent, grand)
-    return Use(name, kind, statement, call, attr)
+    return Use(name, kind, statement, call, attr, parent)
 
 
 def value_role(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from prodlint.analysis.constants import str_value
 from prodlint.analysis.context import COMPREHENSION_NODES, Context
+from prodlint.analysis.flow import Use, assignment_to, flow_at
 from prodlint.analysis.imports import last_name
 from prodlint.model import FixPayload, FixSafety, Severity
 from prodlint.registry import Rule
@@ -28,9 +29,11 @@ from prodlint.rules.nplusone.orm import (
     loop_iterable,
     loop_source,
     model_index,
+    name_flow,
     nplusone_applies,
-    repeating_loop,
+    runs_once,
     short,
+    unbounded_loop,
 )
 
 if TYPE_CHECKING:
@@ -56,6 +59,8 @@ CANDIDATE_METHODS = frozenset(
         "iterator",
     }
 )
+# Methods of a queryset or query that run it.
+RUN_METHODS = DJANGO_QUERY_METHODS | SQLA_QUERY_METHODS
 CURSOR_NAMES = frozenset({"cursor", "cur", "curs", "conn", "connection", "db_conn", "cnx", "con"})
 
 
@@ -91,37 +96,51 @@ def _evaluated(ctx: Context, node: ast.expr, up: int = 1) -> bool:
 
 def _name_evaluated(ctx: Context, name: str, assignment: ast.Assign) -> bool:
     """``rows = M.objects.filter(...)`` in a loop body, then ``for r in rows`` / ``list(rows)``
-    / ``if rows`` / ``rows[0]`` later in the same body."""
+    / ``if rows`` / ``rows[0]`` / ``rows.first()`` where that value (or what narrowing it
+    with ``rows = rows.filter(...)`` made of it) reaches in the loop."""
     loop = ctx.enclosing_loop(assignment)
     if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
         return False
-    for node in ast.walk(loop):
-        if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and _is_name(
-            node.iter, name
-        ):
-            return True
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in EVALUATING_CALLS
-        ):
-            if any(_is_name(arg, name) for arg in node.args):
+    target = assignment.targets[0]
+    assert isinstance(target, ast.Name)
+    found = name_flow(ctx, target)
+    if found is None:
+        return False
+    flow = found[0]
+    pending: list[ast.stmt] = [assignment]
+    done: set[int] = set()
+    while pending:
+        statement = pending.pop()
+        if id(statement) in done:
+            continue
+        done.add(id(statement))
+        for use in flow.uses_reached_from(statement, name):
+            if not flow.contains(loop, use.statement):
+                continue
+            if _evaluates(use):
                 return True
-        if isinstance(node, (ast.If, ast.While)) and _is_name(node.test, name):
-            return True
-        if (
-            isinstance(node, ast.Subscript)
-            and _is_name(node.value, name)
-            and isinstance(node.slice, ast.Constant)
-        ):
-            return True
-        if (
-            isinstance(node, ast.Attribute)
-            and _is_name(node.value, name)
-            and node.attr in (DJANGO_QUERY_METHODS | SQLA_QUERY_METHODS)
-        ):
-            return True
+            if (
+                use.kind == "method"
+                and use.attr in LAZY_METHODS
+                and assignment_to(use.statement, name)[0] == "assign"
+            ):
+                pending.append(use.statement)  # ``rows = rows.filter(...)``: still lazy
     return False
+
+
+def _evaluates(use: Use) -> bool:
+    """The reference runs the lazy queryset it holds."""
+    name, parent = use.name, use.parent
+    if use.kind == "iterated":
+        return True
+    if use.kind == "argument" and use.call is not None and parent is use.call:
+        func = use.call.func
+        return isinstance(func, ast.Name) and func.id in EVALUATING_CALLS
+    if use.kind == "test" and isinstance(use.statement, (ast.If, ast.While)):
+        return use.statement.test is name
+    if isinstance(parent, ast.Subscript) and parent.value is name:
+        return isinstance(parent.slice, ast.Constant)
+    return use.kind in ("method", "attribute") and use.attr in RUN_METHODS
 
 
 def _is_name(expr: ast.expr, name: str) -> bool:
@@ -172,21 +191,21 @@ def _sql_varies_with_loop(ctx: Context, call: ast.Call, sql: ast.expr) -> bool:
     }
     if not targets:
         return False
-    used = {name.id for name in ast.walk(sql) if isinstance(name, ast.Name)}
-    func = ctx.enclosing_function()
-    bindings = ctx.scope_of(func).bindings if func is not None else ctx.module_scope.bindings
-    # One step back through assignments (``number, index = row[:2]``, ``stmt = t % args``).
-    for name in list(used):
-        for binding in bindings.get(name, ()):
-            if (
-                isinstance(binding.node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
-                and binding.node.value
-            ):
-                used.update(
-                    inner.id
-                    for inner in ast.walk(binding.node.value)
-                    if isinstance(inner, ast.Name)
-                )
+    names = [name for name in ast.walk(sql) if isinstance(name, ast.Name)]
+    used = {name.id for name in names}
+    found = flow_at(ctx)
+    if found is not None:
+        flow, at = found
+        # One step back through the assignments that reach the call (``number, index =
+        # row[:2]``, ``stmt = t % args``).
+        for name in {name.id for name in names}:
+            for binding in flow.definitions_reaching(at, name).definitions:
+                if isinstance(binding, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and (
+                    binding.value is not None
+                ):
+                    used.update(
+                        inner.id for inner in ast.walk(binding.value) if isinstance(inner, ast.Name)
+                    )
     return bool(used & targets)
 
 
@@ -230,9 +249,8 @@ def _many_parameters(ctx: Context, params: ast.expr) -> bool:
     """A list of parameter sets: a comprehension or a list of dicts, or a name the function
     assigns one to (a list of plain values is one DB-API parameter set)."""
     if isinstance(params, ast.Name):
-        func = ctx.enclosing_function()
-        scope = ctx.scope_of(func) if func is not None else ctx.module_scope
-        bound = scope.only_assignment(params.id)
+        found = name_flow(ctx, params)
+        bound = found[0].value_reaching(params) if found is not None else None
         params = bound if bound is not None else params
     if isinstance(params, ast.List):
         return bool(params.elts) and all(isinstance(e, ast.Dict) for e in params.elts)
@@ -412,11 +430,11 @@ Other findings have no automatic fix.
             return
         if not nplusone_applies(ctx) or not _outermost(ctx, node):
             return
-        loop = repeating_loop(ctx, node)
+        loop = unbounded_loop(ctx, node)
         if loop is None:
             return
         found = self._query(node, ctx)
-        if found is None or _isolates_failures(ctx, loop):
+        if found is None or runs_once(ctx, loop) or _isolates_failures(ctx, loop):
             return
         what, remedy = found
         plan = self._fix_plan(node, loop, ctx)
@@ -565,14 +583,14 @@ Other findings have no automatic fix.
         result of ``Model(...)`` / ``Model.objects.get(...)`` for a model the project declares."""
         if binding_loop(ctx, name) is not None and loop_source(ctx, name) is not None:
             return True
-        func = ctx.enclosing_function()
-        if func is None:
+        found = flow_at(ctx)
+        if found is None or isinstance(found[0].owner, ast.Module):
             return False
-        bindings = ctx.scope_of(func).bindings.get(name, [])
+        flow, at = found
         index = model_index(ctx)
-        for binding in bindings:
-            value = binding.value
-            if binding.kind != "assign" or not isinstance(value, ast.Call):
+        for binding in flow.definitions_reaching(at, name).definitions:
+            kind, value = assignment_to(binding, name)
+            if kind != "assign" or not isinstance(value, ast.Call):
                 continue
             if isinstance(value.func, ast.Name) and index.is_declared(value.func.id):
                 return True
