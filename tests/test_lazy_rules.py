@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 SELECT = """
 import json, sys
@@ -48,3 +49,27 @@ def test_index_names_the_module_of_every_rule() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     index, imported = json.loads(done.stdout)
     assert index == imported
+
+
+CHECK = """
+import json, sys
+from prodlint.cli import main
+from prodlint.registry import rule_index
+main(["check", "--no-cache", "--select", "PRD5", "."])
+rule_modules = set(rule_index().values())
+print(json.dumps(sorted(m for m in sys.modules if m in rule_modules)))
+"""
+
+
+def test_a_check_of_one_family_imports_no_other_rule(tmp_path: Path) -> None:
+    """The project facts' providers are loaded from the index too: a provider module in
+    another family may be imported, a module declaring another family's rule is not."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    (tmp_path / "app.py").write_text("def f(x):\n    print(x)\n")
+    for _ in range(2):  # the first run after an edit of the sources writes the index
+        done = subprocess.run(
+            [sys.executable, "-c", CHECK], cwd=tmp_path, capture_output=True, text=True
+        )
+    assert "PRD501" in done.stdout, done.stderr
+    imported = json.loads(done.stdout.splitlines()[-1])
+    assert {module.split(".")[2] for module in imported} == {"logging", "noqa"}, imported

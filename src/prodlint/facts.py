@@ -25,9 +25,9 @@ import ast
 import functools
 import hashlib
 import importlib
-import pkgutil
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from types import ModuleType
 from typing import ClassVar, Generic, TypeVar
 
 from prodlint.cache import FileFacts
@@ -68,25 +68,29 @@ ProjectFacts = Mapping[str, object]
 
 @functools.lru_cache(maxsize=1)
 def all_providers() -> tuple[FactProvider[object, object], ...]:
-    """One instance of every provider under ``prodlint.analysis`` and ``prodlint.rules``."""
-    import prodlint.analysis
-    import prodlint.rules
+    """One instance of every provider under ``prodlint.analysis`` and ``prodlint.rules``,
+    importing only the modules the registry's index names (not every rule module)."""
+    from prodlint.registry import provider_modules
 
     found: dict[str, FactProvider[object, object]] = {}
-    for package in (prodlint.analysis, prodlint.rules):
-        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-            module = importlib.import_module(info.name)
-            for value in vars(module).values():
-                if (
-                    isinstance(value, type)
-                    and issubclass(value, FactProvider)
-                    and value.__module__ == module.__name__
-                    and "key" in vars(value)
-                ):
-                    if value.key in found:
-                        raise RuntimeError(f"project facts {value.key!r} declared twice")
-                    found[value.key] = value()
+    for name in provider_modules():
+        for provider in providers_in(importlib.import_module(name)):
+            if provider.key in found:
+                raise RuntimeError(f"project facts {provider.key!r} declared twice")
+            found[provider.key] = provider()
     return tuple(found[key] for key in sorted(found))
+
+
+def providers_in(module: ModuleType) -> list[type[FactProvider[object, object]]]:
+    """The provider classes ``module`` declares."""
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, FactProvider)
+        and value.__module__ == module.__name__
+        and "key" in vars(value)
+    ]
 
 
 def read_facts(data: bytes, path: str) -> FileFacts | None:

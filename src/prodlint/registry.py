@@ -285,13 +285,24 @@ def all_rules() -> Mapping[str, type[Rule]]:
     return dict(sorted(found.items()))
 
 
-@functools.lru_cache(maxsize=1)
 def rule_index() -> Mapping[str, str]:
     """Every rule code -> the module that declares it, without importing any rule when the
     index written by an earlier run is still valid (it is keyed by the stat of every
     prodlint source file), so a run imports only the rules it selects (``--select PRD5``:
     the PRD5 modules). It is generated from ``all_rules``: adding a rule stays adding a
     module, with no table to edit."""
+    return _index()[0]
+
+
+def provider_modules() -> Sequence[str]:
+    """The modules under ``prodlint.analysis`` and ``prodlint.rules`` that declare project
+    fact providers (``prodlint.facts``), from the same index: the providers are loaded
+    without importing every rule module."""
+    return _index()[1]
+
+
+@functools.lru_cache(maxsize=1)
+def _index() -> tuple[Mapping[str, str], Sequence[str]]:
     from prodlint.cache import code_fingerprint
 
     fingerprint = code_fingerprint()
@@ -299,13 +310,32 @@ def rule_index() -> Mapping[str, str]:
     try:
         with open(path, encoding="utf-8") as handle:
             stored = json.load(handle)
-        if stored["fingerprint"] == fingerprint and isinstance(stored["rules"], dict):
-            return dict(stored["rules"])
+        rules, providers = stored["rules"], stored["providers"]
+        if stored["fingerprint"] == fingerprint and isinstance(rules, dict):
+            return dict(rules), tuple(providers)
     except (OSError, ValueError, KeyError, TypeError):
         pass
     index = {code: rule.__module__ for code, rule in all_rules().items()}
-    _write_index(path, {"fingerprint": fingerprint, "rules": index})
-    return index
+    providers = _declaring_providers()
+    _write_index(path, {"fingerprint": fingerprint, "rules": index, "providers": providers})
+    return index, tuple(providers)
+
+
+def _declaring_providers() -> list[str]:
+    """Every module of ``prodlint.analysis`` and ``prodlint.rules`` (importing them all)
+    that declares a provider class."""
+    import pkgutil
+
+    import prodlint.analysis
+    import prodlint.rules
+    from prodlint.facts import providers_in
+
+    return [
+        info.name
+        for package in (prodlint.analysis, prodlint.rules)
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+        if providers_in(importlib.import_module(info.name))
+    ]
 
 
 def _write_index(path: str, content: dict[str, object]) -> None:
