@@ -911,3 +911,31 @@ def test_sqlalchemy_rows_passed_by_every_call_site_are_per_row_until_the_call_si
         after = len(statements)
     assert loaded == data and len(data) == 6
     assert before == 1 + 6 and after == 2, (before, after)
+
+
+@pytest.mark.parametrize("view", ["first_courier_vendors", "named_courier_vendors"])
+def test_django_instance_passed_by_every_call_site_fix_is_constant(
+    passed_views: ModuleType, view: str
+) -> None:
+    """Every call site hands ``courier_parcel_vendors`` one courier fetched fresh: its
+    parcels' vendors are a query each until the fixed helper selects them."""
+    module = passed_views
+    fixed = fixed_functions(HERE / "passed_querysets.fixed.py", module)
+    counts: dict[str, list[int]] = {"flagged": [], "fixed": []}
+    for rows in (3, 6):
+        seed_parcels(module, 1)
+        courier = module.Courier.objects.get()
+        for i in range(1, rows):
+            module.Parcel.objects.create(
+                weight=i, vendor=module.Vendor.objects.create(name=f"v{i}"), courier=courier
+            )
+        args = ("courier0",) if view == "named_courier_vendors" else ()
+        before, data = django_queries(lambda: getattr(module, view)(*args))  # noqa: B023
+        # the fixed helper, called the way the caller calls it
+        fixed_view = fixed[view]
+        after, fixed_data = django_queries(lambda: fixed_view(*args))  # type: ignore[operator]  # noqa: B023
+        assert fixed_data == data and len(data) == rows  # type: ignore[arg-type]
+        counts["flagged"].append(before)
+        counts["fixed"].append(after)
+    assert counts["flagged"] == [2 + 3, 2 + 6], counts
+    assert counts["fixed"] == [2, 2], counts

@@ -29,7 +29,15 @@ from prodlint.analysis.context import Context
 from prodlint.analysis.imports import last_name
 from prodlint.analysis.walk import CHILD_FIELDS
 from prodlint.facts import FactProvider
-from prodlint.rules.nplusone.orm import Link, QuerySource, _unwrap, eager_lookups, model_index
+from prodlint.rules.nplusone.orm import (
+    SINGLE_ROW,
+    Link,
+    QuerySource,
+    _unwrap,
+    chain,
+    eager_lookups,
+    model_index,
+)
 from prodlint.rules.nplusone.returns import (
     Returned,
     Summary,
@@ -242,11 +250,12 @@ class _Reader:
         name = last_name(func)
         if name is None:
             return
-        args = tuple(_rows(arg, scope) for arg in call.args)
+        args = tuple(_rows(arg, scope) or _row(arg, scope) for arg in call.args)
         keywords = tuple(
             (kw.arg, found)
             for kw in call.keywords
-            if kw.arg is not None and (found := _rows(kw.value, scope)) is not None
+            if kw.arg is not None
+            and (found := _rows(kw.value, scope) or _row(kw.value, scope)) is not None
         )
         if not keywords and all(arg is None for arg in args):
             self.plain.add(name)
@@ -304,6 +313,34 @@ def _rows(arg: ast.expr, scope: _Scope) -> tuple[Returned, ...] | None:
     if not found or any(shape.kind not in ROW_KINDS for shape in found):
         return None
     return tuple(found)
+
+
+def _row(arg: ast.expr, scope: _Scope, depth: int = 0) -> tuple[Returned, ...] | None:
+    """One model instance fetched without eager loads: ``Order.objects.get(...)``,
+    ``get_object_or_404(Order, ...)``, or a name the caller assigned one (kind "row")."""
+    if isinstance(arg, ast.Await):
+        arg = arg.value
+    if isinstance(arg, ast.Name):
+        values = scope.assigned.get(arg.id, [])
+        return _row(values[0], scope, depth + 1) if len(values) == 1 and depth < 2 else None
+    if not isinstance(arg, ast.Call):
+        return None
+    if last_name(arg.func) in ("get_object_or_404", "aget_object_or_404") and arg.args:
+        model = arg.args[0]
+        name = last_name(model) if isinstance(model, (ast.Name, ast.Attribute)) else None
+    else:
+        base, links = chain(arg)
+        if (
+            len(links) < 2
+            or links[0].call is not None
+            or links[-1].name not in SINGLE_ROW
+            or eager_lookups(links) != set()
+        ):
+            return None
+        name = last_name(base)
+    if not name or not name[:1].isupper():
+        return None
+    return (Returned("row", name, None, frozenset(), frozenset()),)
 
 
 def _text(node: ast.expr) -> str:
@@ -394,6 +431,51 @@ def passed_by_callers(
     load is what every call site loads. Reported without a fix: the eager load belongs at
     the call sites, in other functions and files, each of which may hand its queryset on
     to other code too."""
+    handed = _handed(ctx, param)
+    if handed is None:
+        return None
+    index = model_index(ctx)
+    returns = project_returns(ctx)
+    found: list[tuple[str, str, set[str] | None, CallSite]] = []
+    for shapes, site in handed:
+        if any(shape.kind == "row" for shape in shapes):
+            return None
+        rows = resolve(Summary(site.owner or "", site.name, False, shapes), index, returns)
+        if rows is None:
+            return None
+        found.append((rows.framework, rows.model, rows.eager, site))
+    if any(f[:2] != found[0][:2] for f in found):
+        return None
+    loaded = found[0][2]
+    for _, _, eager, _ in found[1:]:
+        loaded = None if loaded is None or eager is None else loaded & eager
+    # The message names a call site that loads the least (the one a reader fixes first).
+    site = min(found, key=lambda f: -1 if f[2] is None else len(f[2]))[3]
+    later = eager_lookups(links)
+    eager = None if loaded is None or later is None else loaded | later
+    caller = "module code" if site.caller == "<module>" else f"`{site.caller}()`"
+    where = f"{caller} passes `{site.text}` on line {site.line}"
+    return QuerySource(found[0][0], found[0][1], expr, links, False, eager, passed_by=where)
+
+
+def passed_row(ctx: Context, param: ast.arg) -> str | None:
+    """The model of the one instance every call site passes as ``param``, fetched without
+    eager loads (``render_order(Order.objects.get(pk=pk))``): its related managers are
+    then read fresh, one query per read."""
+    handed = _handed(ctx, param)
+    if handed is None:
+        return None
+    models = {
+        shape.model if shape.kind == "row" else None for shapes, _ in handed for shape in shapes
+    }
+    model = models.pop() if len(models) == 1 else None
+    return model if model is not None and model_index(ctx).is_declared(model) else None
+
+
+def _handed(ctx: Context, param: ast.arg) -> list[tuple[tuple[Returned, ...], CallSite]] | None:
+    """What every call site of the function being visited passes as ``param``; None when
+    one passes nothing recognisable, spreads ``*args``, or the function may be called
+    from elsewhere (handed on, exported, decorated, no call site at all)."""
     func = ctx.enclosing_function()
     if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
@@ -403,32 +485,12 @@ def passed_by_callers(
         return None  # a route, a task, a template tag: called by a framework
     project = project_calls(ctx)
     sites = project.sites.get(func.name)
-    method = (cls := ctx.enclosing_class()) is not None and any(s is func for s in cls.body)
+    cls = ctx.enclosing_class()
+    method = cls is not None and any(stmt is func for stmt in cls.body)
     # A method is handed on as ``self.f``; a function by its name, or as ``module.f``.
     handed = func.name in project.attrs or (not method and func.name in project.read)
     if not sites or func.name in project.plain or handed:
         return None
-    found = _rows_of(ctx, func, param, sites)
-    if found is None:
-        return None
-    framework, model, loaded, site = found
-    later = eager_lookups(links)
-    eager = None if loaded is None or later is None else loaded | later
-    caller = "module code" if site.caller == "<module>" else f"`{site.caller}()`"
-    where = f"{caller} passes `{site.text}` on line {site.line}"
-    return QuerySource(framework, model, expr, links, False, eager, passed_by=where)
-
-
-def _rows_of(
-    ctx: Context,
-    func: ast.FunctionDef | ast.AsyncFunctionDef,
-    param: ast.arg,
-    sites: list[CallSite],
-) -> tuple[str, str, set[str] | None, CallSite] | None:
-    """The framework, model and common eager loads of the rows every call site passes as
-    ``param``, and the first call site; None unless every one passes rows of one model."""
-    cls = ctx.enclosing_class()
-    method = cls is not None and any(stmt is func for stmt in cls.body)
     bound = method and not any(last_name(d) == "staticmethod" for d in func.decorator_list)
     positional = [arg.arg for arg in (*func.args.posonlyargs, *func.args.args)]
     keyword = param.arg not in positional
@@ -436,14 +498,11 @@ def _rows_of(
         return None  # *args / **kwargs
     position = -1 if keyword else positional.index(param.arg)
     modules = _module_names(ctx.path)
-    index = model_index(ctx)
-    returns = project_returns(ctx)
-    project = project_calls(ctx)
     own = set(own_calls(ctx).sites)
     # Classes declaring a method of this name: with another one, ``x.name(...)`` may call
     # either, so only this class's own ``self.name(...)`` calls are known to be its.
     shared = method and bool(project.owners.get(func.name, set()) - {cls.name if cls else ""})
-    found: list[tuple[str, str, set[str] | None, CallSite]] = []
+    found: list[tuple[tuple[Returned, ...], CallSite]] = []
     for site in sites:
         if method != (site.receiver != "name"):
             if site.receiver == "name":
@@ -458,29 +517,15 @@ def _rows_of(
         if site.spread:
             return None
         shapes: tuple[Returned, ...] | None = None
-        if keyword or position < 0:
-            shapes = dict(site.keywords).get(param.arg)
+        at = position - (1 if bound and site.receiver != "class" else 0)
+        if not keyword and 0 <= at < len(site.args):
+            shapes = site.args[at]
         else:
-            at = position - (1 if bound and site.receiver != "class" else 0)
-            if 0 <= at < len(site.args):
-                shapes = site.args[at]
-            else:
-                shapes = dict(site.keywords).get(param.arg)
+            shapes = dict(site.keywords).get(param.arg)
         if shapes is None:
             return None
-        owner = site.owner or ""
-        rows = resolve(Summary(owner, func.name, False, shapes), index, returns)
-        if rows is None:
-            return None
-        found.append((rows.framework, rows.model, rows.eager, site))
-    if not found or any(f[:2] != found[0][:2] for f in found):
-        return None
-    eager = found[0][2]
-    for _, _, loaded, _ in found[1:]:
-        eager = None if eager is None or loaded is None else eager & loaded
-    # The message names a call site that loads the least (the one a reader fixes first).
-    least = min(found, key=lambda f: -1 if f[2] is None else len(f[2]))
-    return found[0][0], found[0][1], eager, least[3]
+        found.append((shapes, site))
+    return found or None
 
 
 DEFINED = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
