@@ -9,10 +9,10 @@ each queryset is analysed once per file however many attribute accesses ask abou
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from prodlint.analysis.context import COMPREHENSION_NODES, Context
+from prodlint.analysis.flow import FlowOwner, FunctionFlow, assignment_to, flow_at, flow_of
 from prodlint.analysis.imports import last_name
 from prodlint.analysis.models import (
     PROJECT_MODELS,
@@ -22,6 +22,7 @@ from prodlint.analysis.models import (
     may_declare_models,
 )
 from prodlint.analysis.scopes import FUNCTION_NODES
+from prodlint.analysis.walk import CHILD_FIELDS
 
 DJANGO_MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 # Queryset methods that return another (lazy) queryset of model instances.
@@ -239,7 +240,10 @@ def model_index(ctx: Context) -> ModelIndex:
         local = ModelIndex()
         if may_declare_models(ctx.text.encode("utf-8", "replace")):
             index_tree(ctx.tree, local)
-        return local.merged(project) if isinstance(project, ModelIndex) else local
+        if not isinstance(project, ModelIndex):
+            return local
+        # Most files declare no model: the project's index is theirs, without a copy.
+        return local.merged(project) if local.models else project
 
     return ctx.memo("nplusone.models", build)
 
@@ -394,32 +398,75 @@ def covers(eager: set[str] | None, relation: str, prefix: str = "") -> bool:
     )
 
 
-def assigned_chain(ctx: Context, name: str) -> tuple[ast.expr | ast.arg, list[Link]] | None:
-    """For a name built up as ``qs = Model.objects...`` then possibly ``qs = qs.filter(...)``
-    (in the function, or at module level), the original expression (or the parameter it
-    starts from) and the links applied to it afterwards; None if the name is bound any
-    other way (a loop target, two unrelated assignments)."""
-    func = ctx.enclosing_function()
-    scope = ctx.scope_of(func) if func is not None else ctx.module_scope
-    bindings = scope.bindings.get(name)
-    if not bindings:
+def assigned_chain(ctx: Context, name: ast.Name) -> tuple[ast.expr | ast.arg, list[Link]] | None:
+    """For a name read where it was built up as ``qs = Model.objects...`` then possibly
+    ``qs = qs.filter(...)`` (in the function, or at module level), the original expression
+    (or the parameter it starts from) and the links applied to it afterwards, in source
+    order; None if a definition reaching the read binds it any other way (a loop target,
+    ``+=``), or two unrelated ones reach it. The definitions are those the function's flow
+    says can reach the read (``FunctionFlow.definitions_reaching``)."""
+    found = name_flow(ctx, name)
+    if found is None:
         return None
+    flow, at = found
+    return ctx.memo(f"nplusone.chain.{id(name)}", lambda: _chain_back(flow, at, name.id))
+
+
+def name_flow(ctx: Context, name: ast.Name) -> tuple[FunctionFlow, ast.stmt] | None:
+    """The flow of the function being visited (the module at its top level) and the
+    statement of it that holds the reference ``name``; None inside a lambda."""
+    func = ctx.enclosing_function()
+    if isinstance(func, ast.Lambda):
+        return None
+    flow = flow_of(ctx, func if func is not None else ctx.tree)
+    at = flow.statement_of(name)
+    return None if at is None else (flow, at)
+
+
+def _chain_back(
+    flow: FunctionFlow, at: ast.stmt, name: str
+) -> tuple[ast.expr | ast.arg, list[Link]] | None:
     root: ast.expr | ast.arg | None = None
-    extra: list[Link] = []
-    for binding in bindings:
-        if binding.kind == "param" and isinstance(binding.node, ast.arg) and root is None:
-            root = binding.node
+    steps: dict[int, tuple[ast.stmt, list[Link]]] = {}
+    pending, done = [at], set()
+    while pending:
+        statement = pending.pop()
+        if id(statement) in done:
             continue
-        if binding.kind != "assign" or binding.value is None:
-            return None
-        base, links = chain(binding.value)
-        if isinstance(base, ast.Name) and base.id == name:
-            extra.extend(links)
-        elif root is None:
-            root = binding.value
-        else:
-            return None
-    return None if root is None else (root, extra)
+        done.add(id(statement))
+        reaching = flow.definitions_reaching(statement, name)
+        if reaching.from_start:
+            param = parameter(flow.owner, name)
+            if param is None or (root is not None and root is not param):
+                return None
+            root = param
+        for binding in reaching.definitions:
+            kind, value = assignment_to(binding, name)
+            if kind != "assign" or value is None:
+                return None
+            base, links = chain(value)
+            if isinstance(base, ast.Name) and base.id == name:
+                steps[id(binding)] = (binding, links)
+                pending.append(binding)
+            elif root is None:
+                root = value
+            elif root is not value:
+                return None
+    if root is None:
+        return None
+    ordered = sorted(steps.values(), key=lambda step: (step[0].lineno, step[0].col_offset))
+    return root, [link for _, links in ordered for link in links]
+
+
+def parameter(owner: FlowOwner, name: str) -> ast.arg | None:
+    """The parameter ``name`` of a function (none of a module)."""
+    if isinstance(owner, ast.Module):
+        return None
+    args = owner.args
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+        if arg is not None and arg.arg == name:
+            return arg
+    return None
 
 
 # What a stored queryset or SQLAlchemy result is iterated through.
@@ -477,7 +524,7 @@ def single_row_model(ctx: Context, expr: ast.expr) -> str | None:
     annotated with a model of the project, or the ``instance`` a signal handler receives
     (fresh from ``save()``: nothing of it is prefetched)."""
     if isinstance(expr, ast.Name):
-        found = assigned_chain(ctx, expr.id)
+        found = assigned_chain(ctx, expr)
         if found is None or found[1]:
             return None
         if isinstance(found[0], ast.arg):
@@ -594,7 +641,7 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
         if any(link.call is None or link.name not in STORED_METHODS for link in links):
             # ``data.items()``, ``obj.rel.all()``: not a stored queryset (the cheap test first)
             break
-        found = assigned_chain(ctx, base.id)
+        found = assigned_chain(ctx, base)
         if found is None:
             break
         root, extra = found
@@ -705,6 +752,8 @@ def _passed_rows(ctx: Context, param: ast.arg) -> tuple[str, set[str] | None] | 
     if param.arg not in params:
         return None
     position = params.index(param.arg) - (1 if params[0] in ("self", "cls") else 0)
+    if ctx.text.count(func.name) < 2:
+        return None  # named only where it is defined: no call in the file (the cheap test)
 
     def scan() -> tuple[str, set[str] | None] | None:
         index = model_index(ctx)
@@ -717,8 +766,9 @@ def _passed_rows(ctx: Context, param: ast.arg) -> tuple[str, set[str] | None] | 
                 return None
             given = _unwrap(given)
             if isinstance(given, ast.Name):
-                scope = ctx.scope_of(caller) if caller is not None else ctx.module_scope
-                given = scope.only_assignment(given.id)
+                given = flow_of(ctx, caller if caller is not None else ctx.tree).value_reaching(
+                    given
+                )
                 if given is None:
                     return None
             base, links = chain(given)
@@ -751,12 +801,17 @@ def calls_by_name(
         ]
         while pending:
             node, func = pending.pop()
-            if isinstance(node, ast.Call):
+            if type(node) is ast.Call:
                 name = last_name(node.func)
                 if name is not None:
                     found.setdefault(name, []).append((node, func))
             inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else func
-            pending.extend((child, inner) for child in ast.iter_child_nodes(node))
+            for child_field in CHILD_FIELDS[type(node)]:
+                value = getattr(node, child_field, None)
+                if type(value) is list:
+                    pending.extend((child, inner) for child in value if child is not None)
+                elif value is not None:
+                    pending.append((value, inner))
         return found
 
     return ctx.memo("nplusone.calls-by-name", scan)
@@ -801,7 +856,7 @@ def _served_by_row_prefetch(
     """``tag = Tag.objects.prefetch_related("books__publisher").get(...)`` then
     ``tag.books.all()``: the rows come from the prefetch cache with what it loaded below
     them; no fix then (an eager load on the manager would bypass the cache)."""
-    found = assigned_chain(ctx, row.id)
+    found = assigned_chain(ctx, row)
     if found is None or not isinstance(found[0], ast.expr) or len(links) != 2:
         return
     if links[1].call is None or links[1].name not in PREFETCH_SERVED:
@@ -865,7 +920,7 @@ def _sqla_source(
         if inner is None:
             return None
         if isinstance(inner, ast.Name):
-            found = assigned_chain(ctx, inner.id)
+            found = assigned_chain(ctx, inner)
             if found is None or isinstance(found[0], ast.arg):
                 return None
             inner_base, inner_links = chain(found[0])
@@ -1031,9 +1086,10 @@ def _is_enumerate(expr: ast.expr) -> bool:
 
 
 def loop_source(ctx: Context, name: str, depth: int = 0) -> QuerySource | None:
-    """The query whose rows the loop variable ``name`` (at the current node) ranges over."""
+    """The query whose rows the loop variable ``name`` (at the current node) ranges over,
+    unless the loop's row is not what ``name`` holds here (``row = row.parent`` before)."""
     loop = binding_loop(ctx, name)
-    if loop is None:
+    if loop is None or not _holds_row(ctx, name, loop):
         return None
     key = f"nplusone.source.{id(loop)}.{name}"
     iterable = loop_iterable(loop, name)
@@ -1042,31 +1098,34 @@ def loop_source(ctx: Context, name: str, depth: int = 0) -> QuerySource | None:
     return ctx.memo(key, lambda: query_source(ctx, iterable, depth))
 
 
+def _holds_row(ctx: Context, name: str, loop: ast.AST) -> bool:
+    """The one definition of ``name`` reaching the node being visited is ``loop``'s target
+    (a comprehension's variable cannot be rebound inside it)."""
+    if not isinstance(loop, (ast.For, ast.AsyncFor)):
+        return True
+    found = flow_at(ctx)
+    if found is None:
+        return True
+    flow, at = found
+
+    def ask() -> bool:
+        reaching = flow.definitions_reaching(at, name)
+        return reaching.definitions == (loop,) and not reaching.from_start
+
+    return ctx.memo(f"nplusone.holds-row.{id(at)}.{name}", ask)
+
+
 def runs_once(ctx: Context, loop: ast.AST) -> bool:
-    """True when the node being visited sits in a block that leaves the loop right after
-    (``break`` / ``return`` / ``raise``), so it runs at most once."""
-    child: ast.AST | None = None
-    for ancestor in reversed(ctx.ancestors):
-        if isinstance(child, ast.stmt):
-            for block in _blocks(ancestor):
-                if any(stmt is child for stmt in block):
-                    position = next(i for i, stmt in enumerate(block) if stmt is child)
-                    if any(
-                        isinstance(stmt, (ast.Break, ast.Return, ast.Raise))
-                        for stmt in block[position:]
-                    ):
-                        return True
-        if ancestor is loop:
-            return False
-        child = ancestor
-    return False
-
-
-def _blocks(node: ast.AST) -> Iterator[list[ast.stmt]]:
-    for name in ("body", "orelse", "finalbody"):
-        block = getattr(node, name, None)
-        if isinstance(block, list):
-            yield block
+    """True when the node being visited runs at most once per run of the statement loop
+    around it: once its statement has run, no path comes back to the loop's head
+    (``break`` / ``return`` / ``raise`` on every way on, ``FunctionFlow.loops_back``)."""
+    if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
+        return False
+    found = flow_at(ctx)
+    if found is None:
+        return False
+    flow, at = found
+    return flow.contains(loop, at) and not flow.loops_back(at, loop)
 
 
 # Calls that list the models or tables of the project: a loop over them runs one query
@@ -1135,8 +1194,9 @@ def _literal_data(expr: ast.expr) -> bool:
     )
 
 
-def repeating_loop(ctx: Context, node: ast.AST) -> ast.AST | None:
-    """The loop that runs ``node`` once per row, unless it is bounded or left right after."""
+def unbounded_loop(ctx: Context, node: ast.AST) -> ast.AST | None:
+    """The loop that runs ``node`` once per row, unless it is bounded (the cheap test:
+    whether ``node`` is left right after, ``runs_once``, asks the function's flow)."""
     loop = ctx.enclosing_loop(node)
     if loop is None:
         return None
@@ -1145,8 +1205,6 @@ def repeating_loop(ctx: Context, node: ast.AST) -> ast.AST | None:
     if isinstance(loop, COMPREHENSION_NODES) and all(
         bounded_iterable(g.iter, ctx) for g in loop.generators
     ):
-        return None
-    if runs_once(ctx, loop):
         return None
     return loop
 
