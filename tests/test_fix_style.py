@@ -324,6 +324,9 @@ def test_the_limit_is_the_projects_not_the_files_longest_line() -> None:
     assert wrapped(after, after) == after
     moved = long_line + f"if y:\n    y = call({'a' * 40}, {'b' * 40})\n"
     assert wrapped(after, moved) == moved
+    # or edits it in place (``verify=False`` become ``verify=True``).
+    edited = long_line + f"y = call({'a' * 40}, {'c' * 39})\n"
+    assert wrapped(after, edited) == edited
 
 
 def test_a_lone_generator_argument_gets_no_trailing_comma() -> None:

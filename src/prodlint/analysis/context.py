@@ -17,6 +17,9 @@ from prodlint.model import Finding, FixAnchor, FixPayload, FixSafety, Severity
 from prodlint.paths import DEFAULT_MIGRATION_PATHS, DEFAULT_TEST_PATHS, path_matches, project_path
 
 T = TypeVar("T")
+# What only a migration script imports: the operations of a revision, the context env.py
+# configures (an app that drives Alembic imports ``alembic.command`` or ``alembic.config``).
+ALEMBIC_RUNTIME = frozenset({"alembic.op", "alembic.context"})
 COMPREHENSION_NODES = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
@@ -87,8 +90,16 @@ class Context:
 
     @property
     def is_migration_file(self) -> bool:
+        """On a migration path, or an Alembic revision or ``env.py`` wherever the project
+        keeps them (``from alembic import op``/``context``: Netflix dispatch's
+        ``database/revisions/tenant/versions/``)."""
         patterns = self.settings.get("migration-paths", DEFAULT_MIGRATION_PATHS)
-        return self.path_matches(tuple(patterns))  # type: ignore[arg-type]
+        if self.path_matches(tuple(patterns)):  # type: ignore[arg-type]
+            return True
+        return self.memo("context.alembic_script", self._imports_alembic_runtime)
+
+    def _imports_alembic_runtime(self) -> bool:
+        return not ALEMBIC_RUNTIME.isdisjoint(self.module_scope.imports.values())
 
     @property
     def is_main_module(self) -> bool:

@@ -17,6 +17,9 @@ from prodlint.analysis.scopes import FUNCTION_NODES, SCOPE_NODES
 CLI_DECORATOR_ATTRS = frozenset({"command", "group", "callback", "main"})
 # Module-level use of these makes the module a program run from a shell.
 PROGRAM_INPUTS = frozenset({"sys.argv", "sys.stdin", "input", "getopt.getopt", "getopt.gnu_getopt"})
+# Module-level calls of these end the process: only a program run from a shell does that
+# (a container's wait-for-the-database script: ``if url.drivername == "sqlite": exit(0)``).
+PROGRAM_EXITS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
 PARSER_SUFFIXES = ("ArgumentParser", "OptionParser")
 
 
@@ -137,10 +140,12 @@ def _is_script(ctx: Context) -> bool:
             return True
         if _is_parser_call(node, ctx):
             return True
+        if isinstance(node, ast.Call) and _module_qualified(node.func, ctx) in PROGRAM_EXITS:
+            return True
     return False
 
 
 def is_script(ctx: Context) -> bool:
     """A program rather than a library module: a shebang line, or top-level code that reads
-    ``sys.argv``/stdin/``input()`` or builds an argument parser."""
+    ``sys.argv``/stdin/``input()``, builds an argument parser or exits the process."""
     return ctx.memo("entrypoints.is_script", lambda: _is_script(ctx))

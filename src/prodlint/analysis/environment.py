@@ -31,6 +31,11 @@ ENV_FUNCTIONS = frozenset(
         "os.environb.get",
         "decouple.config",
         "decouple.AutoConfig",
+        # dj-database-url and its siblings read DATABASE_URL (or ``env=``) themselves:
+        # ``default=`` is the fallback for a machine that sets none (saleor's settings).
+        "dj_database_url.config",
+        "dj_email_url.config",
+        "django_cache_url.config",
     }
 )
 

@@ -18,6 +18,7 @@ with a trailing comma.
 from __future__ import annotations
 
 import configparser
+import difflib
 import functools
 import sys
 from collections.abc import Sequence
@@ -36,19 +37,33 @@ from prodlint.fixes.imports import INDENT, LINE_LENGTH
 def wrap_long_lines(original: cst.Module, fixed: cst.Module, limit: int) -> cst.Module:
     """``fixed`` with the single-line statements the fixes made longer than ``limit``
     wrapped."""
-    existing = set(original.code.splitlines())
+    before = original.code.splitlines()
+    after = fixed.code.splitlines()
+    existing = set(before)
     # Cheap text test first: most fixes leave every line short enough.
-    long_lines = {
-        line for line in fixed.code.splitlines() if len(line) > limit and line not in existing
-    }
+    long_lines = {line for line in after if len(line) > limit and line not in existing}
     if not long_lines:
         return fixed
-    # Moved, not written: the user's own long line at another indentation.
-    already_long = {line.strip() for line in existing if len(line) > limit}
-    long_lines = {line for line in long_lines if line.strip() not in already_long}
+    long_lines -= _already_long(before, after, limit)
     if not long_lines:
         return fixed
     return fixed.visit(_Wrapper(fixed, long_lines, limit))
+
+
+def _already_long(before: list[str], after: list[str], limit: int) -> set[str]:
+    """The lines of ``after`` that stand where the user's own line was already past the
+    limit: moved to another indentation (into a ``with`` block), or edited in place without
+    growing (``verify=False`` become ``verify=True``). They are the user's to wrap, not the
+    fix's."""
+    moved = {line.strip() for line in before if len(line) > limit}
+    found = {line for line in after if line.strip() in moved}
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    for tag, old_start, old_end, new_start, new_end in matcher.get_opcodes():
+        # Line for line only: a call the fix joined onto one line is the fix's own layout.
+        if tag == "replace" and old_end - old_start == new_end - new_start:
+            pairs = zip(before[old_start:old_end], after[new_start:new_end], strict=True)
+            found.update(new for old, new in pairs if len(old) > limit and len(new) <= len(old))
+    return found
 
 
 def _toml_line_length(path: Path, *keys: str) -> int | None:

@@ -484,6 +484,9 @@ PLACEHOLDER_WORDS = frozenset(
         "guest",
     }
 )
+# What follows a token's prefix in a value written to look like one (``xoxb-valid``).
+SHAPE_WORDS = frozenset({"valid", "invalid", "token", "key", "secret", "xxx", "abc", "foo"})
+PASSWORD_NAME = re.compile(r"pass|pwd", re.IGNORECASE)
 PLACEHOLDER_PREFIXES = (
     "your",
     "my-",
@@ -553,6 +556,11 @@ def is_placeholder_secret(value: str, name: str | None) -> bool:
         return True  # "", "xx", "****", "...", an HTTP verb, a rate limit
     if lower in PLACEHOLDER_WORDS or lower.startswith(PLACEHOLDER_PREFIXES):
         return True
+    prefix, separator, rest = lower.partition("-") if "-" in lower else lower.partition("_")
+    if separator and prefix.isalpha() and rest in PLACEHOLDER_WORDS | SHAPE_WORDS:
+        return True  # "xoxb-valid", "sk_test", "ghp_dummy": a token's prefix, then a word
+    if text.isdigit() and text in "0123456789" and not (name and PASSWORD_NAME.search(name)):
+        return True  # "123" for a bot token: a counting placeholder; a "123456" password is one
     if " " in text or "{" in text or "%s" in text or "%(" in text or FILE_VALUE.match(text):
         return True
     if text[-1] in "-_:":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import TYPE_CHECKING
 
 from prodlint.analysis.context import Context
@@ -35,6 +36,9 @@ from prodlint.rules.config.common import (
     receives_address,
 )
 
+# Second levels under a country code: ``co.uk``, ``com.au``.
+SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or"})
+
 if TYPE_CHECKING:
     import libcst as cst
 
@@ -61,6 +65,28 @@ def _integration_constant(name: str, where: Destination, address: Address, ctx: 
     if name.isupper() or where.kind not in ("name", "attribute"):
         return False
     return in_class_body(ctx)
+
+
+def _vendor_module(address: Address, value: str, ctx: Context) -> bool:
+    """A public web host whose domain names the module it is in: the integration module for
+    that vendor (``plugins/dispatch_opsgenie/service.py`` posting to ``api.opsgenie.com``,
+    ``dispatch_zoom/client.py``'s ``api.zoom.us``) or the project's own service (CTFd's
+    update check at ``versioning.ctfd.io``), the same address in every deployment. A
+    webhook carries a per-deployment key in its path and stays flagged."""
+    if "hook" in value.lower():
+        return False
+    labels = address.host.lower().split(".")
+    # ``api.vendor.co.uk``: the name before a two-letter country code's second level.
+    registered = 3 if len(labels) > 2 and len(labels[-1]) == 2 and labels[-2] in SECOND_LEVEL else 2
+    if len(labels) < registered:
+        return False
+    vendor = labels[-registered]
+    if len(vendor) < 4:
+        return False  # "api", "app", "my": words a path has for other reasons
+    words = ctx.memo(
+        "config.path_words", lambda: frozenset(re.split(r"[^a-z0-9]+", ctx.project_path.lower()))
+    )
+    return vendor in words
 
 
 def _public_web_address(address: Address) -> bool:
@@ -121,8 +147,10 @@ names bound to a public web host (`API_BASE = "https://api.500px.com/v1"`, `url 
 identifier, the same in every deployment; `*_DSN` and webhook URLs, loopback, private
 addresses, single-label and `.internal`-style hosts stay flagged, and so do any
 address passed straight to a client and an upper-case module constant the file's own
-client calls are pointed at, `requests.get(f"{BASE_URL}/users")`), entries of a mapping
-keyed by environment (`{"production": {...}, "sandbox": {...}}`), and test files.
+client calls are pointed at, `requests.get(f"{BASE_URL}/users")`), a public web host whose
+domain names the module's path (`plugins/opsgenie/service.py` calling `api.opsgenie.com`: the
+integration for that vendor, or the project's own service; webhooks stay flagged), entries
+of a mapping keyed by environment (`{"production": {...}, "sandbox": {...}}`), and test files.
 
 A literal is fixed only when no other value in the file reads (or is fixed to read) the
 same variable: one variable per distinct value, so setting it never changes two.
@@ -181,6 +209,8 @@ in a deployment for another purpose, and reading one would move the program's ca
             return
         address = parse_address(value)
         if address is None or not_deployed(ctx):
+            return
+        if _public_web_address(address) and _vendor_module(address, value, ctx):
             return
         client = receives_address(where, ctx)
         bound = None if client else config_name(where)

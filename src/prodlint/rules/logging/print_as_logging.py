@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.entrypoints import (
+    PROGRAM_EXITS,
     cli_functions,
     is_command_class,
     is_script,
@@ -66,7 +67,11 @@ DEBUG_WORDS = re.compile(
     r"debug|^_*trac(e|ing)_*$|_trac(e|ing)$", re.IGNORECASE
 )  # not ``trace_id``
 ENVIRONMENT_READS = frozenset({"os.environ", "os.getenv", "os.environb", "os.getenvb"})
-EXIT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
+# Calls that wait for the person at the terminal: the prints around them are the dialogue
+# (CTFd's "Please backup your database before proceeding!" before "Run migrations (Y/N)").
+PROMPT_CALLS = frozenset(
+    {"input", "getpass.getpass", "click.prompt", "click.confirm", "typer.prompt", "typer.confirm"}
+)
 ERROR_WORDS = ("error", "fail", "fatal", "critical", "exception", "traceback")
 # What flake8-print (and ruff's T20 rules) call a print; a noqa for them is false once
 # the print is gone.
@@ -135,8 +140,22 @@ def _is_exit(statement: ast.stmt, ctx: Context) -> bool:
     return (
         isinstance(statement, ast.Expr)
         and isinstance(statement.value, ast.Call)
-        and module_qualified_name(statement.value.func, ctx) in EXIT_CALLS
+        and module_qualified_name(statement.value.func, ctx) in PROGRAM_EXITS
     )
+
+
+def _prompts(func: ast.AST, ctx: Context) -> bool:
+    """The function asks the user something (``input()``, ``getpass``, ``click.confirm``)."""
+
+    def compute() -> bool:
+        return any(
+            isinstance(node, ast.Call)
+            and isinstance(node.func, (ast.Name, ast.Attribute))
+            and module_qualified_name(node.func, ctx) in PROMPT_CALLS
+            for node in ast.walk(func)
+        )
+
+    return ctx.memo(f"logging.prompts:{id(func)}", compute)
 
 
 def _class_prints(cls: ast.ClassDef) -> dict[str, set[str]]:
@@ -259,7 +278,8 @@ code is doing, where a log line belongs.
 
 Not flagged, because there the print is the program's output: code under
 `if __name__ == "__main__":`, `__main__.py`, scripts (a shebang line, or top-level code
-that reads `sys.argv`, stdin or `input()` or builds an argument parser), command-line
+that reads `sys.argv`, stdin or `input()`, builds an argument parser or calls `exit()`),
+functions that ask the user something (`input()`, `getpass`, `click.confirm`), command-line
 entry points (a module-level `main`, click/typer commands, functions that build an
 `argparse` parser, Django management commands, and the module functions they call),
 prints under a verbosity check (`if verbosity >= 2:`) or a debug switch (`if DEBUG_SQL:`,
@@ -431,6 +451,8 @@ paths (the fix would raise `NameError`), or when the logger name would be shadow
             return False
         if any(_named_for_output(f) or _documented_as_output(f) for f in functions):
             return True  # ``dump_tree()``, ``print_report()``: printing is the job
+        if any(_prompts(f, ctx) for f in functions):
+            return True  # a question to the user and what it says before asking
         if any(DEBUG_WORDS.search(getattr(f, "name", "")) for f in functions):
             return True  # ``debug_import()``, ``_app_or_default_trace()``: a trace
         outermost = functions[-1]

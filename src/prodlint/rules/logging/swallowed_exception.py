@@ -109,9 +109,10 @@ effort cleanup (a `try` that only calls `close()`, `cancel()`, `release()`, `unl
 or any handler in `close`/`__exit__`/`__del__`-like methods), probes whose failure is an
 answer (a `try` with an `else:` branch; a `try` that returns its result and falls through
 to a default; an optional import), handlers inside logging handlers, formatters and filters
-(logging from there recurses, or mails the admins), and handlers another linter's
+(logging from there recurses, or mails the admins), handlers another linter's
 suppression already covers (`# pylint: disable=broad-except`, `# noqa: BLE001`/`S110`,
-`# nosec`).
+`# nosec`), and test files (a test provokes the error it swallows, then asserts on the state
+it left: saleor's `try: with allow_writer(): fail() except Exception: pass`).
 """
     why_bad = """
 A broad handler that does nothing hides every failure, including the ones nobody
@@ -156,6 +157,9 @@ the handler runs among the imports, before the logger the fix would add).
     severity = Severity.WARNING
     fix_safety = FixSafety.UNSAFE
     fix_node_types = ("ExceptHandler", "ExceptStarHandler")
+
+    def applies_to(self, ctx: Context) -> bool:
+        return not ctx.is_test_file
 
     def check_ExceptHandler(self, node: ast.ExceptHandler, ctx: Context) -> None:
         if not all(_does_nothing(statement) for statement in node.body):
