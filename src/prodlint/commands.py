@@ -173,7 +173,9 @@ def _configs(args: argparse.Namespace) -> Configs:
             else None,
         )
 
-    return Configs(args.config.resolve() if args.config else None, adjust)
+    return Configs(
+        args.config.resolve() if args.config else None, adjust, cache_listings=not args.no_cache
+    )
 
 
 def _stdin_checker(args: argparse.Namespace, configs: Configs) -> tuple[Checker, str]:

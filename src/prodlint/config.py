@@ -9,10 +9,14 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prodlint import runmemo
 from prodlint.paths import DEFAULT_MIGRATION_PATHS, DEFAULT_TEST_PATHS, path_matches
 from prodlint.registry import canonical_code, is_valid_selector, rules_for
+
+if TYPE_CHECKING:
+    from prodlint.discovery import Listings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -259,10 +263,18 @@ class Configs:
     above), so a run over a large tree reads each pyproject.toml once."""
 
     def __init__(
-        self, explicit: Path | None = None, adjust: Callable[[Config], Config] | None = None
+        self,
+        explicit: Path | None = None,
+        adjust: Callable[[Config], Config] | None = None,
+        *,
+        cache_listings: bool = False,
     ) -> None:
+        """``cache_listings``: discovery keeps folder listings in the cache folder (the
+        CLI with its cache on; front ends that must not write into a project leave it)."""
         self.explicit = explicit
         self.adjust = adjust
+        self.cache_listings = cache_listings
+        self.listings: Listings | None = None
         self._by_folder: dict[str, Config] = {}
         self._by_key: dict[Path, Config] = {}
         self._tables: dict[str, Path | None] = {}

@@ -9,8 +9,10 @@ codemod, for the project-wide facts).
 from __future__ import annotations
 
 import fnmatch
+import marshal
 import os
 import re
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -126,6 +128,7 @@ def _discover(
     cwd = Path.cwd().resolve()
     found: dict[str, SourceFile] = {}
     recorder = runmemo.active
+    listings = _listings_of(configs, paths[0]) if paths else Listings(None)
     for given in paths:
         config = configs.for_path(given)
         skipped = _test_folders(config.test_paths) if skip_test_folders else ()
@@ -164,43 +167,132 @@ def _discover(
         while stack:
             sub, folder = stack.pop()
             prefix = f"{sub}/" if sub else ""
-            try:
-                with os.scandir(folder) as listing:
-                    entries = list(listing)
-            except OSError:
+            listed = f"{key_root}/{sub}" if sub else key_root
+            listing = listings.list(folder, listed)
+            if listing is None:
                 continue
+            folders, files, markers = listing
             # The listing says which project markers the folder holds: resolving each
             # file's configuration then costs no stat per folder.
-            listed = f"{key_root}/{sub}" if sub else key_root
-            configs.saw_folder(
-                listed, frozenset(e.name for e in entries if e.name in PROJECT_MARKERS)
-            )
+            configs.saw_folder(listed, frozenset(markers))
             if recorder is not None:
                 recorder.folders.add(listed)
             key_base = f"{key_root}/{prefix}"
             exclude_base = exclude_root + prefix
             show_base = show_root + prefix
-            for entry in entries:
-                name = entry.name
-                try:
-                    is_dir = entry.is_dir(follow_symlinks=False)
-                except OSError:
-                    continue
-                if not is_dir and not name.endswith((".py", ".pyi")):
-                    continue
+            for name in folders:
                 if excluded is not None and (
                     excluded.match(name) or excluded.match(exclude_base + name)
                 ):
                     continue
-                if is_dir:
-                    if not walked or key_base + name not in walked:
-                        stack.append((prefix + name, entry.path))
+                if not walked or key_base + name not in walked:
+                    stack.append((prefix + name, os.path.join(folder, name)))
+            for name in files:
+                if excluded is not None and (
+                    excluded.match(name) or excluded.match(exclude_base + name)
+                ):
                     continue
                 if visible is not None and prefix + name not in visible:
                     continue
                 key = key_base + name
-                found.setdefault(key, SourceFile(entry.path, key, show_base + name))
+                found.setdefault(key, SourceFile(os.path.join(folder, name), key, show_base + name))
+    listings.save()
     return found
+
+
+LISTINGS_FILE = "listings.marshal"
+
+
+def _listings_of(configs: Configs, first: Path) -> Listings:
+    """The run's folder listings, kept in the cache folder of its first path."""
+    if configs.listings is None:
+        config = configs.for_path(first)
+        configs.listings = Listings(
+            str(Path(config.root, config.cache_dir, LISTINGS_FILE))
+            if configs.cache_listings
+            else None
+        )
+    return configs.listings
+
+
+# A folder's listing: its sub-folders, its Python files and the project markers it holds.
+Listing = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+class Listings:
+    """Folder listings kept from the last run in the cache folder, each valid while its
+    folder's mtime is (adding, removing or renaming an entry changes it): a warm run stats
+    a folder instead of listing it. Without a file (``--no-cache``, flake8, the codemod)
+    every folder is listed."""
+
+    def __init__(self, file: str | None) -> None:
+        self.file = file
+        self.entries: dict[str, tuple[int, tuple[str, ...], tuple[str, ...], tuple[str, ...]]]
+        self.entries = {}
+        self.dirty = False
+        # A folder changed this recently is not kept: a change later within the same tick
+        # of its mtime would go unseen (as the run records do, ``prodlint.runmemo``).
+        self.stable_before = 0
+        if file is None:
+            return
+        self.stable_before = time.time_ns() - runmemo.RACY_NS
+        try:
+            with open(file, "rb") as handle:
+                loaded = marshal.loads(handle.read())
+            if isinstance(loaded, dict):
+                self.entries = loaded
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
+
+    def list(self, folder: str, key: str) -> Listing | None:
+        """``folder`` (as the OS opens it; ``key``: absolute) listed, None if unreadable."""
+        mtime = 0
+        if self.file is not None:
+            try:
+                mtime = os.stat(folder).st_mtime_ns
+            except OSError:
+                return None
+            known = self.entries.get(key)
+            if known is not None and known[0] == mtime:
+                return known[1], known[2], known[3]
+        try:
+            with os.scandir(folder) as scanned:
+                entries = list(scanned)
+        except OSError:
+            return None
+        folders: list[str] = []
+        files: list[str] = []
+        markers: list[str] = []
+        for entry in entries:
+            name = entry.name
+            if name in PROJECT_MARKERS:
+                markers.append(name)
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if is_dir:
+                folders.append(name)
+            elif name.endswith((".py", ".pyi")):
+                files.append(name)
+        listing = (tuple(folders), tuple(files), tuple(markers))
+        if self.file is not None and mtime < self.stable_before:
+            self.entries[key] = (mtime, *listing)
+            self.dirty = True
+        return listing
+
+    def save(self) -> None:
+        if self.file is None or not self.dirty:
+            return
+        temp = f"{self.file}.{os.getpid()}.tmp"
+        try:
+            os.makedirs(os.path.dirname(self.file), exist_ok=True)
+            with open(temp, "wb") as handle:
+                marshal.dump(self.entries, handle)
+            os.replace(temp, self.file)
+            self.dirty = False
+        except OSError:
+            pass
 
 
 def fact_files(
