@@ -27,18 +27,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from run import environment, measure_once
 from sdists import fetch
 
-CPU = """
-import resource, subprocess, sys
-subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(usage.ru_utime + usage.ru_stime)
-"""
 PHASES = """
 import sys, time
 from pathlib import Path
@@ -61,30 +55,18 @@ rendered = clock()
 print(f"imports {imported - started:.4f}")
 print(f"discovery (one walk of the checked folder) {listed - imported:.4f}")
 print(f"cache load ({len(store.entries)} entries) {loaded - listed:.4f}")
-print(f"check_paths ({result.from_cache} of {result.files} files from the cache) {checked - loaded:.4f}")
+cached = f"{result.from_cache} of {result.files}"
+print(f"check_paths ({cached} files from the cache) {checked - loaded:.4f}")
 print(f"render {rendered - checked:.4f}")
 """
 
 
-def environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode caches, as an installed tool has
-    return env
-
-
 def timed(command: Sequence[str], cwd: Path, before: Sequence[str] | None) -> tuple[float, float]:
+    """Wall and CPU seconds of one run (``before`` runs first, untimed)."""
     if before:
         subprocess.run(before, cwd=cwd, env=environment(), check=False)
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", CPU, *command],
-        cwd=cwd,
-        env=environment(),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return time.perf_counter() - start, float(done.stdout)
+    seconds, _, _, cpu = measure_once(command, cwd)
+    return seconds, cpu
 
 
 def report_runs(label: str, runs: list[tuple[float, float]]) -> None:
