@@ -289,6 +289,17 @@ def test_path_globs_are_relative_to_the_project_root_from_every_entry_point(
     assert flagged(flake8_rows(globbed, "."), globbed) == expected
     assert flagged(flake8_rows(src, *named), src) == expected
     assert flagged(flake8_rows(outside, *absolute), outside) == expected
+    # The codemod fixes what is reported: not the ignored module nor the data checks.
+    done = subprocess.run(
+        [sys.executable, "-m", "libcst.tool", "codemod", "--no-format", "-x"]
+        + ["prodlint.codemods.rules.PrintUsedAsLogging", "--unsafe-fixes", *named],
+        cwd=src,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [name for name in GLOBBED if (globbed / name).read_text() != PRINTS] == [GLOBBED[0]]
 
 
 @pytest.mark.slow
