@@ -215,3 +215,14 @@ def test_a_module_calling_its_own_function_of_the_same_name(project: Path) -> No
         encoding="utf-8",
     )
     assert flagged(project) == FLAGGED
+
+
+def test_a_call_through_the_imported_module_is_a_call_site(project: Path) -> None:
+    (project / "app" / "api.py").write_text(
+        "from app import helpers\nfrom app.models import Parcel\n\n\n"
+        "def api():\n    return helpers.parcel_labels(Parcel.objects.filter(weight=1))\n",
+        encoding="utf-8",
+    )
+    assert flagged(project) == FLAGGED
+    found = [f for f in findings(project, "app/helpers.py") if f["line"] == 2]
+    assert len(found) == 1

@@ -63,8 +63,10 @@ class CallSite:
     """A call that hands some function the rows of a query."""
 
     name: str  # the callee's last name
-    receiver: str  # "name" f(...), "self" self.f(...), "class" C.f(...), "attr" x.f(...)
-    origin: str | None  # for "name": the module the file imports it from
+    # "name" f(...), "module" helpers.f(...) (an imported name), "self" self.f(...),
+    # "class" C.f(...), "attr" x.f(...)
+    receiver: str
+    origin: str | None  # for "name" / "module": the module the file imports it from
     owner: str | None  # the class the call is written in (``self.<rel>`` rows are its)
     caller: str  # the function the call is in ("<module>" at module level)
     line: int
@@ -133,6 +135,8 @@ class _Reader:
     def __init__(self, tree: ast.Module) -> None:
         self.imported: dict[str, str] = {}
         self.read_names: set[str] = set()
+        # Names bound by an import to what may be a module (``from app import helpers``).
+        self.modules: dict[str, str] = {}
         self.read_attrs: set[str] = set()
         self.methods: set[tuple[str, str]] = set()
         self.functions = {
@@ -155,10 +159,13 @@ class _Reader:
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     self.imported[alias.asname or alias.name.partition(".")[0]] = alias.name
+                    if alias.asname or "." not in alias.name:
+                        self.modules[alias.asname or alias.name] = alias.name
             elif isinstance(node, ast.ImportFrom) and node.module is not None:
                 prefix = "." * node.level + node.module
                 for alias in node.names:
                     self.imported[alias.asname or alias.name] = prefix
+                    self.modules[alias.asname or alias.name] = f"{prefix}.{alias.name}"
                     if alias.asname and alias.asname != alias.name:
                         self.read_names.add(alias.name)  # called by another name
         self.sites: list[CallSite] = []
@@ -260,12 +267,20 @@ class _Reader:
         if not keywords and all(arg is None for arg in args):
             self.plain.add(name)
             return
+        origin: str | None = None
         if isinstance(func, ast.Name):
-            receiver = "name"
+            receiver, origin = "name", self.imported.get(name)
         elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             value = func.value.id
+            origin = self.modules.get(value)
             receiver = (
-                "self" if value in ("self", "cls") else "class" if value[:1].isupper() else "attr"
+                "self"
+                if value in ("self", "cls")
+                else "class"
+                if value[:1].isupper()
+                else "module"
+                if value in self.modules
+                else "attr"
             )
         else:
             receiver = "attr"
@@ -279,7 +294,7 @@ class _Reader:
             CallSite(
                 name,
                 receiver,
-                self.imported.get(name) if receiver == "name" else None,
+                origin if receiver in ("name", "module") else None,
                 scope.owner,
                 scope.caller,
                 call.lineno,
@@ -504,10 +519,11 @@ def _handed(ctx: Context, param: ast.arg) -> list[tuple[tuple[Returned, ...], Ca
     shared = method and bool(project.owners.get(func.name, set()) - {cls.name if cls else ""})
     found: list[tuple[tuple[Returned, ...], CallSite]] = []
     for site in sites:
-        if method != (site.receiver != "name"):
-            if site.receiver == "name":
-                continue  # a plain call reaches a function, not this method
-            return None  # ``helpers.render_rows(...)`` or a method of the same name
+        function_call = site.receiver in ("name", "module")  # f(...), helpers.f(...)
+        if method == function_call:
+            if function_call:
+                continue  # a call of a function, not of this method
+            return None  # ``x.render_rows(...)``: maybe a method of the same name
         if shared and (site.receiver != "self" or cls is None or site.owner != cls.name):
             return None
         if site.origin is not None and modules and site.origin.rpartition(".")[2] not in modules:
