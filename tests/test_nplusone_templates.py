@@ -341,3 +341,24 @@ def test_fixed_views_run_a_constant_number_of_queries(project: Path) -> None:
             assert few == more  # loaded already: nothing to fix
         else:
             assert more - few >= 3, (view, before[view])  # a query (or more) per row
+
+
+def test_template_folders_are_the_apps_and_the_projects(tmp_path: Path) -> None:
+    from prodlint.discovery import SourceFile
+    from prodlint.textfiles import template_files
+
+    def touch(relative: str) -> SourceFile:
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{{ x }}\n", encoding="utf-8")
+        return SourceFile(str(path), str(path), relative)
+
+    python = [touch("site/shop/models.py"), touch("site/shop/forms/widgets.py")]
+    wanted = {
+        touch("site/shop/templates/shop/list.html").key,  # the app's
+        touch("site/templates/base.html").key,  # BASE_DIR's, beside the apps
+        touch("site/jinja2/page.jinja").key,
+    }
+    touch("site/shop/forms/templates/widget.html")  # beside no app file
+    touch("site/shop/templates/shop/logo.png")  # not a template
+    assert {f.key for f in template_files(python)} == wanted

@@ -135,9 +135,12 @@ def _read_text_facts(data: bytes, path: str) -> FileFacts | None:
 def _is_text_file(path: str) -> bool:
     """A file a provider reads as text (a template), not as Python: a Python file named
     without the ``.py`` suffix (a script) is read as Python still."""
-    return not path.endswith((".py", ".pyi")) and any(
-        path.endswith(provider.text_suffixes) for provider in all_providers()
-    )
+    return not path.endswith((".py", ".pyi")) and path.endswith(_text_suffixes())
+
+
+@functools.lru_cache(maxsize=1)
+def _text_suffixes() -> tuple[str, ...]:
+    return tuple(suffix for provider in all_providers() for suffix in provider.text_suffixes)
 
 
 def may_contribute(data: bytes, path: str = "") -> bool:

@@ -17,6 +17,7 @@ each with its line. Filters, literals, comments and ``{% comment %}`` / ``{% ver
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -83,12 +84,25 @@ Node = Read | Loop | Bind | Include | Block
 
 @dataclass(frozen=True)
 class TemplateFile:
-    """One template: its name as views render it (relative to its templates folder)."""
+    """One template: its name as views render it (relative to its templates folder), and
+    its text, parsed the first time a view that renders it is checked (most templates of a
+    project never are: they get no queryset)."""
 
     name: str
     folder: str  # the templates folder it was found in
-    extends: str | None
-    body: tuple[Node, ...]
+    text: str
+
+    @functools.cached_property
+    def parsed(self) -> tuple[str | None, tuple[Node, ...]]:
+        return parse_template(self.text)
+
+    @property
+    def extends(self) -> str | None:
+        return self.parsed[0]
+
+    @property
+    def body(self) -> tuple[Node, ...]:
+        return self.parsed[1]
 
 
 # --- the parser -------------------------------------------------------------------------
@@ -368,10 +382,8 @@ def read_template(data: bytes, path: str) -> TemplateFile | None:
     name = template_name(path)
     if name is None or not name.endswith(TEMPLATE_SUFFIXES):
         return None
-    text = data.decode("utf-8", "replace")
-    extends, body = parse_template(text)
     folder = path[: len(path) - len(name) - 1]
-    return TemplateFile(name, folder, extends, body)
+    return TemplateFile(name, folder, data.decode("utf-8", "replace"))
 
 
 # --- the project's templates ------------------------------------------------------------
@@ -390,7 +402,8 @@ class TemplateIndex:
     def fingerprint(self) -> str:
         digest = hashlib.blake2b(digest_size=8)
         for name in sorted(self.templates):
-            digest.update(repr(self.templates[name]).encode())
+            template = self.templates[name]
+            digest.update(f"{name}\0{template.folder}\0{template.text}\0".encode())
         return digest.hexdigest()
 
     def effective(self, name: str, depth: int = 0) -> tuple[Node, ...] | None:

@@ -547,6 +547,10 @@ those uses too. No fix is offered where an eager load would raise or change the 
     def check_Return(self, node: ast.Return, ctx: Context) -> None:
         """A class-based view's ``get_context_data`` (or netbox-style ``get_extra_context``)
         returning its context: the querysets in it reach the class's ``template_name``."""
+        if node.value is None or not ctx.memo(
+            "nplusone.context-methods", lambda: any(name in ctx.text for name in CONTEXT_METHODS)
+        ):
+            return  # the cheap test first: every return statement of the file comes here
         func = ctx.enclosing_function()
         if (
             node.value is None
