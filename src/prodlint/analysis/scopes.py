@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 from prodlint.analysis.imports import import_bindings
-from prodlint.analysis.walk import CHILD_FIELDS
+from prodlint.analysis.walk import CHILD_FIELDS, LEAVES
 
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 SCOPE_NODES = (*FUNCTION_NODES, ast.ClassDef)
+_SCOPE_CLASSES = frozenset(SCOPE_NODES)
 # ``try/except*`` (3.11+) has the same fields as ``try``; read through getattr so the
 # tuple keeps ``ast.Try``'s type for the fields both share.
 TRY_NODES: tuple[type[ast.Try], ...] = (
@@ -68,48 +70,100 @@ def _target_names(target: ast.expr) -> Iterator[ast.Name]:
         yield from _target_names(target.value)
 
 
-def _record_statement(index: ScopeIndex, node: ast.AST) -> None:
-    if isinstance(node, ast.Assign):
-        simple = len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-        for target in node.targets:
-            for name in _target_names(target):
-                index.add(
-                    Binding(
-                        name.id,
-                        "assign" if simple else "other",
-                        node,
-                        node.value if simple else None,
-                    )
-                )
-    elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-        if node.value is not None:
+def _record_assign(index: ScopeIndex, node: ast.Assign) -> None:
+    simple = len(node.targets) == 1 and type(node.targets[0]) is ast.Name
+    for target in node.targets:
+        for name in _target_names(target):
             index.add(
-                Binding(node.target.id, "assign", node, node.value, _is_final(node.annotation))
+                Binding(
+                    name.id, "assign" if simple else "other", node, node.value if simple else None
+                )
             )
-    elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+
+
+def _record_annassign(index: ScopeIndex, node: ast.AnnAssign) -> None:
+    if isinstance(node.target, ast.Name) and node.value is not None:
+        index.add(Binding(node.target.id, "assign", node, node.value, _is_final(node.annotation)))
+
+
+def _record_augassign(index: ScopeIndex, node: ast.AugAssign) -> None:
+    if isinstance(node.target, ast.Name):
         index.add(Binding(node.target.id, "augassign", node, node.value))
-    elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-        for name in _target_names(node.target):
-            index.add(Binding(name.id, "other", node))
-    elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+
+
+def _record_loop_target(
+    index: ScopeIndex, node: ast.For | ast.AsyncFor | ast.comprehension
+) -> None:
+    for name in _target_names(node.target):
+        index.add(Binding(name.id, "other", node))
+
+
+def _record_withitem(index: ScopeIndex, node: ast.withitem) -> None:
+    if node.optional_vars is not None:
         for name in _target_names(node.optional_vars):
             index.add(Binding(name.id, "other", node))
-    elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+
+
+def _record_walrus(index: ScopeIndex, node: ast.NamedExpr) -> None:
+    if isinstance(node.target, ast.Name):
         index.add(Binding(node.target.id, "other", node, node.value))
-    elif isinstance(node, (ast.Import, ast.ImportFrom)):
-        for local, qualified in import_bindings(node):
-            index.imports[local] = qualified
-            index.add(Binding(local, "import", node))
-    elif isinstance(node, ast.ExceptHandler) and node.name:
+
+
+def _record_import(index: ScopeIndex, node: ast.Import | ast.ImportFrom) -> None:
+    for local, qualified in import_bindings(node):
+        index.imports[local] = qualified
+        index.add(Binding(local, "import", node))
+
+
+def _record_handler(index: ScopeIndex, node: ast.ExceptHandler) -> None:
+    if node.name:
         index.add(Binding(node.name, "other", node))
-    elif isinstance(node, (ast.Global, ast.Nonlocal)):
-        index.declared_global.update(node.names)
-    elif isinstance(node, ast.Delete):
-        for target in node.targets:
-            for name in _target_names(target):
-                index.add(Binding(name.id, "other", node))
-    elif isinstance(node, SCOPE_NODES) and not isinstance(node, ast.Lambda):
-        index.add(Binding(node.name, "other", node))
+
+
+def _record_declaration(index: ScopeIndex, node: ast.Global | ast.Nonlocal) -> None:
+    index.declared_global.update(node.names)
+
+
+def _record_delete(index: ScopeIndex, node: ast.Delete) -> None:
+    for target in node.targets:
+        for name in _target_names(target):
+            index.add(Binding(name.id, "other", node))
+
+
+def _record_definition(
+    index: ScopeIndex, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+) -> None:
+    index.add(Binding(node.name, "other", node))
+
+
+Recorder = Callable[[ScopeIndex, ast.AST], None]
+# What binds a name, by node class: the indexes test every node of a function body, and one
+# dict lookup costs less than a dozen isinstance checks on the Name and Call nodes most are.
+_RECORDERS: dict[type[ast.AST], Recorder] = {
+    node_class: cast(Recorder, recorder)
+    for recorder, classes in (
+        (_record_assign, (ast.Assign,)),
+        (_record_annassign, (ast.AnnAssign,)),
+        (_record_augassign, (ast.AugAssign,)),
+        (_record_loop_target, (ast.For, ast.AsyncFor, ast.comprehension)),
+        (_record_withitem, (ast.withitem,)),
+        (_record_walrus, (ast.NamedExpr,)),
+        (_record_import, (ast.Import, ast.ImportFrom)),
+        (_record_handler, (ast.ExceptHandler,)),
+        (_record_declaration, (ast.Global, ast.Nonlocal)),
+        (_record_delete, (ast.Delete,)),
+        (_record_definition, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)),
+    )
+    for node_class in classes
+}
+# Nodes with nothing below them to index: the function index does not stack them.
+_BARREN = LEAVES - _RECORDERS.keys()
+
+
+def _record_statement(index: ScopeIndex, node: ast.AST) -> None:
+    recorder = _RECORDERS.get(type(node))
+    if recorder is not None:
+        recorder(index, node)
 
 
 def index_function(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> ScopeIndex:
@@ -121,20 +175,27 @@ def index_function(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) ->
             index.add(Binding(arg.arg, "param", arg))
     body: list[ast.AST] = [func.body] if isinstance(func, ast.Lambda) else list(func.body)
     stack = list(reversed(body))
+    recorders, barren, child_fields, scopes = _RECORDERS, _BARREN, CHILD_FIELDS, _SCOPE_CLASSES
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
-        _record_statement(index, node)
-        if isinstance(node, SCOPE_NODES):
+        node = pop()
+        node_class = type(node)
+        recorder = recorders.get(node_class)
+        if recorder is not None:
+            recorder(index, node)
+        if node_class in scopes:
             # The defaults and decorators run in this scope; the body does not.
-            if not isinstance(node, ast.Lambda):
-                stack.extend(reversed(node.decorator_list))
+            if node_class is not ast.Lambda:
+                stack.extend(reversed(node.decorator_list))  # type: ignore[attr-defined]
             continue
-        for name in reversed(CHILD_FIELDS[type(node)]):
+        for name in reversed(child_fields[node_class]):
             value = getattr(node, name, None)
             if type(value) is list:
-                stack.extend(item for item in reversed(value) if item is not None)
-            elif value is not None:
-                stack.append(value)
+                for item in reversed(value):
+                    if item is not None and type(item) not in barren:
+                        push(item)
+            elif value is not None and type(value) not in barren:
+                push(value)
     return index
 
 
