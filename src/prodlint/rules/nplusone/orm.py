@@ -9,6 +9,7 @@ each queryset is analysed once per file however many attribute accesses ask abou
 from __future__ import annotations
 
 import ast
+import bisect
 from dataclasses import dataclass, field
 
 from prodlint.analysis.context import COMPREHENSION_NODES, Context
@@ -405,6 +406,15 @@ def assigned_chain(ctx: Context, name: ast.Name) -> tuple[ast.expr | ast.arg, li
     order; None if a definition reaching the read binds it any other way (a loop target,
     ``+=``), or two unrelated ones reach it. The definitions are those the function's flow
     says can reach the read (``FunctionFlow.definitions_reaching``)."""
+    func = ctx.enclosing_function()
+    bindings = (ctx.scope_of(func) if func is not None else ctx.module_scope).bindings
+    known = bindings.get(name.id)
+    # The cheap answers first, the same the flow would give: a name the function never
+    # binds is none of its queries, one it binds only as a parameter is that parameter.
+    if not known or isinstance(func, ast.Lambda):
+        return None
+    if len(known) == 1 and known[0].kind == "param" and isinstance(known[0].node, ast.arg):
+        return known[0].node, []
     found = name_flow(ctx, name)
     if found is None:
         return None
@@ -758,7 +768,7 @@ def _passed_rows(ctx: Context, param: ast.arg) -> tuple[str, set[str] | None] | 
     def scan() -> tuple[str, set[str] | None] | None:
         index = model_index(ctx)
         found: list[tuple[str, set[str] | None]] = []
-        for call, caller in calls_by_name(ctx).get(func.name, []):
+        for call, caller in calls_of(ctx, func.name):
             given = next((kw.value for kw in call.keywords if kw.arg == param.arg), None)
             if given is None and 0 <= position < len(call.args):
                 given = call.args[position]
@@ -788,23 +798,23 @@ def _passed_rows(ctx: Context, param: ast.arg) -> tuple[str, set[str] | None] | 
     return ctx.memo(f"nplusone.passed-rows.{id(func)}.{param.arg}", scan)
 
 
-def calls_by_name(
-    ctx: Context,
-) -> dict[str, list[tuple[ast.Call, ast.FunctionDef | ast.AsyncFunctionDef | None]]]:
-    """Every call of a plain or ``self.`` name in the file, with the function it is in."""
+Caller = ast.FunctionDef | ast.AsyncFunctionDef | None
 
-    def scan() -> dict[str, list[tuple[ast.Call, ast.FunctionDef | ast.AsyncFunctionDef | None]]]:
-        found: dict[str, list[tuple[ast.Call, ast.FunctionDef | ast.AsyncFunctionDef | None]]]
-        found = {}
-        pending: list[tuple[ast.AST, ast.FunctionDef | ast.AsyncFunctionDef | None]] = [
-            (ctx.tree, None)
-        ]
+
+def calls_of(ctx: Context, name: str) -> list[tuple[ast.Call, Caller]]:
+    """Every call of the plain or ``self.`` name ``name`` in the file, with the function it
+    is in. Only statements spanning a line that holds the name are walked."""
+
+    def scan() -> list[tuple[ast.Call, Caller]]:
+        hits = [number for number, line in enumerate(ctx.lines, 1) if name in line]
+        found: list[tuple[ast.Call, Caller]] = []
+        pending: list[tuple[ast.AST, Caller]] = [(ctx.tree, None)]
         while pending:
             node, func = pending.pop()
-            if type(node) is ast.Call:
-                name = last_name(node.func)
-                if name is not None:
-                    found.setdefault(name, []).append((node, func))
+            if isinstance(node, ast.stmt) and not _spans_any(node, hits):
+                continue
+            if type(node) is ast.Call and last_name(node.func) == name:
+                found.append((node, func))
             inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else func
             for child_field in CHILD_FIELDS[type(node)]:
                 value = getattr(node, child_field, None)
@@ -814,7 +824,15 @@ def calls_by_name(
                     pending.append((value, inner))
         return found
 
-    return ctx.memo("nplusone.calls-by-name", scan)
+    return ctx.memo(f"nplusone.calls-of.{name}", scan)
+
+
+def _spans_any(stmt: ast.stmt, lines: list[int]) -> bool:
+    """One of the (sorted) ``lines`` lies within ``stmt``, its decorators included."""
+    decorators = getattr(stmt, "decorator_list", None) or ()
+    first = min([stmt.lineno, *(d.lineno for d in decorators)])
+    at = bisect.bisect_left(lines, first)
+    return at < len(lines) and lines[at] <= (stmt.end_lineno or stmt.lineno)
 
 
 def _passed_eager(ctx: Context, param: ast.arg) -> set[str] | None:
@@ -1089,13 +1107,14 @@ def loop_source(ctx: Context, name: str, depth: int = 0) -> QuerySource | None:
     """The query whose rows the loop variable ``name`` (at the current node) ranges over,
     unless the loop's row is not what ``name`` holds here (``row = row.parent`` before)."""
     loop = binding_loop(ctx, name)
-    if loop is None or not _holds_row(ctx, name, loop):
+    if loop is None:
         return None
     key = f"nplusone.source.{id(loop)}.{name}"
     iterable = loop_iterable(loop, name)
     if iterable is None:
         return None
-    return ctx.memo(key, lambda: query_source(ctx, iterable, depth))
+    source = ctx.memo(key, lambda: query_source(ctx, iterable, depth))
+    return source if source is not None and _holds_row(ctx, name, loop) else None
 
 
 def _holds_row(ctx: Context, name: str, loop: ast.AST) -> bool:
@@ -1103,6 +1122,11 @@ def _holds_row(ctx: Context, name: str, loop: ast.AST) -> bool:
     (a comprehension's variable cannot be rebound inside it)."""
     if not isinstance(loop, (ast.For, ast.AsyncFor)):
         return True
+    func = ctx.enclosing_function()
+    bindings = (ctx.scope_of(func) if func is not None else ctx.module_scope).bindings
+    known = bindings.get(name, [])
+    if len(known) == 1 and known[0].node is loop:
+        return True  # the loop is all that binds it: what the flow would say, for less
     found = flow_at(ctx)
     if found is None:
         return True
@@ -1119,13 +1143,29 @@ def runs_once(ctx: Context, loop: ast.AST) -> bool:
     """True when the node being visited runs at most once per run of the statement loop
     around it: once its statement has run, no path comes back to the loop's head
     (``break`` / ``return`` / ``raise`` on every way on, ``FunctionFlow.loops_back``)."""
-    if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
+    if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) or not _may_leave(ctx, loop):
         return False
     found = flow_at(ctx)
     if found is None:
         return False
     flow, at = found
     return flow.contains(loop, at) and not flow.loops_back(at, loop)
+
+
+# Statements after which a loop body may not come back to the loop's head.
+_LEAVING = (ast.Break, ast.Return, ast.Raise, ast.While, ast.Match)
+
+
+def _may_leave(ctx: Context, loop: ast.For | ast.AsyncFor | ast.While) -> bool:
+    """The loop's body has a statement that can keep a path from the loop's head (a jump
+    out, or a ``while`` that might not end): without one, every statement loops back, and
+    the flow need not be built to say so."""
+    from prodlint.rules.nplusone.returns import own_statements
+
+    return ctx.memo(
+        f"nplusone.may-leave.{id(loop)}",
+        lambda: any(isinstance(stmt, _LEAVING) for stmt in own_statements(loop.body)),
+    )
 
 
 # Calls that list the models or tables of the project: a loop over them runs one query
