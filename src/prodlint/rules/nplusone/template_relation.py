@@ -209,6 +209,7 @@ class _Walk:
                 selectable,
                 bound.in_loop,
                 relation.remote,
+                bound.rows,
             )
         return bound
 
@@ -509,7 +510,8 @@ those uses too. No fix is offered where an eager load would raise or change the 
         attrs = dict(_class_values(node))
         if any(
             isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and item.name in ("get_queryset", "get_template_names", "get_context_object_name")
+            and item.name
+            in ("get_queryset", "get_object", "get_template_names", "get_context_object_name")
             for item in node.body
         ):
             return  # what the view renders is computed: not followed
