@@ -9,9 +9,10 @@
 2. ruff's ANN401 labels: the ``flake8_annotations`` fixtures of ruff's public repository,
    with ruff's snapshots as the truth (read from a clone made with the ``fetch`` tool at
    /work/.mirror/astral-sh+ruff/repo or ``--ruff``; skipped when absent).
-3. Typed real projects (httpx, pydantic, rich, attrs sdists): findings per code, how many
-   carry a fix, and for the projects in ``--mypy-check`` mypy run on the package before and
-   after ``fix --unsafe-fixes --select PRD6``: errors before/after and any new ones.
+3. Typed real projects (httpx, pydantic, rich, attrs, starlette, fastapi, typer, SQLAlchemy
+   sdists): findings per code, how many carry a fix, and for the projects in
+   ``--mypy-check`` mypy run on the package before and after ``prodlint fix
+   --unsafe-fixes --select PRD6``: errors before/after and each new one with its line.
 4. ``--speed``: what the family adds to checking Django 5.2.8's ``django/`` in one process
    (CPU time, trees parsed beforehand, best of three): the walk alone, every rule but PRD6,
    every rule.
@@ -34,15 +35,19 @@ import sdists
 
 from prodlint.config import Config
 from prodlint.engine import Checker
-from prodlint.fixer import FixFailed, fix_text
 from prodlint.registry import all_rules
 
 MYPY = "mypy==1.13.0"
+# requirement -> (the folder holding the package, the package)
 PROJECTS = {
-    "httpx==0.27.2": "httpx",
-    "pydantic==2.9.2": "pydantic",
-    "rich==13.9.4": "rich",
-    "attrs==24.2.0": "src",
+    "httpx==0.27.2": ("", "httpx"),
+    "pydantic==2.9.2": ("", "pydantic"),
+    "rich==13.9.4": ("", "rich"),
+    "attrs==24.2.0": ("src", "attr"),
+    "starlette==0.41.3": ("", "starlette"),
+    "fastapi==0.115.5": ("", "fastapi"),
+    "typer==0.13.1": ("", "typer"),
+    "sqlalchemy==2.1.9": ("lib", "sqlalchemy"),
 }
 RUFF_MIRROR = Path("/work/.mirror/astral-sh+ruff/repo")
 RUFF_CASES = {
@@ -155,9 +160,9 @@ def score_ruff(repo: Path) -> None:
 
 def real_projects(mypy_check: set[str]) -> None:
     check = checker()
-    for requirement, package in PROJECTS.items():
+    for requirement, (folder, package) in PROJECTS.items():
         try:
-            root = sdists.fetch(requirement) / package
+            root = sdists.fetch(requirement) / folder / package
         except sdists.FetchError as error:
             print(f"{requirement}: skipped ({error})")
             continue
@@ -173,44 +178,73 @@ def real_projects(mypy_check: set[str]) -> None:
         shown = ", ".join(f"{code} {n}" for code, n in sorted(counts.items()))
         print(
             f"{requirement}: {len(files)} files, {sum(counts.values())} findings ({shown}),"
-            f" {fixable} with a fix"
+            f" {fixable} with a fix",
+            flush=True,
         )
         name = requirement.split("==")[0]
         if name in mypy_check:
-            mypy_before_after(root, package if package != "src" else "attr", check)
+            mypy_before_after(root, package)
 
 
-def mypy_before_after(root: Path, package: str, check: Checker) -> None:
-    """mypy on the package as shipped and after the PRD6 fixes, each in a folder of its own
-    so both are checked as the same package."""
+def mypy_before_after(source: Path, package: str) -> None:
+    """mypy on the package as shipped and after ``prodlint fix --unsafe-fixes --select
+    PRD6`` (the CLI, so the project facts that see overrides in other files are in play),
+    each in a folder of its own so both are checked as the same package. Each new error is
+    printed with the line it points at after the fix."""
     with tempfile.TemporaryDirectory() as work:
         before = Path(work) / "before" / package
         after = Path(work) / "after" / package
-        source = root if root.name == package else root / package
         shutil.copytree(source, before)
         shutil.copytree(source, after)
-        fixed = failed = 0
-        for path in sorted(after.rglob("*.py")):
-            relative = str(path.relative_to(after.parent))
-            try:
-                result = fix_text(path.read_text(encoding="utf-8"), relative, check, unsafe=True)
-            except FixFailed:
-                failed += 1
-                continue
-            if result.changed:
-                path.write_text(result.text, encoding="utf-8")
-                fixed += len(result.applied)
-        errors = {side: mypy_errors(Path(work) / side, package) for side in ("before", "after")}
-        new = sorted(errors["after"] - errors["before"])
-        print(
-            f"  mypy on {package}: {fixed} fixes applied ({failed} files refused), errors before "
-            f"{len(errors['before'])}, after {len(errors['after'])}, new {len(new)}"
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "prodlint",
+                "fix",
+                "--no-cache",
+                "--unsafe-fixes",
+                "--select",
+                "PRD6",
+                "--show-fixes",
+                "--exit-zero",
+                package,
+            ],
+            cwd=after.parent,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
         )
-        for error in new:
-            print(f"    new: {error[0]}: {error[1]}")
+        if done.returncode != 0 or "Traceback" in done.stderr:
+            print(f"  prodlint fix failed on {package}:\n{done.stderr[-3000:]}")
+            return
+        changed = sum(
+            (after / path.relative_to(before)).read_bytes() != path.read_bytes()
+            for path in before.rglob("*.py")
+        )
+        errors = {side: mypy_errors(Path(work) / side, package) for side in ("before", "after")}
+        old = Counter((path, message) for path, _, message in errors["before"])
+        new = []
+        for path, line, message in errors["after"]:
+            if old[(path, message)]:
+                old[(path, message)] -= 1
+            else:
+                new.append((path, line, message))
+        print(
+            f"  mypy on {package}: {changed} files fixed, errors before "
+            f"{len(errors['before'])}, after {len(errors['after'])}, new {len(new)}",
+            flush=True,
+        )
+        for path, line, message in new:
+            lines = (after.parent / path).read_text(encoding="utf-8").splitlines()
+            shown = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+            print(f"    new: {path}:{line}: {message}\n         {shown}")
 
 
-def mypy_errors(folder: Path, package: str) -> set[tuple[str, str]]:
+def mypy_errors(folder: Path, package: str) -> list[tuple[str, int, str]]:
+    """mypy's errors (defaults, no project config, third-party imports as Any) as
+    (path, line, message)."""
     done = subprocess.run(
         [
             sys.executable,
@@ -218,6 +252,7 @@ def mypy_errors(folder: Path, package: str) -> set[tuple[str, str]]:
             "mypy",
             "--ignore-missing-imports",
             "--no-incremental",
+            "--no-error-summary",
             "--cache-dir",
             str(folder / ".mypy_cache"),
             "-p",
@@ -228,11 +263,11 @@ def mypy_errors(folder: Path, package: str) -> set[tuple[str, str]]:
         text=True,
         timeout=1800,
     )
-    errors = set()
+    errors = []
     for line in done.stdout.splitlines():
-        match = re.match(r"^([^:]+):\d+: error: (.*)$", line)
+        match = re.match(r"^([^:]+):(\d+): error: (.*)$", line)
         if match:
-            errors.add((match[1], match[2]))
+            errors.append((match[1], int(match[2]), match[3]))
     return errors
 
 
@@ -269,8 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--mypy-check",
-        default="httpx,rich,attrs",
-        help="projects to type-check before/after the fixes (pydantic takes minutes)",
+        default="httpx,rich,attrs,starlette,fastapi,typer",
+        help="projects to type-check before/after the fixes (pydantic, sqlalchemy take minutes)",
     )
     parser.add_argument("--ruff", type=Path, default=RUFF_MIRROR, help="a clone of astral-sh/ruff")
     parser.add_argument(

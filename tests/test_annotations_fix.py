@@ -164,11 +164,26 @@ INFERRED = {
         "Widget.clone.return": "Widget",
     },
     "signatures.py": {
-        "Base.handle.event": "object",
+        "Base.handle.event": "Any",
         "items.query": "Any",
         "cached.key": "object",
         "Record.payload": "Any",
         "Other.handle.event": "Any",
+    },
+    "overrides.py": {
+        "Renderer.render.value": "Any",
+        "Renderer.render.return": "Any",
+        "Renderer.name.return": "Any",
+        "Sizer.size.value": "Any",
+        "BigSizer.size.return": "Any",
+        "Hooks.before.return": "Any",
+        "label.return": "Any",
+        "forget.return": "None",
+        "Plain.count.value": "object",
+        "Plain.count.return": "int",
+        "Leaf.total.return": "Any",
+        "Leaf.extra.return": "int",
+        "JSONHandler.format.return": "Any",
     },
 }
 

@@ -7,13 +7,21 @@ statement, computed once and memoised; each reports its own kind.
 from __future__ import annotations
 
 import ast
+import builtins
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from prodlint.analysis.context import Context
 from prodlint.analysis.imports import dotted_name, last_name
-from prodlint.analysis.signatures import ANY_SIGNATURES, overridden_with_any, signature_mentions_any
+from prodlint.analysis.signatures import (
+    ANY_SIGNATURES,
+    overridden_with_any,
+    overriding_in_module,
+    overriding_subclass,
+    signature_mentions_any,
+)
 from prodlint.analysis.types import (
     ANY_NAMES,
     OVERRIDE_NAMES,
@@ -21,6 +29,7 @@ from prodlint.analysis.types import (
     Evidence,
     Inferred,
     any_uses,
+    builtin_available,
     expression_type,
     is_any,
     module_types,
@@ -195,7 +204,7 @@ def _signature(
     if func.name in DYNAMIC_DUNDERS or _overrides(func, ctx):
         return []
     top = _top_statement(func, ctx)
-    blocked = _fix_blocked(func, ctx)
+    blocked = _fix_blocked(func, ctx) or _overridden_below(func, ctx) or _defined_twice(func, ctx)
     args = func.args
     found: list[Place] = []
     star = {id(a) for a in (args.vararg, args.kwarg) if a is not None}
@@ -234,8 +243,14 @@ def _signature(
             if blocked:
                 fix, reason = None, blocked
             else:
-                result = result or return_type(func, ctx, top)
+                result = result or _returned(func, ctx, top)
                 fix, reason = result.inferred, result.reason
+                base = _base_declaring(func, ctx) if fix is not None else ""
+                if base:
+                    fix, reason = (
+                        None,
+                        f"it may override `{base}.{func.name}`, whose return type it must fit",
+                    )
                 if use.nested:
                     fix, reason = _json_shape(func.returns, use, fix, reason)
             found.append(
@@ -244,6 +259,109 @@ def _signature(
                 )
             )
     return found + type_comment_places(func, ctx)
+
+
+def _overridden_below(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> str:
+    """Why a method a subclass of the module or the project redefines keeps its signature:
+    the override's types may not fit a narrower one (mypy then reports the override, and
+    fixing it in turn is a cascade)."""
+    cls = ctx.enclosing_class()
+    if cls is None or ctx.enclosing_function() is not None:
+        return ""
+    below = overriding_in_module(module_types(ctx).classes, cls.name, func.name)
+    project = ctx.settings.get(ANY_SIGNATURES)
+    if not below and isinstance(project, dict):
+        below = overriding_subclass(cls.name, func.name, project)
+    return f"`{below}` overrides it and may not fit a narrower signature" if below else ""
+
+
+def _defined_twice(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> str:
+    """A module-level function bound more than once (``if PY3: def f... else: def f``):
+    mypy wants every variant's signature the same, so one alone is not narrowed."""
+    if ctx.enclosing_class() is not None or ctx.enclosing_function() is not None:
+        return ""
+    if len(ctx.module_scope.bindings.get(func.name, ())) > 1:
+        return f"`{func.name}` is defined more than once, and its variants share one signature"
+    return ""
+
+
+# Bases that declare no methods of their own a subclass would override by name.
+BARE_BASES = frozenset(
+    {"typing.Generic", "typing.Protocol", "typing_extensions.Protocol", "abc.ABC"}
+)
+
+
+def _base_declaring(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> str:
+    """A base of the method's class that declares (or may declare: it is not the
+    module's) the same method, whose return type a narrowed one would have to fit; ""
+    when every base is known not to (typer's ``source_vars() -> dict[str, object]`` broke
+    click's ``ShellComplete.source_vars`` returning a TypedDict)."""
+    cls = ctx.enclosing_class()
+    if cls is None or ctx.enclosing_function() is not None:
+        return ""
+    classes = module_types(ctx).classes
+    seen: set[str] = set()
+    pending = list(cls.bases)
+    while pending:
+        base = pending.pop()
+        if isinstance(base, ast.Subscript):  # ``Generic[T]``, ``Base[int]``
+            base = base.value
+        name = dotted_name(base) if isinstance(base, (ast.Name, ast.Attribute)) else None
+        if name is None:
+            return ast.unparse(base)
+        if isinstance(base, ast.Name) and base.id in classes:
+            if base.id in seen:
+                continue
+            seen.add(base.id)
+            definition = classes[base.id]
+            if any(
+                isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == func.name
+                for s in definition.body
+            ):
+                return base.id
+            pending.extend(definition.bases)
+            continue
+        if ctx.qualified_name(base) in BARE_BASES and not func.name.startswith("__"):
+            continue
+        if isinstance(base, ast.Name) and builtin_available(base.id, ctx):
+            if hasattr(getattr(builtins, base.id), func.name):
+                return base.id
+            continue
+        return name
+    return ""
+
+
+def _returned(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context, top: ast.AST) -> Evidence:
+    """``return_type``, less ``None`` where a value may be expected: a method returning
+    nothing under ``-> Any`` is a hook whose overrides return something, and a function
+    whose result the module uses would make each such use a type error."""
+    found = return_type(func, ctx, top)
+    if found.inferred is None or found.inferred.text != "None":
+        return found
+    if ctx.enclosing_class() is not None:
+        return Evidence(reason="a method returning nothing under `-> Any` is a hook to override")
+    if _result_used(func.name, ctx):
+        return Evidence(reason=f"the module uses the result of `{func.name}()`")
+    return found
+
+
+def _result_used(name: str, ctx: Context) -> bool:
+    """Whether the module calls ``name()`` anywhere but as a statement of its own."""
+
+    def compute() -> frozenset[str]:
+        calls: Counter[str] = Counter()
+        for node in ast.walk(ctx.tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                calls[node.func.id] += 1
+            elif (
+                isinstance(node, ast.Expr)
+                and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Name)
+            ):
+                calls[node.value.func.id] -= 1
+        return frozenset(called for called, count in calls.items() if count > 0)
+
+    return name in ctx.memo("annotations:results-used", compute)
 
 
 def _possible_base(func: ast.FunctionDef | ast.AsyncFunctionDef, ctx: Context) -> str:
@@ -427,11 +545,10 @@ def _annotated_assignment(node: ast.AnnAssign, ctx: Context) -> list[Place]:
         use_fix, use_reason = fix, reason
         if use.nested:
             use_fix, use_reason = _json_shape(node.annotation, use, fix, reason)
-            read = (
-                values_are_read(target, ctx.enclosing_function(), ctx)
-                if use_fix is not None
-                else ""
-            )
+        if use_fix is not None and (use.nested or use_fix.text.startswith("dict[")):
+            # A dict's values typed ``object`` refuse every use: read back, iterated or
+            # passed on as ``**kwargs`` (SQLAlchemy's ``Table(name, self, **reflect_opts)``).
+            read = values_are_read(target, ctx.enclosing_function(), ctx)
             if read:
                 use_fix, use_reason = None, read
         result.append(

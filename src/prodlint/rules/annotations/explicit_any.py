@@ -63,7 +63,13 @@ taking any object, printed, logged, formatted or compared. Otherwise there is no
 the message says what stopped inference. A parameter tested with `isinstance` gets
 `object`: the test is there because other values come in (a fallback after it, a
 validator's `raise`, a type guard's `False`), and a method of a class with bases gets
-nothing narrower than `object` (it may override the base's). No fix where annotations
+nothing narrower than `object` (it may override the base's). Nothing is narrowed that
+others depend on, so a fix never makes mypy report code it did not touch: a method that a
+subclass in the module or the project redefines, the return type of a method whose base
+declares it (or may: a base from outside the module), a function defined twice
+(conditional variants share one signature), `None` for a method (a hook whose overrides
+return values) or for a function whose result the module uses, and a dict whose values
+are read or passed on as `**kwargs`. No fix where annotations
 may be read at run time
 (functions with decorators other than `property`/`staticmethod`/`lru_cache`-style ones,
 fields of classes with bases such as pydantic models or with class decorators other than
