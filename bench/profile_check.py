@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import json
 import os
 import pickle
 import pstats
@@ -46,6 +47,39 @@ CHECK = ["check", "--no-cache", "--select", "ALL", "--output-format", "json"]
 IMPORTS = (
     "import prodlint.runner, prodlint.engine, prodlint.facts, prodlint.registry as r; r.all_rules()"
 )
+# One `prodlint check --jobs N` with the main process's CPU inside the parallel steps
+# (sending, receiving, storing results: overlapped with the workers) told apart from the
+# rest, and each worker's CPU per step; printed as JSON.
+TIMED = """
+import json, resource, sys, time
+start = time.perf_counter()
+from prodlint import parallel, runner
+overlapped, steps = [0.0], []
+mapping, broadcasting = parallel.Workers.map, parallel.Workers.broadcast
+checking = runner.check_paths
+def timed_map(self, *args, **kwargs):
+    before = time.process_time()
+    yield from mapping(self, *args, **kwargs)
+    overlapped[0] += time.process_time() - before
+def timed_broadcast(self, *args):
+    before = time.process_time()
+    broadcasting(self, *args)
+    overlapped[0] += time.process_time() - before
+def check_paths(*args, **kwargs):
+    result = checking(*args, **kwargs)
+    steps.extend(result.worker_seconds)
+    return result
+parallel.Workers.map, parallel.Workers.broadcast = timed_map, timed_broadcast
+runner.check_paths = check_paths
+from prodlint.cli import main
+sys.stdout = open("/dev/null", "w")
+main(["check", "--no-cache", "--select", "ALL", "--jobs", sys.argv[1], sys.argv[2]])
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = time.process_time()
+print(json.dumps({"serial": cpu - overlapped[0], "overlapped": overlapped[0], "steps": steps,
+                  "cpu": cpu, "children": children.ru_utime + children.ru_stime,
+                  "wall": time.perf_counter() - start}), file=sys.__stdout__)
+"""
 CPU = """
 import resource, subprocess, sys
 subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -115,7 +149,8 @@ def profiled(package: Path, top: int) -> None:
         for (file, _, name), entry in table.items()
         if file.endswith("ast.py") and name == "parse"
     )
-    facts_parse = cumulative("prodlint/facts.py", "read_facts")
+    # read_facts calls it: this covers both.
+    facts_parse = cumulative("prodlint/facts.py", "read_facts_and_tree")
     walk = cumulative("prodlint/engine.py", "walk")
     rules = rule_of_module()
     per_rule = sorted(
@@ -135,7 +170,7 @@ def profiled(package: Path, top: int) -> None:
             + cumulative("prodlint/discovery.py", "fact_files"),
         ),
         ("project facts pre-pass (gather)", cumulative("prodlint/runner.py", "gather")),
-        ("  of which reading facts (parses again)", facts_parse),
+        ("  of which reading facts (parse included)", facts_parse),
         ("ast.parse, all callers", parse),
         ("walk, rules included", walk),
         ("  rules' check(), cumulative", in_rules),
@@ -148,10 +183,10 @@ def profiled(package: Path, top: int) -> None:
         print(f"   {code:<14} {cost:7.3f} s  {calls:>8} calls  {per_call:6.2f} us/call")
 
 
-def parallel_cost(package: Path) -> None:
+def parallel_cost(package: Path, jobs: int) -> None:
+    from prodlint import parallel
     from prodlint.config import Configs
     from prodlint.discovery import discover
-    from prodlint.parallel import pool
     from prodlint.runner import check_paths
 
     configs = Configs(None, lambda config: config.override(select=("ALL",)))
@@ -161,35 +196,68 @@ def parallel_cost(package: Path) -> None:
     runs = []
     for _ in range(3):
         start = time.perf_counter()
-        with pool(2) as executor:
-            list(executor.map(abs, [0, 0]))
+        with parallel.Workers(jobs) as group:
+            group.broadcast(abs, 0)
         runs.append(time.perf_counter() - start)
-    start = time.perf_counter()
-    sent = pickle.dumps(files)
-    pickle.loads(sent)
-    jobs_cost = time.perf_counter() - start
     result = check_paths([package], configs, use_cache=False, jobs=1, want_project=True)
     start = time.perf_counter()
     back = pickle.dumps(result.findings)
     pickle.loads(back)
     findings_cost = time.perf_counter() - start
-    project = result.project
     start = time.perf_counter()
-    facts = pickle.dumps(project)
+    facts = pickle.dumps(result.project)
     pickle.loads(facts)
     facts_cost = time.perf_counter() - start
-    print(f"\n3. going parallel ({len(files)} files; discovery {found:.3f} s)")
-    print(f"   fork a 2-worker pool, one empty task each, shut down: best {min(runs):.3f} s of 3")
-    print(
-        f"   pickle + unpickle the file list: {jobs_cost * 1e3:.1f} ms ({len(sent) / 1024:.0f} KB)"
+
+    assert check_paths([package], configs, use_cache=False, jobs=jobs).findings == (
+        result.findings
+    ), "--jobs 1 and --jobs N disagree"
+    timed = min(
+        (
+            json.loads(
+                subprocess.run(
+                    [sys.executable, "-c", TIMED, str(jobs), str(package)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            )
+            for _ in range(3)
+        ),
+        key=lambda run: run["serial"] + sum(max(step) for step in run["steps"]),
     )
+    serial, steps = timed["serial"], timed["steps"]
+    longest = sum(max(step) for step in steps)
+    in_tasks = sum(sum(step) for step in steps)
+
+    print(f"\n3. going parallel ({len(files)} files; discovery {found:.3f} s)")
+    print(f"   start {jobs} workers, one empty task each, stop them: best {min(runs):.3f} s of 3")
     print(
         f"   pickle + unpickle the findings: {findings_cost * 1e3:.1f} ms "
         f"({len(back) / 1024:.0f} KB, {len(result.findings)} findings)"
     )
     print(
-        f"   (spawn only) pickle + unpickle the project facts: {facts_cost * 1e3:.1f} ms "
-        f"({len(facts) / 1024:.0f} KB)"
+        f"   pickle + unpickle the project facts (sent to each worker): "
+        f"{facts_cost * 1e3:.1f} ms ({len(facts) / 1024:.0f} KB)"
+    )
+    print(
+        f"   a whole `prodlint check --jobs {jobs}` (best of 3 by its critical path; "
+        f"wall {timed['wall']:.2f} s on this machine now), CPU seconds:"
+    )
+    print(f"     main process, serial (imports, discovery, output)  {serial:6.2f}")
+    print(f"     main process, in the parallel steps (overlapped)  {timed['overlapped']:6.2f}")
+    names = ("read facts", "send project facts", "check")
+    for number, step in enumerate(steps):
+        name = names[number] if len(steps) == len(names) else f"step {number}"
+        shown = " ".join(f"{seconds:.2f}" for seconds in step)
+        print(f"     workers in {name:<20} {shown}   (spread {max(step) - min(step):.2f})")
+    print(
+        f"     workers outside tasks (fork, messages, exit)      "
+        f"{timed['children'] - in_tasks:6.2f}"
+    )
+    print(
+        f"   critical path on an idle machine (serial + the longest worker of each step): "
+        f"{serial + longest:.2f} s; all CPU {timed['cpu'] + timed['children']:.2f} s"
     )
 
 
@@ -235,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     package = (args.src if args.src is not None else fetch(DJANGO)) / "django"
     import_time(args.top)
     profiled(package, args.top)
-    parallel_cost(package)
+    parallel_cost(package, max(os.cpu_count() or 1, 2))
     cpu_times(package)
 
 

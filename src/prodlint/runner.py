@@ -36,21 +36,45 @@ if TYPE_CHECKING:
     from prodlint.engine import Checker
     from prodlint.facts import ProjectFacts
     from prodlint.fixer import FixResult
+    from prodlint.parallel import Workers
 
 # Below this many files to check, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 24
 # Reading the project facts of fewer files than this is faster in the main process.
 PARALLEL_FACTS_THRESHOLD = 16
-# Source bytes whose trees the facts pre-pass keeps for checking; files beyond it are
-# parsed again when checked. A tree takes ~25x its source in memory: Django's 2 MB of
-# models and fields files raise the peak from 42 to 94 MB, so the cap is ~100 MB.
+# Source bytes whose trees the facts pre-pass keeps for checking (split between the
+# workers when they read the facts); files beyond it are parsed again when checked. A tree
+# takes ~25x its source in memory: Django's 2 MB of models and fields files would raise
+# the peak of one process from 42 to 94 MB, so the cap is ~100 MB.
 KEPT_TREES_BUDGET = 4 * 1024 * 1024
 
-# Trees the facts pre-pass parsed, by cache key, with the digest of the content parsed:
-# checking the same file uses it instead of parsing again. Forked workers inherit it.
-_kept_trees: dict[str, tuple[bytes, ast.Module]] = {}
+# What a file costs beyond its bytes (open, stat, a Context, the dispatch), in bytes' worth
+# of parsing and checking: about 0.16 ms, the time of ~250 bytes. Empty __init__.py files
+# are many and not free.
+FILE_COST = 256
 
 ProgressCallback = Callable[[int, int], None]
+
+
+class _KeptTrees:
+    """Trees the facts pre-pass parsed, by cache key, with the digest of the content
+    parsed: checking the same file uses one instead of parsing again. Each process has its
+    own (a forked worker inherits the parent's)."""
+
+    def __init__(self) -> None:
+        self.trees: dict[str, tuple[bytes, ast.Module]] = {}
+        self.budget = 0
+
+    def reset(self, budget: int) -> None:
+        self.trees.clear()
+        self.budget = budget
+
+    def take(self, key: str, digest: bytes) -> ast.Module | None:
+        kept = self.trees.pop(key, None)
+        return kept[1] if kept is not None and kept[0] == digest else None
+
+
+_kept = _KeptTrees()
 
 
 @dataclass
@@ -63,23 +87,59 @@ class RunResult:
     project: ProjectFacts | None = None
     # The checked files, as shown (a baseline judges only these).
     checked: list[str] = field(default_factory=list)
+    # CPU seconds each worker process spent on the tasks of each parallel step (reading
+    # facts, handing out the project facts, checking); empty when all ran in this process.
+    worker_seconds: list[list[float]] = field(default_factory=list)
 
 
 # --- project facts -------------------------------------------------------------------
 
 
-def _read_facts_chunk(chunk: list[tuple[str, str]]) -> list[tuple[str, FileFacts | None]]:
-    from prodlint.facts import read_facts
+class Read(NamedTuple):
+    """A file whose facts must be read again (its stat changed)."""
 
-    results: list[tuple[str, FileFacts | None]] = []
-    for key, path in chunk:
+    key: str
+    path: str
+    known: bytes  # the digest of the cached content (b"": none): the same content is not parsed
+    keep: bool  # a checked file: its tree is kept for the check (within the budget)
+
+
+class Readout(NamedTuple):
+    key: str
+    mtime_ns: int
+    size: int
+    digest: bytes | None  # None: the file cannot be read
+    facts: FileFacts | None
+    kept: bool  # its tree is kept in the process that read it
+
+
+def _read_chunk(chunk: list[Read]) -> list[Readout]:
+    from prodlint.facts import may_contribute, read_facts, read_facts_and_tree
+
+    results: list[Readout] = []
+    for read in chunk:
         try:
-            with open(path, "rb") as handle:
+            # Stat first: a change after it gives the next run another stat to notice.
+            stat = os.stat(read.path)
+            with open(read.path, "rb") as handle:
                 data = handle.read()
         except OSError:
-            results.append((key, None))
+            results.append(Readout(read.key, 0, 0, None, None, False))
             continue
-        results.append((key, read_facts(data, path)))
+        digest = digest_of(data)
+        facts: FileFacts | None = None
+        kept = False
+        if digest == read.known or not may_contribute(data, read.path):
+            pass
+        elif read.keep and len(data) <= _kept.budget:
+            facts, tree = read_facts_and_tree(data, read.path)
+            if tree is not None:
+                _kept.trees[read.key] = (digest, tree)
+                _kept.budget -= len(data)
+                kept = True
+        else:
+            facts = read_facts(data, read.path)
+        results.append(Readout(read.key, stat.st_mtime_ns, stat.st_size, digest, facts, kept))
     return results
 
 
@@ -91,21 +151,19 @@ def _load_rules() -> None:
     all_providers()
 
 
-def _extract_all(
-    files: list[SourceFile], sizes: dict[str, int], workers: int
-) -> list[tuple[str, FileFacts | None]]:
-    if not files:
-        return []  # a warm run: nothing to read, nothing to import
-    pairs = [(f.key, f.path) for f in files]
-    if workers == 1 or len(files) < PARALLEL_FACTS_THRESHOLD:
-        return _read_facts_chunk(pairs)
-    from prodlint.parallel import map_chunked
-
-    # Providers (and rules) are loaded before the fork so every worker inherits them;
-    # while the workers parse, nothing else is left to do here.
+def _read_all(
+    reads: list[Read], sizes: dict[str, int], workers: Workers | None
+) -> Iterator[tuple[int, list[Readout]]]:
+    """Each chunk of readouts with the worker that read it (-1: this process)."""
+    if not reads:
+        return  # a warm run: nothing to read, nothing to import
+    if workers is None or workers.count == 1 or len(reads) < PARALLEL_FACTS_THRESHOLD:
+        yield -1, _read_chunk(reads)
+        return
+    # Providers (and rules) are loaded before the fork so every worker inherits them.
     _load_rules()
-    done = map_chunked(_read_facts_chunk, pairs, [sizes.get(key, 0) for key, _ in pairs], workers)
-    return [pair for chunk in done for pair in chunk]
+    costs = [sizes.get(read.key, 0) + FILE_COST for read in reads]
+    yield from workers.map(_read_chunk, reads, costs)
 
 
 @dataclass
@@ -120,6 +178,8 @@ class Gathered:
     expected: dict[str, bytes]
     fingerprint: str
     project: ProjectFacts | None
+    # The worker holding the tree of each checked file a worker parsed for its facts.
+    owners: dict[str, int] = field(default_factory=dict)
 
     def build(self) -> ProjectFacts:
         if self.project is None:
@@ -140,59 +200,48 @@ def _build(cache: Cache, files: Iterable[SourceFile]) -> tuple[ProjectFacts, str
 
 
 def gather(
-    files: list[SourceFile], cache: Cache, workers: int, keep: frozenset[str] = frozenset()
+    files: list[SourceFile],
+    cache: Cache,
+    workers: Workers | None = None,
+    keep: frozenset[str] = frozenset(),
 ) -> Gathered:
-    """``keep``: keys of the files the run checks next; their facts are read here, in this
-    process, and their trees kept for the check (``_kept_trees``): a models file is parsed
-    once, not once for the facts and once for the findings."""
-    # 1. Which files changed since the cache was written (by stat, then by content).
-    changed: list[SourceFile] = []
+    """``keep``: keys of the files the run checks next; the process that reads the facts
+    of one keeps its tree for the check: a models file is parsed once, not once for the
+    facts and once for the findings."""
+    # 1. Which files changed since the cache was written (by stat; the content is compared
+    # where the files are read).
+    reads: list[Read] = []
     sizes: dict[str, int] = {}
     for file in files:
         entry = cache.entries.get(file.key)
         try:
             stat = os.stat(file.path)
         except OSError:
-            changed.append(file)
+            reads.append(Read(file.key, file.path, b"", file.key in keep))
             continue
         sizes[file.key] = stat.st_size
         if entry is not None and entry.mtime_ns == stat.st_mtime_ns and entry.size == stat.st_size:
             continue
-        changed.append(file)
+        reads.append(Read(file.key, file.path, entry.digest if entry else b"", file.key in keep))
 
     # 2. Facts of changed files; an unchanged content (a touched file) keeps its entry.
     expected: dict[str, bytes] = {}
-    extract: list[SourceFile] = []
-    read_here: dict[str, FileFacts | None] = {}
-    budget = KEPT_TREES_BUDGET
-    if changed:
-        from prodlint.facts import may_contribute, read_facts_and_tree
-    for file in changed:
-        try:
-            with open(file.path, "rb") as handle:
-                data = handle.read()
-            stat = os.stat(file.path)
-        except OSError:
-            cache.entries.pop(file.key, None)
-            continue
-        digest = digest_of(data)
-        entry = cache.entries.get(file.key)
-        if entry is not None and entry.digest == digest:
-            cache.store(file.key, entry.replace(mtime_ns=stat.st_mtime_ns, size=stat.st_size))
-            continue
-        expected[file.key] = digest
-        if may_contribute(data, file.path):
-            if file.key in keep and len(data) <= budget:
-                read_here[file.key], tree = read_facts_and_tree(data, file.path)
-                if tree is not None:
-                    _kept_trees[file.key] = (digest, tree)
-                    budget -= len(data)
+    owners: dict[str, int] = {}
+    for worker, readouts in _read_all(reads, sizes, workers):
+        for out in readouts:
+            entry = cache.entries.get(out.key)
+            if out.digest is None:
+                cache.entries.pop(out.key, None)
+            elif entry is not None and entry.digest == out.digest:
+                cache.store(out.key, entry.replace(mtime_ns=out.mtime_ns, size=out.size))
             else:
-                extract.append(file)
-        # No findings: the old ones were made from other content.
-        cache.store(file.key, CacheEntry(stat.st_mtime_ns, stat.st_size, digest, None, None))
-    for key, facts in [*read_here.items(), *_extract_all(extract, sizes, workers)]:
-        cache.entries[key] = cache.entries[key].replace(facts=facts)
+                expected[out.key] = out.digest
+                if out.kept and worker >= 0:
+                    owners[out.key] = worker
+                # No findings: the old ones were made from other content.
+                cache.store(
+                    out.key, CacheEntry(out.mtime_ns, out.size, out.digest, out.facts, None)
+                )
 
     # 3. The project facts: rebuilt only when a file they cover changed or the set did.
     keys = frozenset(f.key for f in files)
@@ -200,7 +249,7 @@ def gather(
     if expected or keys != cache.facts_files or not cache.facts_fingerprint:
         project, fingerprint = _build(cache, files)
         cache.facts_files, cache.facts_fingerprint, cache.dirty = keys, fingerprint, True
-    return Gathered(cache, files, sizes, expected, cache.facts_fingerprint, project)
+    return Gathered(cache, files, sizes, expected, cache.facts_fingerprint, project, owners)
 
 
 def _fact_files(
@@ -236,7 +285,7 @@ def project_facts(
     if root is None:
         return {}
     cache = _cache_for(configs.for_path(root), use_cache)
-    gathered = gather(with_templates(fact_files([root], configs, ())), cache, 1)
+    gathered = gather(with_templates(fact_files([root], configs, ())), cache)
     project = gathered.build()
     if use_cache and write_cache:
         cache.save()
@@ -266,10 +315,18 @@ class Checkers:
 _worker_checkers: Checkers | None = None
 
 
-def _init_worker(configs: Sequence[Config], project: ProjectFacts | None) -> None:
+def _init_worker(configs: Sequence[Config], project: ProjectFacts | None, budget: int) -> None:
     global _worker_checkers
     _worker_checkers = Checkers(configs, project)
+    _kept.reset(budget)
     _collect_rarely()
+
+
+def _set_project(project: ProjectFacts | None) -> None:
+    """In a worker: the project facts the run's checks are made with."""
+    global _worker_checkers
+    assert _worker_checkers is not None
+    _worker_checkers = Checkers(_worker_checkers.configs, project)
 
 
 # Collector thresholds while checking: ASTs have no reference cycles, and with the kept
@@ -296,16 +353,25 @@ def _rare_collections() -> Iterator[None]:
 
 
 class Job(NamedTuple):
+    """A file to check, as sent to the process that checks it."""
+
     file: SourceFile
     config: int  # position in the run's list of configurations
-    made_with: str  # what the findings depend on beyond the file: settings and facts
     # The content digest the facts were read from (b"" when not read): if the file changed
     # since, its entry is not cached, as its facts would not match its findings.
     expected: bytes
-    facts: FileFacts | None
 
 
-def _check_one(checker: Checker, job: Job) -> tuple[CacheEntry | None, list[Finding]]:
+class Checked(NamedTuple):
+    key: str
+    mtime_ns: int
+    size: int
+    digest: bytes
+    findings: list[Finding]
+    cacheable: bool  # the findings are of the content the facts were read from
+
+
+def _check_one(checker: Checker, job: Job) -> Checked:
     from prodlint.engine import uncheckable
 
     file = job.file
@@ -314,61 +380,51 @@ def _check_one(checker: Checker, job: Job) -> tuple[CacheEntry | None, list[Find
         with open(file.path, "rb") as handle:
             data = handle.read()
     except OSError as error:
-        return None, [uncheckable(file.shown, f"cannot read file: {error.strerror or error}")]
-    kept = _kept_trees.pop(file.key, None)
+        why = f"cannot read file: {error.strerror or error}"
+        return Checked(file.key, 0, 0, b"", [uncheckable(file.shown, why)], False)
     digest = digest_of(data)
     try:
-        if kept is not None and kept[0] == digest:
-            findings = checker.check_bytes(data, file.shown, kept[1])
-        else:
-            findings = checker.check_bytes(data, file.shown)
+        findings = checker.check_bytes(data, file.shown, _kept.take(file.key, digest))
     except RecursionError:
-        return None, [uncheckable(file.shown, "cannot check: the code is nested too deeply")]
+        findings = [uncheckable(file.shown, "cannot check: the code is nested too deeply")]
+        return Checked(file.key, 0, 0, digest, findings, False)
     except Exception as error:  # noqa: BLE001 - one broken file or rule must not end the run
-        return None, [
-            uncheckable(
-                file.shown, f"internal error while checking: {type(error).__name__}: {error}"
-            )
-        ]
-    if job.expected and digest != job.expected:
-        return None, findings
-    return CacheEntry(
-        stat.st_mtime_ns, stat.st_size, digest, job.facts, tuple(findings), job.made_with
-    ), findings
+        why = f"internal error while checking: {type(error).__name__}: {error}"
+        return Checked(file.key, 0, 0, digest, [uncheckable(file.shown, why)], False)
+    cacheable = not job.expected or digest == job.expected
+    return Checked(file.key, stat.st_mtime_ns, stat.st_size, digest, findings, cacheable)
 
 
-def _check_chunk(chunk: list[Job]) -> list[tuple[str, CacheEntry | None, list[Finding]]]:
+def _check_chunk(chunk: list[Job]) -> list[Checked]:
     checkers = _worker_checkers
     assert checkers is not None
-    return [(job.file.key, *_check_one(checkers[job.config], job)) for job in chunk]
+    return [_check_one(checkers[job.config], job) for job in chunk]
 
 
 def _run(
     todo: list[Job],
-    sizes: dict[str, int],
+    gathered: Gathered,
     checkers: Checkers,
-    workers: int,
+    workers: Workers,
     progress: ProgressCallback | None,
-) -> Iterable[tuple[str, CacheEntry | None, list[Finding]]]:
+) -> Iterable[Checked]:
     if not todo:
         return
-    if workers == 1 or len(todo) < PARALLEL_THRESHOLD:
+    if workers.count == 1 or (not workers.started and len(todo) < PARALLEL_THRESHOLD):
         for done, job in enumerate(todo, start=1):
-            yield (job.file.key, *_check_one(checkers[job.config], job))
+            yield _check_one(checkers[job.config], job)
             if progress:
                 progress(done, len(todo))
         return
-    from prodlint.parallel import map_chunked
-
     _load_rules()  # once here, inherited by every forked worker
+    workers.broadcast(_set_project, checkers.project)
+    owners = gathered.owners
     done = 0
-    for chunk in map_chunked(
+    for _, chunk in workers.map(
         _check_chunk,
         todo,
-        [_weight(job.file.key, sizes) for job in todo],
-        workers,
-        initializer=_init_worker,
-        initargs=(checkers.configs, checkers.project),
+        [_weight(job.file.key, gathered.sizes, owners) for job in todo],
+        owners=[owners.get(job.file.key, -1) for job in todo],
     ):
         yield from chunk
         done += len(chunk)
@@ -376,11 +432,11 @@ def _run(
             progress(done, len(todo))
 
 
-def _weight(key: str, sizes: dict[str, int]) -> int:
+def _weight(key: str, sizes: dict[str, int], owners: dict[str, int]) -> int:
     """What checking a file costs, for cutting the work into equal chunks: its size, about
     halved when its tree is kept (the rules cost about what the parse does)."""
     size = sizes.get(key, 0)
-    return size // 2 if key in _kept_trees else size
+    return FILE_COST + (size // 2 if key in owners or key in _kept.trees else size)
 
 
 def check_paths(
@@ -398,11 +454,12 @@ def check_paths(
     files = discover(paths, configs)
     cache = _cache_for(configs.for_path(paths[0] if paths else Path.cwd()), use_cache)
     workers = max(jobs or os.cpu_count() or 1, 1)
+    _kept.reset(KEPT_TREES_BUDGET)
     try:
         with _rare_collections():
             return _check_files(paths, files, configs, cache, workers, progress, want_project)
     finally:
-        _kept_trees.clear()  # a tree not used (its file is unreadable now) is not kept
+        _kept.reset(0)  # a tree not used (its file is unreadable now) is not kept
 
 
 def _check_files(
@@ -410,58 +467,75 @@ def _check_files(
     files: list[SourceFile],
     configs: Configs,
     cache: Cache,
-    workers: int,
+    count: int,
     progress: ProgressCallback | None,
     want_project: bool,
 ) -> RunResult:
     result = RunResult(files=len(files), checked=[f.shown for f in files])
-    gathered = gather(
-        _fact_files(paths, files, configs), cache, workers, frozenset(f.key for f in files)
-    )
-
-    # 4. Check what the cache cannot answer.
     run_configs: list[Config] = []
-    positions: dict[int, tuple[int, str]] = {}
-    todo: list[Job] = []
+    by_config: dict[int, int] = {}
+    config_of: list[int] = []
     for file in files:
         config = configs.for_folder(os.path.dirname(file.key))
-        known = positions.get(id(config))
-        if known is None:
-            known = positions[id(config)] = (
-                len(run_configs),
-                f"{config.fingerprint()}-{gathered.fingerprint}",
-            )
+        position = by_config.setdefault(id(config), len(run_configs))
+        if position == len(run_configs):
             run_configs.append(config)
-        position, made_with = known
-        entry = cache.entries.get(file.key)
-        if entry is not None and entry.findings is not None and entry.made_with == made_with:
-            result.from_cache += 1
-            shown = file.shown
-            result.findings.extend(
-                f if f.path == shown else replace(f, path=shown) for f in entry.findings
-            )
-            continue
-        if entry is None:
-            todo.append(Job(file, position, made_with, gathered.expected.get(file.key, b""), None))
-        else:
-            todo.append(
-                Job(
-                    file,
-                    position,
-                    made_with,
-                    gathered.expected.get(file.key, entry.digest),
-                    entry.facts,
+        config_of.append(position)
+    from prodlint.parallel import Workers
+
+    # Workers read the facts and keep the trees of their own share of the budget.
+    with Workers(count, _init_worker, (run_configs, None, KEPT_TREES_BUDGET // count)) as workers:
+        gathered = gather(
+            _fact_files(paths, files, configs), cache, workers, frozenset(f.key for f in files)
+        )
+        made_with = [f"{config.fingerprint()}-{gathered.fingerprint}" for config in run_configs]
+
+        # 4. Check what the cache cannot answer.
+        todo: list[Job] = []
+        for file, position in zip(files, config_of, strict=True):
+            entry = cache.entries.get(file.key)
+            if (
+                entry is not None
+                and entry.findings is not None
+                and entry.made_with == made_with[position]
+            ):
+                result.from_cache += 1
+                shown = file.shown
+                result.findings.extend(
+                    f if f.path == shown else replace(f, path=shown) for f in entry.findings
                 )
+                continue
+            known = entry.digest if entry is not None else b""
+            todo.append(Job(file, position, gathered.expected.get(file.key, known)))
+        if todo or want_project:
+            result.project = gathered.build()
+        checkers = Checkers(run_configs, result.project)
+        config_of_key = {job.file.key: job.config for job in todo}
+        for checked in _run(todo, gathered, checkers, workers, progress):
+            result.findings.extend(checked.findings)
+            key = checked.key
+            if not checked.cacheable:
+                cache.entries.pop(key, None)
+                continue
+            findings = tuple(checked.findings)
+            with_what = made_with[config_of_key[key]]
+            old = cache.entries.get(key)
+            cache.store(
+                key,
+                CacheEntry(
+                    checked.mtime_ns, checked.size, checked.digest, None, findings, with_what
+                )
+                if old is None
+                # Its facts were read from this content (else it is not cacheable).
+                else old.replace(
+                    mtime_ns=checked.mtime_ns,
+                    size=checked.size,
+                    digest=checked.digest,
+                    findings=findings,
+                    made_with=with_what,
+                ),
             )
-    if todo or want_project:
-        result.project = gathered.build()
-    checkers = Checkers(run_configs, result.project)
-    for key, entry, findings in _run(todo, gathered.sizes, checkers, workers, progress):
-        result.findings.extend(findings)
-        if entry is not None:
-            cache.store(key, entry)
-        else:
-            cache.entries.pop(key, None)
+    result.worker_seconds = workers.busy_seconds
     cache.save()  # a no-op without a cache folder
     result.findings.sort(key=Finding.sort_key)
     return result
@@ -524,20 +598,14 @@ def fix_paths(
         for job in work:
             yield job.shown, _fix_one(checkers[job.config], job.shown, unsafe, write)
         return
-    from prodlint.parallel import map_chunked
+    from prodlint.parallel import Workers
 
     sizes = [_size(shown) for shown in targets]
     outcomes: dict[int, FixOutcome] = {}
-    for chunk in map_chunked(
-        _fix_chunk,
-        work,
-        sizes,
-        workers,
-        initializer=_init_worker,
-        initargs=(run_configs, project),
-        max_files=1,
-    ):
-        outcomes.update(chunk)
+    _load_rules()  # once here, inherited by every forked worker
+    with Workers(workers, _init_worker, (run_configs, project, 0)) as group:
+        for _, chunk in group.map(_fix_chunk, work, sizes, max_files=1):
+            outcomes.update(chunk)
     for job in work:
         yield job.shown, outcomes[job.position]
 
