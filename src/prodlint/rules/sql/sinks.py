@@ -198,13 +198,18 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
         return None
     if method not in SINK_METHODS:
         return None
-    qualified = ctx.qualified_name(func) or method
+    # Resolving the callee through the scopes costs more than the rest: only ``text`` and
+    # ``read_sql`` need it (for a method the qualified name ends in the method's own name).
+    qualified = (
+        ctx.qualified_name(func) or method
+        if method in SINK_FUNCTIONS or receiver is None
+        else method
+    )
     receiver_text = (dotted_name(receiver) or _receiver_name(receiver) or "...") if receiver else ""
     label = f"{receiver_text}.{method}" if receiver is not None else method
-    modules = driver_modules(ctx)
 
     if method == "text" or qualified.endswith(".text"):
-        if not qualified.startswith("sqlalchemy") and "sqlalchemy" not in modules:
+        if not qualified.startswith("sqlalchemy") and "sqlalchemy" not in driver_modules(ctx):
             return None
         sql = passed(call, 0, "text")
         return (
@@ -255,7 +260,7 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
     if method in QUERY_METHODS:
         # Django's ``queryset.order_by("-" + field)`` checks names; SQLAlchemy's Query ran SQL.
         chain = (dotted_name(receiver) or ast.unparse(receiver)).lower()
-        if "django" in modules or "query" not in chain or not call.args:
+        if not call.args or "query" not in chain or "django" in driver_modules(ctx):
             return None
         # The fix wraps it in ``text()`` with binds; the dialect decides their types.
         return Sink(
@@ -270,6 +275,7 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
     if method == "sql":
         # PySpark / Databricks ``spark.sql(...)``; duckdb's ``conn.sql(...)`` (relational API).
         name = (_receiver_name(receiver) or "").lower()
+        modules = driver_modules(ctx)
         if not (
             "spark" in name
             or "pyspark" in modules
@@ -290,6 +296,7 @@ def find_sink(call: ast.Call, ctx: Context) -> Sink | None:
     sql = passed(call, 0, ("sql", "query", "operation", "statement", "sql_script"))
     if sql is None:
         return None
+    modules = driver_modules(ctx)
     if method == "run":
         if "pg8000" not in modules:
             return None
