@@ -20,6 +20,9 @@
 4. Real Django apps: healthchecks, djangoproject.com and pretalx from snapshots in ``--mirror``, and
    django-allauth 65.3.0 (sdist):
    every PRD2xx finding listed for review (skipped when not fetched).
+5. PRD204 (templates) on those apps and netbox, DefectDojo, django-oscar, readthedocs.org
+   (snapshots in ``--mirror``) and Django's ``django/``, through ``prodlint check``: every
+   finding listed for review.
 
 The sdists come from the shared cache of bench/sdists.py (nothing is committed):
 
@@ -339,6 +342,81 @@ def main() -> None:
     measure_app("django-allauth 65.3.0 (sdist)", roots["django-allauth"] / "allauth")
     measure_zeal(roots["django-zeal"], args.mirror)
     measure_django(roots["django"])
+    measure_templates(args.mirror, roots["django"])
+
+
+# --- PRD204: querysets handed to templates ---------------------------------------------
+# Django apps with templates, from fetched snapshots, checked through the CLI (the real
+# pipeline: template folders found beside the apps, read as project facts). Every PRD204
+# finding is listed for review; the ones judged are in the PRD204 commit notes.
+TEMPLATE_APPS = (
+    *APPS,
+    "netbox-community+netbox",
+    "DefectDojo+django-DefectDojo",
+    "django-oscar+django-oscar",
+    "readthedocs+readthedocs.org",
+)
+TEMPLATE_TREE_SUFFIXES = (".py", ".html", ".txt", ".jinja", ".jinja2", ".j2", ".xml")
+
+
+def unpack_snapshot(git_dir: Path, into: Path) -> None:
+    """The Python files and templates of a snapshot's HEAD; blobs the snapshot left out
+    (large files) are skipped, where ``git archive`` would stop."""
+    listing = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "ls-tree", "-r", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for line in listing.splitlines():
+        meta, path = line.split("\t", 1)
+        kind, sha = meta.split()[1:]
+        if kind != "blob" or not path.endswith(TEMPLATE_TREE_SUFFIXES):
+            continue
+        blob = subprocess.run(
+            ["git", "--git-dir", str(git_dir), "cat-file", "blob", sha], capture_output=True
+        )
+        if blob.returncode == 0:
+            target = into / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(blob.stdout)
+
+
+def prd204_findings(root: Path, target: str = ".") -> tuple[list[dict[str, object]], float]:
+    """PRD204's findings in ``root`` from ``prodlint check``, and the CPU seconds it took."""
+    import json
+    import resource
+    import sys
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(
+        [sys.executable, "-m", "prodlint", "check", "--select", "PRD204", "--no-cache"]
+        + ["--format", "json", "--exit-zero", target],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    findings: list[dict[str, object]] = json.loads(done.stdout)["findings"]
+    return [f for f in findings if f["code"] == "PRD204"], cpu
+
+
+def measure_templates(mirror: Path | None, django_root: Path) -> None:
+    for repo in TEMPLATE_APPS:
+        git_dir = mirror / repo / "repo" if mirror is not None else None
+        if git_dir is None or not git_dir.is_dir():
+            print(f"PRD204 {repo}: snapshot not found, skipped")
+            continue
+        with tempfile.TemporaryDirectory(prefix="prodlint-templates-") as temp:
+            unpack_snapshot(git_dir, Path(temp))
+            findings, cpu = prd204_findings(Path(temp))
+        print(f"PRD204 {repo}: {len(findings)} findings ({cpu:.1f} s CPU)")
+        for finding in findings:
+            print(f"    {finding['path']}:{finding['line']} {str(finding['message'])[:150]}")
+    findings, cpu = prd204_findings(django_root, "django")
+    print(f"PRD204 Django's django/: {len(findings)} findings ({cpu:.1f} s CPU)")
 
 
 if __name__ == "__main__":
