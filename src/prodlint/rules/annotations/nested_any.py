@@ -41,7 +41,10 @@ code makes plain: a JSON-shaped `dict[str, Any]` built from str-keyed dict displ
 return value or a variable's value) becomes `dict[str, object]`, and a
 `Callable[..., Any]` parameter whose calls' results are never used becomes
 `Callable[..., object]`. Everywhere else the message says that nothing in the code says
-what the items are. Imports are tidied as for PRD601.
+what the items are. Neither shape is offered where PRD601 would not narrow either (a
+method a subclass redefines, a return type a base declares, conditional variants), nor
+for a dict whose values are read or passed on as `**kwargs`. Imports are tidied as for
+PRD601.
 """
     severity = Severity.INFO
     nested = True
