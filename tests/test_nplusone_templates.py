@@ -362,3 +362,30 @@ def test_template_folders_are_the_apps_and_the_projects(tmp_path: Path) -> None:
     touch("site/shop/forms/templates/widget.html")  # beside no app file
     touch("site/shop/templates/shop/logo.png")  # not a template
     assert {f.key for f in template_files(python)} == wanted
+
+
+def test_fix_safety_follows_what_else_the_view_does_with_the_queryset(project: Path) -> None:
+    done = subprocess.run(
+        [str(BIN / "prodlint"), "check", "--format", "json", "--select", "PRD204", "--no-cache"]
+        + ["."],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    safety = {
+        (f["line"], (f["fix"] or {}).get("safety", "none"))
+        for f in json.loads(done.stdout)["findings"]
+    }
+    text = (project / VIEWS).read_text(encoding="utf-8").splitlines()
+
+    def line_of(snippet: str) -> int:
+        return next(n for n, line in enumerate(text, start=1) if snippet in line)
+
+    # Inline in the context, or a name read only there: safe.
+    assert (line_of('"shop/books.html", {"books": books}'), "safe") in safety
+    # The view also counts the queryset: the eager load reaches that use too.
+    assert (line_of('"shop/books.html", context)'), "unsafe") in safety
+    # One row from get_object_or_404, a ListView naming only its model: nothing to edit.
+    assert (line_of('"shop/author_detail.html", {"object": author}'), "none") in safety
+    assert (line_of("model = Book"), "none") in safety
