@@ -33,12 +33,22 @@ from pathlib import Path
 from run import environment, measure_once
 from sdists import fetch
 
+FULL_PIPELINE = """
+import importlib.util, prodlint.cli, prodlint.runner
+if importlib.util.find_spec("prodlint.commands"):
+    import prodlint.commands
+"""
+
+
 PHASES = """
 import sys, time
 from pathlib import Path
 clock = time.process_time
 started = clock()
-from prodlint import commands, runner, discovery, cache, report
+import prodlint.cli, importlib.util
+if importlib.util.find_spec("prodlint.commands"):  # the CLI body, since 15566b4
+    import prodlint.commands
+from prodlint import runner, discovery, cache, report
 from prodlint.config import Configs
 imported = clock()
 def configs():
@@ -80,7 +90,7 @@ def report_runs(label: str, runs: list[tuple[float, float]]) -> None:
 
 def import_time(source: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "from prodlint import commands, runner"],
+        [sys.executable, "-X", "importtime", "-c", FULL_PIPELINE],
         cwd=source,
         env=environment(),
         capture_output=True,
@@ -111,7 +121,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         for _ in range(2):  # fill the cache, then write the run's record
             subprocess.run(check, cwd=source, env=environment(), capture_output=True)
-        forget = [sys.executable, "-c", f"import shutil; shutil.rmtree({str(cache / 'runs')!r})"]
+        forget = [
+            sys.executable,
+            "-c",
+            f"import shutil; shutil.rmtree({str(cache / 'runs')!r}, True)",
+        ]
         report_runs(
             "replayed (record valid)", [timed(check, source, None) for _ in range(args.runs)]
         )
