@@ -179,6 +179,7 @@ class Flake8Checker:
             yield finding.line, finding.col - 1, f"{finding.code} {finding.message}", type(self)
 
     def findings(self, checker: Checker, path: Path) -> list[Finding]:
-        # The same path the CLI hands the engine (relative to the working directory), so
-        # path globs in the config (test-paths, per-file-ignores) pick the same files.
+        # The path as the CLI shows it (relative to the working directory when below it);
+        # path globs (test-paths, per-file-ignores) match it relative to the project root,
+        # so flake8's ``./x.py`` picks the same files as ``prodlint check``.
         return checker.check_text("".join(self.lines), display_path(path), tree=self.tree)
