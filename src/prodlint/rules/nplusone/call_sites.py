@@ -94,6 +94,7 @@ class ProjectCalls:
     read: set[str] = field(default_factory=set)
     attrs: set[str] = field(default_factory=set)
     owners: dict[str, set[str]] = field(default_factory=dict)  # method name -> classes
+    _definitions: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
 
     def add(self, calls: FileCalls) -> None:
         for site in calls.sites:
@@ -105,6 +106,14 @@ class ProjectCalls:
         self.attrs |= calls.attrs
         for owner, name in calls.methods:
             self.owners.setdefault(name, set()).add(owner)
+
+    def definitions(self) -> re.Pattern[str]:
+        """``def <name>(`` for every name some call passes rows to: one search per file
+        (an alternation of literals, far cheaper than listing the file's definitions)."""
+        if self._definitions is None:
+            names = sorted(self.sites, key=len, reverse=True)
+            self._definitions = re.compile("|".join(f"def {re.escape(n)}\\(" for n in names))
+        return self._definitions
 
     def fingerprint(self) -> str:
         digest = hashlib.blake2b(digest_size=8)
@@ -544,13 +553,10 @@ def _handed(ctx: Context, param: ast.arg) -> list[tuple[tuple[Returned, ...], Ca
     return found or None
 
 
-DEFINED = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
-
-
 def defines_callee(ctx: Context) -> bool:
     """The file defines a function some call of the project passes rows to (a helper file
     that names no ORM call itself); a text test, so that other files are not parsed."""
     project = ctx.settings.get(PROJECT_CALL_SITES)
     if not isinstance(project, ProjectCalls) or not project.sites:
         return False
-    return any(name in project.sites for name in DEFINED.findall(ctx.text))
+    return project.definitions().search(ctx.text) is not None
