@@ -223,6 +223,7 @@ class Walker:
                 ),
             }
         )
+        self.skipped = skip
         namespace: dict[str, object] = {
             "SKIP": skip,
             "NAMED": named,
