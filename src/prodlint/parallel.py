@@ -142,10 +142,14 @@ class Workers:
         count: int,
         initializer: Callable[..., None] | None = None,
         initargs: tuple[object, ...] = (),
+        preload: Callable[[], None] | None = None,
     ) -> None:
+        """``preload`` runs in this process right before the workers start: what it
+        imports (the run's rules) every forked worker inherits."""
         self.count = count
         self.initializer = initializer
         self.initargs = initargs
+        self.preload = preload
         self._connections: list[Connection] = []
         self._processes: list[BaseProcess] = []
         # CPU seconds each worker spent in the tasks of each ``map`` or ``broadcast``, for
@@ -158,6 +162,9 @@ class Workers:
 
     def _start(self) -> None:
         import multiprocessing
+
+        if self.preload is not None:
+            self.preload()
 
         context = (
             multiprocessing.get_context("fork") if FORK else multiprocessing.get_context("spawn")

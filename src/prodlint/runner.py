@@ -17,6 +17,7 @@ checks is imported only when something must be checked.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -143,11 +144,15 @@ def _read_chunk(chunk: list[Read]) -> list[Readout]:
     return results
 
 
-def _load_rules() -> None:
+def _load_rules(configs: Sequence[Config]) -> None:
+    """The run's rules and the fact providers, imported once before the workers fork so
+    every worker inherits them: only the selected rules (``--select PRD5`` imports the
+    PRD5 modules, not every rule module)."""
     from prodlint.facts import all_providers
-    from prodlint.registry import all_rules
+    from prodlint.registry import selected_rules
 
-    all_rules()
+    for config in configs:
+        selected_rules(config.select, config.ignore, config.extend_select)
     all_providers()
 
 
@@ -160,8 +165,6 @@ def _read_all(
     if workers is None or workers.count == 1 or len(reads) < PARALLEL_FACTS_THRESHOLD:
         yield -1, _read_chunk(reads)
         return
-    # Providers (and rules) are loaded before the fork so every worker inherits them.
-    _load_rules()
     costs = [sizes.get(read.key, 0) + FILE_COST for read in reads]
     yield from workers.map(_read_chunk, reads, costs)
 
@@ -416,7 +419,6 @@ def _run(
             if progress:
                 progress(done, len(todo))
         return
-    _load_rules()  # once here, inherited by every forked worker
     workers.broadcast(_set_project, checkers.project)
     owners = gathered.owners
     done = 0
@@ -484,7 +486,12 @@ def _check_files(
     from prodlint.parallel import Workers
 
     # Workers read the facts and keep the trees of their own share of the budget.
-    with Workers(count, _init_worker, (run_configs, None, KEPT_TREES_BUDGET // count)) as workers:
+    with Workers(
+        count,
+        _init_worker,
+        (run_configs, None, KEPT_TREES_BUDGET // count),
+        functools.partial(_load_rules, run_configs),
+    ) as workers:
         gathered = gather(
             _fact_files(paths, files, configs), cache, workers, frozenset(f.key for f in files)
         )
@@ -602,8 +609,12 @@ def fix_paths(
 
     sizes = [_size(shown) for shown in targets]
     outcomes: dict[int, FixOutcome] = {}
-    _load_rules()  # once here, inherited by every forked worker
-    with Workers(workers, _init_worker, (run_configs, project, 0)) as group:
+    with Workers(
+        workers,
+        _init_worker,
+        (run_configs, project, 0),
+        functools.partial(_load_rules, run_configs),
+    ) as group:
         for _, chunk in group.map(_fix_chunk, work, sizes, max_files=1):
             outcomes.update(chunk)
     for job in work:
