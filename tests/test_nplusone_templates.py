@@ -389,3 +389,54 @@ def test_fix_safety_follows_what_else_the_view_does_with_the_queryset(project: P
     # One row from get_object_or_404, a ListView naming only its model: nothing to edit.
     assert (line_of('"shop/author_detail.html", {"object": author}'), "none") in safety
     assert (line_of("model = Book"), "none") in safety
+
+
+def test_codemod_makes_the_fix_prodlint_fix_makes(project: Path, tmp_path: Path) -> None:
+    expected = tmp_path / "expected"
+    shutil.copytree(project, expected)
+    subprocess.run(
+        [str(BIN / "prodlint"), "fix", "--select", "PRD204", "--no-cache", VIEWS],
+        cwd=expected,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    wanted = (expected / VIEWS).read_text(encoding="utf-8")
+    assert 'select_related("author", "publisher")' in wanted
+    done = subprocess.run(
+        [sys.executable, "-m", "libcst.tool", "codemod", "--no-format", "-x"]
+        + ["prodlint.codemods.rules.RelationReadInTemplateLoop", VIEWS],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (project / VIEWS).read_text(encoding="utf-8") == wanted
+
+
+@pytest.mark.slow
+def test_precommit_with_only_the_view_staged(project: Path, tmp_path: Path) -> None:
+    """The templates and models are committed; the hook gets the staged view alone."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@prodlint.invalid"]
+    subprocess.run([*git, "add", "."], cwd=project, check=True, timeout=60)
+    subprocess.run([*git, "reset", "-q", "--", VIEWS], cwd=project, check=True, timeout=60)
+    subprocess.run([*git, "commit", "-q", "-m", "app"], cwd=project, check=True, timeout=60)
+    (project / ".pre-commit-config.yaml").write_text(
+        "repos:\n- repo: local\n  hooks:\n  - id: prodlint\n    name: prodlint\n"
+        f"    entry: {BIN / 'prodlint'} check --select PRD204\n    language: system\n"
+        "    types_or: [python, pyi]\n    require_serial: true\n",
+        encoding="utf-8",
+    )
+    subprocess.run([*git, "add", ".pre-commit-config.yaml", VIEWS], cwd=project, check=True)
+    done = subprocess.run(
+        [str(BIN / "pre-commit"), "run"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "home")},
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert f"{VIEWS}:13:12: PRD204" in output and "`shop/row.html` line 2" in output, output
