@@ -384,20 +384,27 @@ class RelationReadInTemplateLoop(Rule):
     what_it_does = """
 Flags the render of a Django or Jinja2 template (`render(request, "x.html", context)`,
 `TemplateResponse`, `render_to_string`, `get_template(...).render(...)`, an inline
-`Template("...")`, Flask's `render_template`) whose context hands the template a queryset
-(`{"books": Book.objects.filter(...)}`, or a name assigned one) when the template reads a
-relation of each row the queryset does not load: `{{ book.author.name }}` inside
-`{% for book in books %}`, a nested `{% for c in book.chapters.all %}` (and what it reads
-on each chapter), `{% with %}` / `{% set %}` names, `{% include %}`d templates with their
-`with` bindings, and the blocks of a template that `{% extends %}` another.
+`Template("...")` / `from_string(...)`) whose context hands the template a Django queryset
+(`{"books": Book.objects.filter(...)}`, a name assigned one, `context["books"] = ...`) or
+one row (`get_object_or_404(...)`) when the template reads a relation of each row that
+the query does not load: `{{ book.author.name }}` inside `{% for book in books %}`, a
+nested `{% for c in book.chapters.all %}` (and what it reads on each chapter), Jinja2's
+`book.chapters.count()`, `{% with %}` / `{% set %}` names, `{% include %}`d templates with
+their `with` bindings, and the blocks of a template that `{% extends %}` another.
+Class-based views too: a `ListView` / `DetailView` with `queryset` or `model` and its
+`template_name` (or Django's default `<app>/<model>_list.html`), as `object_list`,
+`<model>_list`, `page_obj`, `object`, and the querysets a view's `get_context_data`
+returns for its `template_name`.
 
 Templates are found by the name rendered, in the project's template folders: the
-`templates/` and `jinja2/` folders beside its Python files (each app's, and the
-project's beside `manage.py` or the settings), read as project facts. Relations come from
-the project's models (PRD202's index). Not flagged: relations named in `select_related` /
-`prefetch_related` (`__` paths too), plain fields and `*_id` columns, the back-reference
-Django fills in on rows read through a reverse relation, values that are not querysets
-of known models, templates not found, tests and migrations.
+`templates/` and `jinja2/` folders of each app (beside its models.py, apps.py or
+views.py), of the folder holding the apps and of the project's root, read as project
+facts. Relations come from the project's models (PRD202's index). Not flagged: relations
+named in `select_related` / `prefetch_related` (`__` paths too), plain fields and `*_id`
+columns, the back-reference Django fills in on rows read through a reverse relation,
+values that are not querysets or rows of known models, templates not found, views that
+compute their queryset, object or template (`get_queryset`, `get_object`,
+`get_template_names`), tests and migrations.
 """
     why_bad = """
 A template reads lazily, like Python code does: every `{{ book.author.name }}` in the
