@@ -223,11 +223,14 @@ class Workers:
 
     def broadcast(self, work: Callable[[Payload], object], payload: Payload) -> None:
         """``work(payload)`` once in every worker (e.g. what every later task needs)."""
+        from multiprocessing.reduction import ForkingPickler
+
         if not self.started:
             self._start()
         self.busy_seconds.append([0.0] * self.count)
+        message = ForkingPickler.dumps((work, payload))  # once for all (the project facts)
         for connection in self._connections:
-            connection.send((work, payload))
+            connection.send_bytes(message)
         for worker in range(self.count):
             self._receive(worker)
 
