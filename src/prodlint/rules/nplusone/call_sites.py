@@ -9,7 +9,10 @@ summaries of ``returns.py``. A parameter is then rows of model M when EVERY call
 the function passes rows of M: a call passing anything else, a call spreading
 ``*args`` / ``**kwargs``, the function read other than called (a callback, an export in
 ``__all__``), a decorator (a framework calls it) or no call site at all (a public function
-of a library) leaves it unknown.
+of a library) leaves it unknown. Likewise a parameter is one fresh instance of M when every
+call site passes one fetched without eager loads (``Order.objects.get(...)``,
+``get_object_or_404(Order, ...)``): its related managers' rows then read relations a query
+each (``orm._parameter_row``).
 
 Only files that can build a query (``.objects``, ``select(``, ``.query(``...) are read for
 the project; a call in a file that cannot is missed, which can only hide a reason not to
