@@ -43,10 +43,11 @@ if TYPE_CHECKING:
 PARALLEL_THRESHOLD = 24
 # Reading the project facts of fewer files than this is faster in the main process.
 PARALLEL_FACTS_THRESHOLD = 16
-# Source bytes whose trees the facts pre-pass keeps for checking (split between the
-# workers when they read the facts); files beyond it are parsed again when checked. A tree
-# takes ~25x its source in memory: Django's 2 MB of models and fields files would raise
-# the peak of one process from 42 to 94 MB, so the cap is ~100 MB.
+# Source bytes whose trees the facts pre-pass keeps for checking, in each process that
+# reads facts (this one, or each worker); files beyond it are parsed again when checked. A
+# tree takes ~25x its source in memory, so the cap is ~100 MB a process. On Django 5.2 MB
+# of the 5.6 MB may hold facts: one process keeps 4 MB (peak 149 MB), two workers keep
+# their ~2.6 MB shares whole (peak 99 MB; half the cap each left 1.2 MB to parse again).
 KEPT_TREES_BUDGET = 4 * 1024 * 1024
 
 # What a file costs beyond its bytes (open, stat, a Context, the dispatch), in bytes' worth
@@ -485,11 +486,11 @@ def _check_files(
         config_of.append(position)
     from prodlint.parallel import Workers
 
-    # Workers read the facts and keep the trees of their own share of the budget.
+    # Workers read the facts and keep the trees of their share of the files.
     with Workers(
         count,
         _init_worker,
-        (run_configs, None, KEPT_TREES_BUDGET // count),
+        (run_configs, None, KEPT_TREES_BUDGET),
         functools.partial(_load_rules, run_configs),
     ) as workers:
         gathered = gather(
