@@ -19,6 +19,7 @@ from prodlint.rules.nplusone.orm import (
     binding_loop,
     covers,
     django_manager_at,
+    function_text,
     loop_source,
     model_index,
     nplusone_applies,
@@ -165,15 +166,8 @@ def _defers_here(ctx: Context) -> bool:
     """The function being visited (or the module, at its top level) calls ``only()`` or
     ``defer()``: a query source's links are the calls of chains written in the function
     that loops over it, so a query of rows it left fields out of is built here."""
-    func = ctx.enclosing_function()
-    if func is None:
-        return True  # the file's text has one (``deferrable_names``)
-
-    def scan() -> bool:
-        text = "\n".join(ctx.lines[func.lineno - 1 : func.end_lineno])
-        return ".only(" in text or ".defer(" in text
-
-    return ctx.memo(f"nplusone.defers.{id(func)}", scan)
+    text = function_text(ctx)
+    return ".only(" in text or ".defer(" in text
 
 
 def _left_out(source: QuerySource, prefix: str, lookup: str) -> bool:

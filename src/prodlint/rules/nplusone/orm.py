@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import re
 from dataclasses import dataclass, field
 
 from prodlint.analysis.context import COMPREHENSION_NODES, Context
@@ -1234,9 +1235,29 @@ def _literal_data(expr: ast.expr) -> bool:
     )
 
 
+def function_text(ctx: Context) -> str:
+    """The source of the function being visited, decorators included (the whole file at
+    module level): what a cheap textual test before an analysis of it looks at."""
+    func = ctx.enclosing_function()
+    if func is None:
+        return ctx.text
+
+    def lines() -> str:
+        decorators = getattr(func, "decorator_list", None) or ()
+        first = min([func.lineno, *(d.lineno for d in decorators)])
+        return "\n".join(ctx.lines[first - 1 : func.end_lineno])
+
+    return ctx.memo(f"nplusone.text.{id(func)}", lines)
+
+
+LOOP_WORDS = re.compile(r"\b(?:for|while)\b")
+
+
 def unbounded_loop(ctx: Context, node: ast.AST) -> ast.AST | None:
     """The loop that runs ``node`` once per row, unless it is bounded (the cheap test:
     whether ``node`` is left right after, ``runs_once``, asks the function's flow)."""
+    if LOOP_WORDS.search(function_text(ctx)) is None:
+        return None  # no loop in the function: no need to look up from the node
     loop = ctx.enclosing_loop(node)
     if loop is None:
         return None
