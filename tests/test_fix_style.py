@@ -329,6 +329,12 @@ def test_the_limit_is_the_projects_not_the_files_longest_line() -> None:
     assert wrapped(after, edited) == edited
 
 
+def test_a_lone_argument_gets_its_own_line_and_no_trailing_comma() -> None:
+    message = "Passing a list of fields to AwardSchema will be removed in CTFd 4.0. " * 2
+    after = f"def f():\n    logger.info({message!r})\n"
+    assert wrapped("x = 1\n", after) == f"def f():\n    logger.info(\n        {message!r}\n    )\n"
+
+
 def test_a_lone_generator_argument_gets_no_trailing_comma() -> None:
     after = f"total = sum(order.amount_in_cents for order in {'orders_' * 12} if order.paid)\n"
     out = wrapped("x = 1\n", after, limit=60)

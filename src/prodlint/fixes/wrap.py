@@ -150,16 +150,14 @@ def rewrap(call: cst.Call, arguments: Sequence[cst.Arg], one_per_line: bool) -> 
     def inside(extra: str) -> cst.ParenthesizedWhitespace:
         return cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace(extra))
 
-    # ``f(x for x in y,)`` does not parse: a lone generator argument takes no trailing comma.
-    lone_generator = (
-        len(arguments) == 1
-        and isinstance(arguments[0].value, cst.GeneratorExp)
-        and not arguments[0].value.lpar
-    )
+    # A lone argument has no commas to split at: ruff (and black) give it its own line and
+    # no trailing comma, which would not even parse after a bare generator
+    # (``f(x for x in y,)``).
+    one_per_line = one_per_line and len(arguments) > 1
     args = []
     for position, arg in enumerate(arguments):
         last = position == len(arguments) - 1
-        if one_per_line and not lone_generator:
+        if one_per_line:
             comma = cst.Comma(whitespace_after=inside("" if last else INDENT))
             args.append(
                 arg.with_changes(comma=comma, whitespace_after_arg=cst.SimpleWhitespace(""))

@@ -143,6 +143,10 @@ right hosts and origins are the deployment's to list.
     fix_safety = FixSafety.UNSAFE
     fix_node_types = ("Arg", "Name")
 
+    # What each form it flags spells: ``debug=``/``DEBUG=``, ``app.debug``,
+    # ``config["DEBUG"]``, ``ALLOWED_HOSTS``, ``CORS_*`` settings, ``allow_credentials=``.
+    requires_text = ("debug", "DEBUG", "ALLOWED_HOSTS", "CORS", "allow_credentials")
+
     # A settings module is read once at the top; calls are found through their keyword, far
     # fewer than calls.
     def check_keyword(self, node: ast.keyword, ctx: Context) -> None:

@@ -24,6 +24,7 @@ from prodlint.rules.config.common import (
     NOT_A_SECRET_NAME,
     NOT_SECRET_COLLECTION,
     SECRET_NAME,
+    SHAPE_TOKENS,
     address_variable,
     env_name,
     in_enum_class,
@@ -228,6 +229,10 @@ something else.
     honours_nosec = True
     fix_node_types = ("SimpleString", "ConcatenatedString")
 
+    # ``jwt.encode(payload, key)``, ``hmac.new(key)``, ``HTTPBasicAuth(user, password)``: the
+    # only calls this rule reads; constants are hooked apart.
+    call_names = frozenset(KEY_CALL_NAMES)
+
     def check_Call(self, node: ast.Call, ctx: Context) -> None:
         self._check_key_parameter(node, ctx)
 
@@ -242,7 +247,11 @@ something else.
         if len(value) < 3:
             return
         # Tokens have no spaces; a text with spaces can only hold a key block.
-        if len(value) >= 16 and (" " not in value or "-----BEGIN" in value):
+        if (
+            len(value) >= 16
+            and (" " not in value or "-----BEGIN" in value)
+            and any(token in value for token in SHAPE_TOKENS)
+        ):
             shape = CREDENTIAL_SHAPES.search(value)
             if shape is not None and "EXAMPLE" not in value and not not_deployed(ctx):
                 self._report(

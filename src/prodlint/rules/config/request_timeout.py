@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -111,6 +112,13 @@ def _client_factory(expr: ast.expr, ctx: Context) -> str | None:
     if isinstance(expr, ast.Attribute):
         cls = ctx.enclosing_class()
         if cls is None or not (isinstance(expr.value, ast.Name) and expr.value.id == "self"):
+            return None
+        # The text first: an attribute the file never assigns (``self.client = ...``) holds
+        # no client, and the walk of every method of the class is spared.
+        assigned = re.compile(rf"self\.{re.escape(expr.attr)}[ \t\\]*(?::|=(?!=))")
+        if not ctx.memo(
+            f"config.self_assigned.{expr.attr}", lambda: bool(assigned.search(ctx.text))
+        ):
             return None
         clients = ctx.memo(f"config.self_clients.{id(cls)}", lambda: _self_clients(cls, ctx))
         return clients.get(expr.attr)

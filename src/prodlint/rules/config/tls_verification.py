@@ -93,6 +93,10 @@ to the author.
     honours_nosec = True
     fix_node_types = ("Arg",)
     call_names = UNVERIFIED_NAMES  # ``ssl._create_unverified_context()``; keywords apart
+    # Every form it flags spells one: ``verify=``/``verify_ssl=``/``.verify``, ``ssl=``,
+    # ``ssl.CERT_NONE`` and ``ssl._create_unverified_context`` (resolved through an import of
+    # ``ssl``), ``.check_hostname``.
+    requires_text = ("verify", "ssl", "check_hostname")
 
     # ``ssl.CERT_NONE`` is looked for where it is passed or assigned, not on every attribute.
     def check_keyword(self, node: ast.keyword, ctx: Context) -> None:

@@ -74,6 +74,8 @@ nothing can use it any more.
     severity = Severity.WARNING
     fix_safety = FixSafety.SAFE
     fix_node_types = ("With",)
+    # The connects it knows are qualified by these modules, which the file then names.
+    requires_text = tuple(sorted({name.partition(".")[0] for name in TRANSACTION_ONLY}))
 
     def check_withitem(self, node: ast.withitem, ctx: Context) -> None:
         call = node.context_expr
