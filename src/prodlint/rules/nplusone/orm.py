@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import bisect
-import re
 from dataclasses import dataclass, field
 
 from prodlint.analysis.context import COMPREHENSION_NODES, Context
@@ -1250,14 +1249,9 @@ def function_text(ctx: Context) -> str:
     return ctx.memo(f"nplusone.text.{id(func)}", lines)
 
 
-LOOP_WORDS = re.compile(r"\b(?:for|while)\b")
-
-
 def unbounded_loop(ctx: Context, node: ast.AST) -> ast.AST | None:
     """The loop that runs ``node`` once per row, unless it is bounded (the cheap test:
     whether ``node`` is left right after, ``runs_once``, asks the function's flow)."""
-    if LOOP_WORDS.search(function_text(ctx)) is None:
-        return None  # no loop in the function: no need to look up from the node
     loop = ctx.enclosing_loop(node)
     if loop is None:
         return None
