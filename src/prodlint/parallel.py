@@ -65,13 +65,13 @@ def _serve(
                 return
             work, payload = message
             start = time.process_time()
+            value: object
             try:
-                answer: tuple[bool, object, float] = (True, work(payload), 0.0)
+                ok, value = True, work(payload)
             except Exception as error:  # noqa: BLE001 - the parent re-raises it
-                answer = (False, error, 0.0)
-            answer = (answer[0], answer[1], time.process_time() - start)
+                ok, value = False, error
             try:
-                connection.send(answer)
+                connection.send((ok, value, time.process_time() - start))
             except Exception as error:  # noqa: BLE001 - an unpicklable exception or result
                 connection.send((False, RuntimeError(f"{type(error).__name__}: {error}"), 0.0))
     except KeyboardInterrupt:
