@@ -329,6 +329,18 @@ def test_the_limit_is_the_projects_not_the_files_longest_line() -> None:
     assert wrapped(after, edited) == edited
 
 
+def test_a_long_chain_is_split_at_the_last_call_whose_lines_fit() -> None:
+    before = "def f():\n    for book in Book.objects.order_by('id'):\n        pass\n"
+    after = (
+        "def f():\n    for book in Book.objects.prefetch_related('chapters__editor')"
+        ".select_related('author', 'publisher').order_by('id'):\n        pass\n"
+    )
+    assert wrapped(before, after) == (
+        "def f():\n    for book in Book.objects.prefetch_related('chapters__editor')"
+        ".select_related(\n        'author', 'publisher'\n    ).order_by('id'):\n        pass\n"
+    )
+
+
 def test_a_lone_argument_gets_its_own_line_and_no_trailing_comma() -> None:
     message = "Passing a list of fields to AwardSchema will be removed in CTFd 4.0. " * 2
     after = f"def f():\n    logger.info({message!r})\n"

@@ -196,9 +196,13 @@ class _Wrapper(cst.CSTTransformer):
         return self.indents[-1] + text.split("\n", 1)[0].rstrip("\r") in self.long_lines
 
     def _split(self, statement: cst.CSTNode, expression: cst.BaseExpression | None) -> cst.CSTNode:
-        """``statement`` with the last call of ``expression`` that has arguments wrapped."""
-        calls = _call_chain(expression) if expression is not None else []
-        target = next((call for call in calls if call.args), None)
+        """``statement`` with a call of ``expression`` wrapped: the last one with arguments
+        whose opening line and closing line both fit, as ruff (and black) choose in a chain
+        (``qs.prefetch_related("tags").filter(`` / ``).order_by("id")``); the last one with
+        arguments when none does."""
+        calls = [call for call in (_call_chain(expression) if expression else []) if call.args]
+        target = next((call for call in calls if self._fits_around(statement, call)), None)
+        target = target if target is not None else next(iter(calls), None)
         if target is None or any(
             "\n" in self.module.code_for_node(arg) or "#" in self.module.code_for_node(arg)
             for arg in target.args
@@ -208,6 +212,18 @@ class _Wrapper(cst.CSTTransformer):
         hugged = ", ".join(self.module.code_for_node(arg).strip() for arg in arguments)
         one_per_line = len(self.indents[-1] + INDENT + hugged) > self.limit
         return statement.deep_replace(target, rewrap(target, arguments, one_per_line))
+
+    def _fits_around(self, statement: cst.CSTNode, call: cst.Call) -> bool:
+        """Whether the line up to ``call``'s opening bracket and the line from its closing
+        bracket on both fit, once its arguments move to lines of their own."""
+        line = self.indents[-1] + self.module.code_for_node(statement).split("\n", 1)[0]
+        text = self.module.code_for_node(call)
+        start = line.find(text)
+        if start < 0:
+            return False
+        head = start + len(self.module.code_for_node(call.func)) + 1
+        tail = len(self.indents[-1]) + len(line) - (start + len(text)) + 1
+        return head <= self.limit and tail <= self.limit
 
     def leave_SimpleStatementLine(
         self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
