@@ -478,7 +478,7 @@ def report(
     print()
     for goal in checked:
         print(
-            f"{goal.name:<22} {goal.value:7.3f}   "
+            f"{goal.name:<26} {goal.value:7.3f}   "
             f"(goal <= {goal.limit}: {'ok' if goal.met else 'MISSED'})"
         )
     jobs2 = by_label[COLD_LABEL].seconds
