@@ -622,6 +622,10 @@ DEMO_PATHS = ("examples/*", "example/*", "docs/*", "doc/*", "docs_src/*", "sampl
 # Test trees under other names than the configured test paths: celery's and kombu's
 # ``t/unit``, ``t/integration``, and ``unit_tests/`` / ``integration_tests/`` folders.
 EXTRA_TEST_PATHS = ("t/unit/*", "t/integration/*", "unit_tests/*", "integration_tests/*")
+# A folder whose name starts with a dot holds the project's tooling, never deployed: CI
+# scripts (``.github/``), an assistant's skills (saleor's ``.claude/skills/``), a linter's
+# rule tests (``.semgrep/``).
+TOOLING_PATHS = (".*/*",)
 
 
 # Modules that hold a framework's or library's documented defaults, which a deployment's
@@ -652,8 +656,10 @@ def documented_defaults(ctx: Context) -> bool:
 
 
 def not_deployed(ctx: Context) -> bool:
-    """Test files and demonstration code: nothing there reaches a deployment."""
+    """Test files, demonstration code and tooling: nothing there reaches a deployment."""
     return ctx.memo(
         "config.not_deployed",
-        lambda: ctx.is_test_file or ctx.path_matches((*DEMO_PATHS, *EXTRA_TEST_PATHS)),
+        lambda: (
+            ctx.is_test_file or ctx.path_matches((*DEMO_PATHS, *EXTRA_TEST_PATHS, *TOOLING_PATHS))
+        ),
     )
