@@ -21,6 +21,11 @@ second fix changes nothing. Every rule runs, opt-in ones too.
 
 The summary gives programs tried, per mutation kind how many parsed and how many a fix
 changed, and the failures by kind (crashes, non-compiling fixes, unsettled fixes).
+
+Long run at 12f9f37 and 742b8b8 (seeds 13 and 14, 3172 files of the five sdists and the
+3.11 stdlib, on a shared 2-core machine whose load cut the CPU budget short): 77,129
+mutated programs in 1,360 s CPU, of which 30,571 parsed and 2,396 were changed by a fix;
+100 grammar- and 40 libcst-generated programs; no failure of any kind.
 """
 
 from __future__ import annotations
