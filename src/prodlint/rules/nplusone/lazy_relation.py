@@ -18,7 +18,7 @@ from prodlint.rules.nplusone.orm import (
     QuerySource,
     binding_loop,
     covers,
-    django_manager_at,
+    eager_anchor,
     function_text,
     loop_source,
     model_index,
@@ -662,14 +662,7 @@ def eager_payload(ctx: Context, access: Access) -> EagerLoadPayload | None:
         ctx.char_col(end_line, expr.end_col_offset or 0),
     )
     if source.framework == "django":
-        from prodlint.rules.nplusone.orm import chain
-
-        base, links = chain(expr)
-        anchor = (
-            source.anchor
-            if source.anchor is not None
-            else django_manager_at(base, links, model_index(ctx))
-        )
+        anchor = eager_anchor(ctx, source)
         if anchor is None:
             return None
         return EagerLoadPayload(

@@ -214,6 +214,15 @@ class QuerySource:
     passed_by: str | None = None
 
 
+def eager_anchor(ctx: Context, source: QuerySource) -> int | None:
+    """The link of a Django source's chain after which a fix inserts an eager load: the one
+    the source names, else the manager's; None when the chain has no manager to follow."""
+    if source.anchor is not None:
+        return source.anchor
+    base, links = chain(source.expr)
+    return django_manager_at(base, links, model_index(ctx))
+
+
 def chain(expr: ast.expr) -> tuple[ast.expr, list[Link]]:
     """Split ``a.b(x).c[0].d()`` into its base (``a``) and links, base first. Subscripts
     are skipped (slicing a queryset keeps it a queryset)."""

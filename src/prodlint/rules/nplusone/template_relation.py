@@ -31,7 +31,7 @@ from prodlint.rules.nplusone.orm import (
     QuerySource,
     chain,
     covers,
-    django_manager_at,
+    eager_anchor,
     eager_lookups,
     model_index,
     nplusone_applies,
@@ -649,15 +649,10 @@ those uses too. No fix is offered where an eager load would raise or change the 
 def _payload(ctx: Context, source: QuerySource, read: TemplateRead) -> EagerLoadPayload | None:
     if not source.local or source.nested:
         return None
-    expr = source.expr
-    base, links = chain(expr)
-    anchor = (
-        source.anchor
-        if source.anchor is not None
-        else django_manager_at(base, links, model_index(ctx))
-    )
+    anchor = eager_anchor(ctx, source)
     if anchor is None:
         return None
+    expr = source.expr
     return EagerLoadPayload(
         ctx.char_range(expr), ctx.source_of(expr), read.method, read.lookup, anchor
     )
