@@ -36,6 +36,23 @@ def test_a_file_outside_the_root_keeps_its_absolute_path(tmp_path: Path) -> None
     assert path_matches(str(elsewhere), ("other/*",), str(root))
 
 
+def test_a_file_outside_the_root_is_taken_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--config`` kept beside the project: the folders above the working directory
+    (``test_fix_sql0/``, pytest's own) must not make every file a test."""
+    config_root = tmp_path / "config0"
+    project = tmp_path / "test_fix_sql0" / "project"
+    (project / "lib").mkdir(parents=True)
+    config_root.mkdir()
+    monkeypatch.chdir(project)
+    assert project_path("lib/x.py", str(config_root)) == "lib/x.py"
+    assert not path_matches("lib/x.py", ("test_*.py",), str(config_root))
+    assert not path_matches(str(project / "lib/x.py"), ("test_*.py",), str(config_root))
+    assert path_matches("lib/test_x.py", ("test_*.py",), str(config_root))
+    assert path_matches("lib/x.py", (f"{project}/lib/*",), str(config_root))
+
+
 def test_dot_folders_keep_their_names() -> None:
     """Only a leading ``./`` is dropped: ``.github/x.py`` is not ``github/x.py``."""
     assert project_path("./.github/scripts/x.py", None) == ".github/scripts/x.py"

@@ -117,9 +117,11 @@ def test_fix_never_breaks_code(
     sample = fix_sample(tree, findings)
     if not sample:
         pytest.skip("no fixable findings in this sdist")
-    for relative in sample:
-        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(tree / relative, tmp_path / relative)
+    # The whole project, not the sample alone: whether a finding has a fix can depend on
+    # the other files (PRD601 leaves a method alone when a base elsewhere may declare it),
+    # and the sample was chosen from a check that saw all of them.
+    tmp_path = tmp_path / "project"
+    shutil.copytree(tree, tmp_path, symlinks=True)
     before = {relative: digest(tmp_path / relative) for relative in sample}
 
     preview = prodlint(

@@ -37,22 +37,25 @@ DEFAULT_MIGRATION_PATHS = ("migrations/*.py", "alembic/versions/*.py", "migratio
 
 def project_path(path: str, root: str | None) -> str:
     """``path`` (as given: relative to the working directory, or absolute) relative to the
-    project ``root``, with ``/`` separators; the absolute path for a file outside the root,
-    the normalised path as given without a root."""
+    project ``root``, with ``/`` separators. A file outside the root (a ``--config`` kept
+    elsewhere) is taken relative to the working directory, where the user runs prodlint
+    from, so the folders above it do not count either; the absolute path when it is outside
+    that too. Without a root, the normalised path as given."""
     path = path.replace("\\", "/")
     if root is None:
         return posixpath.normpath(path)
-    if os.path.isabs(path):
-        return _relative_to(path, root)
-    return _relative_to(os.path.join(os.getcwd(), path), root)
+    cwd = os.getcwd()
+    absolute = path if os.path.isabs(path) else os.path.join(cwd, path)
+    return _relative_to(absolute, root, cwd)
 
 
 @functools.lru_cache(maxsize=4096)
-def _relative_to(absolute: str, root: str) -> str:
-    for candidate in (os.path.normpath(absolute), os.path.realpath(absolute)):
-        relative = os.path.relpath(candidate, root).replace("\\", "/")
-        if relative != ".." and not relative.startswith("../"):
-            return relative
+def _relative_to(absolute: str, root: str, cwd: str) -> str:
+    for base in (root, cwd):
+        for candidate in (os.path.normpath(absolute), os.path.realpath(absolute)):
+            relative = os.path.relpath(candidate, base).replace("\\", "/")
+            if relative != ".." and not relative.startswith("../"):
+                return relative
     return os.path.normpath(absolute).replace("\\", "/")
 
 
@@ -65,7 +68,7 @@ def path_matches(path: str, patterns: tuple[str, ...] | list[str], root: str | N
     relative_globs, absolute_globs = _split(tuple(patterns))
     normcase = os.path.normcase
     if absolute_globs is not None:
-        absolute = relative if os.path.isabs(relative) or root is None else f"{root}/{relative}"
+        absolute = os.path.normpath(os.path.join(os.getcwd(), path))
         if absolute_globs(normcase(absolute.replace("\\", "/"))):
             return True
     if relative_globs is None:
