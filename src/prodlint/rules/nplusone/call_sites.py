@@ -33,13 +33,14 @@ from prodlint.analysis.imports import last_name
 from prodlint.analysis.walk import CHILD_FIELDS
 from prodlint.facts import FactProvider
 from prodlint.rules.nplusone.orm import (
+    ROW_WRAPPERS,
     SINGLE_ROW,
     Link,
     QuerySource,
-    _unwrap,
     chain,
     eager_lookups,
     model_index,
+    unwrap_rows,
 )
 from prodlint.rules.nplusone.returns import (
     Returned,
@@ -55,8 +56,6 @@ QUERY_MARKERS = (b".objects", b"_set.", b"select(", b".query(", b"scalars(")
 # Shapes of an argument that a loop iterates as rows (a ``select()`` statement is not rows
 # until a session runs it; a manager's own rows need the manager's model).
 ROW_KINDS = frozenset({"manager", "relation", "query", "scalars"})
-# Calls handing on the rows they are given (``list(qs)``), as ``orm._unwrap`` reads them.
-WRAPPERS = frozenset({"list", "tuple", "enumerate", "reversed", "sorted", "iter", "tqdm"})
 # Decorators that leave a function called only as written in the project.
 PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod"})
 
@@ -329,14 +328,14 @@ def _rows(arg: ast.expr, scope: _Scope) -> tuple[Returned, ...] | None:
         if arg.id not in assigned:  # type: ignore[attr-defined]
             return None
     elif kind is ast.Call and type(arg.func) is ast.Name:  # type: ignore[attr-defined]
-        if arg.func.id not in WRAPPERS or not arg.args:  # type: ignore[attr-defined]
+        if arg.func.id not in ROW_WRAPPERS or not arg.args:  # type: ignore[attr-defined]
             return None  # str(x), len(x): no rows
         return _rows(arg.args[0], scope)  # type: ignore[attr-defined]
     elif kind not in (ast.Call, ast.Subscript, ast.Await):
         return None  # a constant, a literal, an operation, a bare attribute: no rows
     else:
         assigned = scope.assigned
-    found = returned_value(_unwrap(arg), assigned, False)
+    found = returned_value(unwrap_rows(arg), assigned, False)
     if not found or any(shape.kind not in ROW_KINDS for shape in found):
         return None
     return tuple(found)

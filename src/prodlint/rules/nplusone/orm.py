@@ -625,7 +625,11 @@ def _connect_calls(tree: ast.Module) -> list[ast.Call]:
     ]
 
 
-def _unwrap(expr: ast.expr) -> ast.expr:
+# Calls that iterate the rows they are given (``list(qs)``, ``tqdm(qs)``).
+ROW_WRAPPERS = frozenset({"list", "tuple", "enumerate", "reversed", "sorted", "iter", "tqdm"})
+
+
+def unwrap_rows(expr: ast.expr) -> ast.expr:
     """``list(qs)`` / ``enumerate(qs)`` / ``tqdm(qs)`` iterate the queryset they are given;
     ``await session.scalars(...)`` is the async session's result."""
     while True:
@@ -635,9 +639,7 @@ def _unwrap(expr: ast.expr) -> ast.expr:
             isinstance(expr, ast.Call)
             and isinstance(expr.func, ast.Name)
             and expr.args
-            and (
-                expr.func.id in ("list", "tuple", "enumerate", "reversed", "sorted", "iter", "tqdm")
-            )
+            and expr.func.id in ROW_WRAPPERS
         ):
             expr = expr.args[0]
         else:
@@ -649,7 +651,7 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
     if depth > 3:
         return None
     index = model_index(ctx)
-    expr = _unwrap(iterable)
+    expr = unwrap_rows(iterable)
     local = True
     base, links = chain(expr)
     # Follow local names back to the query: ``qs = M.objects...; top = qs[:10]`` then
@@ -689,7 +691,7 @@ def query_source(ctx: Context, iterable: ast.expr, depth: int = 0) -> QuerySourc
             if eager is not None:
                 eager = None if passed is None else eager | passed
             return QuerySource(framework, model, expr, links, False, eager)
-        expr = _unwrap(root)
+        expr = unwrap_rows(root)
         base, inner = chain(expr)
         links = inner + extra + links
     runs = DJANGO_QUERY_METHODS - {"raw"}
@@ -783,7 +785,7 @@ def _passed_rows(ctx: Context, param: ast.arg) -> tuple[str, set[str] | None] | 
                 given = call.args[position]
             if given is None or any(isinstance(arg, ast.Starred) for arg in call.args):
                 return None
-            given = _unwrap(given)
+            given = unwrap_rows(given)
             if isinstance(given, ast.Name):
                 given = flow_of(ctx, caller if caller is not None else ctx.tree).value_reaching(
                     given
@@ -888,7 +890,7 @@ def _served_by_row_prefetch(
         return
     if links[1].call is None or links[1].name not in PREFETCH_SERVED:
         return
-    outer = eager_lookups(chain(_unwrap(found[0]))[1])
+    outer = eager_lookups(chain(unwrap_rows(found[0]))[1])
     head = links[0].name
     if outer is None:
         source.eager, source.local = None, False
